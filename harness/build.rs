@@ -1,0 +1,4 @@
+fn main() {
+    println!("cargo:rerun-if-changed=../scenarios");
+    println!("cargo:rerun-if-changed=../snapshots");
+}

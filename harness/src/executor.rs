@@ -1,0 +1,1169 @@
+//! The executor: the only module that forks, unshares, mounts or kills. All `unsafe` lives here.
+//!
+//! # Process structure
+//!
+//! ```text
+//! runner (the nsspec process, single-threaded)
+//! └─ supervisor         own mount+UTS+IPC namespaces, mounts made private; child subreaper
+//!    ├─ host            runs `host.steps` outside the scenario's namespaces (optional)
+//!    │  └─ (entered)    processes the host creates with `enter` (setns + fork)
+//!    └─ init            first process of the scenario's namespaces (PID 1 with `pid`)
+//!       └─ (forked)     processes created by `fork` steps, and so on
+//! ```
+//!
+//! **Why fork from a single-threaded runner and not from test threads.** `fork()` in a
+//! multi-threaded process leaves the child with only async-signal-safe functions (another
+//! thread may hold the allocator's lock), and `unshare(CLONE_NEWUSER)` refuses multi-threaded
+//! callers. The `nsspec` binary never starts a thread, so the runner may fork and the children
+//! may allocate freely. The libtest-mimic harness, which *is* multi-threaded, never forks: each
+//! trial re-executes the `nsspec` binary (`nsspec run --json`), which costs one exec per
+//! scenario and keeps every trial in a process of its own.
+//!
+//! **Why a supervisor.** Everything a scenario does happens below a process that first moves
+//! into a private mount namespace (MS_REC|MS_PRIVATE before any mount) and private UTS and IPC
+//! namespaces. A scenario that mounts /proc or sets the hostname *without* its own namespace
+//! therefore changes the supervisor's view — the "outer view" the host checks report — and never
+//! the real host. The supervisor dies with the runner (PR_SET_PDEATHSIG), init dies with the
+//! supervisor, and every other process of the scenario dies with its PID namespace's init, so
+//! even a SIGKILLed runner leaves nothing behind.
+//!
+//! **Results** travel as JSON lines over one pipe shared by every process; each record is a
+//! single write() of at most PIPE_BUF bytes, so records from different processes never
+//! interleave. Processes find each other's PIDs through a small table in shared memory.
+
+use std::collections::BTreeMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Action, MAX_PROCS, Plan, StepPlan, Who};
+use crate::schema::NsKind;
+
+/// The kernel's PID-namespace nesting limit is 32; NSpid can hold that many levels plus ours.
+const MAX_LEVELS: usize = 40;
+/// Records longer than this are replaced: pipe writes up to PIPE_BUF (4096) are atomic.
+const MAX_RECORD: usize = 4000;
+/// How long the supervisor keeps draining results after killing a timed-out scenario.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+/// How much longer than the scenario's own limit the runner waits for the supervisor.
+const RUNNER_GRACE: Duration = Duration::from_secs(10);
+
+/// The supervisor's end of the report pipe, closed in every process it forks.
+static REPORT_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// One observation, as sent by a scenario process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// Index of the process in [`Plan::procs`].
+    pub proc: usize,
+    /// 1-based step index; 0 for the process's start.
+    pub step: usize,
+    pub obs: Obs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Res {
+    Ok,
+    Errno(i32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Waited {
+    Exited(i32),
+    Signaled(i32),
+    Errno(i32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Obs {
+    /// The process's PIDs (NSpid, outermost first, as the harness's /proc shows them) and the
+    /// inode of each of its namespaces.
+    Started {
+        nspid: Vec<i64>,
+        ns: BTreeMap<String, u64>,
+    },
+    Value(i64),
+    Forked {
+        pid: i64,
+    },
+    Result(Res),
+    /// `level` is the PID-namespace level the number `pid` belongs to (0: the harness's).
+    Killed {
+        pid: i64,
+        level: usize,
+        res: Res,
+    },
+    Waited(Waited),
+    /// `level`: the level of the PID namespace of the /proc that was read, when known.
+    Pids {
+        level: Option<usize>,
+        pids: Vec<i64>,
+    },
+    Nspid {
+        level: usize,
+        pids: Vec<i64>,
+    },
+    Visible {
+        pid: i64,
+        level: usize,
+        visible: bool,
+    },
+    /// `level`: deepest PID-namespace level reached; `created`: namespaces created on the way.
+    Nest {
+        level: usize,
+        created: u32,
+        errno: Option<i32>,
+    },
+    Hostname(String),
+    /// The harness could not carry out the step.
+    Failed(String),
+}
+
+/// What the supervisor saw of its own view before and after the scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OuterView {
+    /// (mount point, filesystem type) of every mount, in mountinfo order.
+    pub mounts: Vec<(String, String)>,
+    /// What /proc/self points at: `Ok(pid)` or the errno of readlink.
+    pub proc_self: Result<i64, i32>,
+    pub hostname: String,
+}
+
+impl Default for OuterView {
+    fn default() -> Self {
+        OuterView {
+            mounts: Vec::new(),
+            proc_self: Err(libc::ENOENT),
+            hostname: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Timeout {
+    pub after: Duration,
+    /// (process, 1-based step) of every process still running a step when time ran out.
+    pub in_steps: Vec<(usize, usize)>,
+}
+
+/// Everything one execution produced, before any judgement.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct RunOutput {
+    pub records: Vec<Record>,
+    /// How the supervisor's children (init, host) ended, by process index.
+    pub exits: Vec<(usize, Waited)>,
+    pub timeout: Option<Timeout>,
+    pub supervisor_pid: i64,
+    pub supervisor_ns: BTreeMap<String, u64>,
+    pub before: OuterView,
+    pub after: OuterView,
+    /// The harness itself failed; the scenario's result is meaningless.
+    pub error: Option<String>,
+    /// The runner's own mount table changed: isolation was breached.
+    pub host_mounts_changed: bool,
+    pub elapsed: Duration,
+}
+
+/// Runs one scenario in fresh namespaces and returns what was observed.
+///
+/// Must be called from a single-threaded process (see the module docs).
+pub fn run(plan: &Plan) -> RunOutput {
+    let started = Instant::now();
+    let host_mountinfo_before = std::fs::read("/proc/self/mountinfo").ok();
+    let mut out = run_supervisor(plan);
+    let host_mountinfo_after = std::fs::read("/proc/self/mountinfo").ok();
+    out.host_mounts_changed = host_mountinfo_before != host_mountinfo_after;
+    out.elapsed = started.elapsed();
+    out
+}
+
+fn run_supervisor(plan: &Plan) -> RunOutput {
+    let (read_end, write_end) = match pipe() {
+        Ok(p) => p,
+        Err(e) => return failed(format!("cannot create a pipe: {}", e.desc())),
+    };
+    let runner = std::process::id() as i32;
+    // SAFETY: the runner is single-threaded (module docs), so the child may run arbitrary code.
+    match unsafe { nix::unistd::fork() } {
+        Err(e) => failed(format!("cannot fork the supervisor: {}", e.desc())),
+        Ok(nix::unistd::ForkResult::Child) => {
+            drop(read_end);
+            // Scenario processes must not hold the report pipe: the runner reads it to EOF.
+            REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+            let out =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| supervise(plan, runner)))
+                    .unwrap_or_else(|_| failed("the supervisor panicked".into()));
+            let json = serde_json::to_vec(&out).unwrap_or_default();
+            let _ = write_all(write_end.as_raw_fd(), &json);
+            exit_now(0)
+        }
+        Ok(nix::unistd::ForkResult::Parent { child }) => {
+            drop(write_end);
+            let deadline = Instant::now() + plan.timeout + RUNNER_GRACE;
+            let (bytes, complete) = read_until_eof(read_end.as_raw_fd(), deadline);
+            if !complete {
+                let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+            }
+            let status = nix::sys::wait::waitpid(child, None);
+            match serde_json::from_slice::<RunOutput>(&bytes) {
+                Ok(out) => out,
+                Err(_) if !complete => failed(format!(
+                    "the supervisor did not finish within {:?}; it was killed",
+                    plan.timeout + RUNNER_GRACE
+                )),
+                Err(_) => failed(format!("the supervisor died without a report ({status:?})")),
+            }
+        }
+    }
+}
+
+fn failed(error: String) -> RunOutput {
+    RunOutput {
+        error: Some(error),
+        ..RunOutput::default()
+    }
+}
+
+/// Per-process slot of the shared PID table.
+#[repr(C)]
+struct Slot {
+    /// Number of valid entries in `nspid`; 0 until the process has started.
+    levels: std::sync::atomic::AtomicI32,
+    /// The step being executed (1-based), 0 before the first, -1 after the last.
+    step: std::sync::atomic::AtomicI32,
+    nspid: [std::sync::atomic::AtomicI32; MAX_LEVELS],
+}
+
+/// A table of [`Slot`]s in anonymous shared memory, inherited by every fork.
+struct Table {
+    base: *mut Slot,
+}
+
+impl Table {
+    fn new() -> Result<Table, Errno> {
+        let len = std::mem::size_of::<Slot>() * (MAX_PROCS + 1);
+        // SAFETY: a fresh anonymous mapping; zeroed memory is a valid array of atomics.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        Ok(Table { base: ptr.cast() })
+    }
+
+    fn slot(&self, i: usize) -> &Slot {
+        assert!(i <= MAX_PROCS);
+        // SAFETY: `i` is in bounds of the mapping, which lives until the process exits (it is
+        // never unmapped: the supervisor exits right after the scenario).
+        unsafe { &*self.base.add(i) }
+    }
+
+    fn publish(&self, i: usize, nspid: &[i64]) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let s = self.slot(i);
+        let n = nspid.len().min(MAX_LEVELS);
+        for (k, pid) in nspid.iter().take(n).enumerate() {
+            s.nspid[k].store(*pid as i32, SeqCst);
+        }
+        s.levels.store(n as i32, SeqCst);
+    }
+
+    fn nspid(&self, i: usize) -> Option<Vec<i64>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let s = self.slot(i);
+        let n = s.levels.load(SeqCst);
+        (n > 0).then(|| {
+            (0..n as usize)
+                .map(|k| s.nspid[k].load(SeqCst) as i64)
+                .collect()
+        })
+    }
+
+    fn set_step(&self, i: usize, step: i32) {
+        self.slot(i)
+            .step
+            .store(step, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn step(&self, i: usize) -> i32 {
+        self.slot(i).step.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// What every scenario process inherits from the supervisor.
+struct Ctx<'a> {
+    plan: &'a Plan,
+    table: Table,
+    /// The harness's /proc, opened before any scenario mount can cover it.
+    host_proc: RawFd,
+    results: RawFd,
+    /// (read, write) ends of each event's pipe.
+    events: Vec<(RawFd, RawFd)>,
+    /// Written by init once it is set up; the host process waits for it.
+    init_ready: (RawFd, RawFd),
+    supervisor: i64,
+}
+
+fn supervise(plan: &Plan, runner: i32) -> RunOutput {
+    set_pdeathsig(libc::SIGKILL);
+    // The runner may have died between fork() and prctl(): then nobody would kill us.
+    if nix::unistd::getppid().as_raw() != runner {
+        exit_now(1);
+    }
+    // SAFETY: plain prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if let Err(e) = unshare(libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC) {
+        return failed(format!(
+            "cannot create the harness's private mount namespace: unshare: {}: {}",
+            e,
+            e.desc()
+        ));
+    }
+    if let Err(e) = make_mounts_private() {
+        return failed(format!("cannot make mounts private: {}: {}", e, e.desc()));
+    }
+    let host_proc = match open_dir("/proc") {
+        Ok(fd) => fd,
+        Err(e) => return failed(format!("cannot open /proc: {}", e.desc())),
+    };
+    let me = nix::unistd::getpid().as_raw() as i64;
+    let mut out = RunOutput {
+        supervisor_pid: me,
+        supervisor_ns: ns_inodes(host_proc.as_raw_fd()),
+        before: outer_view(host_proc.as_raw_fd()),
+        ..RunOutput::default()
+    };
+    let setup = (|| -> Result<_, Errno> {
+        let table = Table::new()?;
+        let (results_r, results_w) = pipe()?;
+        let init_ready = pipe()?;
+        let mut events = Vec::new();
+        for _ in &plan.events {
+            events.push(pipe()?);
+        }
+        Ok((table, results_r, results_w, init_ready, events))
+    })();
+    let (table, results_r, results_w, init_ready, events) = match setup {
+        Ok(s) => s,
+        Err(e) => {
+            out.error = Some(format!("cannot set up the scenario: {}", e.desc()));
+            return out;
+        }
+    };
+    let ctx = Ctx {
+        plan,
+        table,
+        host_proc: host_proc.as_raw_fd(),
+        results: results_w.as_raw_fd(),
+        events: events
+            .iter()
+            .map(|(r, w)| (r.as_raw_fd(), w.as_raw_fd()))
+            .collect(),
+        init_ready: (init_ready.0.as_raw_fd(), init_ready.1.as_raw_fd()),
+        supervisor: me,
+    };
+    let started = Instant::now();
+    let deadline = started + plan.timeout;
+
+    // The host process is forked before unshare(CLONE_NEWPID): afterwards every child of the
+    // supervisor would land in the scenario's PID namespace.
+    let host = match plan.host {
+        None => None,
+        Some(h) => match fork_child(|| {
+            set_pdeathsig(libc::SIGKILL);
+            let mut byte = [0u8];
+            let _ = read_retry(ctx.init_ready.0, &mut byte);
+            run_process(&ctx, h)
+        }) {
+            Ok(pid) => Some((h, pid)),
+            Err(e) => {
+                out.error = Some(format!("cannot fork the host process: {}", e.desc()));
+                return out;
+            }
+        },
+    };
+    let for_children: libc::c_int = plan
+        .namespaces
+        .iter()
+        .filter(|k| k.for_children_only())
+        .map(|k| k.clone_flag())
+        .fold(0, |a, b| a | b);
+    if for_children != 0 {
+        if let Err(e) = unshare(for_children) {
+            kill_and_reap(host.map(|h| h.1));
+            out.error = Some(format!(
+                "cannot create the scenario's namespaces: unshare: {e}: {}",
+                e.desc()
+            ));
+            return out;
+        }
+    }
+    let init = match fork_child(|| {
+        set_pdeathsig(libc::SIGKILL);
+        init_main(&ctx)
+    }) {
+        Ok(pid) => pid,
+        Err(e) => {
+            kill_and_reap(host.map(|h| h.1));
+            out.error = Some(format!("cannot fork init: {}", e.desc()));
+            return out;
+        }
+    };
+    drop(results_w);
+
+    let pidfd = pidfd_open(init);
+    let mut buf = Vec::new();
+    let mut init_done = false;
+    let mut hard_deadline = deadline;
+    loop {
+        let now = Instant::now();
+        if now >= hard_deadline {
+            if out.timeout.is_none() {
+                out.timeout = Some(Timeout {
+                    after: plan.timeout,
+                    in_steps: (0..plan.procs.len())
+                        .filter_map(|i| {
+                            let s = ctx.table.step(i);
+                            (s > 0).then_some((i, s as usize))
+                        })
+                        .collect(),
+                });
+                kill_pid(init);
+                if let Some((_, h)) = host {
+                    kill_pid(h);
+                }
+                hard_deadline = now + KILL_GRACE;
+                continue;
+            }
+            break;
+        }
+        let mut fds = vec![libc::pollfd {
+            fd: results_r.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        if let (Some(p), false) = (&pidfd, init_done) {
+            fds.push(libc::pollfd {
+                fd: p.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        let wait_ms = (hard_deadline - now).as_millis().min(i32::MAX as u128) as i32 + 1;
+        // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
+        if n < 0 {
+            if Errno::last() == Errno::EINTR {
+                continue;
+            }
+            break;
+        }
+        if fds.len() > 1 && fds[1].revents != 0 {
+            init_done = true;
+            if let Some(w) = reap(init) {
+                out.exits.push((0, w));
+            }
+            // A host process with nothing to do only exists to be a kill target.
+            if let Some((h, pid)) = host {
+                if plan.procs[h].steps.is_empty() {
+                    kill_pid(pid);
+                }
+            }
+        }
+        if fds[0].revents != 0 {
+            let mut chunk = [0u8; 8192];
+            match read_retry(results_r.as_raw_fd(), &mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+    if pidfd.is_none() && !init_done {
+        // Without pidfd (kernel < 5.3) init is reaped here instead.
+        if let Some(w) = reap(init) {
+            out.exits.push((0, w));
+        }
+    } else if !init_done {
+        kill_pid(init);
+        if let Some(w) = reap(init) {
+            out.exits.push((0, w));
+        }
+    }
+    if let Some((h, pid)) = host {
+        if out.timeout.is_some() {
+            kill_pid(pid);
+        }
+        if let Some(w) = reap(pid) {
+            out.exits.push((h, w));
+        }
+    }
+    reap_orphans(host_proc.as_raw_fd());
+    for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        match serde_json::from_slice::<Record>(line) {
+            Ok(r) => out.records.push(r),
+            Err(e) => {
+                out.error = Some(format!("garbled record from a scenario process: {e}"));
+            }
+        }
+    }
+    out.after = outer_view(host_proc.as_raw_fd());
+    out
+}
+
+/// First code of the scenario's init: enter the remaining namespaces, set up /proc, run steps.
+fn init_main(ctx: &Ctx) -> ! {
+    let plan = ctx.plan;
+    let here: libc::c_int = plan
+        .namespaces
+        .iter()
+        .filter(|k| !k.for_children_only())
+        .map(|k| k.clone_flag())
+        .fold(0, |a, b| a | b);
+    let setup = (|| -> Result<(), String> {
+        if here != 0 {
+            unshare(here).map_err(|e| format!("unshare: {e}: {}", e.desc()))?;
+        }
+        if plan.namespaces.contains(&NsKind::Mount) {
+            make_mounts_private()
+                .map_err(|e| format!("making mounts private: {e}: {}", e.desc()))?;
+        }
+        if plan.proc_fresh {
+            mount_proc("/proc")
+                .map_err(|e| format!("mounting a fresh /proc: {e}: {}", e.desc()))?;
+        }
+        Ok(())
+    })();
+    let ready = [1u8];
+    if let Err(e) = setup {
+        emit(
+            ctx,
+            0,
+            0,
+            Obs::Failed(format!("setting up init failed: {e}")),
+        );
+        let _ = write_all(ctx.init_ready.1, &ready);
+        exit_now(1);
+    }
+    start_process(ctx, 0);
+    let _ = write_all(ctx.init_ready.1, &ready);
+    steps(ctx, 0)
+}
+
+/// Records a new process's identity and publishes its PIDs for the others.
+fn start_process(ctx: &Ctx, me: usize) {
+    let nspid = own_nspid(ctx.host_proc);
+    ctx.table.publish(me, &nspid);
+    emit(
+        ctx,
+        me,
+        0,
+        Obs::Started {
+            nspid,
+            ns: ns_inodes(ctx.host_proc),
+        },
+    );
+}
+
+fn run_process(ctx: &Ctx, me: usize) -> ! {
+    start_process(ctx, me);
+    steps(ctx, me)
+}
+
+fn steps(ctx: &Ctx, me: usize) -> ! {
+    for step in &ctx.plan.procs[me].steps {
+        ctx.table.set_step(me, step.index as i32);
+        let obs = execute(ctx, me, step);
+        emit(ctx, me, step.index, obs);
+    }
+    ctx.table.set_step(me, -1);
+    exit_now(0)
+}
+
+fn emit(ctx: &Ctx, proc: usize, step: usize, obs: Obs) {
+    let mut line = serde_json::to_vec(&Record { proc, step, obs }).unwrap_or_default();
+    if line.len() > MAX_RECORD {
+        let len = line.len();
+        line = serde_json::to_vec(&Record {
+            proc,
+            step,
+            obs: Obs::Failed(format!("observation too large to record ({len} bytes)")),
+        })
+        .unwrap_or_default();
+    }
+    line.push(b'\n');
+    let _ = write_all(ctx.results, &line);
+}
+
+fn res(r: Result<(), Errno>) -> Res {
+    match r {
+        Ok(()) => Res::Ok,
+        Err(e) => Res::Errno(e as i32),
+    }
+}
+
+fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Obs {
+    match &step.action {
+        Action::Getpid { .. } => Obs::Value(nix::unistd::getpid().as_raw() as i64),
+        Action::Getppid { .. } => Obs::Value(nix::unistd::getppid().as_raw() as i64),
+        Action::Fork { child, .. } => spawn(ctx, *child, &[]),
+        Action::Enter {
+            child,
+            target,
+            kinds,
+            ..
+        } => {
+            let pid = match resolve(ctx, me, *target) {
+                Ok(_) => host_pid(ctx, *target),
+                Err(obs) => return obs,
+            };
+            let mut joins = Vec::new();
+            for k in kinds {
+                let theirs = open_at(ctx.host_proc, &format!("{pid}/ns/{}", k.proc_name()));
+                let mine = open_at(ctx.host_proc, &format!("self/ns/{}", k.proc_name()));
+                match (theirs, mine) {
+                    (Ok(t), Ok(m)) => joins.push((t, m, *k)),
+                    (Err(e), _) | (_, Err(e)) => return Obs::Result(Res::Errno(e as i32)),
+                }
+            }
+            spawn(ctx, *child, &joins)
+        }
+        Action::Exit { code } => exit_now(*code),
+        Action::Kill { target, signal, .. } => match resolve(ctx, me, *target) {
+            Err(obs) => obs,
+            Ok((pid, level)) => Obs::Killed {
+                pid,
+                level,
+                res: res(nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    *signal,
+                )),
+            },
+        },
+        Action::Wait { target, .. } => match resolve(ctx, me, Who::Proc(*target)) {
+            Err(obs) => obs,
+            Ok((pid, _)) => Obs::Waited(wait_for(pid as i32)),
+        },
+        Action::ListPids { .. } => {
+            let level = proc_level(ctx);
+            match std::fs::read_dir("/proc") {
+                Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+                Ok(dir) => {
+                    let mut pids: Vec<i64> = dir
+                        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                        .collect();
+                    pids.sort_unstable();
+                    // The harness's own /proc lists the whole host: not worth recording.
+                    if level == Some(0) {
+                        pids.clear();
+                    }
+                    Obs::Pids { level, pids }
+                }
+            }
+        }
+        Action::Nspid { .. } => match std::fs::read_to_string("/proc/self/status") {
+            Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+            Ok(status) => {
+                let pids = parse_nspid(&status);
+                let full = own_nspid(ctx.host_proc).len();
+                Obs::Nspid {
+                    level: full.saturating_sub(pids.len()),
+                    pids,
+                }
+            }
+        },
+        Action::Visible { target, .. } => match resolve(ctx, me, *target) {
+            Err(obs) => obs,
+            Ok((pid, level)) => Obs::Visible {
+                pid,
+                level,
+                visible: std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            },
+        },
+        Action::MountProc { target, .. } => Obs::Result(res(mount_proc(target))),
+        Action::Unshare { kinds, .. } => {
+            let flags = kinds.iter().map(|k| k.clone_flag()).fold(0, |a, b| a | b);
+            Obs::Result(res(unshare(flags)))
+        }
+        Action::NestPid { depth, .. } => nest_pid(ctx, me, step.index, *depth),
+        Action::Sethostname { name, .. } => Obs::Result(res(nix::unistd::sethostname(name))),
+        Action::Gethostname { .. } => match nix::unistd::gethostname() {
+            Ok(h) => Obs::Hostname(h.to_string_lossy().into_owned()),
+            Err(e) => Obs::Result(Res::Errno(e as i32)),
+        },
+        Action::SetPdeathsig { signal } => {
+            // SAFETY: plain prctl with integer arguments.
+            let r =
+                unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, *signal as libc::c_ulong, 0, 0, 0) };
+            Obs::Result(res(Errno::result(r).map(drop)))
+        }
+        Action::Notify { event } => {
+            let bytes = vec![1u8; ctx.plan.events[*event].waiters];
+            Obs::Result(res(write_all(ctx.events[*event].1, &bytes)))
+        }
+        Action::Await { event } => {
+            let mut byte = [0u8];
+            Obs::Result(match read_retry(ctx.events[*event].0, &mut byte) {
+                Ok(1) => Res::Ok,
+                Ok(_) => Res::Errno(libc::EPIPE),
+                Err(e) => Res::Errno(e as i32),
+            })
+        }
+        Action::Sleep { ms } => {
+            std::thread::sleep(Duration::from_millis(*ms));
+            Obs::Result(Res::Ok)
+        }
+        Action::Pause => loop {
+            // SAFETY: pause() has no preconditions; it returns only after a caught signal.
+            unsafe { libc::pause() };
+        },
+    }
+}
+
+/// Forks process `child` (after joining `joins`' namespaces, restoring ours afterwards) and
+/// returns once the child has published its PIDs, so later steps can name it.
+fn spawn(ctx: &Ctx, child: usize, joins: &[(OwnedFd, OwnedFd, NsKind)]) -> Obs {
+    for (theirs, _, k) in joins {
+        if let Err(e) = setns(theirs.as_raw_fd(), k.clone_flag()) {
+            restore(joins);
+            return Obs::Result(Res::Errno(e as i32));
+        }
+    }
+    let (sync_r, sync_w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            restore(joins);
+            return Obs::Result(Res::Errno(e as i32));
+        }
+    };
+    let (sync_r_raw, sync_w_raw) = (sync_r.as_raw_fd(), sync_w.as_raw_fd());
+    let r = fork_child(|| {
+        // SAFETY: the child's copies of the sync pipe are its own to close.
+        unsafe { libc::close(sync_r_raw) };
+        start_process(ctx, child);
+        // SAFETY: as above; closing signals the parent that our PIDs are published.
+        unsafe { libc::close(sync_w_raw) };
+        steps(ctx, child)
+    });
+    restore(joins);
+    drop(sync_w);
+    match r {
+        Err(e) => Obs::Result(Res::Errno(e as i32)),
+        Ok(pid) => {
+            // EOF arrives when the child has published its PIDs (or died trying).
+            let mut byte = [0u8];
+            let _ = read_retry(sync_r.as_raw_fd(), &mut byte);
+            Obs::Forked { pid: pid as i64 }
+        }
+    }
+}
+
+fn restore(joins: &[(OwnedFd, OwnedFd, NsKind)]) {
+    for (_, mine, k) in joins {
+        let _ = setns(mine.as_raw_fd(), k.clone_flag());
+    }
+}
+
+/// Creates up to `depth` PID namespaces, each inside the last, by unshare + fork. The deepest
+/// process reports; each level waits for the next and passes its exit status up.
+fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Obs {
+    let mut created = 0;
+    let mut original = true;
+    let outcome = loop {
+        if created == depth {
+            break None;
+        }
+        if let Err(e) = unshare(libc::CLONE_NEWPID) {
+            break Some(e as i32);
+        }
+        match fork_raw() {
+            Err(e) => break Some(e as i32),
+            Ok(0) => {
+                created += 1;
+                original = false;
+            }
+            Ok(pid) => {
+                let status = wait_for(pid);
+                if original {
+                    return match status {
+                        Waited::Exited(0) => Obs::Result(Res::Ok),
+                        other => Obs::Failed(format!(
+                            "a nested namespace's process ended with {other:?}"
+                        )),
+                    };
+                }
+                exit_now(match status {
+                    Waited::Exited(c) => c,
+                    _ => 1,
+                })
+            }
+        }
+    };
+    let level = own_nspid(ctx.host_proc).len().saturating_sub(1);
+    let obs = Obs::Nest {
+        level,
+        created,
+        errno: outcome,
+    };
+    if original {
+        return obs;
+    }
+    emit(ctx, me, step, obs);
+    exit_now(0)
+}
+
+/// The host-level PID of a process (for /proc/PID/ns paths in the harness's /proc).
+fn host_pid(ctx: &Ctx, who: Who) -> i64 {
+    match who {
+        Who::Supervisor => ctx.supervisor,
+        Who::Proc(i) => ctx.table.nspid(i).map_or(0, |v| v[0]),
+    }
+}
+
+/// The PID number `me` uses for `who`, and the level that number belongs to. A process visible
+/// in `me`'s PID namespace is named by its PID there; an invisible one (an ancestor, or one in a
+/// sibling namespace) by its PID in the harness's namespace — what a program that learned the
+/// number outside would pass.
+fn resolve(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
+    let plan = ctx.plan;
+    let mine = &plan.procs[me].pidns;
+    match who {
+        Who::Supervisor => Ok((ctx.supervisor, 0)),
+        Who::Proc(t) => {
+            let Some(nspid) = ctx.table.nspid(t) else {
+                return Err(Obs::Failed(format!(
+                    "`{}` has not started",
+                    plan.procs[t].name
+                )));
+            };
+            let theirs = &plan.procs[t].pidns;
+            let level = mine.len() - 1;
+            if theirs.starts_with(mine) && level < nspid.len() {
+                Ok((nspid[level], level))
+            } else {
+                Ok((nspid[0], 0))
+            }
+        }
+    }
+}
+
+fn wait_for(pid: i32) -> Waited {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r >= 0 {
+            break;
+        }
+        let e = Errno::last();
+        if e != Errno::EINTR {
+            return Waited::Errno(e as i32);
+        }
+    }
+    if libc::WIFEXITED(status) {
+        Waited::Exited(libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        Waited::Signaled(libc::WTERMSIG(status))
+    } else {
+        Waited::Errno(libc::EINVAL)
+    }
+}
+
+fn reap(pid: i32) -> Option<Waited> {
+    match wait_for(pid) {
+        Waited::Errno(_) => None,
+        w => Some(w),
+    }
+}
+
+/// Reaps every remaining child. Normally there is none left (results reach EOF only when every
+/// scenario process is gone); after a timeout, children re-parented to us (we are a subreaper)
+/// are killed. They are our unreaped children, so their PIDs cannot have been reused.
+fn reap_orphans(host_proc: RawFd) {
+    let give_up = Instant::now() + KILL_GRACE;
+    loop {
+        // SAFETY: waitpid with a null status pointer is allowed.
+        let r = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) };
+        if r > 0 {
+            continue;
+        }
+        if (r < 0 && Errno::last() == Errno::ECHILD) || Instant::now() > give_up {
+            return;
+        }
+        let me = nix::unistd::getpid();
+        let children = read_at(host_proc, &format!("self/task/{me}/children")).unwrap_or_default();
+        for pid in children.split_whitespace().filter_map(|p| p.parse().ok()) {
+            kill_pid(pid);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn kill_and_reap(pid: Option<i32>) {
+    if let Some(p) = pid {
+        kill_pid(p);
+        let _ = reap(p);
+    }
+}
+
+fn kill_pid(pid: i32) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+}
+
+fn outer_view(host_proc: RawFd) -> OuterView {
+    let mounts = read_at(host_proc, "self/mountinfo")
+        .map(|text| {
+            text.lines()
+                .filter_map(|l| {
+                    let (left, right) = l.split_once(" - ")?;
+                    let point = left.split(' ').nth(4)?;
+                    let fstype = right.split(' ').next()?;
+                    Some((point.to_string(), fstype.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let proc_self = match nix::fcntl::readlink("/proc/self") {
+        Ok(s) => s.to_str().and_then(|s| s.parse().ok()).ok_or(libc::EINVAL),
+        Err(e) => Err(e as i32),
+    };
+    OuterView {
+        mounts,
+        proc_self,
+        hostname: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// NSpid of the calling process as the harness's /proc shows it (outermost first).
+fn own_nspid(host_proc: RawFd) -> Vec<i64> {
+    let v = read_at(host_proc, "self/status")
+        .map(|s| parse_nspid(&s))
+        .unwrap_or_default();
+    if v.is_empty() {
+        vec![nix::unistd::getpid().as_raw() as i64]
+    } else {
+        v
+    }
+}
+
+/// The level of the PID namespace that the process's current /proc belongs to.
+fn proc_level(ctx: &Ctx) -> Option<usize> {
+    let here = parse_nspid(&std::fs::read_to_string("/proc/self/status").ok()?);
+    (!here.is_empty()).then(|| own_nspid(ctx.host_proc).len().saturating_sub(here.len()))
+}
+
+pub(crate) fn parse_nspid(status: &str) -> Vec<i64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))
+        .map(|rest| {
+            rest.split_whitespace()
+                .filter_map(|t| t.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ns_inodes(host_proc: RawFd) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for k in NsKind::ALL {
+        if let Ok(st) = nix::sys::stat::fstatat(
+            unsafe_borrow(host_proc),
+            format!("self/ns/{}", k.proc_name()).as_str(),
+            nix::fcntl::AtFlags::empty(),
+        ) {
+            out.insert(k.name().to_string(), st.st_ino);
+        }
+    }
+    out
+}
+
+// ---- thin syscall wrappers -------------------------------------------------------------
+
+fn unsafe_borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
+    // SAFETY: every descriptor passed here is owned by the supervisor and stays open for the
+    // lifetime of the scenario's processes, which never close it.
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+}
+
+/// Forks; the child runs `child`, which leaves only through [`exit_now`] (a panic exits 101).
+fn fork_child(child: impl FnOnce()) -> Result<i32, Errno> {
+    match fork_raw()? {
+        0 => {
+            let report = REPORT_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
+            if report >= 0 {
+                // SAFETY: the report pipe's write end belongs to the supervisor, not to us.
+                unsafe { libc::close(report) };
+            }
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child));
+            exit_now(101)
+        }
+        pid => Ok(pid),
+    }
+}
+
+/// fork(2): returns 0 in the child.
+fn fork_raw() -> Result<i32, Errno> {
+    // SAFETY: every caller runs in a single-threaded process (module docs), so the child may
+    // run arbitrary code.
+    Errno::result(unsafe { libc::fork() })
+}
+
+/// # References
+/// unshare(2)
+fn unshare(flags: libc::c_int) -> Result<(), Errno> {
+    // SAFETY: unshare has no memory-safety preconditions.
+    Errno::result(unsafe { libc::unshare(flags) }).map(drop)
+}
+
+/// # References
+/// setns(2)
+fn setns(fd: RawFd, nstype: libc::c_int) -> Result<(), Errno> {
+    // SAFETY: setns has no memory-safety preconditions; `fd` is an open namespace file.
+    Errno::result(unsafe { libc::setns(fd, nstype) }).map(drop)
+}
+
+fn make_mounts_private() -> Result<(), Errno> {
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+}
+
+fn mount_proc(target: &str) -> Result<(), Errno> {
+    use nix::mount::MsFlags;
+    nix::mount::mount(
+        Some("proc"),
+        target,
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+}
+
+fn set_pdeathsig(sig: libc::c_int) {
+    // SAFETY: plain prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) };
+}
+
+/// # References
+/// pidfd_open(2): Linux 5.3 and later; `None` before.
+fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: raw syscall with integer arguments; a non-negative result is a new descriptor.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: the descriptor was just created and is owned by nobody else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), Errno> {
+    nix::unistd::pipe()
+}
+
+fn open_dir(path: &str) -> Result<OwnedFd, Errno> {
+    nix::fcntl::open(
+        path,
+        nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+}
+
+fn open_at(dir: RawFd, path: &str) -> Result<OwnedFd, Errno> {
+    nix::fcntl::openat(
+        unsafe_borrow(dir),
+        path,
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+}
+
+fn read_at(dir: RawFd, path: &str) -> Option<String> {
+    let fd = open_at(dir, path).ok()?;
+    let mut file = std::fs::File::from(fd);
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut file, &mut s).ok()?;
+    Some(s)
+}
+
+fn read_retry(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    loop {
+        match nix::unistd::read(unsafe_borrow(fd), buf) {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<(), Errno> {
+    while !buf.is_empty() {
+        match nix::unistd::write(unsafe_borrow(fd), buf) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(n) => buf = &buf[n..],
+        }
+    }
+    Ok(())
+}
+
+/// Reads until EOF or `deadline`; returns the bytes and whether EOF was reached.
+fn read_until_eof(fd: RawFd, deadline: Instant) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return (out, false);
+        }
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = (deadline - now).as_millis().min(i32::MAX as u128) as i32 + 1;
+        // SAFETY: `p` is a valid pollfd for the duration of the call.
+        if unsafe { libc::poll(&mut p, 1, ms) } < 0 && Errno::last() != Errno::EINTR {
+            return (out, false);
+        }
+        if p.revents == 0 {
+            continue;
+        }
+        let mut chunk = [0u8; 65536];
+        match read_retry(fd, &mut chunk) {
+            Ok(0) => return (out, true),
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+            Err(_) => return (out, false),
+        }
+    }
+}
+
+/// Leaves the process at once: no destructors, no atexit handlers, no stdio flush (buffers
+/// inherited across fork() must not be written twice).
+fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit is always safe to call.
+    unsafe { libc::_exit(code) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nspid_is_parsed_outermost_first() {
+        let status = "Name:\tsh\nNSpid:\t11655\t6\t1\nNSsid:\t0\n";
+        assert_eq!(parse_nspid(status), vec![11655, 6, 1]);
+        assert!(parse_nspid("Name:\tsh\n").is_empty());
+    }
+}

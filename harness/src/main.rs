@@ -1,0 +1,217 @@
+//! The `nsspec` command line.
+//!
+//! Exit status: 0 when every scenario run passed (skips allowed), 1 when at least one failed,
+//! 2 for bad input or usage (an invalid scenario file, a missing path, an empty selection).
+//! The process never starts a thread: the executor forks from it (see `executor`).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use nsspec::catalogue::{self, Source};
+use nsspec::plan::Plan;
+use nsspec::probe::Host;
+use nsspec::report::{ScenarioResult, SnapshotState, Status};
+
+/// Declarative tests of Linux namespace behaviour.
+///
+/// Each scenario (a YAML file) says which namespaces to create, what the processes inside do
+/// and what must be observed. nsspec runs it in fresh namespaces below a private mount
+/// namespace of its own, checks the expectations, and compares the normalised observation
+/// record with its snapshot. Without a subcommand it runs the built-in catalogue.
+#[derive(Parser)]
+#[command(
+    name = "nsspec",
+    version,
+    after_help = "Exit status: 0 all passed (skips allowed), 1 a scenario failed, 2 bad input or usage."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios: the built-in catalogue, or the given files and folders.
+    Run {
+        /// Scenario files or folders (searched recursively for *.yaml). Default: built-in.
+        paths: Vec<PathBuf>,
+        /// Only run scenarios whose id contains this text (repeatable).
+        #[arg(long, short)]
+        filter: Vec<String>,
+        /// Print one JSON object per scenario instead of the human report.
+        #[arg(long)]
+        json: bool,
+        /// Print every scenario's observation record, not only failing ones.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// List scenarios with their descriptions, after validating them.
+    List {
+        /// Scenario files or folders. Default: built-in.
+        paths: Vec<PathBuf>,
+    },
+    /// Validate scenario files without running anything.
+    Check {
+        /// Scenario files or folders. Default: built-in.
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Run {
+        paths: Vec::new(),
+        filter: Vec::new(),
+        json: false,
+        verbose: false,
+    });
+    match command {
+        Command::Run {
+            paths,
+            filter,
+            json,
+            verbose,
+        } => run(&paths, &filter, json, verbose),
+        Command::List { paths } => match load(&paths, &[]) {
+            Err(code) => code,
+            Ok(plans) => {
+                for (_, p) in &plans {
+                    println!(
+                        "{:<32} {}",
+                        p.id,
+                        p.description
+                            .as_deref()
+                            .unwrap_or(&p.name)
+                            .lines()
+                            .next()
+                            .unwrap_or("")
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+        },
+        Command::Check { paths } => match load(&paths, &[]) {
+            Err(code) => code,
+            Ok(plans) => {
+                println!("{} scenario(s) valid", plans.len());
+                ExitCode::SUCCESS
+            }
+        },
+    }
+}
+
+/// Reads and validates every selected scenario; prints all errors and returns exit 2 on any.
+fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, ExitCode> {
+    let sources = if paths.is_empty() {
+        catalogue::builtin()
+    } else {
+        catalogue::from_paths(paths).map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        })?
+    };
+    let sources: Vec<Source> = sources
+        .into_iter()
+        .filter(|s| filter.is_empty() || filter.iter().any(|f| s.id.contains(f.as_str())))
+        .collect();
+    if sources.is_empty() {
+        eprintln!("error: no scenario matches the selection");
+        return Err(ExitCode::from(2));
+    }
+    let mut plans = Vec::new();
+    let mut bad = 0;
+    for s in sources {
+        match s.load() {
+            Ok(p) => plans.push((s, p)),
+            Err(e) => {
+                eprintln!("{e}");
+                bad += 1;
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!("error: {bad} invalid scenario file(s); nothing was run");
+        return Err(ExitCode::from(2));
+    }
+    Ok(plans)
+}
+
+fn run(paths: &[PathBuf], filter: &[String], json: bool, verbose: bool) -> ExitCode {
+    let plans = match load(paths, filter) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let host = Host::probe();
+    let started = std::time::Instant::now();
+    if !json {
+        println!(
+            "running {} scenario(s) from {} on Linux {}",
+            plans.len(),
+            if paths.is_empty() {
+                "the built-in catalogue"
+            } else {
+                "the given paths"
+            },
+            host.kernel_release
+        );
+    }
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut stdout = std::io::stdout().lock();
+    for (source, plan) in &plans {
+        let r = nsspec::runner::run(source, plan, &host);
+        match r.status {
+            Status::Passed => passed += 1,
+            Status::Failed => failed += 1,
+            Status::Skipped => skipped += 1,
+        }
+        if json {
+            let _ = writeln!(stdout, "{}", serde_json::to_string(&r).unwrap_or_default());
+        } else {
+            print_human(&mut stdout, &r, verbose);
+        }
+        let _ = stdout.flush();
+    }
+    if !json {
+        let _ = writeln!(
+            stdout,
+            "\n{passed} passed, {failed} failed, {skipped} skipped ({:.2}s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_human(out: &mut impl Write, r: &ScenarioResult, verbose: bool) {
+    let tag = match r.status {
+        Status::Passed => "PASS",
+        Status::Failed => "FAIL",
+        Status::Skipped => "SKIP",
+    };
+    let note = match (&r.status, &r.snapshot) {
+        (Status::Skipped, _) => format!("  ({})", r.messages.join("; ")),
+        (_, SnapshotState::Missing(p)) => format!("  {} ms (no snapshot at {p})", r.elapsed_ms),
+        _ => format!("  {} ms", r.elapsed_ms),
+    };
+    let _ = writeln!(out, "{tag}  {}{note}", r.id);
+    if r.status == Status::Failed {
+        for m in &r.messages {
+            for line in m.lines() {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+    }
+    if verbose || r.status == Status::Failed {
+        if let Some(rec) = &r.record {
+            let _ = writeln!(out, "      observation record:");
+            for line in rec.lines() {
+                let _ = writeln!(out, "        {line}");
+            }
+        }
+    }
+}

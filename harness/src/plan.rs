@@ -1,0 +1,969 @@
+//! Validation: turns a [`RawScenario`] into a [`Plan`] the executor can run without judgement.
+//!
+//! Everything that can be wrong with a scenario is found here, before anything forks: unknown
+//! process names, signal and errno names, events nobody sends, waits on processes that are not
+//! children, limits. Each error carries the file, line and column of the offending value.
+//! The plan also fixes, statically, which PID namespace every process lives in, so the executor
+//! can translate symbolic PIDs (`parent`, `init`, a child's name) into numbers without guessing.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use serde_saphyr::{Location, Spanned};
+
+use crate::schema::{
+    NsKind, ProcSetup, RawHost, RawNestExpect, RawOutcome, RawRequirement, RawScenario, RawStep,
+    RawWaitStatus,
+};
+
+/// Default time limit of a scenario.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest time limit a scenario may ask for.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+/// Most processes one scenario may name; also the size of the executor's shared PID table.
+pub const MAX_PROCS: usize = 64;
+/// Deepest `nest_pid` accepted: well past the kernel's limit of 32 levels.
+pub const MAX_NEST_DEPTH: i64 = 64;
+/// Most steps in one scenario, all processes together.
+pub const MAX_STEPS: usize = 1024;
+/// Names the symbolic PID syntax reserves.
+const RESERVED: &[&str] = &["self", "parent", "init", "host", "supervisor"];
+
+/// A scenario error, located in its source file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
+    }
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Trial name: the path below the catalogue root without `.yaml` (`pid/kill-ancestor`).
+    pub id: String,
+    /// Where the scenario came from, as shown in messages.
+    pub source: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub requirements: Vec<Requirement>,
+    /// Namespaces init is created in, sorted.
+    pub namespaces: Vec<NsKind>,
+    pub proc_fresh: bool,
+    pub timeout: Duration,
+    /// Index 0 is init; then the named processes in file order; the host process, if any, last.
+    pub procs: Vec<ProcPlan>,
+    /// Index of the host process in `procs`.
+    pub host: Option<usize>,
+    pub events: Vec<EventPlan>,
+    pub checks: HostChecks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Requirement {
+    CapSysAdmin,
+    Namespace(NsKind),
+    Kernel(u32, u32),
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Requirement::CapSysAdmin => f.write_str("CAP_SYS_ADMIN"),
+            Requirement::Namespace(k) => write!(f, "{} namespaces", k.name()),
+            Requirement::Kernel(a, b) => write!(f, "kernel >= {a}.{b}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HostChecks {
+    pub proc_intact: Option<bool>,
+    pub hostname_intact: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventPlan {
+    pub name: String,
+    /// How many `await` steps wait for it: `notify` releases each of them once.
+    pub waiters: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcPlan {
+    pub name: String,
+    /// Who forks it. `None`: the harness's supervisor (init and the host process).
+    pub parent: Option<usize>,
+    pub steps: Vec<StepPlan>,
+    /// The chain of PID namespaces it lives in, outermost (the harness's, id 0) first.
+    pub pidns: Vec<u32>,
+}
+
+impl ProcPlan {
+    /// Its PID-namespace level below the harness's.
+    pub fn level(&self) -> usize {
+        self.pidns.len() - 1
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StepPlan {
+    /// 1-based position in its process's step list.
+    pub index: usize,
+    pub line: u64,
+    pub action: Action,
+}
+
+/// A process referred to by a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// The harness process that forks init and the host process (init's parent).
+    Supervisor,
+    Proc(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Errno(Errno),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitStatus {
+    Exited(i32),
+    Signaled(Signal),
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Getpid {
+        expect: Option<i64>,
+    },
+    Getppid {
+        expect: Option<i64>,
+    },
+    Fork {
+        child: usize,
+        pid: Option<i64>,
+        expect: Outcome,
+    },
+    Enter {
+        child: usize,
+        target: Who,
+        kinds: Vec<NsKind>,
+        expect: Outcome,
+    },
+    Exit {
+        code: i32,
+    },
+    Kill {
+        target: Who,
+        signal: Signal,
+        expect: Outcome,
+    },
+    Wait {
+        target: usize,
+        expect: Option<WaitStatus>,
+    },
+    ListPids {
+        expect: Option<Vec<i64>>,
+    },
+    Nspid {
+        expect: Option<Vec<Option<i64>>>,
+    },
+    Visible {
+        target: Who,
+        expect: Option<bool>,
+    },
+    MountProc {
+        target: String,
+        expect: Outcome,
+    },
+    Unshare {
+        kinds: Vec<NsKind>,
+        expect: Outcome,
+    },
+    NestPid {
+        depth: u32,
+        expect: Option<(i64, Option<Errno>)>,
+    },
+    Sethostname {
+        name: String,
+        expect: Outcome,
+    },
+    Gethostname {
+        expect: Option<String>,
+    },
+    SetPdeathsig {
+        signal: Signal,
+    },
+    Notify {
+        event: usize,
+    },
+    Await {
+        event: usize,
+    },
+    Sleep {
+        ms: u64,
+    },
+    Pause,
+}
+
+impl NsKind {
+    pub const ALL: [NsKind; 8] = [
+        NsKind::Pid,
+        NsKind::Mount,
+        NsKind::Uts,
+        NsKind::Ipc,
+        NsKind::User,
+        NsKind::Net,
+        NsKind::Cgroup,
+        NsKind::Time,
+    ];
+
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            NsKind::Pid => "pid",
+            NsKind::Mount => "mount",
+            NsKind::Uts => "uts",
+            NsKind::Ipc => "ipc",
+            NsKind::User => "user",
+            NsKind::Net => "net",
+            NsKind::Cgroup => "cgroup",
+            NsKind::Time => "time",
+        }
+    }
+
+    /// The file name under /proc/PID/ns/.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            NsKind::Mount => "mnt",
+            other => other.name(),
+        }
+    }
+
+    pub fn clone_flag(self) -> libc::c_int {
+        match self {
+            NsKind::Pid => libc::CLONE_NEWPID,
+            NsKind::Mount => libc::CLONE_NEWNS,
+            NsKind::Uts => libc::CLONE_NEWUTS,
+            NsKind::Ipc => libc::CLONE_NEWIPC,
+            NsKind::User => libc::CLONE_NEWUSER,
+            NsKind::Net => libc::CLONE_NEWNET,
+            NsKind::Cgroup => libc::CLONE_NEWCGROUP,
+            NsKind::Time => libc::CLONE_NEWTIME,
+        }
+    }
+
+    /// Kinds whose unshare() moves only the caller's future children (PID and time).
+    pub fn for_children_only(self) -> bool {
+        matches!(self, NsKind::Pid | NsKind::Time)
+    }
+}
+
+/// Parses and validates one scenario. `id` is its trial name, `source` the path for messages.
+pub fn load(id: &str, source: &str, text: &str) -> Result<Plan, ScenarioError> {
+    let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| yaml_error(source, &e))?;
+    Builder::new(source).build(id, raw)
+}
+
+fn yaml_error(source: &str, e: &serde_saphyr::Error) -> ScenarioError {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
+    let mut message = e.without_snippet().to_string();
+    // serde-saphyr appends the position in prose; ours leads the line instead.
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    if message.starts_with("expected mapping start") {
+        message.push_str(" (a step is a one-key map such as `- getpid: {}`)");
+    }
+    ScenarioError {
+        path: source.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Looks up an errno by its symbolic name (`ESRCH`).
+pub fn errno_from_name(name: &str) -> Option<Errno> {
+    (1..4096)
+        .map(Errno::from_raw)
+        .find(|e| *e != Errno::UnknownErrno && format!("{e:?}") == name)
+}
+
+/// Looks up a signal by name, with or without the `SIG` prefix.
+pub fn signal_from_name(name: &str) -> Option<Signal> {
+    let full = if name.starts_with("SIG") {
+        name.to_string()
+    } else {
+        format!("SIG{name}")
+    };
+    full.parse().ok()
+}
+
+struct Builder<'a> {
+    source: &'a str,
+    procs: Vec<ProcPlan>,
+    /// Raw steps of each process, kept until every name is known.
+    pending: Vec<Vec<Spanned<RawStep>>>,
+    /// Events in order of first mention: name, notify locations, await locations.
+    events: Vec<(String, Vec<Location>, Vec<Location>)>,
+    next_ns: u32,
+    steps: usize,
+    kinds_used: BTreeSet<NsKind>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(source: &'a str) -> Self {
+        Builder {
+            source,
+            procs: Vec::new(),
+            pending: Vec::new(),
+            events: Vec::new(),
+            next_ns: 1,
+            steps: 0,
+            kinds_used: BTreeSet::new(),
+        }
+    }
+
+    fn err(&self, at: &Location, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            path: self.source.to_string(),
+            line: at.line(),
+            column: at.column(),
+            message: message.into(),
+        }
+    }
+
+    fn build(mut self, id: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
+        let name = raw.name.value.trim().to_string();
+        if name.is_empty() {
+            return Err(self.err(&raw.name.referenced, "`name` must not be empty"));
+        }
+        let namespaces = self.kinds(&raw.namespaces, "namespaces")?;
+        if raw.proc == ProcSetup::Fresh && !namespaces.contains(&NsKind::Mount) {
+            return Err(self.err(
+                &raw.name.referenced,
+                "`proc: fresh` needs `mount` in `namespaces` (mounting a new /proc without a \
+                 private mount namespace is what a `mount_proc` step demonstrates)",
+            ));
+        }
+        let timeout = match &raw.timeout {
+            None => DEFAULT_TIMEOUT,
+            Some(t) => {
+                let v = t.value;
+                if !(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT.as_secs_f64()) {
+                    return Err(self.err(
+                        &t.referenced,
+                        format!(
+                            "`timeout` must be a number of seconds above 0 and at most {}, got {v}",
+                            MAX_TIMEOUT.as_secs()
+                        ),
+                    ));
+                }
+                Duration::from_secs_f64(v)
+            }
+        };
+        let mut requirements = BTreeSet::new();
+        requirements.insert(Requirement::CapSysAdmin);
+        for r in &raw.requires {
+            requirements.insert(match &r.value {
+                RawRequirement::CapSysAdmin => Requirement::CapSysAdmin,
+                RawRequirement::Kernel(v) => {
+                    let parsed = v
+                        .split_once('.')
+                        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+                    match parsed {
+                        Some((a, b)) => Requirement::Kernel(a, b),
+                        None => {
+                            return Err(self.err(
+                                &r.referenced,
+                                format!("kernel version must look like `4.9`, got `{v}`"),
+                            ));
+                        }
+                    }
+                }
+            });
+        }
+
+        let init_pidns = if namespaces.contains(&NsKind::Pid) {
+            self.next_ns += 1;
+            vec![0, 1]
+        } else {
+            vec![0]
+        };
+        self.add_proc("init".into(), None, init_pidns, raw.steps);
+        let RawHost {
+            steps: host_steps,
+            proc_intact,
+            hostname_intact,
+        } = raw.host.unwrap_or_default();
+        let host_steps_given = !host_steps.is_empty();
+        // Named processes are collected (and their PID namespaces fixed) process by process,
+        // in file order; the host process is added after init's tree so init's children come first.
+        let mut host_index = None;
+        let mut i = 0;
+        let mut host_pending = Some(host_steps);
+        loop {
+            if i == self.procs.len() {
+                match host_pending.take() {
+                    Some(steps) => {
+                        host_index = Some(self.procs.len());
+                        self.add_proc("host".into(), None, vec![0], steps);
+                    }
+                    None => break,
+                }
+            }
+            self.collect_children(i)?;
+            i += 1;
+        }
+        // Resolve every process's steps now that all names are known.
+        for p in 0..self.procs.len() {
+            let raw_steps = std::mem::take(&mut self.pending[p]);
+            let steps = self.resolve_steps(p, raw_steps, host_index)?;
+            self.procs[p].steps = steps;
+        }
+        if self.steps > MAX_STEPS {
+            return Err(self.err(
+                &raw.name.referenced,
+                format!("too many steps ({}; at most {MAX_STEPS})", self.steps),
+            ));
+        }
+        let host_referenced = self.procs.iter().any(|p| {
+            p.steps.iter().any(|s| {
+                matches!(
+                    s.action,
+                    Action::Kill { target: Who::Proc(t), .. }
+                        | Action::Visible { target: Who::Proc(t), .. }
+                        | Action::Enter { target: Who::Proc(t), .. }
+                        if Some(t) == host_index
+                )
+            })
+        });
+        let host = if host_steps_given || host_referenced {
+            host_index
+        } else {
+            self.procs.pop();
+            None
+        };
+        let events = self.check_events()?;
+        for k in namespaces.iter().chain(self.kinds_used.iter()) {
+            requirements.insert(Requirement::Namespace(*k));
+        }
+        Ok(Plan {
+            id: id.to_string(),
+            source: self.source.to_string(),
+            name,
+            description: raw.description.map(|d| d.trim().to_string()),
+            requirements: requirements.into_iter().collect(),
+            namespaces,
+            proc_fresh: raw.proc == ProcSetup::Fresh,
+            timeout,
+            procs: self.procs,
+            host,
+            events,
+            checks: HostChecks {
+                proc_intact,
+                hostname_intact,
+            },
+        })
+    }
+
+    fn add_proc(
+        &mut self,
+        name: String,
+        parent: Option<usize>,
+        pidns: Vec<u32>,
+        steps: Vec<Spanned<RawStep>>,
+    ) {
+        self.procs.push(ProcPlan {
+            name,
+            parent,
+            steps: Vec::new(),
+            pidns,
+        });
+        self.pending.push(steps);
+    }
+
+    fn kinds(
+        &mut self,
+        list: &[Spanned<NsKind>],
+        what: &str,
+    ) -> Result<Vec<NsKind>, ScenarioError> {
+        let mut out = BTreeSet::new();
+        for k in list {
+            if k.value == NsKind::User {
+                return Err(self.err(
+                    &k.referenced,
+                    format!(
+                        "unsupported namespace kind `user` in `{what}`: user namespaces need \
+                         uid/gid maps, which nsspec does not write yet"
+                    ),
+                ));
+            }
+            if !out.insert(k.value) {
+                return Err(self.err(
+                    &k.referenced,
+                    format!("`{}` is listed twice", k.value.name()),
+                ));
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// Registers the processes that process `p` forks or enters, fixing their PID namespaces.
+    fn collect_children(&mut self, p: usize) -> Result<(), ScenarioError> {
+        let mut raw_steps = std::mem::take(&mut self.pending[p]);
+        let mut child_pidns = self.procs[p].pidns.clone();
+        for step in &mut raw_steps {
+            match &mut step.value {
+                RawStep::Unshare(u) => {
+                    let expected_ok = !matches!(u.expect, Some(RawOutcome::Errno(_)));
+                    if expected_ok && u.namespaces.iter().any(|k| k.value == NsKind::Pid) {
+                        child_pidns.push(self.next_ns);
+                        self.next_ns += 1;
+                    }
+                }
+                RawStep::Fork(f) => {
+                    self.declare(&f.name)?;
+                    let steps = std::mem::take(&mut f.steps);
+                    self.add_proc(f.name.value.clone(), Some(p), child_pidns.clone(), steps);
+                }
+                RawStep::Enter(e) => {
+                    self.declare(&e.name)?;
+                    let steps = std::mem::take(&mut e.steps);
+                    // An entered process's PID namespace is its target's, fixed when resolved.
+                    self.add_proc(e.name.value.clone(), Some(p), Vec::new(), steps);
+                }
+                _ => {}
+            }
+        }
+        self.pending[p] = raw_steps;
+        Ok(())
+    }
+
+    fn declare(&mut self, name: &Spanned<String>) -> Result<(), ScenarioError> {
+        let n = name.value.as_str();
+        let valid = !n.is_empty()
+            && n.len() <= 32
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(self.err(
+                &name.referenced,
+                format!(
+                    "process name `{n}` must be 1-32 characters of letters, digits, `-` and `_`"
+                ),
+            ));
+        }
+        if RESERVED.contains(&n) {
+            return Err(self.err(
+                &name.referenced,
+                format!("`{n}` is reserved for a symbolic PID; choose another process name"),
+            ));
+        }
+        if self.index_of(n).is_some() {
+            return Err(self.err(
+                &name.referenced,
+                format!("process name `{n}` is used twice"),
+            ));
+        }
+        if self.procs.len() + 2 > MAX_PROCS {
+            return Err(self.err(
+                &name.referenced,
+                format!("too many processes (at most {MAX_PROCS} per scenario)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.procs.iter().position(|p| p.name == name)
+    }
+
+    fn who(
+        &self,
+        me: usize,
+        s: &Spanned<String>,
+        host: Option<usize>,
+    ) -> Result<Who, ScenarioError> {
+        Ok(match s.value.as_str() {
+            "self" => Who::Proc(me),
+            "parent" => match self.procs[me].parent {
+                Some(p) => Who::Proc(p),
+                None => Who::Supervisor,
+            },
+            "init" => Who::Proc(0),
+            "host" => Who::Proc(host.expect("host process is always planned")),
+            "supervisor" => Who::Supervisor,
+            name => match self.index_of(name) {
+                Some(i) if i != 0 && Some(i) != host => Who::Proc(i),
+                _ => {
+                    let known: Vec<&str> = self
+                        .procs
+                        .iter()
+                        .skip(1)
+                        .filter(|p| p.name != "host")
+                        .map(|p| p.name.as_str())
+                        .collect();
+                    return Err(self.err(
+                        &s.referenced,
+                        format!(
+                            "no process named `{name}`: expected self, parent, init, host{}",
+                            if known.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" or one of {}", known.join(", "))
+                            }
+                        ),
+                    ));
+                }
+            },
+        })
+    }
+
+    fn outcome(&self, o: &Option<RawOutcome>) -> Result<Outcome, ScenarioError> {
+        Ok(match o {
+            None | Some(RawOutcome::Ok) => Outcome::Ok,
+            Some(RawOutcome::Errno(name)) => Outcome::Errno(self.errno(name)?),
+        })
+    }
+
+    fn errno(&self, name: &Spanned<String>) -> Result<Errno, ScenarioError> {
+        errno_from_name(&name.value).ok_or_else(|| {
+            self.err(
+                &name.referenced,
+                format!(
+                    "unknown errno name `{}` (expected a name such as ESRCH or EPERM)",
+                    name.value
+                ),
+            )
+        })
+    }
+
+    fn signal(&self, name: &Spanned<String>) -> Result<Signal, ScenarioError> {
+        signal_from_name(&name.value).ok_or_else(|| {
+            self.err(
+                &name.referenced,
+                format!(
+                    "unknown signal name `{}` (expected a name such as KILL, TERM or USR1)",
+                    name.value
+                ),
+            )
+        })
+    }
+
+    /// Records a mention of an event and returns its index.
+    fn event(&mut self, e: &Spanned<String>, notify: bool) -> Result<usize, ScenarioError> {
+        if e.value.is_empty() || e.value.len() > 64 {
+            return Err(self.err(&e.referenced, "event names must be 1-64 characters"));
+        }
+        let i = match self.events.iter().position(|(n, _, _)| *n == e.value) {
+            Some(i) => i,
+            None => {
+                self.events.push((e.value.clone(), Vec::new(), Vec::new()));
+                self.events.len() - 1
+            }
+        };
+        if notify {
+            self.events[i].1.push(e.referenced);
+        } else {
+            self.events[i].2.push(e.referenced);
+        }
+        Ok(i)
+    }
+
+    fn resolve_steps(
+        &mut self,
+        me: usize,
+        raw: Vec<Spanned<RawStep>>,
+        host: Option<usize>,
+    ) -> Result<Vec<StepPlan>, ScenarioError> {
+        let mut out = Vec::with_capacity(raw.len());
+        for (i, step) in raw.into_iter().enumerate() {
+            self.steps += 1;
+            let line = step.referenced.line();
+            let action = self.resolve_step(me, step.value, host)?;
+            out.push(StepPlan {
+                index: i + 1,
+                line,
+                action,
+            });
+        }
+        Ok(out)
+    }
+
+    fn resolve_step(
+        &mut self,
+        me: usize,
+        step: RawStep,
+        host: Option<usize>,
+    ) -> Result<Action, ScenarioError> {
+        Ok(match step {
+            RawStep::Getpid(a) => Action::Getpid { expect: a.expect },
+            RawStep::Getppid(a) => Action::Getppid { expect: a.expect },
+            RawStep::Fork(f) => {
+                let child = self.index_of(&f.name.value).expect("declared");
+                Action::Fork {
+                    child,
+                    pid: f.pid,
+                    expect: self.outcome(&f.expect)?,
+                }
+            }
+            RawStep::Enter(e) => {
+                let child = self.index_of(&e.name.value).expect("declared");
+                let target = self.who(me, &e.target, host)?;
+                let kinds = self.kinds(&e.namespaces, "enter")?;
+                if kinds.is_empty() {
+                    return Err(
+                        self.err(&e.target.referenced, "`enter` needs at least one namespace")
+                    );
+                }
+                self.kinds_used.extend(kinds.iter().copied());
+                let pidns = if kinds.contains(&NsKind::Pid) {
+                    match target {
+                        Who::Proc(t) if !self.procs[t].pidns.is_empty() => {
+                            self.procs[t].pidns.clone()
+                        }
+                        _ => vec![0],
+                    }
+                } else {
+                    self.procs[me].pidns.clone()
+                };
+                self.procs[child].pidns = pidns;
+                Action::Enter {
+                    child,
+                    target,
+                    kinds,
+                    expect: self.outcome(&e.expect)?,
+                }
+            }
+            RawStep::Exit(e) => {
+                if !(0..=255).contains(&e.code.value) {
+                    return Err(self.err(
+                        &e.code.referenced,
+                        format!("exit code must be 0-255, got {}", e.code.value),
+                    ));
+                }
+                Action::Exit {
+                    code: e.code.value as i32,
+                }
+            }
+            RawStep::Kill(k) => {
+                let target = self.who(me, &k.pid, host)?;
+                let signal = match &k.signal {
+                    Some(s) => self.signal(s)?,
+                    None => Signal::SIGTERM,
+                };
+                Action::Kill {
+                    target,
+                    signal,
+                    expect: self.outcome(&k.expect)?,
+                }
+            }
+            RawStep::Wait(w) => {
+                let target = match self.who(me, &w.pid, host)? {
+                    Who::Proc(t) if self.is_descendant(t, me) => t,
+                    _ => {
+                        return Err(self.err(
+                            &w.pid.referenced,
+                            format!(
+                                "`{}` is not a child of `{}`: wait() only reaps children (and \
+                                 orphans adopted by init)",
+                                w.pid.value, self.procs[me].name
+                            ),
+                        ));
+                    }
+                };
+                let expect = match &w.expect {
+                    None => None,
+                    Some(RawWaitStatus::Exited(c)) => {
+                        if !(0..=255).contains(&c.value) {
+                            return Err(self.err(
+                                &c.referenced,
+                                format!("exit code must be 0-255, got {}", c.value),
+                            ));
+                        }
+                        Some(WaitStatus::Exited(c.value as i32))
+                    }
+                    Some(RawWaitStatus::Signaled(s)) => Some(WaitStatus::Signaled(self.signal(s)?)),
+                };
+                Action::Wait { target, expect }
+            }
+            RawStep::ListPids(a) => Action::ListPids { expect: a.expect },
+            RawStep::Nspid(a) => {
+                let expect = match &a.expect {
+                    None => None,
+                    Some(s) => {
+                        let parsed: Option<Vec<Option<i64>>> = s
+                            .value
+                            .split_whitespace()
+                            .map(|t| {
+                                if t == "*" {
+                                    Some(None)
+                                } else {
+                                    t.parse::<i64>().ok().filter(|v| *v > 0).map(Some)
+                                }
+                            })
+                            .collect();
+                        match parsed {
+                            Some(v) if !v.is_empty() => Some(v),
+                            _ => {
+                                return Err(self.err(
+                                    &s.referenced,
+                                    format!("NSpid pattern must be PIDs or `*` separated by spaces, like \"* 2 1\"; got \"{}\"", s.value),
+                                ));
+                            }
+                        }
+                    }
+                };
+                Action::Nspid { expect }
+            }
+            RawStep::Visible(v) => Action::Visible {
+                target: self.who(me, &v.pid, host)?,
+                expect: v.expect,
+            },
+            RawStep::MountProc(m) => {
+                let target = match &m.target {
+                    None => "/proc".to_string(),
+                    Some(t) => {
+                        if !t.value.starts_with('/') || t.value.contains('\0') {
+                            return Err(self.err(
+                                &t.referenced,
+                                format!("mount target must be an absolute path, got `{}`", t.value),
+                            ));
+                        }
+                        t.value.clone()
+                    }
+                };
+                Action::MountProc {
+                    target,
+                    expect: self.outcome(&m.expect)?,
+                }
+            }
+            RawStep::Unshare(u) => {
+                let kinds = self.kinds(&u.namespaces, "unshare")?;
+                self.kinds_used.extend(kinds.iter().copied());
+                Action::Unshare {
+                    kinds,
+                    expect: self.outcome(&u.expect)?,
+                }
+            }
+            RawStep::NestPid(n) => {
+                if !(1..=MAX_NEST_DEPTH).contains(&n.depth.value) {
+                    return Err(self.err(
+                        &n.depth.referenced,
+                        format!("`depth` must be 1-{MAX_NEST_DEPTH}, got {}", n.depth.value),
+                    ));
+                }
+                let expect = match &n.expect {
+                    None => None,
+                    Some(RawNestExpect { max_level, errno }) => Some((
+                        *max_level,
+                        match errno {
+                            None => None,
+                            Some(e) => Some(self.errno(e)?),
+                        },
+                    )),
+                };
+                Action::NestPid {
+                    depth: n.depth.value as u32,
+                    expect,
+                }
+            }
+            RawStep::Sethostname(s) => {
+                if s.name.value.len() > 64 {
+                    return Err(self.err(
+                        &s.name.referenced,
+                        "hostnames are at most 64 bytes (HOST_NAME_MAX)",
+                    ));
+                }
+                Action::Sethostname {
+                    name: s.name.value.clone(),
+                    expect: self.outcome(&s.expect)?,
+                }
+            }
+            RawStep::Gethostname(g) => Action::Gethostname { expect: g.expect },
+            RawStep::SetPdeathsig(p) => Action::SetPdeathsig {
+                signal: self.signal(&p.signal)?,
+            },
+            RawStep::Notify(e) => Action::Notify {
+                event: self.event(&e.event, true)?,
+            },
+            RawStep::Await(e) => Action::Await {
+                event: self.event(&e.event, false)?,
+            },
+            RawStep::Sleep(s) => {
+                if !(0..=600_000).contains(&s.ms.value) {
+                    return Err(self.err(
+                        &s.ms.referenced,
+                        format!("`ms` must be 0-600000, got {}", s.ms.value),
+                    ));
+                }
+                Action::Sleep {
+                    ms: s.ms.value as u64,
+                }
+            }
+            RawStep::Pause(_) => Action::Pause,
+        })
+    }
+
+    fn is_descendant(&self, t: usize, ancestor: usize) -> bool {
+        let mut cur = self.procs[t].parent;
+        while let Some(p) = cur {
+            if p == ancestor {
+                return true;
+            }
+            cur = self.procs[p].parent;
+        }
+        false
+    }
+
+    fn check_events(&self) -> Result<Vec<EventPlan>, ScenarioError> {
+        let mut out = Vec::new();
+        for (name, notifies, awaits) in &self.events {
+            if notifies.is_empty() {
+                return Err(self.err(
+                    &awaits[0],
+                    format!("event `{name}` is awaited but no step notifies it"),
+                ));
+            }
+            if notifies.len() > 1 {
+                return Err(self.err(
+                    &notifies[1],
+                    format!("event `{name}` is notified more than once"),
+                ));
+            }
+            if awaits.is_empty() {
+                return Err(self.err(
+                    &notifies[0],
+                    format!("event `{name}` is notified but no step awaits it"),
+                ));
+            }
+            out.push(EventPlan {
+                name: name.clone(),
+                waiters: awaits.len(),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,596 @@
+//! Judgement and the observation record: checks a run's raw observations against the plan's
+//! expectations, and renders the normalised record that is snapshotted.
+//!
+//! Normalisation makes the record identical on every machine and kernel that behaves the same:
+//! PIDs of the harness's own PID namespace become `host-pid#N`, namespace inodes become
+//! `pid#N`/`mount#N` (numbered in order of appearance; the harness's own are not shown), errnos
+//! are written as `ESRCH: No such process`, and no time is recorded.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use serde::{Deserialize, Serialize};
+
+use crate::executor::{Obs, Record, Res, RunOutput, Waited};
+use crate::plan::{Action, Outcome, Plan, StepPlan, WaitStatus, Who};
+
+/// The result of one scenario, as printed and as exchanged with the test harness (`--json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    pub id: String,
+    pub source: String,
+    pub status: Status,
+    /// Why it was skipped, or why it failed (one entry per failed check).
+    pub messages: Vec<String>,
+    /// The normalised observation record (absent when skipped).
+    pub record: Option<String>,
+    /// What the snapshot comparison found.
+    pub snapshot: SnapshotState,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnapshotState {
+    /// Not compared (skipped, or no snapshot location known).
+    NotChecked,
+    Matches,
+    /// No snapshot file exists yet at this path.
+    Missing(String),
+    /// The record differs from the snapshot at this path; the diff is in `messages`.
+    Differs(String),
+}
+
+/// `ESRCH: No such process`.
+pub fn errno_text(e: i32) -> String {
+    let e = Errno::from_raw(e);
+    format!("{e:?}: {}", e.desc())
+}
+
+fn signal_text(s: i32) -> String {
+    Signal::try_from(s).map_or_else(|_| format!("signal {s}"), |s| s.as_str().to_string())
+}
+
+fn outcome_text(o: &Outcome) -> String {
+    match o {
+        Outcome::Ok => "ok".into(),
+        Outcome::Errno(e) => errno_text(*e as i32),
+    }
+}
+
+fn res_text(r: &Res) -> String {
+    match r {
+        Res::Ok => "ok".into(),
+        Res::Errno(e) => errno_text(*e),
+    }
+}
+
+fn waited_text(w: &Waited) -> String {
+    match w {
+        Waited::Exited(c) => format!("exited {c}"),
+        Waited::Signaled(s) => format!("killed by {}", signal_text(*s)),
+        Waited::Errno(e) => errno_text(*e),
+    }
+}
+
+fn wait_status_text(w: &WaitStatus) -> String {
+    match w {
+        WaitStatus::Exited(c) => format!("exited {c}"),
+        WaitStatus::Signaled(s) => format!("killed by {}", s.as_str()),
+    }
+}
+
+/// Stable labels for run-specific numbers.
+#[derive(Default)]
+struct Labels {
+    host_pids: BTreeMap<i64, usize>,
+    ns: BTreeMap<(String, u64), usize>,
+    ns_next: BTreeMap<String, usize>,
+}
+
+impl Labels {
+    fn host_pid(&mut self, pid: i64) -> String {
+        let n = self.host_pids.len() + 1;
+        let n = *self.host_pids.entry(pid).or_insert(n);
+        format!("host-pid#{n}")
+    }
+
+    /// A PID number that belongs to PID-namespace `level` (0: the harness's).
+    fn pid(&mut self, pid: i64, level: usize) -> String {
+        if level == 0 {
+            self.host_pid(pid)
+        } else {
+            pid.to_string()
+        }
+    }
+
+    fn ns(&mut self, kind: &str, inode: u64) -> String {
+        let key = (kind.to_string(), inode);
+        if let Some(n) = self.ns.get(&key) {
+            return format!("{kind}#{n}");
+        }
+        let next = self.ns_next.entry(kind.to_string()).or_insert(0);
+        *next += 1;
+        let n = *next;
+        self.ns.insert(key, n);
+        format!("{kind}#{n}")
+    }
+}
+
+fn who_text(plan: &Plan, who: Who) -> String {
+    match who {
+        Who::Supervisor => "supervisor".into(),
+        Who::Proc(i) => plan.procs[i].name.clone(),
+    }
+}
+
+/// How a step is written in records and messages: `kill(parent, SIGKILL)`.
+pub fn describe(plan: &Plan, step: &StepPlan) -> String {
+    let kinds =
+        |k: &[crate::schema::NsKind]| k.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ");
+    match &step.action {
+        Action::Getpid { .. } => "getpid()".into(),
+        Action::Getppid { .. } => "getppid()".into(),
+        Action::Fork { child, .. } => format!("fork({})", plan.procs[*child].name),
+        Action::Enter {
+            child,
+            target,
+            kinds: k,
+            ..
+        } => {
+            format!(
+                "enter({}: {}) as {}",
+                who_text(plan, *target),
+                kinds(k),
+                plan.procs[*child].name
+            )
+        }
+        Action::Exit { code } => format!("exit({code})"),
+        Action::Kill { target, signal, .. } => {
+            format!("kill({}, {})", who_text(plan, *target), signal.as_str())
+        }
+        Action::Wait { target, .. } => format!("wait({})", plan.procs[*target].name),
+        Action::ListPids { .. } => "list_pids()".into(),
+        Action::Nspid { .. } => "nspid()".into(),
+        Action::Visible { target, .. } => format!("visible({})", who_text(plan, *target)),
+        Action::MountProc { target, .. } => format!("mount_proc({target})"),
+        Action::Unshare { kinds: k, .. } => format!("unshare({})", kinds(k)),
+        Action::NestPid { depth, .. } => format!("nest_pid({depth})"),
+        Action::Sethostname { name, .. } => format!("sethostname({name:?})"),
+        Action::Gethostname { .. } => "gethostname()".into(),
+        Action::SetPdeathsig { signal } => format!("set_pdeathsig({})", signal.as_str()),
+        Action::Notify { event } => format!("notify({})", plan.events[*event].name),
+        Action::Await { event } => format!("await({})", plan.events[*event].name),
+        Action::Sleep { ms } => format!("sleep({ms}ms)"),
+        Action::Pause => "pause()".into(),
+    }
+}
+
+/// Renders one observation of a step (already normalised).
+fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
+    match obs {
+        Obs::Started { .. } => "started".into(),
+        Obs::Value(v) => v.to_string(),
+        Obs::Forked { pid } => format!("pid {pid}"),
+        Obs::Result(r) => res_text(r),
+        Obs::Killed { pid, level, res } => {
+            format!("pid {}: {}", labels.pid(*pid, *level), res_text(res))
+        }
+        Obs::Waited(w) => waited_text(w),
+        Obs::Pids { level: Some(0), .. } => "(the harness's own /proc: not listed)".into(),
+        Obs::Pids { pids, .. } => format!("{pids:?}"),
+        Obs::Nspid { level, pids } => {
+            let shown: Vec<String> = pids
+                .iter()
+                .enumerate()
+                .map(|(i, p)| labels.pid(*p, level + i))
+                .collect();
+            format!("NSpid {}", shown.join(" "))
+        }
+        Obs::Visible {
+            pid,
+            level,
+            visible,
+        } => {
+            format!(
+                "pid {}: {}",
+                labels.pid(*pid, *level),
+                if *visible { "visible" } else { "not visible" }
+            )
+        }
+        Obs::Nest {
+            level,
+            created,
+            errno,
+        } => {
+            let mut s = format!("created {created}, deepest level {level}");
+            if let Some(e) = errno {
+                write!(
+                    s,
+                    "; the next unshare(CLONE_NEWPID) failed: {}",
+                    errno_text(*e)
+                )
+                .unwrap();
+            }
+            s
+        }
+        Obs::Hostname(h) => {
+            if *h == run.before.hostname {
+                "(the harness's hostname)".into()
+            } else {
+                format!("{h:?}")
+            }
+        }
+        Obs::Failed(m) => format!("HARNESS ERROR: {m}"),
+    }
+}
+
+/// Checks one step's observation against its expectation; `Err` carries "expected …, observed …".
+fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Result<(), String> {
+    let mismatch = |expected: String, labels: &mut Labels| {
+        Err(format!(
+            "expected {expected}, observed {}",
+            obs_text(labels, run, obs)
+        ))
+    };
+    if let Obs::Failed(m) = obs {
+        return Err(format!("the harness could not carry out the step: {m}"));
+    }
+    let outcome_ok = |o: &Outcome, r: &Res| match (o, r) {
+        (Outcome::Ok, Res::Ok) => true,
+        (Outcome::Errno(e), Res::Errno(got)) => *e as i32 == *got,
+        _ => false,
+    };
+    match (&step.action, obs) {
+        (
+            Action::Getpid { expect: Some(e) } | Action::Getppid { expect: Some(e) },
+            Obs::Value(v),
+        ) if e != v => mismatch(e.to_string(), labels),
+        (Action::Fork { expect, pid, .. }, o) => match (expect, o) {
+            (Outcome::Ok, Obs::Forked { pid: got }) => match pid {
+                Some(p) if p != got => mismatch(format!("pid {p}"), labels),
+                _ => Ok(()),
+            },
+            (Outcome::Errno(e), Obs::Result(Res::Errno(got))) if *e as i32 == *got => Ok(()),
+            (e, _) => mismatch(outcome_text(e), labels),
+        },
+        (Action::Enter { expect, .. }, o) => match (expect, o) {
+            (Outcome::Ok, Obs::Forked { .. }) => Ok(()),
+            (Outcome::Errno(e), Obs::Result(Res::Errno(got))) if *e as i32 == *got => Ok(()),
+            (e, _) => mismatch(outcome_text(e), labels),
+        },
+        (Action::Kill { expect, .. }, Obs::Killed { res, .. }) if !outcome_ok(expect, res) => {
+            mismatch(outcome_text(expect), labels)
+        }
+        (
+            Action::MountProc { expect, .. }
+            | Action::Unshare { expect, .. }
+            | Action::Sethostname { expect, .. },
+            Obs::Result(r),
+        ) if !outcome_ok(expect, r) => mismatch(outcome_text(expect), labels),
+        (
+            Action::SetPdeathsig { .. }
+            | Action::Notify { .. }
+            | Action::Await { .. }
+            | Action::Sleep { .. },
+            Obs::Result(r),
+        ) if *r != Res::Ok => mismatch("ok".into(), labels),
+        (
+            Action::Wait {
+                expect: Some(w), ..
+            },
+            Obs::Waited(got),
+        ) => {
+            let same = match (w, got) {
+                (WaitStatus::Exited(a), Waited::Exited(b)) => a == b,
+                (WaitStatus::Signaled(a), Waited::Signaled(b)) => *a as i32 == *b,
+                _ => false,
+            };
+            if same {
+                Ok(())
+            } else {
+                mismatch(wait_status_text(w), labels)
+            }
+        }
+        (Action::ListPids { expect: Some(e) }, Obs::Pids { pids, level })
+            if e != pids || *level == Some(0) =>
+        {
+            mismatch(format!("{e:?}"), labels)
+        }
+        (
+            Action::Nspid {
+                expect: Some(pattern),
+            },
+            Obs::Nspid { pids, .. },
+        ) => {
+            let fits = pattern.len() == pids.len()
+                && pattern
+                    .iter()
+                    .zip(pids)
+                    .all(|(p, got)| p.is_none_or(|p| p == *got));
+            let want: Vec<String> = pattern
+                .iter()
+                .map(|p| p.map_or("*".to_string(), |p| p.to_string()))
+                .collect();
+            if fits {
+                Ok(())
+            } else {
+                mismatch(format!("NSpid {}", want.join(" ")), labels)
+            }
+        }
+        (
+            Action::Visible {
+                expect: Some(e), ..
+            },
+            Obs::Visible { visible, .. },
+        ) if e != visible => mismatch(if *e { "visible" } else { "not visible" }.into(), labels),
+        (
+            Action::NestPid {
+                expect: Some((level, errno)),
+                ..
+            },
+            Obs::Nest {
+                level: got,
+                errno: got_e,
+                ..
+            },
+        ) => {
+            let same = *level == *got as i64 && errno.map(|e| e as i32) == *got_e;
+            let mut want = format!("deepest level {level}");
+            if let Some(e) = errno {
+                write!(
+                    want,
+                    "; the next unshare(CLONE_NEWPID) failed: {}",
+                    errno_text(*e as i32)
+                )
+                .unwrap();
+            }
+            if same { Ok(()) } else { mismatch(want, labels) }
+        }
+        (Action::NestPid { .. }, Obs::Result(r)) if *r != Res::Ok => mismatch("ok".into(), labels),
+        (Action::Gethostname { expect: Some(e) }, Obs::Hostname(h)) if e != h => {
+            mismatch(format!("{e:?}"), labels)
+        }
+        // An expectation whose observation has another shape, e.g. an errno where a value was due.
+        (Action::Getpid { expect: Some(e) } | Action::Getppid { expect: Some(e) }, o)
+            if !matches!(o, Obs::Value(_)) =>
+        {
+            mismatch(e.to_string(), labels)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether a step carries an expectation that a missing observation violates.
+fn expects_something(step: &StepPlan) -> bool {
+    match &step.action {
+        Action::Getpid { expect } | Action::Getppid { expect } => expect.is_some(),
+        Action::Wait { expect, .. } => expect.is_some(),
+        Action::ListPids { expect } => expect.is_some(),
+        Action::Nspid { expect } => expect.is_some(),
+        Action::Visible { expect, .. } => expect.is_some(),
+        Action::NestPid { expect, .. } => expect.is_some(),
+        Action::Gethostname { expect } => expect.is_some(),
+        Action::Exit { .. } | Action::Pause | Action::Sleep { .. } => false,
+        _ => true,
+    }
+}
+
+/// Judges a run: returns the failure messages (empty: passed) and the normalised record.
+pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
+    let mut failures = Vec::new();
+    let mut labels = Labels::default();
+    let mut rec = String::new();
+    if let Some(e) = &run.error {
+        failures.push(format!("{}: harness error: {e}", plan.source));
+    }
+    if run.host_mounts_changed {
+        failures.push(format!(
+            "{}: ISOLATION BREACH: the mount table of the process running nsspec changed",
+            plan.source
+        ));
+    }
+    if let Some(t) = &run.timeout {
+        let mut msg = format!("{}: timed out after {}s", plan.source, fmt_secs(t.after));
+        let steps: Vec<String> = t
+            .in_steps
+            .iter()
+            .map(|(p, s)| {
+                let step = &plan.procs[*p].steps[*s - 1];
+                format!(
+                    "in step {s} of {} (line {}: `{}`)",
+                    plan.procs[*p].name,
+                    step.line,
+                    describe(plan, step)
+                )
+            })
+            .collect();
+        if !steps.is_empty() {
+            write!(msg, " {}", steps.join(", ")).unwrap();
+        }
+        failures.push(msg);
+    }
+    let mut by_proc: BTreeMap<usize, BTreeMap<usize, &Record>> = BTreeMap::new();
+    for r in &run.records {
+        by_proc.entry(r.proc).or_default().insert(r.step, r);
+    }
+    writeln!(rec, "scenario: {}", plan.id).unwrap();
+    let ns: Vec<&str> = plan.namespaces.iter().map(|k| k.name()).collect();
+    writeln!(rec, "namespaces: [{}]", ns.join(", ")).unwrap();
+    writeln!(
+        rec,
+        "proc: {}",
+        if plan.proc_fresh { "fresh" } else { "inherit" }
+    )
+    .unwrap();
+    let empty = BTreeMap::new();
+    for (i, p) in plan.procs.iter().enumerate() {
+        let records = by_proc.get(&i).unwrap_or(&empty);
+        let header = match records.get(&0).map(|r| &r.obs) {
+            Some(Obs::Started { nspid, ns }) => {
+                let pids: Vec<String> = nspid
+                    .iter()
+                    .enumerate()
+                    .map(|(l, p)| labels.pid(*p, l))
+                    .collect();
+                let own: Vec<String> = ns
+                    .iter()
+                    .filter(|(k, v)| run.supervisor_ns.get(*k) != Some(v))
+                    .map(|(k, v)| labels.ns(k, *v))
+                    .collect();
+                format!(
+                    "NSpid {}; {}",
+                    pids.join(" "),
+                    if own.is_empty() {
+                        "the harness's namespaces".to_string()
+                    } else {
+                        format!("namespaces {}", own.join(" "))
+                    }
+                )
+            }
+            Some(Obs::Failed(m)) => {
+                failures.push(format!("{}: {}: {m}", plan.source, p.name));
+                format!("HARNESS ERROR: {m}")
+            }
+            _ => "never started".into(),
+        };
+        writeln!(rec, "{}: {header}", p.name).unwrap();
+        let mut stopped = false;
+        for step in &p.steps {
+            let what = describe(plan, step);
+            match records.get(&step.index) {
+                Some(r) if !stopped => {
+                    writeln!(
+                        rec,
+                        "  {}. {what} -> {}",
+                        step.index,
+                        obs_text(&mut labels, run, &r.obs)
+                    )
+                    .unwrap();
+                    if let Err(m) = check(&mut labels, run, step, &r.obs) {
+                        failures.push(format!(
+                            "{}:{}: {} step {} `{what}`: {m}",
+                            plan.source, step.line, p.name, step.index
+                        ));
+                    }
+                }
+                _ if stopped => {
+                    if expects_something(step) {
+                        failures.push(format!(
+                            "{}:{}: {} step {} `{what}`: never ran",
+                            plan.source, step.line, p.name, step.index
+                        ));
+                    }
+                }
+                _ => {
+                    stopped = true;
+                    let note = match step.action {
+                        Action::Exit { .. } => "",
+                        Action::Pause => " (until killed)",
+                        _ => " -> did not complete",
+                    };
+                    writeln!(rec, "  {}. {what}{note}", step.index).unwrap();
+                    if expects_something(step) {
+                        failures.push(format!(
+                            "{}:{}: {} step {} `{what}`: did not complete",
+                            plan.source, step.line, p.name, step.index
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some((_, w)) = run.exits.iter().find(|(e, _)| *e == i) {
+            writeln!(rec, "  ended: {}", waited_text(w)).unwrap();
+            if *w == Waited::Exited(101) {
+                failures.push(format!(
+                    "{}: {} ended with the harness's internal-error status 101",
+                    plan.source, p.name
+                ));
+            }
+        }
+    }
+    // The outer view: the supervisor's private namespaces, standing in for the host.
+    writeln!(rec, "outer view after the scenario:").unwrap();
+    let (b, a) = (&run.before, &run.after);
+    let added: Vec<String> = a
+        .mounts
+        .iter()
+        .filter(|m| !b.mounts.contains(m))
+        .map(|(p, t)| format!("{t} on {p}"))
+        .collect();
+    let removed: Vec<String> = b
+        .mounts
+        .iter()
+        .filter(|m| !a.mounts.contains(m))
+        .map(|(p, t)| format!("{t} on {p}"))
+        .collect();
+    let mounts_same = b.mounts == a.mounts;
+    if mounts_same {
+        writeln!(rec, "  mount table: unchanged").unwrap();
+    } else {
+        writeln!(
+            rec,
+            "  mount table: changed (added: {:?}, removed: {:?})",
+            added, removed
+        )
+        .unwrap();
+    }
+    let proc_self_ok = a.proc_self == Ok(run.supervisor_pid);
+    let proc_self = match &a.proc_self {
+        Ok(p) if *p == run.supervisor_pid => "the harness's own PID".to_string(),
+        Ok(p) => format!("pid {p}, not the harness's"),
+        Err(e) => format!("unreadable: {}", errno_text(*e)),
+    };
+    writeln!(rec, "  /proc/self: {proc_self}").unwrap();
+    let hostname_same = a.hostname == b.hostname;
+    writeln!(
+        rec,
+        "  hostname: {}",
+        if hostname_same {
+            "unchanged".to_string()
+        } else {
+            format!("changed to {:?}", a.hostname)
+        }
+    )
+    .unwrap();
+    let proc_intact = mounts_same && proc_self_ok;
+    if run.error.is_none() {
+        if let Some(want) = plan.checks.proc_intact {
+            if want != proc_intact {
+                failures.push(format!(
+                    "{}: host check `proc_intact`: expected {want}, observed {proc_intact} (mount table {}, /proc/self: {proc_self})",
+                    plan.source,
+                    if mounts_same { "unchanged" } else { "changed" }
+                ));
+            }
+        }
+        if let Some(want) = plan.checks.hostname_intact {
+            if want != hostname_same {
+                failures.push(format!(
+                    "{}: host check `hostname_intact`: expected {want}, observed {hostname_same}",
+                    plan.source
+                ));
+            }
+        }
+    }
+    (failures, rec)
+}
+
+fn fmt_secs(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{}", s as u64)
+    } else {
+        format!("{s:.1}")
+    }
+}

@@ -1,0 +1,281 @@
+//! The scenario file format, exactly as a user writes it.
+//!
+//! These types only describe what may be typed: every struct denies unknown fields, every choice
+//! is an externally tagged enum (never `flatten` or `untagged`, which destroy serde-saphyr's
+//! line/column errors). Nothing here checks meaning — references between processes, signal and
+//! errno names, limits — that is [`crate::plan`]'s job, and only the plan reaches the executor.
+//!
+//! Values that later validation may reject are wrapped in [`Spanned`] so its errors can point at
+//! the exact line and column.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// One scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Short identifier, shown in reports. The trial name comes from the file's path.
+    pub name: Spanned<String>,
+    /// What the scenario demonstrates, in a sentence or two.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Host capabilities the scenario needs beyond the namespaces it lists.
+    #[serde(default)]
+    pub requires: Vec<Spanned<RawRequirement>>,
+    /// The namespaces the scenario's init is created in.
+    pub namespaces: Vec<Spanned<NsKind>>,
+    /// How /proc is set up for init before its first step.
+    #[serde(default)]
+    pub proc: ProcSetup,
+    /// Time limit in seconds for the whole scenario (default 5).
+    #[serde(default)]
+    pub timeout: Option<Spanned<f64>>,
+    /// The steps of the scenario's init process.
+    pub steps: Vec<Spanned<RawStep>>,
+    /// What happens and is checked outside the namespaces.
+    #[serde(default)]
+    pub host: Option<RawHost>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RawRequirement {
+    /// CAP_SYS_ADMIN in the harness's user namespace.
+    CapSysAdmin,
+    /// A minimum kernel version, "MAJOR.MINOR".
+    Kernel(String),
+}
+
+/// Namespace kinds, named as in /proc/PID/ns and unshare(1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NsKind {
+    Pid,
+    Mount,
+    Uts,
+    Ipc,
+    User,
+    Net,
+    Cgroup,
+    Time,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProcSetup {
+    /// Keep the /proc init inherits (the harness's, showing the outer PID namespace).
+    #[default]
+    Inherit,
+    /// Make all mounts private, then mount a new procfs on /proc (needs `mount`).
+    Fresh,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHost {
+    /// Steps of a process outside the scenario's namespaces, started alongside init.
+    #[serde(default)]
+    pub steps: Vec<Spanned<RawStep>>,
+    /// Whether /proc of the outer view (mount table and /proc/self) is as before the scenario.
+    #[serde(default)]
+    pub proc_intact: Option<bool>,
+    /// Whether the outer view's hostname is as before the scenario.
+    #[serde(default)]
+    pub hostname_intact: Option<bool>,
+}
+
+/// The result of a call that either succeeds or fails with an errno: `ok` or `{errno: ESRCH}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawOutcome {
+    Ok,
+    Errno(Spanned<String>),
+}
+
+/// How a waited-for process ended: `{exited: 0}` or `{signaled: KILL}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawWaitStatus {
+    Exited(Spanned<i64>),
+    Signaled(Spanned<String>),
+}
+
+/// One step, written as a single-key map: `- getpid: {expect: 1}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawStep {
+    Getpid(ValueArgs),
+    Getppid(ValueArgs),
+    Fork(ForkArgs),
+    Enter(EnterArgs),
+    Exit(ExitArgs),
+    Kill(KillArgs),
+    Wait(WaitArgs),
+    ListPids(ListPidsArgs),
+    Nspid(NspidArgs),
+    Visible(VisibleArgs),
+    MountProc(MountProcArgs),
+    Unshare(UnshareArgs),
+    NestPid(NestPidArgs),
+    Sethostname(SethostnameArgs),
+    Gethostname(GethostnameArgs),
+    SetPdeathsig(PdeathsigArgs),
+    Notify(EventArgs),
+    Await(EventArgs),
+    Sleep(SleepArgs),
+    Pause(Empty),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueArgs {
+    #[serde(default)]
+    pub expect: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForkArgs {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub steps: Vec<Spanned<RawStep>>,
+    /// The PID fork() returns to the parent, in the parent's namespace.
+    #[serde(default)]
+    pub pid: Option<i64>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnterArgs {
+    pub name: Spanned<String>,
+    /// Whose namespaces to join (setns), like nsenter --target.
+    pub target: Spanned<String>,
+    pub namespaces: Vec<Spanned<NsKind>>,
+    #[serde(default)]
+    pub steps: Vec<Spanned<RawStep>>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitArgs {
+    pub code: Spanned<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KillArgs {
+    pub pid: Spanned<String>,
+    #[serde(default)]
+    pub signal: Option<Spanned<String>>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitArgs {
+    pub pid: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawWaitStatus>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListPidsArgs {
+    #[serde(default)]
+    pub expect: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NspidArgs {
+    /// Space-separated PIDs, outermost first; `*` matches any one PID.
+    #[serde(default)]
+    pub expect: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisibleArgs {
+    pub pid: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountProcArgs {
+    #[serde(default)]
+    pub target: Option<Spanned<String>>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnshareArgs {
+    pub namespaces: Vec<Spanned<NsKind>>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NestPidArgs {
+    /// How many further PID namespaces to try to create, each inside the last.
+    pub depth: Spanned<i64>,
+    #[serde(default)]
+    pub expect: Option<RawNestExpect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNestExpect {
+    /// The deepest PID-namespace level reached, counted from the harness's own (level 0).
+    pub max_level: i64,
+    /// The errno of the first unshare(CLONE_NEWPID) that failed, if one did.
+    #[serde(default)]
+    pub errno: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SethostnameArgs {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GethostnameArgs {
+    #[serde(default)]
+    pub expect: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdeathsigArgs {
+    pub signal: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventArgs {
+    pub event: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SleepArgs {
+    pub ms: Spanned<i64>,
+}
