@@ -86,8 +86,10 @@ pub enum Obs {
         ns: BTreeMap<String, u64>,
     },
     Value(i64),
+    /// `level`: the PID-namespace level of the number (the parent's).
     Forked {
         pid: i64,
+        level: usize,
     },
     Result(Res),
     /// `level` is the PID-namespace level the number `pid` belongs to (0: the harness's).
@@ -310,8 +312,10 @@ struct Ctx<'a> {
     results: RawFd,
     /// (read, write) ends of each event's pipe.
     events: Vec<(RawFd, RawFd)>,
-    /// Written by init once it is set up; the host process waits for it.
-    init_ready: (RawFd, RawFd),
+    /// Init and the host process each write a byte here once they have published their PIDs…
+    ready: (RawFd, RawFd),
+    /// …and wait for the supervisor's go here, so no step can name a process not yet started.
+    go: (RawFd, RawFd),
     supervisor: i64,
 }
 
@@ -347,14 +351,15 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
     let setup = (|| -> Result<_, Errno> {
         let table = Table::new()?;
         let (results_r, results_w) = pipe()?;
-        let init_ready = pipe()?;
+        let ready = pipe()?;
+        let go = pipe()?;
         let mut events = Vec::new();
         for _ in &plan.events {
             events.push(pipe()?);
         }
-        Ok((table, results_r, results_w, init_ready, events))
+        Ok((table, results_r, results_w, ready, go, events))
     })();
-    let (table, results_r, results_w, init_ready, events) = match setup {
+    let (table, results_r, results_w, ready, go, events) = match setup {
         Ok(s) => s,
         Err(e) => {
             out.error = Some(format!("cannot set up the scenario: {}", e.desc()));
@@ -370,7 +375,8 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
             .iter()
             .map(|(r, w)| (r.as_raw_fd(), w.as_raw_fd()))
             .collect(),
-        init_ready: (init_ready.0.as_raw_fd(), init_ready.1.as_raw_fd()),
+        ready: (ready.0.as_raw_fd(), ready.1.as_raw_fd()),
+        go: (go.0.as_raw_fd(), go.1.as_raw_fd()),
         supervisor: me,
     };
     let started = Instant::now();
@@ -382,9 +388,9 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
         None => None,
         Some(h) => match fork_child(|| {
             set_pdeathsig(libc::SIGKILL);
-            let mut byte = [0u8];
-            let _ = read_retry(ctx.init_ready.0, &mut byte);
-            run_process(&ctx, h)
+            start_process(&ctx, h);
+            ready_then_go(&ctx);
+            steps(&ctx, h)
         }) {
             Ok(pid) => Some((h, pid)),
             Err(e) => {
@@ -421,6 +427,17 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
         }
     };
     drop(results_w);
+    // Release init and the host process together once both have started (or failed to).
+    let starters = 1 + usize::from(host.is_some());
+    let mut got = 0;
+    while got < starters {
+        let (bytes, _) = read_some(ctx.ready.0, starters - got, deadline);
+        if bytes == 0 {
+            break;
+        }
+        got += bytes;
+    }
+    let _ = write_all(ctx.go.1, &vec![1u8; starters]);
 
     let pidfd = pidfd_open(init);
     let mut buf = Vec::new();
@@ -544,20 +561,20 @@ fn init_main(ctx: &Ctx) -> ! {
         }
         Ok(())
     })();
-    let ready = [1u8];
     if let Err(e) = setup {
-        emit(
-            ctx,
-            0,
-            0,
-            Obs::Failed(format!("setting up init failed: {e}")),
-        );
-        let _ = write_all(ctx.init_ready.1, &ready);
+        emit(ctx, 0, 0, Obs::Failed(format!("setting up init failed: {e}")));
+        let _ = write_all(ctx.ready.1, &[1]);
         exit_now(1);
     }
     start_process(ctx, 0);
-    let _ = write_all(ctx.init_ready.1, &ready);
+    ready_then_go(ctx);
     steps(ctx, 0)
+}
+
+fn ready_then_go(ctx: &Ctx) {
+    let _ = write_all(ctx.ready.1, &[1]);
+    let mut byte = [0u8];
+    let _ = read_retry(ctx.go.0, &mut byte);
 }
 
 /// Records a new process's identity and publishes its PIDs for the others.
@@ -575,16 +592,20 @@ fn start_process(ctx: &Ctx, me: usize) {
     );
 }
 
-fn run_process(ctx: &Ctx, me: usize) -> ! {
-    start_process(ctx, me);
-    steps(ctx, me)
-}
-
 fn steps(ctx: &Ctx, me: usize) -> ! {
-    for step in &ctx.plan.procs[me].steps {
+    let own = &ctx.plan.procs[me].steps;
+    if Some(me) == ctx.plan.host && own.is_empty() {
+        // A host process without steps exists to be a target; it lives until init has ended.
+        loop {
+            // SAFETY: pause() has no preconditions.
+            unsafe { libc::pause() };
+        }
+    }
+    for step in own {
         ctx.table.set_step(me, step.index as i32);
-        let obs = execute(ctx, me, step);
-        emit(ctx, me, step.index, obs);
+        if let Some(obs) = execute(ctx, me, step) {
+            emit(ctx, me, step.index, obs);
+        }
     }
     ctx.table.set_step(me, -1);
     exit_now(0)
@@ -612,11 +633,13 @@ fn res(r: Result<(), Errno>) -> Res {
     }
 }
 
-fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Obs {
-    match &step.action {
+/// Carries out one step. `None`: the observation was already recorded (by a nested process, or
+/// before a step that may not return).
+fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
+    Some(match &step.action {
         Action::Getpid { .. } => Obs::Value(nix::unistd::getpid().as_raw() as i64),
         Action::Getppid { .. } => Obs::Value(nix::unistd::getppid().as_raw() as i64),
-        Action::Fork { child, .. } => spawn(ctx, *child, &[]),
+        Action::Fork { child, .. } => spawn(ctx, me, *child, &[]),
         Action::Enter {
             child,
             target,
@@ -625,7 +648,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Obs {
         } => {
             let pid = match resolve(ctx, me, *target) {
                 Ok(_) => host_pid(ctx, *target),
-                Err(obs) => return obs,
+                Err(obs) => return Some(obs),
             };
             let mut joins = Vec::new();
             for k in kinds {
@@ -633,10 +656,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Obs {
                 let mine = open_at(ctx.host_proc, &format!("self/ns/{}", k.proc_name()));
                 match (theirs, mine) {
                     (Ok(t), Ok(m)) => joins.push((t, m, *k)),
-                    (Err(e), _) | (_, Err(e)) => return Obs::Result(Res::Errno(e as i32)),
+                    (Err(e), _) | (_, Err(e)) => return Some(Obs::Result(Res::Errno(e as i32))),
                 }
             }
-            spawn(ctx, *child, &joins)
+            spawn(ctx, me, *child, &joins)
         }
         Action::Exit { code } => exit_now(*code),
         Action::Kill { target, signal, .. } => match resolve(ctx, me, *target) {
@@ -695,7 +718,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Obs {
             let flags = kinds.iter().map(|k| k.clone_flag()).fold(0, |a, b| a | b);
             Obs::Result(res(unshare(flags)))
         }
-        Action::NestPid { depth, .. } => nest_pid(ctx, me, step.index, *depth),
+        Action::NestPid { depth, .. } => return nest_pid(ctx, me, step.index, *depth),
         Action::Sethostname { name, .. } => Obs::Result(res(nix::unistd::sethostname(name))),
         Action::Gethostname { .. } => match nix::unistd::gethostname() {
             Ok(h) => Obs::Hostname(h.to_string_lossy().into_owned()),
@@ -708,8 +731,13 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Obs {
             Obs::Result(res(Errno::result(r).map(drop)))
         }
         Action::Notify { event } => {
+            // Recorded before it happens: the awaiting side may kill us as soon as it wakes.
+            emit(ctx, me, step.index, Obs::Result(Res::Ok));
             let bytes = vec![1u8; ctx.plan.events[*event].waiters];
-            Obs::Result(res(write_all(ctx.events[*event].1, &bytes)))
+            // A failure replaces the record above (later records of a step win).
+            return write_all(ctx.events[*event].1, &bytes)
+                .err()
+                .map(|e| Obs::Result(Res::Errno(e as i32)));
         }
         Action::Await { event } => {
             let mut byte = [0u8];
@@ -727,12 +755,12 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Obs {
             // SAFETY: pause() has no preconditions; it returns only after a caught signal.
             unsafe { libc::pause() };
         },
-    }
+    })
 }
 
 /// Forks process `child` (after joining `joins`' namespaces, restoring ours afterwards) and
 /// returns once the child has published its PIDs, so later steps can name it.
-fn spawn(ctx: &Ctx, child: usize, joins: &[(OwnedFd, OwnedFd, NsKind)]) -> Obs {
+fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, OwnedFd, NsKind)]) -> Obs {
     for (theirs, _, k) in joins {
         if let Err(e) = setns(theirs.as_raw_fd(), k.clone_flag()) {
             restore(joins);
@@ -763,7 +791,10 @@ fn spawn(ctx: &Ctx, child: usize, joins: &[(OwnedFd, OwnedFd, NsKind)]) -> Obs {
             // EOF arrives when the child has published its PIDs (or died trying).
             let mut byte = [0u8];
             let _ = read_retry(sync_r.as_raw_fd(), &mut byte);
-            Obs::Forked { pid: pid as i64 }
+            Obs::Forked {
+                pid: pid as i64,
+                level: ctx.plan.procs[me].level(),
+            }
         }
     }
 }
@@ -776,7 +807,7 @@ fn restore(joins: &[(OwnedFd, OwnedFd, NsKind)]) {
 
 /// Creates up to `depth` PID namespaces, each inside the last, by unshare + fork. The deepest
 /// process reports; each level waits for the next and passes its exit status up.
-fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Obs {
+fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
     let mut created = 0;
     let mut original = true;
     let outcome = loop {
@@ -795,11 +826,12 @@ fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Obs {
             Ok(pid) => {
                 let status = wait_for(pid);
                 if original {
+                    // The deepest process has recorded the observation.
                     return match status {
-                        Waited::Exited(0) => Obs::Result(Res::Ok),
-                        other => Obs::Failed(format!(
+                        Waited::Exited(0) => None,
+                        other => Some(Obs::Failed(format!(
                             "a nested namespace's process ended with {other:?}"
-                        )),
+                        ))),
                     };
                 }
                 exit_now(match status {
@@ -816,7 +848,7 @@ fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Obs {
         errno: outcome,
     };
     if original {
-        return obs;
+        return Some(obs);
     }
     emit(ctx, me, step, obs);
     exit_now(0)
@@ -1117,6 +1149,27 @@ fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<(), Errno> {
         }
     }
     Ok(())
+}
+
+/// Reads up to `max` bytes, waiting until `deadline` for the first; returns (count, timed out).
+fn read_some(fd: RawFd, max: usize, deadline: Instant) -> (usize, bool) {
+    let now = Instant::now();
+    if now >= deadline {
+        return (0, true);
+    }
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = (deadline - now).as_millis().min(i32::MAX as u128) as i32 + 1;
+    // SAFETY: `p` is a valid pollfd for the duration of the call.
+    let n = unsafe { libc::poll(&mut p, 1, ms) };
+    if n <= 0 {
+        return (0, n == 0);
+    }
+    let mut buf = vec![0u8; max];
+    (read_retry(fd, &mut buf).unwrap_or(0), false)
 }
 
 /// Reads until EOF or `deadline`; returns the bytes and whether EOF was reached.

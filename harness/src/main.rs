@@ -46,6 +46,9 @@ enum Command {
         /// Print every scenario's observation record, not only failing ones.
         #[arg(long, short)]
         verbose: bool,
+        /// Do not compare records with snapshots (the cargo test harness does that with insta).
+        #[arg(long)]
+        no_snapshots: bool,
     },
     /// List scenarios with their descriptions, after validating them.
     List {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         filter: Vec::new(),
         json: false,
         verbose: false,
+        no_snapshots: false,
     });
     match command {
         Command::Run {
@@ -73,7 +77,8 @@ fn main() -> ExitCode {
             filter,
             json,
             verbose,
-        } => run(&paths, &filter, json, verbose),
+            no_snapshots,
+        } => run(&paths, &filter, json, verbose, !no_snapshots),
         Command::List { paths } => match load(&paths, &[]) {
             Err(code) => code,
             Ok(plans) => {
@@ -138,7 +143,7 @@ fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, Exi
     Ok(plans)
 }
 
-fn run(paths: &[PathBuf], filter: &[String], json: bool, verbose: bool) -> ExitCode {
+fn run(paths: &[PathBuf], filter: &[String], json: bool, verbose: bool, snapshots: bool) -> ExitCode {
     let plans = match load(paths, filter) {
         Ok(p) => p,
         Err(code) => return code,
@@ -160,7 +165,7 @@ fn run(paths: &[PathBuf], filter: &[String], json: bool, verbose: bool) -> ExitC
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut stdout = std::io::stdout().lock();
     for (source, plan) in &plans {
-        let r = nsspec::runner::run(source, plan, &host);
+        let r = nsspec::runner::run(source, plan, &host, snapshots);
         match r.status {
             Status::Passed => passed += 1,
             Status::Failed => failed += 1,

@@ -161,9 +161,11 @@ pub enum Action {
         pid: Option<i64>,
         expect: Outcome,
     },
+    /// `label`: the target as the scenario wrote it (`parent`, `init`, a name).
     Enter {
         child: usize,
         target: Who,
+        label: String,
         kinds: Vec<NsKind>,
         expect: Outcome,
     },
@@ -172,6 +174,7 @@ pub enum Action {
     },
     Kill {
         target: Who,
+        label: String,
         signal: Signal,
         expect: Outcome,
     },
@@ -187,6 +190,7 @@ pub enum Action {
     },
     Visible {
         target: Who,
+        label: String,
         expect: Option<bool>,
     },
     MountProc {
@@ -753,6 +757,7 @@ impl<'a> Builder<'a> {
                 Action::Enter {
                     child,
                     target,
+                    label: e.target.value.clone(),
                     kinds,
                     expect: self.outcome(&e.expect)?,
                 }
@@ -776,6 +781,7 @@ impl<'a> Builder<'a> {
                 };
                 Action::Kill {
                     target,
+                    label: k.pid.value.clone(),
                     signal,
                     expect: self.outcome(&k.expect)?,
                 }
@@ -840,6 +846,7 @@ impl<'a> Builder<'a> {
             }
             RawStep::Visible(v) => Action::Visible {
                 target: self.who(me, &v.pid, host)?,
+                label: v.pid.value.clone(),
                 expect: v.expect,
             },
             RawStep::MountProc(m) => {

@@ -14,7 +14,7 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use crate::executor::{Obs, Record, Res, RunOutput, Waited};
-use crate::plan::{Action, Outcome, Plan, StepPlan, WaitStatus, Who};
+use crate::plan::{Action, Outcome, Plan, StepPlan, WaitStatus};
 
 /// The result of one scenario, as printed and as exchanged with the test harness (`--json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,8 +53,10 @@ pub enum SnapshotState {
 
 /// `ESRCH: No such process`.
 pub fn errno_text(e: i32) -> String {
-    let e = Errno::from_raw(e);
-    format!("{e:?}: {}", e.desc())
+    // The C library's wording ("Cannot allocate memory"), as tools and man pages print it.
+    let text = std::io::Error::from_raw_os_error(e).to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+    format!("{:?}: {text}", Errno::from_raw(e))
 }
 
 fn signal_text(s: i32) -> String {
@@ -127,13 +129,6 @@ impl Labels {
     }
 }
 
-fn who_text(plan: &Plan, who: Who) -> String {
-    match who {
-        Who::Supervisor => "supervisor".into(),
-        Who::Proc(i) => plan.procs[i].name.clone(),
-    }
-}
-
 /// How a step is written in records and messages: `kill(parent, SIGKILL)`.
 pub fn describe(plan: &Plan, step: &StepPlan) -> String {
     let kinds =
@@ -142,27 +137,22 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Getpid { .. } => "getpid()".into(),
         Action::Getppid { .. } => "getppid()".into(),
         Action::Fork { child, .. } => format!("fork({})", plan.procs[*child].name),
-        Action::Enter {
-            child,
-            target,
-            kinds: k,
-            ..
-        } => {
+        Action::Enter { child, label, kinds: k, .. } => {
             format!(
                 "enter({}: {}) as {}",
-                who_text(plan, *target),
+                label,
                 kinds(k),
                 plan.procs[*child].name
             )
         }
         Action::Exit { code } => format!("exit({code})"),
-        Action::Kill { target, signal, .. } => {
-            format!("kill({}, {})", who_text(plan, *target), signal.as_str())
+        Action::Kill { label, signal, .. } => {
+            format!("kill({label}, {})", signal.as_str())
         }
         Action::Wait { target, .. } => format!("wait({})", plan.procs[*target].name),
         Action::ListPids { .. } => "list_pids()".into(),
         Action::Nspid { .. } => "nspid()".into(),
-        Action::Visible { target, .. } => format!("visible({})", who_text(plan, *target)),
+        Action::Visible { label, .. } => format!("visible({label})"),
         Action::MountProc { target, .. } => format!("mount_proc({target})"),
         Action::Unshare { kinds: k, .. } => format!("unshare({})", kinds(k)),
         Action::NestPid { depth, .. } => format!("nest_pid({depth})"),
@@ -181,7 +171,7 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
     match obs {
         Obs::Started { .. } => "started".into(),
         Obs::Value(v) => v.to_string(),
-        Obs::Forked { pid } => format!("pid {pid}"),
+        Obs::Forked { pid, level } => format!("pid {}", labels.pid(*pid, *level)),
         Obs::Result(r) => res_text(r),
         Obs::Killed { pid, level, res } => {
             format!("pid {}: {}", labels.pid(*pid, *level), res_text(res))
@@ -257,7 +247,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             Obs::Value(v),
         ) if e != v => mismatch(e.to_string(), labels),
         (Action::Fork { expect, pid, .. }, o) => match (expect, o) {
-            (Outcome::Ok, Obs::Forked { pid: got }) => match pid {
+            (Outcome::Ok, Obs::Forked { pid: got, .. }) => match pid {
                 Some(p) if p != got => mismatch(format!("pid {p}"), labels),
                 _ => Ok(()),
             },
@@ -357,7 +347,9 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             }
             if same { Ok(()) } else { mismatch(want, labels) }
         }
-        (Action::NestPid { .. }, Obs::Result(r)) if *r != Res::Ok => mismatch("ok".into(), labels),
+        (Action::NestPid { expect: Some((level, _)), .. }, o) if !matches!(o, Obs::Nest { .. }) => {
+            mismatch(format!("deepest level {level}"), labels)
+        }
         (Action::Gethostname { expect: Some(e) }, Obs::Hostname(h)) if e != h => {
             mismatch(format!("{e:?}"), labels)
         }
@@ -522,26 +514,17 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     // The outer view: the supervisor's private namespaces, standing in for the host.
     writeln!(rec, "outer view after the scenario:").unwrap();
     let (b, a) = (&run.before, &run.after);
-    let added: Vec<String> = a
-        .mounts
-        .iter()
-        .filter(|m| !b.mounts.contains(m))
-        .map(|(p, t)| format!("{t} on {p}"))
-        .collect();
-    let removed: Vec<String> = b
-        .mounts
-        .iter()
-        .filter(|m| !a.mounts.contains(m))
-        .map(|(p, t)| format!("{t} on {p}"))
-        .collect();
+    let added = multiset_minus(&a.mounts, &b.mounts);
+    let removed = multiset_minus(&b.mounts, &a.mounts);
     let mounts_same = b.mounts == a.mounts;
     if mounts_same {
         writeln!(rec, "  mount table: unchanged").unwrap();
     } else {
         writeln!(
             rec,
-            "  mount table: changed (added: {:?}, removed: {:?})",
-            added, removed
+            "  mount table: changed (added: [{}], removed: [{}])",
+            added.join(", "),
+            removed.join(", ")
         )
         .unwrap();
     }
@@ -584,6 +567,21 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
         }
     }
     (failures, rec)
+}
+
+/// Mounts in `a` not matched one-for-one in `b` ("proc on /proc"): stacked mounts count twice.
+fn multiset_minus(a: &[(String, String)], b: &[(String, String)]) -> Vec<String> {
+    let mut rest: Vec<&(String, String)> = b.iter().collect();
+    let mut out = Vec::new();
+    for m in a {
+        match rest.iter().position(|r| *r == m) {
+            Some(i) => {
+                rest.swap_remove(i);
+            }
+            None => out.push(format!("{} on {}", m.1, m.0)),
+        }
+    }
+    out
 }
 
 fn fmt_secs(d: std::time::Duration) -> String {
