@@ -364,9 +364,10 @@ impl<'a> Builder<'a> {
             return Err(self.err(&raw.name.referenced, "`name` must not be empty"));
         }
         let namespaces = self.kinds(&raw.namespaces, "namespaces")?;
-        if raw.proc == ProcSetup::Fresh && !namespaces.contains(&NsKind::Mount) {
+        let proc_fresh = raw.proc.as_ref().is_some_and(|p| p.value == ProcSetup::Fresh);
+        if let (true, Some(p)) = (proc_fresh && !namespaces.contains(&NsKind::Mount), &raw.proc) {
             return Err(self.err(
-                &raw.name.referenced,
+                &p.referenced,
                 "`proc: fresh` needs `mount` in `namespaces` (mounting a new /proc without a \
                  private mount namespace is what a `mount_proc` step demonstrates)",
             ));
@@ -480,7 +481,7 @@ impl<'a> Builder<'a> {
             description: raw.description.map(|d| d.trim().to_string()),
             requirements: requirements.into_iter().collect(),
             namespaces,
-            proc_fresh: raw.proc == ProcSetup::Fresh,
+            proc_fresh,
             timeout,
             procs: self.procs,
             host,

@@ -27,7 +27,7 @@ pub struct RawScenario {
     pub namespaces: Vec<Spanned<NsKind>>,
     /// How /proc is set up for init before its first step.
     #[serde(default)]
-    pub proc: ProcSetup,
+    pub proc: Option<Spanned<ProcSetup>>,
     /// Time limit in seconds for the whole scenario (default 5).
     #[serde(default)]
     pub timeout: Option<Spanned<f64>>,
