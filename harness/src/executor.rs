@@ -405,15 +405,15 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
         .filter(|k| k.for_children_only())
         .map(|k| k.clone_flag())
         .fold(0, |a, b| a | b);
-    if for_children != 0 {
-        if let Err(e) = unshare(for_children) {
-            kill_and_reap(host.map(|h| h.1));
-            out.error = Some(format!(
-                "cannot create the scenario's namespaces: unshare: {e}: {}",
-                e.desc()
-            ));
-            return out;
-        }
+    if for_children != 0
+        && let Err(e) = unshare(for_children)
+    {
+        kill_and_reap(host.map(|h| h.1));
+        out.error = Some(format!(
+            "cannot create the scenario's namespaces: unshare: {e}: {}",
+            e.desc()
+        ));
+        return out;
     }
     let init = match fork_child(|| {
         set_pdeathsig(libc::SIGKILL);
@@ -492,10 +492,10 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
                 out.exits.push((0, w));
             }
             // A host process with nothing to do only exists to be a kill target.
-            if let Some((h, pid)) = host {
-                if plan.procs[h].steps.is_empty() {
-                    kill_pid(pid);
-                }
+            if let Some((h, pid)) = host
+                && plan.procs[h].steps.is_empty()
+            {
+                kill_pid(pid);
             }
         }
         if fds[0].revents != 0 {
@@ -562,7 +562,12 @@ fn init_main(ctx: &Ctx) -> ! {
         Ok(())
     })();
     if let Err(e) = setup {
-        emit(ctx, 0, 0, Obs::Failed(format!("setting up init failed: {e}")));
+        emit(
+            ctx,
+            0,
+            0,
+            Obs::Failed(format!("setting up init failed: {e}")),
+        );
         let _ = write_all(ctx.ready.1, &[1]);
         exit_now(1);
     }

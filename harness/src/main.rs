@@ -146,7 +146,13 @@ fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, Exi
     Ok(plans)
 }
 
-fn run(paths: &[PathBuf], filter: &[String], json: bool, verbose: bool, snapshots: bool) -> ExitCode {
+fn run(
+    paths: &[PathBuf],
+    filter: &[String],
+    json: bool,
+    verbose: bool,
+    snapshots: bool,
+) -> ExitCode {
     let plans = match load(paths, filter) {
         Ok(p) => p,
         Err(code) => return code,
@@ -214,12 +220,12 @@ fn print_human(out: &mut impl Write, r: &ScenarioResult, verbose: bool) {
             }
         }
     }
-    if verbose || r.status == Status::Failed {
-        if let Some(rec) = &r.record {
-            let _ = writeln!(out, "      observation record:");
-            for line in rec.lines() {
-                let _ = writeln!(out, "        {line}");
-            }
+    if (verbose || r.status == Status::Failed)
+        && let Some(rec) = &r.record
+    {
+        let _ = writeln!(out, "      observation record:");
+        for line in rec.lines() {
+            let _ = writeln!(out, "        {line}");
         }
     }
 }

@@ -364,8 +364,14 @@ impl<'a> Builder<'a> {
             return Err(self.err(&raw.name.referenced, "`name` must not be empty"));
         }
         let namespaces = self.kinds(&raw.namespaces, "namespaces")?;
-        let proc_fresh = raw.proc.as_ref().is_some_and(|p| p.value == ProcSetup::Fresh);
-        if let (true, Some(p)) = (proc_fresh && !namespaces.contains(&NsKind::Mount), &raw.proc) {
+        let proc_fresh = raw
+            .proc
+            .as_ref()
+            .is_some_and(|p| p.value == ProcSetup::Fresh);
+        if let (true, Some(p)) = (
+            proc_fresh && !namespaces.contains(&NsKind::Mount),
+            &raw.proc,
+        ) {
             return Err(self.err(
                 &p.referenced,
                 "`proc: fresh` needs `mount` in `namespaces` (mounting a new /proc without a \
@@ -973,5 +979,108 @@ impl<'a> Builder<'a> {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> Plan {
+        load("t", "t.yaml", text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn names_map_to_errnos_and_signals() {
+        assert_eq!(errno_from_name("ESRCH"), Some(Errno::ESRCH));
+        assert_eq!(errno_from_name("ENOSPC"), Some(Errno::ENOSPC));
+        assert_eq!(errno_from_name("esrch"), None);
+        assert_eq!(signal_from_name("KILL"), Some(Signal::SIGKILL));
+        assert_eq!(signal_from_name("SIGUSR1"), Some(Signal::SIGUSR1));
+        assert_eq!(signal_from_name("NOPE"), None);
+    }
+
+    #[test]
+    fn pid_namespace_chains_follow_unshare_and_fork() {
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - fork: { name: a }\n  - unshare: { namespaces: [pid] }\n  \
+             - fork: { name: b, steps: [ { unshare: { namespaces: [pid] } }, { fork: { name: c } } ] }\n\
+             host:\n  steps:\n    - enter: { name: j, target: b, namespaces: [pid] }\n",
+        );
+        let chain = |n: &str| p.procs.iter().find(|x| x.name == n).unwrap().pidns.clone();
+        assert_eq!(chain("init"), vec![0, 1]);
+        assert_eq!(chain("a"), vec![0, 1]);
+        assert_eq!(chain("b"), vec![0, 1, 2]);
+        assert_eq!(chain("c"), vec![0, 1, 2, 3]);
+        assert_eq!(chain("host"), vec![0]);
+        assert_eq!(chain("j"), vec![0, 1, 2]);
+        assert_eq!(
+            p.host,
+            Some(p.procs.iter().position(|x| x.name == "host").unwrap())
+        );
+    }
+
+    #[test]
+    fn an_unshare_expected_to_fail_creates_no_namespace() {
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - unshare: { namespaces: [pid], expect: { errno: EINVAL } }\n  \
+             - fork: { name: a }\n",
+        );
+        assert_eq!(p.procs[1].pidns, vec![0, 1]);
+    }
+
+    #[test]
+    fn symbolic_targets_resolve_relative_to_the_caller() {
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - kill: { pid: parent }\n  \
+             - fork: { name: a, steps: [ { kill: { pid: parent } }, { kill: { pid: self } } ] }\n",
+        );
+        let target = |proc: usize, step: usize| match &p.procs[proc].steps[step].action {
+            Action::Kill { target, .. } => *target,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(target(0, 0), Who::Supervisor);
+        assert_eq!(target(1, 0), Who::Proc(0));
+        assert_eq!(target(1, 1), Who::Proc(1));
+        // The host process exists only when it has steps or is a target.
+        assert_eq!(p.host, None);
+    }
+
+    #[test]
+    fn defaults_are_applied() {
+        let p = plan("name: t\nnamespaces: [mount, pid]\nsteps: []\n");
+        assert_eq!(p.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(p.namespaces, vec![NsKind::Pid, NsKind::Mount]);
+        assert!(!p.proc_fresh);
+        assert!(
+            p.requirements
+                .contains(&Requirement::Namespace(NsKind::Pid))
+        );
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_value() {
+        let e = load(
+            "t",
+            "t.yaml",
+            "name: t\nnamespaces: [pid]\nsteps:\n  - kill: { pid: nobody }\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (4, 18));
+        assert!(
+            e.to_string()
+                .starts_with("t.yaml:4:18: no process named `nobody`"),
+            "{e}"
+        );
+        let e = load(
+            "t",
+            "t.yaml",
+            "name: t\nnamespaces: [pid]\nsteps: []\nfoo: 1\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:4:1: unknown field `foo`, expected one of name, description, requires, namespaces, proc, timeout, steps, host"
+        );
     }
 }

@@ -137,7 +137,12 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Getpid { .. } => "getpid()".into(),
         Action::Getppid { .. } => "getppid()".into(),
         Action::Fork { child, .. } => format!("fork({})", plan.procs[*child].name),
-        Action::Enter { child, label, kinds: k, .. } => {
+        Action::Enter {
+            child,
+            label,
+            kinds: k,
+            ..
+        } => {
             format!(
                 "enter({}: {}) as {}",
                 label,
@@ -347,9 +352,13 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             }
             if same { Ok(()) } else { mismatch(want, labels) }
         }
-        (Action::NestPid { expect: Some((level, _)), .. }, o) if !matches!(o, Obs::Nest { .. }) => {
-            mismatch(format!("deepest level {level}"), labels)
-        }
+        (
+            Action::NestPid {
+                expect: Some((level, _)),
+                ..
+            },
+            o,
+        ) if !matches!(o, Obs::Nest { .. }) => mismatch(format!("deepest level {level}"), labels),
         (Action::Gethostname { expect: Some(e) }, Obs::Hostname(h)) if e != h => {
             mismatch(format!("{e:?}"), labels)
         }
@@ -550,22 +559,22 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     .unwrap();
     let proc_intact = mounts_same && proc_self_ok;
     if run.error.is_none() {
-        if let Some(want) = plan.checks.proc_intact {
-            if want != proc_intact {
-                failures.push(format!(
+        if let Some(want) = plan.checks.proc_intact
+            && want != proc_intact
+        {
+            failures.push(format!(
                     "{}: host check `proc_intact`: expected {want}, observed {proc_intact} (mount table {}, /proc/self: {proc_self})",
                     plan.source,
                     if mounts_same { "unchanged" } else { "changed" }
                 ));
-            }
         }
-        if let Some(want) = plan.checks.hostname_intact {
-            if want != hostname_same {
-                failures.push(format!(
-                    "{}: host check `hostname_intact`: expected {want}, observed {hostname_same}",
-                    plan.source
-                ));
-            }
+        if let Some(want) = plan.checks.hostname_intact
+            && want != hostname_same
+        {
+            failures.push(format!(
+                "{}: host check `hostname_intact`: expected {want}, observed {hostname_same}",
+                plan.source
+            ));
         }
     }
     (failures, rec)
@@ -592,5 +601,132 @@ fn fmt_secs(d: std::time::Duration) -> String {
         format!("{}", s as u64)
     } else {
         format!("{s:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::executor::OuterView;
+
+    fn plan() -> Plan {
+        crate::plan::load(
+            "pid/t",
+            "t.yaml",
+            "name: t\nnamespaces: [pid]\nsteps:\n  - getpid: { expect: 1 }\n  \
+             - kill: { pid: parent, signal: KILL, expect: { errno: ESRCH } }\n  - await: { event: e }\n\
+             host:\n  steps:\n    - notify: { event: e }\n  proc_intact: true\n",
+        )
+        .unwrap()
+    }
+
+    fn run(obs: Vec<(usize, usize, Obs)>) -> RunOutput {
+        let view = OuterView {
+            mounts: vec![("/".into(), "ext4".into()), ("/proc".into(), "proc".into())],
+            proc_self: Ok(100),
+            hostname: "box".into(),
+        };
+        RunOutput {
+            records: obs
+                .into_iter()
+                .map(|(proc, step, obs)| Record { proc, step, obs })
+                .collect(),
+            supervisor_pid: 100,
+            before: view.clone(),
+            after: view,
+            ..RunOutput::default()
+        }
+    }
+
+    #[test]
+    fn matching_observations_pass_and_host_pids_are_labelled() {
+        let p = plan();
+        let (fails, rec) = evaluate(
+            &p,
+            &run(vec![
+                (0, 1, Obs::Value(1)),
+                (
+                    0,
+                    2,
+                    Obs::Killed {
+                        pid: 100,
+                        level: 0,
+                        res: Res::Errno(libc::ESRCH),
+                    },
+                ),
+                (0, 3, Obs::Result(Res::Ok)),
+                (1, 1, Obs::Result(Res::Ok)),
+            ]),
+        );
+        assert!(fails.is_empty(), "{fails:?}");
+        assert!(
+            rec.contains("2. kill(parent, SIGKILL) -> pid host-pid#1: ESRCH: No such process"),
+            "{rec}"
+        );
+        assert!(
+            !rec.contains("100"),
+            "a host PID leaked into the record: {rec}"
+        );
+    }
+
+    #[test]
+    fn mismatches_name_file_line_process_and_step() {
+        let p = plan();
+        let (fails, _) = evaluate(
+            &p,
+            &run(vec![
+                (0, 1, Obs::Value(7)),
+                (
+                    0,
+                    2,
+                    Obs::Killed {
+                        pid: 100,
+                        level: 0,
+                        res: Res::Ok,
+                    },
+                ),
+            ]),
+        );
+        assert_eq!(
+            fails[0],
+            "t.yaml:4: init step 1 `getpid()`: expected 1, observed 7"
+        );
+        assert_eq!(
+            fails[1],
+            "t.yaml:5: init step 2 `kill(parent, SIGKILL)`: expected ESRCH: No such process, observed pid host-pid#1: ok"
+        );
+        assert_eq!(
+            fails[2],
+            "t.yaml:6: init step 3 `await(e)`: did not complete"
+        );
+    }
+
+    #[test]
+    fn a_changed_outer_proc_fails_proc_intact() {
+        let p = plan();
+        let mut r = run(vec![]);
+        r.after.mounts.push(("/proc".into(), "proc".into()));
+        r.after.proc_self = Err(libc::ENOENT);
+        let (fails, rec) = evaluate(&p, &r);
+        assert!(
+            rec.contains("mount table: changed (added: [proc on /proc], removed: [])"),
+            "{rec}"
+        );
+        assert!(
+            rec.contains("/proc/self: unreadable: ENOENT: No such file or directory"),
+            "{rec}"
+        );
+        assert!(
+            fails
+                .iter()
+                .any(|f| f.contains("host check `proc_intact`: expected true, observed false")),
+            "{fails:?}"
+        );
+    }
+
+    #[test]
+    fn errnos_read_like_the_c_library() {
+        assert_eq!(errno_text(libc::ENOMEM), "ENOMEM: Cannot allocate memory");
+        assert_eq!(errno_text(libc::ENOSPC), "ENOSPC: No space left on device");
     }
 }

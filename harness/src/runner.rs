@@ -33,7 +33,11 @@ pub fn run(source: &Source, plan: &Plan, host: &Host, compare_snapshot: bool) ->
     let (failures, record) = report::evaluate(plan, &out);
     // Expectations first: they say precisely what is wrong; the snapshot diff comes after.
     result.messages = failures;
-    let snapshot = if compare_snapshot { source.snapshot() } else { None };
+    let snapshot = if compare_snapshot {
+        source.snapshot()
+    } else {
+        None
+    };
     match snapshot {
         None => {}
         Some(Err(path)) => result.snapshot = SnapshotState::Missing(path),

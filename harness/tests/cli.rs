@@ -29,7 +29,9 @@ fn privileged() -> bool {
 }
 
 fn catalogue_len() -> usize {
-    nsspec::catalogue::from_paths(&[root().join("scenarios")]).unwrap().len()
+    nsspec::catalogue::from_paths(&[root().join("scenarios")])
+        .unwrap()
+        .len()
 }
 
 #[test]
@@ -41,7 +43,11 @@ fn every_malformed_example_exits_2_with_its_position_and_reason() {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 20, "the malformed corpus shrank to {} files", files.len());
+    assert!(
+        files.len() >= 20,
+        "the malformed corpus shrank to {} files",
+        files.len()
+    );
     for f in files {
         let body = std::fs::read_to_string(&f).unwrap();
         let expected = body
@@ -49,7 +55,12 @@ fn every_malformed_example_exits_2_with_its_position_and_reason() {
             .next()
             .and_then(|l| l.strip_prefix("# expect: "))
             .unwrap_or_else(|| panic!("{} lacks its `# expect:` line", f.display()));
-        let rel = f.strip_prefix(root()).unwrap().to_str().unwrap().to_string();
+        let rel = f
+            .strip_prefix(root())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         let out = nsspec(&["check", &rel]);
         let (_, err) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{rel}: stderr: {err}");
@@ -58,10 +69,24 @@ fn every_malformed_example_exits_2_with_its_position_and_reason() {
             .strip_prefix(&format!("{rel}:"))
             .unwrap_or_else(|| panic!("{rel}: message does not start with the path: {first}"));
         let mut parts = rest.splitn(3, ':');
-        let line: u64 = parts.next().unwrap().parse().unwrap_or_else(|_| panic!("{rel}: no line in {first}"));
-        let col: u64 = parts.next().unwrap().parse().unwrap_or_else(|_| panic!("{rel}: no column in {first}"));
-        assert!(line >= 2 && col >= 1, "{rel}: implausible position in {first}");
-        assert!(first.contains(expected), "{rel}: expected `{expected}` in: {first}");
+        let line: u64 = parts
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|_| panic!("{rel}: no line in {first}"));
+        let col: u64 = parts
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|_| panic!("{rel}: no column in {first}"));
+        assert!(
+            line >= 2 && col >= 1,
+            "{rel}: implausible position in {first}"
+        );
+        assert!(
+            first.contains(expected),
+            "{rel}: expected `{expected}` in: {first}"
+        );
     }
 }
 
@@ -69,7 +94,11 @@ fn every_malformed_example_exits_2_with_its_position_and_reason() {
 fn the_catalogue_is_valid_and_listed() {
     let out = nsspec(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
-    assert!(text(&out).0.contains(&format!("{} scenario(s) valid", catalogue_len())));
+    assert!(
+        text(&out)
+            .0
+            .contains(&format!("{} scenario(s) valid", catalogue_len()))
+    );
     let out = nsspec(&["list"]);
     let (stdout, _) = text(&out);
     assert_eq!(stdout.lines().count(), catalogue_len());
@@ -101,13 +130,22 @@ fn builtin_catalogue_passes_and_leaves_the_caller_untouched() {
     let n = catalogue_len();
     if privileged() {
         assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-        assert!(stdout.contains(&format!("\n{n} passed, 0 failed, 0 skipped")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("\n{n} passed, 0 failed, 0 skipped")),
+            "{stdout}"
+        );
     } else {
         assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-        assert!(stdout.contains(&format!("\n0 passed, 0 failed, {n} skipped")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("\n0 passed, 0 failed, {n} skipped")),
+            "{stdout}"
+        );
         assert!(stdout.contains("needs CAP_SYS_ADMIN"), "{stdout}");
     }
-    assert_eq!(std::fs::read("/proc/self/mountinfo").unwrap(), mountinfo_before);
+    assert_eq!(
+        std::fs::read("/proc/self/mountinfo").unwrap(),
+        mountinfo_before
+    );
     assert_eq!(nix::unistd::gethostname().unwrap(), hostname_before);
     assert_no_process_with(&marker);
 }
@@ -128,7 +166,10 @@ fn a_broken_expectation_fails_naming_the_step() {
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("\n0 passed, 1 failed, 0 skipped"), "{stdout}");
+    assert!(
+        stdout.contains("\n0 passed, 1 failed, 0 skipped"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -147,7 +188,10 @@ fn a_hanging_scenario_times_out_naming_the_step_and_leaves_nothing() {
     let took = started.elapsed();
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("timed out after 1s in step 2 of init (line 11: `await(never)`)"), "{stdout}");
+    assert!(
+        stdout.contains("timed out after 1s in step 2 of init (line 11: `await(never)`)"),
+        "{stdout}"
+    );
     // The limit is 1 s; killing and reaping must not take more than one more second.
     assert!(took < Duration::from_secs(2), "took {took:?}");
     assert_no_process_with(&marker);
@@ -159,12 +203,17 @@ fn assert_no_process_with(marker: &str) {
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let name = e.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) {
-            if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
-                found.push(pid);
-            }
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ"))
+            && env.split(|b| *b == 0).any(|v| v == needle.as_bytes())
+        {
+            found.push(pid);
         }
     }
-    assert!(found.is_empty(), "processes of the run still alive: {found:?}");
+    assert!(
+        found.is_empty(),
+        "processes of the run still alive: {found:?}"
+    );
 }
