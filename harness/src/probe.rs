@@ -20,17 +20,9 @@ pub struct Host {
 
 impl Host {
     pub fn probe() -> Host {
-        let cap_sys_admin = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                let hex = s
-                    .lines()
-                    .find_map(|l| l.strip_prefix("CapEff:"))?
-                    .trim()
-                    .to_string();
-                u64::from_str_radix(&hex, 16).ok()
-            })
-            .is_some_and(|caps| caps & (1 << CAP_SYS_ADMIN) != 0);
+        let cap_sys_admin = procfs::process::Process::myself()
+            .and_then(|p| p.status())
+            .is_ok_and(|s| s.capeff & (1 << CAP_SYS_ADMIN) != 0);
         let ns_kinds = std::fs::read_dir("/proc/self/ns")
             .map(|d| {
                 d.filter_map(|e| Some(e.ok()?.file_name().to_str()?.to_string()))

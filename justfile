@@ -1,0 +1,22 @@
+# Everyday recipes. `just --list` shows them. Install just with `cargo install just`.
+
+# Run the whole test suite: unit tests, CLI tests and one trial per scenario.
+test *ARGS:
+    cargo test {{ARGS}}
+
+# Run the built-in catalogue with the release binary (pass paths to run other scenarios).
+run *ARGS:
+    cargo run --release -- run {{ARGS}}
+
+# Review changed or new snapshots after `just test`.
+review:
+    cargo insta review
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Validate scenario files without running them.
+check *PATHS:
+    cargo run --release -- check {{PATHS}}
