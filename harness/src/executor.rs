@@ -46,6 +46,8 @@ use crate::schema::NsKind;
 const MAX_LEVELS: usize = 40;
 /// Records longer than this are replaced: pipe writes up to PIPE_BUF (4096) are atomic.
 const MAX_RECORD: usize = 4000;
+/// Most bytes of a file a `read` step records.
+const MAX_TEXT: usize = 2048;
 /// How long the supervisor keeps draining results after killing a timed-out scenario.
 const KILL_GRACE: Duration = Duration::from_secs(2);
 /// How much longer than the scenario's own limit the runner waits for the supervisor.
@@ -120,6 +122,9 @@ pub enum Obs {
         errno: Option<i32>,
     },
     Hostname(String),
+    /// File content, white space folded.
+    Text(String),
+    Flag(bool),
     /// The harness could not carry out the step.
     Failed(String),
 }
@@ -172,17 +177,20 @@ pub struct RunOutput {
 /// Runs one scenario in fresh namespaces and returns what was observed.
 ///
 /// Must be called from a single-threaded process (see the module docs).
-pub fn run(plan: &Plan) -> RunOutput {
+///
+/// `rootless`: the harness lacks CAP_SYS_ADMIN, so the supervisor first enters a user namespace
+/// of its own with root mapped to the caller (see [`crate::probe::Mode`]).
+pub fn run(plan: &Plan, rootless: bool) -> RunOutput {
     let started = Instant::now();
     let host_mountinfo_before = std::fs::read("/proc/self/mountinfo").ok();
-    let mut out = run_supervisor(plan);
+    let mut out = run_supervisor(plan, rootless);
     let host_mountinfo_after = std::fs::read("/proc/self/mountinfo").ok();
     out.host_mounts_changed = host_mountinfo_before != host_mountinfo_after;
     out.elapsed = started.elapsed();
     out
 }
 
-fn run_supervisor(plan: &Plan) -> RunOutput {
+fn run_supervisor(plan: &Plan, rootless: bool) -> RunOutput {
     let (read_end, write_end) = match pipe() {
         Ok(p) => p,
         Err(e) => return failed(format!("cannot create a pipe: {}", e.desc())),
@@ -195,9 +203,10 @@ fn run_supervisor(plan: &Plan) -> RunOutput {
             drop(read_end);
             // Scenario processes must not hold the report pipe: the runner reads it to EOF.
             REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
-            let out =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| supervise(plan, runner)))
-                    .unwrap_or_else(|_| failed("the supervisor panicked".into()));
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                supervise(plan, runner, rootless)
+            }))
+            .unwrap_or_else(|_| failed("the supervisor panicked".into()));
             let json = serde_json::to_vec(&out).unwrap_or_default();
             let _ = write_all(write_end.as_raw_fd(), &json);
             exit_now(0)
@@ -319,7 +328,7 @@ struct Ctx<'a> {
     supervisor: i64,
 }
 
-fn supervise(plan: &Plan, runner: i32) -> RunOutput {
+fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
     set_pdeathsig(libc::SIGKILL);
     // The runner may have died between fork() and prctl(): then nobody would kill us.
     if nix::unistd::getppid().as_raw() != runner {
@@ -327,6 +336,18 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
     }
     // SAFETY: plain prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if rootless {
+        let (uid, gid) = (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        );
+        if let Err(e) = crate::probe::enter_own_userns(uid, gid) {
+            return failed(format!(
+                "cannot create the harness's user namespace (rootless mode): {e}: {}",
+                e.desc()
+            ));
+        }
+    }
     if let Err(e) = unshare(libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC) {
         return failed(format!(
             "cannot create the harness's private mount namespace: unshare: {}: {}",
@@ -399,10 +420,23 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
             }
         },
     };
+    // With a user namespace, init is cloned into it together with its PID namespace, so that
+    // the new user namespace owns the PID namespace (as `unshare -Urpf` does); otherwise
+    // mounting a procfs for it would need privilege over the outer user namespace.
+    let with_user = plan.namespaces.contains(&NsKind::User);
+    let clone_flags = if with_user {
+        plan.namespaces
+            .iter()
+            .filter(|k| matches!(k, NsKind::User | NsKind::Pid))
+            .map(|k| k.clone_flag())
+            .fold(0, |a, b| a | b)
+    } else {
+        0
+    };
     let for_children: libc::c_int = plan
         .namespaces
         .iter()
-        .filter(|k| k.for_children_only())
+        .filter(|k| k.for_children_only() && clone_flags & k.clone_flag() == 0)
         .map(|k| k.clone_flag())
         .fold(0, |a, b| a | b);
     if for_children != 0
@@ -415,10 +449,25 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
         ));
         return out;
     }
-    let init = match fork_child(|| {
+    let init_body = || {
         set_pdeathsig(libc::SIGKILL);
-        init_main(&ctx)
-    }) {
+        if with_user {
+            // Wait until the supervisor has written our uid/gid maps.
+            let mut byte = [0u8];
+            let _ = read_retry(ctx.go.0, &mut byte);
+        }
+        init_main(&ctx, clone_flags)
+    };
+    let init = if with_user {
+        clone_child(clone_flags, init_body).and_then(|pid| {
+            write_id_maps(ctx.host_proc, pid)?;
+            write_all(ctx.go.1, &[1])?;
+            Ok(pid)
+        })
+    } else {
+        fork_child(init_body)
+    };
+    let init = match init {
         Ok(pid) => pid,
         Err(e) => {
             kill_and_reap(host.map(|h| h.1));
@@ -539,12 +588,13 @@ fn supervise(plan: &Plan, runner: i32) -> RunOutput {
 }
 
 /// First code of the scenario's init: enter the remaining namespaces, set up /proc, run steps.
-fn init_main(ctx: &Ctx) -> ! {
+/// `cloned`: the namespaces init was cloned into already.
+fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
     let plan = ctx.plan;
     let here: libc::c_int = plan
         .namespaces
         .iter()
-        .filter(|k| !k.for_children_only())
+        .filter(|k| !k.for_children_only() && cloned & k.clone_flag() == 0)
         .map(|k| k.clone_flag())
         .fold(0, |a, b| a | b);
     let setup = (|| -> Result<(), String> {
@@ -729,6 +779,39 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Ok(h) => Obs::Hostname(h.to_string_lossy().into_owned()),
             Err(e) => Obs::Result(Res::Errno(e as i32)),
         },
+        Action::Getuid { .. } => Obs::Value(nix::unistd::getuid().as_raw() as i64),
+        Action::Getgid { .. } => Obs::Value(nix::unistd::getgid().as_raw() as i64),
+        Action::Read { path, .. } => match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
+                Obs::Text(crate::plan::fold_space(&text))
+            }
+            Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+        },
+        Action::Write { path, content, .. } => {
+            let r = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, content.as_bytes()));
+            Obs::Result(match r {
+                Ok(()) => Res::Ok,
+                Err(e) => Res::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+            })
+        }
+        Action::HasCap { cap, .. } => {
+            let caps = read_at(ctx.host_proc, "self/status")
+                .and_then(|s| {
+                    let hex = s
+                        .lines()
+                        .find_map(|l| l.strip_prefix("CapEff:"))?
+                        .trim()
+                        .to_string();
+                    u64::from_str_radix(&hex, 16).ok()
+                })
+                .unwrap_or(0);
+            Obs::Flag(caps & (1u64 << cap) != 0)
+        }
+        Action::DropCaps => Obs::Result(res(crate::probe::drop_all_caps())),
         Action::SetPdeathsig { signal } => {
             // SAFETY: plain prctl with integer arguments.
             let r =
@@ -1049,6 +1132,57 @@ fn fork_child(child: impl FnOnce()) -> Result<i32, Errno> {
         }
         pid => Ok(pid),
     }
+}
+
+/// clone(2) into new namespaces (`flags`, CLONE_NEW*); the child runs `child` on a stack of
+/// its own, like [`fork_child`].
+fn clone_child(flags: libc::c_int, child: impl FnOnce()) -> Result<i32, Errno> {
+    // The child gets a copy of this buffer (no CLONE_VM); untouched pages cost nothing.
+    let mut stack = vec![0u8; 8 << 20];
+    let mut child = Some(child);
+    let cb: nix::sched::CloneCb = Box::new(move || {
+        let report = REPORT_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
+        if report >= 0 {
+            // SAFETY: the report pipe's write end belongs to the supervisor, not to us.
+            unsafe { libc::close(report) };
+        }
+        if let Some(f) = child.take() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        }
+        exit_now(101)
+    });
+    // SAFETY: the caller is single-threaded (module docs); without CLONE_VM the child has its
+    // own copy of memory, runs `cb` on its copy of `stack`, and leaves through exit_now().
+    let pid = unsafe {
+        nix::sched::clone(
+            cb,
+            &mut stack,
+            nix::sched::CloneFlags::from_bits_retain(flags),
+            Some(libc::SIGCHLD),
+        )
+    }?;
+    Ok(pid.as_raw())
+}
+
+/// Maps root inside init's new user namespace to the supervisor's own uid and gid.
+fn write_id_maps(host_proc: RawFd, pid: i32) -> Result<(), Errno> {
+    let (uid, gid) = (
+        nix::unistd::getuid().as_raw(),
+        nix::unistd::getgid().as_raw(),
+    );
+    for (file, text) in [
+        ("uid_map", format!("0 {uid} 1")),
+        ("gid_map", format!("0 {gid} 1")),
+    ] {
+        let fd = nix::fcntl::openat(
+            unsafe_borrow(host_proc),
+            format!("{pid}/{file}").as_str(),
+            nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )?;
+        write_all(fd.as_raw_fd(), text.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// fork(2): returns 0 in the child.

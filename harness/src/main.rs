@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use nsspec::catalogue::{self, Source};
 use nsspec::plan::Plan;
-use nsspec::probe::Host;
+use nsspec::probe::{Host, Mode};
 use nsspec::report::{ScenarioResult, SnapshotState, Status};
 
 /// Declarative tests of Linux namespace behaviour.
@@ -55,11 +55,25 @@ enum Command {
         /// Scenario files or folders. Default: built-in.
         paths: Vec<PathBuf>,
     },
+    /// Show what this host can do: kernel, namespace kinds, which unshare() calls work directly
+    /// and inside a user namespace, the sysctls that decide it, capabilities, seccomp, and
+    /// whether scenarios run as root, rootless, or not at all.
+    Probe {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Validate scenario files without running anything.
     Check {
         /// Scenario files or folders. Default: built-in.
         paths: Vec<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +114,17 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         },
+        Command::Probe { format } => {
+            let host = Host::probe();
+            match format {
+                Format::Human => print!("{}", host.table()),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&host).unwrap_or_default()
+                ),
+            }
+            ExitCode::SUCCESS
+        }
         Command::Check { paths } => match load(&paths, &[]) {
             Err(code) => code,
             Ok(plans) => {
@@ -160,8 +185,13 @@ fn run(
     let host = Host::probe();
     let started = std::time::Instant::now();
     if !json {
+        let mode = match &host.mode {
+            Mode::Root => "as root".to_string(),
+            Mode::Rootless => "rootless (in a user namespace of its own)".to_string(),
+            Mode::Unavailable(why) => format!("nowhere: {why}"),
+        };
         println!(
-            "running {} scenario(s) from {} on Linux {}",
+            "running {} scenario(s) from {} on Linux {}, {mode}",
             plans.len(),
             if paths.is_empty() {
                 "the built-in catalogue"

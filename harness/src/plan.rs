@@ -73,19 +73,91 @@ pub struct Plan {
     pub checks: HostChecks,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Requirement {
-    CapSysAdmin,
+    /// CAP_SYS_ADMIN where nsspec runs (not rootless mode).
+    Root,
+    UnprivilegedUserns,
     Namespace(NsKind),
+    /// At least this kernel.
     Kernel(u32, u32),
+    /// A kernel older than this.
+    KernelBelow(u32, u32),
+    Sysctl(SysctlCheck),
+}
+
+/// `name op value`, e.g. `user.max_user_namespaces > 0`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SysctlCheck {
+    pub name: String,
+    pub op: String,
+    pub value: String,
+}
+
+impl SysctlCheck {
+    fn parse(text: &str) -> Option<SysctlCheck> {
+        for op in [">=", "<=", "!=", "=", ">", "<"] {
+            if let Some((name, value)) = text.split_once(op) {
+                let (name, value) = (name.trim(), value.trim());
+                let name_ok = !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+                let numeric = value.parse::<i64>().is_ok();
+                if name_ok && !value.is_empty() && (numeric || op == "=" || op == "!=") {
+                    return Some(SysctlCheck {
+                        name: name.into(),
+                        op: op.into(),
+                        value: value.into(),
+                    });
+                }
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The file under /proc/sys.
+    pub fn path(&self) -> String {
+        format!("/proc/sys/{}", self.name.replace('.', "/"))
+    }
+
+    /// Whether `actual` (the sysctl's content) satisfies the check.
+    pub fn holds(&self, actual: &str) -> bool {
+        let actual = actual.trim();
+        match (actual.parse::<i64>(), self.value.parse::<i64>()) {
+            (Ok(a), Ok(v)) => match self.op.as_str() {
+                ">=" => a >= v,
+                "<=" => a <= v,
+                ">" => a > v,
+                "<" => a < v,
+                "!=" => a != v,
+                _ => a == v,
+            },
+            _ => match self.op.as_str() {
+                "!=" => actual != self.value,
+                "=" => actual == self.value,
+                _ => false,
+            },
+        }
+    }
+}
+
+impl fmt::Display for SysctlCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.name, self.op, self.value)
+    }
 }
 
 impl fmt::Display for Requirement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Requirement::CapSysAdmin => f.write_str("CAP_SYS_ADMIN"),
+            Requirement::Root => f.write_str("root (CAP_SYS_ADMIN)"),
+            Requirement::UnprivilegedUserns => f.write_str("unprivileged user namespaces"),
             Requirement::Namespace(k) => write!(f, "{} namespaces", k.name()),
             Requirement::Kernel(a, b) => write!(f, "kernel >= {a}.{b}"),
+            Requirement::KernelBelow(a, b) => write!(f, "kernel < {a}.{b}"),
+            Requirement::Sysctl(c) => write!(f, "sysctl {c}"),
         }
     }
 }
@@ -215,6 +287,29 @@ pub enum Action {
     SetPdeathsig {
         signal: Signal,
     },
+    Getuid {
+        expect: Option<i64>,
+    },
+    Getgid {
+        expect: Option<i64>,
+    },
+    /// `expect` is already white-space folded.
+    Read {
+        path: String,
+        expect: Option<String>,
+    },
+    Write {
+        path: String,
+        content: String,
+        expect: Outcome,
+    },
+    HasCap {
+        cap: u32,
+        name: String,
+        expect: Option<bool>,
+    },
+    /// Clears the effective, permitted and inheritable capability sets.
+    DropCaps,
     Notify {
         event: usize,
     },
@@ -314,6 +409,63 @@ pub fn errno_from_name(name: &str) -> Option<Errno> {
         .find(|e| *e != Errno::UnknownErrno && format!("{e:?}") == name)
 }
 
+/// Text with every run of white space folded to one space, trimmed: how `read` compares.
+pub fn fold_space(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Capability numbers from linux/capability.h, by name without the `CAP_` prefix.
+const CAPABILITIES: &[&str] = &[
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
+pub fn capability_from_name(name: &str) -> Option<u32> {
+    CAPABILITIES
+        .iter()
+        .position(|c| *c == name)
+        .map(|i| i as u32)
+}
+
 /// Looks up a signal by name, with or without the `SIG` prefix.
 pub fn signal_from_name(name: &str) -> Option<Signal> {
     let full = if name.starts_with("SIG") {
@@ -395,24 +547,41 @@ impl<'a> Builder<'a> {
             }
         };
         let mut requirements = BTreeSet::new();
-        requirements.insert(Requirement::CapSysAdmin);
         for r in &raw.requires {
+            let version = |v: &str| -> Result<(u32, u32), ScenarioError> {
+                v.split_once('.')
+                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                    .ok_or_else(|| {
+                        self.err(
+                            &r.referenced,
+                            format!("kernel version must look like `4.9`, got `{v}`"),
+                        )
+                    })
+            };
             requirements.insert(match &r.value {
-                RawRequirement::CapSysAdmin => Requirement::CapSysAdmin,
+                RawRequirement::Root => Requirement::Root,
+                RawRequirement::UnprivilegedUserns => Requirement::UnprivilegedUserns,
                 RawRequirement::Kernel(v) => {
-                    let parsed = v
-                        .split_once('.')
-                        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
-                    match parsed {
-                        Some((a, b)) => Requirement::Kernel(a, b),
-                        None => {
-                            return Err(self.err(
-                                &r.referenced,
-                                format!("kernel version must look like `4.9`, got `{v}`"),
-                            ));
-                        }
-                    }
+                    let (a, b) = version(v)?;
+                    Requirement::Kernel(a, b)
                 }
+                RawRequirement::KernelBelow(v) => {
+                    let (a, b) = version(v)?;
+                    Requirement::KernelBelow(a, b)
+                }
+                RawRequirement::Sysctl(text) => match SysctlCheck::parse(&text.value) {
+                    Some(c) => Requirement::Sysctl(c),
+                    None => {
+                        return Err(self.err(
+                            &text.referenced,
+                            format!(
+                                "sysctl requirement must look like `user.max_user_namespaces > 0` \
+                                 (operators = != > >= < <=; numbers for the ordering ones), got `{}`",
+                                text.value
+                            ),
+                        ));
+                    }
+                },
             });
         }
 
@@ -522,19 +691,10 @@ impl<'a> Builder<'a> {
     ) -> Result<Vec<NsKind>, ScenarioError> {
         let mut out = BTreeSet::new();
         for k in list {
-            if k.value == NsKind::User {
-                return Err(self.err(
-                    &k.referenced,
-                    format!(
-                        "unsupported namespace kind `user` in `{what}`: user namespaces need \
-                         uid/gid maps, which nsspec does not write yet"
-                    ),
-                ));
-            }
             if !out.insert(k.value) {
                 return Err(self.err(
                     &k.referenced,
-                    format!("`{}` is listed twice", k.value.name()),
+                    format!("`{}` is listed twice in `{what}`", k.value.name()),
                 ));
             }
         }
@@ -920,6 +1080,37 @@ impl<'a> Builder<'a> {
             RawStep::SetPdeathsig(p) => Action::SetPdeathsig {
                 signal: self.signal(&p.signal)?,
             },
+            RawStep::Getuid(a) => Action::Getuid { expect: a.expect },
+            RawStep::Getgid(a) => Action::Getgid { expect: a.expect },
+            RawStep::Read(r) => Action::Read {
+                path: self.path(&r.path)?,
+                expect: r.expect.map(|e| fold_space(&e)),
+            },
+            RawStep::Write(w) => Action::Write {
+                path: self.path(&w.path)?,
+                content: w.content,
+                expect: self.outcome(&w.expect)?,
+            },
+            RawStep::HasCap(c) => {
+                let name = c
+                    .cap
+                    .value
+                    .strip_prefix("CAP_")
+                    .unwrap_or(&c.cap.value)
+                    .to_string();
+                let Some(cap) = capability_from_name(&name) else {
+                    return Err(self.err(
+                        &c.cap.referenced,
+                        format!("unknown capability `{}` (expected a name such as SYS_ADMIN or CAP_NET_ADMIN)", c.cap.value),
+                    ));
+                };
+                Action::HasCap {
+                    cap,
+                    name: format!("CAP_{name}"),
+                    expect: c.expect,
+                }
+            }
+            RawStep::DropCaps(_) => Action::DropCaps,
             RawStep::Notify(e) => Action::Notify {
                 event: self.event(&e.event, true)?,
             },
@@ -939,6 +1130,16 @@ impl<'a> Builder<'a> {
             }
             RawStep::Pause(_) => Action::Pause,
         })
+    }
+
+    fn path(&self, p: &Spanned<String>) -> Result<String, ScenarioError> {
+        if !p.value.starts_with('/') || p.value.contains('\0') || p.value.len() > 4096 {
+            return Err(self.err(
+                &p.referenced,
+                format!("`path` must be an absolute path, got `{}`", p.value),
+            ));
+        }
+        Ok(p.value.clone())
     }
 
     fn is_descendant(&self, t: usize, ancestor: usize) -> bool {

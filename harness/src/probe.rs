@@ -1,29 +1,93 @@
-//! What this host can do, measured rather than guessed: used to skip scenarios whose
-//! requirements are not met, with a reason that says what is missing.
+//! What this host can do, measured by trying rather than guessed from the uid.
+//!
+//! [`Host::probe`] forks short-lived children that attempt each `unshare()` directly and inside
+//! a fresh user namespace, mount a procfs, and create a user namespace without capabilities.
+//! From that it decides how the harness runs here ([`Mode`]) and why a scenario must be
+//! skipped ([`Host::unmet`]). It must run in a single-threaded process (it forks); `nsspec`
+//! is one. Tests that need the facts ask `nsspec probe --format json`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use nix::errno::Errno;
+use serde::{Deserialize, Serialize};
 
 use crate::plan::{Plan, Requirement};
+use crate::schema::NsKind;
 
 /// Bit of CAP_SYS_ADMIN in the capability sets (linux/capability.h).
 const CAP_SYS_ADMIN: u32 = 21;
 
+/// The sysctls that decide whether namespaces can be created, read where present.
+const SYSCTLS: &[&str] = &[
+    "user.max_user_namespaces",
+    "user.max_pid_namespaces",
+    "user.max_mnt_namespaces",
+    "user.max_uts_namespaces",
+    "user.max_ipc_namespaces",
+    "user.max_net_namespaces",
+    "user.max_cgroup_namespaces",
+    "user.max_time_namespaces",
+    "kernel.unprivileged_userns_clone",
+    "kernel.apparmor_restrict_unprivileged_userns",
+];
+
+/// How the harness creates its sandbox on this host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// CAP_SYS_ADMIN: namespaces are created directly.
+    Root,
+    /// No CAP_SYS_ADMIN, but a user namespace of its own gives the harness root inside it
+    /// (like `unshare -Urpf --mount-proc`).
+    Rootless,
+    /// Neither: every scenario is skipped with this reason.
+    Unavailable(String),
+}
+
 /// The host facts requirements are checked against.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Host {
-    /// CAP_SYS_ADMIN in the effective set.
-    pub cap_sys_admin: bool,
-    /// Namespace kinds present in /proc/self/ns.
-    pub ns_kinds: Vec<String>,
+    pub kernel_release: String,
     /// (major, minor) of the running kernel.
     pub kernel: Option<(u32, u32)>,
-    pub kernel_release: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// CapEff, as a number.
+    pub cap_eff: u64,
+    pub cap_sys_admin: bool,
+    /// Seccomp mode from /proc/self/status: 0 off, 1 strict, 2 filter.
+    pub seccomp: Option<u32>,
+    /// Namespace kinds present in /proc/self/ns.
+    pub ns_kinds: Vec<String>,
+    /// Values of the sysctls in [`SYSCTLS`] that exist on this kernel.
+    pub sysctls: BTreeMap<String, String>,
+    /// unshare() of each kind as the current user: "ok" or the errno.
+    pub direct: BTreeMap<String, String>,
+    /// unshare() of each kind inside a new user namespace (with uid/gid maps written).
+    pub in_userns: BTreeMap<String, String>,
+    /// unshare(CLONE_NEWUSER) by a process without capabilities: "ok" or the errno.
+    pub unprivileged_userns: String,
+    /// Mounting a new procfs in new PID and mount namespaces: "ok" or the errno.
+    pub proc_mount: String,
+    pub mode: Mode,
+}
+
+fn outcome(r: Result<(), Errno>) -> String {
+    match r {
+        Ok(()) => "ok".into(),
+        Err(e) => crate::report::errno_text(e as i32),
+    }
 }
 
 impl Host {
     pub fn probe() -> Host {
-        let cap_sys_admin = procfs::process::Process::myself()
+        let status = procfs::process::Process::myself()
             .and_then(|p| p.status())
-            .is_ok_and(|s| s.capeff & (1 << CAP_SYS_ADMIN) != 0);
-        let ns_kinds = std::fs::read_dir("/proc/self/ns")
+            .ok();
+        let cap_eff = status.as_ref().map_or(0, |s| s.capeff);
+        let seccomp = status.as_ref().and_then(|s| s.seccomp);
+        let ns_kinds: Vec<String> = std::fs::read_dir("/proc/self/ns")
             .map(|d| {
                 d.filter_map(|e| Some(e.ok()?.file_name().to_str()?.to_string()))
                     .collect()
@@ -32,42 +96,356 @@ impl Host {
         let kernel_release = nix::sys::utsname::uname()
             .map(|u| u.release().to_string_lossy().into_owned())
             .unwrap_or_default();
-        Host {
-            cap_sys_admin,
-            ns_kinds,
+        let sysctls = SYSCTLS
+            .iter()
+            .filter_map(|name| {
+                let path = format!("/proc/sys/{}", name.replace('.', "/"));
+                Some((
+                    name.to_string(),
+                    std::fs::read_to_string(path).ok()?.trim().to_string(),
+                ))
+            })
+            .collect();
+        let uid = nix::unistd::getuid().as_raw();
+        let gid = nix::unistd::getgid().as_raw();
+        let mut direct = BTreeMap::new();
+        let mut in_userns = BTreeMap::new();
+        for k in NsKind::ALL {
+            if !ns_kinds.iter().any(|n| n == k.proc_name()) {
+                continue;
+            }
+            let flag = k.clone_flag();
+            direct.insert(k.name().to_string(), outcome(in_child(|| unshare(flag))));
+            in_userns.insert(
+                k.name().to_string(),
+                outcome(in_child(|| {
+                    enter_own_userns(uid, gid)?;
+                    unshare(flag)
+                })),
+            );
+        }
+        let cap_sys_admin = cap_eff & (1 << CAP_SYS_ADMIN) != 0;
+        let unprivileged_userns = outcome(in_child(|| {
+            drop_all_caps()?;
+            unshare(libc::CLONE_NEWUSER)
+        }));
+        let proc_mount = outcome(in_child(|| {
+            if !cap_sys_admin {
+                enter_own_userns(uid, gid)?;
+            }
+            unshare(libc::CLONE_NEWNS | libc::CLONE_NEWPID)?;
+            in_child(|| {
+                nix::mount::mount(
+                    None::<&str>,
+                    "/",
+                    None::<&str>,
+                    nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+                    None::<&str>,
+                )?;
+                nix::mount::mount(
+                    Some("proc"),
+                    "/proc",
+                    Some("proc"),
+                    nix::mount::MsFlags::empty(),
+                    None::<&str>,
+                )
+            })
+        }));
+        let mut host = Host {
             kernel: parse_kernel(&kernel_release),
             kernel_release,
+            uid,
+            gid,
+            cap_eff,
+            cap_sys_admin,
+            seccomp,
+            ns_kinds,
+            sysctls,
+            direct,
+            in_userns,
+            unprivileged_userns,
+            proc_mount,
+            mode: Mode::Root,
+        };
+        host.mode = host.decide_mode();
+        host
+    }
+
+    fn decide_mode(&self) -> Mode {
+        let ok = |m: &BTreeMap<String, String>, k: &str| m.get(k).is_some_and(|v| v == "ok");
+        if self.cap_sys_admin && ok(&self.direct, "mount") {
+            return Mode::Root;
+        }
+        if ok(&self.in_userns, "mount") {
+            return Mode::Rootless;
+        }
+        let why = self
+            .userns_blocker()
+            .unwrap_or_else(|| match self.in_userns.get("mount") {
+                Some(e) => {
+                    format!("creating a mount namespace inside a user namespace failed: {e}")
+                }
+                None => "this kernel has no user namespaces".into(),
+            });
+        Mode::Unavailable(format!(
+            "needs CAP_SYS_ADMIN or unprivileged user namespaces ({why}); run as root or use `vm/run`"
+        ))
+    }
+
+    /// The setting that stops unprivileged user namespaces here, if one does.
+    fn userns_blocker(&self) -> Option<String> {
+        let get = |k: &str| self.sysctls.get(k).map(String::as_str);
+        if get("user.max_user_namespaces") == Some("0") {
+            return Some("user.max_user_namespaces is 0".into());
+        }
+        if get("kernel.unprivileged_userns_clone") == Some("0") {
+            return Some("kernel.unprivileged_userns_clone is 0".into());
+        }
+        if get("kernel.apparmor_restrict_unprivileged_userns") == Some("1") {
+            return Some("kernel.apparmor_restrict_unprivileged_userns is 1 (AppArmor)".into());
+        }
+        match self.in_userns.get("user").or(self.direct.get("user")) {
+            Some(v) if v != "ok" => Some(format!("unshare(CLONE_NEWUSER) fails with {v}")),
+            _ => None,
         }
     }
 
     /// Why `plan` cannot run here, or `None` when it can.
     pub fn unmet(&self, plan: &Plan) -> Option<String> {
+        if let Mode::Unavailable(reason) = &self.mode {
+            return Some(reason.clone());
+        }
         let mut missing = Vec::new();
         for r in &plan.requirements {
-            let met = match r {
-                Requirement::CapSysAdmin => self.cap_sys_admin,
-                Requirement::Namespace(k) => self.ns_kinds.iter().any(|n| n == k.proc_name()),
-                Requirement::Kernel(a, b) => self.kernel.is_none_or(|have| have >= (*a, *b)),
-            };
-            if !met {
-                missing.push(match r {
-                    Requirement::CapSysAdmin => "needs CAP_SYS_ADMIN (run as root; the harness \
-                        creates its own mount namespace); try `vm/run`"
-                        .to_string(),
-                    Requirement::Namespace(k) => format!(
-                        "needs {} namespaces, which this kernel lacks (no /proc/self/ns/{}); try `vm/run` with a newer kernel",
-                        k.name(),
-                        k.proc_name()
-                    ),
-                    Requirement::Kernel(a, b) => format!(
-                        "needs kernel >= {a}.{b}, this is {}; try `vm/run` with a newer kernel",
-                        self.kernel_release
-                    ),
-                });
+            match r {
+                Requirement::Root => {
+                    if self.mode != Mode::Root {
+                        missing.push(
+                            "needs root (CAP_SYS_ADMIN outside any user namespace of nsspec's own); \
+                             this run is rootless — run as root or use `vm/run`"
+                                .to_string(),
+                        );
+                    }
+                }
+                Requirement::UnprivilegedUserns => {
+                    if self.unprivileged_userns != "ok" {
+                        let why = self.userns_blocker().unwrap_or_else(|| {
+                            format!(
+                                "unshare(CLONE_NEWUSER) without capabilities fails with {}",
+                                self.unprivileged_userns
+                            )
+                        });
+                        missing.push(format!(
+                            "needs unprivileged user namespaces: {why} — use `vm/run`"
+                        ));
+                    }
+                }
+                Requirement::Namespace(k) => {
+                    let works = if self.mode == Mode::Root {
+                        &self.direct
+                    } else {
+                        &self.in_userns
+                    };
+                    match works.get(k.name()) {
+                        None => missing.push(format!(
+                            "needs {} namespaces, which this kernel lacks (no /proc/self/ns/{}); use `vm/run` with a newer kernel",
+                            k.name(),
+                            k.proc_name()
+                        )),
+                        Some(v) if v != "ok" => {
+                            let mut m = format!("cannot create {} namespaces here: unshare fails with {v}", k.name());
+                            let limit = format!("user.max_{}_namespaces", k.proc_name());
+                            if self.sysctls.get(&limit).is_some_and(|v| v == "0") {
+                                write!(m, " ({limit} is 0)").unwrap();
+                            }
+                            m.push_str("; run as root or use `vm/run`");
+                            missing.push(m);
+                        }
+                        Some(_) => {}
+                    }
+                }
+                Requirement::Kernel(a, b) => {
+                    if self.kernel.is_some_and(|have| have < (*a, *b)) {
+                        missing.push(format!(
+                            "needs kernel >= {a}.{b}, this is {}; use `vm/run --kernel` with a newer one",
+                            self.kernel_release
+                        ));
+                    }
+                }
+                Requirement::KernelBelow(a, b) => {
+                    if self.kernel.is_none_or(|have| have >= (*a, *b)) {
+                        missing.push(format!(
+                            "describes kernels older than {a}.{b}, this is {}; use `vm/run --kernel` with an older one",
+                            self.kernel_release
+                        ));
+                    }
+                }
+                Requirement::Sysctl(check) => match std::fs::read_to_string(check.path()) {
+                    Err(_) => missing.push(format!(
+                        "needs sysctl {check}, but this kernel has no {}",
+                        check.name
+                    )),
+                    Ok(v) if !check.holds(&v) => {
+                        missing.push(format!("needs sysctl {check}, it is {}", v.trim()))
+                    }
+                    Ok(_) => {}
+                },
             }
         }
         (!missing.is_empty()).then(|| missing.join("; "))
     }
+
+    /// The human table of `nsspec probe`.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let row = |s: &mut String, k: &str, v: &str| writeln!(s, "{k:<44} {v}").unwrap();
+        row(&mut s, "kernel", &self.kernel_release);
+        row(&mut s, "uid / gid", &format!("{} / {}", self.uid, self.gid));
+        row(
+            &mut s,
+            "CapEff",
+            &format!(
+                "{:016x}{}",
+                self.cap_eff,
+                if self.cap_sys_admin {
+                    " (CAP_SYS_ADMIN)"
+                } else {
+                    ""
+                }
+            ),
+        );
+        row(
+            &mut s,
+            "seccomp",
+            match self.seccomp {
+                Some(0) => "off",
+                Some(1) => "strict",
+                Some(2) => "filter",
+                _ => "unknown",
+            },
+        );
+        row(
+            &mut s,
+            "namespace kinds (/proc/self/ns)",
+            &self.ns_kinds.join(" "),
+        );
+        writeln!(
+            s,
+            "\n{:<10} {:<34} {}",
+            "kind", "unshare() as this user", "unshare() in a new user namespace"
+        )
+        .unwrap();
+        for (k, v) in &self.direct {
+            writeln!(
+                s,
+                "{k:<10} {v:<34} {}",
+                self.in_userns.get(k).map_or("-", String::as_str)
+            )
+            .unwrap();
+        }
+        writeln!(s).unwrap();
+        for (k, v) in &self.sysctls {
+            row(&mut s, k, v);
+        }
+        row(
+            &mut s,
+            "user namespace without capabilities",
+            &self.unprivileged_userns,
+        );
+        row(&mut s, "mount a new procfs", &self.proc_mount);
+        let mode = match &self.mode {
+            Mode::Root => "root: namespaces are created directly".to_string(),
+            Mode::Rootless => {
+                "rootless: inside a user namespace of its own (like unshare -Urpf)".to_string()
+            }
+            Mode::Unavailable(r) => format!("unavailable: {r}"),
+        };
+        writeln!(s, "\nnsspec runs scenarios here as {mode}").unwrap();
+        s
+    }
+}
+
+/// Runs `f` in a forked child and returns its result. The caller must be single-threaded.
+fn in_child(f: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errno> {
+    // SAFETY: nsspec is single-threaded (see the executor's module docs); the child only makes
+    // system calls and leaves with _exit.
+    match unsafe { libc::fork() } {
+        -1 => Err(Errno::last()),
+        0 => {
+            let code = match f() {
+                Ok(()) => 0,
+                Err(e) => (e as i32).clamp(1, 255),
+            };
+            // SAFETY: _exit is always safe.
+            unsafe { libc::_exit(code) }
+        }
+        pid => {
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer.
+            while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+                if Errno::last() != Errno::EINTR {
+                    return Err(Errno::last());
+                }
+            }
+            match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
+                (true, 0) => Ok(()),
+                (true, code) => Err(Errno::from_raw(code)),
+                _ => Err(Errno::ECHILD),
+            }
+        }
+    }
+}
+
+fn unshare(flags: libc::c_int) -> Result<(), Errno> {
+    // SAFETY: unshare has no memory-safety preconditions.
+    Errno::result(unsafe { libc::unshare(flags) }).map(drop)
+}
+
+/// unshare(CLONE_NEWUSER) and map root inside to `uid`/`gid` outside, as `unshare -r` does.
+pub(crate) fn enter_own_userns(uid: u32, gid: u32) -> Result<(), Errno> {
+    unshare(libc::CLONE_NEWUSER)?;
+    let write = |path: &str, text: String| {
+        std::fs::write(path, text)
+            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    };
+    // An unprivileged process may write gid_map only after denying setgroups(2).
+    match write("/proc/self/setgroups", "deny".into()) {
+        Ok(()) | Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
+    }
+    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    write("/proc/self/gid_map", format!("0 {gid} 1"))
+}
+
+/// Clears the effective, permitted and inheritable capability sets.
+///
+/// # References
+/// capset(2)
+pub(crate) fn drop_all_caps() -> Result<(), Errno> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and data are valid for the kernel's reads for the duration of the call.
+    Errno::result(unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) }).map(drop)
 }
 
 fn parse_kernel(release: &str) -> Option<(u32, u32)> {

@@ -163,6 +163,12 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::NestPid { depth, .. } => format!("nest_pid({depth})"),
         Action::Sethostname { name, .. } => format!("sethostname({name:?})"),
         Action::Gethostname { .. } => "gethostname()".into(),
+        Action::Getuid { .. } => "getuid()".into(),
+        Action::Getgid { .. } => "getgid()".into(),
+        Action::Read { path, .. } => format!("read({path})"),
+        Action::Write { path, content, .. } => format!("write({path}, {content:?})"),
+        Action::HasCap { name, .. } => format!("has_cap({name})"),
+        Action::DropCaps => "drop_caps()".into(),
         Action::SetPdeathsig { signal } => format!("set_pdeathsig({})", signal.as_str()),
         Action::Notify { event } => format!("notify({})", plan.events[*event].name),
         Action::Await { event } => format!("await({})", plan.events[*event].name),
@@ -226,6 +232,8 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
                 format!("{h:?}")
             }
         }
+        Obs::Text(t) => format!("{t:?}"),
+        Obs::Flag(b) => b.to_string(),
         Obs::Failed(m) => format!("HARNESS ERROR: {m}"),
     }
 }
@@ -248,9 +256,27 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
     };
     match (&step.action, obs) {
         (
-            Action::Getpid { expect: Some(e) } | Action::Getppid { expect: Some(e) },
+            Action::Getpid { expect: Some(e) }
+            | Action::Getppid { expect: Some(e) }
+            | Action::Getuid { expect: Some(e) }
+            | Action::Getgid { expect: Some(e) },
             Obs::Value(v),
         ) if e != v => mismatch(e.to_string(), labels),
+        (
+            Action::Read {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Text(t) if t == e) => mismatch(format!("{e:?}"), labels),
+        (
+            Action::HasCap {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Flag(b) if b == e) => mismatch(e.to_string(), labels),
+        (Action::Write { expect, .. }, Obs::Result(r)) if !outcome_ok(expect, r) => {
+            mismatch(outcome_text(expect), labels)
+        }
         (Action::Fork { expect, pid, .. }, o) => match (expect, o) {
             (Outcome::Ok, Obs::Forked { pid: got, .. }) => match pid {
                 Some(p) if p != got => mismatch(format!("pid {p}"), labels),
@@ -275,6 +301,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         ) if !outcome_ok(expect, r) => mismatch(outcome_text(expect), labels),
         (
             Action::SetPdeathsig { .. }
+            | Action::DropCaps
             | Action::Notify { .. }
             | Action::Await { .. }
             | Action::Sleep { .. },
@@ -363,11 +390,13 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             mismatch(format!("{e:?}"), labels)
         }
         // An expectation whose observation has another shape, e.g. an errno where a value was due.
-        (Action::Getpid { expect: Some(e) } | Action::Getppid { expect: Some(e) }, o)
-            if !matches!(o, Obs::Value(_)) =>
-        {
-            mismatch(e.to_string(), labels)
-        }
+        (
+            Action::Getpid { expect: Some(e) }
+            | Action::Getppid { expect: Some(e) }
+            | Action::Getuid { expect: Some(e) }
+            | Action::Getgid { expect: Some(e) },
+            o,
+        ) if !matches!(o, Obs::Value(_)) => mismatch(e.to_string(), labels),
         _ => Ok(()),
     }
 }
@@ -382,6 +411,9 @@ fn expects_something(step: &StepPlan) -> bool {
         Action::Visible { expect, .. } => expect.is_some(),
         Action::NestPid { expect, .. } => expect.is_some(),
         Action::Gethostname { expect } => expect.is_some(),
+        Action::Getuid { expect } | Action::Getgid { expect } => expect.is_some(),
+        Action::Read { expect, .. } => expect.is_some(),
+        Action::HasCap { expect, .. } => expect.is_some(),
         Action::Exit { .. } | Action::Pause | Action::Sleep { .. } => false,
         _ => true,
     }

@@ -29,7 +29,7 @@ pub fn run(source: &Source, plan: &Plan, host: &Host, compare_snapshot: bool) ->
         result.messages.push(reason);
         return result;
     }
-    let out = executor::run(plan);
+    let out = executor::run(plan, host.mode == crate::probe::Mode::Rootless);
     let (failures, record) = report::evaluate(plan, &out);
     // Expectations first: they say precisely what is wrong; the snapshot diff comes after.
     result.messages = failures;

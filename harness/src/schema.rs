@@ -39,12 +39,20 @@ pub struct RawScenario {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawRequirement {
-    /// CAP_SYS_ADMIN in the harness's user namespace.
-    CapSysAdmin,
+    /// Real privilege: CAP_SYS_ADMIN where nsspec runs, not only inside a user namespace of its
+    /// own (rootless mode).
+    Root,
+    /// Processes without capabilities may create user namespaces (user.max_user_namespaces > 0,
+    /// and neither kernel.unprivileged_userns_clone nor AppArmor forbids it).
+    UnprivilegedUserns,
     /// A minimum kernel version, "MAJOR.MINOR".
     Kernel(String),
+    /// Kernels strictly older than "MAJOR.MINOR".
+    KernelBelow(String),
+    /// A sysctl comparison such as "user.max_user_namespaces > 0" or "kernel.pid_max >= 32768".
+    Sysctl(Spanned<String>),
 }
 
 /// Namespace kinds, named as in /proc/PID/ns and unshare(1).
@@ -121,6 +129,12 @@ pub enum RawStep {
     Sethostname(SethostnameArgs),
     Gethostname(GethostnameArgs),
     SetPdeathsig(PdeathsigArgs),
+    Getuid(ValueArgs),
+    Getgid(ValueArgs),
+    Read(ReadArgs),
+    Write(WriteArgs),
+    HasCap(HasCapArgs),
+    DropCaps(Empty),
     Notify(EventArgs),
     Await(EventArgs),
     Sleep(SleepArgs),
@@ -278,4 +292,31 @@ pub struct EventArgs {
 #[serde(deny_unknown_fields)]
 pub struct SleepArgs {
     pub ms: Spanned<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadArgs {
+    pub path: Spanned<String>,
+    /// The content, compared with runs of white space folded to one space and trimmed.
+    #[serde(default)]
+    pub expect: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteArgs {
+    pub path: Spanned<String>,
+    pub content: String,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HasCapArgs {
+    /// A capability name: SYS_ADMIN or CAP_SYS_ADMIN.
+    pub cap: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<bool>,
 }
