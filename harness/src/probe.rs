@@ -331,8 +331,8 @@ impl Host {
         );
         writeln!(
             s,
-            "\n{:<10} {:<34} {}",
-            "kind", "unshare() as this user", "unshare() in a new user namespace"
+            "\n{:<10} {:<34} unshare() in a new user namespace",
+            "kind", "unshare() as this user"
         )
         .unwrap();
         for (k, v) in &self.direct {
