@@ -24,8 +24,16 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
+/// The host facts, from `nsspec probe` (this test process is multi-threaded: it must not fork
+/// the way the probe does).
+fn probe() -> serde_json::Value {
+    let out = nsspec(&["probe", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    serde_json::from_slice(&out.stdout).expect("probe prints JSON")
+}
+
 fn privileged() -> bool {
-    nsspec::probe::Host::probe().cap_sys_admin
+    probe()["mode"] == "root"
 }
 
 fn catalogue_len() -> usize {
@@ -128,19 +136,23 @@ fn builtin_catalogue_passes_and_leaves_the_caller_untouched() {
         .unwrap();
     let (stdout, stderr) = text(&out);
     let n = catalogue_len();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let skips: Vec<&str> = stdout.lines().filter(|l| l.starts_with("SKIP")).collect();
+    let passes = stdout.lines().filter(|l| l.starts_with("PASS")).count();
+    assert_eq!(passes + skips.len(), n, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "\n{passes} passed, 0 failed, {} skipped",
+            skips.len()
+        )),
+        "{stdout}"
+    );
     if privileged() {
-        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-        assert!(
-            stdout.contains(&format!("\n{n} passed, 0 failed, 0 skipped")),
-            "{stdout}"
-        );
-    } else {
-        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-        assert!(
-            stdout.contains(&format!("\n0 passed, 0 failed, {n} skipped")),
-            "{stdout}"
-        );
-        assert!(stdout.contains("needs CAP_SYS_ADMIN"), "{stdout}");
+        // As root only scenarios written for other kernel versions may be skipped.
+        for s in &skips {
+            assert!(s.contains("kernel"), "unexpected skip as root: {s}");
+        }
+        assert!(passes >= 12, "{stdout}");
     }
     assert_eq!(
         std::fs::read("/proc/self/mountinfo").unwrap(),
@@ -195,6 +207,182 @@ fn a_hanging_scenario_times_out_naming_the_step_and_leaves_nothing() {
     // The limit is 1 s; killing and reaping must not take more than one more second.
     assert!(took < Duration::from_secs(2), "took {took:?}");
     assert_no_process_with(&marker);
+}
+
+#[test]
+fn probe_reports_what_proc_shows() {
+    let p = probe();
+    let mut kinds: Vec<String> = std::fs::read_dir("/proc/self/ns")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    kinds.sort();
+    let mut probed: Vec<String> = p["ns_kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    probed.sort();
+    assert_eq!(probed, kinds);
+    let limit = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap();
+    assert_eq!(p["sysctls"]["user.max_user_namespaces"], limit.trim());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let capeff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .unwrap()
+        .trim();
+    assert_eq!(p["cap_eff"], u64::from_str_radix(capeff, 16).unwrap());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    assert_eq!(p["kernel_release"], kernel.trim());
+    // The mode follows from what was measured.
+    let direct_mount = p["direct"]["mount"] == "ok";
+    let cap = p["cap_sys_admin"].as_bool().unwrap();
+    if cap && direct_mount {
+        assert_eq!(p["mode"], "root");
+    } else if p["in_userns"]["mount"] == "ok" {
+        assert_eq!(p["mode"], "rootless");
+    } else {
+        assert!(p["mode"]["unavailable"].is_string(), "{p}");
+    }
+    let human = text(&nsspec(&["probe"])).0;
+    assert!(human.contains("nsspec runs scenarios here as"), "{human}");
+}
+
+/// A copy of the nsspec binary that an unprivileged user can execute.
+fn world_executable_nsspec() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("nsspec-test-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.join("nsspec");
+    std::fs::copy(env!("CARGO_BIN_EXE_nsspec"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+fn as_nobody(bin: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(bin)
+        .args(args)
+        .current_dir("/");
+    c
+}
+
+#[test]
+fn as_nobody_rootless_scenarios_pass_and_the_rest_skip_with_reasons() {
+    if !privileged() {
+        return; // switching to nobody needs root; the unprivileged path is what this tests
+    }
+    let bin = world_executable_nsspec();
+    let probe: serde_json::Value = serde_json::from_slice(
+        &as_nobody(&bin, &["probe", "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let out = as_nobody(&bin, &["run"]).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let n = catalogue_len();
+    let skips: Vec<&str> = stdout.lines().filter(|l| l.starts_with("SKIP")).collect();
+    let passes = stdout.lines().filter(|l| l.starts_with("PASS")).count();
+    assert!(
+        stdout.contains(&format!(
+            "\n{passes} passed, 0 failed, {} skipped",
+            skips.len()
+        )),
+        "{stdout}"
+    );
+    assert_eq!(passes + skips.len(), n, "{stdout}");
+    if probe["mode"] == "rootless" {
+        assert!(
+            stdout.contains("rootless (in a user namespace of its own)"),
+            "{stdout}"
+        );
+        // Passing means the record equals the snapshot recorded as root.
+        assert!(stdout.contains("PASS  pid/kill-ancestor"), "{stdout}");
+        assert!(stdout.contains("PASS  user/root-inside"), "{stdout}");
+        let root_only = skips
+            .iter()
+            .find(|s| s.contains("user/unprivileged-setgroups"))
+            .expect(&stdout);
+        assert!(root_only.contains("needs root"), "{root_only}");
+        for s in &skips {
+            assert!(
+                s.contains("needs root") || s.contains("kernel"),
+                "unexpected skip: {s}"
+            );
+        }
+    } else {
+        assert_eq!(passes, 0, "{stdout}");
+        for s in &skips {
+            assert!(
+                s.contains("needs CAP_SYS_ADMIN or unprivileged user namespaces"),
+                "{s}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+#[test]
+fn with_user_namespaces_switched_off_everything_skips_naming_the_sysctl() {
+    use std::io::Write as _;
+    use std::os::unix::process::CommandExt;
+    if !privileged() {
+        return; // building the throwaway namespace needs root
+    }
+    let host_limit = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap();
+    let bin = world_executable_nsspec();
+    // A throwaway user and mount namespace: the limit is per user namespace (and applies to
+    // everything below it), so setting it to 0 in here leaves the host's value alone. The
+    // shell starts unmapped (without capabilities); once we have written its maps, the
+    // re-exec as uid 0 regains them, and setpriv finally drops to nobody.
+    let script = format!(
+        "read go; exec sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && \
+         exec setpriv --reuid=65534 --regid=65534 --clear-groups -- {} run'",
+        bin.display()
+    );
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", &script])
+        .current_dir("/")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    // SAFETY: unshare is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id();
+    std::fs::write(format!("/proc/{pid}/uid_map"), "0 0 65536").unwrap();
+    std::fs::write(format!("/proc/{pid}/gid_map"), "0 0 65536").unwrap();
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let n = catalogue_len();
+    assert!(
+        stdout.contains(&format!("\n0 passed, 0 failed, {n} skipped")),
+        "{stdout}"
+    );
+    for s in stdout.lines().filter(|l| l.starts_with("SKIP")) {
+        assert!(s.contains("user.max_user_namespaces is 0"), "{s}");
+        assert!(s.contains("vm/run"), "{s}");
+    }
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap(),
+        host_limit
+    );
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
 /// Fails if any process still carries `marker` in its environment (inherited from the run).
