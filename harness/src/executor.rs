@@ -40,7 +40,7 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{Action, MAX_PROCS, Plan, StepPlan, Who};
-use crate::schema::NsKind;
+use crate::schema::{CrashKind, NsKind};
 
 /// The kernel's PID-namespace nesting limit is 32; NSpid can hold that many levels plus ours.
 const MAX_LEVELS: usize = 40;
@@ -812,6 +812,34 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Obs::Flag(caps & (1u64 << cap) != 0)
         }
         Action::DropCaps => Obs::Result(res(crate::probe::drop_all_caps())),
+        Action::Crash { how } => {
+            // Recorded first: the step does not return.
+            emit(ctx, me, step.index, Obs::Result(Res::Ok));
+            match how {
+                // SAFETY: deliberately not safe: the step exists to die of a real SIGSEGV.
+                CrashKind::Segv => unsafe {
+                    std::ptr::write_volatile(std::ptr::null_mut::<u8>(), 1);
+                },
+                // SAFETY: abort() has no preconditions.
+                CrashKind::Abort => unsafe { libc::abort() },
+            }
+            exit_now(102)
+        }
+        Action::MountTmpfs { target, .. } => Obs::Result(res(nix::mount::mount(
+            Some("tmpfs"),
+            target.as_str(),
+            Some("tmpfs"),
+            nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
+            Some("size=1m"),
+        ))),
+        Action::Umount { target, lazy, .. } => {
+            let flags = if *lazy {
+                nix::mount::MntFlags::MNT_DETACH
+            } else {
+                nix::mount::MntFlags::empty()
+            };
+            Obs::Result(res(nix::mount::umount2(target.as_str(), flags)))
+        }
         Action::SetPdeathsig { signal } => {
             // SAFETY: plain prctl with integer arguments.
             let r =

@@ -310,6 +310,18 @@ pub enum Action {
     },
     /// Clears the effective, permitted and inheritable capability sets.
     DropCaps,
+    MountTmpfs {
+        target: String,
+        expect: Outcome,
+    },
+    Crash {
+        how: crate::schema::CrashKind,
+    },
+    Umount {
+        target: String,
+        lazy: bool,
+        expect: Outcome,
+    },
     Notify {
         event: usize,
     },
@@ -1111,6 +1123,16 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::DropCaps(_) => Action::DropCaps,
+            RawStep::Crash(c) => Action::Crash { how: c.how },
+            RawStep::MountTmpfs(m) => Action::MountTmpfs {
+                target: self.path(&m.target)?,
+                expect: self.outcome(&m.expect)?,
+            },
+            RawStep::Umount(u) => Action::Umount {
+                target: self.path(&u.target)?,
+                lazy: u.lazy,
+                expect: self.outcome(&u.expect)?,
+            },
             RawStep::Notify(e) => Action::Notify {
                 event: self.event(&e.event, true)?,
             },

@@ -169,6 +169,11 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Write { path, content, .. } => format!("write({path}, {content:?})"),
         Action::HasCap { name, .. } => format!("has_cap({name})"),
         Action::DropCaps => "drop_caps()".into(),
+        Action::MountTmpfs { target, .. } => format!("mount_tmpfs({target})"),
+        Action::Crash { how } => format!("crash({how:?})").to_lowercase(),
+        Action::Umount { target, lazy, .. } => {
+            format!("umount({target}{})", if *lazy { ", lazy" } else { "" })
+        }
         Action::SetPdeathsig { signal } => format!("set_pdeathsig({})", signal.as_str()),
         Action::Notify { event } => format!("notify({})", plan.events[*event].name),
         Action::Await { event } => format!("await({})", plan.events[*event].name),
@@ -295,6 +300,8 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         }
         (
             Action::MountProc { expect, .. }
+            | Action::MountTmpfs { expect, .. }
+            | Action::Umount { expect, .. }
             | Action::Unshare { expect, .. }
             | Action::Sethostname { expect, .. },
             Obs::Result(r),

@@ -124,6 +124,9 @@ pub enum RawStep {
     Nspid(NspidArgs),
     Visible(VisibleArgs),
     MountProc(MountProcArgs),
+    MountTmpfs(MountTmpfsArgs),
+    Crash(CrashArgs),
+    Umount(UmountArgs),
     Unshare(UnshareArgs),
     NestPid(NestPidArgs),
     Sethostname(SethostnameArgs),
@@ -319,4 +322,40 @@ pub struct HasCapArgs {
     pub cap: Spanned<String>,
     #[serde(default)]
     pub expect: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountTmpfsArgs {
+    pub target: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UmountArgs {
+    pub target: Spanned<String>,
+    /// Detach lazily (MNT_DETACH), as `umount -l` does.
+    #[serde(default)]
+    pub lazy: bool,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrashArgs {
+    pub how: CrashKind,
+}
+
+/// How a `crash` step dies. Both are raised by the kernel or the C library, not sent with
+/// kill(), so they kill even a PID namespace's init (which ignores signals from inside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrashKind {
+    /// A write through a null pointer: SIGSEGV.
+    Segv,
+    /// abort(3): SIGABRT, or SIGSEGV/SIGILL when the process ignores SIGABRT.
+    Abort,
 }

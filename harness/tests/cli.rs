@@ -192,7 +192,7 @@ fn a_hanging_scenario_times_out_naming_the_step_and_leaves_nothing() {
     let marker = format!("NSSPEC_HANG_MARKER_{}", std::process::id());
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_nsspec"))
-        .args(["run", "harness/tests/fixtures/hang.yaml"])
+        .args(["run", "harness/tests/faults/hang.yaml"])
         .current_dir(root())
         .env(&marker, "1")
         .output()
@@ -385,8 +385,110 @@ fn with_user_namespaces_switched_off_everything_skips_naming_the_sysctl() {
     let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
-/// Fails if any process still carries `marker` in its environment (inherited from the run).
-fn assert_no_process_with(marker: &str) {
+/// Runs a fault scenario and checks the host afterwards: the caller's mount table and hostname
+/// are as before and no process of the run is alive.
+fn run_fault(file: &str) -> (Option<i32>, String) {
+    let marker = format!(
+        "NSSPEC_FAULT_{}_{}",
+        std::process::id(),
+        file.replace(['/', '.', '-'], "_")
+    );
+    let mountinfo = std::fs::read("/proc/self/mountinfo").unwrap();
+    let hostname = nix::unistd::gethostname().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", file])
+        .current_dir(root())
+        .env(&marker, "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::fs::read("/proc/self/mountinfo").unwrap(),
+        mountinfo,
+        "{file}"
+    );
+    assert_eq!(nix::unistd::gethostname().unwrap(), hostname, "{file}");
+    assert_no_process_with(&marker);
+    (out.status.code(), text(&out).0)
+}
+
+#[test]
+fn a_crashing_init_fails_the_scenario_and_leaves_nothing() {
+    if !privileged() {
+        return;
+    }
+    let (code, stdout) = run_fault("harness/tests/faults/init-crashes.yaml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("init-crashes.yaml:13: init step 3 `getpid()`: did not complete"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ended: killed by SIGSEGV"), "{stdout}");
+    let (code, stdout) = run_fault("harness/tests/faults/init-aborts.yaml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("init step 3 `wait(child)`: did not complete"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn hostile_mounts_and_hostname_land_in_the_sandbox() {
+    if !privileged() {
+        return;
+    }
+    // The scenario expects the damage in its outer view (the sandbox); run_fault checks that
+    // the real host saw none of it.
+    let (code, stdout) = run_fault("harness/tests/faults/hostile-mounts.yaml");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("PASS  hostile-mounts"), "{stdout}");
+}
+
+#[test]
+fn enormous_observations_are_capped() {
+    if !privileged() {
+        return;
+    }
+    let (code, stdout) = run_fault("harness/tests/faults/spew.yaml");
+    assert_eq!(code, Some(0), "{stdout}");
+}
+
+#[test]
+fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
+    if !privileged() {
+        return;
+    }
+    let marker = format!("NSSPEC_SIGKILL_MARKER_{}", std::process::id());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "harness/tests/faults/hang.yaml"])
+        .current_dir(root())
+        .env(&marker, "1")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the scenario is under way: runner, supervisor, init, its child, host.
+    let started = Instant::now();
+    while processes_with(&marker).len() < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the scenario did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+    // PR_SET_PDEATHSIG and the namespace's init take the rest down; give the kernel a moment.
+    let killed = Instant::now();
+    while !processes_with(&marker).is_empty() && killed.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_no_process_with(&marker);
+}
+
+fn processes_with(marker: &str) -> Vec<u32> {
     let needle = format!("{marker}=1");
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -400,6 +502,12 @@ fn assert_no_process_with(marker: &str) {
             found.push(pid);
         }
     }
+    found
+}
+
+/// Fails if any process still carries `marker` in its environment (inherited from the run).
+fn assert_no_process_with(marker: &str) {
+    let found = processes_with(marker);
     assert!(
         found.is_empty(),
         "processes of the run still alive: {found:?}"
