@@ -169,6 +169,8 @@ pub struct RunOutput {
     pub after: OuterView,
     /// The harness itself failed; the scenario's result is meaningless.
     pub error: Option<String>,
+    /// How the number of processes was limited (host-specific, so not in the record).
+    pub pids_limit: String,
     /// The runner's own mount table changed: isolation was breached.
     pub host_mounts_changed: bool,
     pub elapsed: Duration,
@@ -402,6 +404,8 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;
+    let limit = crate::limits::Limit::apply(plan.pids_max);
+    out.pids_limit = limit.description.clone();
 
     // The host process is forked before unshare(CLONE_NEWPID): afterwards every child of the
     // supervisor would land in the scenario's PID namespace.
@@ -575,6 +579,7 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
         }
     }
     reap_orphans(host_proc.as_raw_fd());
+    limit.release();
     for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         match serde_json::from_slice::<Record>(line) {
             Ok(r) => out.records.push(r),
@@ -824,6 +829,28 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 CrashKind::Abort => unsafe { libc::abort() },
             }
             exit_now(102)
+        }
+        Action::ForkBomb { .. } => {
+            let mut forked = 0u32;
+            let errno = loop {
+                match fork_raw() {
+                    Ok(0) => {
+                        // Hold no pipe of the scenario, so results reach EOF without us.
+                        // SAFETY: closing our own copies of inherited descriptors.
+                        unsafe { libc::close(ctx.results) };
+                        loop {
+                            // SAFETY: pause() has no preconditions.
+                            unsafe { libc::pause() };
+                        }
+                    }
+                    Ok(_) => forked += 1,
+                    Err(e) => break e,
+                }
+                if forked > 1_000_000 {
+                    break Errno::E2BIG;
+                }
+            };
+            Obs::Result(Res::Errno(errno as i32))
         }
         Action::MountTmpfs { target, .. } => Obs::Result(res(nix::mount::mount(
             Some("tmpfs"),

@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod executor;
+mod limits;
 pub mod plan;
 pub mod probe;
 pub mod report;

@@ -250,6 +250,9 @@ fn print_human(out: &mut impl Write, r: &ScenarioResult, verbose: bool) {
             }
         }
     }
+    if verbose && !r.pids_limit.is_empty() {
+        let _ = writeln!(out, "      process limit: {}", r.pids_limit);
+    }
     if (verbose || r.status == Status::Failed)
         && let Some(rec) = &r.record
     {

@@ -21,6 +21,9 @@ use crate::schema::{
 
 /// Default time limit of a scenario.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default and bounds of `pids_max`.
+pub const DEFAULT_PIDS_MAX: u32 = 1024;
+const PIDS_MAX_RANGE: std::ops::RangeInclusive<i64> = 16..=65536;
 /// Longest time limit a scenario may ask for.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 /// Most processes one scenario may name; also the size of the executor's shared PID table.
@@ -65,6 +68,8 @@ pub struct Plan {
     pub namespaces: Vec<NsKind>,
     pub proc_fresh: bool,
     pub timeout: Duration,
+    /// Most processes at once (pids cgroup or RLIMIT_NPROC).
+    pub pids_max: u32,
     /// Index 0 is init; then the named processes in file order; the host process, if any, last.
     pub procs: Vec<ProcPlan>,
     /// Index of the host process in `procs`.
@@ -317,6 +322,10 @@ pub enum Action {
     Crash {
         how: crate::schema::CrashKind,
     },
+    /// Forks children that wait until killed, until fork() fails.
+    ForkBomb {
+        expect: Outcome,
+    },
     Umount {
         target: String,
         lazy: bool,
@@ -558,6 +567,21 @@ impl<'a> Builder<'a> {
                 Duration::from_secs_f64(v)
             }
         };
+        let pids_max = match &raw.pids_max {
+            None => DEFAULT_PIDS_MAX,
+            Some(p) if PIDS_MAX_RANGE.contains(&p.value) => p.value as u32,
+            Some(p) => {
+                return Err(self.err(
+                    &p.referenced,
+                    format!(
+                        "`pids_max` must be {}-{}, got {}",
+                        PIDS_MAX_RANGE.start(),
+                        PIDS_MAX_RANGE.end(),
+                        p.value
+                    ),
+                ));
+            }
+        };
         let mut requirements = BTreeSet::new();
         for r in &raw.requires {
             let version = |v: &str| -> Result<(u32, u32), ScenarioError> {
@@ -670,6 +694,7 @@ impl<'a> Builder<'a> {
             namespaces,
             proc_fresh,
             timeout,
+            pids_max,
             procs: self.procs,
             host,
             events,
@@ -1124,6 +1149,12 @@ impl<'a> Builder<'a> {
             }
             RawStep::DropCaps(_) => Action::DropCaps,
             RawStep::Crash(c) => Action::Crash { how: c.how },
+            RawStep::ForkBomb(f) => Action::ForkBomb {
+                expect: match &f.expect {
+                    None => Outcome::Errno(Errno::EAGAIN),
+                    Some(_) => self.outcome(&f.expect)?,
+                },
+            },
             RawStep::MountTmpfs(m) => Action::MountTmpfs {
                 target: self.path(&m.target)?,
                 expect: self.outcome(&m.expect)?,

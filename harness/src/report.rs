@@ -29,6 +29,9 @@ pub struct ScenarioResult {
     /// What the snapshot comparison found.
     pub snapshot: SnapshotState,
     pub elapsed_ms: u64,
+    /// How the scenario's process count was limited on this host.
+    #[serde(default)]
+    pub pids_limit: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +174,7 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::DropCaps => "drop_caps()".into(),
         Action::MountTmpfs { target, .. } => format!("mount_tmpfs({target})"),
         Action::Crash { how } => format!("crash({how:?})").to_lowercase(),
+        Action::ForkBomb { .. } => "fork_bomb()".into(),
         Action::Umount { target, lazy, .. } => {
             format!("umount({target}{})", if *lazy { ", lazy" } else { "" })
         }
@@ -301,6 +305,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         (
             Action::MountProc { expect, .. }
             | Action::MountTmpfs { expect, .. }
+            | Action::ForkBomb { expect }
             | Action::Umount { expect, .. }
             | Action::Unshare { expect, .. }
             | Action::Sethostname { expect, .. },

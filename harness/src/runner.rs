@@ -23,6 +23,7 @@ pub fn run(source: &Source, plan: &Plan, host: &Host, compare_snapshot: bool) ->
         record: None,
         snapshot: SnapshotState::NotChecked,
         elapsed_ms: 0,
+        pids_limit: String::new(),
     };
     if let Some(reason) = host.unmet(plan) {
         result.status = Status::Skipped;
@@ -31,6 +32,7 @@ pub fn run(source: &Source, plan: &Plan, host: &Host, compare_snapshot: bool) ->
     }
     let out = executor::run(plan, host.mode == crate::probe::Mode::Rootless);
     let (failures, record) = report::evaluate(plan, &out);
+    result.pids_limit = out.pids_limit.clone();
     // Expectations first: they say precisely what is wrong; the snapshot diff comes after.
     result.messages = failures;
     let snapshot = if compare_snapshot {

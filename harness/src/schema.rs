@@ -31,6 +31,10 @@ pub struct RawScenario {
     /// Time limit in seconds for the whole scenario (default 5).
     #[serde(default)]
     pub timeout: Option<Spanned<f64>>,
+    /// Most processes the scenario may have at once (default 1024), enforced by a pids cgroup
+    /// or RLIMIT_NPROC.
+    #[serde(default)]
+    pub pids_max: Option<Spanned<i64>>,
     /// The steps of the scenario's init process.
     pub steps: Vec<Spanned<RawStep>>,
     /// What happens and is checked outside the namespaces.
@@ -126,6 +130,7 @@ pub enum RawStep {
     MountProc(MountProcArgs),
     MountTmpfs(MountTmpfsArgs),
     Crash(CrashArgs),
+    ForkBomb(ForkBombArgs),
     Umount(UmountArgs),
     Unshare(UnshareArgs),
     NestPid(NestPidArgs),
@@ -358,4 +363,12 @@ pub enum CrashKind {
     Segv,
     /// abort(3): SIGABRT, or SIGSEGV/SIGILL when the process ignores SIGABRT.
     Abort,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForkBombArgs {
+    /// The errno fork() fails with once the limit is reached (default EAGAIN).
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
 }

@@ -486,6 +486,50 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_no_process_with(&marker);
+    // The killed run's pids cgroup could not be removed by anyone; the next run removes it.
+    let out = nsspec(&["run", "harness/tests/fixtures/broken-expectation.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn a_fork_bomb_is_contained_by_the_pids_limit() {
+    if !privileged() {
+        return;
+    }
+    let (code, stdout) = run_fault("harness/tests/faults/fork-bomb.yaml");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("PASS  fork-bomb"), "{stdout}");
+    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+}
+
+/// `nsspec-<pid>` cgroups whose supervisor is gone, in the places the harness creates them.
+fn stale_cgroups() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![
+        PathBuf::from("/sys/fs/cgroup/pids"),
+        PathBuf::from("/sys/fs/cgroup"),
+    ];
+    let mut i = 0;
+    while i < dirs.len() {
+        if let Ok(entries) = std::fs::read_dir(&dirs[i]) {
+            for e in entries.flatten() {
+                let name = e.file_name().into_string().unwrap_or_default();
+                if let Some(pid) = name
+                    .strip_prefix("nsspec-")
+                    .and_then(|p| p.parse::<i32>().ok())
+                    && !Path::new(&format!("/proc/{pid}")).exists()
+                {
+                    out.push(e.path());
+                } else if dirs.len() < 64 && e.path().is_dir() && i == 0 {
+                    // One level of nesting: the harness's own cgroup may be a child.
+                    dirs.push(e.path());
+                }
+            }
+        }
+        i += 1;
+    }
+    out
 }
 
 fn processes_with(marker: &str) -> Vec<u32> {

@@ -1,0 +1,131 @@
+//! Process-count limits for a scenario, so a fork bomb inside it cannot exhaust the host.
+//!
+//! In order of preference: a cgroup v2 child with `pids.max` (where the harness's cgroup, or
+//! its parent, delegates the pids controller), a cgroup in the v1 pids hierarchy (hybrid hosts
+//! such as this project's CI), and RLIMIT_NPROC otherwise (effective only without
+//! CAP_SYS_ADMIN/CAP_SYS_RESOURCE, i.e. in rootless mode — where the cgroups are not writable
+//! either). Cgroups are named `nsspec-<supervisor pid>`; one left behind by a SIGKILLed run is
+//! removed by the next run once it is empty and its supervisor is gone.
+
+use std::path::{Path, PathBuf};
+
+/// The limit in force for one scenario; removed on [`Limit::release`].
+#[derive(Debug)]
+pub(crate) struct Limit {
+    /// The cgroup the supervisor was moved into, and the one it came from.
+    cgroup: Option<(PathBuf, PathBuf)>,
+    pub(crate) description: String,
+}
+
+const V1_PIDS: &str = "/sys/fs/cgroup/pids";
+
+impl Limit {
+    /// Puts the calling process (the supervisor, before it forks anything) under a limit of
+    /// `max` processes.
+    pub(crate) fn apply(max: u32) -> Limit {
+        let me = std::process::id();
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let mut candidates = Vec::new();
+        if let Some(mount) = cgroup2_mount()
+            && let Some(path) = own.lines().find_map(|l| l.strip_prefix("0::"))
+        {
+            let cur = mount.join(path.trim_start_matches('/'));
+            if cur == mount {
+                // The root cgroup may hold processes and have children with controllers.
+                candidates.push(("cgroup v2", mount.clone(), mount.clone()));
+            } else if let Some(parent) = cur.parent().filter(|p| p.starts_with(&mount)) {
+                // A sibling of our own cgroup: v2 forbids controllers below a cgroup that
+                // holds processes, and ours holds the harness.
+                candidates.push(("cgroup v2", parent.to_path_buf(), cur.clone()));
+            }
+        }
+        if let Some(path) = own.lines().find_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
+            ctl.split(',')
+                .any(|c| c == "pids")
+                .then(|| path.to_string())
+        }) {
+            let cur = Path::new(V1_PIDS).join(path.trim_start_matches('/'));
+            candidates.push(("cgroup v1", cur.clone(), cur));
+        }
+        for (kind, parent, origin) in candidates {
+            remove_stale(&parent);
+            let dir = parent.join(format!("nsspec-{me}"));
+            if std::fs::create_dir(&dir).is_err() {
+                continue;
+            }
+            let ok = std::fs::write(dir.join("pids.max"), max.to_string()).is_ok()
+                && std::fs::write(dir.join("cgroup.procs"), me.to_string()).is_ok();
+            if ok {
+                return Limit {
+                    description: format!("{kind} pids.max={max} ({})", dir.display()),
+                    cgroup: Some((dir, origin)),
+                };
+            }
+            let _ = std::fs::remove_dir(&dir);
+        }
+        let lim = libc::rlimit {
+            rlim_cur: max as libc::rlim_t,
+            rlim_max: max as libc::rlim_t,
+        };
+        // SAFETY: `lim` is a valid rlimit for the duration of the call.
+        let ok = unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &lim) } == 0;
+        Limit {
+            cgroup: None,
+            description: if ok {
+                format!("RLIMIT_NPROC={max} (no writable pids cgroup)")
+            } else {
+                "none (no writable pids cgroup, RLIMIT_NPROC refused)".into()
+            },
+        }
+    }
+
+    /// Moves the caller back and removes the cgroup. Call once every process in it is gone.
+    pub(crate) fn release(self) {
+        if let Some((dir, origin)) = self.cgroup {
+            let _ = std::fs::write(origin.join("cgroup.procs"), std::process::id().to_string());
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
+}
+
+/// Where cgroup2 is mounted, if it is and has the pids controller available.
+fn cgroup2_mount() -> Option<PathBuf> {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    mounts.lines().find_map(|l| {
+        let (left, right) = l.split_once(" - ")?;
+        if !right.starts_with("cgroup2 ") {
+            return None;
+        }
+        let point = PathBuf::from(left.split(' ').nth(4)?);
+        let controllers = std::fs::read_to_string(point.join("cgroup.controllers")).ok()?;
+        controllers
+            .split_whitespace()
+            .any(|c| c == "pids")
+            .then_some(point)
+    })
+}
+
+/// Removes `nsspec-<pid>` cgroups under `parent` whose supervisor is gone and that are empty.
+fn remove_stale(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("nsspec-"))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        let empty = std::fs::read_to_string(e.path().join("cgroup.procs"))
+            .is_ok_and(|p| p.trim().is_empty());
+        if !alive && empty {
+            let _ = std::fs::remove_dir(e.path());
+        }
+    }
+}
