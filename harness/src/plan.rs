@@ -1334,7 +1334,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "t.yaml:4:1: unknown field `foo`, expected one of name, description, requires, namespaces, proc, timeout, steps, host"
+            "t.yaml:4:1: unknown field `foo`, expected one of name, description, requires, namespaces, proc, timeout, pids_max, steps, host"
         );
     }
 }
