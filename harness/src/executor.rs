@@ -183,53 +183,156 @@ pub struct RunOutput {
 /// `rootless`: the harness lacks CAP_SYS_ADMIN, so the supervisor first enters a user namespace
 /// of its own with root mapped to the caller (see [`crate::probe::Mode`]).
 pub fn run(plan: &Plan, rootless: bool) -> RunOutput {
-    let started = Instant::now();
-    let host_mountinfo_before = std::fs::read("/proc/self/mountinfo").ok();
-    let mut out = run_supervisor(plan, rootless);
-    let host_mountinfo_after = std::fs::read("/proc/self/mountinfo").ok();
-    out.host_mounts_changed = host_mountinfo_before != host_mountinfo_after;
-    out.elapsed = started.elapsed();
-    out
+    let mut result = None;
+    run_many(&[plan], rootless, 1, |_, out| result = Some(out));
+    result.expect("run_many reports every plan")
 }
 
-fn run_supervisor(plan: &Plan, rootless: bool) -> RunOutput {
-    let (read_end, write_end) = match pipe() {
-        Ok(p) => p,
-        Err(e) => return failed(format!("cannot create a pipe: {}", e.desc())),
-    };
-    let runner = std::process::id() as i32;
-    // SAFETY: the runner is single-threaded (module docs), so the child may run arbitrary code.
-    match unsafe { nix::unistd::fork() } {
-        Err(e) => failed(format!("cannot fork the supervisor: {}", e.desc())),
-        Ok(nix::unistd::ForkResult::Child) => {
-            drop(read_end);
-            // Scenario processes must not hold the report pipe: the runner reads it to EOF.
-            REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                supervise(plan, runner, rootless)
-            }))
-            .unwrap_or_else(|_| failed("the supervisor panicked".into()));
-            let json = serde_json::to_vec(&out).unwrap_or_default();
-            let _ = write_all(write_end.as_raw_fd(), &json);
-            exit_now(0)
-        }
-        Ok(nix::unistd::ForkResult::Parent { child }) => {
-            drop(write_end);
-            let deadline = Instant::now() + plan.timeout + RUNNER_GRACE;
-            let (bytes, complete) = read_until_eof(read_end.as_raw_fd(), deadline);
-            if !complete {
-                let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+/// Runs `plans` with at most `jobs` supervisors at a time and calls `done(index, output)` for
+/// each as it finishes. Every scenario has its own supervisor, sandbox and namespaces, so
+/// concurrent ones cannot see each other. Must be called from a single-threaded process.
+pub fn run_many(
+    plans: &[&Plan],
+    rootless: bool,
+    jobs: usize,
+    mut done: impl FnMut(usize, RunOutput),
+) {
+    let mut next = 0;
+    let mut active: Vec<Active> = Vec::new();
+    loop {
+        while active.len() < jobs.max(1) && next < plans.len() {
+            match Active::spawn(next, plans[next], rootless) {
+                Ok(a) => active.push(a),
+                Err(out) => done(next, out),
             }
-            let status = nix::sys::wait::waitpid(child, None);
-            match serde_json::from_slice::<RunOutput>(&bytes) {
-                Ok(out) => out,
-                Err(_) if !complete => failed(format!(
-                    "the supervisor did not finish within {:?}; it was killed",
-                    plan.timeout + RUNNER_GRACE
-                )),
-                Err(_) => failed(format!("the supervisor died without a report ({status:?})")),
+            next += 1;
+        }
+        if active.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let wait = active
+            .iter()
+            .map(|a| a.deadline.saturating_duration_since(now))
+            .min()
+            .unwrap_or_default();
+        let mut fds: Vec<libc::pollfd> = active
+            .iter()
+            .map(|a| libc::pollfd {
+                fd: a.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        let ms = wait.as_millis().min(i32::MAX as u128) as i32 + 1;
+        // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if n < 0 && Errno::last() != Errno::EINTR {
+            // Nothing sensible is left to wait for: finish everything as timed out.
+            for a in active.drain(..) {
+                let idx = a.index;
+                done(idx, a.finish(false));
+            }
+            return;
+        }
+        let mut i = 0;
+        while i < active.len() {
+            let eof = fds[i].revents != 0 && active[i].read_chunk();
+            let late = Instant::now() >= active[i].deadline;
+            if eof || late {
+                fds.remove(i);
+                let a = active.remove(i);
+                let idx = a.index;
+                done(idx, a.finish(eof));
+            } else {
+                i += 1;
             }
         }
+    }
+}
+
+/// A supervisor the runner is waiting for.
+struct Active {
+    index: usize,
+    child: nix::unistd::Pid,
+    fd: OwnedFd,
+    buf: Vec<u8>,
+    started: Instant,
+    deadline: Instant,
+    limit: Duration,
+    host_mountinfo_before: Option<Vec<u8>>,
+}
+
+impl Active {
+    fn spawn(index: usize, plan: &Plan, rootless: bool) -> Result<Active, RunOutput> {
+        let started = Instant::now();
+        let host_mountinfo_before = std::fs::read("/proc/self/mountinfo").ok();
+        let (read_end, write_end) =
+            pipe().map_err(|e| failed(format!("cannot create a pipe: {}", e.desc())))?;
+        let runner = std::process::id() as i32;
+        // SAFETY: the runner is single-threaded (module docs), so the child may run arbitrary
+        // code.
+        match unsafe { nix::unistd::fork() } {
+            Err(e) => Err(failed(format!("cannot fork the supervisor: {}", e.desc()))),
+            Ok(nix::unistd::ForkResult::Child) => {
+                drop(read_end);
+                // Scenario processes must not hold the report pipe: the runner reads it to EOF.
+                REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    supervise(plan, runner, rootless)
+                }))
+                .unwrap_or_else(|_| failed("the supervisor panicked".into()));
+                let json = serde_json::to_vec(&out).unwrap_or_default();
+                let _ = write_all(write_end.as_raw_fd(), &json);
+                exit_now(0)
+            }
+            Ok(nix::unistd::ForkResult::Parent { child }) => {
+                drop(write_end);
+                let limit = plan.timeout + RUNNER_GRACE;
+                Ok(Active {
+                    index,
+                    child,
+                    fd: read_end,
+                    buf: Vec::new(),
+                    started,
+                    deadline: started + limit,
+                    limit,
+                    host_mountinfo_before,
+                })
+            }
+        }
+    }
+
+    /// Reads what is available; true at EOF (or on a read error).
+    fn read_chunk(&mut self) -> bool {
+        let mut chunk = [0u8; 65536];
+        match read_retry(self.fd.as_raw_fd(), &mut chunk) {
+            Ok(0) | Err(_) => true,
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                false
+            }
+        }
+    }
+
+    fn finish(self, complete: bool) -> RunOutput {
+        if !complete {
+            // SIGKILL of the supervisor takes the scenario down with it (PR_SET_PDEATHSIG).
+            let _ = nix::sys::signal::kill(self.child, Signal::SIGKILL);
+        }
+        let status = nix::sys::wait::waitpid(self.child, None);
+        let mut out = match serde_json::from_slice::<RunOutput>(&self.buf) {
+            Ok(out) => out,
+            Err(_) if !complete => failed(format!(
+                "the supervisor did not finish within {:?}; it was killed",
+                self.limit
+            )),
+            Err(_) => failed(format!("the supervisor died without a report ({status:?})")),
+        };
+        let host_mountinfo_after = std::fs::read("/proc/self/mountinfo").ok();
+        out.host_mounts_changed = self.host_mountinfo_before != host_mountinfo_after;
+        out.elapsed = self.started.elapsed();
+        out
     }
 }
 
@@ -1364,36 +1467,6 @@ fn read_some(fd: RawFd, max: usize, deadline: Instant) -> (usize, bool) {
     }
     let mut buf = vec![0u8; max];
     (read_retry(fd, &mut buf).unwrap_or(0), false)
-}
-
-/// Reads until EOF or `deadline`; returns the bytes and whether EOF was reached.
-fn read_until_eof(fd: RawFd, deadline: Instant) -> (Vec<u8>, bool) {
-    let mut out = Vec::new();
-    loop {
-        let now = Instant::now();
-        if now >= deadline {
-            return (out, false);
-        }
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = (deadline - now).as_millis().min(i32::MAX as u128) as i32 + 1;
-        // SAFETY: `p` is a valid pollfd for the duration of the call.
-        if unsafe { libc::poll(&mut p, 1, ms) } < 0 && Errno::last() != Errno::EINTR {
-            return (out, false);
-        }
-        if p.revents == 0 {
-            continue;
-        }
-        let mut chunk = [0u8; 65536];
-        match read_retry(fd, &mut chunk) {
-            Ok(0) => return (out, true),
-            Ok(n) => out.extend_from_slice(&chunk[..n]),
-            Err(_) => return (out, false),
-        }
-    }
 }
 
 /// Leaves the process at once: no destructors, no atexit handlers, no stdio flush (buffers

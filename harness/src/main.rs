@@ -49,6 +49,10 @@ enum Command {
         /// Do not compare records with snapshots (the cargo test harness does that with insta).
         #[arg(long)]
         no_snapshots: bool,
+        /// Run up to N scenarios at once (default: the number of CPUs). Each has its own
+        /// supervisor and namespaces; results are printed in order either way.
+        #[arg(long, short, value_name = "N")]
+        jobs: Option<usize>,
     },
     /// List scenarios with their descriptions, after validating them.
     List {
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         json: false,
         verbose: false,
         no_snapshots: false,
+        jobs: None,
     });
     match command {
         Command::Run {
@@ -95,7 +100,13 @@ fn main() -> ExitCode {
             json,
             verbose,
             no_snapshots,
-        } => run(&paths, &filter, json, verbose, !no_snapshots),
+            jobs,
+        } => {
+            let jobs = jobs
+                .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+                .unwrap_or(1);
+            run(&paths, &filter, json, verbose, !no_snapshots, jobs)
+        }
         Command::List { paths } => match load(&paths, &[]) {
             Err(code) => code,
             Ok(plans) => {
@@ -177,6 +188,7 @@ fn run(
     json: bool,
     verbose: bool,
     snapshots: bool,
+    jobs: usize,
 ) -> ExitCode {
     let plans = match load(paths, filter) {
         Ok(p) => p,
@@ -203,8 +215,7 @@ fn run(
     }
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut stdout = std::io::stdout().lock();
-    for (source, plan) in &plans {
-        let r = nsspec::runner::run(source, plan, &host, snapshots);
+    nsspec::runner::run_all(&plans, &host, snapshots, jobs, |r| {
         match r.status {
             Status::Passed => passed += 1,
             Status::Failed => failed += 1,
@@ -216,7 +227,7 @@ fn run(
             print_human(&mut stdout, &r, verbose);
         }
         let _ = stdout.flush();
-    }
+    });
     if !json {
         let _ = writeln!(
             stdout,

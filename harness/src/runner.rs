@@ -1,21 +1,60 @@
-//! Runs validated scenarios one after another and turns each run into a [`ScenarioResult`]:
-//! requirement check, execution, expectations, then the snapshot comparison.
-
-use std::time::Instant;
+//! Runs validated scenarios — several at a time if asked — and turns each run into a
+//! [`ScenarioResult`]: requirement check, execution, expectations, then the snapshot comparison.
+//! Results are delivered in the order of the input, whatever order they finish in.
 
 use crate::catalogue::Source;
-use crate::executor;
+use crate::executor::{self, RunOutput};
 use crate::plan::Plan;
-use crate::probe::Host;
+use crate::probe::{Host, Mode};
 use crate::report::{self, ScenarioResult, SnapshotState, Status};
 
 /// How to update a snapshot after reviewing the change.
 pub const REVIEW_HINT: &str = "if the new record is right, accept it with `cargo insta test --review` (or `cargo test`, then `cargo insta review`)";
 
-/// Runs one scenario (or skips it) and judges the result.
-pub fn run(source: &Source, plan: &Plan, host: &Host, compare_snapshot: bool) -> ScenarioResult {
-    let started = Instant::now();
-    let mut result = ScenarioResult {
+/// Runs every scenario (or skips it), `jobs` at a time, calling `report` with each result in
+/// input order.
+pub fn run_all(
+    items: &[(Source, Plan)],
+    host: &Host,
+    compare_snapshots: bool,
+    jobs: usize,
+    mut report: impl FnMut(ScenarioResult),
+) {
+    let mut results: Vec<Option<ScenarioResult>> = vec![None; items.len()];
+    let mut runnable = Vec::new();
+    for (i, (_, plan)) in items.iter().enumerate() {
+        match host.unmet(plan) {
+            Some(reason) => {
+                let mut r = blank(plan);
+                r.status = Status::Skipped;
+                r.messages.push(reason);
+                results[i] = Some(r);
+            }
+            None => runnable.push(i),
+        }
+    }
+    let plans: Vec<&Plan> = runnable.iter().map(|i| &items[*i].1).collect();
+    let mut delivered = 0;
+    let mut flush = |results: &mut Vec<Option<ScenarioResult>>, delivered: &mut usize| {
+        while *delivered < results.len() {
+            match results[*delivered].take() {
+                Some(r) => report(r),
+                None => break,
+            }
+            *delivered += 1;
+        }
+    };
+    flush(&mut results, &mut delivered);
+    executor::run_many(&plans, host.mode == Mode::Rootless, jobs, |k, out| {
+        let i = runnable[k];
+        let (source, plan) = &items[i];
+        results[i] = Some(judge(source, plan, &out, compare_snapshots));
+        flush(&mut results, &mut delivered);
+    });
+}
+
+fn blank(plan: &Plan) -> ScenarioResult {
+    ScenarioResult {
         id: plan.id.clone(),
         source: plan.source.clone(),
         status: Status::Passed,
@@ -24,16 +63,19 @@ pub fn run(source: &Source, plan: &Plan, host: &Host, compare_snapshot: bool) ->
         snapshot: SnapshotState::NotChecked,
         elapsed_ms: 0,
         pids_limit: String::new(),
-    };
-    if let Some(reason) = host.unmet(plan) {
-        result.status = Status::Skipped;
-        result.messages.push(reason);
-        return result;
     }
-    let out = executor::run(plan, host.mode == crate::probe::Mode::Rootless);
-    let (failures, record) = report::evaluate(plan, &out);
+}
+
+/// Judges one run: expectations first (they say precisely what is wrong), then the snapshot.
+pub fn judge(
+    source: &Source,
+    plan: &Plan,
+    out: &RunOutput,
+    compare_snapshot: bool,
+) -> ScenarioResult {
+    let mut result = blank(plan);
+    let (failures, record) = report::evaluate(plan, out);
     result.pids_limit = out.pids_limit.clone();
-    // Expectations first: they say precisely what is wrong; the snapshot diff comes after.
     result.messages = failures;
     let snapshot = if compare_snapshot {
         source.snapshot()
@@ -63,6 +105,6 @@ pub fn run(source: &Source, plan: &Plan, host: &Host, compare_snapshot: bool) ->
         result.status = Status::Failed;
     }
     result.record = Some(record);
-    result.elapsed_ms = started.elapsed().as_millis() as u64;
+    result.elapsed_ms = out.elapsed.as_millis() as u64;
     result
 }

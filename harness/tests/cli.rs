@@ -493,6 +493,31 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
 }
 
 #[test]
+fn parallel_runs_record_exactly_what_serial_runs_record() {
+    let records = |jobs: &str| -> Vec<(String, String, Option<String>)> {
+        let out = nsspec(&["run", "--json", "-j", jobs]);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        text(&out)
+            .0
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["id"].as_str().unwrap().to_string(),
+                    v["status"].as_str().unwrap().to_string(),
+                    v["record"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    };
+    let serial = records("1");
+    assert_eq!(serial.len(), catalogue_len());
+    for _ in 0..3 {
+        assert_eq!(records("8"), serial);
+    }
+}
+
+#[test]
 fn a_fork_bomb_is_contained_by_the_pids_limit() {
     if !privileged() {
         return;
