@@ -203,7 +203,7 @@ pub fn run_many(
         while active.len() < jobs.max(1) && next < plans.len() {
             match Active::spawn(next, plans[next], rootless) {
                 Ok(a) => active.push(a),
-                Err(out) => done(next, out),
+                Err(error) => done(next, failed(error)),
             }
             next += 1;
         }
@@ -264,16 +264,17 @@ struct Active {
 }
 
 impl Active {
-    fn spawn(index: usize, plan: &Plan, rootless: bool) -> Result<Active, RunOutput> {
+    /// Forks the supervisor for `plan`; `Err` says why it could not be started.
+    fn spawn(index: usize, plan: &Plan, rootless: bool) -> Result<Active, String> {
         let started = Instant::now();
         let host_mountinfo_before = std::fs::read("/proc/self/mountinfo").ok();
         let (read_end, write_end) =
-            pipe().map_err(|e| failed(format!("cannot create a pipe: {}", e.desc())))?;
+            pipe().map_err(|e| format!("cannot create a pipe: {}", e.desc()))?;
         let runner = std::process::id() as i32;
         // SAFETY: the runner is single-threaded (module docs), so the child may run arbitrary
         // code.
         match unsafe { nix::unistd::fork() } {
-            Err(e) => Err(failed(format!("cannot fork the supervisor: {}", e.desc()))),
+            Err(e) => Err(format!("cannot fork the supervisor: {}", e.desc())),
             Ok(nix::unistd::ForkResult::Child) => {
                 drop(read_end);
                 // Scenario processes must not hold the report pipe: the runner reads it to EOF.
@@ -441,6 +442,8 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
     }
     // SAFETY: plain prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    // Our own process group, inherited by every scenario process: the guardian kills it whole.
+    let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
     if rootless {
         let (uid, gid) = (
             nix::unistd::getuid().as_raw(),
@@ -509,6 +512,7 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
     let deadline = started + plan.timeout;
     let limit = crate::limits::Limit::apply(plan.pids_max);
     out.pids_limit = limit.description.clone();
+    let guardian = spawn_guardian(&limit);
 
     // The host process is forked before unshare(CLONE_NEWPID): afterwards every child of the
     // supervisor would land in the scenario's PID namespace.
@@ -681,8 +685,14 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
             out.exits.push((h, w));
         }
     }
+    if let Some((pid, done)) = guardian {
+        // The byte tells the guardian the scenario ended normally.
+        let _ = write_all(done.as_raw_fd(), &[1]);
+        drop(done);
+        let _ = reap(pid);
+    }
     reap_orphans(host_proc.as_raw_fd());
-    limit.release();
+    let _ = limit.release();
     for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         match serde_json::from_slice::<Record>(line) {
             Ok(r) => out.records.push(r),
@@ -1162,6 +1172,80 @@ fn reap(pid: i32) -> Option<Waited> {
         Waited::Errno(_) => None,
         w => Some(w),
     }
+}
+
+/// Forks the guardian: a process outside the scenario's process group that outlives the
+/// supervisor if it is killed. PR_SET_PDEATHSIG alone leaves two gaps — a process killed
+/// between its fork and its prctl, and processes outside any PID namespace of the scenario
+/// whose parents died — and a SIGKILLed supervisor cannot remove its pids cgroup. The guardian
+/// closes them: when the supervisor dies it SIGKILLs the whole process group, waits for it to
+/// be gone, and releases the limit. When the supervisor writes to `done` instead, it exits.
+fn spawn_guardian(limit: &crate::limits::Limit) -> Option<(i32, OwnedFd)> {
+    let (done_r, done_w) = pipe().ok()?;
+    let supervisor = nix::unistd::getpid();
+    let keep = done_r.as_raw_fd();
+    let pid = fork_child(|| {
+        let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
+        // Hold nothing of the scenario or the caller: no pipe may wait for us.
+        // SAFETY: closing descriptors this fresh child owns copies of; /dev/null is reopened
+        // on 0-2 so stray writes go nowhere.
+        unsafe {
+            libc::syscall(libc::SYS_close_range, 0, keep - 1, 0);
+            libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            for fd in 0..3 {
+                if null != fd {
+                    libc::dup2(null, fd);
+                }
+            }
+        }
+        let pidfd = pidfd_open(supervisor.as_raw());
+        let mut fds = vec![libc::pollfd {
+            fd: keep,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        if let Some(p) = &pidfd {
+            fds.push(libc::pollfd {
+                fd: p.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        loop {
+            // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            if n > 0 || Errno::last() != Errno::EINTR {
+                break;
+            }
+        }
+        // A finished supervisor writes a byte before closing; a dead one only closes.
+        let mut byte = [0u8];
+        let supervisor_gone = !matches!(read_retry(keep, &mut byte), Ok(1));
+        if supervisor_gone {
+            let group = nix::unistd::Pid::from_raw(-supervisor.as_raw());
+            let give_up = Instant::now() + KILL_GRACE;
+            loop {
+                // Again each round: a process may have forked in between.
+                let members = nix::sys::signal::kill(group, Signal::SIGKILL).is_ok();
+                // Killed processes may linger as zombies of an init that reaps slowly; the
+                // cgroup, when there is one, empties as soon as they are dead.
+                let done = if limit.has_cgroup() {
+                    limit.release()
+                } else {
+                    !members
+                };
+                if done || Instant::now() > give_up {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        exit_now(0)
+    })
+    .ok()?;
+    drop(done_r);
+    Some((pid, done_w))
 }
 
 /// Reaps every remaining child. Normally there is none left (results reach EOF only when every

@@ -81,12 +81,20 @@ impl Limit {
         }
     }
 
-    /// Moves the caller back and removes the cgroup. Call once every process in it is gone.
-    pub(crate) fn release(self) {
-        if let Some((dir, origin)) = self.cgroup {
-            let _ = std::fs::write(origin.join("cgroup.procs"), std::process::id().to_string());
-            let _ = std::fs::remove_dir(&dir);
+    /// Moves the caller back and removes the cgroup; false while processes remain in it.
+    pub(crate) fn release(&self) -> bool {
+        match &self.cgroup {
+            None => true,
+            Some((dir, origin)) => {
+                let _ = std::fs::write(origin.join("cgroup.procs"), std::process::id().to_string());
+                std::fs::remove_dir(dir).is_ok() || !dir.exists()
+            }
         }
+    }
+
+    /// Whether a cgroup holds the scenario (so its emptiness can be observed).
+    pub(crate) fn has_cgroup(&self) -> bool {
+        self.cgroup.is_some()
     }
 }
 
