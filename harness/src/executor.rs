@@ -449,7 +449,7 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
             nix::unistd::getuid().as_raw(),
             nix::unistd::getgid().as_raw(),
         );
-        if let Err(e) = crate::probe::enter_own_userns(uid, gid) {
+        if let Err(e) = enter_own_userns(uid, gid) {
             return failed(format!(
                 "cannot create the harness's user namespace (rootless mode): {e}: {}",
                 e.desc()
@@ -929,7 +929,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 .unwrap_or(0);
             Obs::Flag(caps & (1u64 << cap) != 0)
         }
-        Action::DropCaps => Obs::Result(res(crate::probe::drop_all_caps())),
+        Action::DropCaps => Obs::Result(res(drop_all_caps())),
         Action::Crash { how } => {
             // Recorded first: the step does not return.
             emit(ctx, me, step.index, Obs::Result(Res::Ok));
@@ -1436,7 +1436,7 @@ fn fork_raw() -> Result<i32, Errno> {
 
 /// # References
 /// unshare(2)
-fn unshare(flags: libc::c_int) -> Result<(), Errno> {
+pub(crate) fn unshare(flags: libc::c_int) -> Result<(), Errno> {
     // SAFETY: unshare has no memory-safety preconditions.
     Errno::result(unsafe { libc::unshare(flags) }).map(drop)
 }
@@ -1448,7 +1448,7 @@ fn setns(fd: RawFd, nstype: libc::c_int) -> Result<(), Errno> {
     Errno::result(unsafe { libc::setns(fd, nstype) }).map(drop)
 }
 
-fn make_mounts_private() -> Result<(), Errno> {
+pub(crate) fn make_mounts_private() -> Result<(), Errno> {
     nix::mount::mount(
         None::<&str>,
         "/",
@@ -1551,6 +1551,84 @@ fn read_some(fd: RawFd, max: usize, deadline: Instant) -> (usize, bool) {
     }
     let mut buf = vec![0u8; max];
     (read_retry(fd, &mut buf).unwrap_or(0), false)
+}
+
+/// Runs `f` in a forked child and returns its result. The caller must be single-threaded.
+pub(crate) fn in_child(f: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errno> {
+    // SAFETY: nsspec is single-threaded (see the executor's module docs); the child only makes
+    // system calls and leaves with _exit.
+    match unsafe { libc::fork() } {
+        -1 => Err(Errno::last()),
+        0 => {
+            let code = match f() {
+                Ok(()) => 0,
+                Err(e) => (e as i32).clamp(1, 255),
+            };
+            // SAFETY: _exit is always safe.
+            unsafe { libc::_exit(code) }
+        }
+        pid => {
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer.
+            while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+                if Errno::last() != Errno::EINTR {
+                    return Err(Errno::last());
+                }
+            }
+            match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
+                (true, 0) => Ok(()),
+                (true, code) => Err(Errno::from_raw(code)),
+                _ => Err(Errno::ECHILD),
+            }
+        }
+    }
+}
+
+/// unshare(CLONE_NEWUSER) and map root inside to `uid`/`gid` outside, as `unshare -r` does.
+pub(crate) fn enter_own_userns(uid: u32, gid: u32) -> Result<(), Errno> {
+    unshare(libc::CLONE_NEWUSER)?;
+    let write = |path: &str, text: String| {
+        std::fs::write(path, text)
+            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    };
+    // An unprivileged process may write gid_map only after denying setgroups(2).
+    match write("/proc/self/setgroups", "deny".into()) {
+        Ok(()) | Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
+    }
+    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    write("/proc/self/gid_map", format!("0 {gid} 1"))
+}
+
+/// Clears the effective, permitted and inheritable capability sets.
+///
+/// # References
+/// capset(2)
+pub(crate) fn drop_all_caps() -> Result<(), Errno> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and data are valid for the kernel's reads for the duration of the call.
+    Errno::result(unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) }).map(drop)
 }
 
 /// Leaves the process at once: no destructors, no atexit handlers, no stdio flush (buffers

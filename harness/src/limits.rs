@@ -65,12 +65,12 @@ impl Limit {
             }
             let _ = std::fs::remove_dir(&dir);
         }
-        let lim = libc::rlimit {
-            rlim_cur: max as libc::rlim_t,
-            rlim_max: max as libc::rlim_t,
-        };
-        // SAFETY: `lim` is a valid rlimit for the duration of the call.
-        let ok = unsafe { libc::setrlimit(libc::RLIMIT_NPROC, &lim) } == 0;
+        let ok = nix::sys::resource::setrlimit(
+            nix::sys::resource::Resource::RLIMIT_NPROC,
+            max.into(),
+            max.into(),
+        )
+        .is_ok();
         Limit {
             cgroup: None,
             description: if ok {

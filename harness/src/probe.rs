@@ -1,7 +1,8 @@
 //! What this host can do, measured by trying rather than guessed from the uid.
 //!
 //! [`Host::probe`] forks short-lived children that attempt each `unshare()` directly and inside
-//! a fresh user namespace, mount a procfs, and create a user namespace without capabilities.
+//! a fresh user namespace, mount a procfs, and create a user namespace without capabilities
+//! (the forking itself is the executor's).
 //! From that it decides how the harness runs here ([`Mode`]) and why a scenario must be
 //! skipped ([`Host::unmet`]). It must run in a single-threaded process (it forks); `nsspec`
 //! is one. Tests that need the facts ask `nsspec probe --format json`.
@@ -12,6 +13,7 @@ use std::fmt::Write as _;
 use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
+use crate::executor::{drop_all_caps, enter_own_userns, in_child, make_mounts_private, unshare};
 use crate::plan::{Plan, Requirement};
 use crate::schema::NsKind;
 
@@ -135,13 +137,7 @@ impl Host {
             }
             unshare(libc::CLONE_NEWNS | libc::CLONE_NEWPID)?;
             in_child(|| {
-                nix::mount::mount(
-                    None::<&str>,
-                    "/",
-                    None::<&str>,
-                    nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
-                    None::<&str>,
-                )?;
+                make_mounts_private()?;
                 nix::mount::mount(
                     Some("proc"),
                     "/proc",
@@ -363,89 +359,6 @@ impl Host {
         writeln!(s, "\nnsspec runs scenarios here as {mode}").unwrap();
         s
     }
-}
-
-/// Runs `f` in a forked child and returns its result. The caller must be single-threaded.
-fn in_child(f: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errno> {
-    // SAFETY: nsspec is single-threaded (see the executor's module docs); the child only makes
-    // system calls and leaves with _exit.
-    match unsafe { libc::fork() } {
-        -1 => Err(Errno::last()),
-        0 => {
-            let code = match f() {
-                Ok(()) => 0,
-                Err(e) => (e as i32).clamp(1, 255),
-            };
-            // SAFETY: _exit is always safe.
-            unsafe { libc::_exit(code) }
-        }
-        pid => {
-            let mut status = 0;
-            // SAFETY: `status` is a valid out-pointer.
-            while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-                if Errno::last() != Errno::EINTR {
-                    return Err(Errno::last());
-                }
-            }
-            match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
-                (true, 0) => Ok(()),
-                (true, code) => Err(Errno::from_raw(code)),
-                _ => Err(Errno::ECHILD),
-            }
-        }
-    }
-}
-
-fn unshare(flags: libc::c_int) -> Result<(), Errno> {
-    // SAFETY: unshare has no memory-safety preconditions.
-    Errno::result(unsafe { libc::unshare(flags) }).map(drop)
-}
-
-/// unshare(CLONE_NEWUSER) and map root inside to `uid`/`gid` outside, as `unshare -r` does.
-pub(crate) fn enter_own_userns(uid: u32, gid: u32) -> Result<(), Errno> {
-    unshare(libc::CLONE_NEWUSER)?;
-    let write = |path: &str, text: String| {
-        std::fs::write(path, text)
-            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
-    };
-    // An unprivileged process may write gid_map only after denying setgroups(2).
-    match write("/proc/self/setgroups", "deny".into()) {
-        Ok(()) | Err(Errno::ENOENT) => {}
-        Err(e) => return Err(e),
-    }
-    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
-    write("/proc/self/gid_map", format!("0 {gid} 1"))
-}
-
-/// Clears the effective, permitted and inheritable capability sets.
-///
-/// # References
-/// capset(2)
-pub(crate) fn drop_all_caps() -> Result<(), Errno> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
-    let mut header = Header {
-        version: 0x2008_0522,
-        pid: 0,
-    };
-    let data = [Data {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
-    // SAFETY: header and data are valid for the kernel's reads for the duration of the call.
-    Errno::result(unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) }).map(drop)
 }
 
 fn parse_kernel(release: &str) -> Option<(u32, u32)> {
