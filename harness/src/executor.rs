@@ -3,8 +3,10 @@
 //! # Process structure
 //!
 //! ```text
-//! runner (the nsspec process, single-threaded)
-//! └─ supervisor         own mount+UTS+IPC namespaces, mounts made private; child subreaper
+//! runner (the nsspec process, single-threaded; up to `-j` supervisors at once)
+//! └─ supervisor         own process group; rootless: own user namespace; own mount+UTS+IPC
+//!    │                  namespaces, mounts made private; pids cgroup; child subreaper
+//!    ├─ guardian        outside the process group: cleans up if the supervisor is killed
 //!    ├─ host            runs `host.steps` outside the scenario's namespaces (optional)
 //!    │  └─ (entered)    processes the host creates with `enter` (setns + fork)
 //!    └─ init            first process of the scenario's namespaces (PID 1 with `pid`)
@@ -24,8 +26,9 @@
 //! namespaces. A scenario that mounts /proc or sets the hostname *without* its own namespace
 //! therefore changes the supervisor's view — the "outer view" the host checks report — and never
 //! the real host. The supervisor dies with the runner (PR_SET_PDEATHSIG), init dies with the
-//! supervisor, and every other process of the scenario dies with its PID namespace's init, so
-//! even a SIGKILLed runner leaves nothing behind.
+//! supervisor, and every other process of the scenario dies with its PID namespace's init; the
+//! guardian SIGKILLs the supervisor's process group for whatever that misses (see
+//! [`spawn_guardian`]), so even a SIGKILLed runner leaves nothing behind.
 //!
 //! **Results** travel as JSON lines over one pipe shared by every process; each record is a
 //! single write() of at most PIPE_BUF bytes, so records from different processes never
