@@ -28,7 +28,7 @@
 //! the real host. The supervisor dies with the runner (PR_SET_PDEATHSIG), init dies with the
 //! supervisor, and every other process of the scenario dies with its PID namespace's init; the
 //! guardian SIGKILLs the supervisor's process group for whatever that misses (see
-//! [`spawn_guardian`]), so even a SIGKILLed runner leaves nothing behind.
+//! `spawn_guardian`), so even a SIGKILLed runner leaves nothing behind.
 //!
 //! **Results** travel as JSON lines over one pipe shared by every process; each record is a
 //! single write() of at most PIPE_BUF bytes, so records from different processes never
