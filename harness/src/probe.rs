@@ -62,7 +62,7 @@ pub struct Host {
     pub seccomp: Option<u32>,
     /// Namespace kinds present in /proc/self/ns.
     pub ns_kinds: Vec<String>,
-    /// Values of the sysctls in [`SYSCTLS`] that exist on this kernel.
+    /// Values of the namespace-related sysctls that exist on this kernel.
     pub sysctls: BTreeMap<String, String>,
     /// unshare() of each kind as the current user: "ok" or the errno.
     pub direct: BTreeMap<String, String>,
