@@ -194,7 +194,7 @@ fn run(
         Ok(p) => p,
         Err(code) => return code,
     };
-    let host = Host::probe();
+    let host = Host::probe_for(&plans.iter().map(|(_, p)| p).collect::<Vec<_>>());
     let started = std::time::Instant::now();
     if !json {
         let mode = match &host.mode {

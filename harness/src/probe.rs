@@ -83,7 +83,34 @@ fn outcome(r: Result<(), Errno>) -> String {
 }
 
 impl Host {
+    /// Measures everything (`nsspec probe`): every kind directly and in a user namespace,
+    /// user namespaces without capabilities, and mounting a procfs.
     pub fn probe() -> Host {
+        Self::measure(None)
+    }
+
+    /// Measures only what `plans` need, so that a run costs a few forks, not dozens: how the
+    /// harness can run here, and creating the namespace kinds the plans use.
+    pub fn probe_for(plans: &[&Plan]) -> Host {
+        let mut kinds = std::collections::BTreeSet::from([NsKind::Mount, NsKind::User]);
+        let mut unprivileged = false;
+        for p in plans {
+            for r in &p.requirements {
+                match r {
+                    Requirement::Namespace(k) => {
+                        kinds.insert(*k);
+                    }
+                    Requirement::UnprivilegedUserns => unprivileged = true,
+                    _ => {}
+                }
+            }
+        }
+        Self::measure(Some((kinds.into_iter().collect(), unprivileged)))
+    }
+
+    /// `scope`: `None` for everything, or the kinds to test and whether to test unprivileged
+    /// user namespaces.
+    fn measure(scope: Option<(Vec<NsKind>, bool)>) -> Host {
         let status = procfs::process::Process::myself()
             .and_then(|p| p.status())
             .ok();
@@ -110,43 +137,69 @@ impl Host {
             .collect();
         let uid = nix::unistd::getuid().as_raw();
         let gid = nix::unistd::getgid().as_raw();
-        let mut direct = BTreeMap::new();
-        let mut in_userns = BTreeMap::new();
-        for k in NsKind::ALL {
-            if !ns_kinds.iter().any(|n| n == k.proc_name()) {
-                continue;
-            }
-            let flag = k.clone_flag();
-            direct.insert(k.name().to_string(), outcome(in_child(|| unshare(flag))));
-            in_userns.insert(
-                k.name().to_string(),
-                outcome(in_child(|| {
-                    enter_own_userns(uid, gid)?;
-                    unshare(flag)
-                })),
-            );
-        }
         let cap_sys_admin = cap_eff & (1 << CAP_SYS_ADMIN) != 0;
-        let unprivileged_userns = outcome(in_child(|| {
-            drop_all_caps()?;
-            unshare(libc::CLONE_NEWUSER)
-        }));
-        let proc_mount = outcome(in_child(|| {
-            if !cap_sys_admin {
-                enter_own_userns(uid, gid)?;
-            }
-            unshare(libc::CLONE_NEWNS | libc::CLONE_NEWPID)?;
+        let present: Vec<NsKind> = NsKind::ALL
+            .into_iter()
+            .filter(|k| ns_kinds.iter().any(|n| n == k.proc_name()))
+            .collect();
+        let in_own_userns = |flag| {
             in_child(|| {
-                make_mounts_private()?;
-                nix::mount::mount(
-                    Some("proc"),
-                    "/proc",
-                    Some("proc"),
-                    nix::mount::MsFlags::empty(),
-                    None::<&str>,
-                )
+                enter_own_userns(uid, gid)?;
+                unshare(flag)
             })
-        }));
+        };
+        let (direct, in_userns) = match &scope {
+            None => (
+                try_kinds(&present, false, |f| in_child(|| unshare(f))),
+                try_kinds(&present, false, in_own_userns),
+            ),
+            Some((kinds, _)) => {
+                let kinds: Vec<NsKind> = kinds
+                    .iter()
+                    .filter(|k| present.contains(k))
+                    .copied()
+                    .collect();
+                let direct = if cap_sys_admin {
+                    try_kinds(&kinds, true, |f| in_child(|| unshare(f)))
+                } else {
+                    BTreeMap::new()
+                };
+                let in_userns = if direct.get("mount").is_some_and(|v| v == "ok") {
+                    BTreeMap::new()
+                } else {
+                    try_kinds(&kinds, true, in_own_userns)
+                };
+                (direct, in_userns)
+            }
+        };
+        let not_probed = || "not probed".to_string();
+        let unprivileged_userns = match &scope {
+            Some((_, false)) => not_probed(),
+            _ => outcome(in_child(|| {
+                drop_all_caps()?;
+                unshare(libc::CLONE_NEWUSER)
+            })),
+        };
+        let proc_mount = if scope.is_some() {
+            not_probed()
+        } else {
+            outcome(in_child(|| {
+                if !cap_sys_admin {
+                    enter_own_userns(uid, gid)?;
+                }
+                unshare(libc::CLONE_NEWNS | libc::CLONE_NEWPID)?;
+                in_child(|| {
+                    make_mounts_private()?;
+                    nix::mount::mount(
+                        Some("proc"),
+                        "/proc",
+                        Some("proc"),
+                        nix::mount::MsFlags::empty(),
+                        None::<&str>,
+                    )
+                })
+            }))
+        };
         let mut host = Host {
             kernel: parse_kernel(&kernel_release),
             kernel_release,
@@ -359,6 +412,29 @@ impl Host {
         writeln!(s, "\nnsspec runs scenarios here as {mode}").unwrap();
         s
     }
+}
+
+/// unshare() of each kind in `kinds` through `attempt` (which runs it in a child), keyed by
+/// kind name. With `combined`, one attempt with all flags first; per kind only if it fails.
+fn try_kinds(
+    kinds: &[NsKind],
+    combined: bool,
+    attempt: impl Fn(libc::c_int) -> Result<(), Errno>,
+) -> BTreeMap<String, String> {
+    if combined {
+        // User first, so the others are owned by it: the order unshare -U... uses.
+        let all = kinds.iter().map(|k| k.clone_flag()).fold(0, |a, b| a | b);
+        if attempt(all).is_ok() {
+            return kinds
+                .iter()
+                .map(|k| (k.name().to_string(), "ok".to_string()))
+                .collect();
+        }
+    }
+    kinds
+        .iter()
+        .map(|k| (k.name().to_string(), outcome(attempt(k.clone_flag()))))
+        .collect()
 }
 
 fn parse_kernel(release: &str) -> Option<(u32, u32)> {
