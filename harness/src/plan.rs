@@ -190,6 +190,17 @@ pub struct ProcPlan {
     pub pidns: Vec<u32>,
 }
 
+impl Plan {
+    /// Every namespace kind the scenario may create or join (from `namespaces`, `unshare` and
+    /// `enter`): in all other kinds each of its processes shares the harness's namespace.
+    pub fn kinds_in_play(&self) -> impl Iterator<Item = NsKind> + '_ {
+        self.requirements.iter().filter_map(|r| match r {
+            Requirement::Namespace(k) => Some(*k),
+            _ => None,
+        })
+    }
+}
+
 impl ProcPlan {
     /// Its PID-namespace level below the harness's.
     pub fn level(&self) -> usize {
