@@ -417,6 +417,16 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
             "aliases (`*name`) expand to too much (more than {MAX_ALIAS_REPLAY} YAML events): \
              an alias bomb?"
         ),
+        E::NullIntoString { .. } => "a value is required here, got nothing (null)".into(),
+        E::InvalidScalar { ty, .. } => format!(
+            "invalid {ty} (expected {})",
+            match *ty {
+                "bool" | "boolean" => "true or false",
+                "f32" | "f64" | "floating point" => "a number",
+                t if t.starts_with(['i', 'u']) => "a whole number in range",
+                _ => "a value of that type",
+            }
+        ),
         E::BinaryNotUtf8 { .. } => "this `!!binary` value is not valid UTF-8 text".into(),
         E::RecursiveReferencesRequireWeakTypes { .. } => {
             "an alias (`*name`) refers to a node that contains it".into()
@@ -441,6 +451,12 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
             message
         }
     };
+    if message.starts_with("expected end of mapping after enum variant value") {
+        message.push_str(" (a step is a one-key map: give each step its own `- ` item)");
+    }
+    if message == "expected sequence start" {
+        message.push_str(" (a list, such as `[pid, mount]` or one `- ` item per line)");
+    }
     if message.starts_with("expected mapping start") {
         if root.is_some_and(|r| (line, column) <= r) {
             message = "a scenario is a YAML mapping with `name`, `namespaces` and `steps` at \
@@ -549,8 +565,13 @@ impl<'a> Builder<'a> {
                         &t.referenced,
                         format!(
                             "`timeout` must be a number of seconds above 0 (at least 0.001) and \
-                             at most {}, got {v}",
-                            MAX_TIMEOUT.as_secs()
+                             at most {}, got {}",
+                            MAX_TIMEOUT.as_secs(),
+                            if v != 0.0 && !(1e-3..1e9).contains(&v.abs()) {
+                                format!("{v:e}")
+                            } else {
+                                v.to_string()
+                            }
                         ),
                     ));
                 }
