@@ -178,7 +178,8 @@ fn generated_hostile_inputs_exit_2_in_bounded_time_and_memory() {
         utf16.extend(u.to_le_bytes());
     }
     // (file, contents, expected reason, expected position if fixed)
-    let cases: Vec<(&str, Vec<u8>, &str, Option<(u64, u64)>)> = vec![
+    type Case = (&'static str, Vec<u8>, &'static str, Option<(u64, u64)>);
+    let cases: Vec<Case> = vec![
         (
             "empty",
             Vec::new(),
