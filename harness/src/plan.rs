@@ -469,9 +469,34 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
     ScenarioError {
         path: source.to_string(),
         line,
-        column,
-        message,
+        column: column.max(1),
+        message: one_line(message),
     }
+}
+
+/// Longest message, in bytes, before the values it quotes are cut short.
+pub const MAX_MESSAGE: usize = 1000;
+
+/// Makes a message print as the one line the CLI promises. Messages quote values from the file,
+/// which may hold newlines, carriage returns or terminal escape sequences: control characters
+/// are escaped (`\n`, `\u{1b}`), and a message quoting a huge value is cut at MAX_MESSAGE bytes.
+fn one_line(message: String) -> String {
+    if message.len() <= MAX_MESSAGE && !message.chars().any(char::is_control) {
+        return message;
+    }
+    let mut out = String::new();
+    for c in message.chars() {
+        if out.len() >= MAX_MESSAGE {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A short name of a parser budget breach, for messages.
@@ -529,9 +554,10 @@ impl<'a> Builder<'a> {
     fn err(&self, at: &Location, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
             path: self.source.to_string(),
-            line: at.line(),
-            column: at.column(),
-            message: message.into(),
+            // serde-saphyr's "unknown location" is 0; every error must still carry a position.
+            line: at.line().max(1),
+            column: at.column().max(1),
+            message: one_line(message.into()),
         }
     }
 
@@ -1365,6 +1391,31 @@ mod tests {
             assert!(e.message.contains(message), "{step}: {e}");
             assert_eq!(e.line, 4, "{step}: {e}");
         }
+    }
+
+    #[test]
+    fn messages_are_one_line_and_bounded() {
+        // Found by fuzzing: a quoted value with line breaks made a multi-line message.
+        let e = load(
+            "t",
+            "t.yaml",
+            "name: x\nnamespaces: [pid]\nsteps:\n  - nspid: { expect: \"a\\n\\rb\\e[2J\" }\n",
+        )
+        .unwrap_err();
+        assert!(e.message.ends_with(r#"got "a\n\rb\u{1b}[2J""#), "{e}");
+        let long = "x".repeat(100_000);
+        let e = load(
+            "t",
+            "t.yaml",
+            &format!("name: x\nnamespaces: [pid]\nsteps:\n  - nspid: {{ expect: \"{long}\" }}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            e.message.len() <= MAX_MESSAGE + 3 && e.message.ends_with('…'),
+            "{e}"
+        );
+        let e = load("t", "t.yaml", "name: x\n\"a\\nb\": 1\n").unwrap_err();
+        assert!(e.message.starts_with(r"unknown field `a\nb`"), "{e}");
     }
 
     #[test]

@@ -43,7 +43,7 @@ const CHECK_TIME: Duration = Duration::from_secs(5);
 
 /// Runs `nsspec check PATH` with CHECK_MEMORY of address space and kills it after CHECK_TIME.
 /// Returns its exit code (None: killed by a signal, e.g. a stack overflow or an abort on a
-/// failed allocation), the first line of its stderr, and how long it took.
+/// failed allocation), its stderr, and how long it took.
 fn check_bounded(path: &str) -> (Option<i32>, String, Duration) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
     cmd.args(["check", path])
@@ -81,15 +81,19 @@ fn check_bounded(path: &str) -> (Option<i32>, String, Duration) {
     let took = started.elapsed();
     let mut err = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut err).unwrap();
-    let first = err.lines().next().unwrap_or("").to_string();
-    (status.code(), first, took)
+    (status.code(), err, took)
 }
 
 /// Asserts that `nsspec check path` exits 2 in bounded time and memory with
 /// `path:line:column: ...expected...`, and returns (line, column).
 fn assert_rejected(path: &str, expected: &str) -> (u64, u64) {
-    let (code, first, took) = check_bounded(path);
-    assert_eq!(code, Some(2), "{path}: took {took:?}; stderr: {first}");
+    let (code, err, took) = check_bounded(path);
+    assert_eq!(code, Some(2), "{path}: took {took:?}; stderr: {err}");
+    // One line for the error, one for the summary: a value quoted from the file must not
+    // break the error over several lines.
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{path}: not a one-line error: {err:?}");
+    let first = lines[0];
     let rest = first
         .strip_prefix(&format!("{path}:"))
         .unwrap_or_else(|| panic!("{path}: message does not start with the path: {first}"));
