@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
             let shown = e.to_string();
             assert!(shown.starts_with("fuzz.yaml:"), "{shown}");
             assert!(!shown.contains('\n'), "message spans lines: {shown:?}");
-            assert!(e.message.len() <= plan::MAX_MESSAGE + 3, "message too long: {shown}");
+            assert!(
+                e.message.len() <= plan::MAX_MESSAGE + 3,
+                "message too long: {shown}"
+            );
         }
         Ok(p) => {
             assert!(data.len() <= plan::MAX_FILE_BYTES);
