@@ -486,15 +486,17 @@ fn one_line(message: String) -> String {
     }
     let mut out = String::new();
     for c in message.chars() {
-        if out.len() >= MAX_MESSAGE {
+        let piece: String = if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            c.into()
+        };
+        // Never overshoot: an escape is up to 10 bytes (`\u{10ffff}`).
+        if out.len() + piece.len() > MAX_MESSAGE {
             out.push('…');
             break;
         }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+        out.push_str(&piece);
     }
     out
 }
@@ -1408,6 +1410,18 @@ mod tests {
             "t",
             "t.yaml",
             &format!("name: x\nnamespaces: [pid]\nsteps:\n  - nspid: {{ expect: \"{long}\" }}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            e.message.len() <= MAX_MESSAGE + 3 && e.message.ends_with('…'),
+            "{e}"
+        );
+        // Found by fuzzing: escapes added after the length check overshot the bound.
+        let tabs = "\\t".repeat(5000);
+        let e = load(
+            "t",
+            "t.yaml",
+            &format!("name: x\nnamespaces: [pid]\nsteps:\n  - nspid: {{ expect: \"{tabs}\" }}\n"),
         )
         .unwrap_err();
         assert!(
