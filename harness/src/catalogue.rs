@@ -1,6 +1,7 @@
 //! Where scenarios come from: the built-in catalogue embedded in the binary, or files and
 //! folders named on the command line. Also knows where each scenario's snapshot lives.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
@@ -129,7 +130,15 @@ fn walk(dir: &Path, out: &mut Vec<Source>) -> Result<(), String> {
 }
 
 fn file_source(path: &Path) -> Result<Source, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Read at most one byte past the limit: enough to reject an oversized file (or /dev/zero)
+    // with a position, without reading all of it into memory.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(plan::MAX_FILE_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     // Inside a `scenarios/` folder the id is the path below it, as for the built-in catalogue.
     let root = abs
@@ -167,10 +176,11 @@ fn file_source(path: &Path) -> Result<Source, String> {
 impl Source {
     /// Validates the scenario.
     pub fn load(&self) -> Result<Plan, ScenarioError> {
+        if self.bytes.len() > plan::MAX_FILE_BYTES {
+            return Err(plan::too_large(&self.display, &self.bytes));
+        }
         let text = std::str::from_utf8(&self.bytes).map_err(|e| {
-            let before = &self.bytes[..e.valid_up_to()];
-            let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-            let column = before.iter().rev().take_while(|b| **b != b'\n').count() as u64 + 1;
+            let (line, column) = plan::position_of(&self.bytes, e.valid_up_to());
             ScenarioError {
                 path: self.display.clone(),
                 line,

@@ -32,6 +32,18 @@ pub const MAX_PROCS: usize = 64;
 pub const MAX_NEST_DEPTH: i64 = 64;
 /// Most steps in one scenario, all processes together.
 pub const MAX_STEPS: usize = 1024;
+/// Largest PID the kernel can hand out (PID_MAX_LIMIT on 64-bit): bound of expected PIDs.
+pub const PID_MAX_LIMIT: i64 = 4_194_304;
+/// Deepest PID-namespace level the kernel allows (MAX_PID_NS_LEVEL), the harness's being 0.
+pub const MAX_PID_NS_LEVEL: i64 = 32;
+/// Largest scenario file accepted; anything bigger is rejected before it is parsed.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
+/// Deepest nesting of YAML collections: about 20 levels of `fork` inside `fork`.
+pub const MAX_YAML_DEPTH: usize = 64;
+/// Most YAML nodes (scalars, sequences, mappings) in one file, aliases expanded.
+const MAX_YAML_NODES: usize = 100_000;
+/// Most events alias expansion may replay in one file: far more than MAX_STEPS needs.
+const MAX_ALIAS_REPLAY: usize = 50_000;
 /// Names the symbolic PID syntax reserves.
 const RESERVED: &[&str] = &["self", "parent", "init", "host", "supervisor"];
 
@@ -409,29 +421,221 @@ impl NsKind {
 
 /// Parses and validates one scenario. `id` is its trial name, `source` the path for messages.
 pub fn load(id: &str, source: &str, text: &str) -> Result<Plan, ScenarioError> {
-    let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| yaml_error(source, &e))?;
+    if text.len() > MAX_FILE_BYTES {
+        return Err(too_large(source, text.as_bytes()));
+    }
+    let raw: RawScenario = serde_saphyr::from_str_with_options(text, parse_options())
+        .map_err(|e| yaml_error(source, text, &e))?;
     Builder::new(source).build(id, raw)
 }
 
-fn yaml_error(source: &str, e: &serde_saphyr::Error) -> ScenarioError {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((1, 1));
-    let mut message = e.without_snippet().to_string();
-    // serde-saphyr appends the position in prose; ours leads the line instead.
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
-    if message.starts_with("expected mapping start") {
-        message.push_str(" (a step is a one-key map such as `- getpid: {}`)");
-    }
+/// Limits on what the YAML parser accepts, so hostile input (alias bombs, deep nesting, huge
+/// documents) is rejected in bounded time, memory and stack.
+fn parse_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_YAML_DEPTH;
+    budget.max_nodes = MAX_YAML_NODES;
+    budget.max_events = 4 * MAX_YAML_NODES;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_total_scalar_bytes = MAX_FILE_BYTES;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
+    options
+}
+
+/// The error for input larger than [`MAX_FILE_BYTES`], located at the first byte past the limit.
+pub fn too_large(source: &str, bytes: &[u8]) -> ScenarioError {
+    let (line, column) = position_of(bytes, MAX_FILE_BYTES.min(bytes.len()));
     ScenarioError {
         path: source.to_string(),
         line,
         column,
-        message,
+        message: format!(
+            "the file is larger than {} KiB, the most a scenario file may be",
+            MAX_FILE_BYTES / 1024
+        ),
     }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `bytes`.
+pub fn position_of(bytes: &[u8], offset: usize) -> (u64, u64) {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+    let column = before
+        .iter()
+        .rev()
+        .take_while(|b| **b != b'\n')
+        .filter(|b| (**b & 0xC0) != 0x80)
+        .count() as u64
+        + 1;
+    (line, column)
+}
+
+/// Where the document's top-level node starts (line, column), or None when the text holds no
+/// node at all (empty, or only comments, directives and document markers).
+fn root_position(text: &str) -> Option<(u64, u64)> {
+    for (i, raw_line) in text.lines().enumerate() {
+        let line = raw_line.trim_start_matches('\u{feff}');
+        let mut rest = line.trim_start();
+        if let Some(after) = rest
+            .strip_prefix("---")
+            .or_else(|| rest.strip_prefix("..."))
+            && (after.is_empty() || after.starts_with([' ', '\t']))
+        {
+            rest = after.trim_start();
+        }
+        if rest.is_empty() || rest.starts_with('#') || (rest.starts_with('%') && rest == line) {
+            continue;
+        }
+        let column = raw_line[..raw_line.len() - rest.len()].chars().count() as u64 + 1;
+        return Some((i as u64 + 1, column));
+    }
+    None
+}
+
+fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioError {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let root = root_position(text);
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .filter(|(l, _)| *l > 0)
+        .or(root)
+        .unwrap_or((1, 1));
+    // The error itself, below the wrappers that add alias locations or a source snippet.
+    let mut cause = e;
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = cause {
+        cause = error;
+    }
+    let mut message = match cause {
+        E::Eof { .. } if root.is_none() => "the file holds no scenario: expected a mapping with \
+                                            `name`, `namespaces` and `steps`"
+            .to_string(),
+        E::MultipleDocuments { .. }
+        | E::Budget {
+            breach: B::Documents { .. },
+            ..
+        } => "a scenario file holds exactly one YAML document; a second one starts here".into(),
+        E::Budget {
+            breach: B::Depth { .. },
+            ..
+        } => format!(
+            "nested more than {MAX_YAML_DEPTH} levels deep (lists and mappings inside each \
+             other, such as `fork` steps inside `fork` steps)"
+        ),
+        E::Budget {
+            breach: B::Nodes { .. } | B::Events { .. },
+            ..
+        } => format!(
+            "too many YAML nodes (at most {MAX_YAML_NODES}, aliases expanded); a scenario has \
+             at most {MAX_STEPS} steps"
+        ),
+        E::Budget { breach, .. } => format!(
+            "the file exceeds a parser limit ({}): anchors, aliases or text are out of all \
+             proportion for a scenario",
+            budget_name(breach)
+        ),
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => format!(
+            "aliases (`*name`) expand to too much (more than {MAX_ALIAS_REPLAY} YAML events): \
+             an alias bomb?"
+        ),
+        E::NullIntoString { .. } => "a value is required here, got nothing (null)".into(),
+        E::InvalidScalar { ty, .. } => format!(
+            "invalid {ty} (expected {})",
+            match *ty {
+                "bool" | "boolean" => "true or false",
+                "f32" | "f64" | "floating point" => "a number",
+                t if t.starts_with(['i', 'u']) => "a whole number in range",
+                _ => "a value of that type",
+            }
+        ),
+        E::BinaryNotUtf8 { .. } => "this `!!binary` value is not valid UTF-8 text".into(),
+        E::RecursiveReferencesRequireWeakTypes { .. } => {
+            "an alias (`*name`) refers to a node that contains it".into()
+        }
+        other => {
+            let mut message = other.to_string();
+            // serde-saphyr appends the position in prose; ours leads the line instead.
+            if let Some(cut) = message.rfind(" at line ") {
+                message.truncate(cut);
+            }
+            // Hints for Rust programmers (parser options) mean nothing to a scenario's author.
+            if let Some(cut) = message.find(", set DuplicateKeyPolicy in Options") {
+                message.truncate(cut);
+                message.push_str(" (each key may appear once)");
+            }
+            // The scanner's own limit on nested flow collections (`[[[[...`).
+            if message == "recursion limit exceeded" {
+                message = format!(
+                    "nested more than {MAX_YAML_DEPTH} levels deep (lists and mappings inside each other)"
+                );
+            }
+            message
+        }
+    };
+    if message.starts_with("expected end of mapping after enum variant value") {
+        message.push_str(" (a step is a one-key map: give each step its own `- ` item)");
+    }
+    if message == "expected sequence start" {
+        message.push_str(" (a list, such as `[pid, mount]` or one `- ` item per line)");
+    }
+    if message.starts_with("expected mapping start") {
+        if root.is_some_and(|r| (line, column) <= r) {
+            message = "a scenario is a YAML mapping with `name`, `namespaces` and `steps` at \
+                       the top level, not a list or a single value"
+                .into();
+        } else {
+            message.push_str(" (a step is a one-key map such as `- getpid: {}`)");
+        }
+    }
+    ScenarioError {
+        path: source.to_string(),
+        line,
+        column: column.max(1),
+        message: one_line(message),
+    }
+}
+
+/// Longest message, in bytes, before the values it quotes are cut short.
+pub const MAX_MESSAGE: usize = 1000;
+
+/// Makes a message print as the one line the CLI promises. Messages quote values from the file,
+/// which may hold newlines, carriage returns or terminal escape sequences: control characters
+/// are escaped (`\n`, `\u{1b}`), and a message quoting a huge value is cut at MAX_MESSAGE bytes.
+fn one_line(message: String) -> String {
+    if message.len() <= MAX_MESSAGE && !message.chars().any(char::is_control) {
+        return message;
+    }
+    let mut out = String::new();
+    for c in message.chars() {
+        let piece: String = if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            c.into()
+        };
+        // Never overshoot: an escape is up to 10 bytes (`\u{10ffff}`).
+        if out.len() + piece.len() > MAX_MESSAGE {
+            out.push('…');
+            break;
+        }
+        out.push_str(&piece);
+    }
+    out
+}
+
+/// A short name of a parser budget breach, for messages.
+fn budget_name(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    let debug = format!("{breach:?}");
+    debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Looks up an errno by its symbolic name (`ESRCH`).
@@ -536,9 +740,10 @@ impl<'a> Builder<'a> {
     fn err(&self, at: &Location, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
             path: self.source.to_string(),
-            line: at.line(),
-            column: at.column(),
-            message: message.into(),
+            // serde-saphyr's "unknown location" is 0; every error must still carry a position.
+            line: at.line().max(1),
+            column: at.column().max(1),
+            message: one_line(message.into()),
         }
     }
 
@@ -566,12 +771,19 @@ impl<'a> Builder<'a> {
             None => DEFAULT_TIMEOUT,
             Some(t) => {
                 let v = t.value;
-                if !(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT.as_secs_f64()) {
+                // Below a millisecond the limit would round to nothing.
+                if !(v.is_finite() && v >= 0.001 && v <= MAX_TIMEOUT.as_secs_f64()) {
                     return Err(self.err(
                         &t.referenced,
                         format!(
-                            "`timeout` must be a number of seconds above 0 and at most {}, got {v}",
-                            MAX_TIMEOUT.as_secs()
+                            "`timeout` must be a number of seconds above 0 (at least 0.001) and \
+                             at most {}, got {}",
+                            MAX_TIMEOUT.as_secs(),
+                            if v != 0.0 && !(1e-3..1e9).contains(&v.abs()) {
+                                format!("{v:e}")
+                            } else {
+                                v.to_string()
+                            }
                         ),
                     ));
                 }
@@ -860,6 +1072,40 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Checks an expected PID (or getppid()'s 0) against what the kernel can return.
+    fn pid_value(
+        &self,
+        v: Option<&Spanned<i64>>,
+        min: i64,
+        what: &str,
+    ) -> Result<Option<i64>, ScenarioError> {
+        match v {
+            Some(v) if !(min..=PID_MAX_LIMIT).contains(&v.value) => Err(self.err(
+                &v.referenced,
+                format!(
+                    "a PID expected from `{what}` must be {min}-{PID_MAX_LIMIT}, got {}",
+                    v.value
+                ),
+            )),
+            v => Ok(v.map(|v| v.value)),
+        }
+    }
+
+    /// A uid or gid: 0 to 2^32-2 ((uid_t)-1 is never an id).
+    fn id_value(&self, v: Option<&Spanned<i64>>, what: &str) -> Result<Option<i64>, ScenarioError> {
+        const MAX_ID: i64 = u32::MAX as i64 - 1;
+        match v {
+            Some(v) if !(0..=MAX_ID).contains(&v.value) => Err(self.err(
+                &v.referenced,
+                format!(
+                    "an id expected from `{what}` must be 0-{MAX_ID}, got {}",
+                    v.value
+                ),
+            )),
+            v => Ok(v.map(|v| v.value)),
+        }
+    }
+
     fn outcome(&self, o: &Option<RawOutcome>) -> Result<Outcome, ScenarioError> {
         Ok(match o {
             None | Some(RawOutcome::Ok) => Outcome::Ok,
@@ -938,13 +1184,17 @@ impl<'a> Builder<'a> {
         host: Option<usize>,
     ) -> Result<Action, ScenarioError> {
         Ok(match step {
-            RawStep::Getpid(a) => Action::Getpid { expect: a.expect },
-            RawStep::Getppid(a) => Action::Getppid { expect: a.expect },
+            RawStep::Getpid(a) => Action::Getpid {
+                expect: self.pid_value(a.expect.as_ref(), 1, "getpid")?,
+            },
+            RawStep::Getppid(a) => Action::Getppid {
+                expect: self.pid_value(a.expect.as_ref(), 0, "getppid")?,
+            },
             RawStep::Fork(f) => {
                 let child = self.index_of(&f.name.value).expect("declared");
                 Action::Fork {
                     child,
-                    pid: f.pid,
+                    pid: self.pid_value(f.pid.as_ref(), 1, "fork")?,
                     expect: self.outcome(&f.expect)?,
                 }
             }
@@ -1030,7 +1280,16 @@ impl<'a> Builder<'a> {
                 };
                 Action::Wait { target, expect }
             }
-            RawStep::ListPids(a) => Action::ListPids { expect: a.expect },
+            RawStep::ListPids(a) => Action::ListPids {
+                expect: match &a.expect {
+                    None => None,
+                    Some(list) => Some(
+                        list.iter()
+                            .map(|p| Ok(self.pid_value(Some(p), 1, "list_pids")?.unwrap_or(0)))
+                            .collect::<Result<_, ScenarioError>>()?,
+                    ),
+                },
+            },
             RawStep::Nspid(a) => {
                 let expect = match &a.expect {
                     None => None,
@@ -1100,7 +1359,20 @@ impl<'a> Builder<'a> {
                 let expect = match &n.expect {
                     None => None,
                     Some(RawNestExpect { max_level, errno }) => Some((
-                        *max_level,
+                        {
+                            if !(0..=MAX_PID_NS_LEVEL).contains(&max_level.value) {
+                                return Err(self.err(
+                                    &max_level.referenced,
+                                    format!(
+                                        "`max_level` must be 0-{MAX_PID_NS_LEVEL} (the kernel \
+                                         nests PID namespaces at most {MAX_PID_NS_LEVEL} deep), \
+                                         got {}",
+                                        max_level.value
+                                    ),
+                                ));
+                            }
+                            max_level.value
+                        },
                         match errno {
                             None => None,
                             Some(e) => Some(self.errno(e)?),
@@ -1128,8 +1400,12 @@ impl<'a> Builder<'a> {
             RawStep::SetPdeathsig(p) => Action::SetPdeathsig {
                 signal: self.signal(&p.signal)?,
             },
-            RawStep::Getuid(a) => Action::Getuid { expect: a.expect },
-            RawStep::Getgid(a) => Action::Getgid { expect: a.expect },
+            RawStep::Getuid(a) => Action::Getuid {
+                expect: self.id_value(a.expect.as_ref(), "getuid")?,
+            },
+            RawStep::Getgid(a) => Action::Getgid {
+                expect: self.id_value(a.expect.as_ref(), "getgid")?,
+            },
             RawStep::Read(r) => Action::Read {
                 path: self.path(&r.path)?,
                 expect: r.expect.map(|e| fold_space(&e)),
@@ -1321,6 +1597,123 @@ mod tests {
             p.requirements
                 .contains(&Requirement::Namespace(NsKind::Pid))
         );
+    }
+
+    /// `fork` steps nested `n` deep, in flow style (block style would need n² bytes).
+    fn nested_forks(n: usize) -> String {
+        let mut s = String::from("name: t\nnamespaces: [pid]\nsteps:\n  - ");
+        for i in 0..n {
+            s.push_str(&format!("{{fork: {{name: f{i}, steps: ["));
+        }
+        s.push_str(&"]}}".repeat(n));
+        s.push('\n');
+        s
+    }
+
+    #[test]
+    fn nesting_is_bounded_without_overflowing_the_stack() {
+        // Runs on a test thread (2 MiB of stack), unoptimised: the deepest accepted nesting must
+        // fit, and 10 000 levels must be refused cleanly, with a position.
+        let deepest = (MAX_YAML_DEPTH - 2) / 3;
+        let p = plan(&nested_forks(deepest));
+        assert_eq!(p.procs.len(), deepest + 1);
+        assert_eq!(p.procs[deepest].parent, Some(deepest - 1));
+        let e = load("t", "t.yaml", &nested_forks(deepest + 1)).unwrap_err();
+        assert!(e.message.starts_with("nested more than 64 levels"), "{e}");
+        let e = load("t", "t.yaml", &nested_forks(10_000)).unwrap_err();
+        assert!(e.message.starts_with("nested more than 64 levels"), "{e}");
+        assert_eq!(e.line, 4);
+    }
+
+    #[test]
+    fn hostile_sizes_and_aliases_are_refused() {
+        let big = format!(
+            "name: t\nnamespaces: [pid]\nsteps: []\ndescription: {}\n",
+            "a".repeat(MAX_FILE_BYTES)
+        );
+        let e = load("t", "t.yaml", &big).unwrap_err();
+        assert_eq!((e.line, e.column), (4, MAX_FILE_BYTES as u64 - 35));
+        assert!(e.message.contains("larger than 1024 KiB"), "{e}");
+        // Billion laughs through `fork` steps: each level repeats the previous one ten times.
+        let mut bomb = String::from(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - fork: {name: a0, steps: &l0 [{getpid: {}}]}\n",
+        );
+        for i in 1..10 {
+            let prev = format!("{{fork: {{name: b{i}, steps: *l{}}}}}", i - 1);
+            bomb.push_str(&format!(
+                "  - fork: {{name: a{i}, steps: &l{i} [{}]}}\n",
+                vec![prev; 10].join(", ")
+            ));
+        }
+        let started = std::time::Instant::now();
+        let e = load("t", "t.yaml", &bomb).unwrap_err();
+        assert!(e.message.contains("alias bomb"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn expected_pids_must_be_possible() {
+        for (step, message) in [
+            ("getpid: { expect: 0 }", "`getpid` must be 1-4194304, got 0"),
+            (
+                "getppid: { expect: -1 }",
+                "`getppid` must be 0-4194304, got -1",
+            ),
+            (
+                "fork: { name: a, pid: -5 }",
+                "`fork` must be 1-4194304, got -5",
+            ),
+            (
+                "list_pids: { expect: [1, -2] }",
+                "`list_pids` must be 1-4194304, got -2",
+            ),
+            (
+                "nest_pid: { depth: 3, expect: { max_level: 40 } }",
+                "`max_level` must be 0-32",
+            ),
+        ] {
+            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n  - {step}\n");
+            let e = load("t", "t.yaml", &text).unwrap_err();
+            assert!(e.message.contains(message), "{step}: {e}");
+            assert_eq!(e.line, 4, "{step}: {e}");
+        }
+    }
+
+    #[test]
+    fn messages_are_one_line_and_bounded() {
+        // Found by fuzzing: a quoted value with line breaks made a multi-line message.
+        let e = load(
+            "t",
+            "t.yaml",
+            "name: x\nnamespaces: [pid]\nsteps:\n  - nspid: { expect: \"a\\n\\rb\\e[2J\" }\n",
+        )
+        .unwrap_err();
+        assert!(e.message.ends_with(r#"got "a\n\rb\u{1b}[2J""#), "{e}");
+        let long = "x".repeat(100_000);
+        let e = load(
+            "t",
+            "t.yaml",
+            &format!("name: x\nnamespaces: [pid]\nsteps:\n  - nspid: {{ expect: \"{long}\" }}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            e.message.len() <= MAX_MESSAGE + 3 && e.message.ends_with('…'),
+            "{e}"
+        );
+        // Found by fuzzing: escapes added after the length check overshot the bound.
+        let tabs = "\\t".repeat(5000);
+        let e = load(
+            "t",
+            "t.yaml",
+            &format!("name: x\nnamespaces: [pid]\nsteps:\n  - nspid: {{ expect: \"{tabs}\" }}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            e.message.len() <= MAX_MESSAGE + 3 && e.message.ends_with('…'),
+            "{e}"
+        );
+        let e = load("t", "t.yaml", "name: x\n\"a\\nb\": 1\n").unwrap_err();
+        assert!(e.message.starts_with(r"unknown field `a\nb`"), "{e}");
     }
 
     #[test]

@@ -157,7 +157,7 @@ pub struct Empty {}
 #[serde(deny_unknown_fields)]
 pub struct ValueArgs {
     #[serde(default)]
-    pub expect: Option<i64>,
+    pub expect: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,7 +168,7 @@ pub struct ForkArgs {
     pub steps: Vec<Spanned<RawStep>>,
     /// The PID fork() returns to the parent, in the parent's namespace.
     #[serde(default)]
-    pub pid: Option<i64>,
+    pub pid: Option<Spanned<i64>>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }
@@ -214,7 +214,7 @@ pub struct WaitArgs {
 #[serde(deny_unknown_fields)]
 pub struct ListPidsArgs {
     #[serde(default)]
-    pub expect: Option<Vec<i64>>,
+    pub expect: Option<Vec<Spanned<i64>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -263,7 +263,7 @@ pub struct NestPidArgs {
 #[serde(deny_unknown_fields)]
 pub struct RawNestExpect {
     /// The deepest PID-namespace level reached, counted from the harness's own (level 0).
-    pub max_level: i64,
+    pub max_level: Spanned<i64>,
     /// The errno of the first unshare(CLONE_NEWPID) that failed, if one did.
     #[serde(default)]
     pub errno: Option<Spanned<String>>,

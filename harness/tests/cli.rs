@@ -1,8 +1,9 @@
 //! End-to-end tests of the `nsspec` binary: exit codes, messages, the malformed corpus, and the
 //! isolation contract (the caller's mount table and process table are as before a run).
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
@@ -42,6 +43,90 @@ fn catalogue_len() -> usize {
         .len()
 }
 
+/// Address space `nsspec check` may use on hostile input: reading, parsing and validating any
+/// file must fit (the binary itself needs a few MiB; a 10 MB file must not be read whole).
+const CHECK_MEMORY: u64 = 64 << 20;
+/// Time `nsspec check` may take on any single file, however hostile.
+const CHECK_TIME: Duration = Duration::from_secs(5);
+
+/// Runs `nsspec check PATH` with CHECK_MEMORY of address space and kills it after CHECK_TIME.
+/// Returns its exit code (None: killed by a signal, e.g. a stack overflow or an abort on a
+/// failed allocation), its stderr, and how long it took.
+fn check_bounded(path: &str) -> (Option<i32>, String, Duration) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args(["check", path])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: CHECK_MEMORY,
+                rlim_max: CHECK_MEMORY,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("nsspec runs");
+    let mut stderr = child.stderr.take().unwrap();
+    // Errors are one line per file: the pipe never fills, so reading after the wait is safe.
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > CHECK_TIME {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{path}: `nsspec check` took more than {CHECK_TIME:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = started.elapsed();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut err).unwrap();
+    (status.code(), err, took)
+}
+
+/// Asserts that `nsspec check path` exits 2 in bounded time and memory with
+/// `path:line:column: ...expected...`, and returns (line, column).
+fn assert_rejected(path: &str, expected: &str) -> (u64, u64) {
+    let (code, err, took) = check_bounded(path);
+    assert_eq!(code, Some(2), "{path}: took {took:?}; stderr: {err}");
+    // One line for the error, one for the summary: a value quoted from the file must not
+    // break the error over several lines.
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{path}: not a one-line error: {err:?}");
+    let first = lines[0];
+    let rest = first
+        .strip_prefix(&format!("{path}:"))
+        .unwrap_or_else(|| panic!("{path}: message does not start with the path: {first}"));
+    let mut parts = rest.splitn(3, ':');
+    let line: u64 = parts
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{path}: no line in {first}"));
+    let col: u64 = parts
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{path}: no column in {first}"));
+    assert!(
+        line >= 1 && col >= 1,
+        "{path}: implausible position in {first}"
+    );
+    assert!(
+        first.contains(expected),
+        "{path}: expected `{expected}` in: {first}"
+    );
+    (line, col)
+}
+
 #[test]
 fn every_malformed_example_exits_2_with_its_position_and_reason() {
     let dir = root().join("harness/tests/malformed");
@@ -52,7 +137,7 @@ fn every_malformed_example_exits_2_with_its_position_and_reason() {
         .collect();
     files.sort();
     assert!(
-        files.len() >= 20,
+        files.len() >= 50,
         "the malformed corpus shrank to {} files",
         files.len()
     );
@@ -69,33 +154,135 @@ fn every_malformed_example_exits_2_with_its_position_and_reason() {
             .to_str()
             .unwrap()
             .to_string();
-        let out = nsspec(&["check", &rel]);
-        let (_, err) = text(&out);
-        assert_eq!(out.status.code(), Some(2), "{rel}: stderr: {err}");
-        let first = err.lines().next().unwrap_or("");
-        let rest = first
-            .strip_prefix(&format!("{rel}:"))
-            .unwrap_or_else(|| panic!("{rel}: message does not start with the path: {first}"));
-        let mut parts = rest.splitn(3, ':');
-        let line: u64 = parts
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap_or_else(|_| panic!("{rel}: no line in {first}"));
-        let col: u64 = parts
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap_or_else(|_| panic!("{rel}: no column in {first}"));
-        assert!(
-            line >= 2 && col >= 1,
-            "{rel}: implausible position in {first}"
-        );
-        assert!(
-            first.contains(expected),
-            "{rel}: expected `{expected}` in: {first}"
-        );
+        // Line 1 is the `# expect:` comment, so every error is on line 2 or later.
+        let (line, _) = assert_rejected(&rel, expected);
+        assert!(line >= 2, "{rel}: error placed on the `# expect:` line");
     }
+}
+
+/// Hostile files that are too big or not text to commit: written to a temporary folder and
+/// checked like the corpus (exit 2, position, reason, bounded time and memory).
+#[test]
+fn generated_hostile_inputs_exit_2_in_bounded_time_and_memory() {
+    let dir = std::env::temp_dir().join(format!("nsspec-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let head = "name: x\nnamespaces: [pid]\n";
+    let nested_forks = |n: usize| {
+        let mut s = format!("{head}steps:\n  - ");
+        for i in 0..n {
+            s.push_str(&format!("{{fork: {{name: f{i}, steps: ["));
+        }
+        s.push_str(&"]}}".repeat(n));
+        s + "\n"
+    };
+    let block_forks = |n: usize| {
+        let mut s = format!("{head}steps:\n");
+        for i in 0..n {
+            let pad = " ".repeat(2 + 4 * i);
+            s.push_str(&format!(
+                "{pad}- fork:\n{pad}    name: f{i}\n{pad}    steps:\n"
+            ));
+        }
+        s + &" ".repeat(2 + 4 * n) + "- getpid: {}\n"
+    };
+    let mut utf16 = vec![0xff, 0xfe];
+    for u in format!("{head}steps: []\n").encode_utf16() {
+        utf16.extend(u.to_le_bytes());
+    }
+    // (file, contents, expected reason, expected position if fixed)
+    type Case = (&'static str, Vec<u8>, &'static str, Option<(u64, u64)>);
+    let cases: Vec<Case> = vec![
+        (
+            "empty",
+            Vec::new(),
+            "the file holds no scenario",
+            Some((1, 1)),
+        ),
+        (
+            "ten-megabytes-of-steps",
+            format!("{head}steps:\n{}", "  - getpid: {}\n".repeat(10 << 16)).into_bytes(),
+            "the file is larger than 1024 KiB",
+            None,
+        ),
+        (
+            "ten-megabyte-line",
+            format!("{head}steps: []\ndescription: {}\n", "a".repeat(10 << 20)).into_bytes(),
+            "the file is larger than 1024 KiB",
+            Some((4, (1 << 20) - 35)),
+        ),
+        (
+            "invalid-utf8",
+            [&b"name: x\xff\xfe\n"[..], b"namespaces: [pid]\nsteps: []\n"].concat(),
+            "the file is not valid UTF-8",
+            Some((1, 8)),
+        ),
+        (
+            "invalid-utf8-after-multibyte",
+            [
+                format!("{head}steps: []\ndescription: caf\u{e9}").as_bytes(),
+                b"\xff\n",
+            ]
+            .concat(),
+            "the file is not valid UTF-8",
+            Some((4, 18)),
+        ),
+        ("utf16", utf16, "the file is not valid UTF-8", Some((1, 1))),
+        (
+            "nul-byte",
+            format!("{head}steps: []\ndescription: a\0b\n").into_bytes(),
+            "unexpected character",
+            Some((4, 15)),
+        ),
+        (
+            "bom",
+            format!("\u{feff}{head}steps: []\nbogus: 1\n").into_bytes(),
+            "unknown field `bogus`",
+            Some((4, 1)),
+        ),
+        (
+            "fork-nested-10000-deep",
+            nested_forks(10_000).into_bytes(),
+            "nested more than 64 levels deep",
+            // At the opening brace that goes one level too deep (inside the 21st fork).
+            Some((4, 561)),
+        ),
+        (
+            "fork-nested-block-style",
+            block_forks(300).into_bytes(),
+            "nested more than 64 levels deep",
+            None,
+        ),
+        (
+            "nest-pid-10000-deep",
+            format!("{head}steps:\n  - nest_pid: {{ depth: 10000 }}\n").into_bytes(),
+            "`depth` must be 1-64, got 10000",
+            Some((4, 24)),
+        ),
+        (
+            "too-many-steps",
+            format!("{head}steps:\n{}", "  - getpid: {}\n".repeat(2000)).into_bytes(),
+            "too many steps (2000; at most 1024)",
+            Some((1, 7)),
+        ),
+        (
+            "too-many-nodes",
+            format!("{head}steps: [{}]\n", "{pause: {}},".repeat(80_000)).into_bytes(),
+            "too many YAML nodes",
+            None,
+        ),
+    ];
+    for (name, bytes, expected, position) in cases {
+        let path = dir.join(format!("{name}.yaml"));
+        std::fs::write(&path, &bytes).unwrap();
+        let path = path.to_str().unwrap();
+        let at = assert_rejected(path, expected);
+        if let Some(position) = position {
+            assert_eq!(at, position, "{name}");
+        }
+    }
+    // Not a regular file at all: must be cut off at the size limit, not read forever.
+    assert_rejected("/dev/zero", "the file is larger than 1024 KiB");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
