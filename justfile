@@ -20,3 +20,11 @@ lint:
 # Validate scenario files without running them.
 check *PATHS:
     cargo run --release -- check {{PATHS}}
+# Flakiness soak: the built-in catalogue N times idle, then N times with the other cores busy;
+# reports any scenario whose status or record ever differs from the first run.
+soak N="200":
+    robust/soak {{N}}
+
+# Fuzz the scenario parser and validator for SECONDS (installs cargo-fuzz if missing).
+fuzz SECONDS="60":
+    FUZZ_SECONDS={{SECONDS}} robust/ci.sh fuzz
