@@ -20,6 +20,7 @@ lint:
 # Validate scenario files without running them.
 check *PATHS:
     cargo run --release -- check {{PATHS}}
+
 # Flakiness soak: the built-in catalogue N times idle, then N times with the other cores busy;
 # reports any scenario whose status or record ever differs from the first run.
 soak N="200":
