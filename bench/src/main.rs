@@ -688,6 +688,20 @@ impl Bench {
             self.work.display()
         ));
 
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        self.report.machine.push((
+            "load average at end".into(),
+            load.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ));
+        notes.push(format!(
+            "This machine has {} cores; a load average above that at the start or end means \
+             other work competed with the measurement and the absolute times are inflated — \
+             compare the ratios, which were measured side by side in interleaved rounds.",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        ));
         let md = render(&self.report);
         std::fs::write(out, &md).map_err(|e| format!("{}: {e}", out.display()))?;
         println!("\n{md}");
