@@ -411,18 +411,22 @@ impl Bench {
         let (unshare, floor1, cli) = (&fast[0], &fast[1], &fast[2]);
         eprintln!("\n== in-process costs and the catalogue");
         let jobs = capture(&[&nsspec, "run", "--help"]).is_ok_and(|h| h.contains("--jobs"));
+        // The single runs are measured again here, in the same rounds as the N-fold runs, so
+        // that a load that comes and goes hits both sides of each difference alike.
         let mut medium_cmds = vec![
             ("Rust floor, N iterations", format!("{floor} {n}")),
             ("nsspec run N copies", format!("{nsspec} run {many}")),
             ("nsspec run (catalogue)", format!("{nsspec} run")),
+            ("Rust floor, 1 iteration", format!("{floor} 1")),
+            ("nsspec run trivial.yaml", format!("{nsspec} run {one}")),
         ];
         if jobs {
             medium_cmds.push(("nsspec run -j 1 (catalogue)", format!("{nsspec} run -j 1")));
         }
         let medium = self.rounds(self.runs.rounds, self.runs.medium, &medium_cmds)?;
         let (floor_n, nsspec_n, cat) = (&medium[0], &medium[1], &medium[2]);
-        let floor_marginal = marginal(floor1.median, floor_n.median, n);
-        let nsspec_marginal = marginal(cli.median, nsspec_n.median, n);
+        let floor_marginal = marginal(medium[3].median, floor_n.median, n);
+        let nsspec_marginal = marginal(medium[4].median, nsspec_n.median, n);
 
         eprintln!("\n== cargo test (built beforehand; the build is not measured)");
         let test_bin = scenarios_test_binary()?;
@@ -515,7 +519,7 @@ impl Bench {
             vs_floor: fmt_ratio(per(cat) / floor1.median),
         });
         if jobs {
-            let j1 = &medium[3];
+            let j1 = &medium[5];
             rows.push(Row {
                 id: "6b".into(),
                 what: "built-in catalogue, `nsspec run -j 1`, wall".into(),
