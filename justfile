@@ -29,3 +29,8 @@ soak N="200":
 # Fuzz the scenario parser and validator for SECONDS (installs cargo-fuzz if missing).
 fuzz SECONDS="60":
     FUZZ_SECONDS={{SECONDS}} robust/ci.sh fuzz
+
+# Benchmarks: the namespace floor, nsspec per scenario (CLI and in-process), the catalogue
+# (`nsspec run` and `cargo test`), peak RSS and the VM; rewrites BENCHMARKS.md. As root.
+bench *ARGS:
+    bench/run {{ARGS}}
