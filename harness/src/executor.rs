@@ -202,9 +202,11 @@ pub fn run_many(
 ) {
     let mut next = 0;
     let mut active: Vec<Active> = Vec::new();
+    let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
+    let baseline = watch.mounts();
     loop {
         while active.len() < jobs.max(1) && next < plans.len() {
-            match Active::spawn(next, plans[next], rootless) {
+            match Active::spawn(next, plans[next], rootless, &baseline) {
                 Ok(a) => active.push(a),
                 Err(error) => done(next, failed(error)),
             }
@@ -234,7 +236,7 @@ pub fn run_many(
             // Nothing sensible is left to wait for: finish everything as timed out.
             for a in active.drain(..) {
                 let idx = a.index;
-                done(idx, a.finish(false));
+                done(idx, a.finish(false, &mut watch));
             }
             return;
         }
@@ -246,7 +248,7 @@ pub fn run_many(
                 fds.remove(i);
                 let a = active.remove(i);
                 let idx = a.index;
-                done(idx, a.finish(eof));
+                done(idx, a.finish(eof, &mut watch));
             } else {
                 i += 1;
             }
@@ -263,14 +265,17 @@ struct Active {
     started: Instant,
     deadline: Instant,
     limit: Duration,
-    host_mountinfo_before: Option<Vec<u8>>,
 }
 
 impl Active {
     /// Forks the supervisor for `plan`; `Err` says why it could not be started.
-    fn spawn(index: usize, plan: &Plan, rootless: bool) -> Result<Active, String> {
+    fn spawn(
+        index: usize,
+        plan: &Plan,
+        rootless: bool,
+        baseline: &[(String, String)],
+    ) -> Result<Active, String> {
         let started = Instant::now();
-        let host_mountinfo_before = std::fs::read("/proc/self/mountinfo").ok();
         let (read_end, write_end) =
             pipe().map_err(|e| format!("cannot create a pipe: {}", e.desc()))?;
         let runner = std::process::id() as i32;
@@ -283,7 +288,7 @@ impl Active {
                 // Scenario processes must not hold the report pipe: the runner reads it to EOF.
                 REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    supervise(plan, runner, rootless)
+                    supervise(plan, runner, rootless, baseline)
                 }))
                 .unwrap_or_else(|_| failed("the supervisor panicked".into()));
                 let json = serde_json::to_vec(&out).unwrap_or_default();
@@ -301,7 +306,6 @@ impl Active {
                     started,
                     deadline: started + limit,
                     limit,
-                    host_mountinfo_before,
                 })
             }
         }
@@ -319,7 +323,7 @@ impl Active {
         }
     }
 
-    fn finish(self, complete: bool) -> RunOutput {
+    fn finish(self, complete: bool, watch: &mut MountWatch) -> RunOutput {
         if !complete {
             // SIGKILL of the supervisor takes the scenario down with it (PR_SET_PDEATHSIG).
             let _ = nix::sys::signal::kill(self.child, Signal::SIGKILL);
@@ -333,8 +337,7 @@ impl Active {
             )),
             Err(_) => failed(format!("the supervisor died without a report ({status:?})")),
         };
-        let host_mountinfo_after = std::fs::read("/proc/self/mountinfo").ok();
-        out.host_mounts_changed = self.host_mountinfo_before != host_mountinfo_after;
+        out.host_mounts_changed = watch.differs();
         out.elapsed = self.started.elapsed();
         out
     }
@@ -437,7 +440,8 @@ struct Ctx<'a> {
     supervisor: i64,
 }
 
-fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
+/// `baseline`: the runner's mounts, which the sandbox starts as a copy of.
+fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, String)]) -> RunOutput {
     set_pdeathsig(libc::SIGKILL);
     // The runner may have died between fork() and prctl(): then nobody would kill us.
     if nix::unistd::getppid().as_raw() != runner {
@@ -473,11 +477,12 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
         Ok(fd) => fd,
         Err(e) => return failed(format!("cannot open /proc: {}", e.desc())),
     };
+    let mut watch = MountWatch::open(host_proc.as_raw_fd(), "self/mountinfo");
     let me = nix::unistd::getpid().as_raw() as i64;
     let mut out = RunOutput {
         supervisor_pid: me,
         supervisor_ns: ns_inodes(host_proc.as_raw_fd(), plan),
-        before: outer_view(host_proc.as_raw_fd()),
+        before: outer_view(baseline.to_vec()),
         ..RunOutput::default()
     };
     let setup = (|| -> Result<_, Errno> {
@@ -704,7 +709,11 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool) -> RunOutput {
             }
         }
     }
-    out.after = outer_view(host_proc.as_raw_fd());
+    let after = match watch.changed_text() {
+        Some(text) => parse_mounts(&String::from_utf8_lossy(&text)),
+        None => baseline.to_vec(),
+    };
+    out.after = outer_view(after);
     out
 }
 
@@ -1285,19 +1294,85 @@ fn kill_pid(pid: i32) {
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
 }
 
-fn outer_view(host_proc: RawFd) -> OuterView {
-    let mounts = read_at(host_proc, "self/mountinfo")
-        .map(|text| {
-            text.lines()
-                .filter_map(|l| {
-                    let (left, right) = l.split_once(" - ")?;
-                    let point = left.split(' ').nth(4)?;
-                    let fstype = right.split(' ').next()?;
-                    Some((point.to_string(), fstype.to_string()))
-                })
-                .collect()
+/// (mount point, filesystem type) of each line of a mountinfo text.
+fn parse_mounts(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let point = left.split(' ').nth(4)?;
+            let fstype = right.split(' ').next()?;
+            Some((point.to_string(), fstype.to_string()))
         })
-        .unwrap_or_default();
+        .collect()
+}
+
+/// Watches the caller's mount table without re-reading it after every scenario: the kernel
+/// flags an open mountinfo file with POLLPRI when its mount namespace changes (proc(5)), so the
+/// text is read again only then.
+struct MountWatch {
+    fd: Option<OwnedFd>,
+    baseline: Vec<u8>,
+    /// Whether the table differed from the baseline when last looked at.
+    differs: bool,
+}
+
+impl MountWatch {
+    /// Starts watching; `dir`/`path` name the mountinfo file (a /proc descriptor may be used so
+    /// that a mount over /proc cannot hide it).
+    fn open(dir: RawFd, path: &str) -> MountWatch {
+        let fd = open_at(dir, path).ok();
+        let baseline = fd.as_ref().map(read_fd).unwrap_or_default();
+        MountWatch {
+            fd,
+            baseline,
+            differs: false,
+        }
+    }
+
+    fn mounts(&self) -> Vec<(String, String)> {
+        parse_mounts(&String::from_utf8_lossy(&self.baseline))
+    }
+
+    /// The current text when the table may have changed since the last look, else `None`.
+    fn changed_text(&mut self) -> Option<Vec<u8>> {
+        let fd = self.fd.as_ref()?;
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLPRI,
+            revents: 0,
+        };
+        // SAFETY: a single valid pollfd; zero timeout.
+        let n = unsafe { libc::poll(&mut p, 1, 0) };
+        (n > 0 && p.revents & (libc::POLLPRI | libc::POLLERR) != 0).then(|| read_fd(fd))
+    }
+
+    /// Whether the table now differs from the baseline.
+    fn differs(&mut self) -> bool {
+        if let Some(text) = self.changed_text() {
+            self.differs = text != self.baseline;
+        }
+        self.differs
+    }
+}
+
+/// The whole content of a (proc) file from its start.
+fn read_fd(fd: &OwnedFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let mut offset = 0;
+    loop {
+        match nix::sys::uio::pread(fd, &mut chunk, offset) {
+            Ok(0) | Err(_) => return out,
+            Ok(n) => {
+                out.extend_from_slice(&chunk[..n]);
+                offset += n as i64;
+            }
+        }
+    }
+}
+
+/// The supervisor's view; `mounts` is given (the watch knows whether they changed).
+fn outer_view(mounts: Vec<(String, String)>) -> OuterView {
     let proc_self = match nix::fcntl::readlink("/proc/self") {
         Ok(s) => s.to_str().and_then(|s| s.parse().ok()).ok_or(libc::EINVAL),
         Err(e) => Err(e as i32),
