@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# vm/ci.sh — CI for the VM path: installs what it needs, boots a Debian kernel under QEMU (TCG
+# when KVM does not work) and checks the guest's results, not merely that QEMU started.
+#
+#   bash vm/ci.sh            from the repository root, as root (apt-get), after cargo build
+#
+# Environment: NSSPEC_VM_CI_KERNEL (default 6.1), NSSPEC_VM_CI_MATRIX=1 to also run the
+# 4-kernel matrix, NSSPEC_VM_CI_CARGO=0 to skip `cargo test` in the VM.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd -P)
+kernel=${NSSPEC_VM_CI_KERNEL:-6.1}
+
+step() { printf '\n=== vm: %s\n' "$*"; }
+passed=0
+ok() { passed=$((passed + 1)); printf 'ok: %s\n' "$*"; }
+fail() { printf 'FAILED: %s\n' "$*"; printf 'vm-ci: %d passed, 1 failed\n' "$passed"; exit 1; }
+timed() { # NAME CMD...: run, print the wall time
+  local s e
+  s=$(date +%s%N)
+  "${@:2}"
+  local rc=$?
+  e=$(date +%s%N)
+  printf '%s: %d ms\n' "$1" $(( (e - s) / 1000000 ))
+  return $rc
+}
+
+step "install QEMU, busybox, cpio, jq, decompressors, shellcheck"
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need+=(busybox-static); fi
+for tool in cpio jq lz4 zstd shellcheck; do command -v "$tool" >/dev/null || need+=("$tool"); done
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+qemu-system-x86_64 --version | head -n 1
+
+step "shellcheck the VM scripts"
+shellcheck vm/run vm/matrix vm/fetch-kernel vm/ci.sh
+shellcheck -s sh vm/init
+ok "shellcheck clean"
+
+step "build nsspec (release)"
+cargo build --release --quiet
+nsspec=$repo/target/release/nsspec
+expected=$("$nsspec" list | grep -cE '^[a-z0-9_-]+/[a-z0-9_-]+' || true)
+[ "$expected" -gt 0 ] || fail "nsspec list shows no scenarios"
+echo "built-in catalogue: $expected scenarios"
+
+step "fetch kernel $kernel"
+kdir=$(vm/fetch-kernel "$kernel")
+release=$(basename "$kdir")
+echo "$release in $kdir"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+step "the built-in catalogue inside Linux $release (human report)"
+set +e
+timed "boot-to-result" vm/run --kernel "$kernel" --timeout 300 -- "$nsspec" run > "$tmp/human.out"
+rc=$?
+set -e
+cat "$tmp/human.out"
+[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+grep -q "on Linux ${release%%-*}" "$tmp/human.out" || fail "the report does not say it ran on Linux $release"
+grep -qx "$expected passed, 0 failed, 0 skipped ([0-9.]*s)" "$tmp/human.out" ||
+  fail "the guest's summary is not '$expected passed, 0 failed, 0 skipped'"
+ok "catalogue passed in the guest (summary line checked)"
+
+step "the built-in catalogue inside Linux $release (JSON)"
+set +e
+vm/run --kernel "$kernel" --timeout 300 -- "$nsspec" run --json > "$tmp/run.jsonl"
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || fail "vm/run --json exited $rc"
+total=$(jq -s 'length' "$tmp/run.jsonl")
+good=$(jq -s '[.[] | select(.status == "passed" and (.record | type) == "string")] | length' "$tmp/run.jsonl")
+[ "$total" -eq "$expected" ] || fail "the guest reported $total results, expected $expected"
+[ "$good" -eq "$expected" ] || {
+  jq -c 'select(.status != "passed") | {id, status, messages}' "$tmp/run.jsonl"
+  fail "only $good of $expected scenarios passed in the guest"
+}
+ok "$good/$expected scenarios passed with records (JSON over the stdout channel)"
+
+step "a failing scenario propagates exit status 1"
+set +e
+vm/run --kernel "$kernel" --timeout 120 -- "$nsspec" run harness/tests/fixtures/broken-expectation.yaml > "$tmp/broken.out"
+rc=$?
+set -e
+cat "$tmp/broken.out"
+[ "$rc" -eq 1 ] || fail "expected exit 1 from the broken scenario, got $rc"
+grep -q '^FAIL  broken-expectation' "$tmp/broken.out" || fail "the guest's report does not name the failing scenario"
+ok "broken-expectation: exit 1"
+
+step "files written in the guest come back; deletions of pending snapshots too"
+probe=snapshots/zz-vm-ci-probe.snap.new
+rm -f "$probe"
+vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c "printf 'from the guest %s\n' \"\$(uname -r)\" > $probe"
+grep -qsx "from the guest $release" "$probe" || fail "$probe did not come back from the guest"
+vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c "rm $probe"
+[ ! -e "$probe" ] || { rm -f "$probe"; fail "$probe was deleted in the guest but not here"; }
+ok "results channel: a new file came back, its deletion too"
+
+step "a hang is cut off: exit 124 within --timeout"
+set +e
+s=$(date +%s)
+vm/run --kernel "$kernel" --timeout 15 -- /bin/sleep 600 2> "$tmp/hang.err"
+rc=$?
+e=$(date +%s)
+set -e
+cat "$tmp/hang.err"
+[ "$rc" -eq 124 ] || fail "expected exit 124 for a hang, got $rc"
+[ $((e - s)) -le 25 ] || fail "the hang took $((e - s)) s to be cut off (limit 15 s)"
+pgrep -f "nsspec-vm\\.[A-Za-z0-9]*/initramfs" >/dev/null && fail "a QEMU of vm/run outlived it"
+ok "hang: exit 124 after $((e - s)) s, no QEMU left"
+
+step "a kernel panic is reported: exit 125"
+set +e
+vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c 'echo c > /proc/sysrq-trigger' > /dev/null 2> "$tmp/panic.err"
+rc=$?
+set -e
+grep '^vm/run:' "$tmp/panic.err"
+[ "$rc" -eq 125 ] || fail "expected exit 125 for a panic, got $rc"
+grep -q 'kernel panic' "$tmp/panic.err" || fail "the panic was not reported as one"
+ok "panic: exit 125, reported"
+
+if [ "${NSSPEC_VM_CI_CARGO:-1}" != 0 ]; then
+  step "cargo test with vm/run as the cargo runner"
+  set +e
+  CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER=$repo/vm/run NSSPEC_VM_KERNEL=$kernel \
+    cargo test 2>&1 | tee "$tmp/cargo.out"
+  rc=${PIPESTATUS[0]}
+  set -e
+  [ "$rc" -eq 0 ] || fail "cargo test in the VM exited $rc"
+  grep -q "test result: ok. $expected passed" "$tmp/cargo.out" ||
+    fail "the scenario trials did not all pass in the VM"
+  ok "cargo test in the VM"
+fi
+
+if [ "${NSSPEC_VM_CI_MATRIX:-0}" = 1 ]; then
+  step "kernel matrix"
+  vm/matrix || fail "the kernel matrix failed"
+  ok "matrix"
+fi
+
+printf '\nvm-ci: %d passed, 0 failed\n' "$passed"
