@@ -34,3 +34,22 @@ fuzz SECONDS="60":
 # (`nsspec run` and `cargo test`), peak RSS and the VM; rewrites BENCHMARKS.md. As root.
 bench *ARGS:
     bench/run {{ARGS}}
+
+# Run the built-in catalogue (or ARGS for `nsspec run`) inside KERNEL under QEMU:
+# 5.10, 6.1, 6.12, latest, or a bzImage/vmlinux path.
+vm-run KERNEL="6.1" *ARGS:
+    cargo build --release
+    vm/run --kernel {{KERNEL}} -- target/release/nsspec run {{ARGS}}
+
+# `cargo test` with every test binary running inside KERNEL under QEMU (vm/run as cargo runner).
+vm-test KERNEL="6.1" *ARGS:
+    NSSPEC_VM_KERNEL={{KERNEL}} CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER={{justfile_directory()}}/vm/run cargo test {{ARGS}}
+
+# The built-in catalogue on several kernels: one table, scenario x kernel.
+matrix KERNELS="5.10,6.1,6.12,latest" *ARGS:
+    cargo build --release
+    vm/matrix --kernels {{KERNELS}} {{ARGS}}
+
+# Download (once) and cache a Debian cloud kernel for the VM recipes.
+fetch-kernel VERSION:
+    vm/fetch-kernel {{VERSION}}

@@ -1202,8 +1202,14 @@ fn spawn_guardian(limit: &crate::limits::Limit) -> Option<(i32, OwnedFd)> {
         // SAFETY: closing descriptors this fresh child owns copies of; /dev/null is reopened
         // on 0-2 so stray writes go nowhere.
         unsafe {
-            libc::syscall(libc::SYS_close_range, 0, keep - 1, 0);
-            libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0);
+            let low = libc::syscall(libc::SYS_close_range, 0, keep - 1, 0);
+            let high = libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0);
+            if low != 0 || high != 0 {
+                // close_range(2) is Linux 5.9+; before that, one by one.
+                for fd in (0..4096).filter(|fd| *fd != keep) {
+                    libc::close(fd);
+                }
+            }
             let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
             for fd in 0..3 {
                 if null != fd {
