@@ -59,7 +59,10 @@ impl Limit {
                 && std::fs::write(dir.join("cgroup.procs"), me.to_string()).is_ok();
             if ok {
                 return Limit {
-                    description: format!("{kind} pids.max={max} (a cgroup under {})", parent.display()),
+                    description: format!(
+                        "{kind} pids.max={max} (a cgroup under {})",
+                        parent.display()
+                    ),
                     cgroup: Some((dir, origin)),
                 };
             }

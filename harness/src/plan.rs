@@ -1645,10 +1645,10 @@ mod tests {
                 vec![prev; 10].join(", ")
             ));
         }
-        let started = std::time::Instant::now();
+        // The budget stops the expansion early: the message proves it was the budget (how long
+        // that takes is a matter for benchmarks, and ten times longer under emulation).
         let e = load("t", "t.yaml", &bomb).unwrap_err();
         assert!(e.message.contains("alias bomb"), "{e}");
-        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[test]
