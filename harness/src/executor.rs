@@ -518,7 +518,7 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;
-    let limit = crate::limits::Limit::apply(plan.pids_max);
+    let limit = crate::limits::Limit::apply(plan.pids_max, rootless);
     out.pids_limit = limit.description.clone();
     let guardian = spawn_guardian(&limit);
 

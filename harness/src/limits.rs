@@ -21,8 +21,9 @@ const V1_PIDS: &str = "/sys/fs/cgroup/pids";
 
 impl Limit {
     /// Puts the calling process (the supervisor, before it forks anything) under a limit of
-    /// `max` processes.
-    pub(crate) fn apply(max: u32) -> Limit {
+    /// `max` processes. `rootless`: the caller is root only in a user namespace of its own,
+    /// where RLIMIT_NPROC binds (the kernel exempts real root from it).
+    pub(crate) fn apply(max: u32, rootless: bool) -> Limit {
         let me = std::process::id();
         let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
         let mut candidates = Vec::new();
@@ -76,10 +77,12 @@ impl Limit {
         .is_ok();
         Limit {
             cgroup: None,
-            description: if ok {
-                format!("RLIMIT_NPROC={max} (no writable pids cgroup)")
-            } else {
-                "none (no writable pids cgroup, RLIMIT_NPROC refused)".into()
+            description: match (ok, rootless) {
+                (true, true) => format!("RLIMIT_NPROC={max} (no writable pids cgroup)"),
+                (true, false) => format!(
+                    "none: no writable pids cgroup, and RLIMIT_NPROC={max} does not bind root"
+                ),
+                (false, _) => "none: no writable pids cgroup, RLIMIT_NPROC refused".into(),
             },
         }
     }
