@@ -179,18 +179,6 @@ pub struct RunOutput {
     pub elapsed: Duration,
 }
 
-/// Runs one scenario in fresh namespaces and returns what was observed.
-///
-/// Must be called from a single-threaded process (see the module docs).
-///
-/// `rootless`: the harness lacks CAP_SYS_ADMIN, so the supervisor first enters a user namespace
-/// of its own with root mapped to the caller (see [`crate::probe::Mode`]).
-pub fn run(plan: &Plan, rootless: bool) -> RunOutput {
-    let mut result = None;
-    run_many(&[plan], rootless, 1, |_, out| result = Some(out));
-    result.expect("run_many reports every plan")
-}
-
 /// Runs `plans` with at most `jobs` supervisors at a time and calls `done(index, output)` for
 /// each as it finishes. Every scenario has its own supervisor, sandbox and namespaces, so
 /// concurrent ones cannot see each other. Must be called from a single-threaded process.
@@ -490,13 +478,14 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
         let (results_r, results_w) = pipe()?;
         let ready = pipe()?;
         let go = pipe()?;
+        let mapped = pipe()?;
         let mut events = Vec::new();
         for _ in &plan.events {
             events.push(pipe()?);
         }
-        Ok((table, results_r, results_w, ready, go, events))
+        Ok((table, results_r, results_w, ready, go, mapped, events))
     })();
-    let (table, results_r, results_w, ready, go, events) = match setup {
+    let (table, results_r, results_w, ready, go, mapped, events) = match setup {
         Ok(s) => s,
         Err(e) => {
             out.error = Some(format!("cannot set up the scenario: {}", e.desc()));
@@ -571,16 +560,22 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
     let init_body = || {
         set_pdeathsig(libc::SIGKILL);
         if with_user {
-            // Wait until the supervisor has written our uid/gid maps.
+            // Wait until the supervisor has written our uid/gid maps. A pipe of its own: the
+            // host process may already be waiting on `go`, and must not take this byte.
             let mut byte = [0u8];
-            let _ = read_retry(ctx.go.0, &mut byte);
+            let _ = read_retry(mapped.0.as_raw_fd(), &mut byte);
         }
         init_main(&ctx, clone_flags)
     };
     let init = if with_user {
         clone_child(clone_flags, init_body).and_then(|pid| {
-            write_id_maps(ctx.host_proc, pid)?;
-            write_all(ctx.go.1, &[1])?;
+            let released = write_id_maps(ctx.host_proc, pid)
+                .and_then(|()| write_all(mapped.1.as_raw_fd(), &[1]));
+            if let Err(e) = released {
+                // Init would wait for its maps forever.
+                kill_and_reap(Some(pid));
+                return Err(e);
+            }
             Ok(pid)
         })
     } else {
@@ -1450,11 +1445,7 @@ fn unsafe_borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
 fn fork_child(child: impl FnOnce()) -> Result<i32, Errno> {
     match fork_raw()? {
         0 => {
-            let report = REPORT_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
-            if report >= 0 {
-                // SAFETY: the report pipe's write end belongs to the supervisor, not to us.
-                unsafe { libc::close(report) };
-            }
+            close_report_pipe();
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child));
             exit_now(101)
         }
@@ -1469,11 +1460,7 @@ fn clone_child(flags: libc::c_int, child: impl FnOnce()) -> Result<i32, Errno> {
     let mut stack = vec![0u8; 8 << 20];
     let mut child = Some(child);
     let cb: nix::sched::CloneCb = Box::new(move || {
-        let report = REPORT_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
-        if report >= 0 {
-            // SAFETY: the report pipe's write end belongs to the supervisor, not to us.
-            unsafe { libc::close(report) };
-        }
+        close_report_pipe();
         if let Some(f) = child.take() {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         }
@@ -1511,6 +1498,15 @@ fn write_id_maps(host_proc: RawFd, pid: i32) -> Result<(), Errno> {
         write_all(fd.as_raw_fd(), text.as_bytes())?;
     }
     Ok(())
+}
+
+/// In a process the supervisor forked: closes our copy of the runner's report pipe.
+fn close_report_pipe() {
+    let report = REPORT_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
+    if report >= 0 {
+        // SAFETY: the report pipe's write end belongs to the supervisor, not to us.
+        unsafe { libc::close(report) };
+    }
 }
 
 /// fork(2): returns 0 in the child.
