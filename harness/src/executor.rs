@@ -176,6 +176,8 @@ pub struct RunOutput {
     pub pids_limit: String,
     /// The runner's own mount table changed: isolation was breached.
     pub host_mounts_changed: bool,
+    /// Creating the sandbox's or the scenario's namespaces failed (see `Host::inferred`).
+    pub setup_failed: bool,
     pub elapsed: Duration,
 }
 
@@ -192,9 +194,14 @@ pub fn run_many(
     let mut active: Vec<Active> = Vec::new();
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
     let baseline = watch.mounts();
+    let env = RunEnv {
+        rootless,
+        cgroups: crate::limits::places(&baseline),
+        baseline,
+    };
     loop {
         while active.len() < jobs.max(1) && next < plans.len() {
-            match Active::spawn(next, plans[next], rootless, &baseline) {
+            match Active::spawn(next, plans[next], &env) {
                 Ok(a) => active.push(a),
                 Err(error) => done(next, failed(error)),
             }
@@ -244,6 +251,16 @@ pub fn run_many(
     }
 }
 
+/// What the runner finds out once and every supervisor inherits.
+struct RunEnv {
+    /// The harness runs in a user namespace of its own (see `probe::Mode::Rootless`).
+    rootless: bool,
+    /// The runner's mounts, which each sandbox starts as a copy of.
+    baseline: Vec<(String, String)>,
+    /// Where scenario cgroups can be created.
+    cgroups: Vec<crate::limits::Place>,
+}
+
 /// A supervisor the runner is waiting for.
 struct Active {
     index: usize,
@@ -257,12 +274,7 @@ struct Active {
 
 impl Active {
     /// Forks the supervisor for `plan`; `Err` says why it could not be started.
-    fn spawn(
-        index: usize,
-        plan: &Plan,
-        rootless: bool,
-        baseline: &[(String, String)],
-    ) -> Result<Active, String> {
+    fn spawn(index: usize, plan: &Plan, env: &RunEnv) -> Result<Active, String> {
         let started = Instant::now();
         let (read_end, write_end) =
             pipe().map_err(|e| format!("cannot create a pipe: {}", e.desc()))?;
@@ -276,7 +288,7 @@ impl Active {
                 // Scenario processes must not hold the report pipe: the runner reads it to EOF.
                 REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    supervise(plan, runner, rootless, baseline)
+                    supervise(plan, runner, env)
                 }))
                 .unwrap_or_else(|_| failed("the supervisor panicked".into()));
                 let json = serde_json::to_vec(&out).unwrap_or_default();
@@ -335,6 +347,13 @@ fn failed(error: String) -> RunOutput {
     RunOutput {
         error: Some(error),
         ..RunOutput::default()
+    }
+}
+
+fn setup_failed(error: String) -> RunOutput {
+    RunOutput {
+        setup_failed: true,
+        ..failed(error)
     }
 }
 
@@ -428,8 +447,8 @@ struct Ctx<'a> {
     supervisor: i64,
 }
 
-/// `baseline`: the runner's mounts, which the sandbox starts as a copy of.
-fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, String)]) -> RunOutput {
+fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
+    let (rootless, baseline) = (env.rootless, &env.baseline);
     set_pdeathsig(libc::SIGKILL);
     // The runner may have died between fork() and prctl(): then nobody would kill us.
     if nix::unistd::getppid().as_raw() != runner {
@@ -445,21 +464,21 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
             nix::unistd::getgid().as_raw(),
         );
         if let Err(e) = enter_own_userns(uid, gid) {
-            return failed(format!(
+            return setup_failed(format!(
                 "cannot create the harness's user namespace (rootless mode): {e}: {}",
                 e.desc()
             ));
         }
     }
     if let Err(e) = unshare(libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC) {
-        return failed(format!(
+        return setup_failed(format!(
             "cannot create the harness's private mount namespace: unshare: {}: {}",
             e,
             e.desc()
         ));
     }
     if let Err(e) = make_mounts_private() {
-        return failed(format!("cannot make mounts private: {}: {}", e, e.desc()));
+        return setup_failed(format!("cannot make mounts private: {}: {}", e, e.desc()));
     }
     let host_proc = match open_dir("/proc") {
         Ok(fd) => fd,
@@ -507,15 +526,16 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;
-    let limit = crate::limits::Limit::apply(plan.pids_max, rootless);
-    out.pids_limit = limit.description.clone();
-    let guardian = spawn_guardian(&limit);
+    let mut limit = crate::limits::Limit::apply(&env.cgroups, plan.pids_max, rootless);
+    // Before any process enters the cgroup: the guardian must stay outside it.
+    // Dropped on every return: it stands down and is reaped (see `Guardian`).
+    let mut guardian = spawn_guardian(&limit);
 
     // The host process is forked before unshare(CLONE_NEWPID): afterwards every child of the
     // supervisor would land in the scenario's PID namespace.
     let host = match plan.host {
         None => None,
-        Some(h) => match fork_child(|| {
+        Some(h) => match spawn_in(&mut limit, 0, || {
             set_pdeathsig(libc::SIGKILL);
             start_process(&ctx, h);
             ready_then_go(&ctx);
@@ -555,6 +575,7 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
             "cannot create the scenario's namespaces: unshare: {e}: {}",
             e.desc()
         ));
+        out.setup_failed = true;
         return out;
     }
     let init_body = || {
@@ -568,7 +589,7 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
         init_main(&ctx, clone_flags)
     };
     let init = if with_user {
-        clone_child(clone_flags, init_body).and_then(|pid| {
+        spawn_in(&mut limit, clone_flags, init_body).and_then(|pid| {
             let released = write_id_maps(ctx.host_proc, pid)
                 .and_then(|()| write_all(mapped.1.as_raw_fd(), &[1]));
             if let Err(e) = released {
@@ -579,13 +600,17 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
             Ok(pid)
         })
     } else {
-        fork_child(init_body)
+        spawn_in(&mut limit, 0, init_body)
     };
+    // The cgroup now holds the scenario; the supervisor's own forks (none) would not belong.
+    limit.leave();
+    out.pids_limit = limit.description.clone();
     let init = match init {
         Ok(pid) => pid,
         Err(e) => {
             kill_and_reap(host.map(|h| h.1));
             out.error = Some(format!("cannot fork init: {}", e.desc()));
+            out.setup_failed = with_user;
             return out;
         }
     };
@@ -688,11 +713,8 @@ fn supervise(plan: &Plan, runner: i32, rootless: bool, baseline: &[(String, Stri
             out.exits.push((h, w));
         }
     }
-    if let Some((pid, done)) = guardian {
-        // The byte tells the guardian the scenario ended normally.
-        let _ = write_all(done.as_raw_fd(), &[1]);
-        drop(done);
-        let _ = reap(pid);
+    if let Some(g) = &mut guardian {
+        g.stand_down();
     }
     reap_orphans(host_proc.as_raw_fd());
     let _ = limit.release();
@@ -1187,7 +1209,7 @@ fn reap(pid: i32) -> Option<Waited> {
 /// whose parents died — and a SIGKILLed supervisor cannot remove its pids cgroup. The guardian
 /// closes them: when the supervisor dies it SIGKILLs the whole process group, waits for it to
 /// be gone, and releases the limit. When the supervisor writes to `done` instead, it exits.
-fn spawn_guardian(limit: &crate::limits::Limit) -> Option<(i32, OwnedFd)> {
+fn spawn_guardian(limit: &crate::limits::Limit) -> Option<Guardian> {
     let (done_r, done_w) = pipe().ok()?;
     let supervisor = nix::unistd::getpid();
     let keep = done_r.as_raw_fd();
@@ -1244,7 +1266,7 @@ fn spawn_guardian(limit: &crate::limits::Limit) -> Option<(i32, OwnedFd)> {
                 // Killed processes may linger as zombies of an init that reaps slowly; the
                 // cgroup, when there is one, empties as soon as they are dead.
                 let done = if limit.has_cgroup() {
-                    limit.release()
+                    limit.remove()
                 } else {
                     !members
                 };
@@ -1258,7 +1280,41 @@ fn spawn_guardian(limit: &crate::limits::Limit) -> Option<(i32, OwnedFd)> {
     })
     .ok()?;
     drop(done_r);
-    Some((pid, done_w))
+    Some(Guardian {
+        pid,
+        done: Some(done_w),
+    })
+}
+
+/// The supervisor's handle on its guardian.
+struct Guardian {
+    pid: i32,
+    /// Closing this without writing a byte first means "the supervisor is gone: clean up".
+    done: Option<OwnedFd>,
+}
+
+impl Guardian {
+    /// Tells the guardian the scenario ended normally (its processes are reaped), so it exits
+    /// without killing anything. Its exit overlaps with the supervisor's remaining work.
+    fn stand_down(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = write_all(done.as_raw_fd(), &[1]);
+        }
+    }
+}
+
+impl Drop for Guardian {
+    /// Every return from the supervisor, early ones included, stands the guardian down and
+    /// reaps it. Otherwise the closing descriptor would read as the supervisor's death and the
+    /// guardian would SIGKILL the process group — the supervisor too, before its report.
+    /// During a panic it is left to clean up whatever the scenario left running.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        self.stand_down();
+        let _ = reap(self.pid);
+    }
 }
 
 /// Reaps every remaining child. Normally there is none left (results reach EOF only when every
@@ -1444,13 +1500,84 @@ fn unsafe_borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
 /// Forks; the child runs `child`, which leaves only through [`exit_now`] (a panic exits 101).
 fn fork_child(child: impl FnOnce()) -> Result<i32, Errno> {
     match fork_raw()? {
-        0 => {
-            close_report_pipe();
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child));
-            exit_now(101)
-        }
+        0 => child_main(child),
         pid => Ok(pid),
     }
+}
+
+/// The first code of every forked or cloned child.
+fn child_main(child: impl FnOnce()) -> ! {
+    close_report_pipe();
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child));
+    exit_now(101)
+}
+
+/// Creates one of the scenario's top processes (init, host) inside the scenario's cgroup, in
+/// the new namespaces `flags` (0: none, a plain fork): with clone3(CLONE_INTO_CGROUP) where
+/// the cgroup is v2 and the kernel has it (5.7), else after moving the supervisor in (see
+/// the `limits` module for why migrating is avoided).
+fn spawn_in(
+    limit: &mut crate::limits::Limit,
+    flags: libc::c_int,
+    child: impl FnOnce(),
+) -> Result<i32, Errno> {
+    if let Some(cgroup) = limit.clone_into() {
+        match clone3_into(flags, cgroup) {
+            Ok(0) => child_main(child),
+            Ok(pid) => return Ok(pid),
+            // No clone3 (< 5.3) or no CLONE_INTO_CGROUP (< 5.7): migrate instead.
+            Err(Errno::ENOSYS | Errno::EINVAL | Errno::E2BIG | Errno::EOPNOTSUPP) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    limit.enter();
+    if flags == 0 {
+        fork_child(child)
+    } else {
+        clone_child(flags, child)
+    }
+}
+
+/// `struct clone_args` of linux/sched.h (version 2, Linux 5.7).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// clone3() like fork() (no new stack: the child continues on its copy of ours) into the
+/// namespaces `flags` and the cgroup v2 directory `cgroup`. Returns 0 in the child.
+fn clone3_into(flags: libc::c_int, cgroup: RawFd) -> Result<i32, Errno> {
+    let mut args = CloneArgs {
+        flags: flags as u32 as u64 | CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: cgroup as u64,
+        ..CloneArgs::default()
+    };
+    // SAFETY: the caller is single-threaded (module docs) and without CLONE_VM the child has
+    // its own copy of memory, as after fork(). Unlike glibc's fork() this does not refresh
+    // the thread id cached in glibc's thread descriptor; glibc's raise() and abort() ask the
+    // kernel instead, and init cloned by clone(2) below has always run so.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    Errno::result(r).map(|pid| pid as i32)
 }
 
 /// clone(2) into new namespaces (`flags`, CLONE_NEW*); the child runs `child` on a stack of
@@ -1459,12 +1586,9 @@ fn clone_child(flags: libc::c_int, child: impl FnOnce()) -> Result<i32, Errno> {
     // The child gets a copy of this buffer (no CLONE_VM); untouched pages cost nothing.
     let mut stack = vec![0u8; 8 << 20];
     let mut child = Some(child);
-    let cb: nix::sched::CloneCb = Box::new(move || {
-        close_report_pipe();
-        if let Some(f) = child.take() {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        }
-        exit_now(101)
+    let cb: nix::sched::CloneCb = Box::new(move || match child.take() {
+        Some(f) => child_main(f),
+        None => exit_now(101),
     });
     // SAFETY: the caller is single-threaded (module docs); without CLONE_VM the child has its
     // own copy of memory, runs `cb` on its copy of `stack`, and leaves through exit_now().

@@ -101,12 +101,7 @@ fn main() -> ExitCode {
             verbose,
             no_snapshots,
             jobs,
-        } => {
-            let jobs = jobs
-                .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
-                .unwrap_or(1);
-            run(&paths, &filter, json, verbose, !no_snapshots, jobs)
-        }
+        } => run(&paths, &filter, json, verbose, !no_snapshots, jobs),
         Command::List { paths } => match load(&paths, &[]) {
             Err(code) => code,
             Ok(plans) => {
@@ -188,12 +183,20 @@ fn run(
     json: bool,
     verbose: bool,
     snapshots: bool,
-    jobs: usize,
+    jobs: Option<usize>,
 ) -> ExitCode {
     let plans = match load(paths, filter) {
         Ok(p) => p,
         Err(code) => return code,
     };
+    // Asking costs a few cgroup file reads; one scenario needs no answer.
+    let jobs = jobs
+        .or_else(|| {
+            (plans.len() > 1)
+                .then(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+                .flatten()
+        })
+        .unwrap_or(1);
     let host = Host::probe_for(&plans.iter().map(|(_, p)| p).collect::<Vec<_>>());
     let started = std::time::Instant::now();
     if !json {

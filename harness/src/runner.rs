@@ -45,12 +45,32 @@ pub fn run_all(
         }
     };
     flush(&mut results, &mut delivered);
+    // The facts tried for real, once, when an inferred host turns out unable to set up.
+    let mut tried: Option<Host> = None;
     executor::run_many(&plans, host.mode == Mode::Rootless, jobs, |k, out| {
         let i = runnable[k];
         let (source, plan) = &items[i];
-        results[i] = Some(judge(source, plan, &out, compare_snapshots));
+        let mut result = judge(source, plan, &out, compare_snapshots);
+        if host.inferred && result.status == Status::Failed && setup_failed(&out) {
+            let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
+            if let Some(reason) = tried.unmet(plan) {
+                result = blank(plan);
+                result.status = Status::Skipped;
+                result.messages.push(reason);
+            }
+        }
+        results[i] = Some(result);
         flush(&mut results, &mut delivered);
     });
+}
+
+/// Whether the sandbox's or the scenario's namespaces could not be created.
+fn setup_failed(out: &RunOutput) -> bool {
+    out.setup_failed
+        || out
+            .records
+            .iter()
+            .any(|r| r.step == 0 && matches!(r.obs, executor::Obs::Failed(_)))
 }
 
 fn blank(plan: &Plan) -> ScenarioResult {

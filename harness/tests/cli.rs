@@ -508,26 +508,15 @@ fn as_nobody_rootless_scenarios_pass_and_the_rest_skip_with_reasons() {
     let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
-#[test]
-fn with_user_namespaces_switched_off_everything_skips_naming_the_sysctl() {
+/// Runs `script` (sh) as uid 0 of a throwaway user and mount namespace, mapped to the host's
+/// root, where it may set the per-user-namespace limits in /proc/sys/user: they apply to
+/// everything below and leave the host's values alone. The shell starts unmapped (without
+/// capabilities); once we have written its maps, the re-exec as uid 0 regains them.
+fn in_throwaway_userns(script: &str) -> Output {
     use std::io::Write as _;
     use std::os::unix::process::CommandExt;
-    if !privileged() {
-        return; // building the throwaway namespace needs root
-    }
-    let host_limit = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap();
-    let bin = world_executable_nsspec();
-    // A throwaway user and mount namespace: the limit is per user namespace (and applies to
-    // everything below it), so setting it to 0 in here leaves the host's value alone. The
-    // shell starts unmapped (without capabilities); once we have written its maps, the
-    // re-exec as uid 0 regains them, and setpriv finally drops to nobody.
-    let script = format!(
-        "read go; exec sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && \
-         exec setpriv --reuid=65534 --regid=65534 --clear-groups -- {} run'",
-        bin.display()
-    );
     let mut cmd = Command::new("sh");
-    cmd.args(["-c", &script])
+    cmd.args(["-c", &format!("read go; exec sh -c '{script}'")])
         .current_dir("/")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped());
@@ -545,7 +534,21 @@ fn with_user_namespaces_switched_off_everything_skips_naming_the_sysctl() {
     std::fs::write(format!("/proc/{pid}/uid_map"), "0 0 65536").unwrap();
     std::fs::write(format!("/proc/{pid}/gid_map"), "0 0 65536").unwrap();
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn with_user_namespaces_switched_off_everything_skips_naming_the_sysctl() {
+    if !privileged() {
+        return; // building the throwaway namespace needs root
+    }
+    let host_limit = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap();
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        "echo 0 > /proc/sys/user/max_user_namespaces && \
+         exec setpriv --reuid=65534 --regid=65534 --clear-groups -- {} run",
+        bin.display()
+    ));
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     let n = catalogue_len();
@@ -561,6 +564,39 @@ fn with_user_namespaces_switched_off_everything_skips_naming_the_sysctl() {
         std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap(),
         host_limit
     );
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+/// As root without a seccomp filter the run does not fork a probe child: it infers that the
+/// namespace kinds in /proc/self/ns can be created. Where one cannot, its scenarios must
+/// still be skipped with the reason, not failed: the failed setup triggers the real probe.
+#[test]
+fn an_inferred_namespace_kind_that_cannot_be_created_skips_instead_of_failing() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    // Root of the throwaway user namespace has CAP_SYS_ADMIN there, so nsspec infers.
+    let out = in_throwaway_userns(&format!(
+        "echo 0 > /proc/sys/user/max_pid_namespaces && exec {} run -f pid/",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("\n0 passed, 0 failed, "), "{stdout}");
+    let skips: Vec<&str> = stdout.lines().filter(|l| l.starts_with("SKIP")).collect();
+    assert!(
+        skips.iter().any(|s| s.contains(
+            "cannot create pid namespaces here: unshare fails with ENOSPC: No space left on device (user.max_pid_namespaces is 0)"
+        )),
+        "{stdout}"
+    );
+    for s in &skips {
+        assert!(
+            s.contains("user.max_pid_namespaces is 0") || s.contains("older than"),
+            "{s}"
+        );
+    }
     let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
