@@ -58,6 +58,8 @@ const QUICK: Runs = Runs {
 
 const UNSHARE: &str = "unshare --pid --fork --mount --mount-proc true";
 const TIME: &str = "/usr/bin/time";
+/// Where `just static` (and `bench/run`) put the statically linked nsspec.
+const STATIC_NSSPEC: &str = "target/x86_64-unknown-linux-gnu/release/nsspec";
 
 fn main() {
     let mut quick = false;
@@ -89,6 +91,8 @@ struct Bench {
     quick: bool,
     report: Report,
     nsspec: String,
+    /// The statically linked build (`just static`), measured beside the default one.
+    nsspec_static: String,
     floor: String,
     work: PathBuf,
 }
@@ -143,6 +147,7 @@ impl Bench {
             quick,
             report: Report::default(),
             nsspec: "target/release/nsspec".into(),
+            nsspec_static: STATIC_NSSPEC.into(),
             floor: "target/release/floor".into(),
             work: PathBuf::from("target/bench"),
         }
@@ -363,6 +368,7 @@ impl Bench {
             }
         };
         expect(capture(&[&self.nsspec, "run", one])?, 1)?;
+        expect(capture(&[&self.nsspec_static, "run", one])?, 1)?;
         expect(capture(&[&self.nsspec, "run", many])?, self.runs.copies)?;
         let listed = capture(&[&self.nsspec, "list"])?.lines().count();
         // The catalogue: nothing may fail; scenarios written for other kernels are skipped.
@@ -388,7 +394,7 @@ impl Bench {
                 ));
             }
         }
-        for bin in [&self.nsspec, &self.floor] {
+        for bin in [&self.nsspec, &self.nsspec_static, &self.floor] {
             if !Path::new(bin).exists() {
                 return Err(format!(
                     "{bin} is missing: run `bench/run`, which builds it"
@@ -401,6 +407,7 @@ impl Bench {
         let catalogue = self.sanity(&one, &many)?;
         let n = self.runs.copies;
         let (nsspec, floor) = (self.nsspec.clone(), self.floor.clone());
+        let nsspec_static = self.nsspec_static.clone();
 
         // 1. Everything that takes milliseconds, in one hyperfine invocation.
         eprintln!("\n== per-execution costs");
@@ -411,9 +418,13 @@ impl Bench {
                 ("unshare(1)", UNSHARE.to_string()),
                 ("Rust floor, 1 iteration", format!("{floor} 1")),
                 ("nsspec run trivial.yaml", format!("{nsspec} run {one}")),
+                (
+                    "nsspec run trivial.yaml, static build",
+                    format!("{nsspec_static} run {one}"),
+                ),
             ],
         )?;
-        let (unshare, floor1, cli) = (&fast[0], &fast[1], &fast[2]);
+        let (unshare, floor1, cli, cli_static) = (&fast[0], &fast[1], &fast[2], &fast[3]);
         eprintln!("\n== in-process costs and the catalogue");
         let jobs = capture(&[&nsspec, "run", "--help"]).is_ok_and(|h| h.contains("--jobs"));
         // The single runs are measured again here, in the same rounds as the N-fold runs, so
@@ -500,6 +511,17 @@ impl Bench {
             spread: spread(cli),
             vs_unshare: fmt_ratio(cli.median / u),
             vs_floor: fmt_ratio(cli.median / floor1.median),
+        });
+        rows.push(Row {
+            id: "4s".into(),
+            what:
+                "the same, statically linked build (`just static`: no dynamic loader at start-up)"
+                    .into(),
+            command: format!("{nsspec_static} run {one}"),
+            value: fmt_secs(cli_static.median),
+            spread: spread(cli_static),
+            vs_unshare: fmt_ratio(cli_static.median / u),
+            vs_floor: fmt_ratio(cli_static.median / floor1.median),
         });
         rows.push(Row {
             id: "5".into(),
@@ -651,6 +673,15 @@ impl Bench {
             target: "trivial scenario via the CLI, ≤ 1.0× raw unshare (row 4 ÷ row 1)".into(),
             measured: format!("{} = {}", fmt_secs(cli.median), fmt_ratio(cli.median / u)),
             met: Some(cli.median <= u),
+        });
+        targets.push(Target {
+            target: "the same with the static build (row 4s ÷ row 1)".into(),
+            measured: format!(
+                "{} = {}",
+                fmt_secs(cli_static.median),
+                fmt_ratio(cli_static.median / u)
+            ),
+            met: Some(cli_static.median <= u),
         });
         let projected = 60.0 * per(cat);
         targets.push(Target {
