@@ -716,7 +716,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     if let Some(g) = &mut guardian {
         g.stand_down();
     }
-    reap_orphans(host_proc.as_raw_fd());
+    reap_orphans(host_proc.as_raw_fd(), guardian.as_ref().map(|g| g.pid));
     let _ = limit.release();
     for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         match serde_json::from_slice::<Record>(line) {
@@ -1317,10 +1317,11 @@ impl Drop for Guardian {
     }
 }
 
-/// Reaps every remaining child. Normally there is none left (results reach EOF only when every
+/// Reaps every remaining child but `spare` (the guardian, which has been told to stand down
+/// and exits by itself). Normally there is none left (results reach EOF only when every
 /// scenario process is gone); after a timeout, children re-parented to us (we are a subreaper)
 /// are killed. They are our unreaped children, so their PIDs cannot have been reused.
-fn reap_orphans(host_proc: RawFd) {
+fn reap_orphans(host_proc: RawFd, spare: Option<i32>) {
     let give_up = Instant::now() + KILL_GRACE;
     loop {
         // SAFETY: waitpid with a null status pointer is allowed.
@@ -1333,7 +1334,15 @@ fn reap_orphans(host_proc: RawFd) {
         }
         let me = nix::unistd::getpid();
         let children = read_at(host_proc, &format!("self/task/{me}/children")).unwrap_or_default();
-        for pid in children.split_whitespace().filter_map(|p| p.parse().ok()) {
+        let orphans: Vec<i32> = children
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .filter(|p| Some(*p) != spare)
+            .collect();
+        if orphans.is_empty() {
+            return;
+        }
+        for pid in orphans {
             kill_pid(pid);
         }
         std::thread::sleep(Duration::from_millis(5));
