@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Limit {
     /// The cgroup the supervisor was moved into, and the one it came from.
     cgroup: Option<(PathBuf, PathBuf)>,
+    /// Whether that cgroup is in the v1 pids hierarchy (else cgroup v2).
+    v1: bool,
     pub(crate) description: String,
 }
 
@@ -65,6 +67,7 @@ impl Limit {
                         parent.display()
                     ),
                     cgroup: Some((dir, origin)),
+                    v1: kind == "cgroup v1",
                 };
             }
             let _ = std::fs::remove_dir(&dir);
@@ -77,6 +80,7 @@ impl Limit {
         .is_ok();
         Limit {
             cgroup: None,
+            v1: false,
             description: match (ok, rootless) {
                 (true, true) => format!("RLIMIT_NPROC={max} (no writable pids cgroup)"),
                 (true, false) => format!(
@@ -93,9 +97,15 @@ impl Limit {
             None => true,
             Some((dir, origin)) => {
                 let _ = std::fs::write(origin.join("cgroup.procs"), std::process::id().to_string());
-                std::fs::remove_dir(dir).is_ok() || !dir.exists()
+                remove_tree(dir) || !dir.exists()
             }
         }
+    }
+
+    /// The scenario's cgroup directory, and whether it is in the v1 pids hierarchy. Scenarios
+    /// may create cgroups below it (`cgroup_enter`); [`Limit::release`] removes them too.
+    pub(crate) fn cgroup_dir(&self) -> Option<(PathBuf, bool)> {
+        self.cgroup.as_ref().map(|(dir, _)| (dir.clone(), self.v1))
     }
 
     /// Whether a cgroup holds the scenario (so its emptiness can be observed).
@@ -139,7 +149,20 @@ fn remove_stale(parent: &Path) {
         let empty = std::fs::read_to_string(e.path().join("cgroup.procs"))
             .is_ok_and(|p| p.trim().is_empty());
         if !alive && empty {
-            let _ = std::fs::remove_dir(e.path());
+            remove_tree(&e.path());
         }
     }
+}
+
+/// Removes a cgroup and every cgroup below it, deepest first (a cgroup directory can be
+/// removed only when it has no children and no processes). True when `dir` is gone.
+fn remove_tree(dir: &Path) -> bool {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_tree(&e.path());
+            }
+        }
+    }
+    std::fs::remove_dir(dir).is_ok()
 }
