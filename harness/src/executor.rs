@@ -888,11 +888,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             };
             let mut joins = Vec::new();
             for k in kinds {
-                let theirs = open_at(ctx.host_proc, &format!("{pid}/ns/{}", k.proc_name()));
-                let mine = open_at(ctx.host_proc, &format!("self/ns/{}", k.proc_name()));
-                match (theirs, mine) {
-                    (Ok(t), Ok(m)) => joins.push((t, m, *k)),
-                    (Err(e), _) | (_, Err(e)) => return Some(Obs::Result(Res::Errno(e as i32))),
+                match open_at(ctx.host_proc, &format!("{pid}/ns/{}", k.proc_name())) {
+                    Ok(t) => joins.push((t, *k)),
+                    Err(e) => return Some(Obs::Result(Res::Errno(e as i32))),
                 }
             }
             spawn(ctx, me, *child, &joins)
@@ -1505,32 +1503,57 @@ fn socket_connect(socket: SocketKind, addr: &SockAddr) -> Result<(), Errno> {
     }
 }
 
-/// Forks process `child` (after joining `joins`' namespaces, restoring ours afterwards) and
-/// returns once the child has published its PIDs, so later steps can name it.
-fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, OwnedFd, NsKind)]) -> Obs {
-    for (theirs, _, k) in joins {
-        if let Err(e) = setns(theirs.as_raw_fd(), k.clone_flag()) {
-            restore(joins);
-            return Obs::Result(Res::Errno(e as i32));
-        }
-    }
+/// Forks process `child` — in `joins`' namespaces, when given — and returns once the child
+/// has published its PIDs, so later steps can name it.
+///
+/// Joining happens in a short-lived intermediate process, never in the caller: setns(2) back
+/// into the caller's own namespaces needs CAP_SYS_ADMIN over them, which a rootless harness
+/// lacks for the host's, so a caller that joined could not return and its later steps would
+/// run inside the joined namespaces. The intermediate joins, then creates the child with
+/// CLONE_PARENT, which makes it the caller's child (to wait for) in the joined namespaces —
+/// for PID and time namespaces, whose setns() applies to children only, too.
+fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, NsKind)]) -> Obs {
     let (sync_r, sync_w) = match pipe() {
         Ok(p) => p,
-        Err(e) => {
-            restore(joins);
-            return Obs::Result(Res::Errno(e as i32));
-        }
+        Err(e) => return Obs::Result(Res::Errno(e as i32)),
     };
     let (sync_r_raw, sync_w_raw) = (sync_r.as_raw_fd(), sync_w.as_raw_fd());
-    let r = fork_child(|| {
+    let body = move || {
         // SAFETY: the child's copies of the sync pipe are its own to close.
         unsafe { libc::close(sync_r_raw) };
         start_process(ctx, child);
         // SAFETY: as above; closing signals the parent that our PIDs are published.
         unsafe { libc::close(sync_w_raw) };
         steps(ctx, child)
-    });
-    restore(joins);
+    };
+    let r = if joins.is_empty() {
+        fork_child(body)
+    } else {
+        fork_child(|| {
+            // The intermediate: reports the child's PID, or the errno as a negative number,
+            // as four bytes on the sync pipe, then leaves.
+            let outcome = joins
+                .iter()
+                .try_for_each(|(fd, k)| setns(fd.as_raw_fd(), k.clone_flag()))
+                .and_then(|()| clone_child(libc::CLONE_PARENT, body));
+            let word = match outcome {
+                Ok(pid) => pid,
+                Err(e) => -(e as i32),
+            };
+            let _ = write_all(sync_w_raw, &word.to_le_bytes());
+            exit_now(0)
+        })
+        .and_then(|intermediate| {
+            let mut word = [0u8; 4];
+            let got = read_full(sync_r_raw, &mut word);
+            let _ = reap(intermediate);
+            match (got, i32::from_le_bytes(word)) {
+                (4, pid) if pid > 0 => Ok(pid),
+                (4, e) if e < 0 => Err(Errno::from_raw(-e)),
+                _ => Err(Errno::ECHILD),
+            }
+        })
+    };
     drop(sync_w);
     match r {
         Err(e) => Obs::Result(Res::Errno(e as i32)),
@@ -1546,10 +1569,16 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, OwnedFd, NsKind)
     }
 }
 
-fn restore(joins: &[(OwnedFd, OwnedFd, NsKind)]) {
-    for (_, mine, k) in joins {
-        let _ = setns(mine.as_raw_fd(), k.clone_flag());
+/// Reads until `buf` is full or EOF; returns how many bytes were read.
+fn read_full(fd: RawFd, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match read_retry(fd, &mut buf[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
     }
+    got
 }
 
 /// Creates up to `depth` PID namespaces, each inside the last, by unshare + fork. The deepest
