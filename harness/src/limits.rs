@@ -16,6 +16,9 @@ pub(crate) struct Limit {
     cgroup: Option<(PathBuf, PathBuf)>,
     /// Whether that cgroup is in the v1 pids hierarchy (else cgroup v2).
     v1: bool,
+    /// Where the harness mounted cgroup2 itself (in its private mount namespace), to unmount
+    /// on release.
+    mounted: Option<PathBuf>,
     pub(crate) description: String,
 }
 
@@ -68,6 +71,7 @@ impl Limit {
                     ),
                     cgroup: Some((dir, origin)),
                     v1: kind == "cgroup v1",
+                    mounted: None,
                 };
             }
             let _ = std::fs::remove_dir(&dir);
@@ -78,9 +82,10 @@ impl Limit {
             max.into(),
         )
         .is_ok();
-        Limit {
+        let mut limit = Limit {
             cgroup: None,
             v1: false,
+            mounted: None,
             description: match (ok, rootless) {
                 (true, true) => format!("RLIMIT_NPROC={max} (no writable pids cgroup)"),
                 (true, false) => format!(
@@ -88,6 +93,60 @@ impl Limit {
                 ),
                 (false, _) => "none: no writable pids cgroup, RLIMIT_NPROC refused".into(),
             },
+        };
+        if !rootless {
+            limit.group_only(me);
+        }
+        limit
+    }
+
+    /// Without a pids cgroup, still gives the scenario a cgroup v2 of its own (no limit, no
+    /// controllers), so that cgroup steps behave as on any host: a child of the supervisor's
+    /// own v2 cgroup. Where nothing mounts cgroup2 (a minimal VM guest), it is mounted on
+    /// /sys/fs/cgroup in the supervisor's private mount namespace and unmounted on release.
+    fn group_only(&mut self, me: u32) {
+        let mut mount = any_cgroup2_mount();
+        if mount.is_none() {
+            let point = PathBuf::from("/sys/fs/cgroup");
+            let mounted = point.is_dir()
+                && nix::mount::mount(
+                    Some("cgroup2"),
+                    &point,
+                    Some("cgroup2"),
+                    nix::mount::MsFlags::MS_NOSUID
+                        | nix::mount::MsFlags::MS_NODEV
+                        | nix::mount::MsFlags::MS_NOEXEC,
+                    None::<&str>,
+                )
+                .is_ok();
+            if mounted {
+                self.mounted = Some(point.clone());
+                mount = Some(point);
+            }
+        }
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let cgroup = mount.zip(own.lines().find_map(|l| l.strip_prefix("0::")));
+        if let Some((mount, path)) = cgroup {
+            let origin = mount.join(path.trim_start_matches('/'));
+            let dir = origin.join(format!("nsspec-{me}"));
+            if std::fs::create_dir(&dir).is_ok() {
+                if std::fs::write(dir.join("cgroup.procs"), me.to_string()).is_ok() {
+                    self.description.push_str(&format!(
+                        "; the scenario's cgroup (for cgroup steps, no limit) is a cgroup v2 under {}",
+                        origin.display()
+                    ));
+                    self.cgroup = Some((dir, origin));
+                    return;
+                }
+                let _ = std::fs::remove_dir(&dir);
+            }
+        }
+        self.unmount();
+    }
+
+    fn unmount(&self) {
+        if let Some(point) = &self.mounted {
+            let _ = nix::mount::umount2(point, nix::mount::MntFlags::MNT_DETACH);
         }
     }
 
@@ -97,7 +156,11 @@ impl Limit {
             None => true,
             Some((dir, origin)) => {
                 let _ = std::fs::write(origin.join("cgroup.procs"), std::process::id().to_string());
-                remove_tree(dir) || !dir.exists()
+                let gone = remove_tree(dir) || !dir.exists();
+                if gone {
+                    self.unmount();
+                }
+                gone
             }
         }
     }
@@ -128,6 +191,17 @@ fn cgroup2_mount() -> Option<PathBuf> {
             .split_whitespace()
             .any(|c| c == "pids")
             .then_some(point)
+    })
+}
+
+/// Where cgroup2 is mounted, if anywhere, whatever its controllers.
+fn any_cgroup2_mount() -> Option<PathBuf> {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    mounts.lines().find_map(|l| {
+        let (left, right) = l.split_once(" - ")?;
+        right
+            .starts_with("cgroup2 ")
+            .then(|| PathBuf::from(left.split(' ').nth(4).unwrap_or("/")))
     })
 }
 
