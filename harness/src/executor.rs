@@ -1209,13 +1209,22 @@ fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
 }
 
 /// The scenario's cgroup (from its process limit) and the key of its hierarchy's line in
-/// /proc/PID/cgroup. Without one, the cgroup v2 line.
+/// /proc/PID/cgroup. Without one (rootless), the cgroup v2 line or, on a host without
+/// cgroup v2, the first v1 hierarchy's: inside a cgroup namespace every line reads the same.
 fn scenario_cgroup(limit: &crate::limits::Limit) -> (Option<ScenarioCgroup>, String) {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let Some((dir, v1)) = limit.cgroup_dir() else {
-        return (None, String::new());
+        let key = match cgroup_line(&own, "") {
+            Some(_) => String::new(),
+            None => own
+                .lines()
+                .find_map(|l| l.split(':').nth(1)?.split(',').next())
+                .unwrap_or_default()
+                .to_string(),
+        };
+        return (None, key);
     };
     let key = if v1 { "pids" } else { "" }.to_string();
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let found = open_dir(&dir.to_string_lossy())
         .ok()
         .zip(cgroup_line(&own, &key))

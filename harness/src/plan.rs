@@ -106,6 +106,9 @@ pub enum Requirement {
     /// A kernel older than this.
     KernelBelow(u32, u32),
     Sysctl(SysctlCheck),
+    /// A cgroup hierarchy the scenario's processes appear in (derived from `cgroup` and
+    /// `cgroup_enter` steps).
+    CgroupHierarchy,
 }
 
 /// `name op value`, e.g. `user.max_user_namespaces > 0`.
@@ -180,6 +183,7 @@ impl fmt::Display for Requirement {
             Requirement::Kernel(a, b) => write!(f, "kernel >= {a}.{b}"),
             Requirement::KernelBelow(a, b) => write!(f, "kernel < {a}.{b}"),
             Requirement::Sysctl(c) => write!(f, "sysctl {c}"),
+            Requirement::CgroupHierarchy => f.write_str("a mounted cgroup hierarchy"),
         }
     }
 }
@@ -801,6 +805,8 @@ struct Builder<'a> {
     next_ns: u32,
     steps: usize,
     kinds_used: BTreeSet<NsKind>,
+    /// Whether a step looks at or moves between cgroups.
+    uses_cgroups: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -813,6 +819,7 @@ impl<'a> Builder<'a> {
             next_ns: 1,
             steps: 0,
             kinds_used: BTreeSet::new(),
+            uses_cgroups: false,
         }
     }
 
@@ -986,6 +993,9 @@ impl<'a> Builder<'a> {
         let events = self.check_events()?;
         for k in namespaces.iter().chain(self.kinds_used.iter()) {
             requirements.insert(Requirement::Namespace(*k));
+        }
+        if self.uses_cgroups {
+            requirements.insert(Requirement::CgroupHierarchy);
         }
         Ok(Plan {
             id: id.to_string(),
@@ -1628,6 +1638,7 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Cgroup(c) => {
+                self.uses_cgroups = true;
                 let (target, label) = match &c.pid {
                     None => (Who::Proc(me), "self".to_string()),
                     Some(p) => (self.who(me, p, host)?, p.value.clone()),
@@ -1639,6 +1650,7 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::CgroupEnter(c) => {
+                self.uses_cgroups = true;
                 let p = c.path.value.trim_end_matches('/');
                 let parts: Vec<&str> = p.split('/').collect();
                 let valid = p == "."
