@@ -128,6 +128,8 @@ pub enum Obs {
     /// File content, white space folded.
     Text(String),
     Flag(bool),
+    /// Names, sorted (the directories of a `subdirs` step).
+    Names(Vec<String>),
     /// Interfaces as `NAME up`/`NAME down`, in index order; `None` in the harness's network
     /// namespace (the host's: not recorded).
     Links(Option<Vec<String>>),
@@ -968,6 +970,13 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
         },
         Action::Write { path, content, .. } => {
+            // /proc/sys/net belongs to the writer's network namespace: the harness's is the
+            // host's.
+            if path.starts_with("/proc/sys/net/")
+                && let Some(obs) = refuse_host_net(ctx)
+            {
+                return Some(obs);
+            }
             let r = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
@@ -1130,6 +1139,25 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             ),
             Some(c) => Obs::Result(res(cgroup_enter(c.dir.as_raw_fd(), path))),
         },
+        Action::MountCgroup { target, .. } => {
+            Obs::Result(res(mount_cgroup(target, &ctx.cgroup_key)))
+        }
+        Action::Subdirs { path, .. } => match std::fs::read_dir(path) {
+            Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+            Ok(dir) => {
+                let mut names: Vec<String> = dir
+                    .filter_map(|e| {
+                        let e = e.ok()?;
+                        e.file_type()
+                            .ok()?
+                            .is_dir()
+                            .then(|| e.file_name().to_string_lossy().into_owned())
+                    })
+                    .collect();
+                names.sort();
+                Obs::Names(names)
+            }
+        },
         Action::Clock { clock, shift, .. } => {
             let (now, base) = match clock {
                 ClockKind::Monotonic => (Ok(clock_ns(libc::CLOCK_MONOTONIC)), ctx.clocks.monotonic),
@@ -1282,6 +1310,36 @@ fn cgroup_enter(dir: RawFd, path: &str) -> Result<(), Errno> {
         nix::sys::stat::Mode::empty(),
     )?;
     write_all(fd.as_raw_fd(), b"0")
+}
+
+/// Mounts the scenario's cgroup hierarchy: cgroup2 when `key` is empty, else the v1
+/// hierarchy whose controller (or `name=`) is `key`. In a cgroup namespace other than the
+/// initial one, the mount's root is the namespace's root (cgroup_namespaces(7)).
+fn mount_cgroup(target: &str, key: &str) -> Result<(), Errno> {
+    use nix::mount::MsFlags;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    if key.is_empty() {
+        nix::mount::mount(
+            Some("cgroup2"),
+            target,
+            Some("cgroup2"),
+            flags,
+            None::<&str>,
+        )
+    } else {
+        let data = if key.starts_with("name=") {
+            format!("none,{key}")
+        } else {
+            key.to_string()
+        };
+        nix::mount::mount(
+            Some("cgroup"),
+            target,
+            Some("cgroup"),
+            flags,
+            Some(data.as_str()),
+        )
+    }
 }
 
 /// clock_gettime(2) in nanoseconds.

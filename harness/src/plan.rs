@@ -424,6 +424,16 @@ pub enum Action {
         shift: i64,
         expect: Option<bool>,
     },
+    /// Mounts the scenario's cgroup hierarchy at `target`.
+    MountCgroup {
+        target: String,
+        expect: Outcome,
+    },
+    /// The sorted names of the directories in `path`; `expect` sorted too.
+    Subdirs {
+        path: String,
+        expect: Option<Vec<String>>,
+    },
     /// Which namespace of `kind` the process is in (or creates children in).
     Ns {
         kind: NsKind,
@@ -1704,6 +1714,20 @@ impl<'a> Builder<'a> {
                     expect: c.expect,
                 }
             }
+            RawStep::MountCgroup(m) => {
+                self.uses_cgroups = true;
+                Action::MountCgroup {
+                    target: self.path(&m.target)?,
+                    expect: self.outcome(&m.expect)?,
+                }
+            }
+            RawStep::Subdirs(d) => Action::Subdirs {
+                path: self.path(&d.path)?,
+                expect: d.expect.map(|mut v| {
+                    v.sort();
+                    v
+                }),
+            },
             RawStep::Ns(n) => {
                 let kind = n.kind.value;
                 if n.for_children && !kind.for_children_only() {

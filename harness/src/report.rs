@@ -211,6 +211,8 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             format!("connect({}, {addr})", socket_name(*socket))
         }
         Action::Cgroup { label, .. } => format!("cgroup({label})"),
+        Action::MountCgroup { target, .. } => format!("mount_cgroup({target})"),
+        Action::Subdirs { path, .. } => format!("subdirs({path})"),
         Action::CgroupEnter { path, .. } => format!("cgroup_enter({path})"),
         Action::Clock { clock, shift, .. } => {
             let name = match clock {
@@ -313,6 +315,7 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
         }
         Obs::Text(t) => format!("{t:?}"),
         Obs::Flag(b) => b.to_string(),
+        Obs::Names(n) => format!("{n:?}"),
         Obs::Links(None) => "(the harness's network namespace: not listed)".into(),
         Obs::Links(Some(l)) => format!("{l:?}"),
         Obs::Cgroup {
@@ -379,9 +382,16 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::LinkUp { expect, .. }
             | Action::Bind { expect, .. }
             | Action::Connect { expect, .. }
-            | Action::CgroupEnter { expect, .. },
+            | Action::CgroupEnter { expect, .. }
+            | Action::MountCgroup { expect, .. },
             Obs::Result(r),
         ) if !outcome_ok(expect, r) => mismatch(outcome_text(expect), labels),
+        (
+            Action::Subdirs {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Names(n) if n == e) => mismatch(format!("{e:?}"), labels),
         (
             Action::Links {
                 expect: Some(e), ..
@@ -563,6 +573,7 @@ fn expects_something(step: &StepPlan) -> bool {
         Action::Read { expect, .. } => expect.is_some(),
         Action::HasCap { expect, .. } => expect.is_some(),
         Action::Links { expect } => expect.is_some(),
+        Action::Subdirs { expect, .. } => expect.is_some(),
         Action::Cgroup { expect, .. } => expect.is_some(),
         Action::Clock { expect, .. } => expect.is_some(),
         Action::Ns { expect, .. } => expect.is_some(),

@@ -157,6 +157,8 @@ pub enum RawStep {
     CgroupEnter(CgroupEnterArgs),
     Clock(ClockArgs),
     Ns(NsArgs),
+    MountCgroup(MountCgroupArgs),
+    Subdirs(SubdirsArgs),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -521,4 +523,22 @@ pub struct NsArgs {
 pub enum NsIs {
     Harness,
     New,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountCgroupArgs {
+    /// Where to mount the scenario's cgroup hierarchy (cgroup2, or the v1 pids hierarchy).
+    pub target: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubdirsArgs {
+    pub path: Spanned<String>,
+    /// The names of the directories in `path`, sorted.
+    #[serde(default)]
+    pub expect: Option<Vec<String>>,
 }
