@@ -42,8 +42,8 @@ use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Action, MAX_PROCS, Plan, StepPlan, Who};
-use crate::schema::{CrashKind, NsKind};
+use crate::plan::{Action, MAX_PROCS, Plan, SockAddr, StepPlan, Who};
+use crate::schema::{ClockKind, CrashKind, NsKind, SocketKind, SysvKind};
 
 /// The kernel's PID-namespace nesting limit is 32; NSpid can hold that many levels plus ours.
 const MAX_LEVELS: usize = 40;
@@ -128,6 +128,31 @@ pub enum Obs {
     /// File content, white space folded.
     Text(String),
     Flag(bool),
+    /// Names, sorted (the directories of a `subdirs` step).
+    Names(Vec<String>),
+    /// Interfaces as `NAME up`/`NAME down`, in index order; `None` in the harness's network
+    /// namespace (the host's: not recorded).
+    Links(Option<Vec<String>>),
+    /// A line of /proc/PID/cgroup for the scenario's hierarchy. `harness_ns`: the reader is in
+    /// the harness's cgroup namespace, so the path is absolute on this host; `scenario`: the
+    /// scenario's cgroup as the harness sees it, when it has one.
+    Cgroup {
+        path: String,
+        harness_ns: bool,
+        scenario: Option<String>,
+    },
+    /// Whether a clock reads the harness's shifted as expected; `off_ms`: by how much it
+    /// missed (host-specific: only for messages).
+    Clock {
+        matches: bool,
+        off_ms: i64,
+    },
+    /// A namespace of the process: its inode, and whether it is the harness's own.
+    Ns {
+        kind: String,
+        inode: u64,
+        harness: bool,
+    },
     /// The harness could not carry out the step.
     Failed(String),
 }
@@ -258,7 +283,7 @@ struct RunEnv {
     /// The runner's mounts, which each sandbox starts as a copy of.
     baseline: Vec<(String, String)>,
     /// Where scenario cgroups can be created.
-    cgroups: Vec<crate::limits::Place>,
+    cgroups: crate::limits::Places,
 }
 
 /// A supervisor the runner is waiting for.
@@ -445,6 +470,29 @@ struct Ctx<'a> {
     /// …and wait for the supervisor's go here, so no step can name a process not yet started.
     go: (RawFd, RawFd),
     supervisor: i64,
+    /// The harness's clocks (ns), read just before the scenario's first process started.
+    clocks: ClockBase,
+    /// The scenario's cgroup, where it has one.
+    cgroup: Option<ScenarioCgroup>,
+    /// Which line of /proc/PID/cgroup is the scenario's hierarchy: the controller list of a
+    /// v1 hierarchy (`pids`), or empty for cgroup v2 (`0::`).
+    cgroup_key: String,
+}
+
+/// The harness's clock readings at the start of the scenario, in nanoseconds.
+#[derive(Clone, Copy, Default)]
+struct ClockBase {
+    monotonic: i128,
+    boottime: i128,
+    realtime: i128,
+}
+
+/// The cgroup the supervisor put the scenario in (see [`crate::limits`]).
+struct ScenarioCgroup {
+    /// An open descriptor of its directory.
+    dir: OwnedFd,
+    /// Its path as the harness's cgroup namespace shows it in /proc/PID/cgroup.
+    path: String,
 }
 
 fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
@@ -511,7 +559,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             return out;
         }
     };
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         plan,
         table,
         host_proc: host_proc.as_raw_fd(),
@@ -523,6 +571,9 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         ready: (ready.0.as_raw_fd(), ready.1.as_raw_fd()),
         go: (go.0.as_raw_fd(), go.1.as_raw_fd()),
         supervisor: me,
+        clocks: ClockBase::default(),
+        cgroup: None,
+        cgroup_key: String::new(),
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;
@@ -530,6 +581,13 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // Before any process enters the cgroup: the guardian must stay outside it.
     // Dropped on every return: it stands down and is reaped (see `Guardian`).
     let mut guardian = spawn_guardian(&limit);
+    (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
+    ctx.clocks = ClockBase {
+        monotonic: clock_ns(libc::CLOCK_MONOTONIC),
+        boottime: clock_ns(libc::CLOCK_BOOTTIME),
+        realtime: clock_ns(libc::CLOCK_REALTIME),
+    };
+    let ctx = ctx;
 
     // The host process is forked before unshare(CLONE_NEWPID): afterwards every child of the
     // supervisor would land in the scenario's PID namespace.
@@ -854,11 +912,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             };
             let mut joins = Vec::new();
             for k in kinds {
-                let theirs = open_at(ctx.host_proc, &format!("{pid}/ns/{}", k.proc_name()));
-                let mine = open_at(ctx.host_proc, &format!("self/ns/{}", k.proc_name()));
-                match (theirs, mine) {
-                    (Ok(t), Ok(m)) => joins.push((t, m, *k)),
-                    (Err(e), _) | (_, Err(e)) => return Some(Obs::Result(Res::Errno(e as i32))),
+                match open_at(ctx.host_proc, &format!("{pid}/ns/{}", k.proc_name())) {
+                    Ok(t) => joins.push((t, *k)),
+                    Err(e) => return Some(Obs::Result(Res::Errno(e as i32))),
                 }
             }
             spawn(ctx, me, *child, &joins)
@@ -936,6 +992,13 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
         },
         Action::Write { path, content, .. } => {
+            // /proc/sys/net belongs to the writer's network namespace: the harness's is the
+            // host's.
+            if path.starts_with("/proc/sys/net/")
+                && let Some(obs) = refuse_host_net(ctx)
+            {
+                return Some(obs);
+            }
             let r = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
@@ -1040,35 +1103,546 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             // SAFETY: pause() has no preconditions; it returns only after a caught signal.
             unsafe { libc::pause() };
         },
+        Action::SysvGet {
+            object,
+            key,
+            create,
+            ..
+        } => Obs::Result(res(sysv_get(*object, *key, *create))),
+        Action::MqOpen { name, create, .. } => Obs::Result(res(mq_open(name, *create))),
+        Action::Links { .. } => {
+            if in_harness_ns(ctx, "net") {
+                Obs::Links(None)
+            } else {
+                match links() {
+                    Ok(l) => Obs::Links(Some(l)),
+                    Err(e) => Obs::Result(Res::Errno(e as i32)),
+                }
+            }
+        }
+        Action::LinkUp { name, .. } => match refuse_host_net(ctx) {
+            Some(obs) => obs,
+            None => Obs::Result(res(link_up(name))),
+        },
+        Action::Bind { socket, addr, .. } => match refuse_host_net(ctx) {
+            Some(obs) => obs,
+            None => Obs::Result(res(socket_bind(*socket, addr))),
+        },
+        Action::Connect { socket, addr, .. } => match refuse_host_net(ctx) {
+            Some(obs) => obs,
+            None => Obs::Result(res(socket_connect(*socket, addr))),
+        },
+        Action::Cgroup { target, .. } => {
+            let pid = host_pid(ctx, *target);
+            match read_at(ctx.host_proc, &format!("{pid}/cgroup")) {
+                None => Obs::Failed(format!("cannot read /proc/{pid}/cgroup")),
+                Some(text) => match cgroup_line(&text, &ctx.cgroup_key) {
+                    None => Obs::Failed(format!(
+                        "/proc/PID/cgroup has no line for the {} hierarchy",
+                        if ctx.cgroup_key.is_empty() {
+                            "cgroup v2"
+                        } else {
+                            &ctx.cgroup_key
+                        }
+                    )),
+                    Some(path) => Obs::Cgroup {
+                        path,
+                        harness_ns: in_harness_ns(ctx, "cgroup"),
+                        scenario: ctx.cgroup.as_ref().map(|c| c.path.clone()),
+                    },
+                },
+            }
+        }
+        Action::CgroupEnter { path, .. } => match &ctx.cgroup {
+            None => Obs::Failed(
+                "the scenario has no cgroup of its own here (no writable pids cgroup: rootless, \
+                 or none delegated); cgroup_enter needs one"
+                    .into(),
+            ),
+            Some(c) => Obs::Result(res(cgroup_enter(c.dir.as_raw_fd(), path))),
+        },
+        Action::MountCgroup { target, .. } => {
+            Obs::Result(res(mount_cgroup(target, &ctx.cgroup_key)))
+        }
+        Action::Subdirs { path, .. } => match std::fs::read_dir(path) {
+            Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+            Ok(dir) => {
+                let mut names: Vec<String> = dir
+                    .filter_map(|e| {
+                        let e = e.ok()?;
+                        e.file_type()
+                            .ok()?
+                            .is_dir()
+                            .then(|| e.file_name().to_string_lossy().into_owned())
+                    })
+                    .collect();
+                names.sort();
+                Obs::Names(names)
+            }
+        },
+        Action::Clock { clock, shift, .. } => {
+            let (now, base) = match clock {
+                ClockKind::Monotonic => (Ok(clock_ns(libc::CLOCK_MONOTONIC)), ctx.clocks.monotonic),
+                ClockKind::Boottime => (Ok(clock_ns(libc::CLOCK_BOOTTIME)), ctx.clocks.boottime),
+                ClockKind::Realtime => (Ok(clock_ns(libc::CLOCK_REALTIME)), ctx.clocks.realtime),
+                ClockKind::Uptime => (uptime_ns(), ctx.clocks.boottime),
+            };
+            match now {
+                Err(e) => Obs::Result(Res::Errno(e as i32)),
+                Ok(now) => {
+                    // Since `base` was read, at most the scenario's time limit has passed (plus
+                    // a second of slack); /proc/uptime is rounded down to 10 ms.
+                    let elapsed = now - base - i128::from(*shift) * 1_000_000_000;
+                    let limit = (ctx.plan.timeout + Duration::from_secs(1)).as_nanos() as i128;
+                    let slack = 20_000_000;
+                    let matches = (-slack..=limit).contains(&elapsed);
+                    let off = if elapsed < 0 {
+                        elapsed
+                    } else {
+                        elapsed - limit.min(elapsed)
+                    };
+                    Obs::Clock {
+                        matches,
+                        off_ms: (off / 1_000_000) as i64,
+                    }
+                }
+            }
+        }
+        Action::Ns {
+            kind, for_children, ..
+        } => {
+            let name = if *for_children {
+                format!("{}_for_children", kind.proc_name())
+            } else {
+                kind.proc_name().to_string()
+            };
+            match (
+                ns_inode(ctx.host_proc, &format!("self/ns/{name}")),
+                ns_inode(
+                    ctx.host_proc,
+                    &format!("{}/ns/{}", ctx.supervisor, kind.proc_name()),
+                ),
+            ) {
+                (Ok(inode), Ok(harness)) => Obs::Ns {
+                    kind: kind.name().to_string(),
+                    inode,
+                    harness: inode == harness,
+                },
+                (Err(e), _) | (_, Err(e)) => Obs::Result(Res::Errno(e as i32)),
+            }
+        }
     })
 }
 
-/// Forks process `child` (after joining `joins`' namespaces, restoring ours afterwards) and
-/// returns once the child has published its PIDs, so later steps can name it.
-fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, OwnedFd, NsKind)]) -> Obs {
-    for (theirs, _, k) in joins {
-        if let Err(e) = setns(theirs.as_raw_fd(), k.clone_flag()) {
-            restore(joins);
-            return Obs::Result(Res::Errno(e as i32));
+/// The inode of a namespace file below the harness's /proc.
+fn ns_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
+    nix::sys::stat::fstatat(unsafe_borrow(host_proc), path, nix::fcntl::AtFlags::empty())
+        .map(|st| st.st_ino)
+}
+
+/// Whether the calling process shares the harness's namespace of this kind (`net`, `cgroup`).
+fn in_harness_ns(ctx: &Ctx, proc_name: &str) -> bool {
+    let mine = ns_inode(ctx.host_proc, &format!("self/ns/{proc_name}"));
+    let theirs = ns_inode(ctx.host_proc, &format!("{}/ns/{proc_name}", ctx.supervisor));
+    matches!((mine, theirs), (Ok(a), Ok(b)) if a == b)
+}
+
+/// The network steps never touch the harness's network namespace: as root it is the host's.
+fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
+    in_harness_ns(ctx, "net").then(|| {
+        Obs::Failed(
+            "refusing to change or use the harness's network namespace (the host's): add `net` \
+             to `namespaces` or unshare it first"
+                .into(),
+        )
+    })
+}
+
+/// The scenario's cgroup (from its process limit) and the key of its hierarchy's line in
+/// /proc/PID/cgroup. Without one (rootless), the cgroup v2 line or, on a host without
+/// cgroup v2, the first v1 hierarchy's: inside a cgroup namespace every line reads the same.
+fn scenario_cgroup(limit: &crate::limits::Limit) -> (Option<ScenarioCgroup>, String) {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let Some((dir, path, v1)) = limit.cgroup_dir() else {
+        let key = match cgroup_line(&own, "") {
+            Some(_) => String::new(),
+            None => own
+                .lines()
+                .find_map(|l| l.split(':').nth(1)?.split(',').next())
+                .unwrap_or_default()
+                .to_string(),
+        };
+        return (None, key);
+    };
+    let key = if v1 { "pids" } else { "" }.to_string();
+    // The supervisor itself is not in that cgroup (see `limits`): its path comes from there.
+    let found = open_dir(&dir.to_string_lossy())
+        .ok()
+        .map(|dir| ScenarioCgroup { dir, path });
+    (found, key)
+}
+
+/// The path on the line of /proc/PID/cgroup whose controller list contains `key` (v1), or
+/// the `0::` line when `key` is empty (v2).
+fn cgroup_line(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let mut f = l.splitn(3, ':');
+        let (id, ctl, path) = (f.next()?, f.next()?, f.next()?);
+        let hit = if key.is_empty() {
+            id == "0" && ctl.is_empty()
+        } else {
+            ctl.split(',').any(|c| c == key)
+        };
+        hit.then(|| path.to_string())
+    })
+}
+
+/// Creates `path` below the scenario's cgroup `dir` where missing and moves the caller in
+/// (writing 0 to cgroup.procs moves the writer, whatever its PID namespace).
+///
+/// # References
+/// cgroups(7), cgroup_namespaces(7)
+fn cgroup_enter(dir: RawFd, path: &str) -> Result<(), Errno> {
+    if path != "." {
+        let mut sofar = String::new();
+        for part in path.split('/') {
+            if !sofar.is_empty() {
+                sofar.push('/');
+            }
+            sofar.push_str(part);
+            match nix::sys::stat::mkdirat(
+                unsafe_borrow(dir),
+                sofar.as_str(),
+                nix::sys::stat::Mode::from_bits_truncate(0o755),
+            ) {
+                Ok(()) | Err(Errno::EEXIST) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
-    let (sync_r, sync_w) = match pipe() {
-        Ok(p) => p,
-        Err(e) => {
-            restore(joins);
-            return Obs::Result(Res::Errno(e as i32));
+    let procs = if path == "." {
+        "cgroup.procs".to_string()
+    } else {
+        format!("{path}/cgroup.procs")
+    };
+    let fd = nix::fcntl::openat(
+        unsafe_borrow(dir),
+        procs.as_str(),
+        nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    write_all(fd.as_raw_fd(), b"0")
+}
+
+/// Mounts the scenario's cgroup hierarchy: cgroup2 when `key` is empty, else the v1
+/// hierarchy whose controller (or `name=`) is `key`. In a cgroup namespace other than the
+/// initial one, the mount's root is the namespace's root (cgroup_namespaces(7)).
+fn mount_cgroup(target: &str, key: &str) -> Result<(), Errno> {
+    use nix::mount::MsFlags;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    if key.is_empty() {
+        nix::mount::mount(
+            Some("cgroup2"),
+            target,
+            Some("cgroup2"),
+            flags,
+            None::<&str>,
+        )
+    } else {
+        let data = if key.starts_with("name=") {
+            format!("none,{key}")
+        } else {
+            key.to_string()
+        };
+        nix::mount::mount(
+            Some("cgroup"),
+            target,
+            Some("cgroup"),
+            flags,
+            Some(data.as_str()),
+        )
+    }
+}
+
+/// clock_gettime(2) in nanoseconds.
+fn clock_ns(clock: libc::clockid_t) -> i128 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; every clock passed exists on Linux.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
+}
+
+/// The first field of /proc/uptime (centiseconds) in nanoseconds. Read through the process's
+/// own /proc: the kernel adds the reader's time-namespace offset (proc(5)).
+fn uptime_ns() -> Result<i128, Errno> {
+    let text = std::fs::read_to_string("/proc/uptime")
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let first = text.split_whitespace().next().unwrap_or("");
+    let (secs, frac) = first.split_once('.').unwrap_or((first, "0"));
+    let secs: i128 = secs.parse().map_err(|_| Errno::EINVAL)?;
+    let frac = format!("{frac:0<9}");
+    let nanos: i128 = frac[..9].parse().map_err(|_| Errno::EINVAL)?;
+    Ok(secs * 1_000_000_000 + nanos)
+}
+
+/// shmget(2), msgget(2) or semget(2) with `key`: with `create`, IPC_CREAT|IPC_EXCL (mode 0600).
+fn sysv_get(object: SysvKind, key: i32, create: bool) -> Result<(), Errno> {
+    let flags = if create {
+        libc::IPC_CREAT | libc::IPC_EXCL | 0o600
+    } else {
+        0
+    };
+    // SAFETY: plain system calls with integer arguments.
+    let r = unsafe {
+        match object {
+            SysvKind::Shm => libc::shmget(key, if create { 4096 } else { 0 }, flags),
+            SysvKind::Msg => libc::msgget(key, flags),
+            SysvKind::Sem => libc::semget(key, i32::from(create), flags),
         }
     };
+    Errno::result(r).map(drop)
+}
+
+/// mq_open(3) of `name` (with its leading `/`), closed again at once.
+///
+/// # References
+/// mq_open(3), mq_overview(7): the system call takes the name without the leading slash.
+fn mq_open(name: &str, create: bool) -> Result<(), Errno> {
+    let c = std::ffi::CString::new(name.trim_start_matches('/')).map_err(|_| Errno::EINVAL)?;
+    let flags = libc::O_RDWR
+        | libc::O_CLOEXEC
+        | if create {
+            libc::O_CREAT | libc::O_EXCL
+        } else {
+            0
+        };
+    // SAFETY: `c` is a valid C string; a null attribute pointer selects the defaults.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_mq_open,
+            c.as_ptr(),
+            flags,
+            0o600 as libc::c_uint,
+            std::ptr::null::<libc::mq_attr>(),
+        )
+    };
+    let fd = Errno::result(fd)?;
+    // SAFETY: the descriptor was just created and is ours.
+    drop(unsafe { OwnedFd::from_raw_fd(fd as RawFd) });
+    Ok(())
+}
+
+/// Every interface of the caller's network namespace, in index order, as `NAME up|down`.
+fn links() -> Result<Vec<String>, Errno> {
+    // SAFETY: if_nameindex returns a heap array terminated by a zero entry, freed below.
+    let list = unsafe { libc::if_nameindex() };
+    if list.is_null() {
+        return Err(Errno::last());
+    }
+    let mut names = Vec::new();
+    let mut i = 0;
+    loop {
+        // SAFETY: within the array, which ends at the entry with index 0.
+        let entry = unsafe { &*list.add(i) };
+        if entry.if_index == 0 {
+            break;
+        }
+        // SAFETY: if_name is a NUL-terminated string owned by the array.
+        let name = unsafe { std::ffi::CStr::from_ptr(entry.if_name) };
+        names.push((entry.if_index, name.to_string_lossy().into_owned()));
+        i += 1;
+    }
+    // SAFETY: `list` came from if_nameindex and is freed once.
+    unsafe { libc::if_freenameindex(list) };
+    names.sort();
+    let sock = inet_socket(libc::SOCK_DGRAM)?;
+    names
+        .into_iter()
+        .map(|(_, name)| {
+            let up = if_flags(&sock, &name)? & libc::IFF_UP as libc::c_short != 0;
+            Ok(format!("{name} {}", if up { "up" } else { "down" }))
+        })
+        .collect()
+}
+
+fn inet_socket(kind: libc::c_int) -> Result<OwnedFd, Errno> {
+    // SAFETY: plain socket(2) call; a non-negative result is a new descriptor we own.
+    let fd = Errno::result(unsafe { libc::socket(libc::AF_INET, kind | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn ifreq(name: &str) -> Result<libc::ifreq, Errno> {
+    // SAFETY: ifreq is plain data; all zeroes is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    if name.len() >= req.ifr_name.len() {
+        return Err(Errno::EINVAL);
+    }
+    for (d, s) in req.ifr_name.iter_mut().zip(name.bytes()) {
+        *d = s as libc::c_char;
+    }
+    Ok(req)
+}
+
+/// SIOCGIFFLAGS.
+///
+/// # References
+/// netdevice(7)
+fn if_flags(sock: &OwnedFd, name: &str) -> Result<libc::c_short, Errno> {
+    let mut req = ifreq(name)?;
+    // SAFETY: `req` is a valid ifreq for the duration of the call.
+    Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) })?;
+    // SAFETY: SIOCGIFFLAGS fills the flags member of the union.
+    Ok(unsafe { req.ifr_ifru.ifru_flags })
+}
+
+/// Sets IFF_UP on an interface of the caller's network namespace (SIOCSIFFLAGS), as
+/// `ip link set NAME up` does.
+///
+/// # References
+/// netdevice(7): SIOCSIFFLAGS needs CAP_NET_ADMIN.
+fn link_up(name: &str) -> Result<(), Errno> {
+    let sock = inet_socket(libc::SOCK_DGRAM)?;
+    let flags = if_flags(&sock, name)?;
+    let mut req = ifreq(name)?;
+    req.ifr_ifru.ifru_flags = flags | libc::IFF_UP as libc::c_short;
+    // SAFETY: `req` is a valid ifreq for the duration of the call.
+    Errno::result(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) }).map(drop)
+}
+
+/// A new socket and the address for it, as (descriptor, sockaddr bytes, length).
+fn socket_for(
+    socket: SocketKind,
+    addr: &SockAddr,
+) -> Result<(OwnedFd, libc::sockaddr_storage, libc::socklen_t), Errno> {
+    // SAFETY: sockaddr_storage is plain data; all zeroes is a valid value.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let (domain, kind) = match socket {
+        SocketKind::Tcp => (libc::AF_INET, libc::SOCK_STREAM),
+        SocketKind::Udp => (libc::AF_INET, libc::SOCK_DGRAM),
+        SocketKind::Unix => (libc::AF_UNIX, libc::SOCK_STREAM),
+    };
+    let len = match addr {
+        SockAddr::Inet(ip, port) => {
+            // SAFETY: sockaddr_storage is large enough and suitably aligned for sockaddr_in.
+            let sin = unsafe { &mut *(&mut storage as *mut _ as *mut libc::sockaddr_in) };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = port.to_be();
+            sin.sin_addr.s_addr = u32::from(*ip).to_be();
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SockAddr::Abstract(name) => {
+            // SAFETY: sockaddr_storage is large enough and suitably aligned for sockaddr_un.
+            let sun = unsafe { &mut *(&mut storage as *mut _ as *mut libc::sockaddr_un) };
+            sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+            // sun_path[0] stays 0: the abstract namespace (unix(7)); the name is not
+            // NUL-terminated and the length counts exactly its bytes.
+            for (d, s) in sun.sun_path[1..].iter_mut().zip(name.bytes()) {
+                *d = s as libc::c_char;
+            }
+            std::mem::size_of::<libc::sa_family_t>() + 1 + name.len()
+        }
+    };
+    // SAFETY: plain socket(2) call; a non-negative result is a new descriptor we own.
+    let fd = Errno::result(unsafe { libc::socket(domain, kind | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: as above.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    Ok((fd, storage, len as libc::socklen_t))
+}
+
+/// bind(2), then listen(2) for stream sockets. The socket stays open until the process
+/// ends, so the address stays taken.
+fn socket_bind(socket: SocketKind, addr: &SockAddr) -> Result<(), Errno> {
+    let (fd, storage, len) = socket_for(socket, addr)?;
+    // SAFETY: `storage` holds a valid address of `len` bytes for the socket's family.
+    Errno::result(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            &storage as *const _ as *const libc::sockaddr,
+            len,
+        )
+    })?;
+    if socket != SocketKind::Udp {
+        // SAFETY: plain listen(2) call on our socket.
+        Errno::result(unsafe { libc::listen(fd.as_raw_fd(), 16) })?;
+    }
+    std::mem::forget(fd);
+    Ok(())
+}
+
+/// connect(2) to a listening socket, closed again at once.
+fn socket_connect(socket: SocketKind, addr: &SockAddr) -> Result<(), Errno> {
+    let (fd, storage, len) = socket_for(socket, addr)?;
+    loop {
+        // SAFETY: `storage` holds a valid address of `len` bytes for the socket's family.
+        let r = unsafe {
+            libc::connect(
+                fd.as_raw_fd(),
+                &storage as *const _ as *const libc::sockaddr,
+                len,
+            )
+        };
+        match Errno::result(r) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(drop),
+        }
+    }
+}
+
+/// Forks process `child` — in `joins`' namespaces, when given — and returns once the child
+/// has published its PIDs, so later steps can name it.
+///
+/// Joining happens in a short-lived intermediate process, never in the caller: setns(2) back
+/// into the caller's own namespaces needs CAP_SYS_ADMIN over them, which a rootless harness
+/// lacks for the host's, so a caller that joined could not return and its later steps would
+/// run inside the joined namespaces. The intermediate joins, then creates the child with
+/// CLONE_PARENT, which makes it the caller's child (to wait for) in the joined namespaces —
+/// for PID and time namespaces, whose setns() applies to children only, too.
+fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, NsKind)]) -> Obs {
+    let (sync_r, sync_w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => return Obs::Result(Res::Errno(e as i32)),
+    };
     let (sync_r_raw, sync_w_raw) = (sync_r.as_raw_fd(), sync_w.as_raw_fd());
-    let r = fork_child(|| {
+    let body = move || {
         // SAFETY: the child's copies of the sync pipe are its own to close.
         unsafe { libc::close(sync_r_raw) };
         start_process(ctx, child);
         // SAFETY: as above; closing signals the parent that our PIDs are published.
         unsafe { libc::close(sync_w_raw) };
         steps(ctx, child)
-    });
-    restore(joins);
+    };
+    let r = if joins.is_empty() {
+        fork_child(body)
+    } else {
+        fork_child(|| {
+            // The intermediate: reports the child's PID, or the errno as a negative number,
+            // as four bytes on the sync pipe, then leaves.
+            let outcome = joins
+                .iter()
+                .try_for_each(|(fd, k)| setns(fd.as_raw_fd(), k.clone_flag()))
+                .and_then(|()| clone_child(libc::CLONE_PARENT, body));
+            let word = match outcome {
+                Ok(pid) => pid,
+                Err(e) => -(e as i32),
+            };
+            let _ = write_all(sync_w_raw, &word.to_le_bytes());
+            exit_now(0)
+        })
+        .and_then(|intermediate| {
+            let mut word = [0u8; 4];
+            let got = read_full(sync_r_raw, &mut word);
+            let _ = reap(intermediate);
+            match (got, i32::from_le_bytes(word)) {
+                (4, pid) if pid > 0 => Ok(pid),
+                (4, e) if e < 0 => Err(Errno::from_raw(-e)),
+                _ => Err(Errno::ECHILD),
+            }
+        })
+    };
     drop(sync_w);
     match r {
         Err(e) => Obs::Result(Res::Errno(e as i32)),
@@ -1084,10 +1658,16 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, OwnedFd, NsKind)
     }
 }
 
-fn restore(joins: &[(OwnedFd, OwnedFd, NsKind)]) {
-    for (_, mine, k) in joins {
-        let _ = setns(mine.as_raw_fd(), k.clone_flag());
+/// Reads until `buf` is full or EOF; returns how many bytes were read.
+fn read_full(fd: RawFd, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match read_retry(fd, &mut buf[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
     }
+    got
 }
 
 /// Creates up to `depth` PID namespaces, each inside the last, by unshare + fork. The deepest

@@ -4,8 +4,10 @@
 //! its parent, delegates the pids controller), a cgroup in the v1 pids hierarchy (hybrid hosts
 //! such as this project's CI), and RLIMIT_NPROC otherwise (effective only without
 //! CAP_SYS_ADMIN/CAP_SYS_RESOURCE, i.e. in rootless mode — where the cgroups are not writable
-//! either). Cgroups are named `nsspec-<supervisor pid>`; one left behind by a SIGKILLed run is
-//! removed by the next run once it is empty and its supervisor is gone.
+//! either). As root without a pids cgroup the scenario still gets a cgroup v2 of its own, with
+//! no limit, so that cgroup steps behave as on any host. Cgroups are named
+//! `nsspec-<supervisor pid>`; one left behind by a SIGKILLed run is removed by the next run
+//! once it is empty and its supervisor is gone.
 //!
 //! **Only the scenario's processes enter the cgroup, and none of them migrates.** Moving a
 //! whole process into a cgroup (a write to `cgroup.procs`) write-locks the kernel's global
@@ -21,67 +23,101 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 const V1_PIDS: &str = "/sys/fs/cgroup/pids";
+/// Where the supervisor mounts cgroup2 (in its private mount namespace) when nothing has.
+const CGROUP2_DEFAULT: &str = "/sys/fs/cgroup";
 
-/// A cgroup hierarchy where scenario cgroups can go, found once per run by the runner.
+/// A cgroup hierarchy where scenario cgroups can go.
 #[derive(Debug, Clone)]
 pub(crate) struct Place {
     v2: bool,
-    /// Where `nsspec-<pid>` is created.
+    /// Whether `pids.max` can be set there; otherwise the cgroup only groups the scenario.
+    pids: bool,
+    /// Where `nsspec-<pid>` is created…
     parent: PathBuf,
+    /// …and that directory's path as /proc/PID/cgroup shows it.
+    parent_path: String,
     /// The cgroup the harness is in (where the supervisor returns to on v1).
     origin: PathBuf,
 }
 
-/// Finds where scenario cgroups can be created, best first, and removes cgroups that earlier,
-/// killed runs left there. Once per run: `mounts` are the runner's (mount point, type) pairs.
-pub(crate) fn places(mounts: &[(String, String)]) -> Vec<Place> {
+/// Where scenario cgroups can go, found once per run by the runner.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Places {
+    /// Best first.
+    list: Vec<Place>,
+    /// No cgroup2 is mounted anywhere (a minimal VM guest): as root the supervisor mounts one
+    /// in its private mount namespace.
+    mount_v2: bool,
+}
+
+/// Finds where scenario cgroups can be created and removes cgroups that earlier, killed runs
+/// left there. Once per run: `mounts` are the runner's (mount point, type) pairs.
+pub(crate) fn places(mounts: &[(String, String)]) -> Places {
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let mut found = Vec::new();
-    if let Some(mount) = cgroup2_mount(mounts)
-        && let Some(path) = own.lines().find_map(|l| l.strip_prefix("0::"))
-    {
+    let v2_path = own.lines().find_map(|l| l.strip_prefix("0::"));
+    let v2_mount = mounts
+        .iter()
+        .find(|(_, fstype)| fstype == "cgroup2")
+        .map(|(point, _)| PathBuf::from(point));
+    let mut list = Vec::new();
+    if let (Some(mount), Some(path)) = (&v2_mount, v2_path) {
         let cur = mount.join(path.trim_start_matches('/'));
-        if cur == mount {
+        let has_pids = std::fs::read_to_string(mount.join("cgroup.controllers"))
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"));
+        if has_pids && cur == *mount {
             // The root cgroup may hold processes and have children with controllers.
-            found.push(Place {
-                v2: true,
-                parent: mount.clone(),
-                origin: mount.clone(),
-            });
-        } else if let Some(parent) = cur.parent().filter(|p| p.starts_with(&mount)) {
+            list.push(Place::v2(true, mount, path, mount));
+        } else if has_pids && let Some(parent) = cur.parent().filter(|p| p.starts_with(mount)) {
             // A sibling of our own cgroup: v2 forbids controllers below a cgroup that holds
             // processes, and ours holds the harness.
-            found.push(Place {
-                v2: true,
-                parent: parent.to_path_buf(),
-                origin: cur.clone(),
-            });
+            list.push(Place::v2(true, mount, parent, &cur));
         }
+        list.push(Place::v2(false, mount, &cur, &cur));
     }
-    if let Some(path) = own.lines().find_map(|l| {
-        let mut f = l.splitn(3, ':');
-        let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
-        ctl.split(',')
-            .any(|c| c == "pids")
-            .then(|| path.to_string())
-    }) {
+    if let Some(path) = cgroup_line(&own, "pids") {
         let cur = Path::new(V1_PIDS).join(path.trim_start_matches('/'));
-        found.push(Place {
-            v2: false,
-            parent: cur.clone(),
-            origin: cur,
-        });
+        list.insert(
+            list.iter().take_while(|p| p.pids).count(),
+            Place {
+                v2: false,
+                pids: true,
+                parent: cur.clone(),
+                parent_path: path,
+                origin: cur,
+            },
+        );
     }
-    for p in &found {
+    for p in &list {
         remove_stale(&p.parent);
     }
-    found
+    Places {
+        list,
+        mount_v2: v2_mount.is_none(),
+    }
+}
+
+impl Place {
+    /// A place in the cgroup2 hierarchy mounted at `mount`, for `nsspec-<pid>` below `parent`.
+    fn v2(pids: bool, mount: &Path, parent: impl AsRef<Path>, origin: &Path) -> Place {
+        let parent = parent.as_ref().to_path_buf();
+        let rel = parent.strip_prefix(mount).unwrap_or(Path::new(""));
+        Place {
+            v2: true,
+            pids,
+            parent_path: format!("/{}", rel.display()),
+            parent,
+            origin: origin.to_path_buf(),
+        }
+    }
 }
 
 /// The cgroup of one scenario.
 #[derive(Debug)]
 struct Cgroup {
     dir: PathBuf,
+    /// `dir` as /proc/PID/cgroup shows it for a process inside.
+    path: String,
+    v1: bool,
     origin: PathBuf,
     /// v2: the directory, for clone3(CLONE_INTO_CGROUP). `None` on v1, or once that failed.
     clone_into: Option<OwnedFd>,
@@ -93,6 +129,9 @@ struct Cgroup {
 #[derive(Debug)]
 pub(crate) struct Limit {
     cgroup: Option<Cgroup>,
+    /// Where the supervisor mounted cgroup2 itself (in its private mount namespace), to
+    /// unmount on release.
+    mounted: Option<PathBuf>,
     pub(crate) description: String,
 }
 
@@ -101,40 +140,24 @@ impl Limit {
     /// allows it, else sets RLIMIT_NPROC on the caller (the supervisor, before it forks
     /// anything). `rootless`: the caller is root only in a user namespace of its own, where
     /// RLIMIT_NPROC binds (the kernel exempts real root from it).
-    pub(crate) fn apply(places: &[Place], max: u32, rootless: bool) -> Limit {
+    pub(crate) fn apply(places: &Places, max: u32, rootless: bool) -> Limit {
         let me = std::process::id();
-        for place in places {
-            let dir = place.parent.join(format!("nsspec-{me}"));
-            if std::fs::create_dir(&dir).is_err() {
+        for place in places.list.iter().filter(|p| p.pids) {
+            let Some(cgroup) = create(place, me) else {
                 continue;
-            }
-            if std::fs::write(dir.join("pids.max"), max.to_string()).is_err() {
-                let _ = std::fs::remove_dir(&dir);
-                continue;
-            }
-            let clone_into = if place.v2 {
-                match std::fs::File::open(&dir) {
-                    Ok(f) => Some(OwnedFd::from(f)),
-                    Err(_) => {
-                        let _ = std::fs::remove_dir(&dir);
-                        continue;
-                    }
-                }
-            } else {
-                None
             };
+            if std::fs::write(cgroup.dir.join("pids.max"), max.to_string()).is_err() {
+                let _ = std::fs::remove_dir(&cgroup.dir);
+                continue;
+            }
             return Limit {
                 description: format!(
                     "cgroup {} pids.max={max} (a cgroup under {})",
                     if place.v2 { "v2" } else { "v1" },
                     place.parent.display()
                 ),
-                cgroup: Some(Cgroup {
-                    dir,
-                    origin: place.origin.clone(),
-                    clone_into,
-                    joined: false,
-                }),
+                cgroup: Some(cgroup),
+                mounted: None,
             };
         }
         let ok = nix::sys::resource::setrlimit(
@@ -143,8 +166,9 @@ impl Limit {
             max.into(),
         )
         .is_ok();
-        Limit {
+        let mut limit = Limit {
             cgroup: None,
+            mounted: None,
             description: match (ok, rootless) {
                 (true, true) => format!("RLIMIT_NPROC={max} (no writable pids cgroup)"),
                 (true, false) => format!(
@@ -152,7 +176,53 @@ impl Limit {
                 ),
                 (false, _) => "none: no writable pids cgroup, RLIMIT_NPROC refused".into(),
             },
+        };
+        if !rootless {
+            limit.group_only(places, me);
         }
+        limit
+    }
+
+    /// Without a pids cgroup, still gives the scenario a cgroup v2 of its own (no limit, no
+    /// controllers), a child of the supervisor's own v2 cgroup, so that cgroup steps behave as
+    /// on any host. Where nothing mounts cgroup2 (a minimal VM guest), it is mounted on
+    /// /sys/fs/cgroup in the supervisor's private mount namespace and unmounted on release.
+    fn group_only(&mut self, places: &Places, me: u32) {
+        let mut plain: Vec<Place> = places.list.iter().filter(|p| !p.pids).cloned().collect();
+        if plain.is_empty() && places.mount_v2 {
+            let point = PathBuf::from(CGROUP2_DEFAULT);
+            let mounted = point.is_dir()
+                && nix::mount::mount(
+                    Some("cgroup2"),
+                    &point,
+                    Some("cgroup2"),
+                    nix::mount::MsFlags::MS_NOSUID
+                        | nix::mount::MsFlags::MS_NODEV
+                        | nix::mount::MsFlags::MS_NOEXEC,
+                    None::<&str>,
+                )
+                .is_ok();
+            if mounted {
+                // /proc/self/cgroup has a `0::` line only once cgroup2 is mounted somewhere.
+                let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+                if let Some(path) = own.lines().find_map(|l| l.strip_prefix("0::")) {
+                    let cur = point.join(path.trim_start_matches('/'));
+                    plain.push(Place::v2(false, &point, &cur, &cur));
+                }
+                self.mounted = Some(point);
+            }
+        }
+        for place in &plain {
+            if let Some(cgroup) = create(place, me) {
+                self.description.push_str(&format!(
+                    "; the scenario's cgroup (for cgroup steps, no limit) is a cgroup v2 under {}",
+                    place.parent.display()
+                ));
+                self.cgroup = Some(cgroup);
+                return;
+            }
+        }
+        self.unmount();
     }
 
     /// The cgroup directory to clone scenario processes into (cgroup v2), if any.
@@ -194,19 +264,66 @@ impl Limit {
         self.remove()
     }
 
-    /// Removes the cgroup (for a caller that is not in it, like the guardian); false while
-    /// processes remain in it.
+    /// Removes the cgroup, and the cgroups scenario steps created below it (for a caller that
+    /// is not in it, like the guardian); false while processes remain in it.
     pub(crate) fn remove(&self) -> bool {
         match &self.cgroup {
             None => true,
-            Some(c) => std::fs::remove_dir(&c.dir).is_ok() || !c.dir.exists(),
+            Some(c) => {
+                let gone = remove_tree(&c.dir) || !c.dir.exists();
+                if gone {
+                    self.unmount();
+                }
+                gone
+            }
         }
+    }
+
+    /// The scenario's cgroup directory, its path as /proc/PID/cgroup shows it, and whether it
+    /// is in the v1 pids hierarchy. Scenarios may create cgroups below it (`cgroup_enter`);
+    /// [`Limit::release`] removes them too.
+    pub(crate) fn cgroup_dir(&self) -> Option<(PathBuf, String, bool)> {
+        self.cgroup
+            .as_ref()
+            .map(|c| (c.dir.clone(), c.path.clone(), c.v1))
     }
 
     /// Whether a cgroup holds the scenario (so its emptiness can be observed).
     pub(crate) fn has_cgroup(&self) -> bool {
         self.cgroup.is_some()
     }
+
+    fn unmount(&self) {
+        if let Some(point) = &self.mounted {
+            let _ = nix::mount::umount2(point, nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+}
+
+/// Creates `nsspec-<me>` in `place` (and, on v2, opens it for CLONE_INTO_CGROUP).
+fn create(place: &Place, me: u32) -> Option<Cgroup> {
+    let name = format!("nsspec-{me}");
+    let dir = place.parent.join(&name);
+    std::fs::create_dir(&dir).ok()?;
+    let clone_into = if place.v2 {
+        match std::fs::File::open(&dir) {
+            Ok(f) => Some(OwnedFd::from(f)),
+            Err(_) => {
+                let _ = std::fs::remove_dir(&dir);
+                return None;
+            }
+        }
+    } else {
+        None
+    };
+    Some(Cgroup {
+        path: format!("{}/{name}", place.parent_path.trim_end_matches('/')),
+        dir,
+        v1: !place.v2,
+        origin: place.origin.clone(),
+        clone_into,
+        joined: false,
+    })
 }
 
 /// Moves the calling single-threaded process into the cgroup `dir`.
@@ -218,16 +335,14 @@ fn join(dir: &Path) -> bool {
         || std::fs::write(dir.join("cgroup.procs"), std::process::id().to_string()).is_ok()
 }
 
-/// Where cgroup2 is mounted, if it is and has the pids controller available.
-fn cgroup2_mount(mounts: &[(String, String)]) -> Option<PathBuf> {
-    mounts.iter().find_map(|(point, fstype)| {
-        let point = PathBuf::from(point);
-        let controllers = (fstype == "cgroup2")
-            .then(|| std::fs::read_to_string(point.join("cgroup.controllers")).ok())??;
-        controllers
-            .split_whitespace()
-            .any(|c| c == "pids")
-            .then_some(point)
+/// The path on the line of /proc/PID/cgroup whose controller list contains `controller`.
+fn cgroup_line(text: &str, controller: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let mut f = l.splitn(3, ':');
+        let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
+        ctl.split(',')
+            .any(|c| c == controller)
+            .then(|| path.to_string())
     })
 }
 
@@ -249,7 +364,20 @@ fn remove_stale(parent: &Path) {
         let empty = std::fs::read_to_string(e.path().join("cgroup.procs"))
             .is_ok_and(|p| p.trim().is_empty());
         if !alive && empty {
-            let _ = std::fs::remove_dir(e.path());
+            remove_tree(&e.path());
         }
     }
+}
+
+/// Removes a cgroup and every cgroup below it, deepest first (a cgroup directory can be
+/// removed only when it has no children and no processes). True when `dir` is gone.
+fn remove_tree(dir: &Path) -> bool {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_tree(&e.path());
+            }
+        }
+    }
+    std::fs::remove_dir(dir).is_ok()
 }

@@ -15,8 +15,8 @@ use nix::sys::signal::Signal;
 use serde_saphyr::{Location, Spanned};
 
 use crate::schema::{
-    NsKind, ProcSetup, RawHost, RawNestExpect, RawOutcome, RawRequirement, RawScenario, RawStep,
-    RawWaitStatus,
+    ClockKind, NsIs, NsKind, ProcSetup, RawHost, RawNestExpect, RawOutcome, RawRequirement,
+    RawScenario, RawStep, RawWaitStatus, SocketArgs, SocketKind, SysvKind,
 };
 
 /// Default time limit of a scenario.
@@ -44,6 +44,11 @@ pub const MAX_YAML_DEPTH: usize = 64;
 const MAX_YAML_NODES: usize = 100_000;
 /// Most events alias expansion may replay in one file: far more than MAX_STEPS needs.
 const MAX_ALIAS_REPLAY: usize = 50_000;
+/// Largest clock shift a `clock` step may expect, in seconds: the kernel keeps a time
+/// namespace's clocks below KTIME_SEC_MAX / 2 (about 146 years).
+pub const MAX_CLOCK_SHIFT: i64 = 4_611_686_018;
+/// Deepest cgroup path a `cgroup_enter` step may name below the scenario's cgroup.
+const MAX_CGROUP_DEPTH: usize = 8;
 /// Names the symbolic PID syntax reserves.
 const RESERVED: &[&str] = &["self", "parent", "init", "host", "supervisor"];
 
@@ -101,6 +106,9 @@ pub enum Requirement {
     /// A kernel older than this.
     KernelBelow(u32, u32),
     Sysctl(SysctlCheck),
+    /// A cgroup hierarchy the scenario's processes appear in (derived from `cgroup` and
+    /// `cgroup_enter` steps).
+    CgroupHierarchy,
 }
 
 /// `name op value`, e.g. `user.max_user_namespaces > 0`.
@@ -175,6 +183,7 @@ impl fmt::Display for Requirement {
             Requirement::Kernel(a, b) => write!(f, "kernel >= {a}.{b}"),
             Requirement::KernelBelow(a, b) => write!(f, "kernel < {a}.{b}"),
             Requirement::Sysctl(c) => write!(f, "sysctl {c}"),
+            Requirement::CgroupHierarchy => f.write_str("a mounted cgroup hierarchy"),
         }
     }
 }
@@ -364,6 +373,90 @@ pub enum Action {
         ms: u64,
     },
     Pause,
+    /// shmget/msgget/semget with `key`; with `create`, IPC_CREAT|IPC_EXCL.
+    SysvGet {
+        object: SysvKind,
+        key: i32,
+        create: bool,
+        expect: Outcome,
+    },
+    /// mq_open(3) of `name` (with its leading `/`); with `create`, O_CREAT|O_EXCL.
+    MqOpen {
+        name: String,
+        create: bool,
+        expect: Outcome,
+    },
+    /// The interfaces of the process's network namespace; `expect` already white-space folded.
+    Links {
+        expect: Option<Vec<String>>,
+    },
+    LinkUp {
+        name: String,
+        expect: Outcome,
+    },
+    /// bind() (and listen() for stream sockets); the socket stays open until the process ends.
+    Bind {
+        socket: SocketKind,
+        addr: SockAddr,
+        expect: Outcome,
+    },
+    Connect {
+        socket: SocketKind,
+        addr: SockAddr,
+        expect: Outcome,
+    },
+    /// The cgroup of `target` in the scenario's hierarchy, as the caller's cgroup namespace
+    /// shows it.
+    Cgroup {
+        target: Who,
+        label: String,
+        expect: Option<String>,
+    },
+    /// Moves the process into `path` below the scenario's cgroup (created if missing; `.` is
+    /// the scenario's cgroup itself).
+    CgroupEnter {
+        path: String,
+        expect: Outcome,
+    },
+    /// Whether `clock` reads the harness's clock shifted by `shift` seconds.
+    Clock {
+        clock: ClockKind,
+        shift: i64,
+        expect: Option<bool>,
+    },
+    /// Mounts the scenario's cgroup hierarchy at `target`.
+    MountCgroup {
+        target: String,
+        expect: Outcome,
+    },
+    /// The sorted names of the directories in `path`; `expect` sorted too.
+    Subdirs {
+        path: String,
+        expect: Option<Vec<String>>,
+    },
+    /// Which namespace of `kind` the process is in (or creates children in).
+    Ns {
+        kind: NsKind,
+        for_children: bool,
+        expect: Option<NsIs>,
+    },
+}
+
+/// A socket address, validated: loopback IPv4 only, or an abstract AF_UNIX name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SockAddr {
+    Inet(std::net::Ipv4Addr, u16),
+    /// The name after the `@` (the kernel's leading NUL).
+    Abstract(String),
+}
+
+impl fmt::Display for SockAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SockAddr::Inet(ip, port) => write!(f, "{ip}:{port}"),
+            SockAddr::Abstract(name) => write!(f, "@{name}"),
+        }
+    }
 }
 
 impl NsKind {
@@ -722,6 +815,8 @@ struct Builder<'a> {
     next_ns: u32,
     steps: usize,
     kinds_used: BTreeSet<NsKind>,
+    /// Whether a step looks at or moves between cgroups.
+    uses_cgroups: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -734,6 +829,7 @@ impl<'a> Builder<'a> {
             next_ns: 1,
             steps: 0,
             kinds_used: BTreeSet::new(),
+            uses_cgroups: false,
         }
     }
 
@@ -907,6 +1003,9 @@ impl<'a> Builder<'a> {
         let events = self.check_events()?;
         for k in namespaces.iter().chain(self.kinds_used.iter()) {
             requirements.insert(Requirement::Namespace(*k));
+        }
+        if self.uses_cgroups {
+            requirements.insert(Requirement::CgroupHierarchy);
         }
         Ok(Plan {
             id: id.to_string(),
@@ -1469,7 +1568,215 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Pause(_) => Action::Pause,
+            RawStep::SysvGet(g) => {
+                if !(1..=i64::from(i32::MAX)).contains(&g.key.value) {
+                    return Err(self.err(
+                        &g.key.referenced,
+                        format!(
+                            "`key` must be 1-{} (0 is IPC_PRIVATE, which never finds an object), got {}",
+                            i32::MAX,
+                            g.key.value
+                        ),
+                    ));
+                }
+                Action::SysvGet {
+                    object: g.object,
+                    key: g.key.value as i32,
+                    create: g.create,
+                    expect: self.outcome(&g.expect)?,
+                }
+            }
+            RawStep::MqOpen(m) => {
+                let rest = m.name.value.strip_prefix('/').unwrap_or("");
+                if rest.is_empty() || rest.len() > 255 || rest.contains(['/', '\0']) {
+                    return Err(self.err(
+                        &m.name.referenced,
+                        format!(
+                            "a message queue name is `/` then 1-255 characters without `/` (mq_overview(7)), got `{}`",
+                            m.name.value
+                        ),
+                    ));
+                }
+                Action::MqOpen {
+                    name: m.name.value.clone(),
+                    create: m.create,
+                    expect: self.outcome(&m.expect)?,
+                }
+            }
+            RawStep::Links(l) => Action::Links {
+                expect: l.expect.map(|v| v.iter().map(|e| fold_space(e)).collect()),
+            },
+            RawStep::LinkUp(l) => {
+                let n = &l.name.value;
+                if n.is_empty()
+                    || n.len() > 15
+                    || n.chars()
+                        .any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control())
+                {
+                    return Err(self.err(
+                        &l.name.referenced,
+                        format!(
+                            "an interface name is 1-15 bytes without `/`, `:` or white space (IFNAMSIZ), got `{n}`"
+                        ),
+                    ));
+                }
+                Action::LinkUp {
+                    name: n.clone(),
+                    expect: self.outcome(&l.expect)?,
+                }
+            }
+            RawStep::Bind(b) => {
+                let (socket, addr) = self.socket(&b)?;
+                Action::Bind {
+                    socket,
+                    addr,
+                    expect: self.outcome(&b.expect)?,
+                }
+            }
+            RawStep::Connect(c) => {
+                let (socket, addr) = self.socket(&c)?;
+                if socket == SocketKind::Udp {
+                    return Err(self.err(
+                        &c.address.referenced,
+                        "`connect` takes tcp or unix sockets: a udp connect() reaches nobody",
+                    ));
+                }
+                Action::Connect {
+                    socket,
+                    addr,
+                    expect: self.outcome(&c.expect)?,
+                }
+            }
+            RawStep::Cgroup(c) => {
+                self.uses_cgroups = true;
+                let (target, label) = match &c.pid {
+                    None => (Who::Proc(me), "self".to_string()),
+                    Some(p) => (self.who(me, p, host)?, p.value.clone()),
+                };
+                Action::Cgroup {
+                    target,
+                    label,
+                    expect: c.expect.map(|e| e.trim().to_string()),
+                }
+            }
+            RawStep::CgroupEnter(c) => {
+                self.uses_cgroups = true;
+                let p = c.path.value.trim_end_matches('/');
+                let parts: Vec<&str> = p.split('/').collect();
+                let valid = p == "."
+                    || (parts.len() <= MAX_CGROUP_DEPTH
+                        && parts.iter().all(|s| {
+                            !s.is_empty()
+                                && s.len() <= 64
+                                && *s != "."
+                                && *s != ".."
+                                && s.chars()
+                                    .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+                                && !s.starts_with("cgroup.")
+                        }));
+                if !valid {
+                    return Err(self.err(
+                        &c.path.referenced,
+                        format!(
+                            "`path` must be `.` or up to {MAX_CGROUP_DEPTH} names of letters, digits, `-`, `_` and `.` separated by `/`, below the scenario's cgroup (no `..`, no leading `/`), got `{}`",
+                            c.path.value
+                        ),
+                    ));
+                }
+                Action::CgroupEnter {
+                    path: p.to_string(),
+                    expect: self.outcome(&c.expect)?,
+                }
+            }
+            RawStep::Clock(c) => {
+                let shift = match &c.shift {
+                    None => 0,
+                    Some(s) if s.value.abs() <= MAX_CLOCK_SHIFT => s.value,
+                    Some(s) => {
+                        return Err(self.err(
+                            &s.referenced,
+                            format!(
+                                "`shift` must be within ±{MAX_CLOCK_SHIFT} seconds (KTIME_SEC_MAX / 2), got {}",
+                                s.value
+                            ),
+                        ));
+                    }
+                };
+                if shift != 0 && c.clock == ClockKind::Realtime {
+                    return Err(self.err(
+                        &c.shift.as_ref().expect("nonzero").referenced,
+                        "time namespaces never shift CLOCK_REALTIME: expect `shift: 0` with `expect: true` (or leave `shift` out)",
+                    ));
+                }
+                Action::Clock {
+                    clock: c.clock,
+                    shift,
+                    expect: c.expect,
+                }
+            }
+            RawStep::MountCgroup(m) => {
+                self.uses_cgroups = true;
+                Action::MountCgroup {
+                    target: self.path(&m.target)?,
+                    expect: self.outcome(&m.expect)?,
+                }
+            }
+            RawStep::Subdirs(d) => Action::Subdirs {
+                path: self.path(&d.path)?,
+                expect: d.expect.map(|mut v| {
+                    v.sort();
+                    v
+                }),
+            },
+            RawStep::Ns(n) => {
+                let kind = n.kind.value;
+                if n.for_children && !kind.for_children_only() {
+                    return Err(self.err(
+                        &n.kind.referenced,
+                        format!(
+                            "`for_children` exists only for pid and time namespaces (/proc/self/ns/pid_for_children, time_for_children), not {}",
+                            kind.name()
+                        ),
+                    ));
+                }
+                Action::Ns {
+                    kind,
+                    for_children: n.for_children,
+                    expect: n.expect,
+                }
+            }
         })
+    }
+
+    /// Validates a socket address: tcp and udp only on loopback (127.0.0.0/8), unix only
+    /// abstract, so no scenario can reach anything outside its own network namespace's `lo`.
+    fn socket(&self, a: &SocketArgs) -> Result<(SocketKind, SockAddr), ScenarioError> {
+        let text = &a.address.value;
+        let addr = match a.socket {
+            SocketKind::Tcp | SocketKind::Udp => text
+                .parse::<std::net::SocketAddrV4>()
+                .ok()
+                .filter(|s| s.ip().is_loopback() && s.port() != 0)
+                .map(|s| SockAddr::Inet(*s.ip(), s.port())),
+            SocketKind::Unix => text
+                .strip_prefix('@')
+                .filter(|n| !n.is_empty() && n.len() <= 107 && !n.contains('\0'))
+                .map(|n| SockAddr::Abstract(n.to_string())),
+        };
+        match addr {
+            Some(addr) => Ok((a.socket, addr)),
+            None => Err(self.err(
+                &a.address.referenced,
+                match a.socket {
+                    SocketKind::Unix => format!(
+                        "a unix socket address must be abstract, `@` then 1-107 bytes, got `{text}`"
+                    ),
+                    _ => format!(
+                        "a tcp or udp address must be a loopback address with a port, like `127.0.0.1:4242` (scenarios never use other addresses), got `{text}`"
+                    ),
+                },
+            )),
+        }
     }
 
     fn path(&self, p: &Spanned<String>) -> Result<String, ScenarioError> {
@@ -1677,6 +1984,79 @@ mod tests {
             assert!(e.message.contains(message), "{step}: {e}");
             assert_eq!(e.line, 4, "{step}: {e}");
         }
+    }
+
+    #[test]
+    fn namespace_steps_validate_their_values() {
+        for (step, message) in [
+            (
+                "sysv_get: { object: shm, key: 0 }",
+                "`key` must be 1-2147483647 (0 is IPC_PRIVATE",
+            ),
+            (
+                "mq_open: { name: nsspec }",
+                "a message queue name is `/` then 1-255 characters",
+            ),
+            (
+                "mq_open: { name: /a/b }",
+                "a message queue name is `/` then 1-255 characters",
+            ),
+            (
+                "link_up: { name: a-very-long-interface }",
+                "an interface name is 1-15 bytes",
+            ),
+            (
+                "bind: { socket: tcp, address: \"10.0.0.1:80\" }",
+                "a tcp or udp address must be a loopback address",
+            ),
+            (
+                "bind: { socket: udp, address: \"127.0.0.1:0\" }",
+                "a tcp or udp address must be a loopback address",
+            ),
+            (
+                "bind: { socket: unix, address: /tmp/sock }",
+                "a unix socket address must be abstract",
+            ),
+            (
+                "connect: { socket: udp, address: \"127.0.0.1:53\" }",
+                "`connect` takes tcp or unix sockets",
+            ),
+            (
+                "cgroup_enter: { path: ../escape }",
+                "`path` must be `.` or up to 8 names",
+            ),
+            (
+                "cgroup_enter: { path: /abs }",
+                "`path` must be `.` or up to 8 names",
+            ),
+            (
+                "clock: { clock: realtime, shift: 60 }",
+                "time namespaces never shift CLOCK_REALTIME",
+            ),
+            (
+                "clock: { clock: monotonic, shift: 99999999999 }",
+                "`shift` must be within",
+            ),
+            (
+                "ns: { kind: net, for_children: true }",
+                "`for_children` exists only for pid and time",
+            ),
+        ] {
+            let text = format!("name: t\nnamespaces: [net]\nsteps:\n  - {step}\n");
+            let e = load("t", "t.yaml", &text).unwrap_err();
+            assert!(e.message.contains(message), "{step}: {e}");
+            assert_eq!(e.line, 4, "{step}: {e}");
+        }
+        let p = plan(
+            "name: t\nnamespaces: [net]\nsteps:\n  - bind: { socket: unix, address: \"@x\" }\n  \
+             - bind: { socket: tcp, address: \"127.0.0.2:80\" }\n  - cgroup_enter: { path: a/b/ }\n",
+        );
+        let actions: Vec<&Action> = p.procs[0].steps.iter().map(|s| &s.action).collect();
+        assert!(matches!(actions[0], Action::Bind { addr: SockAddr::Abstract(n), .. } if n == "x"));
+        assert!(
+            matches!(actions[1], Action::Bind { addr: SockAddr::Inet(ip, 80), .. } if ip.octets() == [127, 0, 0, 2])
+        );
+        assert!(matches!(actions[2], Action::CgroupEnter { path, .. } if path == "a/b"));
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub struct Host {
     pub unprivileged_userns: String,
     /// Mounting a new procfs in new PID and mount namespaces: "ok" or the errno.
     pub proc_mount: String,
+    /// Whether /proc/self/cgroup lists any hierarchy (none is mounted where it is empty).
+    #[serde(default)]
+    pub cgroup_hierarchy: bool,
     pub mode: Mode,
     /// Creating the namespaces was not tried but inferred (real root, no seccomp filter, the
     /// kinds in /proc/self/ns): a scenario whose setup then fails re-probes by trying
@@ -222,6 +225,8 @@ impl Host {
             in_userns,
             unprivileged_userns,
             proc_mount,
+            cgroup_hierarchy: std::fs::read_to_string("/proc/self/cgroup")
+                .is_ok_and(|c| !c.trim().is_empty()),
             mode: Mode::Root,
             inferred,
         };
@@ -336,6 +341,16 @@ impl Host {
                             "describes kernels older than {a}.{b}, this is {}; use `vm/run --kernel` with an older one",
                             self.kernel_release
                         ));
+                    }
+                }
+                // As root the harness mounts cgroup2 in its private mount namespace itself.
+                Requirement::CgroupHierarchy => {
+                    if self.mode != Mode::Root && !self.cgroup_hierarchy {
+                        missing.push(
+                            "needs root or a mounted cgroup hierarchy (/proc/self/cgroup is \
+                             empty here: nothing has mounted cgroup2); run as root or use `vm/run`"
+                                .to_string(),
+                        );
                     }
                 }
                 Requirement::Sysctl(check) => match std::fs::read_to_string(check.path()) {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::executor::{Obs, Record, Res, RunOutput, Waited};
 use crate::plan::{Action, Outcome, Plan, StepPlan, WaitStatus};
+use crate::schema::{ClockKind, NsIs, SocketKind, SysvKind};
 
 /// The result of one scenario, as printed and as exchanged with the test harness (`--json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,6 +184,77 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Await { event } => format!("await({})", plan.events[*event].name),
         Action::Sleep { ms } => format!("sleep({ms}ms)"),
         Action::Pause => "pause()".into(),
+        Action::SysvGet {
+            object,
+            key,
+            create,
+            ..
+        } => {
+            let call = match object {
+                SysvKind::Shm => "shmget",
+                SysvKind::Msg => "msgget",
+                SysvKind::Sem => "semget",
+            };
+            format!(
+                "{call}({key:#x}{})",
+                if *create { ", IPC_CREAT|IPC_EXCL" } else { "" }
+            )
+        }
+        Action::MqOpen { name, create, .. } => format!(
+            "mq_open({name}{})",
+            if *create { ", O_CREAT|O_EXCL" } else { "" }
+        ),
+        Action::Links { .. } => "links()".into(),
+        Action::LinkUp { name, .. } => format!("link_up({name})"),
+        Action::Bind { socket, addr, .. } => format!("bind({}, {addr})", socket_name(*socket)),
+        Action::Connect { socket, addr, .. } => {
+            format!("connect({}, {addr})", socket_name(*socket))
+        }
+        Action::Cgroup { label, .. } => format!("cgroup({label})"),
+        Action::MountCgroup { target, .. } => format!("mount_cgroup({target})"),
+        Action::Subdirs { path, .. } => format!("subdirs({path})"),
+        Action::CgroupEnter { path, .. } => format!("cgroup_enter({path})"),
+        Action::Clock { clock, shift, .. } => {
+            let name = match clock {
+                ClockKind::Monotonic => "CLOCK_MONOTONIC",
+                ClockKind::Boottime => "CLOCK_BOOTTIME",
+                ClockKind::Realtime => "CLOCK_REALTIME",
+                ClockKind::Uptime => "/proc/uptime",
+            };
+            if *shift == 0 {
+                format!("clock({name} = the harness's)")
+            } else {
+                format!("clock({name} = the harness's {shift:+} s)")
+            }
+        }
+        Action::Ns {
+            kind, for_children, ..
+        } => format!(
+            "ns({}{})",
+            kind.proc_name(),
+            if *for_children { "_for_children" } else { "" }
+        ),
+    }
+}
+
+fn socket_name(s: SocketKind) -> &'static str {
+    match s {
+        SocketKind::Tcp => "tcp",
+        SocketKind::Udp => "udp",
+        SocketKind::Unix => "unix",
+    }
+}
+
+/// How a `cgroup` step's path is recorded: relative paths (inside a cgroup namespace of the
+/// scenario) as they are; absolute ones below the scenario's cgroup as `<scenario>/…`; any
+/// other absolute path is the host's and not recorded.
+fn cgroup_text(path: &str, harness_ns: bool, scenario: Option<&str>) -> String {
+    if !harness_ns {
+        return format!("{path:?}");
+    }
+    match scenario.and_then(|s| path.strip_prefix(s)) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("\"<scenario>{rest}\""),
+        _ => "(a cgroup of the host, outside the scenario's: not recorded)".into(),
     }
 }
 
@@ -243,6 +315,26 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
         }
         Obs::Text(t) => format!("{t:?}"),
         Obs::Flag(b) => b.to_string(),
+        Obs::Names(n) => format!("{n:?}"),
+        Obs::Links(None) => "(the harness's network namespace: not listed)".into(),
+        Obs::Links(Some(l)) => format!("{l:?}"),
+        Obs::Cgroup {
+            path,
+            harness_ns,
+            scenario,
+        } => cgroup_text(path, *harness_ns, scenario.as_deref()),
+        Obs::Clock { matches, .. } => matches.to_string(),
+        Obs::Ns {
+            kind,
+            inode,
+            harness,
+        } => {
+            if *harness {
+                "the harness's".into()
+            } else {
+                labels.ns(kind, *inode)
+            }
+        }
         Obs::Failed(m) => format!("HARNESS ERROR: {m}"),
     }
 }
@@ -283,9 +375,63 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             },
             o,
         ) if !matches!(o, Obs::Flag(b) if b == e) => mismatch(e.to_string(), labels),
-        (Action::Write { expect, .. }, Obs::Result(r)) if !outcome_ok(expect, r) => {
-            mismatch(outcome_text(expect), labels)
+        (
+            Action::Write { expect, .. }
+            | Action::SysvGet { expect, .. }
+            | Action::MqOpen { expect, .. }
+            | Action::LinkUp { expect, .. }
+            | Action::Bind { expect, .. }
+            | Action::Connect { expect, .. }
+            | Action::CgroupEnter { expect, .. }
+            | Action::MountCgroup { expect, .. },
+            Obs::Result(r),
+        ) if !outcome_ok(expect, r) => mismatch(outcome_text(expect), labels),
+        (
+            Action::Subdirs {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Names(n) if n == e) => mismatch(format!("{e:?}"), labels),
+        (
+            Action::Links {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Links(Some(l)) if l == e) => mismatch(format!("{e:?}"), labels),
+        (
+            Action::Cgroup {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Cgroup { path, harness_ns, scenario }
+                if cgroup_text(path, *harness_ns, scenario.as_deref()) == format!("{e:?}")) =>
+        {
+            mismatch(format!("{e:?}"), labels)
         }
+        (
+            Action::Clock {
+                expect: Some(e), ..
+            },
+            o,
+        ) => match o {
+            Obs::Clock { matches, .. } if matches == e => Ok(()),
+            Obs::Clock { off_ms, .. } => Err(format!(
+                "expected {e}, observed {} (off by {off_ms} ms beyond the scenario's time window)",
+                !e
+            )),
+            _ => mismatch(e.to_string(), labels),
+        },
+        (
+            Action::Ns {
+                expect: Some(e), ..
+            },
+            o,
+        ) => match (e, o) {
+            (NsIs::Harness, Obs::Ns { harness: true, .. })
+            | (NsIs::New, Obs::Ns { harness: false, .. }) => Ok(()),
+            (NsIs::Harness, _) => mismatch("the harness's".into(), labels),
+            (NsIs::New, _) => mismatch("a namespace other than the harness's".into(), labels),
+        },
         (Action::Fork { expect, pid, .. }, o) => match (expect, o) {
             (Outcome::Ok, Obs::Forked { pid: got, .. }) => match pid {
                 Some(p) if p != got => mismatch(format!("pid {p}"), labels),
@@ -426,6 +572,11 @@ fn expects_something(step: &StepPlan) -> bool {
         Action::Getuid { expect } | Action::Getgid { expect } => expect.is_some(),
         Action::Read { expect, .. } => expect.is_some(),
         Action::HasCap { expect, .. } => expect.is_some(),
+        Action::Links { expect } => expect.is_some(),
+        Action::Subdirs { expect, .. } => expect.is_some(),
+        Action::Cgroup { expect, .. } => expect.is_some(),
+        Action::Clock { expect, .. } => expect.is_some(),
+        Action::Ns { expect, .. } => expect.is_some(),
         Action::Exit { .. } | Action::Pause | Action::Sleep { .. } => false,
         _ => true,
     }
@@ -766,6 +917,24 @@ mod tests {
                 .any(|f| f.contains("host check `proc_intact`: expected true, observed false")),
             "{fails:?}"
         );
+    }
+
+    #[test]
+    fn cgroup_paths_are_recorded_only_where_portable() {
+        // Inside a cgroup namespace of the scenario: relative to its root, the same everywhere.
+        assert_eq!(cgroup_text("/../b", false, Some("/nsspec-7")), "\"/../b\"");
+        // Outside: below the scenario's cgroup, whose own path differs by host.
+        assert_eq!(
+            cgroup_text("/user.slice/nsspec-7/a", true, Some("/user.slice/nsspec-7")),
+            "\"<scenario>/a\""
+        );
+        assert_eq!(
+            cgroup_text("/nsspec-7", true, Some("/nsspec-7")),
+            "\"<scenario>\""
+        );
+        // A sibling whose name merely starts the same is not below it.
+        assert!(cgroup_text("/nsspec-70", true, Some("/nsspec-7")).contains("not recorded"));
+        assert!(cgroup_text("/system.slice", true, None).contains("not recorded"));
     }
 
     #[test]

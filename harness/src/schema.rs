@@ -147,6 +147,18 @@ pub enum RawStep {
     Await(EventArgs),
     Sleep(SleepArgs),
     Pause(Empty),
+    SysvGet(SysvGetArgs),
+    MqOpen(MqOpenArgs),
+    Links(LinksArgs),
+    LinkUp(LinkUpArgs),
+    Bind(SocketArgs),
+    Connect(SocketArgs),
+    Cgroup(CgroupArgs),
+    CgroupEnter(CgroupEnterArgs),
+    Clock(ClockArgs),
+    Ns(NsArgs),
+    MountCgroup(MountCgroupArgs),
+    Subdirs(SubdirsArgs),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -371,4 +383,162 @@ pub struct ForkBombArgs {
     /// The errno fork() fails with once the limit is reached (default EAGAIN).
     #[serde(default)]
     pub expect: Option<RawOutcome>,
+}
+
+/// A System V IPC object type, named as ipcs(1) lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SysvKind {
+    /// A shared memory segment: shmget(2).
+    Shm,
+    /// A message queue: msgget(2).
+    Msg,
+    /// A semaphore set: semget(2).
+    Sem,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SysvGetArgs {
+    pub object: SysvKind,
+    /// The IPC key, 1 to 2^31-1 (0 is IPC_PRIVATE, which never finds an existing object).
+    pub key: Spanned<i64>,
+    /// Create the object (IPC_CREAT|IPC_EXCL): EEXIST when it exists. Otherwise only look it
+    /// up: ENOENT when it does not.
+    #[serde(default)]
+    pub create: bool,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqOpenArgs {
+    /// The queue's name: `/` then 1-255 characters, no further `/`.
+    pub name: Spanned<String>,
+    /// Create the queue (O_CREAT|O_EXCL): EEXIST when it exists. Otherwise only open it:
+    /// ENOENT when it does not.
+    #[serde(default)]
+    pub create: bool,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksArgs {
+    /// Every interface of the process's network namespace as `NAME up` or `NAME down`.
+    #[serde(default)]
+    pub expect: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkUpArgs {
+    /// The interface, e.g. `lo`.
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+/// A socket type for `bind` and `connect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SocketKind {
+    Tcp,
+    Udp,
+    /// AF_UNIX, SOCK_STREAM, at an abstract address (`@name`).
+    Unix,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocketArgs {
+    pub socket: SocketKind,
+    /// `127.0.0.1:PORT` (any 127.x.y.z) for tcp and udp; `@name` (abstract) for unix.
+    pub address: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgroupArgs {
+    /// Whose cgroup to show (default `self`), as the calling process's cgroup namespace sees it.
+    #[serde(default)]
+    pub pid: Option<Spanned<String>>,
+    #[serde(default)]
+    pub expect: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CgroupEnterArgs {
+    /// A cgroup below the scenario's own, created if missing: `a`, `a/b`; `.` is the
+    /// scenario's cgroup itself.
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+/// A clock for the `clock` step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockKind {
+    Monotonic,
+    Boottime,
+    Realtime,
+    /// The first field of /proc/uptime (CLOCK_BOOTTIME, as the reader's time namespace shows it).
+    Uptime,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockArgs {
+    pub clock: ClockKind,
+    /// Seconds by which the process's clock is expected to be ahead of (negative: behind) the
+    /// same clock in the harness's time namespace (default 0).
+    #[serde(default)]
+    pub shift: Option<Spanned<i64>>,
+    /// Whether the clock reads the harness's clock shifted by `shift`.
+    #[serde(default)]
+    pub expect: Option<bool>,
+}
+
+/// Which of a process's namespaces an `ns` step looks at.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsArgs {
+    pub kind: Spanned<NsKind>,
+    /// `/proc/self/ns/pid_for_children` or `time_for_children` instead of the process's own.
+    #[serde(default)]
+    pub for_children: bool,
+    /// `harness` (the harness's own namespace of that kind) or `new` (any other).
+    #[serde(default)]
+    pub expect: Option<NsIs>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NsIs {
+    Harness,
+    New,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountCgroupArgs {
+    /// Where to mount the scenario's cgroup hierarchy (cgroup2, or the v1 pids hierarchy).
+    pub target: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubdirsArgs {
+    pub path: Spanned<String>,
+    /// The names of the directories in `path`, sorted.
+    #[serde(default)]
+    pub expect: Option<Vec<String>>,
 }

@@ -708,6 +708,52 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
 }
 
 #[test]
+fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
+    if !privileged() {
+        return;
+    }
+    let fault = "harness/tests/faults/cgroup-tree.yaml";
+    let (code, stdout) = run_fault(fault);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("timed out after 1s"), "{stdout}");
+    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+    // Killed mid-run, the runner cannot clean up: the guardian removes the whole tree.
+    let marker = format!("NSSPEC_CGROUP_TREE_{}", std::process::id());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", fault])
+        .current_dir(root())
+        .env(&marker, "1")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Runner, supervisor, guardian, host, init and nested: all six under way.
+    let started = Instant::now();
+    while processes_with(&marker).len() < 6 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the scenario did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Let the steps create their cgroups (none of them waits for another process).
+    std::thread::sleep(Duration::from_millis(200));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+    let killed = Instant::now();
+    while (!processes_with(&marker).is_empty() || !stale_cgroups().is_empty())
+        && killed.elapsed() < Duration::from_secs(3)
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_no_process_with(&marker);
+    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+}
+
+#[test]
 fn parallel_runs_record_exactly_what_serial_runs_record() {
     let records = |jobs: &str| -> Vec<(String, String, Option<String>)> {
         let out = nsspec(&["run", "--json", "-j", jobs]);
