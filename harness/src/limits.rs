@@ -66,7 +66,7 @@ pub(crate) fn places(mounts: &[(String, String)]) -> Places {
             .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"));
         if has_pids && cur == *mount {
             // The root cgroup may hold processes and have children with controllers.
-            list.push(Place::v2(true, mount, path, mount));
+            list.push(Place::v2(true, mount, mount, mount));
         } else if has_pids && let Some(parent) = cur.parent().filter(|p| p.starts_with(mount)) {
             // A sibling of our own cgroup: v2 forbids controllers below a cgroup that holds
             // processes, and ours holds the harness.
