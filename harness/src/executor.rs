@@ -991,13 +991,23 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
             Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
         },
-        Action::Write { path, content, .. } => {
-            // /proc/sys/net belongs to the writer's network namespace: the harness's is the
-            // host's.
-            if path.starts_with("/proc/sys/net/")
-                && let Some(obs) = refuse_host_net(ctx)
+        Action::Write {
+            path,
+            content,
+            guard,
+            ..
+        } => {
+            // A namespaced sysctl belongs to the writer's namespace of that kind; the
+            // harness's is the host's (see `plan::write_guard`).
+            if let Some(kind) = guard
+                && in_harness_ns(ctx, kind.proc_name())
             {
-                return Some(obs);
+                return Some(Obs::Failed(format!(
+                    "refusing to write {path} in the harness's {} namespace (the host's): add \
+                     `{}` to `namespaces` or unshare it first",
+                    kind.name(),
+                    kind.name()
+                )));
             }
             let r = std::fs::OpenOptions::new()
                 .write(true)

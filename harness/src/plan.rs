@@ -338,6 +338,9 @@ pub enum Action {
     Write {
         path: String,
         content: String,
+        /// A namespaced sysctl: the namespace the writer must not share with the harness,
+        /// whose namespace of that kind is the host's.
+        guard: Option<NsKind>,
         expect: Outcome,
     },
     HasCap {
@@ -1509,11 +1512,16 @@ impl<'a> Builder<'a> {
                 path: self.path(&r.path)?,
                 expect: r.expect.map(|e| fold_space(&e)),
             },
-            RawStep::Write(w) => Action::Write {
-                path: self.path(&w.path)?,
-                content: w.content,
-                expect: self.outcome(&w.expect)?,
-            },
+            RawStep::Write(w) => {
+                let path = self.path(&w.path)?;
+                let guard = write_guard(&path).map_err(|why| self.err(&w.path.referenced, why))?;
+                Action::Write {
+                    path,
+                    content: w.content,
+                    guard,
+                    expect: self.outcome(&w.expect)?,
+                }
+            }
             RawStep::HasCap(c) => {
                 let name = c
                     .cap
@@ -1830,8 +1838,109 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Where a `write` step may write, so that no scenario changes the host (`write` is meant for
+/// a process's own /proc files and for namespaced sysctls). `Ok(Some(kind))`: a sysctl of
+/// `kind`'s namespace, refused at run time when the writer is in the harness's namespace of
+/// that kind (the host's). UTS and IPC sysctls are always contained: the supervisor has
+/// private UTS and IPC namespaces.
+pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
+    let refuse = |why: &str| {
+        Err(format!(
+            "`write` to `{path}` {why}: it may write the process's own /proc/self/FILE \
+             (uid_map, gid_map, setgroups, timens_offsets, …) and namespaced sysctls \
+             (/proc/sys/net/…, /proc/sys/user/…, kernel.hostname, kernel.domainname, \
+             kernel.ns_last_pid, the IPC limits kernel.msg*/sem/shm*, /proc/sys/fs/mqueue/…)"
+        ))
+    };
+    if path.split('/').any(|c| c == ".." || c == ".") || path.contains("//") {
+        return refuse("is not a plain path");
+    }
+    for own in ["/proc/self/", "/proc/thread-self/"] {
+        if let Some(file) = path.strip_prefix(own) {
+            // One component: /proc/self/cwd/… or /proc/self/root/… would reach the host's
+            // files through a symbolic link.
+            return if !file.is_empty() && !file.contains('/') {
+                Ok(None)
+            } else {
+                refuse("reaches beyond the process's own /proc files")
+            };
+        }
+    }
+    let Some(sysctl) = path.strip_prefix("/proc/sys/") else {
+        return refuse("could change the host");
+    };
+    const IPC: &[&str] = &[
+        "kernel/msgmax",
+        "kernel/msgmnb",
+        "kernel/msgmni",
+        "kernel/msg_next_id",
+        "kernel/sem",
+        "kernel/sem_next_id",
+        "kernel/shmall",
+        "kernel/shmmax",
+        "kernel/shmmni",
+        "kernel/shm_next_id",
+        "kernel/shm_rmid_forced",
+    ];
+    if sysctl.starts_with("net/") {
+        Ok(Some(NsKind::Net))
+    } else if sysctl.starts_with("user/") {
+        Ok(Some(NsKind::User))
+    } else if sysctl == "kernel/ns_last_pid" {
+        Ok(Some(NsKind::Pid))
+    } else if sysctl.starts_with("fs/mqueue/")
+        || IPC.contains(&sysctl)
+        || sysctl == "kernel/hostname"
+        || sysctl == "kernel/domainname"
+    {
+        Ok(None)
+    } else {
+        refuse("is a sysctl of the whole host")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn write_may_reach_only_own_proc_files_and_namespaced_sysctls() {
+        use super::write_guard;
+        use crate::schema::NsKind;
+        for ok in [
+            "/proc/self/uid_map",
+            "/proc/thread-self/setgroups",
+            "/proc/sys/kernel/hostname",
+            "/proc/sys/kernel/msgmax",
+            "/proc/sys/fs/mqueue/queues_max",
+        ] {
+            assert_eq!(write_guard(ok), Ok(None), "{ok}");
+        }
+        assert_eq!(
+            write_guard("/proc/sys/net/core/somaxconn"),
+            Ok(Some(NsKind::Net))
+        );
+        assert_eq!(
+            write_guard("/proc/sys/user/max_user_namespaces"),
+            Ok(Some(NsKind::User))
+        );
+        assert_eq!(
+            write_guard("/proc/sys/kernel/ns_last_pid"),
+            Ok(Some(NsKind::Pid))
+        );
+        for bad in [
+            "/etc/passwd",
+            "/proc/self/cwd/x",
+            "/proc/self/",
+            "/proc/1/uid_map",
+            "/proc/sys/kernel/pid_max",
+            "/proc/sys/vm/drop_caches",
+            "/proc/sys/net/../kernel/pid_max",
+            "/proc/sys//kernel/hostname",
+            "/sys/fs/cgroup/pids/pids.max",
+        ] {
+            assert!(write_guard(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     fn plan(text: &str) -> Plan {

@@ -160,6 +160,25 @@ fn every_malformed_example_exits_2_with_its_position_and_reason() {
     }
 }
 
+/// `write` of a namespaced sysctl from the harness's namespace of that kind (the host's, as
+/// root) is refused at run time; validation already refuses paths outside /proc/self and the
+/// namespaced sysctls (see the `write-*` files of the malformed corpus).
+#[test]
+fn a_namespaced_sysctl_of_the_harness_is_never_written() {
+    let path = "/proc/sys/user/max_user_namespaces";
+    let before = std::fs::read_to_string(path).unwrap();
+    let out = nsspec(&["run", "harness/tests/fixtures/write-host-sysctl.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "refusing to write {path} in the harness's user namespace (the host's)"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(path).unwrap(), before);
+}
+
 /// Hostile files that are too big or not text to commit: written to a temporary folder and
 /// checked like the corpus (exit 2, position, reason, bounded time and memory).
 #[test]
