@@ -109,6 +109,8 @@ pub enum Requirement {
     /// A cgroup hierarchy the scenario's processes appear in (derived from `cgroup` and
     /// `cgroup_enter` steps).
     CgroupHierarchy,
+    /// nsspec runs in the initial PID or user namespace.
+    InitialNamespace(NsKind),
 }
 
 /// `name op value`, e.g. `user.max_user_namespaces > 0`.
@@ -184,6 +186,7 @@ impl fmt::Display for Requirement {
             Requirement::KernelBelow(a, b) => write!(f, "kernel < {a}.{b}"),
             Requirement::Sysctl(c) => write!(f, "sysctl {c}"),
             Requirement::CgroupHierarchy => f.write_str("a mounted cgroup hierarchy"),
+            Requirement::InitialNamespace(k) => write!(f, "the initial {} namespace", k.name()),
         }
     }
 }
@@ -927,6 +930,19 @@ impl<'a> Builder<'a> {
                     let (a, b) = version(v)?;
                     Requirement::KernelBelow(a, b)
                 }
+                RawRequirement::InitialNamespace(k) => match k.value {
+                    NsKind::Pid | NsKind::User => Requirement::InitialNamespace(k.value),
+                    other => {
+                        return Err(self.err(
+                            &k.referenced,
+                            format!(
+                                "`initial_namespace` takes `pid` or `user` (the kinds with nesting \
+                                 limits), got `{}`",
+                                other.name()
+                            ),
+                        ));
+                    }
+                },
                 RawRequirement::Sysctl(text) => match SysctlCheck::parse(&text.value) {
                     Some(c) => Requirement::Sysctl(c),
                     None => {

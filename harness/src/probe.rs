@@ -75,6 +75,10 @@ pub struct Host {
     /// Whether /proc/self/cgroup lists any hierarchy (none is mounted where it is empty).
     #[serde(default)]
     pub cgroup_hierarchy: bool,
+    /// The kinds (of `pid`, `user`) whose namespace is the initial one: its inode is the
+    /// kernel's fixed PROC_PID_INIT_INO / PROC_USER_INIT_INO (include/linux/proc_ns.h).
+    #[serde(default)]
+    pub initial_ns: Vec<String>,
     pub mode: Mode,
     /// Creating the namespaces was not tried but inferred (real root, no seccomp filter, the
     /// kinds in /proc/self/ns): a scenario whose setup then fails re-probes by trying
@@ -225,6 +229,7 @@ impl Host {
             in_userns,
             unprivileged_userns,
             proc_mount,
+            initial_ns: initial_namespaces(),
             cgroup_hierarchy: std::fs::read_to_string("/proc/self/cgroup")
                 .is_ok_and(|c| !c.trim().is_empty()),
             mode: Mode::Root,
@@ -344,6 +349,23 @@ impl Host {
                     }
                 }
                 // As root the harness mounts cgroup2 in its private mount namespace itself.
+                Requirement::InitialNamespace(k) => {
+                    let here = self.initial_ns.iter().any(|n| n == k.name());
+                    if !here {
+                        missing.push(format!(
+                            "needs nsspec in the initial {0} namespace (its nesting limit counts \
+                             from there), but it runs in a nested one here (a container?); run it \
+                             on the host or use `vm/run`",
+                            k.name()
+                        ));
+                    } else if *k == NsKind::User && self.mode == Mode::Rootless {
+                        missing.push(
+                            "needs nsspec in the initial user namespace, but rootless it works \
+                             in one of its own, a level deeper; run as root or use `vm/run`"
+                                .to_string(),
+                        );
+                    }
+                }
                 Requirement::CgroupHierarchy => {
                     if self.mode != Mode::Root && !self.cgroup_hierarchy {
                         missing.push(
@@ -401,6 +423,15 @@ impl Host {
             &mut s,
             "namespace kinds (/proc/self/ns)",
             &self.ns_kinds.join(" "),
+        );
+        row(
+            &mut s,
+            "initial namespaces nsspec runs in",
+            &if self.initial_ns.is_empty() {
+                "none of pid, user (nested: a container?)".to_string()
+            } else {
+                self.initial_ns.join(" ")
+            },
         );
         writeln!(
             s,
@@ -475,6 +506,20 @@ fn try_kinds(
     kinds
         .iter()
         .map(|k| (k.name().to_string(), outcome(attempt(k.clone_flag()))))
+        .collect()
+}
+
+/// Which of the `pid` and `user` namespaces nsspec runs in are the initial ones.
+fn initial_namespaces() -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    // PROC_USER_INIT_INO and PROC_PID_INIT_INO: fixed since Linux 3.8.
+    [(NsKind::User, 0xEFFF_FFFD_u64), (NsKind::Pid, 0xEFFF_FFFC)]
+        .into_iter()
+        .filter(|(k, ino)| {
+            std::fs::metadata(format!("/proc/self/ns/{}", k.proc_name()))
+                .is_ok_and(|m| m.ino() == *ino)
+        })
+        .map(|(k, _)| k.name().to_string())
         .collect()
 }
 

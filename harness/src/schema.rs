@@ -57,6 +57,9 @@ pub enum RawRequirement {
     KernelBelow(String),
     /// A sysctl comparison such as "user.max_user_namespaces > 0" or "kernel.pid_max >= 32768".
     Sysctl(Spanned<String>),
+    /// nsspec runs in the initial namespace of this kind (`pid` or `user`): nesting limits
+    /// count from there, so a scenario that reaches one must not start inside a container.
+    InitialNamespace(Spanned<NsKind>),
 }
 
 /// Namespace kinds, named as in /proc/PID/ns and unshare(1).

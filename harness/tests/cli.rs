@@ -179,6 +179,32 @@ fn a_namespaced_sysctl_of_the_harness_is_never_written() {
     assert_eq!(std::fs::read_to_string(path).unwrap(), before);
 }
 
+/// A nesting limit counts from the initial namespace: run from a nested PID namespace (as in a
+/// container), `pid/nesting-limit` would reach one level less, so it must be skipped.
+#[test]
+fn nesting_limits_are_skipped_outside_the_initial_pid_namespace() {
+    if !privileged() {
+        return;
+    }
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "-f", "pid/nesting-limit"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("SKIP  pid/nesting-limit "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.contains("needs nsspec in the initial pid namespace"),
+        "{line}"
+    );
+}
+
 /// Hostile files that are too big or not text to commit: written to a temporary folder and
 /// checked like the corpus (exit 2, position, reason, bounded time and memory).
 #[test]
