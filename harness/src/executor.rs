@@ -1660,10 +1660,15 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, NsKind)]) -> Obs
             // EOF arrives when the child has published its PIDs (or died trying).
             let mut byte = [0u8];
             let _ = read_retry(sync_r.as_raw_fd(), &mut byte);
-            Obs::Forked {
-                pid: pid as i64,
-                level: ctx.plan.procs[me].level(),
-            }
+            // The number clone() returned belongs to the joining process's namespace, which
+            // after an `unshare: [pid]` is not ours: take ours from the published NSpid.
+            let level = ctx.plan.procs[me].level();
+            let pid = ctx
+                .table
+                .nspid(child)
+                .and_then(|n| n.get(level).copied())
+                .unwrap_or(pid as i64);
+            Obs::Forked { pid, level }
         }
     }
 }

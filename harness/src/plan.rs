@@ -1100,8 +1100,10 @@ impl<'a> Builder<'a> {
                 RawStep::Enter(e) => {
                     self.declare(&e.name)?;
                     let steps = std::mem::take(&mut e.steps);
-                    // An entered process's PID namespace is its target's, fixed when resolved.
-                    self.add_proc(e.name.value.clone(), Some(p), Vec::new(), steps);
+                    // Without `pid` an entered process is a child like a forked one (created by a
+                    // joining child of the caller, as with nsenter): in the namespace for our
+                    // children. With `pid`, its target's, fixed when resolved.
+                    self.add_proc(e.name.value.clone(), Some(p), child_pidns.clone(), steps);
                 }
                 _ => {}
             }
@@ -1334,7 +1336,7 @@ impl<'a> Builder<'a> {
                         _ => vec![0],
                     }
                 } else {
-                    self.procs[me].pidns.clone()
+                    self.procs[child].pidns.clone()
                 };
                 self.procs[child].pidns = pidns;
                 Action::Enter {
