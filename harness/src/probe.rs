@@ -426,6 +426,15 @@ impl Host {
         );
         row(
             &mut s,
+            "cgroup hierarchy (/proc/self/cgroup)",
+            if self.cgroup_hierarchy {
+                "mounted"
+            } else {
+                "none mounted"
+            },
+        );
+        row(
+            &mut s,
             "initial namespaces nsspec runs in",
             &if self.initial_ns.is_empty() {
                 "none of pid, user (nested: a container?)".to_string()
