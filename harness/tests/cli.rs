@@ -712,34 +712,45 @@ fn enormous_observations_are_capped() {
     assert_eq!(code, Some(0), "{stdout}");
 }
 
-#[test]
-fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
-    if !privileged() {
-        return;
-    }
-    let marker = format!("NSSPEC_SIGKILL_MARKER_{}", std::process::id());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
-        .args(["run", "harness/tests/faults/hang.yaml"])
+/// Starts `nsspec run FILE` with `marker` in its environment and waits until at least `n`
+/// processes carry it (the scenario is under way).
+fn start_marked(file: &str, marker: &str, n: usize) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", file])
         .current_dir(root())
-        .env(&marker, "1")
+        .env(marker, "1")
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until the scenario is under way: runner, supervisor, init, its child, host.
     let started = Instant::now();
-    while processes_with(&marker).len() < 5 {
+    while processes_with(marker).len() < n {
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "the scenario did not start"
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+    child
+}
+
+fn sigkill(mut child: std::process::Child) {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
+    if !privileged() {
+        return;
+    }
+    let marker = format!("NSSPEC_SIGKILL_MARKER_{}", std::process::id());
+    // Under way: runner, supervisor, init, its child, host.
+    let child = start_marked("harness/tests/faults/hang.yaml", &marker, 5);
+    sigkill(child);
     // PR_SET_PDEATHSIG and the namespace's init take the rest down; give the kernel a moment.
     let killed = Instant::now();
     while !processes_with(&marker).is_empty() && killed.elapsed() < Duration::from_secs(2) {
@@ -764,30 +775,11 @@ fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
     assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
     // Killed mid-run, the runner cannot clean up: the guardian removes the whole tree.
     let marker = format!("NSSPEC_CGROUP_TREE_{}", std::process::id());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
-        .args(["run", fault])
-        .current_dir(root())
-        .env(&marker, "1")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // Runner, supervisor, guardian, host, init and nested: all six under way.
-    let started = Instant::now();
-    while processes_with(&marker).len() < 6 {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the scenario did not start"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let child = start_marked(fault, &marker, 6);
     // Let the steps create their cgroups (none of them waits for another process).
     std::thread::sleep(Duration::from_millis(200));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    child.wait().unwrap();
+    sigkill(child);
     let killed = Instant::now();
     while (!processes_with(&marker).is_empty() || !stale_cgroups().is_empty())
         && killed.elapsed() < Duration::from_secs(3)
