@@ -120,6 +120,27 @@ cat "$tmp/hang.err"
 pgrep -f "nsspec-vm\\.[A-Za-z0-9]*/initramfs" >/dev/null && fail "a QEMU of vm/run outlived it"
 ok "hang: exit 124 after $((e - s)) s, no QEMU left"
 
+step "kill -9 of vm/run: QEMU stops with it, and the next run removes its scratch folder"
+scratch_root=${TMPDIR:-/tmp}
+vm/run --kernel "$kernel" --timeout 120 -- /bin/sleep 600 > /dev/null 2>&1 &
+vpid=$!
+owner=
+for _ in $(seq 300); do
+  owner=$(grep -l "^$vpid " "$scratch_root"/nsspec-vm.*/owner 2>/dev/null | head -n 1 || true)
+  [ -n "$owner" ] && pgrep -f "${owner%/owner}/initramfs" >/dev/null && break
+  sleep 0.1
+done
+[ -n "$owner" ] || { kill "$vpid" 2>/dev/null; fail "vm/run's scratch folder (with an owner file) did not appear"; }
+scratch=${owner%/owner}
+kill -KILL "$vpid"
+wait "$vpid" 2>/dev/null || true
+for _ in $(seq 50); do pgrep -f "$scratch/initramfs" >/dev/null || break; sleep 0.1; done
+pgrep -f "$scratch/initramfs" >/dev/null && fail "QEMU outlived vm/run after kill -9"
+[ -d "$scratch" ] || fail "the killed run's scratch folder vanished by itself (the test proves nothing)"
+vm/run --kernel "$kernel" --timeout 120 -- /bin/true || fail "a run after kill -9 failed"
+[ ! -e "$scratch" ] || fail "the next vm/run did not remove the killed run's scratch folder $scratch"
+ok "kill -9: QEMU gone, stale scratch removed by the next run"
+
 step "a kernel panic is reported: exit 125"
 set +e
 vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c 'echo c > /proc/sysrq-trigger' > /dev/null 2> "$tmp/panic.err"
