@@ -88,6 +88,32 @@ versioned=$(jq -s '[.[] | select(.status == "skipped" and (.messages | join(" ")
 }
 ok "$good/$expected scenarios passed with records (JSON over the stdout channel)"
 
+step "cgroup v2 in the guest: the fork bomb stops at pids.max, and no scenario cgroup is left"
+set +e
+vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+  "$nsspec run -v harness/tests/faults/fork-bomb.yaml; echo left: \$(ls /sys/fs/cgroup | grep -c nsspec-)" \
+  > "$tmp/cgroup.out"
+rc=$?
+set -e
+cat "$tmp/cgroup.out"
+[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+grep -q '^PASS  fork-bomb' "$tmp/cgroup.out" || fail "the fork bomb was not stopped with EAGAIN"
+grep -q 'process limit: cgroup v2 pids.max=64' "$tmp/cgroup.out" || fail "no cgroup v2 pids limit in the guest"
+grep -qx 'left: 0' "$tmp/cgroup.out" || fail "a scenario cgroup was left behind"
+ok "cgroup v2 pids limit (processes cloned into the cgroup), nothing left"
+
+step "no cgroup mounted at all: cgroup scenarios still pass (the supervisor mounts cgroup2 privately)"
+set +e
+vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+  "umount /sys/fs/cgroup && $nsspec run -v scenarios/cgroup" > "$tmp/nocgroup.out"
+rc=$?
+set -e
+cat "$tmp/nocgroup.out"
+[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+grep -q "the scenario's cgroup (for cgroup steps, no limit) is a cgroup v2" "$tmp/nocgroup.out" ||
+  fail "the private cgroup2 fallback was not used"
+ok "cgroup steps without a cgroup mount"
+
 step "a failing scenario propagates exit status 1"
 set +e
 vm/run --kernel "$kernel" --timeout 120 -- "$nsspec" run harness/tests/fixtures/broken-expectation.yaml > "$tmp/broken.out"
