@@ -1280,8 +1280,8 @@ fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
 /// /proc/PID/cgroup. Without one (rootless), the cgroup v2 line or, on a host without
 /// cgroup v2, the first v1 hierarchy's: inside a cgroup namespace every line reads the same.
 fn scenario_cgroup(limit: &crate::limits::Limit) -> (Option<ScenarioCgroup>, String) {
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let Some((dir, path, v1)) = limit.cgroup_dir() else {
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
         let key = match cgroup_line(&own, "") {
             Some(_) => String::new(),
             None => own
