@@ -77,8 +77,9 @@ pub struct Host {
     pub cgroup_hierarchy: bool,
     /// The kinds (of `pid`, `user`) whose namespace is the initial one: its inode is the
     /// kernel's fixed PROC_PID_INIT_INO / PROC_USER_INIT_INO (include/linux/proc_ns.h).
+    /// Measured by `nsspec probe`; for a run, only when a scenario asks (see `unmet`).
     #[serde(default)]
-    pub initial_ns: Vec<String>,
+    pub initial_ns: Option<Vec<String>>,
     pub mode: Mode,
     /// Creating the namespaces was not tried but inferred (real root, no seccomp filter, the
     /// kinds in /proc/self/ns): a scenario whose setup then fails re-probes by trying
@@ -229,7 +230,7 @@ impl Host {
             in_userns,
             unprivileged_userns,
             proc_mount,
-            initial_ns: initial_namespaces(),
+            initial_ns: scope.is_none().then(initial_namespaces),
             cgroup_hierarchy: std::fs::read_to_string("/proc/self/cgroup")
                 .is_ok_and(|c| !c.trim().is_empty()),
             mode: Mode::Root,
@@ -350,7 +351,12 @@ impl Host {
                 }
                 // As root the harness mounts cgroup2 in its private mount namespace itself.
                 Requirement::InitialNamespace(k) => {
-                    let here = self.initial_ns.iter().any(|n| n == k.name());
+                    let here = self
+                        .initial_ns
+                        .clone()
+                        .unwrap_or_else(initial_namespaces)
+                        .iter()
+                        .any(|n| n == k.name());
                     if !here {
                         missing.push(format!(
                             "needs nsspec in the initial {0} namespace (its nesting limit counts \
@@ -436,10 +442,10 @@ impl Host {
         row(
             &mut s,
             "initial namespaces nsspec runs in",
-            &if self.initial_ns.is_empty() {
-                "none of pid, user (nested: a container?)".to_string()
-            } else {
-                self.initial_ns.join(" ")
+            &match &self.initial_ns {
+                None => "not probed".to_string(),
+                Some(v) if v.is_empty() => "none of pid, user (nested: a container?)".to_string(),
+                Some(v) => v.join(" "),
             },
         );
         writeln!(
