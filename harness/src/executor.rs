@@ -1154,7 +1154,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             let pid = host_pid(ctx, *target);
             match read_at(ctx.host_proc, &format!("{pid}/cgroup")) {
                 None => Obs::Failed(format!("cannot read /proc/{pid}/cgroup")),
-                Some(text) => match cgroup_line(&text, &ctx.cgroup_key) {
+                Some(text) => match crate::limits::cgroup_line(&text, &ctx.cgroup_key) {
                     None => Obs::Failed(format!(
                         "/proc/PID/cgroup has no line for the {} hierarchy",
                         if ctx.cgroup_key.is_empty() {
@@ -1282,7 +1282,7 @@ fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
 fn scenario_cgroup(limit: &crate::limits::Limit) -> (Option<ScenarioCgroup>, String) {
     let Some((dir, path, v1)) = limit.cgroup_dir() else {
         let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-        let key = match cgroup_line(&own, "") {
+        let key = match crate::limits::cgroup_line(&own, "") {
             Some(_) => String::new(),
             None => own
                 .lines()
@@ -1298,21 +1298,6 @@ fn scenario_cgroup(limit: &crate::limits::Limit) -> (Option<ScenarioCgroup>, Str
         .ok()
         .map(|dir| ScenarioCgroup { dir, path });
     (found, key)
-}
-
-/// The path on the line of /proc/PID/cgroup whose controller list contains `key` (v1), or
-/// the `0::` line when `key` is empty (v2).
-fn cgroup_line(text: &str, key: &str) -> Option<String> {
-    text.lines().find_map(|l| {
-        let mut f = l.splitn(3, ':');
-        let (id, ctl, path) = (f.next()?, f.next()?, f.next()?);
-        let hit = if key.is_empty() {
-            id == "0" && ctl.is_empty()
-        } else {
-            ctl.split(',').any(|c| c == key)
-        };
-        hit.then(|| path.to_string())
-    })
 }
 
 /// Creates `path` below the scenario's cgroup `dir` where missing and moves the caller in

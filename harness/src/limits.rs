@@ -54,13 +54,13 @@ pub(crate) struct Places {
 /// left there. Once per run: `mounts` are the runner's (mount point, type) pairs.
 pub(crate) fn places(mounts: &[(String, String)]) -> Places {
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let v2_path = own.lines().find_map(|l| l.strip_prefix("0::"));
+    let v2_path = cgroup_line(&own, "");
     let v2_mount = mounts
         .iter()
         .find(|(_, fstype)| fstype == "cgroup2")
         .map(|(point, _)| PathBuf::from(point));
     let mut list = Vec::new();
-    if let (Some(mount), Some(path)) = (&v2_mount, v2_path) {
+    if let (Some(mount), Some(path)) = (&v2_mount, &v2_path) {
         let cur = mount.join(path.trim_start_matches('/'));
         let has_pids = std::fs::read_to_string(mount.join("cgroup.controllers"))
             .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"));
@@ -205,7 +205,7 @@ impl Limit {
             if mounted {
                 // /proc/self/cgroup has a `0::` line only once cgroup2 is mounted somewhere.
                 let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-                if let Some(path) = own.lines().find_map(|l| l.strip_prefix("0::")) {
+                if let Some(path) = cgroup_line(&own, "") {
                     let cur = point.join(path.trim_start_matches('/'));
                     plain.push(Place::v2(false, &point, &cur, &cur));
                 }
@@ -335,14 +335,18 @@ fn join(dir: &Path) -> bool {
         || std::fs::write(dir.join("cgroup.procs"), std::process::id().to_string()).is_ok()
 }
 
-/// The path on the line of /proc/PID/cgroup whose controller list contains `controller`.
-fn cgroup_line(text: &str, controller: &str) -> Option<String> {
+/// The path on the line of /proc/PID/cgroup whose controller list contains `key` (v1), or
+/// the `0::` line when `key` is empty (v2).
+pub(crate) fn cgroup_line(text: &str, key: &str) -> Option<String> {
     text.lines().find_map(|l| {
         let mut f = l.splitn(3, ':');
-        let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
-        ctl.split(',')
-            .any(|c| c == controller)
-            .then(|| path.to_string())
+        let (id, ctl, path) = (f.next()?, f.next()?, f.next()?);
+        let hit = if key.is_empty() {
+            id == "0" && ctl.is_empty()
+        } else {
+            ctl.split(',').any(|c| c == key)
+        };
+        hit.then(|| path.to_string())
     })
 }
 

@@ -77,7 +77,7 @@ pub struct Host {
     pub cgroup_hierarchy: bool,
     /// The kinds (of `pid`, `user`) whose namespace is the initial one: its inode is the
     /// kernel's fixed PROC_PID_INIT_INO / PROC_USER_INIT_INO (include/linux/proc_ns.h).
-    /// Measured by `nsspec probe`; for a run, only when a scenario asks (see `unmet`).
+    /// Measured by `nsspec probe`, and for a run when a scenario requires it.
     #[serde(default)]
     pub initial_ns: Option<Vec<String>>,
     pub mode: Mode,
@@ -114,13 +114,12 @@ impl Host {
         Self::measure(Some(scope_of(plans)), false)
     }
 
-    /// `scope`: `None` for everything, or the kinds to test and whether to test unprivileged
-    /// user namespaces. `may_infer`: as real root without a seccomp filter, take the kinds
+    /// `scope`: `None` for everything, or what the plans need. `may_infer`: as real root without a seccomp filter, take the kinds
     /// listed in /proc/self/ns as creatable instead of forking a child to try: nothing else
     /// but an LSM or an exhausted `user.max_*_namespaces` could refuse them, and a scenario
     /// that then fails to set up triggers the real probe. It saves a fork and the creation
     /// and teardown of the namespaces, a quarter of a millisecond per `nsspec run`.
-    fn measure(scope: Option<(Vec<NsKind>, bool)>, may_infer: bool) -> Host {
+    fn measure(scope: Option<Scope>, may_infer: bool) -> Host {
         let status = procfs::process::Process::myself()
             .and_then(|p| p.status())
             .ok();
@@ -154,7 +153,7 @@ impl Host {
                 try_kinds(&present, false, |f| in_child(|| unshare(f))),
                 try_kinds(&present, false, in_own_userns),
             ),
-            Some((kinds, _)) => {
+            Some(Scope { kinds, .. }) => {
                 let kinds: Vec<NsKind> = kinds
                     .iter()
                     .filter(|k| present.contains(k))
@@ -181,7 +180,10 @@ impl Host {
         };
         let not_probed = || "not probed".to_string();
         let unprivileged_userns = match &scope {
-            Some((_, false)) => not_probed(),
+            Some(Scope {
+                unprivileged: false,
+                ..
+            }) => not_probed(),
             _ => outcome(in_child(|| {
                 drop_all_caps()?;
                 unshare(libc::CLONE_NEWUSER)
@@ -230,7 +232,10 @@ impl Host {
             in_userns,
             unprivileged_userns,
             proc_mount,
-            initial_ns: scope.is_none().then(initial_namespaces),
+            initial_ns: scope
+                .as_ref()
+                .is_none_or(|s| s.initial)
+                .then(initial_namespaces),
             cgroup_hierarchy: std::fs::read_to_string("/proc/self/cgroup")
                 .is_ok_and(|c| !c.trim().is_empty()),
             mode: Mode::Root,
@@ -351,12 +356,7 @@ impl Host {
                 }
                 // As root the harness mounts cgroup2 in its private mount namespace itself.
                 Requirement::InitialNamespace(k) => {
-                    let here = self
-                        .initial_ns
-                        .clone()
-                        .unwrap_or_else(initial_namespaces)
-                        .iter()
-                        .any(|n| n == k.name());
+                    let here = self.initial_ns.iter().flatten().any(|n| n == k.name());
                     if !here {
                         missing.push(format!(
                             "needs nsspec in the initial {0} namespace (its nesting limit counts \
@@ -484,21 +484,36 @@ impl Host {
     }
 }
 
-/// The namespace kinds `plans` create (plus mount and user, which decide the mode) and whether
-/// any needs unprivileged user namespaces.
-fn scope_of(plans: &[&Plan]) -> (Vec<NsKind>, bool) {
+/// What a run's probe measures.
+struct Scope {
+    /// The namespace kinds to try creating.
+    kinds: Vec<NsKind>,
+    /// Whether to try a user namespace without capabilities.
+    unprivileged: bool,
+    /// Whether to find out which namespaces are the initial ones.
+    initial: bool,
+}
+
+/// What `plans` need: the kinds they create (plus mount and user, which decide the mode),
+/// unprivileged user namespaces, initial namespaces.
+fn scope_of(plans: &[&Plan]) -> Scope {
     let mut kinds = std::collections::BTreeSet::from([NsKind::Mount, NsKind::User]);
-    let mut unprivileged = false;
+    let (mut unprivileged, mut initial) = (false, false);
     for r in plans.iter().flat_map(|p| &p.requirements) {
         match r {
             Requirement::Namespace(k) => {
                 kinds.insert(*k);
             }
             Requirement::UnprivilegedUserns => unprivileged = true,
+            Requirement::InitialNamespace(_) => initial = true,
             _ => {}
         }
     }
-    (kinds.into_iter().collect(), unprivileged)
+    Scope {
+        kinds: kinds.into_iter().collect(),
+        unprivileged,
+        initial,
+    }
 }
 
 /// unshare() of each kind in `kinds` through `attempt` (which runs it in a child), keyed by
