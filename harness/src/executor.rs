@@ -58,6 +58,10 @@ const RUNNER_GRACE: Duration = Duration::from_secs(10);
 
 /// The supervisor's end of the report pipe, closed in every process it forks.
 static REPORT_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+/// The supervisor's end of the guardian's `done` pipe, likewise closed in every process it
+/// forks: a scenario process holding it would keep the guardian from seeing the supervisor
+/// close it.
+static GUARDIAN_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
 /// One observation, as sent by a scenario process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1842,9 +1846,11 @@ fn spawn_guardian(limit: &crate::limits::Limit) -> Option<Guardian> {
                 break;
             }
         }
-        // A finished supervisor writes a byte before closing; a dead one only closes.
+        // A finished supervisor writes a byte before closing; a dead one only closes (or, seen
+        // through the pidfd, is gone). Read only what is there: never block here.
         let mut byte = [0u8];
-        let supervisor_gone = !matches!(read_retry(keep, &mut byte), Ok(1));
+        let byte_ready = fds[0].revents & libc::POLLIN != 0;
+        let supervisor_gone = !(byte_ready && matches!(read_retry(keep, &mut byte), Ok(1)));
         if supervisor_gone {
             let group = nix::unistd::Pid::from_raw(-supervisor.as_raw());
             let give_up = Instant::now() + KILL_GRACE;
@@ -1868,6 +1874,7 @@ fn spawn_guardian(limit: &crate::limits::Limit) -> Option<Guardian> {
     })
     .ok()?;
     drop(done_r);
+    GUARDIAN_FD.store(done_w.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
     Some(Guardian {
         pid,
         done: Some(done_w),
@@ -1886,6 +1893,7 @@ impl Guardian {
     /// without killing anything. Its exit overlaps with the supervisor's remaining work.
     fn stand_down(&mut self) {
         if let Some(done) = self.done.take() {
+            GUARDIAN_FD.store(-1, std::sync::atomic::Ordering::Relaxed);
             let _ = write_all(done.as_raw_fd(), &[1]);
         }
     }
@@ -2221,12 +2229,15 @@ fn write_id_maps(host_proc: RawFd, pid: i32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// In a process the supervisor forked: closes our copy of the runner's report pipe.
+/// In a process the supervisor forked: closes our copies of the supervisor's own pipe ends
+/// (the runner's report pipe, the guardian's `done`).
 fn close_report_pipe() {
-    let report = REPORT_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
-    if report >= 0 {
-        // SAFETY: the report pipe's write end belongs to the supervisor, not to us.
-        unsafe { libc::close(report) };
+    for fd in [&REPORT_FD, &GUARDIAN_FD] {
+        let fd = fd.swap(-1, std::sync::atomic::Ordering::Relaxed);
+        if fd >= 0 {
+            // SAFETY: these pipe ends belong to the supervisor, not to us.
+            unsafe { libc::close(fd) };
+        }
     }
 }
 
