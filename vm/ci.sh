@@ -114,6 +114,26 @@ grep -q "the scenario's cgroup (for cgroup steps, no limit) is a cgroup v2" "$tm
   fail "the private cgroup2 fallback was not used"
 ok "cgroup steps without a cgroup mount"
 
+step "no cgroup mounted, nsspec killed mid-scenario: the guardian still removes the scenario's cgroups"
+# The supervisor's private cgroup2 mount dies with it: the guardian has to mount one of its own.
+set +e
+vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+  "umount /sys/fs/cgroup && { $nsspec run harness/tests/faults/cgroup-linger.yaml & pid=\$!; \
+   sleep 3; echo running: \$(grep -lx nsspec /proc/[0-9]*/comm | wc -l); kill -9 \$pid; \
+   sleep 2; mount -t cgroup2 none /sys/fs/cgroup; \
+   echo left: \$(ls /sys/fs/cgroup | grep -c nsspec-); \
+   echo procs: \$(grep -lx nsspec /proc/[0-9]*/comm | wc -l); }" \
+  > "$tmp/linger.out"
+rc=$?
+set -e
+cat "$tmp/linger.out"
+[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+# Runner, guardian, supervisor, host, init and nested were all under way when it was killed.
+grep -qx 'running: 6' "$tmp/linger.out" || fail "the scenario was not under way when nsspec was killed"
+grep -qx 'left: 0' "$tmp/linger.out" || fail "a scenario cgroup was left behind"
+grep -qx 'procs: 0' "$tmp/linger.out" || fail "a scenario process was left behind"
+ok "guardian: nothing left after kill -9 of nsspec, cgroup2 mounted by no one"
+
 step "a failing scenario propagates exit status 1"
 set +e
 vm/run --kernel "$kernel" --timeout 120 -- "$nsspec" run harness/tests/fixtures/broken-expectation.yaml > "$tmp/broken.out"

@@ -4,9 +4,10 @@
 //!
 //! ```text
 //! runner (the nsspec process, single-threaded; up to `-j` supervisors at once)
+//! ├─ guardian           one per run, in no scenario's process group or cgroup: cleans up
+//! │                     after a supervisor that dies without doing so, also after the runner
 //! └─ supervisor         own process group; rootless: own user namespace; own mount+UTS+IPC
 //!    │                  namespaces, mounts made private; pids cgroup; child subreaper
-//!    ├─ guardian        outside the process group: cleans up if the supervisor is killed
 //!    ├─ host            runs `host.steps` outside the scenario's namespaces (optional)
 //!    │  └─ (entered)    processes the host creates with `enter` (setns + fork)
 //!    └─ init            first process of the scenario's namespaces (PID 1 with `pid`)
@@ -27,8 +28,8 @@
 //! therefore changes the supervisor's view — the "outer view" the host checks report — and never
 //! the real host. The supervisor dies with the runner (PR_SET_PDEATHSIG), init dies with the
 //! supervisor, and every other process of the scenario dies with its PID namespace's init; the
-//! guardian SIGKILLs the supervisor's process group for whatever that misses (see
-//! `spawn_guardian`), so even a SIGKILLed runner leaves nothing behind.
+//! guardian SIGKILLs the supervisor's process group for whatever that misses and removes its
+//! cgroup (see `RunGuardian`), so even a SIGKILLed runner leaves nothing behind.
 //!
 //! **Results** travel as JSON lines over one pipe shared by every process; each record is a
 //! single write() of at most PIPE_BUF bytes, so records from different processes never
@@ -58,9 +59,9 @@ const RUNNER_GRACE: Duration = Duration::from_secs(10);
 
 /// The supervisor's end of the report pipe, closed in every process it forks.
 static REPORT_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
-/// The supervisor's end of the guardian's `done` pipe, likewise closed in every process it
-/// forks: a scenario process holding it would keep the guardian from seeing the supervisor
-/// close it.
+/// The write end of the run guardian's pipe (see [`RunGuardian`]): the runner's, inherited by
+/// each supervisor, and closed in every process a supervisor forks, since a scenario process
+/// holding it would keep the guardian from ever seeing the pipe closed.
 static GUARDIAN_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
 /// One observation, as sent by a scenario process.
@@ -228,6 +229,12 @@ pub fn run_many(
         cgroups: crate::limits::places(&baseline),
         baseline,
     };
+    // Dropped on every return: waits until the guardian has cleaned up and exited.
+    let _guardian = if plans.is_empty() {
+        None
+    } else {
+        RunGuardian::spawn()
+    };
     loop {
         while active.len() < jobs.max(1) && next < plans.len() {
             match Active::spawn(next, plans[next], &env) {
@@ -342,12 +349,23 @@ impl Active {
 
     /// Reads what is available; true at EOF (or on a read error).
     fn read_chunk(&mut self) -> bool {
-        let mut chunk = [0u8; 65536];
-        match read_retry(self.fd.as_raw_fd(), &mut chunk) {
-            Ok(0) | Err(_) => true,
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                false
+        // Straight into `buf`, no bounce buffer: while a supervisor lives, each page the
+        // runner writes is a copy-on-write fault.
+        self.buf.reserve(16384);
+        let spare = self.buf.spare_capacity_mut();
+        loop {
+            // SAFETY: `spare` is writable memory of `spare.len()` bytes owned by `buf`.
+            let n =
+                unsafe { libc::read(self.fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+            match n {
+                0 => return true,
+                n if n > 0 => {
+                    // SAFETY: read() initialised the first `n` spare bytes.
+                    unsafe { self.buf.set_len(self.buf.len() + n as usize) };
+                    return false;
+                }
+                _ if Errno::last() == Errno::EINTR => continue,
+                _ => return true,
             }
         }
     }
@@ -582,9 +600,12 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     let started = Instant::now();
     let deadline = started + plan.timeout;
     let mut limit = crate::limits::Limit::apply(&env.cgroups, plan.pids_max, rootless);
-    // Before any process enters the cgroup: the guardian must stay outside it.
-    // Dropped on every return: it stands down and is reaped (see `Guardian`).
-    let mut guardian = spawn_guardian(&limit);
+    // Before the first scenario process. Only the normal end below says `Done`: after any
+    // other return the guardian cleans up once we have exited (see `RunGuardian`).
+    tell_guardian(&GuardMsg::Watch {
+        pid: me as i32,
+        cgroup: limit.for_guardian(),
+    });
     (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
     ctx.clocks = ClockBase {
         monotonic: clock_ns(libc::CLOCK_MONOTONIC),
@@ -778,11 +799,10 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             out.exits.push((h, w));
         }
     }
-    if let Some(g) = &mut guardian {
-        g.stand_down();
+    reap_orphans(host_proc.as_raw_fd());
+    if limit.release() {
+        tell_guardian(&GuardMsg::Done { pid: me as i32 });
     }
-    reap_orphans(host_proc.as_raw_fd(), guardian.as_ref().map(|g| g.pid));
-    let _ = limit.release();
     for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         match serde_json::from_slice::<Record>(line) {
             Ok(r) => out.records.push(r),
@@ -1795,129 +1815,223 @@ fn reap(pid: i32) -> Option<Waited> {
     }
 }
 
-/// Forks the guardian: a process outside the scenario's process group that outlives the
-/// supervisor if it is killed. PR_SET_PDEATHSIG alone leaves two gaps — a process killed
-/// between its fork and its prctl, and processes outside any PID namespace of the scenario
-/// whose parents died — and a SIGKILLed supervisor cannot remove its pids cgroup. The guardian
-/// closes them: when the supervisor dies it SIGKILLs the whole process group, waits for it to
-/// be gone, and releases the limit. When the supervisor writes to `done` instead, it exits.
-fn spawn_guardian(limit: &crate::limits::Limit) -> Option<Guardian> {
-    let (done_r, done_w) = pipe().ok()?;
-    let supervisor = nix::unistd::getpid();
-    let keep = done_r.as_raw_fd();
-    let pid = fork_child(|| {
-        let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
-        // Hold nothing of the scenario or the caller: no pipe may wait for us.
-        // SAFETY: closing descriptors this fresh child owns copies of; /dev/null is reopened
-        // on 0-2 so stray writes go nowhere.
-        unsafe {
-            let low = libc::syscall(libc::SYS_close_range, 0, keep - 1, 0);
-            let high = libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0);
-            if low != 0 || high != 0 {
-                // close_range(2) is Linux 5.9+; before that, one by one.
-                for fd in (0..4096).filter(|fd| *fd != keep) {
-                    libc::close(fd);
-                }
-            }
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-            for fd in 0..3 {
-                if null != fd {
-                    libc::dup2(null, fd);
-                }
-            }
-        }
-        let pidfd = pidfd_open(supervisor.as_raw());
-        let mut fds = vec![libc::pollfd {
-            fd: keep,
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        if let Some(p) = &pidfd {
-            fds.push(libc::pollfd {
-                fd: p.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            });
-        }
-        loop {
-            // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-            if n > 0 || Errno::last() != Errno::EINTR {
-                break;
-            }
-        }
-        // A finished supervisor writes a byte before closing; a dead one only closes (or, seen
-        // through the pidfd, is gone). Read only what is there: never block here.
-        let mut byte = [0u8];
-        let byte_ready = fds[0].revents & libc::POLLIN != 0;
-        let supervisor_gone = !(byte_ready && matches!(read_retry(keep, &mut byte), Ok(1)));
-        if supervisor_gone {
-            let group = nix::unistd::Pid::from_raw(-supervisor.as_raw());
-            let give_up = Instant::now() + KILL_GRACE;
-            loop {
-                // Again each round: a process may have forked in between.
-                let members = nix::sys::signal::kill(group, Signal::SIGKILL).is_ok();
-                // Killed processes may linger as zombies of an init that reaps slowly; the
-                // cgroup, when there is one, empties as soon as they are dead.
-                let done = if limit.has_cgroup() {
-                    limit.remove()
-                } else {
-                    !members
-                };
-                if done || Instant::now() > give_up {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-        exit_now(0)
-    })
-    .ok()?;
-    drop(done_r);
-    GUARDIAN_FD.store(done_w.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
-    Some(Guardian {
-        pid,
-        done: Some(done_w),
-    })
-}
-
-/// The supervisor's handle on its guardian.
-struct Guardian {
+/// The run's guardian: a process outside every scenario's process group and cgroup, which
+/// outlives the runner. PR_SET_PDEATHSIG alone leaves two gaps — a process killed between its
+/// fork and its prctl, and processes outside any PID namespace of the scenario whose parents
+/// died — and a SIGKILLed supervisor cannot remove its cgroup. So each supervisor registers
+/// with the guardian (its process group and its cgroup) before it creates a scenario process,
+/// and deregisters once it has reaped them and removed the cgroup. When a registered
+/// supervisor dies — killed by the runner at its deadline, by PR_SET_PDEATHSIG when the runner
+/// is killed, or after returning early — the guardian SIGKILLs its process group, waits for it
+/// to be gone and removes the cgroup. It exits once every writer of its pipe (the runner and
+/// the supervisors) has closed it, after cleaning up whatever is still registered then.
+///
+/// One per run rather than one per supervisor: a fork, an exit and a few wake-ups less per
+/// scenario, about a fifth of a trivial scenario's cost (bench/FINDINGS.md).
+struct RunGuardian {
     pid: i32,
-    /// Closing this without writing a byte first means "the supervisor is gone: clean up".
-    done: Option<OwnedFd>,
 }
 
-impl Guardian {
-    /// Tells the guardian the scenario ended normally (its processes are reaped), so it exits
-    /// without killing anything. Its exit overlaps with the supervisor's remaining work.
-    fn stand_down(&mut self) {
-        if let Some(done) = self.done.take() {
-            GUARDIAN_FD.store(-1, std::sync::atomic::Ordering::Relaxed);
-            let _ = write_all(done.as_raw_fd(), &[1]);
-        }
+/// What supervisors tell the guardian, one JSON line per message. Lines are far below
+/// PIPE_BUF, so those of concurrent supervisors never interleave.
+#[derive(Serialize, Deserialize)]
+enum GuardMsg {
+    /// `pid` leads its process group; `cgroup`: the scenario's cgroup directory, and where
+    /// cgroup2 has to be mounted to reach it (see [`crate::limits::Limit::for_guardian`]).
+    Watch {
+        pid: i32,
+        cgroup: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+    },
+    /// Everything of `pid`'s scenario is gone.
+    Done { pid: i32 },
+}
+
+impl RunGuardian {
+    /// Forks the guardian; its pipe's write end goes to [`GUARDIAN_FD`], where supervisors
+    /// find it. `None` if that failed: scenarios then run unguarded, as before a kill.
+    fn spawn() -> Option<RunGuardian> {
+        let (read_end, write_end) = pipe().ok()?;
+        let keep = read_end.as_raw_fd();
+        let pid = fork_child(|| guard(keep)).ok()?;
+        drop(read_end);
+        GUARDIAN_FD.store(
+            std::os::fd::IntoRawFd::into_raw_fd(write_end),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        Some(RunGuardian { pid })
     }
 }
 
-impl Drop for Guardian {
-    /// Every return from the supervisor, early ones included, stands the guardian down and
-    /// reaps it. Otherwise the closing descriptor would read as the supervisor's death and the
-    /// guardian would SIGKILL the process group — the supervisor too, before its report.
-    /// During a panic it is left to clean up whatever the scenario left running.
+impl Drop for RunGuardian {
+    /// Closes the runner's end and waits until the guardian has cleaned up and exited: no
+    /// cgroup or process of this run outlives `nsspec`.
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            return;
+        let fd = GUARDIAN_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
+        if fd >= 0 {
+            // SAFETY: the runner's own write end, stored by `spawn`.
+            unsafe { libc::close(fd) };
         }
-        self.stand_down();
         let _ = reap(self.pid);
     }
 }
 
-/// Reaps every remaining child but `spare` (the guardian, which has been told to stand down
-/// and exits by itself). Normally there is none left (results reach EOF only when every
+/// Tells the run's guardian about this supervisor (see [`RunGuardian`]).
+fn tell_guardian(msg: &GuardMsg) {
+    let fd = GUARDIAN_FD.load(std::sync::atomic::Ordering::Relaxed);
+    if fd >= 0 {
+        let mut line = serde_json::to_vec(msg).unwrap_or_default();
+        line.push(b'\n');
+        let _ = write_all(fd, &line);
+    }
+}
+
+/// A supervisor the guardian watches.
+struct Watched {
+    pid: i32,
+    pidfd: Option<OwnedFd>,
+    cgroup: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+}
+
+/// The guardian's life (see [`RunGuardian`]). `pipe`: the read end of its pipe.
+fn guard(pipe: RawFd) -> ! {
+    // Out of the runner's process group: a Ctrl-C there must not take the guardian along.
+    let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
+    // Hold nothing of the caller: no pipe (stdout into `| tee`, say) may wait for us.
+    // SAFETY: closing descriptors this fresh child owns copies of; /dev/null is reopened on
+    // 0-2 so stray writes go nowhere.
+    unsafe {
+        let low = libc::syscall(libc::SYS_close_range, 0, pipe - 1, 0);
+        let high = libc::syscall(libc::SYS_close_range, pipe + 1, u32::MAX, 0);
+        if low != 0 || high != 0 {
+            // close_range(2) is Linux 5.9+; before that, one by one.
+            for fd in (0..4096).filter(|fd| *fd != pipe) {
+                libc::close(fd);
+            }
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        for fd in 0..3 {
+            if null != fd {
+                libc::dup2(null, fd);
+            }
+        }
+    }
+    // Drained completely before any pidfd is looked at (below).
+    let _ = nix::fcntl::fcntl(
+        unsafe_borrow(pipe),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    );
+    let mut watched: Vec<Watched> = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut mounted = Vec::new();
+    let mut open = true;
+    while open {
+        let mut fds: Vec<libc::pollfd> = std::iter::once(pipe)
+            .chain(
+                watched
+                    .iter()
+                    .filter_map(|w| w.pidfd.as_ref())
+                    .map(|p| p.as_raw_fd()),
+            )
+            .map(|fd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        if n < 0 && Errno::last() != Errno::EINTR {
+            break;
+        }
+        let mut chunk = [0u8; 4096];
+        loop {
+            match read_retry(pipe, &mut chunk) {
+                Ok(0) => {
+                    open = false;
+                    break;
+                }
+                Ok(n) => pending.extend_from_slice(&chunk[..n]),
+                Err(_) => break,
+            }
+        }
+        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            match serde_json::from_slice::<GuardMsg>(&line) {
+                Ok(GuardMsg::Watch { pid, cgroup }) => watched.push(Watched {
+                    pid,
+                    // The supervisor is alive (it just wrote) and unreaped, so `pid` is it.
+                    pidfd: pidfd_open(pid),
+                    cgroup,
+                }),
+                Ok(GuardMsg::Done { pid }) => watched.retain(|w| w.pid != pid),
+                Err(_) => {}
+            }
+        }
+        // A supervisor writes `Done` before it exits, and the pipe was drained above: one
+        // that is gone now and still listed died without cleaning up.
+        let (dead, alive): (Vec<Watched>, Vec<Watched>) = watched
+            .into_iter()
+            .partition(|w| w.pidfd.as_ref().is_some_and(readable));
+        watched = alive;
+        for w in dead {
+            clean_up_after(&w, &mut mounted);
+        }
+    }
+    // The runner and every supervisor have closed the pipe: those still listed (without a
+    // pidfd, kernel < 5.3, or killed with the runner) are cleaned up now.
+    for w in watched {
+        clean_up_after(&w, &mut mounted);
+    }
+    exit_now(0)
+}
+
+/// Whether a pidfd reports its process gone.
+fn readable(fd: &OwnedFd) -> bool {
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no waiting.
+    unsafe { libc::poll(&mut p, 1, 0) == 1 }
+}
+
+/// SIGKILLs the process group of a dead supervisor and removes its cgroup. `mounted`: where
+/// the guardian has mounted cgroup2 already.
+fn clean_up_after(w: &Watched, mounted: &mut Vec<std::path::PathBuf>) {
+    if let Some((_, Some(point))) = &w.cgroup
+        && !mounted.contains(point)
+    {
+        // The supervisor's own cgroup2 mount died with it: mount one privately to get there.
+        if mounted.is_empty() {
+            let _ = unshare(libc::CLONE_NEWNS).and_then(|()| make_mounts_private());
+        }
+        if crate::limits::mount_cgroup2(point) {
+            mounted.push(point.clone());
+        }
+    }
+    let group = nix::unistd::Pid::from_raw(-w.pid);
+    let give_up = Instant::now() + KILL_GRACE;
+    loop {
+        // Again each round: a process may have forked in between.
+        let members = nix::sys::signal::kill(group, Signal::SIGKILL).is_ok();
+        // Killed processes may linger as zombies of an init that reaps slowly; the cgroup,
+        // when there is one, empties as soon as they are dead.
+        let done = match &w.cgroup {
+            Some((dir, _)) => crate::limits::remove_tree(dir) || !dir.exists(),
+            None => !members,
+        };
+        if done || Instant::now() > give_up {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Reaps every remaining child. Normally there is none left (results reach EOF only when every
 /// scenario process is gone); after a timeout, children re-parented to us (we are a subreaper)
 /// are killed. They are our unreaped children, so their PIDs cannot have been reused.
-fn reap_orphans(host_proc: RawFd, spare: Option<i32>) {
+fn reap_orphans(host_proc: RawFd) {
     let give_up = Instant::now() + KILL_GRACE;
     loop {
         // SAFETY: waitpid with a null status pointer is allowed.
@@ -1933,7 +2047,6 @@ fn reap_orphans(host_proc: RawFd, spare: Option<i32>) {
         let orphans: Vec<i32> = children
             .split_whitespace()
             .filter_map(|p| p.parse().ok())
-            .filter(|p| Some(*p) != spare)
             .collect();
         if orphans.is_empty() {
             return;
@@ -2230,7 +2343,7 @@ fn write_id_maps(host_proc: RawFd, pid: i32) -> Result<(), Errno> {
 }
 
 /// In a process the supervisor forked: closes our copies of the supervisor's own pipe ends
-/// (the runner's report pipe, the guardian's `done`).
+/// (the runner's report pipe, the guardian's pipe).
 fn close_report_pipe() {
     for fd in [&REPORT_FD, &GUARDIAN_FD] {
         let fd = fd.swap(-1, std::sync::atomic::Ordering::Relaxed);

@@ -191,18 +191,7 @@ impl Limit {
         let mut plain: Vec<Place> = places.list.iter().filter(|p| !p.pids).cloned().collect();
         if plain.is_empty() && places.mount_v2 {
             let point = PathBuf::from(CGROUP2_DEFAULT);
-            let mounted = point.is_dir()
-                && nix::mount::mount(
-                    Some("cgroup2"),
-                    &point,
-                    Some("cgroup2"),
-                    nix::mount::MsFlags::MS_NOSUID
-                        | nix::mount::MsFlags::MS_NODEV
-                        | nix::mount::MsFlags::MS_NOEXEC,
-                    None::<&str>,
-                )
-                .is_ok();
-            if mounted {
+            if mount_cgroup2(&point) {
                 // /proc/self/cgroup has a `0::` line only once cgroup2 is mounted somewhere.
                 let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
                 if let Some(path) = cgroup_line(&own, "") {
@@ -289,8 +278,13 @@ impl Limit {
     }
 
     /// Whether a cgroup holds the scenario (so its emptiness can be observed).
-    pub(crate) fn has_cgroup(&self) -> bool {
-        self.cgroup.is_some()
+    /// What the run's guardian needs to remove the cgroup if the supervisor dies first: the
+    /// directory, and where the supervisor mounted cgroup2 itself if it did (that mount lives
+    /// in the supervisor's private mount namespace and dies with it).
+    pub(crate) fn for_guardian(&self) -> Option<(PathBuf, Option<PathBuf>)> {
+        self.cgroup
+            .as_ref()
+            .map(|c| (c.dir.clone(), self.mounted.clone()))
     }
 
     fn unmount(&self) {
@@ -298,6 +292,21 @@ impl Limit {
             let _ = nix::mount::umount2(point, nix::mount::MntFlags::MNT_DETACH);
         }
     }
+}
+
+/// Mounts cgroup2 on `point` (in the caller's mount namespace, which must be private).
+pub(crate) fn mount_cgroup2(point: &Path) -> bool {
+    point.is_dir()
+        && nix::mount::mount(
+            Some("cgroup2"),
+            point,
+            Some("cgroup2"),
+            nix::mount::MsFlags::MS_NOSUID
+                | nix::mount::MsFlags::MS_NODEV
+                | nix::mount::MsFlags::MS_NOEXEC,
+            None::<&str>,
+        )
+        .is_ok()
 }
 
 /// Creates `nsspec-<me>` in `place` (and, on v2, opens it for CLONE_INTO_CGROUP).
@@ -375,7 +384,13 @@ fn remove_stale(parent: &Path) {
 
 /// Removes a cgroup and every cgroup below it, deepest first (a cgroup directory can be
 /// removed only when it has no children and no processes). True when `dir` is gone.
-fn remove_tree(dir: &Path) -> bool {
+pub(crate) fn remove_tree(dir: &Path) -> bool {
+    // Usually nothing was created below: then skip the listing. opendir() mallocs a 32 KiB
+    // buffer, and in a forked supervisor malloc consolidates free chunks all over the heap it
+    // shares copy-on-write with the runner, ~10 page faults.
+    if std::fs::remove_dir(dir).is_ok() {
+        return true;
+    }
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {

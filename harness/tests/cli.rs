@@ -748,8 +748,8 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
         return;
     }
     let marker = format!("NSSPEC_SIGKILL_MARKER_{}", std::process::id());
-    // Under way: runner, supervisor, init, its child, host.
-    let child = start_marked("harness/tests/faults/hang.yaml", &marker, 5);
+    // Under way: runner, guardian, supervisor, init, its child, host.
+    let child = start_marked("harness/tests/faults/hang.yaml", &marker, 6);
     sigkill(child);
     // PR_SET_PDEATHSIG and the namespace's init take the rest down; give the kernel a moment.
     let killed = Instant::now();
@@ -775,7 +775,7 @@ fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
     assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
     // Killed mid-run, the runner cannot clean up: the guardian removes the whole tree.
     let marker = format!("NSSPEC_CGROUP_TREE_{}", std::process::id());
-    // Runner, supervisor, guardian, host, init and nested: all six under way.
+    // Runner, guardian, supervisor, host, init and nested: all six under way.
     let child = start_marked(fault, &marker, 6);
     // Let the steps create their cgroups (none of them waits for another process).
     std::thread::sleep(Duration::from_millis(200));
@@ -786,6 +786,57 @@ fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
     {
         std::thread::sleep(Duration::from_millis(5));
     }
+    assert_no_process_with(&marker);
+    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn a_supervisor_killed_mid_scenario_leaves_nothing_once_nsspec_has_exited() {
+    if !privileged() {
+        return;
+    }
+    let marker = format!("NSSPEC_SUPERVISOR_KILLED_{}", std::process::id());
+    let child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "harness/tests/faults/cgroup-linger.yaml"])
+        .current_dir(root())
+        .env(&marker, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Runner, guardian, supervisor, host, init and nested.
+    let started = Instant::now();
+    while processes_with(&marker).len() < 6 {
+        assert!(started.elapsed() < Duration::from_secs(5), "no scenario");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    // Of the runner's two children (supervisor and guardian) the supervisor has children.
+    let children = |pid: u32| -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    let runner_children = children(child.id());
+    assert_eq!(runner_children.len(), 2, "{runner_children:?}");
+    let supervisor = *runner_children
+        .iter()
+        .find(|p| !children(**p).is_empty())
+        .expect("a supervisor with scenario processes");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(supervisor as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the supervisor died without a report"),
+        "{stdout}"
+    );
+    // No waiting: nsspec waits for its guardian, which removed all of it before exiting.
     assert_no_process_with(&marker);
     assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
 }
