@@ -6,8 +6,11 @@
 //! CAP_SYS_ADMIN/CAP_SYS_RESOURCE, i.e. in rootless mode — where the cgroups are not writable
 //! either). As root without a pids cgroup the scenario still gets a cgroup v2 of its own, with
 //! no limit, so that cgroup steps behave as on any host. Cgroups are named
-//! `nsspec-<supervisor pid>`; one left behind by a SIGKILLed run is removed by the next run
-//! once it is empty and its supervisor is gone.
+//! `nsspec-<supervisor pid>`. The run's guardian removes the cgroup of a supervisor that dies;
+//! one left behind all the same (the guardian was killed too) is removed by a later run once
+//! it is empty, its supervisor is gone and it is [`STALE_AFTER`] old. The age keeps runs off
+//! each other's cgroups while a guardian may still be at work, and keeps the sweep from
+//! hiding a guardian that failed (the tests look for leftovers right after a kill).
 //!
 //! **Only the scenario's processes enter the cgroup, and none of them migrates.** Moving a
 //! whole process into a cgroup (a write to `cgroup.procs`) write-locks the kernel's global
@@ -359,7 +362,11 @@ pub(crate) fn cgroup_line(text: &str, key: &str) -> Option<String> {
     })
 }
 
-/// Removes `nsspec-<pid>` cgroups under `parent` whose supervisor is gone and that are empty.
+/// How old a leftover `nsspec-<pid>` cgroup must be before a run removes it.
+pub(crate) const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes `nsspec-<pid>` cgroups under `parent` whose supervisor is gone, that are empty and
+/// [`STALE_AFTER`] old (a cgroup directory's mtime is its creation time).
 fn remove_stale(parent: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
@@ -376,7 +383,11 @@ fn remove_stale(parent: &Path) {
         let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
         let empty = std::fs::read_to_string(e.path().join("cgroup.procs"))
             .is_ok_and(|p| p.trim().is_empty());
-        if !alive && empty {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STALE_AFTER));
+        if !alive && empty && old {
             remove_tree(&e.path());
         }
     }

@@ -747,6 +747,7 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
     if !privileged() {
         return;
     }
+    let since = started();
     let marker = format!("NSSPEC_SIGKILL_MARKER_{}", std::process::id());
     // Under way: runner, guardian, supervisor, init, its child, host.
     let child = start_marked("harness/tests/faults/hang.yaml", &marker, 6);
@@ -757,10 +758,63 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_no_process_with(&marker);
-    // The killed run's pids cgroup could not be removed by anyone; the next run removes it.
+    // The guardian (one of the marked processes) removed the cgroup before it exited; a later
+    // run would sweep only leftovers a minute old, so this is the guardian's work.
+    assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old() {
+    if !privileged() {
+        return;
+    }
+    // Where nsspec creates scenario cgroups (and sweeps): beside the harness in the v1 pids
+    // hierarchy, else in its own cgroup v2 (see limits::places).
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let line = |key: &str| {
+        own.lines()
+            .find_map(|l| l.split_once(':').and_then(|(_, r)| r.strip_prefix(key)))
+            .and_then(|r| r.strip_prefix(':'))
+            .map(|p| p.trim_start_matches('/').to_string())
+    };
+    let place = match (line("pids"), line("")) {
+        (Some(p), _) if Path::new("/sys/fs/cgroup/pids").is_dir() => {
+            Path::new("/sys/fs/cgroup/pids").join(p)
+        }
+        (_, Some(p)) => {
+            let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+            let mount = info
+                .lines()
+                .find(|l| l.contains(" - cgroup2 "))
+                .and_then(|l| l.split(' ').nth(4))
+                .expect("a cgroup2 mount");
+            Path::new(mount).join(p)
+        }
+        _ => return,
+    };
+    // PIDs that are gone: finished children's.
+    let dead = || {
+        let mut gone = Command::new("true").spawn().unwrap();
+        gone.wait().unwrap();
+        gone.id()
+    };
+    let old = place.join(format!("nsspec-{}", dead()));
+    let fresh = place.join(format!("nsspec-{}", dead()));
+    std::fs::create_dir(&old).unwrap();
+    std::fs::create_dir(&fresh).unwrap();
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::open(&old)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
     let out = nsspec(&["run", "harness/tests/fixtures/broken-expectation.yaml"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+    let fresh_kept = fresh.exists();
+    let _ = std::fs::remove_dir(&fresh);
+    let old_left = old.exists();
+    let _ = std::fs::remove_dir(&old);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(!old_left, "{} was not swept", old.display());
+    assert!(fresh_kept, "{} was swept although fresh", fresh.display());
 }
 
 #[test]
@@ -768,11 +822,12 @@ fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
     if !privileged() {
         return;
     }
+    let since = started();
     let fault = "harness/tests/faults/cgroup-tree.yaml";
     let (code, stdout) = run_fault(fault);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("timed out after 1s"), "{stdout}");
-    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+    assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
     // Killed mid-run, the runner cannot clean up: the guardian removes the whole tree.
     let marker = format!("NSSPEC_CGROUP_TREE_{}", std::process::id());
     // Runner, guardian, supervisor, host, init and nested: all six under way.
@@ -781,13 +836,13 @@ fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
     std::thread::sleep(Duration::from_millis(200));
     sigkill(child);
     let killed = Instant::now();
-    while (!processes_with(&marker).is_empty() || !stale_cgroups().is_empty())
+    while (!processes_with(&marker).is_empty() || !stale_cgroups(since).is_empty())
         && killed.elapsed() < Duration::from_secs(3)
     {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_no_process_with(&marker);
-    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+    assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
 }
 
 #[test]
@@ -795,6 +850,7 @@ fn a_supervisor_killed_mid_scenario_leaves_nothing_once_nsspec_has_exited() {
     if !privileged() {
         return;
     }
+    let since = started();
     let marker = format!("NSSPEC_SUPERVISOR_KILLED_{}", std::process::id());
     let child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
         .args(["run", "harness/tests/faults/cgroup-linger.yaml"])
@@ -838,7 +894,7 @@ fn a_supervisor_killed_mid_scenario_leaves_nothing_once_nsspec_has_exited() {
     );
     // No waiting: nsspec waits for its guardian, which removed all of it before exiting.
     assert_no_process_with(&marker);
-    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+    assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
 }
 
 #[test]
@@ -871,14 +927,22 @@ fn a_fork_bomb_is_contained_by_the_pids_limit() {
     if !privileged() {
         return;
     }
+    let since = started();
     let (code, stdout) = run_fault("harness/tests/faults/fork-bomb.yaml");
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("PASS  fork-bomb"), "{stdout}");
-    assert_eq!(stale_cgroups(), Vec::<PathBuf>::new());
+    assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
 }
 
-/// `nsspec-<pid>` cgroups whose supervisor is gone, in the places the harness creates them.
-fn stale_cgroups() -> Vec<PathBuf> {
+/// Now, as far as cgroup timestamps go: kernfs stamps a new directory with the coarse clock,
+/// which may lag `SystemTime::now()` by a tick.
+fn started() -> std::time::SystemTime {
+    std::time::SystemTime::now() - Duration::from_secs(1)
+}
+
+/// `nsspec-<pid>` cgroups whose supervisor is gone, in the places the harness creates them,
+/// made at `since` or later (by the caller's runs: earlier leftovers are not its doing).
+fn stale_cgroups(since: std::time::SystemTime) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut dirs = vec![
         PathBuf::from("/sys/fs/cgroup/pids"),
@@ -894,7 +958,12 @@ fn stale_cgroups() -> Vec<PathBuf> {
                     .and_then(|p| p.parse::<i32>().ok())
                     && !Path::new(&format!("/proc/{pid}")).exists()
                 {
-                    out.push(e.path());
+                    if e.metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t >= since)
+                    {
+                        out.push(e.path());
+                    }
                 } else if dirs.len() < 64 && e.path().is_dir() && i == 0 {
                     // One level of nesting: the harness's own cgroup may be a child.
                     dirs.push(e.path());
