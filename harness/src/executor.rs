@@ -230,11 +230,13 @@ pub fn run_many(
         baseline,
     };
     // Dropped on every return: waits until the guardian has cleaned up and exited.
-    let _guardian = if plans.is_empty() {
+    let guardian = if plans.is_empty() {
         None
     } else {
         RunGuardian::spawn()
     };
+    // Dropped before the guardian: the guardian exits only once they have.
+    let mut exiting = Exiting(Vec::new());
     loop {
         while active.len() < jobs.max(1) && next < plans.len() {
             match Active::spawn(next, plans[next], &env) {
@@ -243,6 +245,14 @@ pub fn run_many(
             }
             next += 1;
         }
+        if next == plans.len()
+            && let Some(g) = &guardian
+        {
+            // No more supervisors to hand the pipe to: the guardian can see its end as soon
+            // as the last one exits, while we are still reporting.
+            g.all_started();
+        }
+        exiting.reap_finished();
         if active.is_empty() {
             return;
         }
@@ -267,22 +277,46 @@ pub fn run_many(
             // Nothing sensible is left to wait for: finish everything as timed out.
             for a in active.drain(..) {
                 let idx = a.index;
-                done(idx, a.finish(false, &mut watch));
+                done(idx, a.finish(false, &mut watch, &mut exiting));
             }
             return;
         }
         let mut i = 0;
         while i < active.len() {
             let eof = fds[i].revents != 0 && active[i].read_chunk();
+            let complete = eof || active[i].reported();
             let late = Instant::now() >= active[i].deadline;
-            if eof || late {
+            if complete || late {
                 fds.remove(i);
                 let a = active.remove(i);
                 let idx = a.index;
-                done(idx, a.finish(eof, &mut watch));
+                done(idx, a.finish(complete, &mut watch, &mut exiting));
             } else {
                 i += 1;
             }
+        }
+    }
+}
+
+/// Supervisors that have reported and are still exiting: reaped as they go, and all of them
+/// when the run ends.
+struct Exiting(Vec<nix::unistd::Pid>);
+
+impl Exiting {
+    fn reap_finished(&mut self) {
+        self.0.retain(|pid| {
+            matches!(
+                nix::sys::wait::waitpid(*pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)),
+                Ok(nix::sys::wait::WaitStatus::StillAlive)
+            )
+        });
+    }
+}
+
+impl Drop for Exiting {
+    fn drop(&mut self) {
+        for pid in self.0.drain(..) {
+            let _ = nix::sys::wait::waitpid(pid, None);
         }
     }
 }
@@ -327,7 +361,9 @@ impl Active {
                     supervise(plan, runner, env)
                 }))
                 .unwrap_or_else(|_| failed("the supervisor panicked".into()));
-                let json = serde_json::to_vec(&out).unwrap_or_default();
+                let mut json = serde_json::to_vec(&out).unwrap_or_default();
+                // Marks the report complete (compact JSON has no newline of its own).
+                json.push(b'\n');
                 let _ = write_all(write_end.as_raw_fd(), &json);
                 exit_now(0)
             }
@@ -370,19 +406,34 @@ impl Active {
         }
     }
 
-    fn finish(self, complete: bool, watch: &mut MountWatch) -> RunOutput {
+    /// The supervisor's report is in: it ends with the newline the supervisor writes last,
+    /// after it has reaped the scenario and removed its cgroup. What remains of the
+    /// supervisor is its own exit, which need not hold up the report.
+    fn reported(&self) -> bool {
+        self.buf.last() == Some(&b'\n')
+    }
+
+    fn finish(self, complete: bool, watch: &mut MountWatch, exiting: &mut Exiting) -> RunOutput {
         if !complete {
             // SIGKILL of the supervisor takes the scenario down with it (PR_SET_PDEATHSIG).
             let _ = nix::sys::signal::kill(self.child, Signal::SIGKILL);
         }
-        let status = nix::sys::wait::waitpid(self.child, None);
         let mut out = match serde_json::from_slice::<RunOutput>(&self.buf) {
-            Ok(out) => out,
-            Err(_) if !complete => failed(format!(
-                "the supervisor did not finish within {:?}; it was killed",
-                self.limit
-            )),
-            Err(_) => failed(format!("the supervisor died without a report ({status:?})")),
+            Ok(out) => {
+                exiting.0.push(self.child);
+                out
+            }
+            Err(_) => {
+                let status = nix::sys::wait::waitpid(self.child, None);
+                if complete {
+                    failed(format!("the supervisor died without a report ({status:?})"))
+                } else {
+                    failed(format!(
+                        "the supervisor did not finish within {:?}; it was killed",
+                        self.limit
+                    ))
+                }
+            }
         };
         out.host_mounts_changed = watch.differs();
         out.elapsed = self.started.elapsed();
@@ -1862,15 +1913,22 @@ impl RunGuardian {
     }
 }
 
-impl Drop for RunGuardian {
-    /// Closes the runner's end and waits until the guardian has cleaned up and exited: no
-    /// cgroup or process of this run outlives `nsspec`.
-    fn drop(&mut self) {
+impl RunGuardian {
+    /// Every supervisor has been forked (and holds the pipe itself): closes the runner's end.
+    fn all_started(&self) {
         let fd = GUARDIAN_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
         if fd >= 0 {
             // SAFETY: the runner's own write end, stored by `spawn`.
             unsafe { libc::close(fd) };
         }
+    }
+}
+
+impl Drop for RunGuardian {
+    /// Closes the runner's end and waits until the guardian has cleaned up and exited: no
+    /// cgroup or process of this run outlives `nsspec`.
+    fn drop(&mut self) {
+        self.all_started();
         let _ = reap(self.pid);
     }
 }
