@@ -605,7 +605,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         Ok(fd) => fd,
         Err(e) => return failed(format!("cannot open /proc: {}", e.desc())),
     };
-    let mut watch = MountWatch::open(host_proc.as_raw_fd(), "self/mountinfo");
+    // Only "changed or not" is needed here (the text is read if it changed): no baseline.
+    let mut watch = MountWatch::unread(host_proc.as_raw_fd(), "self/mountinfo");
     let me = nix::unistd::getpid().as_raw() as i64;
     let mut out = RunOutput {
         supervisor_pid: me,
@@ -2158,6 +2159,16 @@ impl MountWatch {
         MountWatch {
             fd,
             baseline,
+            differs: false,
+        }
+    }
+
+    /// Like [`MountWatch::open`] without reading the table: for [`MountWatch::changed_text`]
+    /// alone, which polls for the kernel's change event rather than comparing texts.
+    fn unread(dir: RawFd, path: &str) -> MountWatch {
+        MountWatch {
+            fd: open_at(dir, path).ok(),
+            baseline: Vec::new(),
             differs: false,
         }
     }
