@@ -59,9 +59,9 @@ const RUNNER_GRACE: Duration = Duration::from_secs(10);
 
 /// The supervisor's end of the report pipe, closed in every process it forks.
 static REPORT_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
-/// The write end of the run guardian's pipe (see [`RunGuardian`]): the runner's, inherited by
+/// The sending end of the run guardian's socket (see [`RunGuardian`]): the runner's, inherited by
 /// each supervisor, and closed in every process a supervisor forks, since a scenario process
-/// holding it would keep the guardian from ever seeing the pipe closed.
+/// holding it would keep the guardian from ever seeing it closed.
 static GUARDIAN_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
 /// One observation, as sent by a scenario process.
@@ -248,7 +248,7 @@ pub fn run_many(
         if next == plans.len()
             && let Some(g) = &guardian
         {
-            // No more supervisors to hand the pipe to: the guardian can see its end as soon
+            // No more supervisors to hand the socket to: the guardian can see its end as soon
             // as the last one exits, while we are still reporting.
             g.all_started();
         }
@@ -1875,8 +1875,9 @@ fn reap(pid: i32) -> Option<Waited> {
 /// and deregisters once it has reaped them and removed the cgroup. When a registered
 /// supervisor dies — killed by the runner at its deadline, by PR_SET_PDEATHSIG when the runner
 /// is killed, or after returning early — the guardian SIGKILLs its process group, waits for it
-/// to be gone and removes the cgroup. It exits once every writer of its pipe (the runner and
-/// the supervisors) has closed it, after cleaning up whatever is still registered then.
+/// to be gone and removes the cgroup. It exits once every holder of the other end of its socket
+/// (the runner and the supervisors) has closed it, after cleaning up whatever is still
+/// registered then.
 ///
 /// One per run rather than one per supervisor: a fork, an exit and a few wake-ups less per
 /// scenario, about a fifth of a trivial scenario's cost (bench/FINDINGS.md).
@@ -1884,8 +1885,8 @@ struct RunGuardian {
     pid: i32,
 }
 
-/// What supervisors tell the guardian, one JSON line per message. Lines are far below
-/// PIPE_BUF, so those of concurrent supervisors never interleave.
+/// What supervisors tell the guardian, one JSON line per message (a SOCK_SEQPACKET record, so
+/// those of concurrent supervisors never interleave).
 #[derive(Serialize, Deserialize)]
 enum GuardMsg {
     /// `pid` leads its process group; `cgroup`: the scenario's cgroup directory, and where
@@ -1899,10 +1900,28 @@ enum GuardMsg {
 }
 
 impl RunGuardian {
-    /// Forks the guardian; its pipe's write end goes to [`GUARDIAN_FD`], where supervisors
+    /// Forks the guardian; the sending end of its socket goes to [`GUARDIAN_FD`], where supervisors
     /// find it. `None` if that failed: scenarios then run unguarded, as before a kill.
     fn spawn() -> Option<RunGuardian> {
-        let (read_end, write_end) = pipe().ok()?;
+        // A socket rather than a pipe: send(MSG_NOSIGNAL) to a guardian that has died fails
+        // with EPIPE instead of killing the sender with SIGPIPE (nsspec keeps SIGPIPE's
+        // default action), and each message arrives whole.
+        let mut ends = [-1; 2];
+        // SAFETY: `ends` has room for the two descriptors.
+        let r = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+                0,
+                ends.as_mut_ptr(),
+            )
+        };
+        if r != 0 {
+            return None;
+        }
+        // SAFETY: both descriptors are fresh and owned by nobody else.
+        let (read_end, write_end) =
+            unsafe { (OwnedFd::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])) };
         let keep = read_end.as_raw_fd();
         let pid = fork_child(|| guard(keep)).ok()?;
         drop(read_end);
@@ -1915,7 +1934,7 @@ impl RunGuardian {
 }
 
 impl RunGuardian {
-    /// Every supervisor has been forked (and holds the pipe itself): closes the runner's end.
+    /// Every supervisor has been forked (and holds the socket itself): closes the runner's end.
     fn all_started(&self) {
         let fd = GUARDIAN_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
         if fd >= 0 {
@@ -1940,7 +1959,9 @@ fn tell_guardian(msg: &GuardMsg) {
     if fd >= 0 {
         let mut line = serde_json::to_vec(msg).unwrap_or_default();
         line.push(b'\n');
-        let _ = write_all(fd, &line);
+        // SAFETY: `line` is valid for its length. A guardian that is gone is not our
+        // failure: the scenario runs unguarded, as it would without one.
+        let _ = unsafe { libc::send(fd, line.as_ptr().cast(), line.len(), libc::MSG_NOSIGNAL) };
     }
 }
 
@@ -1951,19 +1972,19 @@ struct Watched {
     cgroup: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
 }
 
-/// The guardian's life (see [`RunGuardian`]). `pipe`: the read end of its pipe.
-fn guard(pipe: RawFd) -> ! {
+/// The guardian's life (see [`RunGuardian`]). `sock`: its end of the socket.
+fn guard(sock: RawFd) -> ! {
     // Out of the runner's process group: a Ctrl-C there must not take the guardian along.
     let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
     // Hold nothing of the caller: no pipe (stdout into `| tee`, say) may wait for us.
     // SAFETY: closing descriptors this fresh child owns copies of; /dev/null is reopened on
     // 0-2 so stray writes go nowhere.
     unsafe {
-        let low = libc::syscall(libc::SYS_close_range, 0, pipe - 1, 0);
-        let high = libc::syscall(libc::SYS_close_range, pipe + 1, u32::MAX, 0);
+        let low = libc::syscall(libc::SYS_close_range, 0, sock - 1, 0);
+        let high = libc::syscall(libc::SYS_close_range, sock + 1, u32::MAX, 0);
         if low != 0 || high != 0 {
             // close_range(2) is Linux 5.9+; before that, one by one.
-            for fd in (0..4096).filter(|fd| *fd != pipe) {
+            for fd in (0..4096).filter(|fd| *fd != sock) {
                 libc::close(fd);
             }
         }
@@ -1976,7 +1997,7 @@ fn guard(pipe: RawFd) -> ! {
     }
     // Drained completely before any pidfd is looked at (below).
     let _ = nix::fcntl::fcntl(
-        unsafe_borrow(pipe),
+        unsafe_borrow(sock),
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
     );
     let mut watched: Vec<Watched> = Vec::new();
@@ -1984,7 +2005,7 @@ fn guard(pipe: RawFd) -> ! {
     let mut mounted = Vec::new();
     let mut open = true;
     while open {
-        let mut fds: Vec<libc::pollfd> = std::iter::once(pipe)
+        let mut fds: Vec<libc::pollfd> = std::iter::once(sock)
             .chain(
                 watched
                     .iter()
@@ -2002,9 +2023,10 @@ fn guard(pipe: RawFd) -> ! {
         if n < 0 && Errno::last() != Errno::EINTR {
             break;
         }
-        let mut chunk = [0u8; 4096];
+        // One message per read; a cgroup path can approach PATH_MAX.
+        let mut chunk = vec![0u8; 65536];
         loop {
-            match read_retry(pipe, &mut chunk) {
+            match read_retry(sock, &mut chunk) {
                 Ok(0) => {
                     open = false;
                     break;
@@ -2026,7 +2048,7 @@ fn guard(pipe: RawFd) -> ! {
                 Err(_) => {}
             }
         }
-        // A supervisor writes `Done` before it exits, and the pipe was drained above: one
+        // A supervisor writes `Done` before it exits, and the socket was drained above: one
         // that is gone now and still listed died without cleaning up.
         let (dead, alive): (Vec<Watched>, Vec<Watched>) = watched
             .into_iter()
@@ -2036,7 +2058,7 @@ fn guard(pipe: RawFd) -> ! {
             clean_up_after(&w, &mut mounted);
         }
     }
-    // The runner and every supervisor have closed the pipe: those still listed (without a
+    // The runner and every supervisor have closed the socket: those still listed (without a
     // pidfd, kernel < 5.3, or killed with the runner) are cleaned up now.
     for w in watched {
         clean_up_after(&w, &mut mounted);
@@ -2412,7 +2434,7 @@ fn write_id_maps(host_proc: RawFd, pid: i32) -> Result<(), Errno> {
 }
 
 /// In a process the supervisor forked: closes our copies of the supervisor's own pipe ends
-/// (the runner's report pipe, the guardian's pipe).
+/// (the runner's report pipe, the guardian's socket).
 fn close_report_pipe() {
     for fd in [&REPORT_FD, &GUARDIAN_FD] {
         let fd = fd.swap(-1, std::sync::atomic::Ordering::Relaxed);

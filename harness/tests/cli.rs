@@ -898,6 +898,54 @@ fn a_supervisor_killed_mid_scenario_leaves_nothing_once_nsspec_has_exited() {
 }
 
 #[test]
+fn a_dead_guardian_leaves_the_rest_of_the_run_unharmed() {
+    if !privileged() {
+        return;
+    }
+    // The hang runs into its 1 s limit; meanwhile the guardian is killed. The scenario after
+    // it still registers with the dead guardian, which must not kill it (SIGPIPE).
+    let child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args([
+            "run",
+            "-j",
+            "1",
+            "harness/tests/faults/hang.yaml",
+            "scenarios/pid/getpid-is-one.yaml",
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let children = |pid: u32| -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    // The runner forks the guardian first, then the supervisor: wait for both.
+    let started = Instant::now();
+    let guardian = loop {
+        let c = children(child.id());
+        if c.len() == 2 {
+            break c[0];
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "no supervisor");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(guardian as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("timed out after 1s"), "{stdout}");
+    assert!(stdout.contains("PASS  pid/getpid-is-one"), "{stdout}");
+}
+
+#[test]
 fn parallel_runs_record_exactly_what_serial_runs_record() {
     let records = |jobs: &str| -> Vec<(String, String, Option<String>)> {
         let out = nsspec(&["run", "--json", "-j", jobs]);
