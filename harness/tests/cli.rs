@@ -734,12 +734,26 @@ fn start_marked(file: &str, marker: &str, n: usize) -> std::process::Child {
 }
 
 fn sigkill(mut child: std::process::Child) {
+    sigkill_pid(child.id());
+    child.wait().unwrap();
+}
+
+/// SIGKILLs one of the processes this test started (directly or through nsspec).
+fn sigkill_pid(pid: u32) {
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    child.wait().unwrap();
+}
+
+/// The children of `pid`, oldest first.
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
 
 #[test]
@@ -867,24 +881,13 @@ fn a_supervisor_killed_mid_scenario_leaves_nothing_once_nsspec_has_exited() {
     }
     std::thread::sleep(Duration::from_millis(200));
     // Of the runner's two children (supervisor and guardian) the supervisor has children.
-    let children = |pid: u32| -> Vec<u32> {
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-            .unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .collect()
-    };
-    let runner_children = children(child.id());
+    let runner_children = children_of(child.id());
     assert_eq!(runner_children.len(), 2, "{runner_children:?}");
     let supervisor = *runner_children
         .iter()
-        .find(|p| !children(**p).is_empty())
+        .find(|p| !children_of(**p).is_empty())
         .expect("a supervisor with scenario processes");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(supervisor as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    sigkill_pid(supervisor);
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -916,28 +919,17 @@ fn a_dead_guardian_leaves_the_rest_of_the_run_unharmed() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let children = |pid: u32| -> Vec<u32> {
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-            .unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .collect()
-    };
     // The runner forks the guardian first, then the supervisor: wait for both.
     let started = Instant::now();
     let guardian = loop {
-        let c = children(child.id());
+        let c = children_of(child.id());
         if c.len() == 2 {
             break c[0];
         }
         assert!(started.elapsed() < Duration::from_secs(5), "no supervisor");
         std::thread::sleep(Duration::from_millis(5));
     };
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(guardian as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    sigkill_pid(guardian);
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
