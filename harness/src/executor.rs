@@ -37,6 +37,7 @@
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -221,7 +222,6 @@ pub fn run_many(
     mut done: impl FnMut(usize, RunOutput),
 ) {
     let mut next = 0;
-    let mut active: Vec<Active> = Vec::new();
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
     let baseline = watch.mounts();
     let env = RunEnv {
@@ -235,8 +235,9 @@ pub fn run_many(
     } else {
         RunGuardian::spawn()
     };
-    // Dropped before the guardian: the guardian exits only once they have.
+    // Both dropped before the guardian: the guardian exits only once every supervisor has.
     let mut exiting = Exiting(Vec::new());
+    let mut active = Running(Vec::new());
     loop {
         while active.len() < jobs.max(1) && next < plans.len() {
             match Active::spawn(next, plans[next], &env) {
@@ -329,6 +330,33 @@ struct RunEnv {
     baseline: Vec<(String, String)>,
     /// Where scenario cgroups can be created.
     cgroups: crate::limits::Places,
+}
+
+/// The supervisors the runner is waiting for. Left over only when `run_many` unwinds (a
+/// panic while reporting): they are killed and reaped then, since the guardian waited for
+/// next would otherwise wait for them, and they for a reader of their reports.
+struct Running(Vec<Active>);
+
+impl std::ops::Deref for Running {
+    type Target = Vec<Active>;
+    fn deref(&self) -> &Vec<Active> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Vec<Active> {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for a in self.0.drain(..) {
+            let _ = nix::sys::signal::kill(a.child, Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(a.child, None);
+        }
+    }
 }
 
 /// A supervisor the runner is waiting for.
@@ -651,13 +679,17 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;
-    let mut limit = crate::limits::Limit::apply(&env.cgroups, plan.pids_max, rootless);
-    // Before the first scenario process. Only the normal end below says `Done`: after any
-    // other return the guardian cleans up once we have exited (see `RunGuardian`).
-    tell_guardian(&GuardMsg::Watch {
-        pid: me as i32,
-        cgroup: limit.for_guardian(),
-    });
+    // Before the first cgroup and scenario process. Only the normal end below says `Done`:
+    // after any other return the guardian cleans up once we have exited (see `RunGuardian`).
+    tell_guardian(&GuardMsg::Watch { pid: me as i32 });
+    let mut limit =
+        crate::limits::Limit::apply(&env.cgroups, plan.pids_max, rootless, &mut |dir, mount| {
+            tell_guardian(&GuardMsg::Cgroup {
+                pid: me as i32,
+                dir: dir.to_path_buf(),
+                mount: mount.map(Path::to_path_buf),
+            })
+        });
     (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
     ctx.clocks = ClockBase {
         monotonic: clock_ns(libc::CLOCK_MONOTONIC),
@@ -1889,11 +1921,15 @@ struct RunGuardian {
 /// those of concurrent supervisors never interleave).
 #[derive(Serialize, Deserialize)]
 enum GuardMsg {
-    /// `pid` leads its process group; `cgroup`: the scenario's cgroup directory, and where
-    /// cgroup2 has to be mounted to reach it (see [`crate::limits::Limit::for_guardian`]).
-    Watch {
+    /// `pid` leads its process group, and will create a scenario cgroup and processes.
+    Watch { pid: i32 },
+    /// `pid` is about to create the cgroup `dir`, reached through a cgroup2 it mounted itself
+    /// on `mount` if that is set (that mount lives in its private mount namespace and dies
+    /// with it).
+    Cgroup {
         pid: i32,
-        cgroup: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+        dir: std::path::PathBuf,
+        mount: Option<std::path::PathBuf>,
     },
     /// Everything of `pid`'s scenario is gone.
     Done { pid: i32 },
@@ -1967,12 +2003,16 @@ fn tell_guardian(msg: &GuardMsg) {
 
 /// A supervisor the guardian watches.
 struct Watched {
+    /// Unique in the guardian's life: a pidfd's number and a supervisor's PID can both recur.
+    id: u64,
     pid: i32,
     pidfd: Option<OwnedFd>,
-    cgroup: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+    /// Its cgroup directories (usually one), each with where cgroup2 has to be mounted first.
+    cgroups: Vec<(PathBuf, Option<PathBuf>)>,
 }
 
-/// The guardian's life (see [`RunGuardian`]). `sock`: its end of the socket.
+/// The guardian's life (see [`RunGuardian`]). `sock`: its end of the socket, above 2: Rust's
+/// runtime opens /dev/null on 0-2 at start-up where they were closed.
 fn guard(sock: RawFd) -> ! {
     // Out of the runner's process group: a Ctrl-C there must not take the guardian along.
     let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
@@ -1995,16 +2035,21 @@ fn guard(sock: RawFd) -> ! {
             }
         }
     }
-    // Drained completely before any pidfd is looked at (below).
     let _ = nix::fcntl::fcntl(
         unsafe_borrow(sock),
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
     );
     let mut watched: Vec<Watched> = Vec::new();
+    let mut serial = 0;
     let mut pending: Vec<u8> = Vec::new();
-    let mut mounted = Vec::new();
+    let mut mounts = GuardianMounts::default();
     let mut open = true;
     while open {
+        let ids: Vec<u64> = watched
+            .iter()
+            .filter(|w| w.pidfd.is_some())
+            .map(|w| w.id)
+            .collect();
         let mut fds: Vec<libc::pollfd> = std::iter::once(sock)
             .chain(
                 watched
@@ -2023,6 +2068,15 @@ fn guard(sock: RawFd) -> ! {
         if n < 0 && Errno::last() != Errno::EINTR {
             break;
         }
+        // The supervisors found dead by this poll. A supervisor sends `Done` before it exits,
+        // so the `Done` of each of these is in the socket by now and read below; one that
+        // died after the poll is seen by the next one, after its `Done` too.
+        let dead: Vec<u64> = fds[1..]
+            .iter()
+            .zip(&ids)
+            .filter(|(p, _)| p.revents != 0)
+            .map(|(_, id)| *id)
+            .collect();
         // One message per read; a cgroup path can approach PATH_MAX.
         let mut chunk = vec![0u8; 65536];
         loop {
@@ -2038,74 +2092,88 @@ fn guard(sock: RawFd) -> ! {
         while let Some(end) = pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = pending.drain(..=end).collect();
             match serde_json::from_slice::<GuardMsg>(&line) {
-                Ok(GuardMsg::Watch { pid, cgroup }) => watched.push(Watched {
-                    pid,
-                    // The supervisor is alive (it just wrote) and unreaped, so `pid` is it.
-                    pidfd: pidfd_open(pid),
-                    cgroup,
-                }),
+                Ok(GuardMsg::Watch { pid }) => {
+                    serial += 1;
+                    watched.push(Watched {
+                        id: serial,
+                        pid,
+                        // It is alive (it just wrote) and the runner reaps it only once it
+                        // has exited, so `pid` is it.
+                        pidfd: pidfd_open(pid),
+                        cgroups: Vec::new(),
+                    })
+                }
+                Ok(GuardMsg::Cgroup { pid, dir, mount }) => {
+                    if let Some(w) = watched.iter_mut().find(|w| w.pid == pid) {
+                        w.cgroups.push((dir, mount));
+                    }
+                }
                 Ok(GuardMsg::Done { pid }) => watched.retain(|w| w.pid != pid),
                 Err(_) => {}
             }
         }
-        // A supervisor writes `Done` before it exits, and the socket was drained above: one
-        // that is gone now and still listed died without cleaning up.
-        let (dead, alive): (Vec<Watched>, Vec<Watched>) = watched
-            .into_iter()
-            .partition(|w| w.pidfd.as_ref().is_some_and(readable));
+        let (dead, alive): (Vec<Watched>, Vec<Watched>) =
+            watched.into_iter().partition(|w| dead.contains(&w.id));
         watched = alive;
         for w in dead {
-            clean_up_after(&w, &mut mounted);
+            clean_up_after(&w, &mut mounts);
         }
     }
-    // The runner and every supervisor have closed the socket: those still listed (without a
-    // pidfd, kernel < 5.3, or killed with the runner) are cleaned up now.
+    // The runner and every supervisor have closed the socket, so every supervisor has exited:
+    // those still listed (killed with the runner, or without a pidfd before Linux 5.3) are
+    // cleaned up now.
     for w in watched {
-        clean_up_after(&w, &mut mounted);
+        clean_up_after(&w, &mut mounts);
     }
     exit_now(0)
 }
 
-/// Whether a pidfd reports its process gone.
-fn readable(fd: &OwnedFd) -> bool {
-    let mut p = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, no waiting.
-    unsafe { libc::poll(&mut p, 1, 0) == 1 }
+/// The cgroup2 mounts the guardian made (in a private mount namespace of its own).
+#[derive(Default)]
+struct GuardianMounts {
+    /// Whether the guardian has its own mount namespace (`None`: not tried yet).
+    private: Option<bool>,
+    points: Vec<PathBuf>,
 }
 
-/// SIGKILLs the process group of a dead supervisor and removes its cgroup. `mounted`: where
-/// the guardian has mounted cgroup2 already.
-fn clean_up_after(w: &Watched, mounted: &mut Vec<std::path::PathBuf>) {
-    if let Some((_, Some(point))) = &w.cgroup
-        && !mounted.contains(point)
-    {
-        // The supervisor's own cgroup2 mount died with it: mount one privately to get there.
-        if mounted.is_empty() {
-            let _ = unshare(libc::CLONE_NEWNS).and_then(|()| make_mounts_private());
+impl GuardianMounts {
+    /// Makes cgroup2 reachable at `point`, as a dead supervisor had it in its own mount
+    /// namespace; never in the host's.
+    fn reach(&mut self, point: &Path) {
+        if self.points.iter().any(|p| p == point) {
+            return;
         }
-        if crate::limits::mount_cgroup2(point) {
-            mounted.push(point.clone());
+        let private = *self.private.get_or_insert_with(|| {
+            unshare(libc::CLONE_NEWNS)
+                .and_then(|()| make_mounts_private())
+                .is_ok()
+        });
+        if private && crate::limits::mount_cgroup2(point) {
+            self.points.push(point.to_path_buf());
         }
     }
-    let group = nix::unistd::Pid::from_raw(-w.pid);
+}
+
+/// SIGKILLs what is left of a dead supervisor's scenario and removes its cgroups.
+fn clean_up_after(w: &Watched, mounts: &mut GuardianMounts) {
+    if w.pidfd.is_some() {
+        // The supervisor's process group outlives it (dead, maybe reaped already) while any
+        // member lives, and its number cannot be reused meanwhile; once it is empty a kill
+        // could reach only a stranger that took the number. Hence once, and now: the kernel
+        // delivers a group kill to children forked meanwhile too (copy_process).
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(-w.pid), Signal::SIGKILL);
+    }
     let give_up = Instant::now() + KILL_GRACE;
-    loop {
-        // Again each round: a process may have forked in between.
-        let members = nix::sys::signal::kill(group, Signal::SIGKILL).is_ok();
-        // Killed processes may linger as zombies of an init that reaps slowly; the cgroup,
-        // when there is one, empties as soon as they are dead.
-        let done = match &w.cgroup {
-            Some((dir, _)) => crate::limits::remove_tree(dir) || !dir.exists(),
-            None => !members,
-        };
-        if done || Instant::now() > give_up {
-            break;
+    for (dir, mount) in &w.cgroups {
+        if let Some(point) = mount {
+            mounts.reach(point);
         }
-        std::thread::sleep(Duration::from_millis(2));
+        // Killed processes may linger as zombies of an init that reaps slowly; the cgroup
+        // empties as soon as they are dead.
+        while dir.exists() && !crate::limits::remove_tree(dir) && Instant::now() < give_up {
+            crate::limits::kill_all_in(dir);
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 }
 

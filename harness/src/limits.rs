@@ -142,11 +142,18 @@ impl Limit {
     /// Creates the scenario's cgroup with `pids.max` = `max` in the first of `places` that
     /// allows it, else sets RLIMIT_NPROC on the caller (the supervisor, before it forks
     /// anything). `rootless`: the caller is root only in a user namespace of its own, where
-    /// RLIMIT_NPROC binds (the kernel exempts real root from it).
-    pub(crate) fn apply(places: &Places, max: u32, rootless: bool) -> Limit {
+    /// RLIMIT_NPROC binds (the kernel exempts real root from it). `announce(dir, mount)` is
+    /// called before each cgroup directory is created, with where cgroup2 had to be mounted to
+    /// reach it: the run's guardian must know of a cgroup before it exists.
+    pub(crate) fn apply(
+        places: &Places,
+        max: u32,
+        rootless: bool,
+        announce: &mut dyn FnMut(&Path, Option<&Path>),
+    ) -> Limit {
         let me = std::process::id();
         for place in places.list.iter().filter(|p| p.pids) {
-            let Some(cgroup) = create(place, me) else {
+            let Some(cgroup) = create(place, me, None, announce) else {
                 continue;
             };
             if std::fs::write(cgroup.dir.join("pids.max"), max.to_string()).is_err() {
@@ -181,7 +188,7 @@ impl Limit {
             },
         };
         if !rootless {
-            limit.group_only(places, me);
+            limit.group_only(places, me, announce);
         }
         limit
     }
@@ -190,7 +197,12 @@ impl Limit {
     /// controllers), a child of the supervisor's own v2 cgroup, so that cgroup steps behave as
     /// on any host. Where nothing mounts cgroup2 (a minimal VM guest), it is mounted on
     /// /sys/fs/cgroup in the supervisor's private mount namespace and unmounted on release.
-    fn group_only(&mut self, places: &Places, me: u32) {
+    fn group_only(
+        &mut self,
+        places: &Places,
+        me: u32,
+        announce: &mut dyn FnMut(&Path, Option<&Path>),
+    ) {
         let mut plain: Vec<Place> = places.list.iter().filter(|p| !p.pids).cloned().collect();
         if plain.is_empty() && places.mount_v2 {
             let point = PathBuf::from(CGROUP2_DEFAULT);
@@ -205,7 +217,7 @@ impl Limit {
             }
         }
         for place in &plain {
-            if let Some(cgroup) = create(place, me) {
+            if let Some(cgroup) = create(place, me, self.mounted.as_deref(), announce) {
                 self.description.push_str(&format!(
                     "; the scenario's cgroup (for cgroup steps, no limit) is a cgroup v2 under {}",
                     place.parent.display()
@@ -280,16 +292,6 @@ impl Limit {
             .map(|c| (c.dir.clone(), c.path.clone(), c.v1))
     }
 
-    /// Whether a cgroup holds the scenario (so its emptiness can be observed).
-    /// What the run's guardian needs to remove the cgroup if the supervisor dies first: the
-    /// directory, and where the supervisor mounted cgroup2 itself if it did (that mount lives
-    /// in the supervisor's private mount namespace and dies with it).
-    pub(crate) fn for_guardian(&self) -> Option<(PathBuf, Option<PathBuf>)> {
-        self.cgroup
-            .as_ref()
-            .map(|c| (c.dir.clone(), self.mounted.clone()))
-    }
-
     fn unmount(&self) {
         if let Some(point) = &self.mounted {
             let _ = nix::mount::umount2(point, nix::mount::MntFlags::MNT_DETACH);
@@ -312,10 +314,17 @@ pub(crate) fn mount_cgroup2(point: &Path) -> bool {
         .is_ok()
 }
 
-/// Creates `nsspec-<me>` in `place` (and, on v2, opens it for CLONE_INTO_CGROUP).
-fn create(place: &Place, me: u32) -> Option<Cgroup> {
+/// Creates `nsspec-<me>` in `place` (and, on v2, opens it for CLONE_INTO_CGROUP), announcing
+/// it first (see [`Limit::apply`]). `mounted`: where the caller mounted cgroup2 to reach it.
+fn create(
+    place: &Place,
+    me: u32,
+    mounted: Option<&Path>,
+    announce: &mut dyn FnMut(&Path, Option<&Path>),
+) -> Option<Cgroup> {
     let name = format!("nsspec-{me}");
     let dir = place.parent.join(&name);
+    announce(&dir, mounted);
     std::fs::create_dir(&dir).ok()?;
     let clone_into = if place.v2 {
         match std::fs::File::open(&dir) {
@@ -389,6 +398,33 @@ fn remove_stale(parent: &Path) {
             .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STALE_AFTER));
         if !alive && empty && old {
             remove_tree(&e.path());
+        }
+    }
+}
+
+/// SIGKILLs every process in the cgroup `dir` and below: with `cgroup.kill` where the kernel
+/// has it (cgroup v2, Linux 5.14), which cannot miss a process forking meanwhile nor hit one
+/// outside; otherwise PID by PID from `cgroup.procs` (v1 too), which the caller repeats until
+/// the cgroup can be removed. Only for a dead supervisor's cgroup, which nothing else enters.
+pub(crate) fn kill_all_in(dir: &Path) {
+    if std::fs::write(dir.join("cgroup.kill"), "1").is_ok() {
+        return;
+    }
+    for pid in std::fs::read_to_string(dir.join("cgroup.procs"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse::<i32>().ok())
+    {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                kill_all_in(&e.path());
+            }
         }
     }
 }
