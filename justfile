@@ -17,12 +17,6 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# A statically linked nsspec (glibc, crt-static) at target/x86_64-unknown-linux-gnu/release/nsspec:
-# no dynamic loader at start-up (about 0.3 ms less per invocation), and it runs on any x86-64
-# Linux, e.g. copied into a VM or container. `--target` keeps the flag away from proc-macros.
-static:
-    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -p nsspec --target x86_64-unknown-linux-gnu
-
 # Validate scenario files without running them.
 check *PATHS:
     cargo run --release -- check {{PATHS}}
@@ -45,7 +39,7 @@ bench *ARGS:
 # 5.10, 6.1, 6.12, latest, or a bzImage/vmlinux path.
 vm-run KERNEL="6.1" *ARGS:
     cargo build --release
-    vm/run --kernel {{KERNEL}} -- target/release/nsspec run {{ARGS}}
+    vm/run --kernel {{KERNEL}} -- target/x86_64-unknown-linux-gnu/release/nsspec run {{ARGS}}
 
 # `cargo test` with every test binary running inside KERNEL under QEMU (vm/run as cargo runner).
 vm-test KERNEL="6.1" *ARGS:

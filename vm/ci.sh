@@ -68,7 +68,7 @@ ok "shellcheck clean"
 
 step "build nsspec (release)"
 cargo build --release --quiet
-nsspec=$repo/target/release/nsspec
+nsspec=$repo/target/x86_64-unknown-linux-gnu/release/nsspec
 expected=$("$nsspec" list | grep -cE '^[a-z0-9_-]+/[a-z0-9_-]+' || true)
 [ "$expected" -gt 0 ] || fail "nsspec list shows no scenarios"
 echo "built-in catalogue: $expected scenarios"
