@@ -27,7 +27,10 @@ timed() { # NAME CMD...: run, print the wall time
 
 step "install QEMU, busybox, cpio, jq, decompressors, shellcheck"
 need=()
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+bookworm=0
+grep -qs '^VERSION_CODENAME=bookworm$' /etc/os-release && bookworm=1
+# On Debian 12 QEMU comes from bookworm-backports (below), not first 7.2 and then again.
+[ "$bookworm" = 1 ] || command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need+=(busybox-static); fi
 for tool in cpio jq lz4 zstd shellcheck; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
@@ -37,10 +40,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # QEMU 8 or later runs the guest on two vCPUs (see vm/run, --cpus). Debian 12 ships 7.2 and
 # 10.0 in its backports: take that one, through a package list of our own so that this
-# machine's apt sources stay as they were.
-qemu_major=$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version \([0-9]*\).*/\1/p')
-if [ "${qemu_major:-0}" -lt 8 ] && grep -qs '^VERSION_CODENAME=bookworm$' /etc/os-release; then
+# machine's apt sources stay as they were. The packages stay installed (meant for CI machines
+# and VMs: apt will not update them, as it does not know that source afterwards).
+qemu_major=$(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([0-9]*\).*/\1/p' || true)
+if [ "${qemu_major:-0}" -lt 8 ] && [ "$bookworm" = 1 ]; then
   apt_tmp=$(mktemp -d)
+  chmod 755 "$apt_tmp" # apt downloads as the _apt user
   mkdir -p "$apt_tmp/parts" "$apt_tmp/lists/partial"
   cp /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list "$apt_tmp/parts/" 2>/dev/null || true
   [ ! -f /etc/apt/sources.list ] || cp /etc/apt/sources.list "$apt_tmp/parts/main.list"
@@ -55,7 +60,9 @@ if [ "${qemu_major:-0}" -lt 8 ] && grep -qs '^VERSION_CODENAME=bookworm$' /etc/o
       qemu-system-x86 >/dev/null; then
     echo "QEMU from bookworm-backports"
   else
-    echo "note: QEMU from bookworm-backports did not install; the guests get one vCPU"
+    echo "note: QEMU from bookworm-backports did not install; Debian 12's own, one vCPU per guest"
+    command -v qemu-system-x86_64 >/dev/null ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null; }
   fi
   rm -rf "$apt_tmp"
 fi
