@@ -2103,12 +2103,18 @@ fn guard(sock: RawFd) -> ! {
                         cgroups: Vec::new(),
                     })
                 }
+                // The newest entry of a PID: an older one with the same number belongs to a
+                // supervisor that died and whose number came round again.
                 Ok(GuardMsg::Cgroup { pid, dir, mount }) => {
-                    if let Some(w) = watched.iter_mut().find(|w| w.pid == pid) {
+                    if let Some(w) = watched.iter_mut().rev().find(|w| w.pid == pid) {
                         w.cgroups.push((dir, mount));
                     }
                 }
-                Ok(GuardMsg::Done { pid }) => watched.retain(|w| w.pid != pid),
+                Ok(GuardMsg::Done { pid }) => {
+                    if let Some(i) = watched.iter().rposition(|w| w.pid == pid) {
+                        watched.remove(i);
+                    }
+                }
                 Err(_) => {}
             }
         }
