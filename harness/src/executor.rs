@@ -1992,13 +1992,103 @@ impl Drop for RunGuardian {
 /// Tells the run's guardian about this supervisor (see [`RunGuardian`]).
 fn tell_guardian(msg: &GuardMsg) {
     let fd = GUARDIAN_FD.load(std::sync::atomic::Ordering::Relaxed);
-    if fd >= 0 {
-        let mut line = serde_json::to_vec(msg).unwrap_or_default();
-        line.push(b'\n');
-        // SAFETY: `line` is valid for its length. A guardian that is gone is not our
-        // failure: the scenario runs unguarded, as it would without one.
-        let _ = unsafe { libc::send(fd, line.as_ptr().cast(), line.len(), libc::MSG_NOSIGNAL) };
+    if fd < 0 {
+        return;
     }
+    let mut line = serde_json::to_vec(msg).unwrap_or_default();
+    line.push(b'\n');
+    // With `Watch` goes a pidfd of the sender: the guardian may read the message only after
+    // the runner has reaped a supervisor killed meanwhile, when the PID names nothing or a
+    // stranger (Linux 5.3+; without one the guardian falls back to opening it itself).
+    let own = match msg {
+        GuardMsg::Watch { .. } => pidfd_open(nix::unistd::getpid().as_raw()),
+        _ => None,
+    };
+    // A guardian that is gone is not our failure: the scenario runs unguarded, as it would
+    // without one. MSG_NOSIGNAL: EPIPE instead of SIGPIPE.
+    let _ = send_with_fd(fd, &line, own.as_ref().map(|f| f.as_raw_fd()));
+}
+
+/// One SOCK_SEQPACKET message of `data`, with `pass` as SCM_RIGHTS if given.
+fn send_with_fd(sock: RawFd, data: &[u8], pass: Option<RawFd>) -> Result<(), Errno> {
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    // u64 elements: cmsghdr needs its alignment.
+    let mut control = vec![0u64; space.div_ceil(8)];
+    // SAFETY: an all-zero msghdr is valid (no name, no control); fields are set below.
+    let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+    hdr.msg_iov = &mut iov;
+    hdr.msg_iovlen = 1;
+    if let Some(fd) = pass {
+        hdr.msg_control = control.as_mut_ptr().cast();
+        hdr.msg_controllen = space as _;
+        // SAFETY: `control` has room for one cmsghdr with one descriptor (CMSG_SPACE), and
+        // CMSG_FIRSTHDR of a msghdr with that buffer points into it.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(&hdr);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), fd);
+        }
+    }
+    // SAFETY: `hdr` points at live buffers for the duration of the call.
+    let r = unsafe { libc::sendmsg(sock, &hdr, libc::MSG_NOSIGNAL) };
+    if r < 0 { Err(Errno::last()) } else { Ok(()) }
+}
+
+/// One SOCK_SEQPACKET message into `buf`, with the descriptor it carried, if any (received
+/// close-on-exec). `Ok((0, None))` at end of file.
+fn recv_with_fd(sock: RawFd, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>), Errno> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    let mut control = vec![0u64; space.div_ceil(8)];
+    // SAFETY: an all-zero msghdr is valid; fields are set below.
+    let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+    hdr.msg_iov = &mut iov;
+    hdr.msg_iovlen = 1;
+    hdr.msg_control = control.as_mut_ptr().cast();
+    hdr.msg_controllen = space as _;
+    let n = loop {
+        // SAFETY: `hdr` points at live buffers for the duration of the call.
+        let r = unsafe { libc::recvmsg(sock, &mut hdr, libc::MSG_CMSG_CLOEXEC) };
+        if r >= 0 {
+            break r as usize;
+        }
+        if Errno::last() != Errno::EINTR {
+            return Err(Errno::last());
+        }
+    };
+    let mut fd = None;
+    // SAFETY: the kernel filled `control` up to msg_controllen; CMSG_FIRSTHDR/NXTHDR stay
+    // within it, and an SCM_RIGHTS message carries descriptors now owned by us.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&hdr);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let count = ((*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize)
+                    / std::mem::size_of::<RawFd>();
+                for k in 0..count {
+                    let got = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<RawFd>().add(k));
+                    // The first is kept; any other (there is none by design) is closed.
+                    let owned = OwnedFd::from_raw_fd(got);
+                    if fd.is_none() {
+                        fd = Some(owned);
+                    }
+                }
+            }
+            c = libc::CMSG_NXTHDR(&hdr, c);
+        }
+    }
+    Ok((n, fd))
 }
 
 /// A supervisor the guardian watches.
@@ -2041,7 +2131,6 @@ fn guard(sock: RawFd) -> ! {
     );
     let mut watched: Vec<Watched> = Vec::new();
     let mut serial = 0;
-    let mut pending: Vec<u8> = Vec::new();
     let mut mounts = GuardianMounts::default();
     let mut open = true;
     while open {
@@ -2077,29 +2166,27 @@ fn guard(sock: RawFd) -> ! {
             .filter(|(p, _)| p.revents != 0)
             .map(|(_, id)| *id)
             .collect();
-        // One message per read; a cgroup path can approach PATH_MAX.
+        // One message per read (SOCK_SEQPACKET); a cgroup path can approach PATH_MAX.
         let mut chunk = vec![0u8; 65536];
         loop {
-            match read_retry(sock, &mut chunk) {
-                Ok(0) => {
+            let (n, passed) = match recv_with_fd(sock, &mut chunk) {
+                Ok((0, _)) => {
                     open = false;
                     break;
                 }
-                Ok(n) => pending.extend_from_slice(&chunk[..n]),
+                Ok(got) => got,
                 Err(_) => break,
-            }
-        }
-        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=end).collect();
-            match serde_json::from_slice::<GuardMsg>(&line) {
+            };
+            match serde_json::from_slice::<GuardMsg>(chunk[..n].trim_ascii_end()) {
                 Ok(GuardMsg::Watch { pid }) => {
                     serial += 1;
                     watched.push(Watched {
                         id: serial,
                         pid,
-                        // It is alive (it just wrote) and the runner reaps it only once it
-                        // has exited, so `pid` is it.
-                        pidfd: pidfd_open(pid),
+                        // Its own pidfd, sent along; or (before Linux 5.3 there is none)
+                        // opened here, which names the supervisor only while the runner has
+                        // not reaped it: a supervisor outlives its `Watch` unless killed.
+                        pidfd: passed.or_else(|| pidfd_open(pid)),
                         cgroups: Vec::new(),
                     })
                 }
@@ -2733,6 +2820,46 @@ fn exit_now(code: i32) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The guardian's channel carries a supervisor's pidfd with its `Watch`: what arrives is
+    /// a new descriptor for the same process, and a message without one arrives without.
+    #[test]
+    fn a_pidfd_travels_with_its_message() {
+        let Some(own) = pidfd_open(std::process::id() as i32) else {
+            return; // before Linux 5.3
+        };
+        let mut ends = [-1; 2];
+        // SAFETY: `ends` has room for the two descriptors.
+        let r = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+                0,
+                ends.as_mut_ptr(),
+            )
+        };
+        assert_eq!(r, 0);
+        // SAFETY: fresh descriptors owned by nobody else.
+        let (a, b) = unsafe { (OwnedFd::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])) };
+        send_with_fd(a.as_raw_fd(), b"one\n", Some(own.as_raw_fd())).unwrap();
+        send_with_fd(a.as_raw_fd(), b"two\n", None).unwrap();
+        drop(a);
+        let mut buf = [0u8; 64];
+        let (n, fd) = recv_with_fd(b.as_raw_fd(), &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"one\n");
+        let fd = fd.expect("the pidfd sent along");
+        assert_ne!(fd.as_raw_fd(), own.as_raw_fd());
+        let info =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).unwrap();
+        assert!(
+            info.lines()
+                .any(|l| l == format!("Pid:\t{}", std::process::id())),
+            "{info}"
+        );
+        let (n, fd) = recv_with_fd(b.as_raw_fd(), &mut buf).unwrap();
+        assert_eq!((&buf[..n], fd.is_none()), (&b"two\n"[..], true));
+        assert_eq!(recv_with_fd(b.as_raw_fd(), &mut buf).unwrap().0, 0);
+    }
 
     #[test]
     fn nspid_is_parsed_outermost_first() {
