@@ -49,9 +49,12 @@ if [ "${qemu_major:-0}" -lt 8 ] && [ "$bookworm" = 1 ]; then
   mkdir -p "$apt_tmp/parts" "$apt_tmp/lists/partial"
   cp /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list "$apt_tmp/parts/" 2>/dev/null || true
   [ ! -f /etc/apt/sources.list ] || cp /etc/apt/sources.list "$apt_tmp/parts/main.list"
-  printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm-backports' \
-    'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
-    > "$apt_tmp/parts/nsspec-backports.sources"
+  # A second entry for a suite the machine already lists would conflict (Signed-By).
+  if ! grep -rqs 'bookworm-backports' "$apt_tmp/parts"; then
+    printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm-backports' \
+      'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
+      > "$apt_tmp/parts/nsspec-backports.sources"
+  fi
   apt_opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$apt_tmp/parts"
     -o "Dir::State::Lists=$apt_tmp/lists")
   export DEBIAN_FRONTEND=noninteractive
