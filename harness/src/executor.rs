@@ -1928,8 +1928,8 @@ enum GuardMsg {
     /// with it).
     Cgroup {
         pid: i32,
-        dir: std::path::PathBuf,
-        mount: Option<std::path::PathBuf>,
+        dir: PathBuf,
+        mount: Option<PathBuf>,
     },
     /// Everything of `pid`'s scenario is gone.
     Done { pid: i32 },
@@ -1939,25 +1939,7 @@ impl RunGuardian {
     /// Forks the guardian; the sending end of its socket goes to [`GUARDIAN_FD`], where supervisors
     /// find it. `None` if that failed: scenarios then run unguarded, as before a kill.
     fn spawn() -> Option<RunGuardian> {
-        // A socket rather than a pipe: send(MSG_NOSIGNAL) to a guardian that has died fails
-        // with EPIPE instead of killing the sender with SIGPIPE (nsspec keeps SIGPIPE's
-        // default action), and each message arrives whole.
-        let mut ends = [-1; 2];
-        // SAFETY: `ends` has room for the two descriptors.
-        let r = unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-                0,
-                ends.as_mut_ptr(),
-            )
-        };
-        if r != 0 {
-            return None;
-        }
-        // SAFETY: both descriptors are fresh and owned by nobody else.
-        let (read_end, write_end) =
-            unsafe { (OwnedFd::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])) };
+        let (read_end, write_end) = guardian_channel().ok()?;
         let keep = read_end.as_raw_fd();
         let pid = fork_child(|| guard(keep)).ok()?;
         drop(read_end);
@@ -2009,86 +1991,58 @@ fn tell_guardian(msg: &GuardMsg) {
     let _ = send_with_fd(fd, &line, own.as_ref().map(|f| f.as_raw_fd()));
 }
 
+/// The guardian's socket pair. A socket rather than a pipe: send(MSG_NOSIGNAL) to a guardian
+/// that has died fails with EPIPE instead of killing the sender with SIGPIPE (nsspec keeps
+/// SIGPIPE's default action), each message arrives whole, and a pidfd can travel with one.
+fn guardian_channel() -> Result<(OwnedFd, OwnedFd), Errno> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+    socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+}
+
 /// One SOCK_SEQPACKET message of `data`, with `pass` as SCM_RIGHTS if given.
 fn send_with_fd(sock: RawFd, data: &[u8], pass: Option<RawFd>) -> Result<(), Errno> {
-    let mut iov = libc::iovec {
-        iov_base: data.as_ptr() as *mut libc::c_void,
-        iov_len: data.len(),
+    use nix::sys::socket::{ControlMessage, MsgFlags, UnixAddr, sendmsg};
+    let fds: Vec<RawFd> = pass.into_iter().collect();
+    let cmsgs: Vec<ControlMessage> = if fds.is_empty() {
+        Vec::new()
+    } else {
+        vec![ControlMessage::ScmRights(&fds)]
     };
-    // SAFETY: CMSG_SPACE only computes a size.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-    // u64 elements: cmsghdr needs its alignment.
-    let mut control = vec![0u64; space.div_ceil(8)];
-    // SAFETY: an all-zero msghdr is valid (no name, no control); fields are set below.
-    let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
-    hdr.msg_iov = &mut iov;
-    hdr.msg_iovlen = 1;
-    if let Some(fd) = pass {
-        hdr.msg_control = control.as_mut_ptr().cast();
-        hdr.msg_controllen = space as _;
-        // SAFETY: `control` has room for one cmsghdr with one descriptor (CMSG_SPACE), and
-        // CMSG_FIRSTHDR of a msghdr with that buffer points into it.
-        unsafe {
-            let c = libc::CMSG_FIRSTHDR(&hdr);
-            (*c).cmsg_level = libc::SOL_SOCKET;
-            (*c).cmsg_type = libc::SCM_RIGHTS;
-            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
-            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), fd);
-        }
-    }
-    // SAFETY: `hdr` points at live buffers for the duration of the call.
-    let r = unsafe { libc::sendmsg(sock, &hdr, libc::MSG_NOSIGNAL) };
-    if r < 0 { Err(Errno::last()) } else { Ok(()) }
+    let iov = [std::io::IoSlice::new(data)];
+    sendmsg::<UnixAddr>(sock, &iov, &cmsgs, MsgFlags::MSG_NOSIGNAL, None).map(drop)
 }
 
 /// One SOCK_SEQPACKET message into `buf`, with the descriptor it carried, if any (received
 /// close-on-exec). `Ok((0, None))` at end of file.
 fn recv_with_fd(sock: RawFd, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>), Errno> {
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    // SAFETY: CMSG_SPACE only computes a size.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-    let mut control = vec![0u64; space.div_ceil(8)];
-    // SAFETY: an all-zero msghdr is valid; fields are set below.
-    let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
-    hdr.msg_iov = &mut iov;
-    hdr.msg_iovlen = 1;
-    hdr.msg_control = control.as_mut_ptr().cast();
-    hdr.msg_controllen = space as _;
-    let n = loop {
-        // SAFETY: `hdr` points at live buffers for the duration of the call.
-        let r = unsafe { libc::recvmsg(sock, &mut hdr, libc::MSG_CMSG_CLOEXEC) };
-        if r >= 0 {
-            break r as usize;
-        }
-        if Errno::last() != Errno::EINTR {
-            return Err(Errno::last());
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, UnixAddr, recvmsg};
+    let mut iov = [std::io::IoSliceMut::new(buf)];
+    let mut space = nix::cmsg_space!(RawFd);
+    let msg = loop {
+        match recvmsg::<UnixAddr>(sock, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC) {
+            Err(Errno::EINTR) => continue,
+            r => break r?,
         }
     };
-    let mut fd = None;
-    // SAFETY: the kernel filled `control` up to msg_controllen; CMSG_FIRSTHDR/NXTHDR stay
-    // within it, and an SCM_RIGHTS message carries descriptors now owned by us.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&hdr);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-                let count = ((*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize)
-                    / std::mem::size_of::<RawFd>();
-                for k in 0..count {
-                    let got = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<RawFd>().add(k));
-                    // The first is kept; any other (there is none by design) is closed.
-                    let owned = OwnedFd::from_raw_fd(got);
-                    if fd.is_none() {
-                        fd = Some(owned);
-                    }
-                }
-            }
-            c = libc::CMSG_NXTHDR(&hdr, c);
-        }
-    }
-    Ok((n, fd))
+    // SAFETY: descriptors received with SCM_RIGHTS are new and ours alone. All are owned (so
+    // closed when dropped); the first is kept, any other (there is none by design) closed.
+    let first = msg
+        .cmsgs()?
+        .filter_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => Some(fds),
+            _ => None,
+        })
+        .flatten()
+        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .next();
+    Ok((msg.bytes, first))
 }
 
 /// A supervisor the guardian watches.
@@ -2132,26 +2086,29 @@ fn guard(sock: RawFd) -> ! {
     let mut watched: Vec<Watched> = Vec::new();
     let mut serial = 0;
     let mut mounts = GuardianMounts::default();
+    // One message per read (SOCK_SEQPACKET); a cgroup path can approach PATH_MAX.
+    let mut chunk = vec![0u8; 65536];
     let mut open = true;
     while open {
-        let ids: Vec<u64> = watched
-            .iter()
-            .filter(|w| w.pidfd.is_some())
-            .map(|w| w.id)
-            .collect();
-        let mut fds: Vec<libc::pollfd> = std::iter::once(sock)
+        // The socket, then the pidfd of each watched supervisor that has one, by its id.
+        let (ids, mut fds): (Vec<u64>, Vec<libc::pollfd>) = std::iter::once((0, sock))
             .chain(
                 watched
                     .iter()
-                    .filter_map(|w| w.pidfd.as_ref())
-                    .map(|p| p.as_raw_fd()),
+                    .filter_map(|w| Some((w.id, w.pidfd.as_ref()?.as_raw_fd()))),
             )
-            .map(|fd| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
+            .map(|(id, fd)| {
+                let events = libc::POLLIN;
+                (
+                    id,
+                    libc::pollfd {
+                        fd,
+                        events,
+                        revents: 0,
+                    },
+                )
             })
-            .collect();
+            .unzip();
         // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
         if n < 0 && Errno::last() != Errno::EINTR {
@@ -2162,12 +2119,10 @@ fn guard(sock: RawFd) -> ! {
         // died after the poll is seen by the next one, after its `Done` too.
         let dead: Vec<u64> = fds[1..]
             .iter()
-            .zip(&ids)
+            .zip(&ids[1..])
             .filter(|(p, _)| p.revents != 0)
             .map(|(_, id)| *id)
             .collect();
-        // One message per read (SOCK_SEQPACKET); a cgroup path can approach PATH_MAX.
-        let mut chunk = vec![0u8; 65536];
         loop {
             let (n, passed) = match recv_with_fd(sock, &mut chunk) {
                 Ok((0, _)) => {
@@ -2828,19 +2783,7 @@ mod tests {
         let Some(own) = pidfd_open(std::process::id() as i32) else {
             return; // before Linux 5.3
         };
-        let mut ends = [-1; 2];
-        // SAFETY: `ends` has room for the two descriptors.
-        let r = unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-                0,
-                ends.as_mut_ptr(),
-            )
-        };
-        assert_eq!(r, 0);
-        // SAFETY: fresh descriptors owned by nobody else.
-        let (a, b) = unsafe { (OwnedFd::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])) };
+        let (a, b) = guardian_channel().unwrap();
         send_with_fd(a.as_raw_fd(), b"one\n", Some(own.as_raw_fd())).unwrap();
         send_with_fd(a.as_raw_fd(), b"two\n", None).unwrap();
         drop(a);

@@ -420,13 +420,22 @@ pub(crate) fn kill_all_in(dir: &Path) {
             nix::sys::signal::Signal::SIGKILL,
         );
     }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                kill_all_in(&e.path());
-            }
-        }
+    for child in child_cgroups(dir) {
+        kill_all_in(&child);
     }
+}
+
+/// The cgroups directly below `dir` (its subdirectories).
+fn child_cgroups(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Removes a cgroup and every cgroup below it, deepest first (a cgroup directory can be
@@ -438,12 +447,8 @@ pub(crate) fn remove_tree(dir: &Path) -> bool {
     if std::fs::remove_dir(dir).is_ok() {
         return true;
     }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                remove_tree(&e.path());
-            }
-        }
+    for child in child_cgroups(dir) {
+        remove_tree(&child);
     }
     std::fs::remove_dir(dir).is_ok()
 }
