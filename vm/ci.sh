@@ -122,6 +122,21 @@ versioned=$(jq -s '[.[] | select(.status == "skipped" and (.messages | join(" ")
 }
 ok "$good/$expected scenarios passed with records (JSON over the stdout channel)"
 
+step "guest CPUs: two by default where the host has two cores and KVM or QEMU 8+ runs the guest"
+set +e
+guest_cpus=$(env -u NSSPEC_VM_CPUS NSSPEC_VM_TIMING=1 vm/run -- nproc 2>"$tmp/cpus.err")
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || fail "vm/run -- nproc exited $rc"
+chosen=$(sed -n 's/.*accelerator chosen (\([a-z]*\), [a-z]*, \([0-9]*\) vCPU).*/\1 \2/p' "$tmp/cpus.err")
+read -r used_accel used_cpus <<< "$chosen"
+qemu_now=$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version \([0-9]*\).*/\1/p')
+want=1
+if [ "$(nproc)" -ge 2 ] && { [ "$used_accel" = kvm ] || [ "${qemu_now:-0}" -ge 8 ]; }; then want=2; fi
+[ "${used_cpus:-}" = "$want" ] || fail "vm/run chose ${used_cpus:-?} vCPUs ($used_accel, QEMU $qemu_now), expected $want"
+[ "$guest_cpus" = "$want" ] || fail "the guest has $guest_cpus CPUs, expected $want"
+ok "the guest has $want vCPU(s) ($used_accel, QEMU $qemu_now, $(nproc) host cores)"
+
 step "cgroup v2 in the guest: the fork bomb stops at pids.max, and no scenario cgroup is left"
 set +e
 vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
