@@ -2086,8 +2086,11 @@ fn guard(sock: RawFd) -> ! {
     let mut watched: Vec<Watched> = Vec::new();
     let mut serial = 0;
     let mut mounts = GuardianMounts::default();
-    // One message per read (SOCK_SEQPACKET); a cgroup path can approach PATH_MAX.
-    let mut chunk = vec![0u8; 65536];
+    // One message per read (SOCK_SEQPACKET); a cgroup path can approach PATH_MAX. Mapped, not
+    // allocated: zeroed heap memory would be 16 page faults at every start, while a message
+    // touches one or two pages of a fresh mapping.
+    let mut map = ReceiveBuffer::new(65536);
+    let chunk = map.as_mut_slice();
     let mut open = true;
     while open {
         // The socket, then the pidfd of each watched supervisor that has one, by its id.
@@ -2124,7 +2127,7 @@ fn guard(sock: RawFd) -> ! {
             .map(|(_, id)| *id)
             .collect();
         loop {
-            let (n, passed) = match recv_with_fd(sock, &mut chunk) {
+            let (n, passed) = match recv_with_fd(sock, chunk) {
                 Ok((0, _)) => {
                     open = false;
                     break;
@@ -2174,6 +2177,44 @@ fn guard(sock: RawFd) -> ! {
         clean_up_after(&w, &mut mounts);
     }
     exit_now(0)
+}
+
+/// Zeroed anonymous memory of its own mapping, whose pages fault in only when touched.
+struct ReceiveBuffer {
+    ptr: std::ptr::NonNull<libc::c_void>,
+    len: usize,
+}
+
+impl ReceiveBuffer {
+    fn new(len: usize) -> ReceiveBuffer {
+        // SAFETY: a fresh private anonymous mapping, aliased by nothing else.
+        let mapped = unsafe {
+            nix::sys::mman::mmap_anonymous(
+                None,
+                std::num::NonZeroUsize::new(len).expect("a non-empty buffer"),
+                nix::sys::mman::ProtFlags::PROT_READ | nix::sys::mman::ProtFlags::PROT_WRITE,
+                nix::sys::mman::MapFlags::MAP_PRIVATE,
+            )
+        };
+        match mapped {
+            Ok(ptr) => ReceiveBuffer { ptr, len },
+            // Out of address space: the guardian cannot work anyway; leave as a failed read would.
+            Err(_) => exit_now(1),
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: `len` bytes of readable, writable, zero-initialised memory that live as long
+        // as `self` and are reachable only through it.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().cast(), self.len) }
+    }
+}
+
+impl Drop for ReceiveBuffer {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, no longer borrowed.
+        let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len) };
+    }
 }
 
 /// The cgroup2 mounts the guardian made (in a private mount namespace of its own).
