@@ -245,6 +245,62 @@ pub struct Target {
     pub met: Option<bool>,
 }
 
+/// One phase of a single `nsspec run` (from `NSSPEC_TIMING=1` marks), over many runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    /// `role: what`, as nsspec marks it.
+    pub phase: String,
+    /// Median time from the runner's `main` to this mark, in µs.
+    pub at_us: u64,
+    /// In how many of the runs the mark appeared.
+    pub runs: usize,
+}
+
+/// The `NSSPEC_TIMING=1` marks of one run's stderr: (phase, µs since the runner's `main`).
+pub fn parse_timing(stderr: &str) -> Vec<(String, u64)> {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.strip_prefix("nsspec-timing ")?.splitn(3, ' ');
+            let us = f.next()?.parse().ok()?;
+            let _pid = f.next()?;
+            Some((f.next()?.to_string(), us))
+        })
+        .collect()
+}
+
+/// The median of each phase over `runs` (the first mark of a phase in each run), in the order
+/// of those medians.
+pub fn phases(runs: &[Vec<(String, u64)>]) -> Vec<Phase> {
+    let mut seen: Vec<(String, Vec<u64>)> = Vec::new();
+    for run in runs {
+        let mut here: Vec<&str> = Vec::new();
+        for (phase, us) in run {
+            if here.contains(&phase.as_str()) {
+                continue;
+            }
+            here.push(phase);
+            match seen.iter_mut().find(|(p, _)| p == phase) {
+                Some((_, v)) => v.push(*us),
+                None => seen.push((phase.clone(), vec![*us])),
+            }
+        }
+    }
+    let mut out: Vec<Phase> = seen
+        .into_iter()
+        .map(|(phase, mut v)| {
+            v.sort_unstable();
+            Phase {
+                phase,
+                at_us: v[v.len() / 2],
+                runs: v.len(),
+            }
+        })
+        .collect();
+    out.sort_by_key(|p| p.at_us);
+    out
+}
+
 /// Everything BENCHMARKS.md shows.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -252,6 +308,9 @@ pub struct Report {
     pub machine: Vec<(String, String)>,
     pub rows: Vec<Row>,
     pub targets: Vec<Target>,
+    /// Where one `nsspec run` of the trivial scenario spends its time, and the command.
+    pub phases: Vec<Phase>,
+    pub phases_command: String,
     pub notes: Vec<String>,
     /// The exact commands, as run, in order.
     pub commands: Vec<String>,
@@ -329,6 +388,38 @@ pub fn render(r: &Report) -> String {
             cell(&t.target),
             cell(&t.measured)
         );
+    }
+    if !r.phases.is_empty() {
+        let runs = r.phases.iter().map(|p| p.runs).max().unwrap_or(0);
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "## Where one `nsspec run` of the trivial scenario spends its time"
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "The phase marks nsspec writes with `NSSPEC_TIMING=1` (`{}`, {runs} runs): the \
+             median time from the runner's `main` to each mark, and from the mark above. The \
+             exec and the C library's start-up before `main` are not included. Marks of \
+             different processes overlap in time (the guardian runs beside the supervisor), \
+             and a parent's \"forked\" can come after its child's \"start\".",
+            cell(&r.phases_command)
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| phase | since `main` | since the mark above |");
+        let _ = writeln!(s, "|---|---|---|");
+        let mut last = 0;
+        for p in &r.phases {
+            let _ = writeln!(
+                s,
+                "| {} | {} µs | {} µs |",
+                cell(&p.phase),
+                p.at_us,
+                p.at_us.saturating_sub(last)
+            );
+            last = p.at_us;
+        }
     }
     if !r.notes.is_empty() {
         let _ = writeln!(s);
@@ -409,6 +500,47 @@ mod tests {
     }
 
     #[test]
+    fn timing_marks_become_median_phases_in_order() {
+        let run = |a: u64, b: u64| {
+            format!(
+                "PASS  trivial  2 ms\nnsspec-timing 3 10 runner: start\n\
+                 nsspec-timing {a} 11 supervisor: start\nnot a mark\n\
+                 nsspec-timing {b} 1 init: start\nnsspec-timing {} 1 init: start\n",
+                b + 50
+            )
+        };
+        let parsed = parse_timing(&run(100, 90));
+        assert_eq!(
+            parsed,
+            vec![
+                ("runner: start".to_string(), 3),
+                ("supervisor: start".to_string(), 100),
+                ("init: start".to_string(), 90),
+                ("init: start".to_string(), 140),
+            ]
+        );
+        let p = phases(&[
+            parse_timing(&run(100, 90)),
+            parse_timing(&run(300, 400)),
+            parsed,
+        ]);
+        let got: Vec<(&str, u64, usize)> = p
+            .iter()
+            .map(|p| (p.phase.as_str(), p.at_us, p.runs))
+            .collect();
+        // Medians of 100/300/100 and 90/400/90 (a phase's first mark per run), ordered by them.
+        assert_eq!(
+            got,
+            vec![
+                ("runner: start", 3, 3),
+                ("init: start", 90, 3),
+                ("supervisor: start", 100, 3)
+            ]
+        );
+        assert!(phases(&[]).is_empty());
+    }
+
+    #[test]
     fn max_rss_is_read_from_gnu_time() {
         let text = "\tCommand being timed: \"nsspec run\"\n\
                     \tMaximum resident set size (kbytes): 5432\n\
@@ -456,10 +588,28 @@ mod tests {
                     met: None,
                 },
             ],
+            phases: vec![
+                Phase {
+                    phase: "runner: start".into(),
+                    at_us: 4,
+                    runs: 3,
+                },
+                Phase {
+                    phase: "init: start".into(),
+                    at_us: 2100,
+                    runs: 3,
+                },
+            ],
+            phases_command: "NSSPEC_TIMING=1 nsspec run t.yaml".into(),
             notes: vec!["a note".into()],
             commands: vec!["hyperfine -N 'x'".into()],
         };
         let md = render(&r);
+        assert!(md.contains("(`NSSPEC_TIMING=1 nsspec run t.yaml`, 3 runs)"));
+        assert!(
+            md.contains("| runner: start | 4 µs | 4 µs |\n| init: start | 2100 µs | 2096 µs |")
+        );
+        assert!(!render(&Report::default()).contains("spends its time"));
         assert!(md.contains("| cores | 2 |"));
         assert!(
             md.contains(

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 use nsspec_bench::{
     Report, Row, Target, Timing, fmt_ratio, fmt_secs, marginal, parse_hyperfine, parse_max_rss_kib,
-    render,
+    parse_timing, phases, render,
 };
 
 /// How many copies of the trivial scenario one `nsspec run` executes for the in-process cost.
@@ -32,6 +32,8 @@ struct Runs {
     vm: usize,
     /// /usr/bin/time -v repetitions; the largest peak is reported.
     rss: usize,
+    /// `NSSPEC_TIMING=1` runs of the trivial scenario for the phase table.
+    phases: usize,
     copies: usize,
     /// The per-execution and in-process groups are measured in this many interleaved rounds.
     rounds: usize,
@@ -43,6 +45,7 @@ const FULL: Runs = Runs {
     slow: (5, 1),
     vm: 3,
     rss: 5,
+    phases: 200,
     copies: COPIES,
     rounds: 3,
 };
@@ -52,6 +55,7 @@ const QUICK: Runs = Runs {
     slow: (2, 0),
     vm: 1,
     rss: 2,
+    phases: 20,
     copies: COPIES_QUICK,
     rounds: 1,
 };
@@ -269,6 +273,36 @@ impl Bench {
         Ok(peak)
     }
 
+    /// Runs `nsspec run one` `times` times with `NSSPEC_TIMING=1` and keeps the median of each
+    /// phase mark for the report.
+    fn phases(&mut self, nsspec: &str, one: &str, times: usize) -> Result<(), String> {
+        let line = format!("NSSPEC_TIMING=1 {} run {}", quote(nsspec), quote(one));
+        self.report
+            .commands
+            .push(format!("{line}   # {times} times, the marks' medians"));
+        let mut runs = Vec::new();
+        for _ in 0..times {
+            let out = Command::new(nsspec)
+                .args(["run", one])
+                .env("NSSPEC_TIMING", "1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .output()
+                .map_err(|e| format!("cannot run {nsspec}: {e}"))?;
+            let err = String::from_utf8_lossy(&out.stderr);
+            if !out.status.success() {
+                return Err(format!("`{line}` failed ({}): {err}", out.status));
+            }
+            runs.push(parse_timing(&err));
+        }
+        self.report.phases = phases(&runs);
+        if self.report.phases.is_empty() {
+            return Err(format!("`{line}` wrote no timing marks"));
+        }
+        self.report.phases_command = line;
+        Ok(())
+    }
+
     fn machine(&mut self) {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let model = cpuinfo
@@ -459,6 +493,9 @@ impl Bench {
                 ("scenarios test binary", test_bin.clone()),
             ],
         )?;
+
+        eprintln!("\n== where one CLI run spends its time");
+        self.phases(&nsspec, &one, self.runs.phases)?;
 
         eprintln!("\n== peak RSS");
         let rss_cat = self.max_rss(&[&nsspec, "run"])?;

@@ -229,12 +229,14 @@ pub fn run_many(
         cgroups: crate::limits::places(&baseline),
         baseline,
     };
+    crate::timing::mark("runner: run prepared");
     // Dropped on every return: waits until the guardian has cleaned up and exited.
     let guardian = if plans.is_empty() {
         None
     } else {
         RunGuardian::spawn()
     };
+    crate::timing::mark("runner: guardian forked");
     // Both dropped before the guardian: the guardian exits only once every supervisor has.
     let mut exiting = Exiting(Vec::new());
     let mut active = Running(Vec::new());
@@ -319,6 +321,7 @@ impl Drop for Exiting {
         for pid in self.0.drain(..) {
             let _ = nix::sys::wait::waitpid(pid, None);
         }
+        crate::timing::mark("runner: supervisors reaped");
     }
 }
 
@@ -393,9 +396,11 @@ impl Active {
                 // Marks the report complete (compact JSON has no newline of its own).
                 json.push(b'\n');
                 let _ = write_all(write_end.as_raw_fd(), &json);
+                crate::timing::mark("supervisor: report written");
                 exit_now(0)
             }
             Ok(nix::unistd::ForkResult::Parent { child }) => {
+                crate::timing::mark("runner: supervisor forked");
                 drop(write_end);
                 let limit = plan.timeout + RUNNER_GRACE;
                 Ok(Active {
@@ -442,6 +447,7 @@ impl Active {
     }
 
     fn finish(self, complete: bool, watch: &mut MountWatch, exiting: &mut Exiting) -> RunOutput {
+        crate::timing::mark("runner: report read");
         if !complete {
             // SIGKILL of the supervisor takes the scenario down with it (PR_SET_PDEATHSIG).
             let _ = nix::sys::signal::kill(self.child, Signal::SIGKILL);
@@ -597,6 +603,7 @@ struct ScenarioCgroup {
 }
 
 fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
+    crate::timing::mark("supervisor: start");
     let (rootless, baseline) = (env.rootless, &env.baseline);
     set_pdeathsig(libc::SIGKILL);
     // The runner may have died between fork() and prctl(): then nobody would kill us.
@@ -629,6 +636,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     if let Err(e) = make_mounts_private() {
         return setup_failed(format!("cannot make mounts private: {}: {}", e, e.desc()));
     }
+    crate::timing::mark("supervisor: sandbox ready");
     let host_proc = match open_dir("/proc") {
         Ok(fd) => fd,
         Err(e) => return failed(format!("cannot open /proc: {}", e.desc())),
@@ -690,6 +698,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
                 mount: mount.map(Path::to_path_buf),
             })
         });
+    crate::timing::mark("supervisor: cgroup ready");
     (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
     ctx.clocks = ClockBase {
         monotonic: clock_ns(libc::CLOCK_MONOTONIC),
@@ -769,6 +778,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     } else {
         spawn_in(&mut limit, 0, init_body)
     };
+    crate::timing::mark("supervisor: init forked");
     // The cgroup now holds the scenario; the supervisor's own forks (none) would not belong.
     limit.leave();
     out.pids_limit = limit.description.clone();
@@ -887,6 +897,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     if limit.release() {
         tell_guardian(&GuardMsg::Done { pid: me as i32 });
     }
+    crate::timing::mark("supervisor: scenario reaped, cgroup removed");
     for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         match serde_json::from_slice::<Record>(line) {
             Ok(r) => out.records.push(r),
@@ -913,6 +924,7 @@ fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
         .filter(|k| !k.for_children_only() && cloned & k.clone_flag() == 0)
         .map(|k| k.clone_flag())
         .fold(0, |a, b| a | b);
+    crate::timing::mark("init: start");
     let setup = (|| -> Result<(), String> {
         if here != 0 {
             unshare(here).map_err(|e| format!("unshare: {e}: {}", e.desc()))?;
@@ -937,7 +949,9 @@ fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
         let _ = write_all(ctx.ready.1, &[1]);
         exit_now(1);
     }
+    crate::timing::mark("init: namespaces ready");
     start_process(ctx, 0);
+    crate::timing::mark("init: steps start");
     ready_then_go(ctx);
     steps(ctx, 0)
 }
@@ -1968,6 +1982,7 @@ impl Drop for RunGuardian {
     fn drop(&mut self) {
         self.all_started();
         let _ = reap(self.pid);
+        crate::timing::mark("runner: guardian reaped");
     }
 }
 
@@ -2058,6 +2073,8 @@ struct Watched {
 /// The guardian's life (see [`RunGuardian`]). `sock`: its end of the socket, above 2: Rust's
 /// runtime opens /dev/null on 0-2 at start-up where they were closed.
 fn guard(sock: RawFd) -> ! {
+    // The last mark it can make: its stderr is /dev/null from here on.
+    crate::timing::mark("guardian: start");
     // Out of the runner's process group: a Ctrl-C there must not take the guardian along.
     let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
     // Hold nothing of the caller: no pipe (stdout into `| tee`, say) may wait for us.

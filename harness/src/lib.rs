@@ -12,3 +12,4 @@ pub mod probe;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod timing;

@@ -84,7 +84,10 @@ fn main() -> ExitCode {
     // Like other Unix tools, end quietly when the reader of our output goes away (`| head`).
     // SAFETY: called before anything else runs; SIG_DFL is a valid disposition.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    nsspec::timing::enable_from_env();
+    nsspec::timing::mark("runner: start");
     let cli = Cli::parse();
+    nsspec::timing::mark("runner: arguments parsed");
     let command = cli.command.unwrap_or(Command::Run {
         paths: Vec::new(),
         filter: Vec::new(),
@@ -189,6 +192,7 @@ fn run(
         Ok(p) => p,
         Err(code) => return code,
     };
+    nsspec::timing::mark("runner: scenarios loaded");
     // Asking costs a few cgroup file reads; one scenario needs no answer.
     let jobs = jobs
         .or_else(|| {
@@ -198,6 +202,7 @@ fn run(
         })
         .unwrap_or(1);
     let host = Host::probe_for(&plans.iter().map(|(_, p)| p).collect::<Vec<_>>());
+    nsspec::timing::mark("runner: host probed");
     let started = std::time::Instant::now();
     if !json {
         let mode = match &host.mode {
@@ -230,6 +235,7 @@ fn run(
             print_human(&mut stdout, &r, verbose);
         }
         let _ = stdout.flush();
+        nsspec::timing::mark("runner: result printed");
     });
     if !json {
         let _ = writeln!(
@@ -238,6 +244,7 @@ fn run(
             started.elapsed().as_secs_f64()
         );
     }
+    nsspec::timing::mark("runner: end");
     if failed > 0 {
         ExitCode::from(1)
     } else {

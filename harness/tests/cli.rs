@@ -416,6 +416,87 @@ fn a_broken_expectation_fails_naming_the_step() {
     );
 }
 
+/// `NSSPEC_TIMING=1`: each process marks the phases it reaches, on one clock, so a scenario can
+/// be followed from the runner through its supervisor into init and back; without it, nothing.
+#[test]
+fn timing_marks_follow_a_scenario_through_its_processes_in_order() {
+    let run = |timing: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+        cmd.args(["run", "bench/trivial.yaml"]).current_dir(root());
+        cmd.env_remove("NSSPEC_TIMING");
+        if let Some(v) = timing {
+            cmd.env("NSSPEC_TIMING", v);
+        }
+        cmd.output().expect("nsspec runs")
+    };
+    for off in [None, Some("0")] {
+        let out = run(off);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        assert!(!text(&out).1.contains("nsspec-timing"), "{:?}", text(&out));
+    }
+    let out = run(Some("1"));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    // (µs, pid, phase)
+    let marks: Vec<(u64, u32, String)> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("nsspec-timing "))
+        .map(|l| {
+            let mut f = l.splitn(3, ' ');
+            let us = f.next().unwrap().parse().expect("microseconds");
+            let pid = f.next().unwrap().parse().expect("a pid");
+            (us, pid, f.next().expect("a phase").to_string())
+        })
+        .collect();
+    let find = |phase: &str| {
+        marks
+            .iter()
+            .find(|m| m.2 == phase)
+            .unwrap_or_else(|| panic!("no mark {phase:?} in {stderr}"))
+            .clone()
+    };
+    let mut chain = vec![
+        "runner: start",
+        "runner: scenarios loaded",
+        "runner: host probed",
+    ];
+    if stdout.contains("PASS") {
+        // Only marks made before the act that lets the next process go on: a parent's "forked"
+        // may come after its child's "start", a writer's "written" after its reader's "read".
+        chain.extend([
+            "supervisor: start",
+            "init: start",
+            "init: steps start",
+            "supervisor: scenario reaped, cgroup removed",
+            "runner: report read",
+            "runner: supervisors reaped",
+        ]);
+        for phase in ["runner: supervisor forked", "supervisor: init forked"] {
+            find(phase);
+        }
+        assert!(
+            find("supervisor: report written").0 <= find("runner: supervisors reaped").0,
+            "{stderr}"
+        );
+        let (runner, supervisor, init) = (
+            find("runner: start").1,
+            find("supervisor: start").1,
+            find("init: start").1,
+        );
+        assert!(runner != supervisor && supervisor != init, "{stderr}");
+        // Init is PID 1 of the scenario's PID namespace, and says so.
+        assert_eq!(init, 1, "{stderr}");
+    } else {
+        assert!(stdout.contains("SKIP"), "{stdout}");
+    }
+    chain.push("runner: end");
+    let times: Vec<u64> = chain.iter().map(|p| find(p).0).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "marks out of causal order: {chain:?} at {times:?}\n{stderr}"
+    );
+}
+
 #[test]
 fn a_hanging_scenario_times_out_naming_the_step_and_leaves_nothing() {
     if !privileged() {
