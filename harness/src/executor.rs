@@ -1197,13 +1197,25 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             };
             Obs::Result(Res::Errno(errno as i32))
         }
-        Action::MountTmpfs { target, .. } => Obs::Result(res(nix::mount::mount(
+        Action::MountTmpfs { target, dirs, .. } => Obs::Result(res(nix::mount::mount(
             Some("tmpfs"),
             target.as_str(),
             Some("tmpfs"),
             nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
             Some("size=1m"),
-        ))),
+        )
+        .and_then(|()| {
+            // Single names (validated), so each lands in the tmpfs just mounted on `target`.
+            dirs.iter().try_for_each(|d| {
+                nix::unistd::mkdir(
+                    Path::new(target).join(d).as_path(),
+                    nix::sys::stat::Mode::from_bits_truncate(0o755),
+                )
+            })
+        }))),
+        Action::Chroot { path, .. } => Obs::Result(res(
+            nix::unistd::chroot(path.as_str()).and_then(|()| nix::unistd::chdir("/"))
+        )),
         Action::Umount { target, lazy, .. } => {
             let flags = if *lazy {
                 nix::mount::MntFlags::MNT_DETACH

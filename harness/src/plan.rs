@@ -32,6 +32,8 @@ pub const MAX_PROCS: usize = 64;
 pub const MAX_NEST_DEPTH: i64 = 64;
 /// Most steps in one scenario, all processes together.
 pub const MAX_STEPS: usize = 1024;
+/// Most directories a `mount_tmpfs` step may make (the tmpfs is 1 MiB).
+pub const MAX_TMPFS_DIRS: usize = 64;
 /// Largest PID the kernel can hand out (PID_MAX_LIMIT on 64-bit): bound of expected PIDs.
 pub const PID_MAX_LIMIT: i64 = 4_194_304;
 /// Deepest PID-namespace level the kernel allows (MAX_PID_NS_LEVEL), the harness's being 0.
@@ -353,8 +355,15 @@ pub enum Action {
     },
     /// Clears the effective, permitted and inheritable capability sets.
     DropCaps,
+    /// Mounts a tmpfs and makes the directories `dirs` (single names) in it.
     MountTmpfs {
         target: String,
+        dirs: Vec<String>,
+        expect: Outcome,
+    },
+    /// chroot(path), then chdir("/"), as chroot(8) does.
+    Chroot {
+        path: String,
         expect: Outcome,
     },
     Crash {
@@ -1569,9 +1578,45 @@ impl<'a> Builder<'a> {
                     Some(_) => self.outcome(&f.expect)?,
                 },
             },
-            RawStep::MountTmpfs(m) => Action::MountTmpfs {
-                target: self.path(&m.target)?,
-                expect: self.outcome(&m.expect)?,
+            RawStep::MountTmpfs(m) => {
+                if m.dirs.len() > MAX_TMPFS_DIRS {
+                    return Err(self.err(
+                        &m.dirs[MAX_TMPFS_DIRS].referenced,
+                        format!("at most {MAX_TMPFS_DIRS} `dirs` per tmpfs"),
+                    ));
+                }
+                let mut dirs: Vec<String> = Vec::new();
+                for d in &m.dirs {
+                    // One name, made in the fresh tmpfs itself: nothing else can be reached.
+                    let v = &d.value;
+                    if v.is_empty()
+                        || v == "."
+                        || v == ".."
+                        || v.contains(['/', '\0'])
+                        || v.len() > 255
+                    {
+                        return Err(self.err(
+                            &d.referenced,
+                            format!(
+                                "a tmpfs `dirs` entry must be a single directory name (no `/`, \
+                                 not `.` or `..`), got `{v}`"
+                            ),
+                        ));
+                    }
+                    if dirs.contains(v) {
+                        return Err(self.err(&d.referenced, format!("`{v}` is listed twice")));
+                    }
+                    dirs.push(v.clone());
+                }
+                Action::MountTmpfs {
+                    target: self.path(&m.target)?,
+                    dirs,
+                    expect: self.outcome(&m.expect)?,
+                }
+            }
+            RawStep::Chroot(c) => Action::Chroot {
+                path: self.path(&c.path)?,
+                expect: self.outcome(&c.expect)?,
             },
             RawStep::Umount(u) => Action::Umount {
                 target: self.path(&u.target)?,

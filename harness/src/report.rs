@@ -173,7 +173,13 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Write { path, content, .. } => format!("write({path}, {content:?})"),
         Action::HasCap { name, .. } => format!("has_cap({name})"),
         Action::DropCaps => "drop_caps()".into(),
-        Action::MountTmpfs { target, .. } => format!("mount_tmpfs({target})"),
+        Action::MountTmpfs { target, dirs, .. } if dirs.is_empty() => {
+            format!("mount_tmpfs({target})")
+        }
+        Action::MountTmpfs { target, dirs, .. } => {
+            format!("mount_tmpfs({target}, dirs: {})", dirs.join(" "))
+        }
+        Action::Chroot { path, .. } => format!("chroot({path})"),
         Action::Crash { how } => format!("crash({how:?})").to_lowercase(),
         Action::ForkBomb { .. } => "fork_bomb()".into(),
         Action::Umount { target, lazy, .. } => {
@@ -451,6 +457,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         (
             Action::MountProc { expect, .. }
             | Action::MountTmpfs { expect, .. }
+            | Action::Chroot { expect, .. }
             | Action::ForkBomb { expect }
             | Action::Umount { expect, .. }
             | Action::Unshare { expect, .. }

@@ -132,6 +132,7 @@ pub enum RawStep {
     Visible(VisibleArgs),
     MountProc(MountProcArgs),
     MountTmpfs(MountTmpfsArgs),
+    Chroot(ChrootArgs),
     Crash(CrashArgs),
     ForkBomb(ForkBombArgs),
     Umount(UmountArgs),
@@ -348,6 +349,17 @@ pub struct HasCapArgs {
 #[serde(deny_unknown_fields)]
 pub struct MountTmpfsArgs {
     pub target: Spanned<String>,
+    /// Directories made in the new tmpfs once it is mounted: single names such as `proc`.
+    #[serde(default)]
+    pub dirs: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChrootArgs {
+    pub path: Spanned<String>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }
