@@ -1139,10 +1139,24 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     kind.name()
                 )));
             }
-            let r = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .and_then(|mut f| std::io::Write::write_all(&mut f, content.as_bytes()));
+            let file = match std::fs::OpenOptions::new().write(true).open(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    return Some(Obs::Result(Res::Errno(
+                        e.raw_os_error().unwrap_or(libc::EIO),
+                    )));
+                }
+            };
+            // Validation allows only /proc paths, but by name: after a `chroot` the name can
+            // lead to an ordinary file of the host's that happens to sit at such a path.
+            if !nix::sys::statfs::fstatfs(&file)
+                .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+            {
+                return Some(Obs::Failed(format!(
+                    "refusing to write {path}: it is not on a procfs here (after a chroot?)"
+                )));
+            }
+            let r = std::io::Write::write_all(&mut &file, content.as_bytes());
             Obs::Result(match r {
                 Ok(()) => Res::Ok,
                 Err(e) => Res::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
@@ -1197,22 +1211,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             };
             Obs::Result(Res::Errno(errno as i32))
         }
-        Action::MountTmpfs { target, dirs, .. } => Obs::Result(res(nix::mount::mount(
-            Some("tmpfs"),
-            target.as_str(),
-            Some("tmpfs"),
-            nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
-            Some("size=1m"),
-        )
-        .and_then(|()| {
-            // Single names (validated), so each lands in the tmpfs just mounted on `target`.
-            dirs.iter().try_for_each(|d| {
-                nix::unistd::mkdir(
-                    Path::new(target).join(d).as_path(),
-                    nix::sys::stat::Mode::from_bits_truncate(0o755),
-                )
-            })
-        }))),
+        Action::MountTmpfs { target, dirs, .. } => Obs::Result(res(mount_tmpfs(target, dirs))),
         Action::Chroot { path, .. } => Obs::Result(res(
             nix::unistd::chroot(path.as_str()).and_then(|()| nix::unistd::chdir("/"))
         )),
@@ -2662,6 +2661,84 @@ pub(crate) fn make_mounts_private() -> Result<(), Errno> {
     )
 }
 
+/// Mounts a 1 MiB tmpfs on `target`, with the directories `dirs` (single names, validated) in
+/// it. Those are made while the tmpfs is attached nowhere yet (fsopen/fsmount, Linux 5.2),
+/// relative to its own root, and only then is it moved onto `target`: looking `target` up again
+/// after an ordinary mount can land elsewhere — on the filesystem underneath when `target` is
+/// `/` (lookups start at the process's root, below the new mount), in a directory reached
+/// through /proc/self/cwd, or wherever a concurrent lazy umount leaves it — and a scenario must
+/// never create anything outside the filesystems it mounted. Any failure leaves nothing
+/// mounted.
+fn mount_tmpfs(target: &str, dirs: &[String]) -> Result<(), Errno> {
+    use nix::mount::MsFlags;
+    if dirs.is_empty() {
+        return nix::mount::mount(
+            Some("tmpfs"),
+            target,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("size=1m"),
+        );
+    }
+    let fd = |r: libc::c_long| -> Result<OwnedFd, Errno> {
+        // SAFETY: a non-negative result of these syscalls is a new descriptor that we own.
+        (r >= 0)
+            .then(|| unsafe { OwnedFd::from_raw_fd(r as RawFd) })
+            .ok_or_else(Errno::last)
+    };
+    let ok = |r: libc::c_long| if r == 0 { Ok(()) } else { Err(Errno::last()) };
+    // SAFETY (each syscall below): raw syscalls with NUL-terminated strings that outlive the
+    // call, descriptors we own, and integer flags.
+    let fs =
+        fd(unsafe { libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), libc::FSOPEN_CLOEXEC) })?;
+    ok(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            libc::FSCONFIG_SET_STRING,
+            c"size".as_ptr(),
+            c"1m".as_ptr(),
+            0,
+        )
+    })?;
+    ok(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            libc::FSCONFIG_CMD_CREATE,
+            std::ptr::null::<libc::c_char>(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
+    })?;
+    let mnt = fd(unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fs.as_raw_fd(),
+            libc::FSMOUNT_CLOEXEC,
+            libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV,
+        )
+    })?;
+    for d in dirs {
+        nix::sys::stat::mkdirat(
+            &mnt,
+            d.as_str(),
+            nix::sys::stat::Mode::from_bits_truncate(0o755),
+        )?;
+    }
+    let target = std::ffi::CString::new(target).map_err(|_| Errno::EINVAL)?;
+    ok(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            mnt.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            target.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
+}
+
 fn mount_proc(target: &str) -> Result<(), Errno> {
     use nix::mount::MsFlags;
     nix::mount::mount(
@@ -2723,6 +2800,30 @@ fn read_retry(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
             r => return r,
         }
     }
+}
+
+/// Writes `bytes` to stderr with SIGPIPE held back, so that a reader that went away
+/// (`2>&1 | head`) costs an EPIPE and not the process: a guardian or a scenario process killed
+/// by a diagnostic line would break the run. False once nothing more can be written.
+pub(crate) fn write_stderr_held(bytes: &[u8]) -> bool {
+    use nix::sys::signal::{SigSet, SigmaskHow};
+    let mut pipe = SigSet::empty();
+    pipe.add(Signal::SIGPIPE);
+    let Ok(old) = pipe.thread_swap_mask(SigmaskHow::SIG_BLOCK) else {
+        return false;
+    };
+    let r = write_all(2, bytes);
+    if r == Err(Errno::EPIPE) && !old.contains(Signal::SIGPIPE) {
+        // The write raised SIGPIPE for this thread: take it before unblocking delivers it.
+        let now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid signal set and timespec; no siginfo is asked for.
+        unsafe { libc::sigtimedwait(pipe.as_ref(), std::ptr::null_mut(), &now) };
+    }
+    let _ = old.thread_set_mask();
+    r.is_ok()
 }
 
 fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<(), Errno> {

@@ -34,6 +34,8 @@ pub const MAX_NEST_DEPTH: i64 = 64;
 pub const MAX_STEPS: usize = 1024;
 /// Most directories a `mount_tmpfs` step may make (the tmpfs is 1 MiB).
 pub const MAX_TMPFS_DIRS: usize = 64;
+/// Longest name of one directory entry (NAME_MAX).
+pub const MAX_NAME_BYTES: usize = 255;
 /// Largest PID the kernel can hand out (PID_MAX_LIMIT on 64-bit): bound of expected PIDs.
 pub const PID_MAX_LIMIT: i64 = 4_194_304;
 /// Deepest PID-namespace level the kernel allows (MAX_PID_NS_LEVEL), the harness's being 0.
@@ -1579,6 +1581,7 @@ impl<'a> Builder<'a> {
                 },
             },
             RawStep::MountTmpfs(m) => {
+                let target = self.path(&m.target)?;
                 if m.dirs.len() > MAX_TMPFS_DIRS {
                     return Err(self.err(
                         &m.dirs[MAX_TMPFS_DIRS].referenced,
@@ -1589,12 +1592,15 @@ impl<'a> Builder<'a> {
                 for d in &m.dirs {
                     // One name, made in the fresh tmpfs itself: nothing else can be reached.
                     let v = &d.value;
-                    if v.is_empty()
-                        || v == "."
-                        || v == ".."
-                        || v.contains(['/', '\0'])
-                        || v.len() > 255
-                    {
+                    if v.len() > MAX_NAME_BYTES {
+                        return Err(self.err(
+                            &d.referenced,
+                            format!(
+                                "a tmpfs `dirs` entry is longer than {MAX_NAME_BYTES} bytes (NAME_MAX)"
+                            ),
+                        ));
+                    }
+                    if v.is_empty() || v == "." || v == ".." || v.contains(['/', '\0']) {
                         return Err(self.err(
                             &d.referenced,
                             format!(
@@ -1609,7 +1615,7 @@ impl<'a> Builder<'a> {
                     dirs.push(v.clone());
                 }
                 Action::MountTmpfs {
-                    target: self.path(&m.target)?,
+                    target,
                     dirs,
                     expect: self.outcome(&m.expect)?,
                 }

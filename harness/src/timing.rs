@@ -11,11 +11,13 @@
 //! its own PID namespace). `just bench` turns a hundred runs of this into the phase table of
 //! BENCHMARKS.md; without the variable a mark costs one atomic load.
 
-use std::io::Write;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 static START: OnceLock<Instant> = OnceLock::new();
+/// Set in a process whose stderr stopped taking marks (its reader went away).
+static MUTED: AtomicBool = AtomicBool::new(false);
 
 /// Turns marking on if `NSSPEC_TIMING=1`; call first thing in `main`, before any fork.
 pub fn enable_from_env() {
@@ -26,13 +28,18 @@ pub fn enable_from_env() {
 
 /// Records that this process reached `phase` (e.g. `"supervisor: cgroup ready"`).
 pub fn mark(phase: &str) {
-    if let Some(start) = START.get() {
+    if let Some(start) = START.get()
+        && !MUTED.load(Ordering::Relaxed)
+    {
         let line = format!(
             "nsspec-timing {} {} {phase}\n",
             start.elapsed().as_micros(),
             std::process::id()
         );
-        // One write(), so lines of concurrent processes do not interleave.
-        let _ = std::io::stderr().write_all(line.as_bytes());
+        // One write() (the line is far below PIPE_BUF), so lines of concurrent processes do
+        // not interleave; never a SIGPIPE, which would kill a guardian or a scenario process.
+        if !crate::executor::write_stderr_held(line.as_bytes()) {
+            MUTED.store(true, Ordering::Relaxed);
+        }
     }
 }

@@ -497,6 +497,29 @@ fn timing_marks_follow_a_scenario_through_its_processes_in_order() {
     );
 }
 
+/// A reader of the marks that goes away (`2>&1 | head`) must not kill anything with SIGPIPE:
+/// not the runner, not the guardian, and not a scenario process (here init is not a PID 1, so a
+/// signal would end it).
+#[test]
+fn timing_marks_into_a_closed_pipe_harm_nothing() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "scenarios/uts/sethostname-isolated.yaml"])
+        .current_dir(root())
+        .env("NSSPEC_TIMING", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nsspec starts");
+    drop(child.stderr.take());
+    let out = child.wait_with_output().expect("nsspec ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{:?} {stdout}", out.status);
+    assert!(
+        stdout.contains("PASS  uts/sethostname-isolated") || stdout.contains("SKIP"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_hanging_scenario_times_out_naming_the_step_and_leaves_nothing() {
     if !privileged() {
@@ -555,10 +578,17 @@ fn probe_reports_what_proc_shows() {
     assert!(human.contains("nsspec runs scenarios here as"), "{human}");
 }
 
-/// A copy of the nsspec binary that an unprivileged user can execute.
+/// A copy of the nsspec binary that an unprivileged user can execute. One per caller: tests
+/// run in parallel, and copying over a binary another test is executing fails with ETXTBSY.
 fn world_executable_nsspec() -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("nsspec-test-bin-{}", std::process::id()));
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COPIES: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "nsspec-test-bin-{}-{}",
+        std::process::id(),
+        COPIES.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = dir.join("nsspec");
@@ -782,6 +812,64 @@ fn hostile_mounts_and_hostname_land_in_the_sandbox() {
     let (code, stdout) = run_fault("harness/tests/faults/hostile-mounts.yaml");
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("PASS  hostile-mounts"), "{stdout}");
+}
+
+/// `mount_tmpfs`'s `dirs` land in the new tmpfs even where looking its target up again after
+/// mounting would not: over `/`, and over `/` after a chroot into a folder of the host's.
+#[test]
+fn tmpfs_dirs_never_land_on_the_host() {
+    if !privileged() {
+        return;
+    }
+    let name = "nsspec-dirs-must-stay-in-tmpfs";
+    let places = [Path::new("/").join(name), Path::new("/tmp").join(name)];
+    for p in &places {
+        assert!(!p.exists(), "{} is left from an earlier run", p.display());
+    }
+    let (code, stdout) = run_fault("harness/tests/faults/tmpfs-dirs-escape.yaml");
+    let created: Vec<_> = places.iter().filter(|p| p.exists()).collect();
+    for p in &created {
+        let _ = std::fs::remove_dir(p);
+    }
+    assert!(
+        created.is_empty(),
+        "created on the host: {created:?}\n{stdout}"
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+}
+
+/// `write` is allowed /proc paths by name; after a chroot that name can lead to an ordinary
+/// file of the host's, which must be refused, not overwritten.
+#[test]
+fn a_write_through_a_chroot_never_reaches_an_ordinary_file() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-chroot-write-{}", std::process::id()));
+    let file = dir.join("proc/sys/kernel/hostname");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "original\n").unwrap();
+    let scenario = dir.join("write-after-chroot.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name: write-after-chroot\nnamespaces: [uts, mount]\nsteps:\n  \
+             - chroot: {{ path: {} }}\n  \
+             - write: {{ path: /proc/sys/kernel/hostname, content: overwritten }}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let out = nsspec(&["run", scenario.to_str().unwrap()]);
+    let content = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(content, "original\n", "{stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("refusing to write /proc/sys/kernel/hostname: it is not on a procfs"),
+        "{stdout}"
+    );
 }
 
 #[test]
