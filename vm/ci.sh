@@ -76,6 +76,51 @@ shellcheck vm/run vm/matrix vm/fetch-kernel vm/ci.sh
 shellcheck -s sh vm/init
 ok "shellcheck clean"
 
+step "vm/matrix's own logic, with a stand-in for vm/run (no VM)"
+# A copy of vm/matrix beside a vm/run that records its arguments and answers as told by the
+# kernel's name (kernels given as files need no fetching): the vCPU rule for parallel VMs and
+# the report of a kernel whose run failed are checked without booting anything.
+mx=$(mktemp -d)
+mkdir -p "$mx/vm" "$mx/k"
+cp vm/matrix "$mx/vm/matrix"
+cat > "$mx/vm/run" <<'STANDIN'
+#!/usr/bin/env bash
+printf '%s\n' "$*" >> "$MX_CALLS"
+kernel=
+while [ $# -gt 0 ]; do [ "$1" != --kernel ] || kernel=$2; shift; done
+case "$kernel" in
+  */bad) echo "error: scenarios/none.yaml: No such file or directory" >&2; exit 2 ;;
+  *) echo '{"id":"pid/x","status":"passed","record":"r"}' ;;
+esac
+STANDIN
+chmod +x "$mx/vm/run"
+: > "$mx/k/good1"; : > "$mx/k/good2"; : > "$mx/k/bad"
+matrix_run() { # EXPECTED-EXIT ARGS...: run the copy; the vm/run calls it made go to $mx/calls
+  local want=$1 rc=0
+  shift
+  : > "$mx/calls"
+  MX_CALLS=$mx/calls NSSPEC_VM_CPUS='' "$mx/vm/matrix" --nsspec /bin/true "$@" > "$mx/out" 2> "$mx/err" || rc=$?
+  [ "$rc" -eq "$want" ] || fail "vm/matrix $* exited $rc, not $want: $(cat "$mx/err")"
+}
+two="$mx/k/good1,$mx/k/good2"
+matrix_run 0 --kernels "$two" -j 2
+[ "$(grep -c -- '--cpus 1 ' "$mx/calls")" -eq 2 ] ||
+  fail "vm/matrix -j 2 on two kernels did not give each VM one vCPU: $(cat "$mx/calls")"
+matrix_run 0 --kernels "$two" -j 1
+! grep -q -- '--cpus' "$mx/calls" ||
+  fail "vm/matrix -j 1 chose a vCPU count (vm/run's default applies to a VM on its own)"
+matrix_run 0 --kernels "$two" -j 2 --cpus 2
+if [ "$(grep -c -- '--cpus 2 ' "$mx/calls")" -ne 2 ] || grep -q -- '--cpus 1' "$mx/calls"; then
+  fail "vm/matrix overrode an explicit --cpus 2: $(cat "$mx/calls")"
+fi
+matrix_run 125 --kernels "$mx/k/good1,$mx/k/bad" -j 2
+if ! grep -qx "vm/matrix: kernel $mx/k/bad: vm/run exited 2:" "$mx/err" ||
+  ! grep -qx '  error: scenarios/none.yaml: No such file or directory' "$mx/err"; then
+  fail "vm/matrix did not show why a kernel's run failed: $(cat "$mx/err")"
+fi
+rm -rf "$mx"
+ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's last words shown"
+
 step "build nsspec (release)"
 cargo build --release --quiet
 nsspec=$repo/target/x86_64-unknown-linux-gnu/release/nsspec
