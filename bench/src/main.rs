@@ -138,6 +138,21 @@ fn capture(words: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Runs `cmd` with stdin and stdout on /dev/null and returns its stderr; `shown` is how the
+/// command reads in an error.
+fn stderr_of(cmd: &mut Command, shown: &str) -> Result<String, String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        return Err(format!("`{shown}` failed ({}): {err}", out.status));
+    }
+    Ok(err)
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().trim().to_string()
 }
@@ -255,17 +270,7 @@ impl Bench {
         ));
         let mut peak = 0;
         for _ in 0..self.runs.rss {
-            let out = Command::new(TIME)
-                .arg("-v")
-                .args(words)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .output()
-                .map_err(|e| format!("cannot run {TIME}: {e}"))?;
-            let err = String::from_utf8_lossy(&out.stderr);
-            if !out.status.success() {
-                return Err(format!("`{}` failed: {err}", shell_line(&full)));
-            }
+            let err = stderr_of(Command::new(TIME).arg("-v").args(words), &shell_line(&full))?;
             let kib = parse_max_rss_kib(&err)
                 .ok_or_else(|| format!("no peak RSS in the output of {TIME} -v: {err}"))?;
             peak = peak.max(kib);
@@ -273,27 +278,19 @@ impl Bench {
         Ok(peak)
     }
 
-    /// Runs `nsspec run one` `times` times with `NSSPEC_TIMING=1` and keeps the median of each
-    /// phase mark for the report.
-    fn phases(&mut self, nsspec: &str, one: &str, times: usize) -> Result<(), String> {
+    /// Runs `nsspec run one` with `NSSPEC_TIMING=1`, `runs.phases` times, and keeps the median
+    /// of each phase mark for the report.
+    fn phases(&mut self, nsspec: &str, one: &str) -> Result<(), String> {
+        let times = self.runs.phases;
         let line = format!("NSSPEC_TIMING=1 {} run {}", quote(nsspec), quote(one));
         self.report
             .commands
             .push(format!("{line}   # {times} times, the marks' medians"));
         let mut runs = Vec::new();
         for _ in 0..times {
-            let out = Command::new(nsspec)
-                .args(["run", one])
-                .env("NSSPEC_TIMING", "1")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .output()
-                .map_err(|e| format!("cannot run {nsspec}: {e}"))?;
-            let err = String::from_utf8_lossy(&out.stderr);
-            if !out.status.success() {
-                return Err(format!("`{line}` failed ({}): {err}", out.status));
-            }
-            runs.push(parse_timing(&err));
+            let mut cmd = Command::new(nsspec);
+            cmd.args(["run", one]).env("NSSPEC_TIMING", "1");
+            runs.push(parse_timing(&stderr_of(&mut cmd, &line)?));
         }
         self.report.phases = phases(&runs);
         // Without init's marks the scenario did not run (skipped): no table to speak of.
@@ -501,7 +498,7 @@ impl Bench {
         )?;
 
         eprintln!("\n== where one CLI run spends its time");
-        self.phases(&nsspec, &one, self.runs.phases)?;
+        self.phases(&nsspec, &one)?;
 
         eprintln!("\n== peak RSS");
         let rss_cat = self.max_rss(&[&nsspec, "run"])?;

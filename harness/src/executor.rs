@@ -2129,12 +2129,11 @@ fn guard(sock: RawFd) -> ! {
                     .filter_map(|w| Some((w.id, w.pidfd.as_ref()?.as_raw_fd()))),
             )
             .map(|(id, fd)| {
-                let events = libc::POLLIN;
                 (
                     id,
                     libc::pollfd {
                         fd,
-                        events,
+                        events: libc::POLLIN,
                         revents: 0,
                     },
                 )
@@ -2680,18 +2679,13 @@ fn mount_tmpfs(target: &str, dirs: &[String]) -> Result<(), Errno> {
             Some("size=1m"),
         );
     }
-    let fd = |r: libc::c_long| -> Result<OwnedFd, Errno> {
-        // SAFETY: a non-negative result of these syscalls is a new descriptor that we own.
-        (r >= 0)
-            .then(|| unsafe { OwnedFd::from_raw_fd(r as RawFd) })
-            .ok_or_else(Errno::last)
-    };
-    let ok = |r: libc::c_long| if r == 0 { Ok(()) } else { Err(Errno::last()) };
     // SAFETY (each syscall below): raw syscalls with NUL-terminated strings that outlive the
-    // call, descriptors we own, and integer flags.
-    let fs =
-        fd(unsafe { libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), libc::FSOPEN_CLOEXEC) })?;
-    ok(unsafe {
+    // call, descriptors we own, and integer flags; fsopen and fsmount return new descriptors.
+    let fs = Errno::result(unsafe {
+        libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), libc::FSOPEN_CLOEXEC)
+    })?;
+    let fs = unsafe { OwnedFd::from_raw_fd(fs as RawFd) };
+    Errno::result(unsafe {
         libc::syscall(
             libc::SYS_fsconfig,
             fs.as_raw_fd(),
@@ -2701,7 +2695,7 @@ fn mount_tmpfs(target: &str, dirs: &[String]) -> Result<(), Errno> {
             0,
         )
     })?;
-    ok(unsafe {
+    Errno::result(unsafe {
         libc::syscall(
             libc::SYS_fsconfig,
             fs.as_raw_fd(),
@@ -2711,7 +2705,7 @@ fn mount_tmpfs(target: &str, dirs: &[String]) -> Result<(), Errno> {
             0,
         )
     })?;
-    let mnt = fd(unsafe {
+    let mnt = Errno::result(unsafe {
         libc::syscall(
             libc::SYS_fsmount,
             fs.as_raw_fd(),
@@ -2719,6 +2713,7 @@ fn mount_tmpfs(target: &str, dirs: &[String]) -> Result<(), Errno> {
             libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV,
         )
     })?;
+    let mnt = unsafe { OwnedFd::from_raw_fd(mnt as RawFd) };
     for d in dirs {
         nix::sys::stat::mkdirat(
             &mnt,
@@ -2727,7 +2722,7 @@ fn mount_tmpfs(target: &str, dirs: &[String]) -> Result<(), Errno> {
         )?;
     }
     let target = std::ffi::CString::new(target).map_err(|_| Errno::EINVAL)?;
-    ok(unsafe {
+    Errno::result(unsafe {
         libc::syscall(
             libc::SYS_move_mount,
             mnt.as_raw_fd(),
@@ -2737,6 +2732,7 @@ fn mount_tmpfs(target: &str, dirs: &[String]) -> Result<(), Errno> {
             libc::MOVE_MOUNT_F_EMPTY_PATH,
         )
     })
+    .map(drop)
 }
 
 fn mount_proc(target: &str) -> Result<(), Errno> {

@@ -34,6 +34,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run scenarios: the built-in catalogue, or the given files and folders.
+    #[command(
+        after_help = "Environment: NSSPEC_TIMING=1 makes every process of the run (runner, guardian, supervisor, the scenario's init) write `nsspec-timing <µs since the runner's main> <pid> <role>: <phase>` to stderr at each phase it reaches."
+    )]
     Run {
         /// Scenario files or folders (searched recursively for *.yaml). Default: built-in.
         paths: Vec<PathBuf>,

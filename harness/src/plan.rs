@@ -1582,38 +1582,7 @@ impl<'a> Builder<'a> {
             },
             RawStep::MountTmpfs(m) => {
                 let target = self.path(&m.target)?;
-                if m.dirs.len() > MAX_TMPFS_DIRS {
-                    return Err(self.err(
-                        &m.dirs[MAX_TMPFS_DIRS].referenced,
-                        format!("at most {MAX_TMPFS_DIRS} `dirs` per tmpfs"),
-                    ));
-                }
-                let mut dirs: Vec<String> = Vec::new();
-                for d in &m.dirs {
-                    // One name, made in the fresh tmpfs itself: nothing else can be reached.
-                    let v = &d.value;
-                    if v.len() > MAX_NAME_BYTES {
-                        return Err(self.err(
-                            &d.referenced,
-                            format!(
-                                "a tmpfs `dirs` entry is longer than {MAX_NAME_BYTES} bytes (NAME_MAX)"
-                            ),
-                        ));
-                    }
-                    if v.is_empty() || v == "." || v == ".." || v.contains(['/', '\0']) {
-                        return Err(self.err(
-                            &d.referenced,
-                            format!(
-                                "a tmpfs `dirs` entry must be a single directory name (no `/`, \
-                                 not `.` or `..`), got `{v}`"
-                            ),
-                        ));
-                    }
-                    if dirs.contains(v) {
-                        return Err(self.err(&d.referenced, format!("`{v}` is listed twice")));
-                    }
-                    dirs.push(v.clone());
-                }
+                let dirs = self.tmpfs_dirs(&m.dirs)?;
                 Action::MountTmpfs {
                     target,
                     dirs,
@@ -1856,6 +1825,44 @@ impl<'a> Builder<'a> {
                 },
             )),
         }
+    }
+
+    /// The directories a `mount_tmpfs` step makes: single names, each once, at most
+    /// [`MAX_TMPFS_DIRS`] of them.
+    fn tmpfs_dirs(&self, list: &[Spanned<String>]) -> Result<Vec<String>, ScenarioError> {
+        if list.len() > MAX_TMPFS_DIRS {
+            return Err(self.err(
+                &list[MAX_TMPFS_DIRS].referenced,
+                format!("at most {MAX_TMPFS_DIRS} `dirs` per tmpfs"),
+            ));
+        }
+        let mut dirs: Vec<String> = Vec::new();
+        for d in list {
+            // One name, made in the fresh tmpfs itself: nothing else can be reached.
+            let v = &d.value;
+            if v.len() > MAX_NAME_BYTES {
+                return Err(self.err(
+                    &d.referenced,
+                    format!(
+                        "a tmpfs `dirs` entry is longer than {MAX_NAME_BYTES} bytes (NAME_MAX)"
+                    ),
+                ));
+            }
+            if v.is_empty() || v == "." || v == ".." || v.contains(['/', '\0']) {
+                return Err(self.err(
+                    &d.referenced,
+                    format!(
+                        "a tmpfs `dirs` entry must be a single directory name (no `/`, not `.` \
+                         or `..`), got `{v}`"
+                    ),
+                ));
+            }
+            if dirs.contains(v) {
+                return Err(self.err(&d.referenced, format!("`{v}` is listed twice")));
+            }
+            dirs.push(v.clone());
+        }
+        Ok(dirs)
     }
 
     fn path(&self, p: &Spanned<String>) -> Result<String, ScenarioError> {
