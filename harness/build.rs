@@ -1,4 +1,63 @@
+//! Parses the built-in catalogue once, at build time, so that `nsspec run` does not: every
+//! scenario under ../scenarios is parsed with the same function and limits as at run time
+//! (src/schema.rs, included below) and stored in the compact form `schema::encode` writes. The
+//! binary still embeds the YAML (for messages and `nsspec check`), and still validates each
+//! scenario when it runs; only the YAML parse moves here. A file that does not parse is left
+//! out, so that the run-time parse reports it with its line and column.
+
+use std::path::Path;
+
+#[path = "src/schema.rs"]
+#[allow(dead_code)]
+mod schema;
+
 fn main() {
     println!("cargo:rerun-if-changed=../scenarios");
     println!("cargo:rerun-if-changed=../snapshots");
+    println!("cargo:rerun-if-changed=src/schema.rs");
+    let root = Path::new("../scenarios");
+    let mut entries = Vec::new();
+    collect(root, root, &mut entries);
+    entries.sort();
+    let table: Vec<(&str, u64, &[u8])> = entries
+        .iter()
+        .map(|(path, hash, raw)| (path.as_str(), *hash, raw.as_slice()))
+        .collect();
+    let bytes = postcard::to_allocvec(&table).expect("encoding the compiled catalogue");
+    let out =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("catalogue.bin");
+    std::fs::write(&out, bytes).expect("writing the compiled catalogue");
+}
+
+/// (path relative to scenarios/, FNV-1a of the YAML, encoded scenario) for each file that parses.
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, u64, Vec<u8>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, out);
+            continue;
+        }
+        let yaml = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        );
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if !yaml || text.len() > schema::MAX_FILE_BYTES {
+            continue;
+        }
+        let Ok(raw) = schema::parse(&text) else {
+            continue;
+        };
+        let Ok(encoded) = schema::encode(&raw) else {
+            continue;
+        };
+        let rel = path.strip_prefix(root).expect("walked from root");
+        let rel = rel.to_str().expect("scenario paths are UTF-8").to_string();
+        out.push((rel, schema::fnv1a(text.as_bytes()), encoded));
+    }
 }

@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         display: "fuzz.yaml".into(),
         bytes: data.to_vec(),
         snapshot: SnapshotRef::None,
+        compiled: None,
     };
     match source.load() {
         Err(e) => {

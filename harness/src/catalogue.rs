@@ -7,9 +7,13 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 use crate::plan::{self, Plan, ScenarioError};
+use crate::schema;
 
 static SCENARIOS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../scenarios");
 static SNAPSHOTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../snapshots");
+/// The built-in scenarios parsed at build time (build.rs): (path under scenarios/, FNV-1a of
+/// the YAML it was parsed from, `schema::encode`d scenario).
+static COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/catalogue.bin"));
 
 /// A scenario file, not yet validated.
 #[derive(Debug, Clone)]
@@ -20,6 +24,8 @@ pub struct Source {
     pub display: String,
     pub bytes: Vec<u8>,
     pub snapshot: SnapshotRef,
+    /// The scenario as build.rs parsed it from exactly `bytes` (built-in scenarios only).
+    pub compiled: Option<&'static [u8]>,
 }
 
 /// Where the snapshot of a scenario is, if anywhere.
@@ -61,13 +67,19 @@ fn strip_ext(p: &str) -> &str {
 
 /// The built-in catalogue, sorted by id.
 pub fn builtin() -> Vec<Source> {
+    let compiled: Vec<(&'static str, u64, &'static [u8])> =
+        postcard::from_bytes(COMPILED).unwrap_or_default();
     let mut out = Vec::new();
-    collect_embedded(&SCENARIOS, &mut out);
+    collect_embedded(&SCENARIOS, &compiled, &mut out);
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }
 
-fn collect_embedded(dir: &'static Dir<'static>, out: &mut Vec<Source>) {
+fn collect_embedded(
+    dir: &'static Dir<'static>,
+    compiled: &[(&'static str, u64, &'static [u8])],
+    out: &mut Vec<Source>,
+) {
     for f in dir.files() {
         if !is_scenario(f.path()) {
             continue;
@@ -77,20 +89,36 @@ fn collect_embedded(dir: &'static Dir<'static>, out: &mut Vec<Source>) {
         let snap = SNAPSHOTS
             .get_file(format!("{}.snap", snapshot_name(&id)))
             .and_then(|f| f.contents_utf8());
+        let compiled = compiled_for(compiled, &rel, f.contents());
         out.push(Source {
             display: format!("scenarios/{rel}"),
             id,
             bytes: f.contents().to_vec(),
             snapshot: SnapshotRef::Embedded(snap),
+            compiled,
         });
     }
     for d in dir.dirs() {
-        collect_embedded(d, out);
+        collect_embedded(d, compiled, out);
     }
 }
 
 /// Scenario files named on the command line (files, or folders searched recursively).
 /// Errors name the path that could not be used.
+/// The compiled form of scenarios/`rel`, if build.rs parsed it from these very bytes (it and
+/// include_dir! read the files at different moments of the build).
+fn compiled_for(
+    table: &[(&'static str, u64, &'static [u8])],
+    rel: &str,
+    bytes: &[u8],
+) -> Option<&'static [u8]> {
+    let i = table
+        .binary_search_by(|(path, _, _)| (*path).cmp(rel))
+        .ok()?;
+    let (_, hash, raw) = table[i];
+    (hash == schema::fnv1a(bytes)).then_some(raw)
+}
+
 pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     let mut out = Vec::new();
     for p in paths {
@@ -170,12 +198,21 @@ fn file_source(path: &Path) -> Result<Source, String> {
         display: path.display().to_string(),
         bytes,
         snapshot,
+        compiled: None,
     })
 }
 
 impl Source {
     /// Validates the scenario.
     pub fn load(&self) -> Result<Plan, ScenarioError> {
+        if let Some(raw) = self.compiled.and_then(schema::decode) {
+            return plan::from_raw(&self.id, &self.display, raw);
+        }
+        self.parse_and_load()
+    }
+
+    /// [`Source::load`] from the YAML, even where a compiled form exists.
+    pub fn parse_and_load(&self) -> Result<Plan, ScenarioError> {
         if self.bytes.len() > plan::MAX_FILE_BYTES {
             return Err(plan::too_large(&self.display, &self.bytes));
         }
@@ -217,5 +254,60 @@ mod tests {
         let text = "---\nsource: x\nexpression: y\n---\nscenario: a\n";
         assert_eq!(snapshot_body(text), "scenario: a\n");
         assert_eq!(snapshot_name("pid/kill-ancestor"), "pid__kill-ancestor");
+    }
+
+    #[test]
+    fn every_builtin_scenario_comes_compiled_and_equal_to_its_yaml() {
+        let sources = builtin();
+        assert!(
+            sources.len() >= 60,
+            "only {} built-in scenarios",
+            sources.len()
+        );
+        for s in &sources {
+            let compiled = s
+                .compiled
+                .unwrap_or_else(|| panic!("{}: build.rs did not compile it", s.display));
+            let text = std::str::from_utf8(&s.bytes).unwrap();
+            // Every value and every line/column, as the YAML parse gives them.
+            let decoded = schema::decode(compiled).expect("decodes");
+            let parsed = schema::parse(text).expect("parses");
+            assert_eq!(
+                format!("{decoded:?}"),
+                format!("{parsed:?}"),
+                "{}",
+                s.display
+            );
+            let fast = s.load().expect("valid");
+            let slow = s.parse_and_load().expect("valid");
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{}", s.display);
+        }
+    }
+
+    #[test]
+    fn a_compiled_entry_is_used_only_for_the_bytes_it_was_parsed_from() {
+        let yaml = b"name: a\n";
+        let table = [
+            ("a.yaml", schema::fnv1a(yaml), &b"A"[..]),
+            ("b.yaml", schema::fnv1a(b"other"), &b"B"[..]),
+        ];
+        assert_eq!(compiled_for(&table, "a.yaml", yaml), Some(&b"A"[..]));
+        assert_eq!(compiled_for(&table, "a.yaml", b"name: b\n"), None);
+        assert_eq!(compiled_for(&table, "b.yaml", yaml), None);
+        assert_eq!(compiled_for(&table, "c.yaml", yaml), None);
+        assert_ne!(schema::fnv1a(b"ab"), schema::fnv1a(b"ba"));
+    }
+
+    #[test]
+    fn a_compiled_scenario_keeps_the_lines_and_columns_its_errors_point_at() {
+        // An invalid value survives encoding with its position, so the run-time validation
+        // reports the same place as a YAML parse would.
+        let text = "name: x\nnamespaces: [pid]\nsteps:\n  - kill: {pid: nobody, signal: TERM}\n";
+        let raw = schema::parse(text).unwrap();
+        let decoded = schema::decode(&schema::encode(&raw).unwrap()).unwrap();
+        let slow = plan::from_raw("x", "x.yaml", raw).unwrap_err();
+        let fast = plan::from_raw("x", "x.yaml", decoded).unwrap_err();
+        assert_eq!(fast, slow);
+        assert_eq!((fast.line, fast.column), (4, 17), "{fast}");
     }
 }

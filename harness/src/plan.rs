@@ -12,11 +12,10 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use serde_saphyr::{Location, Spanned};
 
 use crate::schema::{
-    ClockKind, NsIs, NsKind, ProcSetup, RawHost, RawNestExpect, RawOutcome, RawRequirement,
-    RawScenario, RawStep, RawWaitStatus, SocketArgs, SocketKind, SysvKind,
+    ClockKind, Location, NsIs, NsKind, ProcSetup, RawHost, RawNestExpect, RawOutcome,
+    RawRequirement, RawScenario, RawStep, RawWaitStatus, SocketArgs, SocketKind, Spanned, SysvKind,
 };
 
 /// Default time limit of a scenario.
@@ -40,14 +39,8 @@ pub const MAX_NAME_BYTES: usize = 255;
 pub const PID_MAX_LIMIT: i64 = 4_194_304;
 /// Deepest PID-namespace level the kernel allows (MAX_PID_NS_LEVEL), the harness's being 0.
 pub const MAX_PID_NS_LEVEL: i64 = 32;
-/// Largest scenario file accepted; anything bigger is rejected before it is parsed.
-pub const MAX_FILE_BYTES: usize = 1 << 20;
-/// Deepest nesting of YAML collections: about 20 levels of `fork` inside `fork`.
-pub const MAX_YAML_DEPTH: usize = 64;
-/// Most YAML nodes (scalars, sequences, mappings) in one file, aliases expanded.
-const MAX_YAML_NODES: usize = 100_000;
-/// Most events alias expansion may replay in one file: far more than MAX_STEPS needs.
-const MAX_ALIAS_REPLAY: usize = 50_000;
+use crate::schema::{MAX_ALIAS_REPLAY, MAX_YAML_NODES};
+pub use crate::schema::{MAX_FILE_BYTES, MAX_YAML_DEPTH};
 /// Largest clock shift a `clock` step may expect, in seconds: the kernel keeps a time
 /// namespace's clocks below KTIME_SEC_MAX / 2 (about 146 years).
 pub const MAX_CLOCK_SHIFT: i64 = 4_611_686_018;
@@ -534,25 +527,13 @@ pub fn load(id: &str, source: &str, text: &str) -> Result<Plan, ScenarioError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(too_large(source, text.as_bytes()));
     }
-    let raw: RawScenario = serde_saphyr::from_str_with_options(text, parse_options())
-        .map_err(|e| yaml_error(source, text, &e))?;
-    Builder::new(source).build(id, raw)
+    let raw = crate::schema::parse(text).map_err(|e| yaml_error(source, text, &e))?;
+    from_raw(id, source, raw)
 }
 
-/// Limits on what the YAML parser accepts, so hostile input (alias bombs, deep nesting, huge
-/// documents) is rejected in bounded time, memory and stack.
-fn parse_options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = MAX_YAML_DEPTH;
-    budget.max_nodes = MAX_YAML_NODES;
-    budget.max_events = 4 * MAX_YAML_NODES;
-    budget.max_aliases = 1_000;
-    budget.max_anchors = 1_000;
-    budget.max_total_scalar_bytes = MAX_FILE_BYTES;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
-    options
+/// Validates a scenario that is already parsed (the compiled built-in catalogue).
+pub fn from_raw(id: &str, source: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
+    Builder::new(source).build(id, raw)
 }
 
 /// The error for input larger than [`MAX_FILE_BYTES`], located at the first byte past the limit.

@@ -7,12 +7,120 @@
 //!
 //! Values that later validation may reject are wrapped in [`Spanned`] so its errors can point at
 //! the exact line and column.
+//!
+//! The built-in catalogue is parsed at build time: build.rs includes this file, parses every
+//! scenario with [`parse`] and stores the result with [`encode`]; `nsspec` then [`decode`]s it
+//! instead of parsing the YAML again (serde-saphyr takes about 0.1 ms per kilobyte, half a
+//! second of a run in a TCG guest). So this module may use only serde, serde-saphyr and postcard.
 
-use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Largest scenario file accepted; anything bigger is rejected before it is parsed.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
+/// Deepest nesting of YAML collections: about 20 levels of `fork` inside `fork`.
+pub const MAX_YAML_DEPTH: usize = 64;
+/// Most YAML nodes (scalars, sequences, mappings) in one file, aliases expanded.
+pub const MAX_YAML_NODES: usize = 100_000;
+/// Most events alias expansion may replay in one file: far more than MAX_STEPS needs.
+pub const MAX_ALIAS_REPLAY: usize = 50_000;
+
+/// Parses one scenario file's text (the caller checks [`MAX_FILE_BYTES`] first).
+pub fn parse(text: &str) -> Result<RawScenario, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options(text, parse_options())
+}
+
+/// Limits on what the YAML parser accepts, so hostile input (alias bombs, deep nesting, huge
+/// documents) is rejected in bounded time, memory and stack.
+fn parse_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_YAML_DEPTH;
+    budget.max_nodes = MAX_YAML_NODES;
+    budget.max_events = 4 * MAX_YAML_NODES;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_total_scalar_bytes = MAX_FILE_BYTES;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
+    options
+}
+
+/// A parsed scenario in the compact form build.rs stores for the built-in catalogue.
+pub fn encode(raw: &RawScenario) -> Result<Vec<u8>, postcard::Error> {
+    postcard::to_allocvec(raw)
+}
+
+/// The inverse of [`encode`]; `None` for bytes [`encode`] did not write.
+pub fn decode(bytes: &[u8]) -> Option<RawScenario> {
+    postcard::from_bytes(bytes).ok()
+}
+
+/// FNV-1a (64-bit) of a scenario file: ties a compiled entry to the exact YAML it came from.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Where a value was written: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    line: u32,
+    column: u32,
+}
+
+impl Location {
+    pub fn line(&self) -> u64 {
+        u64::from(self.line)
+    }
+
+    pub fn column(&self) -> u64 {
+        u64::from(self.column)
+    }
+}
+
+/// A value and where it was written. serde-saphyr's own `Spanned` does the YAML side; this
+/// wrapper exists because that one cannot be stored: it serializes the value alone, and its
+/// `Location` has no public constructor. In a non-human-readable format (postcard, for the
+/// compiled catalogue) it is the tuple (value, location).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub referenced: Location,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
+            let at = s.referenced;
+            let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+            Ok(Spanned {
+                value: s.value,
+                referenced: Location {
+                    line: clamp(at.line()),
+                    column: clamp(at.column()),
+                },
+            })
+        } else {
+            let (value, referenced) = <(T, Location)>::deserialize(d)?;
+            Ok(Spanned { value, referenced })
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Spanned<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            self.value.serialize(s)
+        } else {
+            (&self.value, self.referenced).serialize(s)
+        }
+    }
+}
 
 /// One scenario file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     /// Short identifier, shown in reports. The trial name comes from the file's path.
@@ -42,7 +150,7 @@ pub struct RawScenario {
     pub host: Option<RawHost>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawRequirement {
     /// Real privilege: CAP_SYS_ADMIN where nsspec runs, not only inside a user namespace of its
@@ -63,7 +171,7 @@ pub enum RawRequirement {
 }
 
 /// Namespace kinds, named as in /proc/PID/ns and unshare(1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NsKind {
     Pid,
@@ -76,7 +184,7 @@ pub enum NsKind {
     Time,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProcSetup {
     /// Keep the /proc init inherits (the harness's, showing the outer PID namespace).
@@ -86,7 +194,7 @@ pub enum ProcSetup {
     Fresh,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHost {
     /// Steps of a process outside the scenario's namespaces, started alongside init.
@@ -101,7 +209,7 @@ pub struct RawHost {
 }
 
 /// The result of a call that either succeeds or fails with an errno: `ok` or `{errno: ESRCH}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RawOutcome {
     Ok,
@@ -109,7 +217,7 @@ pub enum RawOutcome {
 }
 
 /// How a waited-for process ended: `{exited: 0}` or `{signaled: KILL}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RawWaitStatus {
     Exited(Spanned<i64>),
@@ -117,7 +225,7 @@ pub enum RawWaitStatus {
 }
 
 /// One step, written as a single-key map: `- getpid: {expect: 1}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RawStep {
     Getpid(ValueArgs),
@@ -165,18 +273,18 @@ pub enum RawStep {
     Subdirs(SubdirsArgs),
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValueArgs {
     #[serde(default)]
     pub expect: Option<Spanned<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForkArgs {
     pub name: Spanned<String>,
@@ -189,7 +297,7 @@ pub struct ForkArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnterArgs {
     pub name: Spanned<String>,
@@ -202,13 +310,13 @@ pub struct EnterArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExitArgs {
     pub code: Spanned<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KillArgs {
     pub pid: Spanned<String>,
@@ -218,7 +326,7 @@ pub struct KillArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WaitArgs {
     pub pid: Spanned<String>,
@@ -226,14 +334,14 @@ pub struct WaitArgs {
     pub expect: Option<RawWaitStatus>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListPidsArgs {
     #[serde(default)]
     pub expect: Option<Vec<Spanned<i64>>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NspidArgs {
     /// Space-separated PIDs, outermost first; `*` matches any one PID.
@@ -241,7 +349,7 @@ pub struct NspidArgs {
     pub expect: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisibleArgs {
     pub pid: Spanned<String>,
@@ -249,7 +357,7 @@ pub struct VisibleArgs {
     pub expect: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MountProcArgs {
     #[serde(default)]
@@ -258,7 +366,7 @@ pub struct MountProcArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnshareArgs {
     pub namespaces: Vec<Spanned<NsKind>>,
@@ -266,7 +374,7 @@ pub struct UnshareArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NestPidArgs {
     /// How many further PID namespaces to try to create, each inside the last.
@@ -275,7 +383,7 @@ pub struct NestPidArgs {
     pub expect: Option<RawNestExpect>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNestExpect {
     /// The deepest PID-namespace level reached, counted from the harness's own (level 0).
@@ -285,7 +393,7 @@ pub struct RawNestExpect {
     pub errno: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SethostnameArgs {
     pub name: Spanned<String>,
@@ -293,32 +401,32 @@ pub struct SethostnameArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GethostnameArgs {
     #[serde(default)]
     pub expect: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PdeathsigArgs {
     pub signal: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventArgs {
     pub event: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SleepArgs {
     pub ms: Spanned<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReadArgs {
     pub path: Spanned<String>,
@@ -327,7 +435,7 @@ pub struct ReadArgs {
     pub expect: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteArgs {
     pub path: Spanned<String>,
@@ -336,7 +444,7 @@ pub struct WriteArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HasCapArgs {
     /// A capability name: SYS_ADMIN or CAP_SYS_ADMIN.
@@ -345,7 +453,7 @@ pub struct HasCapArgs {
     pub expect: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MountTmpfsArgs {
     pub target: Spanned<String>,
@@ -356,7 +464,7 @@ pub struct MountTmpfsArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChrootArgs {
     pub path: Spanned<String>,
@@ -364,7 +472,7 @@ pub struct ChrootArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UmountArgs {
     pub target: Spanned<String>,
@@ -375,7 +483,7 @@ pub struct UmountArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CrashArgs {
     pub how: CrashKind,
@@ -383,7 +491,7 @@ pub struct CrashArgs {
 
 /// How a `crash` step dies. Both are raised by the kernel or the C library, not sent with
 /// kill(), so they kill even a PID namespace's init (which ignores signals from inside).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CrashKind {
     /// A write through a null pointer: SIGSEGV.
@@ -392,7 +500,7 @@ pub enum CrashKind {
     Abort,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForkBombArgs {
     /// The errno fork() fails with once the limit is reached (default EAGAIN).
@@ -401,7 +509,7 @@ pub struct ForkBombArgs {
 }
 
 /// A System V IPC object type, named as ipcs(1) lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SysvKind {
     /// A shared memory segment: shmget(2).
@@ -412,7 +520,7 @@ pub enum SysvKind {
     Sem,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SysvGetArgs {
     pub object: SysvKind,
@@ -426,7 +534,7 @@ pub struct SysvGetArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqOpenArgs {
     /// The queue's name: `/` then 1-255 characters, no further `/`.
@@ -439,7 +547,7 @@ pub struct MqOpenArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinksArgs {
     /// Every interface of the process's network namespace as `NAME up` or `NAME down`.
@@ -447,7 +555,7 @@ pub struct LinksArgs {
     pub expect: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkUpArgs {
     /// The interface, e.g. `lo`.
@@ -457,7 +565,7 @@ pub struct LinkUpArgs {
 }
 
 /// A socket type for `bind` and `connect`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SocketKind {
     Tcp,
@@ -466,7 +574,7 @@ pub enum SocketKind {
     Unix,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SocketArgs {
     pub socket: SocketKind,
@@ -476,7 +584,7 @@ pub struct SocketArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CgroupArgs {
     /// Whose cgroup to show (default `self`), as the calling process's cgroup namespace sees it.
@@ -486,7 +594,7 @@ pub struct CgroupArgs {
     pub expect: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CgroupEnterArgs {
     /// A cgroup below the scenario's own, created if missing: `a`, `a/b`; `.` is the
@@ -497,7 +605,7 @@ pub struct CgroupEnterArgs {
 }
 
 /// A clock for the `clock` step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClockKind {
     Monotonic,
@@ -507,7 +615,7 @@ pub enum ClockKind {
     Uptime,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockArgs {
     pub clock: ClockKind,
@@ -521,7 +629,7 @@ pub struct ClockArgs {
 }
 
 /// Which of a process's namespaces an `ns` step looks at.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NsArgs {
     pub kind: Spanned<NsKind>,
@@ -533,14 +641,14 @@ pub struct NsArgs {
     pub expect: Option<NsIs>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NsIs {
     Harness,
     New,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MountCgroupArgs {
     /// Where to mount the scenario's cgroup hierarchy (cgroup2, or the v1 pids hierarchy).
@@ -549,7 +657,7 @@ pub struct MountCgroupArgs {
     pub expect: Option<RawOutcome>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubdirsArgs {
     pub path: Spanned<String>,
