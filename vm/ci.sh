@@ -25,7 +25,7 @@ timed() { # NAME CMD...: run, print the wall time
   return $rc
 }
 
-step "install QEMU, busybox, cpio, jq, decompressors, shellcheck"
+step "install QEMU, busybox, cpio, jq, decompressors, binutils, shellcheck"
 need=()
 bookworm=0
 grep -qs '^VERSION_CODENAME=bookworm$' /etc/os-release && bookworm=1
@@ -33,6 +33,7 @@ grep -qs '^VERSION_CODENAME=bookworm$' /etc/os-release && bookworm=1
 [ "$bookworm" = 1 ] || command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need+=(busybox-static); fi
 for tool in cpio jq lz4 zstd shellcheck; do command -v "$tool" >/dev/null || need+=("$tool"); done
+command -v objcopy >/dev/null || need+=(binutils)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -195,6 +196,30 @@ grep -q '^PASS  fork-bomb' "$tmp/cgroup.out" || fail "the fork bomb was not stop
 grep -q 'process limit: cgroup v2 pids.max=64' "$tmp/cgroup.out" || fail "no cgroup v2 pids limit in the guest"
 grep -qx 'left: 0' "$tmp/cgroup.out" || fail "a scenario cgroup was left behind"
 ok "cgroup v2 pids limit (processes cloned into the cgroup), nothing left"
+
+step "programs go into the guest without their debug sections; --keep-debug packs them whole"
+cargo build --quiet --bin nsspec
+dbg=$repo/target/x86_64-unknown-linux-gnu/debug/nsspec
+readelf -S -W "$dbg" | grep -q ' \.debug_' || fail "the debug nsspec has no debug sections to strip"
+host_size=$(stat -c %s "$dbg")
+for mode in default --keep-debug; do
+  set +e
+  # shellcheck disable=SC2046  # no option in the default case
+  vm/run --kernel "$kernel" --timeout 120 $([ "$mode" = default ] || echo "$mode") --include "$dbg" -- \
+    /bin/sh -c "stat -c %s '$dbg'; '$dbg' --version" > "$tmp/debug.out"
+  rc=$?
+  set -e
+  [ "$rc" -eq 0 ] || fail "vm/run ($mode) exited $rc"
+  guest_size=$(sed -n 1p "$tmp/debug.out")
+  grep -q '^nsspec ' "$tmp/debug.out" || fail "the packed debug nsspec did not run in the guest ($mode)"
+  if [ "$mode" = default ]; then
+    [ "$guest_size" -lt $((host_size / 2)) ] || fail "the guest's debug nsspec has $guest_size bytes of the host's $host_size: not stripped"
+    stripped=$guest_size
+  else
+    [ "$guest_size" -eq "$host_size" ] || fail "--keep-debug: the guest's copy has $guest_size bytes, the host's $host_size"
+  fi
+done
+ok "debug sections stripped by default ($host_size bytes → $stripped in the guest, and it runs); --keep-debug packs all $host_size"
 
 step "no cgroup mounted at all: cgroup scenarios still pass (the supervisor mounts cgroup2 privately)"
 set +e
