@@ -44,20 +44,37 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, u64, Vec<u8>)>) {
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
         );
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        if !yaml || text.len() > schema::MAX_FILE_BYTES {
+        if !yaml {
             continue;
         }
-        let Ok(raw) = schema::parse(&text) else {
-            continue;
+        // Named as include_dir! names them (lossily), so that the lookup finds them.
+        let rel = path.strip_prefix(root).expect("walked from root");
+        let rel = rel.to_string_lossy().into_owned();
+        let left_out = |why: &str| {
+            println!("cargo:warning=scenarios/{rel} is left to the run-time parse: {why}");
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) if text.len() <= schema::MAX_FILE_BYTES => text,
+            Ok(_) => {
+                left_out("larger than a scenario may be");
+                continue;
+            }
+            Err(e) => {
+                left_out(&e.to_string());
+                continue;
+            }
+        };
+        let raw = match schema::parse(&text) {
+            Ok(raw) => raw,
+            Err(_) => {
+                left_out("it does not parse (`nsspec check` says where)");
+                continue;
+            }
         };
         let Ok(encoded) = schema::encode(&raw) else {
+            left_out("it cannot be encoded");
             continue;
         };
-        let rel = path.strip_prefix(root).expect("walked from root");
-        let rel = rel.to_str().expect("scenario paths are UTF-8").to_string();
         out.push((rel, schema::fnv1a(text.as_bytes()), encoded));
     }
 }

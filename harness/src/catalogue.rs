@@ -103,8 +103,6 @@ fn collect_embedded(
     }
 }
 
-/// Scenario files named on the command line (files, or folders searched recursively).
-/// Errors name the path that could not be used.
 /// The compiled form of scenarios/`rel`, if build.rs parsed it from these very bytes (it and
 /// include_dir! read the files at different moments of the build).
 fn compiled_for(
@@ -119,6 +117,8 @@ fn compiled_for(
     (hash == schema::fnv1a(bytes)).then_some(raw)
 }
 
+/// Scenario files named on the command line (files, or folders searched recursively).
+/// Errors name the path that could not be used.
 pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     let mut out = Vec::new();
     for p in paths {
@@ -296,6 +296,32 @@ mod tests {
         assert_eq!(compiled_for(&table, "b.yaml", yaml), None);
         assert_eq!(compiled_for(&table, "c.yaml", yaml), None);
         assert_ne!(schema::fnv1a(b"ab"), schema::fnv1a(b"ba"));
+    }
+
+    #[test]
+    fn load_takes_the_compiled_form_when_there_is_one() {
+        // A source whose compiled form says something else than its YAML: load() must answer
+        // from the compiled form, parse_and_load() from the YAML.
+        let yaml = "name: from-yaml\nnamespaces: [pid]\nsteps:\n  - getpid: {expect: 1}\n";
+        let other = "name: from-build\nnamespaces: [pid]\nsteps:\n  - getpid: {expect: 1}\n";
+        let encoded = schema::encode(&schema::parse(other).unwrap()).unwrap();
+        let source = Source {
+            id: "x".into(),
+            display: "x.yaml".into(),
+            bytes: yaml.as_bytes().to_vec(),
+            snapshot: SnapshotRef::None,
+            compiled: Some(Box::leak(encoded.into_boxed_slice())),
+        };
+        assert_eq!(source.load().unwrap().name, "from-build");
+        assert_eq!(source.parse_and_load().unwrap().name, "from-yaml");
+        // Bytes that are not a whole encoded scenario fall back to the YAML.
+        let mut longer = schema::encode(&schema::parse(other).unwrap()).unwrap();
+        longer.push(0);
+        let source = Source {
+            compiled: Some(Box::leak(longer.into_boxed_slice())),
+            ..source
+        };
+        assert_eq!(source.load().unwrap().name, "from-yaml");
     }
 
     #[test]

@@ -50,9 +50,13 @@ pub fn encode(raw: &RawScenario) -> Result<Vec<u8>, postcard::Error> {
     postcard::to_allocvec(raw)
 }
 
-/// The inverse of [`encode`]; `None` for bytes [`encode`] did not write.
+/// The inverse of [`encode`]; `None` for bytes [`encode`] did not write (trailing bytes
+/// included).
 pub fn decode(bytes: &[u8]) -> Option<RawScenario> {
-    postcard::from_bytes(bytes).ok()
+    match postcard::take_from_bytes(bytes) {
+        Ok((raw, [])) => Some(raw),
+        _ => None,
+    }
 }
 
 /// FNV-1a (64-bit) of a scenario file: ties a compiled entry to the exact YAML it came from.
