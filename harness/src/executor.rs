@@ -859,6 +859,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             if let Some(w) = reap(init) {
                 out.exits.push((0, w));
             }
+            // Init's exit has torn down the namespaces it alone was in by now.
+            crate::timing::mark("supervisor: init reaped");
             // A host process with nothing to do only exists to be a kill target.
             if let Some((h, pid)) = host
                 && plan.procs[h].steps.is_empty()
@@ -879,6 +881,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         if let Some(w) = reap(init) {
             out.exits.push((0, w));
         }
+        crate::timing::mark("supervisor: init reaped");
     } else if !init_done {
         kill_pid(init);
         if let Some(w) = reap(init) {
@@ -998,6 +1001,9 @@ fn steps(ctx: &Ctx, me: usize) -> ! {
         }
     }
     ctx.table.set_step(me, -1);
+    if me == 0 {
+        crate::timing::mark("init: steps done");
+    }
     exit_now(0)
 }
 

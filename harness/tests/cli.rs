@@ -467,6 +467,8 @@ fn timing_marks_follow_a_scenario_through_its_processes_in_order() {
             "supervisor: start",
             "init: start",
             "init: steps start",
+            "init: steps done",
+            "supervisor: init reaped",
             "supervisor: scenario reaped, cgroup removed",
             "runner: report read",
             "runner: supervisors reaped",
