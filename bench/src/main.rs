@@ -43,7 +43,7 @@ const FULL: Runs = Runs {
     fast: (300, 20),
     medium: (30, 3),
     slow: (5, 1),
-    vm: 3,
+    vm: 5,
     rss: 5,
     phases: 200,
     copies: COPIES,
