@@ -883,10 +883,13 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         }
         crate::timing::mark("supervisor: init reaped");
     } else if !init_done {
+        // Also a normal end: init's exit closes the results pipe before its pidfd turns
+        // readable, so the loop above can end first. Then init is already gone or going.
         kill_pid(init);
         if let Some(w) = reap(init) {
             out.exits.push((0, w));
         }
+        crate::timing::mark("supervisor: init reaped");
     }
     if let Some((h, pid)) = host {
         if out.timeout.is_some() {
