@@ -19,7 +19,7 @@ fn main() {
     let mut entries = Vec::new();
     collect(root, root, &mut entries);
     entries.sort();
-    let table: Vec<(&str, u64, &[u8])> = entries
+    let table: Vec<schema::CompiledEntry> = entries
         .iter()
         .map(|(path, hash, raw)| (path.as_str(), *hash, raw.as_slice()))
         .collect();
@@ -29,7 +29,7 @@ fn main() {
     std::fs::write(&out, bytes).expect("writing the compiled catalogue");
 }
 
-/// (path relative to scenarios/, FNV-1a of the YAML, encoded scenario) for each file that parses.
+/// The parts of a [`schema::CompiledEntry`] for each scenario file that parses.
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, u64, Vec<u8>)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -40,11 +40,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, u64, Vec<u8>)>) {
             collect(root, &path, out);
             continue;
         }
-        let yaml = matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        );
-        if !yaml {
+        if !schema::is_scenario_file(&path) {
             continue;
         }
         // Named as include_dir! names them (lossily), so that the lookup finds them.

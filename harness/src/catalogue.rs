@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 use crate::plan::{self, Plan, ScenarioError};
-use crate::schema;
+use crate::schema::{self, CompiledEntry};
 
 static SCENARIOS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../scenarios");
 static SNAPSHOTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../snapshots");
-/// The built-in scenarios parsed at build time (build.rs): (path under scenarios/, FNV-1a of
-/// the YAML it was parsed from, `schema::encode`d scenario).
+/// The built-in scenarios parsed at build time (build.rs): [`schema::CompiledEntry`]s.
 static COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/catalogue.bin"));
 
 /// A scenario file, not yet validated.
@@ -52,13 +51,6 @@ pub fn snapshot_body(text: &str) -> &str {
     }
 }
 
-fn is_scenario(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
-}
-
 fn strip_ext(p: &str) -> &str {
     p.strip_suffix(".yaml")
         .or_else(|| p.strip_suffix(".yml"))
@@ -67,8 +59,7 @@ fn strip_ext(p: &str) -> &str {
 
 /// The built-in catalogue, sorted by id.
 pub fn builtin() -> Vec<Source> {
-    let compiled: Vec<(&'static str, u64, &'static [u8])> =
-        postcard::from_bytes(COMPILED).unwrap_or_default();
+    let compiled: Vec<CompiledEntry<'static>> = postcard::from_bytes(COMPILED).unwrap_or_default();
     let mut out = Vec::new();
     collect_embedded(&SCENARIOS, &compiled, &mut out);
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -77,11 +68,11 @@ pub fn builtin() -> Vec<Source> {
 
 fn collect_embedded(
     dir: &'static Dir<'static>,
-    compiled: &[(&'static str, u64, &'static [u8])],
+    compiled: &[CompiledEntry<'static>],
     out: &mut Vec<Source>,
 ) {
     for f in dir.files() {
-        if !is_scenario(f.path()) {
+        if !schema::is_scenario_file(f.path()) {
             continue;
         }
         let rel = f.path().to_string_lossy().into_owned();
@@ -106,7 +97,7 @@ fn collect_embedded(
 /// The compiled form of scenarios/`rel`, if build.rs parsed it from these very bytes (it and
 /// include_dir! read the files at different moments of the build).
 fn compiled_for(
-    table: &[(&'static str, u64, &'static [u8])],
+    table: &[CompiledEntry<'static>],
     rel: &str,
     bytes: &[u8],
 ) -> Option<&'static [u8]> {
@@ -150,7 +141,7 @@ fn walk(dir: &Path, out: &mut Vec<Source>) -> Result<(), String> {
     for e in entries {
         if e.is_dir() {
             walk(&e, out)?;
-        } else if is_scenario(&e) {
+        } else if schema::is_scenario_file(&e) {
             out.push(file_source(&e)?);
         }
     }

@@ -856,11 +856,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         }
         if fds.len() > 1 && fds[1].revents != 0 {
             init_done = true;
-            if let Some(w) = reap(init) {
-                out.exits.push((0, w));
-            }
-            // Init's exit has torn down the namespaces it alone was in by now.
-            crate::timing::mark("supervisor: init reaped");
+            reap_init(init, &mut out);
             // A host process with nothing to do only exists to be a kill target.
             if let Some((h, pid)) = host
                 && plan.procs[h].steps.is_empty()
@@ -878,18 +874,12 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     }
     if pidfd.is_none() && !init_done {
         // Without pidfd (kernel < 5.3) init is reaped here instead.
-        if let Some(w) = reap(init) {
-            out.exits.push((0, w));
-        }
-        crate::timing::mark("supervisor: init reaped");
+        reap_init(init, &mut out);
     } else if !init_done {
         // Also a normal end: init's exit closes the results pipe before its pidfd turns
         // readable, so the loop above can end first. Then init is already gone or going.
         kill_pid(init);
-        if let Some(w) = reap(init) {
-            out.exits.push((0, w));
-        }
-        crate::timing::mark("supervisor: init reaped");
+        reap_init(init, &mut out);
     }
     if let Some((h, pid)) = host {
         if out.timeout.is_some() {
@@ -1924,6 +1914,15 @@ fn wait_for(pid: i32) -> Waited {
     } else {
         Waited::Errno(libc::EINVAL)
     }
+}
+
+/// Reaps the scenario's init and records how it ended. By then its exit has torn down the
+/// namespaces it alone was in.
+fn reap_init(init: i32, out: &mut RunOutput) {
+    if let Some(w) = reap(init) {
+        out.exits.push((0, w));
+    }
+    crate::timing::mark("supervisor: init reaped");
 }
 
 fn reap(pid: i32) -> Option<Waited> {

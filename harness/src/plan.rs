@@ -17,6 +17,8 @@ use crate::schema::{
     ClockKind, Location, NsIs, NsKind, ProcSetup, RawHost, RawNestExpect, RawOutcome,
     RawRequirement, RawScenario, RawStep, RawWaitStatus, SocketArgs, SocketKind, Spanned, SysvKind,
 };
+use crate::schema::{MAX_ALIAS_REPLAY, MAX_YAML_NODES};
+pub use crate::schema::{MAX_FILE_BYTES, MAX_YAML_DEPTH};
 
 /// Default time limit of a scenario.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,8 +41,6 @@ pub const MAX_NAME_BYTES: usize = 255;
 pub const PID_MAX_LIMIT: i64 = 4_194_304;
 /// Deepest PID-namespace level the kernel allows (MAX_PID_NS_LEVEL), the harness's being 0.
 pub const MAX_PID_NS_LEVEL: i64 = 32;
-use crate::schema::{MAX_ALIAS_REPLAY, MAX_YAML_NODES};
-pub use crate::schema::{MAX_FILE_BYTES, MAX_YAML_DEPTH};
 /// Largest clock shift a `clock` step may expect, in seconds: the kernel keeps a time
 /// namespace's clocks below KTIME_SEC_MAX / 2 (about 146 years).
 pub const MAX_CLOCK_SHIFT: i64 = 4_611_686_018;

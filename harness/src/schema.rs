@@ -59,6 +59,19 @@ pub fn decode(bytes: &[u8]) -> Option<RawScenario> {
     }
 }
 
+/// Whether a file holds a scenario, by its name: `*.yaml` or `*.yml`.
+pub fn is_scenario_file(path: &std::path::Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// One entry of the compiled catalogue build.rs writes: (path under scenarios/, [`fnv1a`] of
+/// the YAML it was parsed from, the scenario as [`encode`] wrote it). The catalogue is a
+/// postcard-encoded list of them, sorted by path.
+pub type CompiledEntry<'a> = (&'a str, u64, &'a [u8]);
+
 /// FNV-1a (64-bit) of a scenario file: ties a compiled entry to the exact YAML it came from.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {

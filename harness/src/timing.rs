@@ -8,7 +8,7 @@
 //!
 //! The processes are forks of the runner, not new executables, so they all measure from the
 //! same `Instant` taken in `main`. The PID is as the process sees it (1 for a scenario's init in
-//! its own PID namespace). `just bench` turns a hundred runs of this into the phase table of
+//! its own PID namespace). `just bench` turns 200 runs of this into the phase table of
 //! BENCHMARKS.md; without the variable a mark costs one atomic load.
 
 use std::sync::OnceLock;
