@@ -23,7 +23,8 @@ pub struct Source {
     pub display: String,
     pub bytes: Vec<u8>,
     pub snapshot: SnapshotRef,
-    /// The scenario as build.rs parsed it from exactly `bytes` (built-in scenarios only).
+    /// The scenario as build.rs parsed it from exactly `bytes`: a built-in scenario, or a file
+    /// whose bytes are those of one (a checkout's scenarios/ run by path).
     pub compiled: Option<&'static [u8]>,
 }
 
@@ -59,9 +60,8 @@ fn strip_ext(p: &str) -> &str {
 
 /// The built-in catalogue, sorted by id.
 pub fn builtin() -> Vec<Source> {
-    let compiled: Vec<CompiledEntry<'static>> = postcard::from_bytes(COMPILED).unwrap_or_default();
     let mut out = Vec::new();
-    collect_embedded(&SCENARIOS, &compiled, &mut out);
+    collect_embedded(&SCENARIOS, &compiled_table(), &mut out);
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }
@@ -94,6 +94,10 @@ fn collect_embedded(
     }
 }
 
+fn compiled_table() -> Vec<CompiledEntry<'static>> {
+    postcard::from_bytes(COMPILED).unwrap_or_default()
+}
+
 /// The compiled form of scenarios/`rel`, if build.rs parsed it from these very bytes (it and
 /// include_dir! read the files at different moments of the build).
 fn compiled_for(
@@ -108,15 +112,33 @@ fn compiled_for(
     (hash == schema::fnv1a(bytes)).then_some(raw)
 }
 
+/// The compiled form of a file read from disk whose bytes are exactly those of a built-in
+/// scenario, wherever it lies: the cargo test trials and vm/matrix run a checkout's scenarios/
+/// file by file, and a debug build spends a third of such a run parsing YAML. The bytes are
+/// compared, not only hashed, and build.rs hashed what it parsed.
+fn compiled_by_content(table: &[CompiledEntry<'static>], bytes: &[u8]) -> Option<&'static [u8]> {
+    let hash = schema::fnv1a(bytes);
+    table
+        .iter()
+        .find(|(path, h, _)| {
+            *h == hash
+                && SCENARIOS
+                    .get_file(path)
+                    .is_some_and(|f| f.contents() == bytes)
+        })
+        .map(|&(_, _, raw)| raw)
+}
+
 /// Scenario files named on the command line (files, or folders searched recursively).
 /// Errors name the path that could not be used.
 pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+    let table = compiled_table();
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
         if meta.is_dir() {
             let before = out.len();
-            walk(p, &mut out)?;
+            walk(p, &table, &mut out)?;
             if out.len() == before {
                 return Err(format!(
                     "{}: no scenario files (*.yaml) in this folder",
@@ -124,7 +146,7 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
                 ));
             }
         } else {
-            out.push(file_source(p)?);
+            out.push(file_source(p, &table)?);
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.display.cmp(&b.display)));
@@ -132,7 +154,7 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Source>) -> Result<(), String> {
+fn walk(dir: &Path, table: &[CompiledEntry<'static>], out: &mut Vec<Source>) -> Result<(), String> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -140,15 +162,15 @@ fn walk(dir: &Path, out: &mut Vec<Source>) -> Result<(), String> {
     entries.sort();
     for e in entries {
         if e.is_dir() {
-            walk(&e, out)?;
+            walk(&e, table, out)?;
         } else if schema::is_scenario_file(&e) {
-            out.push(file_source(&e)?);
+            out.push(file_source(&e, table)?);
         }
     }
     Ok(())
 }
 
-fn file_source(path: &Path) -> Result<Source, String> {
+fn file_source(path: &Path, table: &[CompiledEntry<'static>]) -> Result<Source, String> {
     // Read at most one byte past the limit: enough to reject an oversized file (or /dev/zero)
     // with a position, without reading all of it into memory.
     let mut bytes = Vec::new();
@@ -184,12 +206,13 @@ fn file_source(path: &Path) -> Result<Source, String> {
             SnapshotRef::None,
         ),
     };
+    let compiled = compiled_by_content(table, &bytes);
     Ok(Source {
         id,
         display: path.display().to_string(),
         bytes,
         snapshot,
-        compiled: None,
+        compiled,
     })
 }
 
@@ -287,6 +310,44 @@ mod tests {
         assert_eq!(compiled_for(&table, "b.yaml", yaml), None);
         assert_eq!(compiled_for(&table, "c.yaml", yaml), None);
         assert_ne!(schema::fnv1a(b"ab"), schema::fnv1a(b"ba"));
+    }
+
+    #[test]
+    fn a_file_with_a_builtin_scenarios_bytes_gets_its_compiled_form() {
+        let builtin = builtin();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let on_disk = from_paths(&[dir]).unwrap();
+        assert_eq!(on_disk.len(), builtin.len());
+        for (d, b) in on_disk.iter().zip(&builtin) {
+            assert_eq!(d.id, b.id);
+            assert!(d.compiled.is_some(), "{}: no compiled form", d.display);
+            assert_eq!(d.compiled, b.compiled, "{}", d.display);
+            let fast = d.load().expect("valid");
+            let slow = d.parse_and_load().expect("valid");
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{}", d.display);
+        }
+
+        // Wherever the file lies; but one byte more and it is parsed.
+        let tmp = std::env::temp_dir().join(format!("nsspec-compiled-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let (same, changed) = (tmp.join("copy.yaml"), tmp.join("changed.yaml"));
+        std::fs::write(&same, &builtin[0].bytes).unwrap();
+        std::fs::write(&changed, [&builtin[0].bytes[..], b"\n"].concat()).unwrap();
+        let copies = from_paths(&[same, changed]);
+        std::fs::remove_dir_all(&tmp).unwrap();
+        let copies = copies.unwrap();
+        assert_eq!(copies[0].id, "changed");
+        assert_eq!(copies[0].compiled, None);
+        assert_eq!(copies[1].id, "copy");
+        assert_eq!(copies[1].compiled, builtin[0].compiled);
+
+        // A matching hash is not enough: the bytes must be the embedded file's.
+        let (path, _, _) = compiled_table()[0];
+        let bytes = SCENARIOS.get_file(path).unwrap().contents();
+        let forged = [(path, schema::fnv1a(b"name: x\n"), &b"X"[..])];
+        assert_eq!(compiled_by_content(&forged, b"name: x\n"), None);
+        let genuine = [(path, schema::fnv1a(bytes), &b"X"[..])];
+        assert_eq!(compiled_by_content(&genuine, bytes), Some(&b"X"[..]));
     }
 
     #[test]
