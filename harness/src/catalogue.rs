@@ -113,8 +113,8 @@ fn compiled_for(
 }
 
 /// The compiled form of a file read from disk whose bytes are exactly those of a built-in
-/// scenario, wherever it lies: the cargo test trials and vm/matrix run a checkout's scenarios/
-/// file by file, and a debug build spends a third of such a run parsing YAML. The bytes are
+/// scenario, wherever it lies: the cargo test trials run a checkout's scenarios/ file by file,
+/// and a debug build spent a third of such a run parsing YAML. The bytes are
 /// compared, not only hashed, and build.rs hashed what it parsed.
 fn compiled_by_content(table: &[CompiledEntry<'static>], bytes: &[u8]) -> Option<&'static [u8]> {
     let hash = schema::fnv1a(bytes);
