@@ -1839,7 +1839,7 @@ impl<'a> Builder<'a> {
                 ));
             }
             if dirs.contains(v) {
-                return Err(self.err(&d.referenced, format!("`{v}` is listed twice")));
+                return Err(self.err(&d.referenced, format!("`{v}` is listed twice in `dirs`")));
             }
             dirs.push(v.clone());
         }
