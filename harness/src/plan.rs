@@ -669,9 +669,6 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
             message
         }
     };
-    if message.starts_with("expected end of mapping after enum variant value") {
-        message.push_str(" (a step is a one-key map: give each step its own `- ` item)");
-    }
     if message == "expected sequence start" {
         message.push_str(" (a list, such as `[pid, mount]` or one `- ` item per line)");
     }

@@ -136,6 +136,185 @@ impl<T: Serialize> Serialize for Spanned<T> {
     }
 }
 
+/// Choices that carry a value (`getpid: {expect: 1}`, `kernel: "5.0"`, `errno: ESRCH`) are read
+/// through [`OneKey`] rather than serde-saphyr's own enum support: given a bare scalar naming
+/// such a variant (`- getpid`), serde-saphyr takes the NEXT node as its value — the following
+/// list item or mapping key — so `[getpid, {expect: 7}]` was read as one step and
+/// `[kernel, "5.0"]` as one requirement. Here a scalar must name a variant without a value, and
+/// a mapping must have exactly one key. `remote = "Self"` on these enums makes serde's derived
+/// code an inherent `deserialize`/`serialize`, which the trait impls below call (postcard, for
+/// the compiled catalogue, uses it as it is).
+trait Derived<'de>: Sized {
+    /// What the choice is called in messages ("a step").
+    const WHAT: &'static str;
+    /// How a choice with a value is written, for the message about a bare name.
+    const FORM: &'static str;
+    /// The rule a mapping with a second key breaks.
+    const ONE_KEY: &'static str;
+    fn derived<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
+}
+
+macro_rules! one_key_enum {
+    ($ty:ty, $what:literal, $form:literal, $one_key:literal) => {
+        impl<'de> Derived<'de> for $ty {
+            const WHAT: &'static str = $what;
+            const FORM: &'static str = $form;
+            const ONE_KEY: &'static str = $one_key;
+            fn derived<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <$ty>::deserialize(d) // the inherent one serde derived (remote = "Self")
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    d.deserialize_any(OneKey(std::marker::PhantomData))
+                } else {
+                    <$ty as Derived>::derived(d)
+                }
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                <$ty>::serialize(self, s) // the inherent one serde derived (remote = "Self")
+            }
+        }
+    };
+}
+
+one_key_enum!(
+    RawRequirement,
+    "a requirement",
+    "`{name}: VALUE`",
+    "a requirement with a value is a one-key mapping such as `kernel: \"5.0\"`"
+);
+one_key_enum!(
+    RawOutcome,
+    "`ok` or `errno: NAME`",
+    "`{name}: VALUE`",
+    "an outcome is `ok` or a one-key mapping such as `errno: ESRCH`"
+);
+one_key_enum!(
+    RawWaitStatus,
+    "`exited: CODE` or `signaled: SIGNAL`",
+    "`{name}: VALUE`",
+    "a wait status is a one-key mapping such as `exited: 0`"
+);
+one_key_enum!(
+    RawStep,
+    "a step, a one-key mapping such as `- getpid: {}`",
+    "`- {name}: {}` (its arguments, if any, inside the braces)",
+    "a step is a one-key mapping (give each step its own `- ` item)"
+);
+
+struct OneKey<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Derived<'de>> serde::de::Visitor<'de> for OneKey<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(T::WHAT)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<T, E> {
+        T::derived(BareName::<E> {
+            name,
+            form: T::FORM,
+            error: std::marker::PhantomData,
+        })
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let value = T::derived(serde::de::value::MapAccessDeserializer::new(&mut map))?;
+        match map.next_key::<String>()? {
+            None => Ok(value),
+            Some(second) => Err(serde::de::Error::custom(format_args!(
+                "`{second}` is a second key: {}",
+                T::ONE_KEY
+            ))),
+        }
+    }
+}
+
+/// A bare scalar as an enum: its variant must be one without a value.
+struct BareName<'a, E> {
+    name: &'a str,
+    form: &'static str,
+    error: std::marker::PhantomData<E>,
+}
+
+impl<'de, E: serde::de::Error> Deserializer<'de> for BareName<'_, E> {
+    type Error = E;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, E> {
+        v.visit_str(self.name)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, E> {
+        v.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier
+        ignored_any
+    }
+}
+
+impl<'de, E: serde::de::Error> serde::de::EnumAccess<'de> for BareName<'_, E> {
+    type Error = E;
+    type Variant = Self;
+
+    fn variant_seed<S: serde::de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self), E> {
+        use serde::de::IntoDeserializer;
+        let variant = seed.deserialize(self.name.into_deserializer())?;
+        Ok((variant, self))
+    }
+}
+
+impl<'de, E: serde::de::Error> serde::de::VariantAccess<'de> for BareName<'_, E> {
+    type Error = E;
+
+    fn unit_variant(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<S: serde::de::DeserializeSeed<'de>>(self, _: S) -> Result<S::Value, E> {
+        Err(self.needs_value())
+    }
+
+    fn tuple_variant<V: serde::de::Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, E> {
+        Err(self.needs_value())
+    }
+
+    fn struct_variant<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, E> {
+        Err(self.needs_value())
+    }
+}
+
+impl<E: serde::de::Error> BareName<'_, E> {
+    fn needs_value(&self) -> E {
+        E::custom(format_args!(
+            "`{}` needs a value: write {}",
+            self.name,
+            self.form.replace("{name}", self.name)
+        ))
+    }
+}
+
 /// One scenario file.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -168,7 +347,7 @@ pub struct RawScenario {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields, remote = "Self")]
 pub enum RawRequirement {
     /// Real privilege: CAP_SYS_ADMIN where nsspec runs, not only inside a user namespace of its
     /// own (rootless mode).
@@ -227,7 +406,7 @@ pub struct RawHost {
 
 /// The result of a call that either succeeds or fails with an errno: `ok` or `{errno: ESRCH}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", remote = "Self")]
 pub enum RawOutcome {
     Ok,
     Errno(Spanned<String>),
@@ -235,7 +414,7 @@ pub enum RawOutcome {
 
 /// How a waited-for process ended: `{exited: 0}` or `{signaled: KILL}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", remote = "Self")]
 pub enum RawWaitStatus {
     Exited(Spanned<i64>),
     Signaled(Spanned<String>),
@@ -243,7 +422,7 @@ pub enum RawWaitStatus {
 
 /// One step, written as a single-key map: `- getpid: {expect: 1}`.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", remote = "Self")]
 pub enum RawStep {
     Getpid(ValueArgs),
     Getppid(ValueArgs),

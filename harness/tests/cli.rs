@@ -155,8 +155,16 @@ fn every_malformed_example_exits_2_with_its_position_and_reason() {
             .unwrap()
             .to_string();
         // Line 1 is the `# expect:` comment, so every error is on line 2 or later.
-        let (line, _) = assert_rejected(&rel, expected);
+        let (line, col) = assert_rejected(&rel, expected);
         assert!(line >= 2, "{rel}: error placed on the `# expect:` line");
+        // An optional `# at: LINE:COLUMN` second line pins the position exactly.
+        if let Some(at) = body.lines().nth(1).and_then(|l| l.strip_prefix("# at: ")) {
+            assert_eq!(
+                format!("{line}:{col}"),
+                at,
+                "{rel}: error at the wrong place"
+            );
+        }
     }
 }
 
