@@ -505,14 +505,10 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
                     .iter()
                     .zip(pids)
                     .all(|(p, got)| p.is_none_or(|p| p == *got));
-            let want: Vec<String> = pattern
-                .iter()
-                .map(|p| p.map_or("*".to_string(), |p| p.to_string()))
-                .collect();
             if fits {
                 Ok(())
             } else {
-                mismatch(format!("NSpid {}", want.join(" ")), labels)
+                mismatch(nspid_text(pattern), labels)
             }
         }
         (
@@ -554,7 +550,8 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         (Action::Gethostname { expect: Some(e) }, Obs::Hostname(h)) if e != h => {
             mismatch(format!("{e:?}"), labels)
         }
-        // An expectation whose observation has another shape, e.g. an errno where a value was due.
+        // An expectation whose observation has another shape, e.g. an errno where a value was due
+        // (a `list_pids` after a chroot without /proc): a failure, never a silent pass.
         (
             Action::Getpid { expect: Some(e) }
             | Action::Getppid { expect: Some(e) }
@@ -562,8 +559,43 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::Getgid { expect: Some(e) },
             o,
         ) if !matches!(o, Obs::Value(_)) => mismatch(e.to_string(), labels),
+        (Action::ListPids { expect: Some(e) }, o) if !matches!(o, Obs::Pids { .. }) => {
+            mismatch(format!("{e:?}"), labels)
+        }
+        (Action::Nspid { expect: Some(p) }, o) if !matches!(o, Obs::Nspid { .. }) => {
+            mismatch(nspid_text(p), labels)
+        }
+        (
+            Action::Visible {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Visible { .. }) => {
+            mismatch(if *e { "visible" } else { "not visible" }.into(), labels)
+        }
+        (Action::Gethostname { expect: Some(e) }, o) if !matches!(o, Obs::Hostname(_)) => {
+            mismatch(format!("{e:?}"), labels)
+        }
+        (
+            Action::Wait {
+                expect: Some(w), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Waited(_)) => mismatch(wait_status_text(w), labels),
+        (Action::Kill { expect, .. }, o) if !matches!(o, Obs::Killed { .. }) => {
+            mismatch(outcome_text(expect), labels)
+        }
         _ => Ok(()),
     }
+}
+
+/// An `nspid` pattern as the failure message shows it: `NSpid * 1`.
+fn nspid_text(pattern: &[Option<i64>]) -> String {
+    let want: Vec<String> = pattern
+        .iter()
+        .map(|p| p.map_or("*".to_string(), |p| p.to_string()))
+        .collect();
+    format!("NSpid {}", want.join(" "))
 }
 
 /// Whether a step carries an expectation that a missing observation violates.
