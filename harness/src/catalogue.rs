@@ -242,19 +242,21 @@ impl Source {
         plan::load(&self.id, &self.display, text)
     }
 
-    /// The committed snapshot body, if any; `Err` names the expected path when it is missing.
-    pub fn snapshot(&self) -> Option<Result<String, String>> {
+    /// Where the scenario's snapshot is (or would be), and its committed body when it exists;
+    /// `None` when the scenario has no snapshot location.
+    pub fn snapshot(&self) -> Option<(String, Option<String>)> {
         match &self.snapshot {
             SnapshotRef::None => None,
-            SnapshotRef::Embedded(Some(text)) => Some(Ok(snapshot_body(text).to_string())),
-            SnapshotRef::Embedded(None) => {
-                Some(Err(format!("snapshots/{}.snap", snapshot_name(&self.id))))
-            }
-            SnapshotRef::File(p) => Some(
+            SnapshotRef::Embedded(text) => Some((
+                format!("snapshots/{}.snap", snapshot_name(&self.id)),
+                text.map(|t| snapshot_body(t).to_string()),
+            )),
+            SnapshotRef::File(p) => Some((
+                p.display().to_string(),
                 std::fs::read_to_string(p)
-                    .map(|t| snapshot_body(&t).to_string())
-                    .map_err(|_| p.display().to_string()),
-            ),
+                    .ok()
+                    .map(|t| snapshot_body(&t).to_string()),
+            )),
         }
     }
 }

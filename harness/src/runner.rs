@@ -104,8 +104,8 @@ pub fn judge(
     };
     match snapshot {
         None => {}
-        Some(Err(path)) => result.snapshot = SnapshotState::Missing(path),
-        Some(Ok(committed)) => {
+        Some((path, None)) => result.snapshot = SnapshotState::Missing(path),
+        Some((path, Some(committed))) => {
             if committed.trim_end() == record.trim_end() {
                 result.snapshot = SnapshotState::Matches;
             } else {
@@ -117,7 +117,7 @@ pub fn judge(
                 result.messages.push(format!(
                     "the observation record differs from the snapshot:\n{diff}{REVIEW_HINT}"
                 ));
-                result.snapshot = SnapshotState::Differs(String::new());
+                result.snapshot = SnapshotState::Differs(path);
             }
         }
     }

@@ -793,6 +793,61 @@ fn run_fault(file: &str) -> (Option<i32>, String) {
 }
 
 #[test]
+fn json_names_the_snapshot_that_is_missing_or_differs() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-json-snap-{}", std::process::id()));
+    let group = dir.join("scenarios/g");
+    std::fs::create_dir_all(&group).unwrap();
+    std::fs::create_dir_all(dir.join("snapshots")).unwrap();
+    let yaml = std::fs::read(root().join("scenarios/pid/getpid-is-one.yaml")).unwrap();
+    std::fs::write(group.join("a.yaml"), &yaml).unwrap();
+    std::fs::write(group.join("b.yaml"), &yaml).unwrap();
+    let differs = dir.join("snapshots/g__a.snap");
+    std::fs::write(&differs, "---\nsource: x\n---\nnot the record\n").unwrap();
+    let out = nsspec(&["run", "--json", dir.join("scenarios").to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    let results: Vec<serde_json::Value> = text(&out)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let snapshot = |id: &str| {
+        results
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {results:?}"))["snapshot"]
+            .clone()
+    };
+    assert_eq!(
+        snapshot("g/a"),
+        serde_json::json!({ "differs": differs.display().to_string() })
+    );
+    assert_eq!(
+        snapshot("g/b"),
+        serde_json::json!({ "missing": dir.join("snapshots/g__b.snap").display().to_string() })
+    );
+}
+
+#[test]
+fn an_errno_where_a_value_is_expected_fails_each_step() {
+    if !privileged() {
+        return;
+    }
+    let (code, stdout) = run_fault("harness/tests/faults/errno-where-a-value-is-due.yaml");
+    assert_eq!(code, Some(1), "{stdout}");
+    for failure in [
+        ":10: init step 3 `wait(child)`: expected exited 0, observed ECHILD",
+        ":13: init step 6 `list_pids()`: expected [1, 2], observed ENOENT",
+        ":14: init step 7 `nspid()`: expected NSpid * 1, observed ENOENT",
+    ] {
+        assert!(stdout.contains(failure), "no `{failure}` in:\n{stdout}");
+    }
+}
+
+#[test]
 fn a_crashing_init_fails_the_scenario_and_leaves_nothing() {
     if !privileged() {
         return;
