@@ -133,44 +133,100 @@ fn compiled_by_content(table: &[CompiledEntry<'static>], bytes: &[u8]) -> Option
 /// Errors name the path that could not be used.
 pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     let table = compiled_table();
-    let mut out = Vec::new();
+    let mut found = Found {
+        table: &table,
+        out: Vec::new(),
+        seen: std::collections::HashSet::new(),
+        links: Vec::new(),
+    };
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
         if meta.is_dir() {
-            let before = out.len();
-            walk(p, &table, &mut out)?;
-            if out.len() == before {
+            if found.walk(p, p)? == 0 {
                 return Err(format!(
-                    "{}: no scenario files (*.yaml) in this folder",
+                    "{}: no scenario files (*.yaml, *.yml) in this folder",
                     p.display()
                 ));
             }
         } else {
-            out.push(file_source(p, &table)?);
+            found.add(p, None)?;
         }
     }
+    // Links to files last, so that a file reached both directly and through a link is
+    // named by its own path.
+    for (link, base) in std::mem::take(&mut found.links) {
+        found.add(&link, Some(&base))?;
+    }
+    let mut out = found.out;
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.display.cmp(&b.display)));
-    out.dedup_by(|a, b| a.display == b.display);
     Ok(out)
 }
 
-fn walk(dir: &Path, table: &[CompiledEntry<'static>], out: &mut Vec<Source>) -> Result<(), String> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            walk(&e, table, out)?;
-        } else if schema::is_scenario_file(&e) {
-            out.push(file_source(&e, table)?);
-        }
-    }
-    Ok(())
+struct Found<'t> {
+    table: &'t [CompiledEntry<'static>],
+    out: Vec<Source>,
+    /// Files already taken, by canonical path: a file named twice (`a.yaml ./a.yaml`, or a
+    /// folder and a file in it) runs once.
+    seen: std::collections::HashSet<PathBuf>,
+    /// Links to scenario files met in folders, with the folder named on the command line.
+    links: Vec<(PathBuf, PathBuf)>,
 }
 
-fn file_source(path: &Path, table: &[CompiledEntry<'static>]) -> Result<Source, String> {
+impl Found<'_> {
+    /// Adds the scenario files below `dir`; returns how many it found (taken before or not).
+    /// Symbolic links to folders are not followed (a loop would never end, and a link to a
+    /// folder already searched would run its scenarios twice); links to files are.
+    fn walk(&mut self, dir: &Path, base: &Path) -> Result<usize, String> {
+        let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?))))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut n = 0;
+        for (path, kind) in entries {
+            if kind.is_dir() {
+                n += self.walk(&path, base)?;
+            } else if schema::is_scenario_file(&path) {
+                let target = if kind.is_symlink() {
+                    match std::fs::metadata(&path) {
+                        Ok(m) if m.is_dir() => continue,
+                        Ok(m) => m.file_type(),
+                        Err(e) => return Err(format!("{}: {e}", path.display())),
+                    }
+                } else {
+                    kind
+                };
+                // Opening a FIFO would block until someone writes to it.
+                if !target.is_file() {
+                    return Err(format!("{}: not a regular file", path.display()));
+                }
+                if kind.is_symlink() {
+                    self.links.push((path, base.to_path_buf()));
+                } else {
+                    self.add(&path, Some(base))?;
+                }
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn add(&mut self, path: &Path, base: Option<&Path>) -> Result<(), String> {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if self.seen.insert(key) {
+            self.out.push(file_source(path, base, self.table)?);
+        }
+        Ok(())
+    }
+}
+
+/// `base`: the folder named on the command line that `path` was found in, if any; outside a
+/// `scenarios/` folder the id is the path below it (`d1/x`, so that `d2/x` differs).
+fn file_source(
+    path: &Path,
+    base: Option<&Path>,
+    table: &[CompiledEntry<'static>],
+) -> Result<Source, String> {
     // Read at most one byte past the limit: enough to reject an oversized file (or /dev/zero)
     // with a position, without reading all of it into memory.
     let mut bytes = Vec::new();
@@ -201,10 +257,16 @@ fn file_source(path: &Path, table: &[CompiledEntry<'static>]) -> Result<Source, 
                 .join(format!("{}.snap", snapshot_name(&id)));
             (id, SnapshotRef::File(snap))
         }
-        None => (
-            strip_ext(&path.file_name().unwrap_or_default().to_string_lossy()).to_string(),
-            SnapshotRef::None,
-        ),
+        None => {
+            let below = base
+                .and_then(|b| path.strip_prefix(b).ok())
+                .filter(|r| !r.as_os_str().is_empty())
+                .unwrap_or_else(|| Path::new(path.file_name().unwrap_or_default()));
+            (
+                strip_ext(&below.to_string_lossy()).to_string(),
+                SnapshotRef::None,
+            )
+        }
     };
     let compiled = compiled_by_content(table, &bytes);
     Ok(Source {
@@ -298,6 +360,48 @@ mod tests {
             let slow = s.parse_and_load().expect("valid");
             assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{}", s.display);
         }
+    }
+
+    #[test]
+    fn folders_are_searched_without_following_links_to_folders_and_each_file_runs_once() {
+        use std::os::unix::fs::symlink;
+        let dir = std::env::temp_dir().join(format!("nsspec-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let yaml = std::fs::read("../scenarios/pid/getpid-is-one.yaml").unwrap();
+        for sub in ["d1", "d2"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            std::fs::write(dir.join(sub).join("x.yaml"), &yaml).unwrap();
+        }
+        symlink("..", dir.join("d1/up")).unwrap(); // a loop
+        symlink("d1", dir.join("again")).unwrap(); // a folder searched already
+        symlink("d1/x.yaml", dir.join("alias.yaml")).unwrap(); // a file found already
+        symlink("d2", dir.join("folder.yaml")).unwrap(); // a folder with a scenario's name
+        let ids = |paths: &[PathBuf]| -> Result<Vec<(String, String)>, String> {
+            Ok(from_paths(paths)?
+                .into_iter()
+                .map(|s| (s.id, s.display))
+                .collect())
+        };
+        let walked = ids(std::slice::from_ref(&dir));
+        let file = dir.join("d1/x.yaml");
+        let dotted = dir.join("d1/./x.yaml");
+        let twice = ids(&[file.clone(), dotted, dir.join("alias.yaml")]);
+        nix::unistd::mkfifo(&dir.join("d2/fifo.yaml"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let fifo = ids(std::slice::from_ref(&dir));
+        std::fs::remove_dir_all(&dir).unwrap();
+        let at = |p: &str| dir.join(p).display().to_string();
+        assert_eq!(
+            walked.unwrap(),
+            [
+                ("d1/x".into(), at("d1/x.yaml")),
+                ("d2/x".into(), at("d2/x.yaml"))
+            ]
+        );
+        assert_eq!(twice.unwrap(), [("x".into(), file.display().to_string())]);
+        assert_eq!(
+            fifo.unwrap_err(),
+            format!("{}: not a regular file", at("d2/fifo.yaml"))
+        );
     }
 
     #[test]
