@@ -319,7 +319,8 @@ impl<E: serde::de::Error> BareName<'_, E> {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
-    /// Short identifier, shown in reports. The trial name comes from the file's path.
+    /// Short identifier (`nsspec list` shows it when there is no description); reports and trial
+    /// names use the file's path.
     pub name: Spanned<String>,
     /// What the scenario demonstrates, in a sentence or two.
     #[serde(default)]
