@@ -639,10 +639,11 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         E::InvalidScalar { ty, .. } => format!(
             "invalid {ty} (expected {})",
             match *ty {
-                "bool" | "boolean" => "true or false",
-                "f32" | "f64" | "floating point" => "a number",
-                t if t.starts_with(['i', 'u']) => "a whole number in range",
-                _ => "a value of that type",
+                "bool" | "boolean" => "true or false".into(),
+                // A huge exponent (1e400) is a number too, but not one a double can hold.
+                "f32" | "f64" | "floating point" => "a finite number".into(),
+                t if t.starts_with(['i', 'u']) => whole_number_range(t),
+                _ => "a value of that type".into(),
             }
         ),
         E::BinaryNotUtf8 { .. } => "this `!!binary` value is not valid UTF-8 text".into(),
@@ -669,8 +670,10 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
             message
         }
     };
+    // The message knows neither the field nor its type: the hints say what the YAML must look
+    // like, not which field wanted it.
     if message == "expected sequence start" {
-        message.push_str(" (a list, such as `[pid, mount]` or one `- ` item per line)");
+        message.push_str(" (a list: `[a, b]`, or one `- ` item per line)");
     }
     if message.starts_with("expected mapping start") {
         if root.is_some_and(|r| (line, column) <= r) {
@@ -678,7 +681,7 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
                        the top level, not a list or a single value"
                 .into();
         } else {
-            message.push_str(" (a step is a one-key map such as `- getpid: {}`)");
+            message.push_str(" (`key: value` pairs, such as `{expect: 1}`; `{}` for none)");
         }
     }
     ScenarioError {
@@ -687,6 +690,22 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         column: column.max(1),
         message: one_line(message),
     }
+}
+
+/// "a whole number from MIN to MAX" for a Rust integer type's name (`i64`, `u8`, ...).
+fn whole_number_range(ty: &str) -> String {
+    let (min, max): (i128, i128) = match ty {
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        "i64" => (i64::MIN.into(), i64::MAX.into()),
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" => (0, u64::MAX.into()),
+        _ => return "a whole number in range".into(),
+    };
+    format!("a whole number from {min} to {max}")
 }
 
 /// Longest message, in bytes, before the values it quotes are cut short.
