@@ -1211,3 +1211,72 @@ fn assert_no_process_with(marker: &str) {
         "processes of the run still alive: {found:?}"
     );
 }
+
+/// The host enters a process into init's PID namespace and exits, so that process becomes the
+/// supervisor's; init's end waits for its zombie to be reaped, which the supervisor must do
+/// while it waits for init.
+#[test]
+fn a_zombie_init_waits_for_is_reaped_by_the_supervisor() {
+    if !privileged() {
+        return;
+    }
+    let started = Instant::now();
+    let (code, stdout) = run_fault("harness/tests/faults/entered-zombie.yaml");
+    let took = started.elapsed();
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("PASS  entered-zombie"), "{stdout}");
+    // Its limit is 1 s; a deadlock would last until the runner's own limit (11 s).
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+/// Without a PID namespace, init's orphan outlives init and holds the results pipe: the time
+/// limit must kill it with the rest, within the documented limit + 1 s.
+#[test]
+fn a_timeout_kills_orphans_outside_a_pid_namespace_at_once() {
+    if !privileged() {
+        return;
+    }
+    let started = Instant::now();
+    let (code, stdout) = run_fault("harness/tests/faults/orphan-outside-pidns.yaml");
+    let took = started.elapsed();
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("timed out after 1s in step 1 of child (line 11: `pause()`)"),
+        "{stdout}"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+/// A process that has ended is in no step: the timeout message names only what still ran.
+#[test]
+fn a_timeout_names_no_step_of_a_process_that_has_exited() {
+    if !privileged() {
+        return;
+    }
+    let (code, stdout) = run_fault("harness/tests/faults/exited-child-not-in-step.yaml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("timed out after 1s in step 3 of init (line 13: `pause()`)\n"),
+        "{stdout}"
+    );
+}
+
+/// After `wait a`, the name `a` must not lead to the process that took a's PID.
+#[test]
+fn a_reaped_process_name_never_reaches_the_process_that_took_its_pid() {
+    if !privileged() {
+        return;
+    }
+    let out = nsspec(&["run", "-v", "harness/tests/faults/reaped-name.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for line in [
+        "4. fork(b) -> pid 2",
+        "5. kill(a, SIGKILL) -> pid 2: ESRCH: No such process",
+        "6. visible(a) -> pid 2: not visible",
+        "7. wait(a) -> ECHILD: No child processes",
+        "9. wait(b) -> exited 0",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
+    }
+}
