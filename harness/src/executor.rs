@@ -1180,7 +1180,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         },
         Action::Getuid { .. } => Obs::Value(nix::unistd::getuid().as_raw() as i64),
         Action::Getgid { .. } => Obs::Value(nix::unistd::getgid().as_raw() as i64),
-        Action::Read { path, .. } => match std::fs::read(path) {
+        Action::Read { path, .. } => match read_capped(path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
                 Obs::Text(crate::plan::fold_space(&text))
@@ -1453,6 +1453,17 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
         }
     })
+}
+
+/// The first [`MAX_TEXT`] bytes of a file, and one more if there are more: only that much is
+/// recorded, and a file need not end (/dev/zero) or fit in memory.
+fn read_capped(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_TEXT as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The inode of a namespace file below the harness's /proc.

@@ -1280,3 +1280,38 @@ fn a_reaped_process_name_never_reaches_the_process_that_took_its_pid() {
         assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
     }
 }
+
+/// `read` of a file without end records its first 2 KiB and stops reading there: in bounded
+/// memory, well within the time limit.
+#[test]
+fn a_read_of_an_endless_file_stops_at_the_cap() {
+    if !privileged() {
+        return;
+    }
+    const MEMORY: u64 = 1 << 30;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args(["run", "harness/tests/faults/read-endless.yaml"])
+        .current_dir(root());
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY,
+                rlim_max: MEMORY,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!stdout.contains("timed out"), "{stdout}{stderr}");
+    assert!(!stdout.contains("did not complete"), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1. read(/dev/zero) -> "),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("ended: exited 0"), "{stdout}{stderr}");
+}
