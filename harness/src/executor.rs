@@ -1894,9 +1894,31 @@ fn read_full(fd: RawFd, buf: &mut [u8]) -> usize {
 
 /// Creates up to `depth` PID namespaces, each inside the last, by unshare + fork. The deepest
 /// process reports; each level waits for the next and passes its exit status up.
+///
+/// All of it happens below a child of the caller, which starts where the caller is: the
+/// caller's own PID namespace for children stays as it was (after an unshare of its own, its
+/// later `fork` would fail with ENOMEM once that first child had gone).
 fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
+    match fork_raw() {
+        Err(e) => Some(Obs::Nest {
+            level: own_nspid(ctx.host_proc).len().saturating_sub(1),
+            created: 0,
+            errno: Some(e as i32),
+        }),
+        Ok(0) => nest_below(ctx, me, step, depth),
+        Ok(pid) => match wait_for(pid) {
+            // The deepest process has recorded the observation.
+            Waited::Exited(0) => None,
+            other => Some(Obs::Failed(format!(
+                "a nested namespace's process ended with {other:?}"
+            ))),
+        },
+    }
+}
+
+/// The nesting itself, in the child [`nest_pid`] forked; never returns.
+fn nest_below(ctx: &Ctx, me: usize, step: usize, depth: u32) -> ! {
     let mut created = 0;
-    let mut original = true;
     let outcome = loop {
         if created == depth {
             break None;
@@ -1906,38 +1928,24 @@ fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
         }
         match fork_raw() {
             Err(e) => break Some(e as i32),
-            Ok(0) => {
-                created += 1;
-                original = false;
-            }
-            Ok(pid) => {
-                let status = wait_for(pid);
-                if original {
-                    // The deepest process has recorded the observation.
-                    return match status {
-                        Waited::Exited(0) => None,
-                        other => Some(Obs::Failed(format!(
-                            "a nested namespace's process ended with {other:?}"
-                        ))),
-                    };
-                }
-                exit_now(match status {
-                    Waited::Exited(c) => c,
-                    _ => 1,
-                })
-            }
+            Ok(0) => created += 1,
+            Ok(pid) => exit_now(match wait_for(pid) {
+                Waited::Exited(c) => c,
+                _ => 1,
+            }),
         }
     };
     let level = own_nspid(ctx.host_proc).len().saturating_sub(1);
-    let obs = Obs::Nest {
-        level,
-        created,
-        errno: outcome,
-    };
-    if original {
-        return Some(obs);
-    }
-    emit(ctx, me, step, obs);
+    emit(
+        ctx,
+        me,
+        step,
+        Obs::Nest {
+            level,
+            created,
+            errno: outcome,
+        },
+    );
     exit_now(0)
 }
 

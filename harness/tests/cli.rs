@@ -1315,3 +1315,24 @@ fn a_read_of_an_endless_file_stops_at_the_cap() {
     );
     assert!(stdout.contains("ended: exited 0"), "{stdout}{stderr}");
 }
+
+/// `nest_pid` leaves the caller's PID namespace for children alone: it can fork afterwards,
+/// and the child is in the caller's namespace.
+#[test]
+fn nest_pid_leaves_the_callers_namespace_for_children_alone() {
+    if !privileged() {
+        return;
+    }
+    let out = nsspec(&["run", "-v", "harness/tests/faults/nest-then-fork.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1. nest_pid(2) -> created 2, deepest level 3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2. ns(pid_for_children) -> pid#1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1. getppid() -> 1"), "{stdout}");
+}
