@@ -280,10 +280,17 @@ pub fn run_many(
         // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
         if n < 0 && Errno::last() != Errno::EINTR {
-            // Nothing sensible is left to wait for: finish everything as timed out.
+            // Nothing sensible is left to wait for: what runs is killed, and what has not
+            // started is reported as failed too: every plan gets a result.
+            let why = format!("the runner's poll() failed: {}", Errno::last().desc());
             for a in active.drain(..) {
                 let idx = a.index;
-                done(idx, a.finish(false, &mut watch, &mut exiting));
+                let mut out = a.finish(false, &mut watch, &mut exiting);
+                out.error = Some(format!("{why}; {}", out.error.unwrap_or_default()));
+                done(idx, out);
+            }
+            for idx in next..plans.len() {
+                done(idx, failed(format!("{why}; not started")));
             }
             return;
         }

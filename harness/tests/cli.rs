@@ -1336,3 +1336,64 @@ fn nest_pid_leaves_the_callers_namespace_for_children_alone() {
     );
     assert!(stdout.contains("1. getppid() -> 1"), "{stdout}");
 }
+
+/// When the runner cannot poll any more, the scenarios it has not started yet are reported as
+/// failed, not dropped. poll() is made to fail with EINVAL (more descriptors than
+/// RLIMIT_NOFILE) by lowering the runner's limit while two scenarios run, one of which then
+/// sends a report too big to arrive in one read. Runs go in the order of names: `unstarted`
+/// waits for a free slot.
+#[test]
+fn scenarios_never_started_are_reported_as_failed_when_the_runner_cannot_poll() {
+    if !privileged() {
+        return;
+    }
+    let marker = format!("NSSPEC_POLL_FAILS_{}", std::process::id());
+    let child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args([
+            "run",
+            "-j",
+            "2",
+            "harness/tests/faults/big-report.yaml",
+            "harness/tests/faults/slow-pause.yaml",
+            "harness/tests/faults/unstarted.yaml",
+        ])
+        .current_dir(root())
+        .env(&marker, "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both supervisors have forked their inits; big-report then sleeps for a second.
+    let started = Instant::now();
+    while children_of(child.id())
+        .into_iter()
+        .filter(|p| !children_of(*p).is_empty())
+        .count()
+        < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(5), "no scenarios");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let one = libc::rlimit {
+        rlim_cur: 1,
+        rlim_max: 1,
+    };
+    // SAFETY: a valid rlimit for the runner, a process this test started.
+    let r = unsafe {
+        libc::prlimit(
+            child.id() as libc::pid_t,
+            libc::RLIMIT_NOFILE,
+            &one,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  unstarted"), "{stdout}");
+    assert!(
+        stdout.contains("harness error: the runner's poll() failed: Invalid argument; not started"),
+        "{stdout}"
+    );
+    assert_no_process_with(&marker);
+}
