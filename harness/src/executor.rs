@@ -208,8 +208,9 @@ pub struct RunOutput {
     pub error: Option<String>,
     /// How the number of processes was limited (host-specific, so not in the record).
     pub pids_limit: String,
-    /// The runner's own mount table changed: isolation was breached.
-    pub host_mounts_changed: bool,
+    /// The runner's own mount table changed while the scenario ran (isolation may have been
+    /// breached): what changed.
+    pub host_mounts_changed: Option<String>,
     /// Creating the sandbox's or the scenario's namespaces failed (see `Host::inferred`).
     pub setup_failed: bool,
     pub elapsed: Duration,
@@ -227,7 +228,7 @@ pub fn run_many(
     let mut next = 0;
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
     let baseline = watch.mounts();
-    let env = RunEnv {
+    let mut env = RunEnv {
         rootless,
         cgroups: crate::limits::places(&baseline),
         baseline,
@@ -245,7 +246,14 @@ pub fn run_many(
     let mut active = Running(Vec::new());
     loop {
         while active.len() < jobs.max(1) && next < plans.len() {
-            match Active::spawn(next, plans[next], &env) {
+            // Each scenario is judged against the table as it was when it started: a mount
+            // made on the host meanwhile is no doing of later scenarios, whose sandboxes start
+            // as copies of the table with it.
+            let (mounts, changed) = watch.now();
+            if changed {
+                env.baseline = parse_mounts(&String::from_utf8_lossy(&mounts));
+            }
+            match Active::spawn(next, plans[next], &env, mounts) {
                 Ok(a) => active.push(a),
                 Err(error) => done(next, failed(error)),
             }
@@ -381,11 +389,19 @@ struct Active {
     started: Instant,
     deadline: Instant,
     limit: Duration,
+    /// The runner's mountinfo text when the supervisor was forked.
+    mounts: std::rc::Rc<[u8]>,
 }
 
 impl Active {
-    /// Forks the supervisor for `plan`; `Err` says why it could not be started.
-    fn spawn(index: usize, plan: &Plan, env: &RunEnv) -> Result<Active, String> {
+    /// Forks the supervisor for `plan`; `Err` says why it could not be started. `mounts`: the
+    /// runner's mount table now, to compare with when it has finished.
+    fn spawn(
+        index: usize,
+        plan: &Plan,
+        env: &RunEnv,
+        mounts: std::rc::Rc<[u8]>,
+    ) -> Result<Active, String> {
         let started = Instant::now();
         let (read_end, write_end) =
             pipe().map_err(|e| format!("cannot create a pipe: {}", e.desc()))?;
@@ -421,6 +437,7 @@ impl Active {
                     started,
                     deadline: started + limit,
                     limit,
+                    mounts,
                 })
             }
         }
@@ -479,7 +496,10 @@ impl Active {
                 }
             }
         };
-        out.host_mounts_changed = watch.differs();
+        let (now, _) = watch.now();
+        if now != self.mounts {
+            out.host_mounts_changed = Some(mount_changes(&self.mounts, &now));
+        }
         out.elapsed = self.started.elapsed();
         out
     }
@@ -2596,9 +2616,8 @@ fn parse_mounts(text: &str) -> Vec<(String, String)> {
 /// text is read again only then.
 struct MountWatch {
     fd: Option<OwnedFd>,
-    baseline: Vec<u8>,
-    /// Whether the table differed from the baseline when last looked at.
-    differs: bool,
+    /// The text when last read (shared with the scenarios that started under it).
+    current: std::rc::Rc<[u8]>,
 }
 
 impl MountWatch {
@@ -2606,12 +2625,8 @@ impl MountWatch {
     /// that a mount over /proc cannot hide it).
     fn open(dir: RawFd, path: &str) -> MountWatch {
         let fd = open_at(dir, path).ok();
-        let baseline = fd.as_ref().map(read_fd).unwrap_or_default();
-        MountWatch {
-            fd,
-            baseline,
-            differs: false,
-        }
+        let current = fd.as_ref().map(read_fd).unwrap_or_default().into();
+        MountWatch { fd, current }
     }
 
     /// Like [`MountWatch::open`] without reading the table: for [`MountWatch::changed_text`]
@@ -2619,13 +2634,12 @@ impl MountWatch {
     fn unread(dir: RawFd, path: &str) -> MountWatch {
         MountWatch {
             fd: open_at(dir, path).ok(),
-            baseline: Vec::new(),
-            differs: false,
+            current: Vec::new().into(),
         }
     }
 
     fn mounts(&self) -> Vec<(String, String)> {
-        parse_mounts(&String::from_utf8_lossy(&self.baseline))
+        parse_mounts(&String::from_utf8_lossy(&self.current))
     }
 
     /// The current text when the table may have changed since the last look, else `None`.
@@ -2641,12 +2655,59 @@ impl MountWatch {
         (n > 0 && p.revents & (libc::POLLPRI | libc::POLLERR) != 0).then(|| read_fd(fd))
     }
 
-    /// Whether the table now differs from the baseline.
-    fn differs(&mut self) -> bool {
-        if let Some(text) = self.changed_text() {
-            self.differs = text != self.baseline;
+    /// The table now, and whether it differs from the last look.
+    fn now(&mut self) -> (std::rc::Rc<[u8]>, bool) {
+        let changed = match self.changed_text() {
+            Some(text) if *text != *self.current => {
+                self.current = text.into();
+                true
+            }
+            _ => false,
+        };
+        (self.current.clone(), changed)
+    }
+}
+
+/// What differs between two mountinfo texts, for a message: the mounts (point and type) that
+/// appeared and those that went.
+fn mount_changes(before: &[u8], after: &[u8]) -> String {
+    let before = parse_mounts(&String::from_utf8_lossy(before));
+    let after = parse_mounts(&String::from_utf8_lossy(after));
+    // Multisets: a mount point can be stacked on more than once.
+    let minus = |a: &[(String, String)], b: &[(String, String)]| {
+        let mut rest = b.to_vec();
+        a.iter()
+            .filter(|m| match rest.iter().position(|r| r == *m) {
+                Some(i) => {
+                    rest.swap_remove(i);
+                    false
+                }
+                None => true,
+            })
+            .map(|(point, fstype)| format!("{point} ({fstype})"))
+            .collect::<Vec<_>>()
+    };
+    let list = |v: Vec<String>| {
+        const SHOWN: usize = 10;
+        let more = v.len().saturating_sub(SHOWN);
+        let mut s = v.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
+        if more > 0 {
+            s.push_str(&format!(" and {more} more"));
         }
-        self.differs
+        s
+    };
+    let (added, removed) = (minus(&after, &before), minus(&before, &after));
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("mounted {}", list(added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("unmounted {}", list(removed)));
+    }
+    if parts.is_empty() {
+        "the same mounts, with other options or in another order".into()
+    } else {
+        parts.join("; ")
     }
 }
 

@@ -1397,3 +1397,90 @@ fn scenarios_never_started_are_reported_as_failed_when_the_runner_cannot_poll() 
     );
     assert_no_process_with(&marker);
 }
+
+/// A mount made on the host while a scenario runs is reported for that scenario, saying what
+/// changed, and not held against the scenarios that start after it. nsspec runs in a private
+/// mount namespace of its own here, and the mount is made there, so no other test sees it.
+#[test]
+fn a_host_mount_during_a_run_is_held_against_the_running_scenario_only() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-host-mount-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args([
+        "run",
+        "-j",
+        "1",
+        "harness/tests/faults/slow-pause.yaml",
+        "harness/tests/faults/unstarted.yaml",
+    ])
+    .current_dir(root())
+    .stdout(Stdio::piped());
+    // SAFETY: unshare and mount are async-signal-safe; the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::unshare(libc::CLONE_NEWNS) != 0
+                || libc::mount(
+                    std::ptr::null(),
+                    c"/".as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    // slow-pause's supervisor has forked its init.
+    let started = Instant::now();
+    while !children_of(child.id())
+        .into_iter()
+        .any(|p| !children_of(p).is_empty())
+    {
+        assert!(started.elapsed() < Duration::from_secs(5), "no scenario");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ns = std::ffi::CString::new(format!("/proc/{}/ns/mnt", child.id())).unwrap();
+    let target = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+    let mut mount = Command::new("true");
+    // SAFETY: open, setns and mount are async-signal-safe; the strings were made before fork.
+    unsafe {
+        mount.pre_exec(move || {
+            let fd = libc::open(ns.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            if fd < 0
+                || libc::setns(fd, libc::CLONE_NEWNS) != 0
+                || libc::mount(
+                    c"tmpfs".as_ptr(),
+                    target.as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    std::ptr::null(),
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mounted = mount.status();
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir(&dir);
+    assert!(mounted.unwrap().success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "ISOLATION BREACH: the mount table of the process running nsspec changed while the \
+             scenario ran: mounted {} (tmpfs)",
+            dir.display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FAIL  slow-pause"), "{stdout}");
+    assert!(stdout.contains("PASS  unstarted"), "{stdout}");
+}
