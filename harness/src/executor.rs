@@ -55,6 +55,9 @@ const MAX_RECORD: usize = 4000;
 const MAX_TEXT: usize = 2048;
 /// How long the supervisor keeps draining results after killing a timed-out scenario.
 const KILL_GRACE: Duration = Duration::from_secs(2);
+/// How often the supervisor looks for children to reap or kill once results have ended or time
+/// is up: adopted orphans have no descriptor to wake it.
+const REAP_TICK: Duration = Duration::from_millis(5);
 /// How much longer than the scenario's own limit the runner waits for the supervisor.
 const RUNNER_GRACE: Duration = Duration::from_secs(10);
 
@@ -205,8 +208,9 @@ pub struct RunOutput {
     pub error: Option<String>,
     /// How the number of processes was limited (host-specific, so not in the record).
     pub pids_limit: String,
-    /// The runner's own mount table changed: isolation was breached.
-    pub host_mounts_changed: bool,
+    /// The runner's own mount table changed while the scenario ran (isolation may have been
+    /// breached): what changed.
+    pub host_mounts_changed: Option<String>,
     /// Creating the sandbox's or the scenario's namespaces failed (see `Host::inferred`).
     pub setup_failed: bool,
     pub elapsed: Duration,
@@ -224,7 +228,7 @@ pub fn run_many(
     let mut next = 0;
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
     let baseline = watch.mounts();
-    let env = RunEnv {
+    let mut env = RunEnv {
         rootless,
         cgroups: crate::limits::places(&baseline),
         baseline,
@@ -242,7 +246,14 @@ pub fn run_many(
     let mut active = Running(Vec::new());
     loop {
         while active.len() < jobs.max(1) && next < plans.len() {
-            match Active::spawn(next, plans[next], &env) {
+            // Each scenario is judged against the table as it was when it started: a mount
+            // made on the host meanwhile is no doing of later scenarios, whose sandboxes start
+            // as copies of the table with it.
+            let (mounts, changed) = watch.now();
+            if changed {
+                env.baseline = parse_mounts(&String::from_utf8_lossy(&mounts));
+            }
+            match Active::spawn(next, plans[next], &env, mounts) {
                 Ok(a) => active.push(a),
                 Err(error) => done(next, failed(error)),
             }
@@ -277,10 +288,17 @@ pub fn run_many(
         // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
         if n < 0 && Errno::last() != Errno::EINTR {
-            // Nothing sensible is left to wait for: finish everything as timed out.
+            // Nothing sensible is left to wait for: what runs is killed, and what has not
+            // started is reported as failed too: every plan gets a result.
+            let why = format!("the runner's poll() failed: {}", Errno::last().desc());
             for a in active.drain(..) {
                 let idx = a.index;
-                done(idx, a.finish(false, &mut watch, &mut exiting));
+                let mut out = a.finish(false, &mut watch, &mut exiting);
+                out.error = Some(format!("{why}; {}", out.error.unwrap_or_default()));
+                done(idx, out);
+            }
+            for idx in next..plans.len() {
+                done(idx, failed(format!("{why}; not started")));
             }
             return;
         }
@@ -371,11 +389,19 @@ struct Active {
     started: Instant,
     deadline: Instant,
     limit: Duration,
+    /// The runner's mountinfo text when the supervisor was forked.
+    mounts: std::rc::Rc<[u8]>,
 }
 
 impl Active {
-    /// Forks the supervisor for `plan`; `Err` says why it could not be started.
-    fn spawn(index: usize, plan: &Plan, env: &RunEnv) -> Result<Active, String> {
+    /// Forks the supervisor for `plan`; `Err` says why it could not be started. `mounts`: the
+    /// runner's mount table now, to compare with when it has finished.
+    fn spawn(
+        index: usize,
+        plan: &Plan,
+        env: &RunEnv,
+        mounts: std::rc::Rc<[u8]>,
+    ) -> Result<Active, String> {
         let started = Instant::now();
         let (read_end, write_end) =
             pipe().map_err(|e| format!("cannot create a pipe: {}", e.desc()))?;
@@ -411,6 +437,7 @@ impl Active {
                     started,
                     deadline: started + limit,
                     limit,
+                    mounts,
                 })
             }
         }
@@ -469,7 +496,10 @@ impl Active {
                 }
             }
         };
-        out.host_mounts_changed = watch.differs();
+        let (now, _) = watch.now();
+        if now != self.mounts {
+            out.host_mounts_changed = Some(mount_changes(&self.mounts, &now));
+        }
         out.elapsed = self.started.elapsed();
         out
     }
@@ -496,6 +526,9 @@ struct Slot {
     levels: std::sync::atomic::AtomicI32,
     /// The step being executed (1-based), 0 before the first, -1 after the last.
     step: std::sync::atomic::AtomicI32,
+    /// 1 once the process has been reaped (by a `wait` step or the supervisor): its PID may
+    /// then belong to another process, so its name must no longer lead to that number.
+    reaped: std::sync::atomic::AtomicI32,
     nspid: [std::sync::atomic::AtomicI32; MAX_LEVELS],
 }
 
@@ -560,6 +593,21 @@ impl Table {
 
     fn step(&self, i: usize) -> i32 {
         self.slot(i).step.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Called by whoever reaped process `i`; it is in no step any more either.
+    fn mark_reaped(&self, i: usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let s = self.slot(i);
+        s.step.store(-1, SeqCst);
+        s.reaped.store(1, SeqCst);
+    }
+
+    fn reaped(&self, i: usize) -> bool {
+        self.slot(i)
+            .reaped
+            .load(std::sync::atomic::Ordering::SeqCst)
+            != 0
     }
 }
 
@@ -808,44 +856,73 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     }
 
     let pidfd = pidfd_open(init);
+    let host_pidfd = host.and_then(|(_, pid)| pidfd_open(pid));
     let mut buf = Vec::new();
-    let mut init_done = false;
+    let mut live = Live {
+        init: Some(init),
+        host,
+    };
+    // All scenario processes hold the results pipe (only `fork_bomb` children close it), so
+    // its end means none can observe anything any more.
+    let mut eof = false;
     let mut hard_deadline = deadline;
+    // Where to kill the scenario's processes when time is up (looked up only then).
+    let mut cgroup: Option<PathBuf> = None;
     loop {
-        let now = Instant::now();
-        if now >= hard_deadline {
-            if out.timeout.is_none() {
-                out.timeout = Some(Timeout {
-                    after: plan.timeout,
-                    in_steps: (0..plan.procs.len())
-                        .filter_map(|i| {
-                            let s = ctx.table.step(i);
-                            (s > 0).then_some((i, s as usize))
-                        })
-                        .collect(),
-                });
-                kill_pid(init);
-                if let Some((_, h)) = host {
-                    kill_pid(h);
-                }
-                hard_deadline = now + KILL_GRACE;
-                continue;
-            }
+        let timed_out = out.timeout.is_some();
+        // Zombies the supervisor adopted are left alone while the scenario runs, so that what
+        // its processes see of them (kill, /proc) does not depend on when the supervisor
+        // wakes. Once nothing can look, everything is reaped: init's exit from a PID
+        // namespace waits (zap_pid_ns_processes) for zombies in it that were re-parented to us,
+        // such as a process the host `enter`ed there before exiting.
+        if eof || timed_out {
+            live.reap_any(&ctx, &mut out);
+        }
+        if timed_out {
+            // Again on every tick: a v1 cgroup is killed PID by PID, and without a cgroup
+            // each kill of ours orphans the next generation to us.
+            kill_scenario(&live, cgroup.as_deref(), ctx.host_proc);
+        }
+        if eof && live.init.is_none() && live.host.is_none() {
             break;
         }
-        let mut fds = vec![libc::pollfd {
-            fd: results_r.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        if let (Some(p), false) = (&pidfd, init_done) {
-            fds.push(libc::pollfd {
-                fd: p.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
+        let now = Instant::now();
+        if now >= hard_deadline {
+            if timed_out {
+                break;
+            }
+            out.timeout = Some(Timeout {
+                after: plan.timeout,
+                in_steps: (0..plan.procs.len())
+                    .filter_map(|i| {
+                        let s = ctx.table.step(i);
+                        (s > 0 && still_running(&ctx, i)).then_some((i, s as usize))
+                    })
+                    .collect(),
             });
+            // Everything at once: an orphan outside a PID namespace would otherwise hold the
+            // results pipe open until the grace period ran out.
+            cgroup = killable_cgroup(&ctx, &limit);
+            kill_scenario(&live, cgroup.as_deref(), ctx.host_proc);
+            hard_deadline = now + KILL_GRACE;
+            continue;
         }
-        let wait_ms = (hard_deadline - now).as_millis().min(i32::MAX as u128) as i32 + 1;
+        let mut fds = Vec::with_capacity(3);
+        let results_at = (!eof).then(|| push_fd(&mut fds, results_r.as_raw_fd()));
+        let init_at = match (&pidfd, live.init) {
+            (Some(p), Some(_)) => Some(push_fd(&mut fds, p.as_raw_fd())),
+            _ => None,
+        };
+        let reaping = eof || timed_out;
+        if let (Some(p), Some(_), true) = (&host_pidfd, live.host, reaping) {
+            push_fd(&mut fds, p.as_raw_fd());
+        }
+        let mut wait = hard_deadline - now;
+        if reaping {
+            // Adopted zombies have no descriptor to wake us.
+            wait = wait.min(REAP_TICK);
+        }
+        let wait_ms = wait.as_millis().min(i32::MAX as u128) as i32 + 1;
         // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
         if n < 0 {
@@ -854,41 +931,32 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             }
             break;
         }
-        if fds.len() > 1 && fds[1].revents != 0 {
-            init_done = true;
-            reap_init(init, &mut out);
+        if init_at.is_some_and(|i| fds[i].revents != 0) && live.reap_init(&ctx, &mut out) {
             // A host process with nothing to do only exists to be a kill target.
-            if let Some((h, pid)) = host
+            if let Some((h, pid)) = live.host
                 && plan.procs[h].steps.is_empty()
             {
                 kill_pid(pid);
             }
         }
-        if fds[0].revents != 0 {
+        if let Some(i) = results_at
+            && fds[i].revents != 0
+        {
             let mut chunk = [0u8; 8192];
             match read_retry(results_r.as_raw_fd(), &mut chunk) {
-                Ok(0) | Err(_) => break,
+                Ok(0) | Err(_) => eof = true,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
     }
-    if pidfd.is_none() && !init_done {
-        // Without pidfd (kernel < 5.3) init is reaped here instead.
-        reap_init(init, &mut out);
-    } else if !init_done {
-        // Also a normal end: init's exit closes the results pipe before its pidfd turns
-        // readable, so the loop above can end first. Then init is already gone or going.
-        kill_pid(init);
-        reap_init(init, &mut out);
+    // Only when time ran out twice over: whatever is left is killed, and reaped if it goes.
+    if let Some((_, pid)) = live.host {
+        kill_pid(pid);
     }
-    if let Some((h, pid)) = host {
-        if out.timeout.is_some() {
-            kill_pid(pid);
-        }
-        if let Some(w) = reap(pid) {
-            out.exits.push((h, w));
-        }
+    if let Some(pid) = live.init {
+        kill_pid(pid);
     }
+    live.reap_any(&ctx, &mut out);
     reap_orphans(host_proc.as_raw_fd());
     if limit.release() {
         tell_guardian(&GuardMsg::Done { pid: me as i32 });
@@ -1036,6 +1104,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             ..
         } => {
             let pid = match resolve(ctx, me, *target) {
+                // Opening /proc/PID/ns/… of a process that no longer exists.
+                Ok(_) if reaped(ctx, *target) => {
+                    return Some(Obs::Result(Res::Errno(libc::ENOENT)));
+                }
                 Ok(_) => host_pid(ctx, *target),
                 Err(obs) => return Some(obs),
             };
@@ -1048,9 +1120,20 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
             spawn(ctx, me, *child, &joins)
         }
-        Action::Exit { code } => exit_now(*code),
+        Action::Exit { code } => {
+            // Ended, even while nobody has reaped it: a timeout message must not name it.
+            ctx.table.set_step(me, -1);
+            exit_now(*code)
+        }
         Action::Kill { target, signal, .. } => match resolve(ctx, me, *target) {
             Err(obs) => obs,
+            // What kill(2) says of a process that no longer exists; its old number may be
+            // another process's by now, which must not be hit in its place.
+            Ok((pid, level)) if reaped(ctx, *target) => Obs::Killed {
+                pid,
+                level,
+                res: Res::Errno(libc::ESRCH),
+            },
             Ok((pid, level)) => Obs::Killed {
                 pid,
                 level,
@@ -1062,7 +1145,16 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         },
         Action::Wait { target, .. } => match resolve(ctx, me, Who::Proc(*target)) {
             Err(obs) => obs,
-            Ok((pid, _)) => Obs::Waited(wait_for(pid as i32)),
+            // What waitpid(2) says once the child is reaped, even if a new child of ours has
+            // taken its number since.
+            Ok(_) if ctx.table.reaped(*target) => Obs::Waited(Waited::Errno(libc::ECHILD)),
+            Ok((pid, _)) => {
+                let w = wait_for(pid as i32);
+                if matches!(w, Waited::Exited(_) | Waited::Signaled(_)) {
+                    ctx.table.mark_reaped(*target);
+                }
+                Obs::Waited(w)
+            }
         },
         Action::ListPids { .. } => {
             let level = proc_level(ctx);
@@ -1097,7 +1189,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Ok((pid, level)) => Obs::Visible {
                 pid,
                 level,
-                visible: std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                // A reaped process has no /proc entry, whoever has its number now.
+                visible: !reaped(ctx, *target)
+                    && std::path::Path::new(&format!("/proc/{pid}")).exists(),
             },
         },
         Action::MountProc { target, .. } => Obs::Result(res(mount_proc(target))),
@@ -1113,7 +1207,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         },
         Action::Getuid { .. } => Obs::Value(nix::unistd::getuid().as_raw() as i64),
         Action::Getgid { .. } => Obs::Value(nix::unistd::getgid().as_raw() as i64),
-        Action::Read { path, .. } => match std::fs::read(path) {
+        Action::Read { path, .. } => match read_capped(path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
                 Obs::Text(crate::plan::fold_space(&text))
@@ -1282,6 +1376,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Some(obs) => obs,
             None => Obs::Result(res(socket_connect(*socket, addr))),
         },
+        Action::Cgroup { target, .. } if reaped(ctx, *target) => Obs::Failed(format!(
+            "`{}` has been reaped: it has no /proc/PID/cgroup any more",
+            who_name(ctx, me, *target)
+        )),
         Action::Cgroup { target, .. } => {
             let pid = host_pid(ctx, *target);
             match read_at(ctx.host_proc, &format!("{pid}/cgroup")) {
@@ -1382,6 +1480,17 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
         }
     })
+}
+
+/// The first [`MAX_TEXT`] bytes of a file, and one more if there are more: only that much is
+/// recorded, and a file need not end (/dev/zero) or fit in memory.
+fn read_capped(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_TEXT as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The inode of a namespace file below the harness's /proc.
@@ -1812,9 +1921,31 @@ fn read_full(fd: RawFd, buf: &mut [u8]) -> usize {
 
 /// Creates up to `depth` PID namespaces, each inside the last, by unshare + fork. The deepest
 /// process reports; each level waits for the next and passes its exit status up.
+///
+/// All of it happens below a child of the caller, which starts where the caller is: the
+/// caller's own PID namespace for children stays as it was (after an unshare of its own, its
+/// later `fork` would fail with ENOMEM once that first child had gone).
 fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
+    match fork_raw() {
+        Err(e) => Some(Obs::Nest {
+            level: own_nspid(ctx.host_proc).len().saturating_sub(1),
+            created: 0,
+            errno: Some(e as i32),
+        }),
+        Ok(0) => nest_below(ctx, me, step, depth),
+        Ok(pid) => match wait_for(pid) {
+            // The deepest process has recorded the observation.
+            Waited::Exited(0) => None,
+            other => Some(Obs::Failed(format!(
+                "a nested namespace's process ended with {other:?}"
+            ))),
+        },
+    }
+}
+
+/// The nesting itself, in the child [`nest_pid`] forked; never returns.
+fn nest_below(ctx: &Ctx, me: usize, step: usize, depth: u32) -> ! {
     let mut created = 0;
-    let mut original = true;
     let outcome = loop {
         if created == depth {
             break None;
@@ -1824,39 +1955,39 @@ fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
         }
         match fork_raw() {
             Err(e) => break Some(e as i32),
-            Ok(0) => {
-                created += 1;
-                original = false;
-            }
-            Ok(pid) => {
-                let status = wait_for(pid);
-                if original {
-                    // The deepest process has recorded the observation.
-                    return match status {
-                        Waited::Exited(0) => None,
-                        other => Some(Obs::Failed(format!(
-                            "a nested namespace's process ended with {other:?}"
-                        ))),
-                    };
-                }
-                exit_now(match status {
-                    Waited::Exited(c) => c,
-                    _ => 1,
-                })
-            }
+            Ok(0) => created += 1,
+            Ok(pid) => exit_now(match wait_for(pid) {
+                Waited::Exited(c) => c,
+                _ => 1,
+            }),
         }
     };
     let level = own_nspid(ctx.host_proc).len().saturating_sub(1);
-    let obs = Obs::Nest {
-        level,
-        created,
-        errno: outcome,
-    };
-    if original {
-        return Some(obs);
-    }
-    emit(ctx, me, step, obs);
+    emit(
+        ctx,
+        me,
+        step,
+        Obs::Nest {
+            level,
+            created,
+            errno: outcome,
+        },
+    );
     exit_now(0)
+}
+
+/// Whether `who` is a scenario process that has been reaped. Its name then stands for no
+/// process: steps naming it get what the kernel answers for a PID that does not exist.
+fn reaped(ctx: &Ctx, who: Who) -> bool {
+    matches!(who, Who::Proc(i) if ctx.table.reaped(i))
+}
+
+fn who_name(ctx: &Ctx, me: usize, who: Who) -> String {
+    match who {
+        Who::Supervisor => "parent".into(),
+        Who::Proc(i) if i == me => "self".into(),
+        Who::Proc(i) => ctx.plan.procs[i].name.clone(),
+    }
 }
 
 /// The host-level PID of a process (for /proc/PID/ns paths in the harness's /proc).
@@ -1907,6 +2038,10 @@ fn wait_for(pid: i32) -> Waited {
             return Waited::Errno(e as i32);
         }
     }
+    decode_status(status)
+}
+
+fn decode_status(status: libc::c_int) -> Waited {
     if libc::WIFEXITED(status) {
         Waited::Exited(libc::WEXITSTATUS(status))
     } else if libc::WIFSIGNALED(status) {
@@ -1916,13 +2051,140 @@ fn wait_for(pid: i32) -> Waited {
     }
 }
 
-/// Reaps the scenario's init and records how it ended. By then its exit has torn down the
-/// namespaces it alone was in.
-fn reap_init(init: i32, out: &mut RunOutput) {
-    if let Some(w) = reap(init) {
-        out.exits.push((0, w));
+/// Adds a pollfd for POLLIN on `fd`; returns its index.
+fn push_fd(fds: &mut Vec<libc::pollfd>, fd: RawFd) -> usize {
+    fds.push(libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    });
+    fds.len() - 1
+}
+
+/// The supervisor's children it reports on, each until reaped: after that its PID may name a
+/// stranger, so nothing is sent to it any more.
+struct Live {
+    init: Option<i32>,
+    /// The host process's index and PID.
+    host: Option<(usize, i32)>,
+}
+
+impl Live {
+    /// Reaps init if it has ended; true if that happened now. By then its exit has torn down
+    /// the namespaces it alone was in.
+    fn reap_init(&mut self, ctx: &Ctx, out: &mut RunOutput) -> bool {
+        let Some(pid) = self.init else {
+            return false;
+        };
+        match try_reap(pid) {
+            Some((_, w)) => {
+                self.reaped(ctx, pid, w, out);
+                true
+            }
+            None => false,
+        }
     }
-    crate::timing::mark("supervisor: init reaped");
+
+    /// Reaps every child that has ended: how init and the host process ended is kept, the
+    /// rest (orphans we adopted as child subreaper) only needs to be gone.
+    fn reap_any(&mut self, ctx: &Ctx, out: &mut RunOutput) {
+        while let Some((pid, w)) = try_reap(-1) {
+            self.reaped(ctx, pid, w, out);
+        }
+    }
+
+    fn reaped(&mut self, ctx: &Ctx, pid: i32, w: Waited, out: &mut RunOutput) {
+        if self.init == Some(pid) {
+            self.init = None;
+            ctx.table.mark_reaped(0);
+            out.exits.push((0, w));
+            crate::timing::mark("supervisor: init reaped");
+        } else if let Some((h, p)) = self.host
+            && p == pid
+        {
+            self.host = None;
+            ctx.table.mark_reaped(h);
+            out.exits.push((h, w));
+        }
+    }
+}
+
+/// waitpid(pid, WNOHANG): the PID and how it ended, or `None` while nothing has ended.
+fn try_reap(pid: i32) -> Option<(i32, Waited)> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r > 0 {
+            return Some((r, decode_status(status)));
+        }
+        if r < 0 && Errno::last() == Errno::EINTR {
+            continue;
+        }
+        return None;
+    }
+}
+
+/// Whether process `i` may still be running a step: not reaped, and its PID not a zombie's.
+/// For the timeout message, which names only steps still under way. (A process reaped by
+/// someone other than a `wait` step may have left its PID to a stranger, which is then
+/// taken for it: the message can only err towards naming a step.)
+fn still_running(ctx: &Ctx, i: usize) -> bool {
+    if ctx.table.reaped(i) {
+        return false;
+    }
+    let Some(nspid) = ctx.table.nspid(i) else {
+        return true;
+    };
+    match read_at(ctx.host_proc, &format!("{}/stat", nspid[0])) {
+        None => false,
+        Some(stat) => !matches!(
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next()),
+            Some('Z' | 'X')
+        ),
+    }
+}
+
+/// SIGKILLs every process of the scenario at once: init and the host process, everything in
+/// the scenario's cgroup (`cgroup`, when it has one the supervisor is not in itself), and every
+/// orphan we adopted — without a cgroup the only way to reach processes outside a PID
+/// namespace, one generation per call.
+fn kill_scenario(live: &Live, cgroup: Option<&Path>, host_proc: RawFd) {
+    // Our unreaped children: their PIDs cannot have been reused.
+    if let Some(pid) = live.init {
+        kill_pid(pid);
+    }
+    if let Some((_, pid)) = live.host {
+        kill_pid(pid);
+    }
+    if let Some(dir) = cgroup {
+        crate::limits::kill_all_in(dir);
+    }
+    for pid in own_children(host_proc) {
+        kill_pid(pid);
+    }
+}
+
+/// The scenario's cgroup directory, if it has one that holds only the scenario: the supervisor
+/// left it after forking init (`Limit::leave`), but if that failed, killing what is in it
+/// would kill the supervisor too.
+fn killable_cgroup(ctx: &Ctx, limit: &crate::limits::Limit) -> Option<PathBuf> {
+    let (dir, path, _) = limit.cgroup_dir()?;
+    let own = read_at(ctx.host_proc, "self/cgroup")?;
+    let mine = crate::limits::cgroup_line(&own, &ctx.cgroup_key)?;
+    let inside = mine == path || mine.starts_with(&format!("{path}/"));
+    (!inside).then_some(dir)
+}
+
+/// The supervisor's children, from /proc (as the harness sees it).
+fn own_children(host_proc: RawFd) -> Vec<i32> {
+    let me = nix::unistd::getpid();
+    read_at(host_proc, &format!("self/task/{me}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
 
 fn reap(pid: i32) -> Option<Waited> {
@@ -2315,12 +2577,7 @@ fn reap_orphans(host_proc: RawFd) {
         if (r < 0 && Errno::last() == Errno::ECHILD) || Instant::now() > give_up {
             return;
         }
-        let me = nix::unistd::getpid();
-        let children = read_at(host_proc, &format!("self/task/{me}/children")).unwrap_or_default();
-        let orphans: Vec<i32> = children
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .collect();
+        let orphans = own_children(host_proc);
         if orphans.is_empty() {
             return;
         }
@@ -2359,9 +2616,8 @@ fn parse_mounts(text: &str) -> Vec<(String, String)> {
 /// text is read again only then.
 struct MountWatch {
     fd: Option<OwnedFd>,
-    baseline: Vec<u8>,
-    /// Whether the table differed from the baseline when last looked at.
-    differs: bool,
+    /// The text when last read (shared with the scenarios that started under it).
+    current: std::rc::Rc<[u8]>,
 }
 
 impl MountWatch {
@@ -2369,12 +2625,8 @@ impl MountWatch {
     /// that a mount over /proc cannot hide it).
     fn open(dir: RawFd, path: &str) -> MountWatch {
         let fd = open_at(dir, path).ok();
-        let baseline = fd.as_ref().map(read_fd).unwrap_or_default();
-        MountWatch {
-            fd,
-            baseline,
-            differs: false,
-        }
+        let current = fd.as_ref().map(read_fd).unwrap_or_default().into();
+        MountWatch { fd, current }
     }
 
     /// Like [`MountWatch::open`] without reading the table: for [`MountWatch::changed_text`]
@@ -2382,13 +2634,12 @@ impl MountWatch {
     fn unread(dir: RawFd, path: &str) -> MountWatch {
         MountWatch {
             fd: open_at(dir, path).ok(),
-            baseline: Vec::new(),
-            differs: false,
+            current: Vec::new().into(),
         }
     }
 
     fn mounts(&self) -> Vec<(String, String)> {
-        parse_mounts(&String::from_utf8_lossy(&self.baseline))
+        parse_mounts(&String::from_utf8_lossy(&self.current))
     }
 
     /// The current text when the table may have changed since the last look, else `None`.
@@ -2404,12 +2655,59 @@ impl MountWatch {
         (n > 0 && p.revents & (libc::POLLPRI | libc::POLLERR) != 0).then(|| read_fd(fd))
     }
 
-    /// Whether the table now differs from the baseline.
-    fn differs(&mut self) -> bool {
-        if let Some(text) = self.changed_text() {
-            self.differs = text != self.baseline;
+    /// The table now, and whether it differs from the last look.
+    fn now(&mut self) -> (std::rc::Rc<[u8]>, bool) {
+        let changed = match self.changed_text() {
+            Some(text) if *text != *self.current => {
+                self.current = text.into();
+                true
+            }
+            _ => false,
+        };
+        (self.current.clone(), changed)
+    }
+}
+
+/// What differs between two mountinfo texts, for a message: the mounts (point and type) that
+/// appeared and those that went.
+fn mount_changes(before: &[u8], after: &[u8]) -> String {
+    let before = parse_mounts(&String::from_utf8_lossy(before));
+    let after = parse_mounts(&String::from_utf8_lossy(after));
+    // Multisets: a mount point can be stacked on more than once.
+    let minus = |a: &[(String, String)], b: &[(String, String)]| {
+        let mut rest = b.to_vec();
+        a.iter()
+            .filter(|m| match rest.iter().position(|r| r == *m) {
+                Some(i) => {
+                    rest.swap_remove(i);
+                    false
+                }
+                None => true,
+            })
+            .map(|(point, fstype)| format!("{point} ({fstype})"))
+            .collect::<Vec<_>>()
+    };
+    let list = |v: Vec<String>| {
+        const SHOWN: usize = 10;
+        let more = v.len().saturating_sub(SHOWN);
+        let mut s = v.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
+        if more > 0 {
+            s.push_str(&format!(" and {more} more"));
         }
-        self.differs
+        s
+    };
+    let (added, removed) = (minus(&after, &before), minus(&before, &after));
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("mounted {}", list(added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("unmounted {}", list(removed)));
+    }
+    if parts.is_empty() {
+        "the same mounts, with other options or in another order".into()
+    } else {
+        parts.join("; ")
     }
 }
 

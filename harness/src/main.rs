@@ -248,6 +248,12 @@ fn run(
         );
     }
     nsspec::timing::mark("runner: end");
+    let missing = plans.len().saturating_sub(passed + failed + skipped);
+    if missing > 0 {
+        // A scenario that never reported is no pass: silence must not exit 0.
+        eprintln!("error: {missing} scenario(s) produced no result");
+        return ExitCode::from(1);
+    }
     if failed > 0 {
         ExitCode::from(1)
     } else {

@@ -629,9 +629,10 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     if let Some(e) = &run.error {
         failures.push(format!("{}: harness error: {e}", plan.source));
     }
-    if run.host_mounts_changed {
+    if let Some(change) = &run.host_mounts_changed {
         failures.push(format!(
-            "{}: ISOLATION BREACH: the mount table of the process running nsspec changed",
+            "{}: ISOLATION BREACH: the mount table of the process running nsspec changed \
+             while the scenario ran: {change}",
             plan.source
         ));
     }

@@ -1274,3 +1274,276 @@ fn assert_no_process_with(marker: &str) {
         "processes of the run still alive: {found:?}"
     );
 }
+
+/// The host enters a process into init's PID namespace and exits, so that process becomes the
+/// supervisor's; init's end waits for its zombie to be reaped, which the supervisor must do
+/// while it waits for init.
+#[test]
+fn a_zombie_init_waits_for_is_reaped_by_the_supervisor() {
+    if !privileged() {
+        return;
+    }
+    let started = Instant::now();
+    let (code, stdout) = run_fault("harness/tests/faults/entered-zombie.yaml");
+    let took = started.elapsed();
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("PASS  entered-zombie"), "{stdout}");
+    // Its limit is 1 s; a deadlock would last until the runner's own limit (11 s).
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+/// Without a PID namespace, init's orphan outlives init and holds the results pipe: the time
+/// limit must kill it with the rest, within the documented limit + 1 s.
+#[test]
+fn a_timeout_kills_orphans_outside_a_pid_namespace_at_once() {
+    if !privileged() {
+        return;
+    }
+    let started = Instant::now();
+    let (code, stdout) = run_fault("harness/tests/faults/orphan-outside-pidns.yaml");
+    let took = started.elapsed();
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("timed out after 1s in step 1 of child (line 11: `pause()`)"),
+        "{stdout}"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+/// A process that has ended is in no step: the timeout message names only what still ran.
+#[test]
+fn a_timeout_names_no_step_of_a_process_that_has_exited() {
+    if !privileged() {
+        return;
+    }
+    let (code, stdout) = run_fault("harness/tests/faults/exited-child-not-in-step.yaml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("timed out after 1s in step 3 of init (line 13: `pause()`)\n"),
+        "{stdout}"
+    );
+}
+
+/// After `wait a`, the name `a` must not lead to the process that took a's PID.
+#[test]
+fn a_reaped_process_name_never_reaches_the_process_that_took_its_pid() {
+    if !privileged() {
+        return;
+    }
+    let out = nsspec(&["run", "-v", "harness/tests/faults/reaped-name.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for line in [
+        "4. fork(b) -> pid 2",
+        "5. kill(a, SIGKILL) -> pid 2: ESRCH: No such process",
+        "6. visible(a) -> pid 2: not visible",
+        "7. wait(a) -> ECHILD: No child processes",
+        "9. wait(b) -> exited 0",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
+    }
+}
+
+/// `read` of a file without end records its first 2 KiB and stops reading there: in bounded
+/// memory, well within the time limit.
+#[test]
+fn a_read_of_an_endless_file_stops_at_the_cap() {
+    if !privileged() {
+        return;
+    }
+    const MEMORY: u64 = 1 << 30;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args(["run", "harness/tests/faults/read-endless.yaml"])
+        .current_dir(root());
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY,
+                rlim_max: MEMORY,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!stdout.contains("timed out"), "{stdout}{stderr}");
+    assert!(!stdout.contains("did not complete"), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1. read(/dev/zero) -> "),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("ended: exited 0"), "{stdout}{stderr}");
+}
+
+/// `nest_pid` leaves the caller's PID namespace for children alone: it can fork afterwards,
+/// and the child is in the caller's namespace.
+#[test]
+fn nest_pid_leaves_the_callers_namespace_for_children_alone() {
+    if !privileged() {
+        return;
+    }
+    let out = nsspec(&["run", "-v", "harness/tests/faults/nest-then-fork.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1. nest_pid(2) -> created 2, deepest level 3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2. ns(pid_for_children) -> pid#1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1. getppid() -> 1"), "{stdout}");
+}
+
+/// When the runner cannot poll any more, the scenarios it has not started yet are reported as
+/// failed, not dropped. poll() is made to fail with EINVAL (more descriptors than
+/// RLIMIT_NOFILE) by lowering the runner's limit while two scenarios run, one of which then
+/// sends a report too big to arrive in one read. Runs go in the order of names: `unstarted`
+/// waits for a free slot.
+#[test]
+fn scenarios_never_started_are_reported_as_failed_when_the_runner_cannot_poll() {
+    if !privileged() {
+        return;
+    }
+    let marker = format!("NSSPEC_POLL_FAILS_{}", std::process::id());
+    let child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args([
+            "run",
+            "-j",
+            "2",
+            "harness/tests/faults/big-report.yaml",
+            "harness/tests/faults/slow-pause.yaml",
+            "harness/tests/faults/unstarted.yaml",
+        ])
+        .current_dir(root())
+        .env(&marker, "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both supervisors have forked their inits; big-report then sleeps for a second.
+    let started = Instant::now();
+    while children_of(child.id())
+        .into_iter()
+        .filter(|p| !children_of(*p).is_empty())
+        .count()
+        < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(5), "no scenarios");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let one = libc::rlimit {
+        rlim_cur: 1,
+        rlim_max: 1,
+    };
+    // SAFETY: a valid rlimit for the runner, a process this test started.
+    let r = unsafe {
+        libc::prlimit(
+            child.id() as libc::pid_t,
+            libc::RLIMIT_NOFILE,
+            &one,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  unstarted"), "{stdout}");
+    assert!(
+        stdout.contains("harness error: the runner's poll() failed: Invalid argument; not started"),
+        "{stdout}"
+    );
+    assert_no_process_with(&marker);
+}
+
+/// A mount made on the host while a scenario runs is reported for that scenario, saying what
+/// changed, and not held against the scenarios that start after it. nsspec runs in a private
+/// mount namespace of its own here, and the mount is made there, so no other test sees it.
+#[test]
+fn a_host_mount_during_a_run_is_held_against_the_running_scenario_only() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-host-mount-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args([
+        "run",
+        "-j",
+        "1",
+        "harness/tests/faults/slow-pause.yaml",
+        "harness/tests/faults/unstarted.yaml",
+    ])
+    .current_dir(root())
+    .stdout(Stdio::piped());
+    // SAFETY: unshare and mount are async-signal-safe; the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::unshare(libc::CLONE_NEWNS) != 0
+                || libc::mount(
+                    std::ptr::null(),
+                    c"/".as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    // slow-pause's supervisor has forked its init.
+    let started = Instant::now();
+    while !children_of(child.id())
+        .into_iter()
+        .any(|p| !children_of(p).is_empty())
+    {
+        assert!(started.elapsed() < Duration::from_secs(5), "no scenario");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ns = std::ffi::CString::new(format!("/proc/{}/ns/mnt", child.id())).unwrap();
+    let target = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+    let mut mount = Command::new("true");
+    // SAFETY: open, setns and mount are async-signal-safe; the strings were made before fork.
+    unsafe {
+        mount.pre_exec(move || {
+            let fd = libc::open(ns.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+            if fd < 0
+                || libc::setns(fd, libc::CLONE_NEWNS) != 0
+                || libc::mount(
+                    c"tmpfs".as_ptr(),
+                    target.as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    std::ptr::null(),
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mounted = mount.status();
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir(&dir);
+    assert!(mounted.unwrap().success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "ISOLATION BREACH: the mount table of the process running nsspec changed while the \
+             scenario ran: mounted {} (tmpfs)",
+            dir.display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FAIL  slow-pause"), "{stdout}");
+    assert!(stdout.contains("PASS  unstarted"), "{stdout}");
+}
