@@ -38,7 +38,7 @@ enum Command {
         after_help = "Environment: NSSPEC_TIMING=1 makes every process of the run (runner, guardian, supervisor, the scenario's init) write `nsspec-timing <µs since the runner's main> <pid> <role>: <phase>` to stderr at each phase it reaches."
     )]
     Run {
-        /// Scenario files or folders (searched recursively for *.yaml). Default: built-in.
+        /// Scenario files or folders (searched recursively for *.yaml and *.yml). Default: built-in.
         paths: Vec<PathBuf>,
         /// Only run scenarios whose id contains this text (repeatable).
         #[arg(long, short)]
@@ -54,8 +54,8 @@ enum Command {
         no_snapshots: bool,
         /// Run up to N scenarios at once (default: the number of CPUs). Each has its own
         /// supervisor and namespaces; results are printed in order either way.
-        #[arg(long, short, value_name = "N")]
-        jobs: Option<usize>,
+        #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
     },
     /// List scenarios with their descriptions, after validating them.
     List {
@@ -189,7 +189,7 @@ fn run(
     json: bool,
     verbose: bool,
     snapshots: bool,
-    jobs: Option<usize>,
+    jobs: Option<u16>,
 ) -> ExitCode {
     let plans = match load(paths, filter) {
         Ok(p) => p,
@@ -198,6 +198,7 @@ fn run(
     nsspec::timing::mark("runner: scenarios loaded");
     // Asking costs a few cgroup file reads; one scenario needs no answer.
     let jobs = jobs
+        .map(usize::from)
         .or_else(|| {
             (plans.len() > 1)
                 .then(|| std::thread::available_parallelism().ok().map(|n| n.get()))

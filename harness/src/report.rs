@@ -834,8 +834,11 @@ fn fmt_secs(d: std::time::Duration) -> String {
     let s = d.as_secs_f64();
     if s.fract() == 0.0 {
         format!("{}", s as u64)
-    } else {
+    } else if s >= 0.1 {
         format!("{s:.1}")
+    } else {
+        // Timeouts go down to 1 ms: "0.0s" would say nothing.
+        format!("{s:.3}")
     }
 }
 
@@ -843,6 +846,16 @@ fn fmt_secs(d: std::time::Duration) -> String {
 mod tests {
     use super::*;
     use crate::executor::OuterView;
+
+    #[test]
+    fn timeouts_print_as_written() {
+        let secs = |s: f64| fmt_secs(std::time::Duration::from_secs_f64(s));
+        assert_eq!(secs(5.0), "5");
+        assert_eq!(secs(0.5), "0.5");
+        assert_eq!(secs(1.5), "1.5");
+        assert_eq!(secs(0.001), "0.001");
+        assert_eq!(secs(0.05), "0.050");
+    }
 
     fn plan() -> Plan {
         crate::plan::load(

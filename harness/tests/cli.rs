@@ -363,6 +363,14 @@ fn usage_errors_exit_2() {
     assert!(text(&out).1.contains("no scenario matches"));
     let out = nsspec(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
+    // Zero jobs would run nothing at all.
+    let out = nsspec(&["run", "-j", "0", "scenarios/pid/getpid-is-one.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("0 is not in 1..="),
+        "{:?}",
+        text(&out)
+    );
 }
 
 #[test]
