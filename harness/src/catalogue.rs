@@ -304,6 +304,12 @@ impl Source {
         plan::load(&self.id, &self.display, text)
     }
 
+    /// Whether `nsspec run --accept-snapshots` may write the snapshot: a file in a `scenarios/`
+    /// folder (a built-in scenario's lives in the binary).
+    pub fn snapshot_writable(&self) -> bool {
+        matches!(self.snapshot, SnapshotRef::File(_))
+    }
+
     /// Where the scenario's snapshot is (or would be), and its committed body when it exists;
     /// `None` when the scenario has no snapshot location.
     pub fn snapshot(&self) -> Option<(String, Option<String>)> {

@@ -13,6 +13,7 @@ use nsspec::catalogue::{self, Source};
 use nsspec::plan::Plan;
 use nsspec::probe::{Host, Mode};
 use nsspec::report::{ScenarioResult, SnapshotState, Status};
+use nsspec::runner::Snapshots;
 
 /// Declarative tests of Linux namespace behaviour.
 ///
@@ -50,8 +51,13 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
         /// Do not compare records with snapshots (the cargo test harness does that with insta).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "accept_snapshots")]
         no_snapshots: bool,
+        /// Write the snapshot of every scenario file in a `scenarios/` folder whose record
+        /// differs from it or that has none (`../snapshots/<group>__<name>.snap`); review the
+        /// files with `git diff` before committing them. Expectations still fail as usual.
+        #[arg(long)]
+        accept_snapshots: bool,
         /// Run up to N scenarios at once (default: the number of CPUs). Each has its own
         /// supervisor and namespaces; results are printed in order either way.
         #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -97,6 +103,7 @@ fn main() -> ExitCode {
         json: false,
         verbose: false,
         no_snapshots: false,
+        accept_snapshots: false,
         jobs: None,
     });
     match command {
@@ -106,8 +113,18 @@ fn main() -> ExitCode {
             json,
             verbose,
             no_snapshots,
+            accept_snapshots,
             jobs,
-        } => run(&paths, &filter, json, verbose, !no_snapshots, jobs),
+        } => {
+            let snapshots = if no_snapshots {
+                Snapshots::Off
+            } else if accept_snapshots {
+                Snapshots::Accept
+            } else {
+                Snapshots::compare_from_env()
+            };
+            run(&paths, &filter, json, verbose, snapshots, jobs)
+        }
         Command::List { paths } => match load(&paths, &[]) {
             Err(code) => code,
             Ok(plans) => {
@@ -188,7 +205,7 @@ fn run(
     filter: &[String],
     json: bool,
     verbose: bool,
-    snapshots: bool,
+    snapshots: Snapshots,
     jobs: Option<u16>,
 ) -> ExitCode {
     let plans = match load(paths, filter) {
@@ -271,6 +288,7 @@ fn print_human(out: &mut impl Write, r: &ScenarioResult, verbose: bool) {
     let note = match (&r.status, &r.snapshot) {
         (Status::Skipped, _) => format!("  ({})", r.messages.join("; ")),
         (_, SnapshotState::Missing(p)) => format!("  {} ms (no snapshot at {p})", r.elapsed_ms),
+        (_, SnapshotState::Written(p)) => format!("  {} ms (snapshot written: {p})", r.elapsed_ms),
         _ => format!("  {} ms", r.elapsed_ms),
     };
     let _ = writeln!(out, "{tag}  {}{note}", r.id);

@@ -53,6 +53,9 @@ pub enum SnapshotState {
     Missing(String),
     /// The record differs from the snapshot at this path; the diff is in `messages`.
     Differs(String),
+    /// The snapshot at this path was missing or different and has been written with the record
+    /// (`--accept-snapshots`).
+    Written(String),
 }
 
 /// `ESRCH: No such process`.

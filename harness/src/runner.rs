@@ -10,13 +10,38 @@ use crate::report::{self, ScenarioResult, SnapshotState, Status};
 
 /// How to update a snapshot after reviewing the change.
 pub const REVIEW_HINT: &str = "if the new record is right, accept it with `cargo insta test --review` (or `cargo test`, then `cargo insta review`)";
+/// The same for a scenario file in a `scenarios/` folder of the user's own.
+pub const ACCEPT_HINT: &str = "if the new record is right, write it with `nsspec run --accept-snapshots` (in a checkout of nsspec: `cargo insta test --review`)";
+
+/// What a run does with snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snapshots {
+    /// Not compared (`--no-snapshots`: the cargo test harness compares them with insta).
+    Off,
+    /// Compared. `ci`: a missing snapshot fails, as insta's does under CI.
+    Compare { ci: bool },
+    /// Compared, and a missing or different snapshot of a file in a `scenarios/` folder is
+    /// written (`--accept-snapshots`).
+    Accept,
+}
+
+impl Snapshots {
+    /// `Compare`, failing a missing snapshot when the environment says CI, the way insta tells.
+    pub fn compare_from_env() -> Snapshots {
+        let ci = match std::env::var("CI").ok().as_deref() {
+            None | Some("" | "0" | "false") => std::env::var_os("TF_BUILD").is_some(),
+            Some(_) => true,
+        };
+        Snapshots::Compare { ci }
+    }
+}
 
 /// Runs every scenario (or skips it), `jobs` at a time, calling `report` with each result in
 /// input order.
 pub fn run_all(
     items: &[(Source, Plan)],
     host: &Host,
-    compare_snapshots: bool,
+    snapshots: Snapshots,
     jobs: usize,
     mut report: impl FnMut(ScenarioResult),
 ) {
@@ -50,7 +75,7 @@ pub fn run_all(
     executor::run_many(&plans, host.mode == Mode::Rootless, jobs, |k, out| {
         let i = runnable[k];
         let (source, plan) = &items[i];
-        let mut result = judge(source, plan, &out, compare_snapshots);
+        let mut result = judge(source, plan, &out, snapshots);
         if host.inferred && result.status == Status::Failed && setup_failed(&out) {
             let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
             if let Some(reason) = tried.unmet(plan) {
@@ -86,25 +111,68 @@ fn blank(plan: &Plan) -> ScenarioResult {
     }
 }
 
+/// Writes a snapshot as insta would (a header, then the record), replacing the file whole.
+fn write_snapshot(path: &str, scenario: &str, record: &str) -> std::io::Result<()> {
+    let path = std::path::Path::new(path);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let part = path.with_extension(format!("snap.{}.tmp", std::process::id()));
+    let text = format!(
+        "---\nsource: nsspec run --accept-snapshots\ninput_file: {scenario}\n---\n{}\n",
+        record.trim_end()
+    );
+    std::fs::write(&part, text)
+        .and_then(|()| std::fs::rename(&part, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&part);
+        })
+}
+
 /// Judges one run: expectations first (they say precisely what is wrong), then the snapshot.
 pub fn judge(
     source: &Source,
     plan: &Plan,
     out: &RunOutput,
-    compare_snapshot: bool,
+    snapshots: Snapshots,
 ) -> ScenarioResult {
     let mut result = blank(plan);
     let (failures, record) = report::evaluate(plan, out);
     result.pids_limit = out.pids_limit.clone();
     result.messages = failures;
-    let snapshot = if compare_snapshot {
-        source.snapshot()
-    } else {
-        None
+    let snapshot = match snapshots {
+        Snapshots::Off => None,
+        _ => source.snapshot(),
     };
+    let accept = snapshots == Snapshots::Accept && source.snapshot_writable();
     match snapshot {
         None => {}
-        Some((path, None)) => result.snapshot = SnapshotState::Missing(path),
+        Some((path, committed))
+            if accept && committed.as_deref().map(str::trim_end) != Some(record.trim_end()) =>
+        {
+            result.snapshot = match write_snapshot(&path, &source.display, &record) {
+                Ok(()) => SnapshotState::Written(path),
+                Err(e) => {
+                    result
+                        .messages
+                        .push(format!("cannot write the snapshot {path}: {e}"));
+                    SnapshotState::Missing(path)
+                }
+            };
+        }
+        Some((path, None)) => {
+            if snapshots == (Snapshots::Compare { ci: true }) {
+                result.messages.push(format!(
+                    "no snapshot at {path} (a missing snapshot fails under CI, as with insta); {}",
+                    if source.snapshot_writable() {
+                        ACCEPT_HINT
+                    } else {
+                        REVIEW_HINT
+                    }
+                ));
+            }
+            result.snapshot = SnapshotState::Missing(path);
+        }
         Some((path, Some(committed))) => {
             if committed.trim_end() == record.trim_end() {
                 result.snapshot = SnapshotState::Matches;
@@ -114,8 +182,13 @@ pub fn judge(
                     .context_radius(3)
                     .header("snapshot", "observed")
                     .to_string();
+                let hint = if source.snapshot_writable() {
+                    ACCEPT_HINT
+                } else {
+                    REVIEW_HINT
+                };
                 result.messages.push(format!(
-                    "the observation record differs from the snapshot:\n{diff}{REVIEW_HINT}"
+                    "the observation record differs from the snapshot:\n{diff}{hint}"
                 ));
                 result.snapshot = SnapshotState::Differs(path);
             }

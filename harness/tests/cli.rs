@@ -840,6 +840,54 @@ fn json_names_the_snapshot_that_is_missing_or_differs() {
 }
 
 #[test]
+fn accept_snapshots_writes_the_missing_and_the_different_and_ci_fails_a_missing_one() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-accept-{}", std::process::id()));
+    let scenarios = dir.join("scenarios");
+    std::fs::create_dir_all(scenarios.join("g")).unwrap();
+    let yaml = std::fs::read(root().join("scenarios/pid/getpid-is-one.yaml")).unwrap();
+    std::fs::write(scenarios.join("g/a.yaml"), &yaml).unwrap();
+    let snap = dir.join("snapshots/g__a.snap");
+    let run = |ci: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nsspec"))
+            .arg("run")
+            .args(args)
+            .arg(&scenarios)
+            .env("CI", ci)
+            .output()
+            .unwrap()
+    };
+    let outside_ci = run("false", &[]);
+    let in_ci = run("true", &[]);
+    let accepted = run("true", &["--accept-snapshots"]);
+    let written = std::fs::read_to_string(&snap).unwrap_or_default();
+    let matching = run("true", &[]);
+    std::fs::write(&snap, written.replace("NSpid", "NSpid 0")).unwrap();
+    let differing = run("true", &[]);
+    let rewritten = run("true", &["--accept-snapshots"]);
+    let after = std::fs::read_to_string(&snap).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    assert_eq!(outside_ci.status.code(), Some(0), "{:?}", text(&outside_ci));
+    assert_eq!(in_ci.status.code(), Some(1), "{:?}", text(&in_ci));
+    assert!(text(&in_ci).0.contains("a missing snapshot fails under CI"));
+    assert_eq!(accepted.status.code(), Some(0), "{:?}", text(&accepted));
+    assert!(text(&accepted).0.contains("snapshot written"));
+    // What was written is the record, under an insta header.
+    let (header, body) = written.split_once("\n---\n").unwrap();
+    assert!(header.starts_with("---\nsource: "), "{written}");
+    assert!(body.starts_with("scenario: g/a\n"), "{written}");
+    assert!(body.contains("init: NSpid host-pid#1 1;"), "{written}");
+    assert_eq!(matching.status.code(), Some(0), "{:?}", text(&matching));
+    assert_eq!(differing.status.code(), Some(1), "{:?}", text(&differing));
+    assert!(text(&differing).0.contains("--accept-snapshots"));
+    assert_eq!(rewritten.status.code(), Some(0), "{:?}", text(&rewritten));
+    assert_eq!(after, written);
+}
+
+#[test]
 fn an_errno_where_a_value_is_expected_fails_each_step() {
     if !privileged() {
         return;
