@@ -44,7 +44,7 @@ use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Action, MAX_PROCS, Plan, SockAddr, StepPlan, Who};
+use crate::plan::{Action, MAX_PROCS, Plan, Requirement, SockAddr, StepPlan, Who};
 use crate::schema::{ClockKind, CrashKind, NsKind, SocketKind, SysvKind};
 
 /// The kernel's PID-namespace nesting limit is 32; NSpid can hold that many levels plus ours.
@@ -747,6 +747,14 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             })
         });
     crate::timing::mark("supervisor: cgroup ready");
+    // The probe skips such a scenario; should it have misjudged, never fork without a bound.
+    if plan.requirements.contains(&Requirement::ProcessLimit) && !limit.binds() {
+        limit.release();
+        return failed(format!(
+            "refusing to fork without an enforced process limit: {}",
+            limit.description
+        ));
+    }
     (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
     ctx.clocks = ClockBase {
         monotonic: clock_ns(libc::CLOCK_MONOTONIC),

@@ -56,6 +56,15 @@ pub(crate) struct Places {
 /// Finds where scenario cgroups can be created and removes cgroups that earlier, killed runs
 /// left there. Once per run: `mounts` are the runner's (mount point, type) pairs.
 pub(crate) fn places(mounts: &[(String, String)]) -> Places {
+    let places = find_places(mounts);
+    for p in &places.list {
+        remove_stale(&p.parent);
+    }
+    places
+}
+
+/// [`places`] without the sweep.
+fn find_places(mounts: &[(String, String)]) -> Places {
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let v2_path = cgroup_line(&own, "");
     let v2_mount = mounts
@@ -89,9 +98,6 @@ pub(crate) fn places(mounts: &[(String, String)]) -> Places {
                 origin: cur,
             },
         );
-    }
-    for p in &list {
-        remove_stale(&p.parent);
     }
     Places {
         list,
@@ -132,6 +138,9 @@ struct Cgroup {
 #[derive(Debug)]
 pub(crate) struct Limit {
     cgroup: Option<Cgroup>,
+    /// Whether `pids.max` of the cgroup limits the scenario; else RLIMIT_NPROC, if set, may.
+    pids: bool,
+    rlimit: bool,
     /// Where the supervisor mounted cgroup2 itself (in its private mount namespace), to
     /// unmount on release.
     mounted: Option<PathBuf>,
@@ -167,6 +176,8 @@ impl Limit {
                     place.parent.display()
                 ),
                 cgroup: Some(cgroup),
+                pids: true,
+                rlimit: false,
                 mounted: None,
             };
         }
@@ -178,11 +189,14 @@ impl Limit {
         .is_ok();
         let mut limit = Limit {
             cgroup: None,
+            pids: false,
+            rlimit: ok,
             mounted: None,
             description: match (ok, rootless) {
                 (true, true) => format!("RLIMIT_NPROC={max} (no writable pids cgroup)"),
                 (true, false) => format!(
-                    "none: no writable pids cgroup, and RLIMIT_NPROC={max} does not bind root"
+                    "RLIMIT_NPROC={max} (no writable pids cgroup), which the kernel ignores for \
+                     real root"
                 ),
                 (false, _) => "none: no writable pids cgroup, RLIMIT_NPROC refused".into(),
             },
@@ -227,6 +241,12 @@ impl Limit {
             }
         }
         self.unmount();
+    }
+
+    /// Whether the limit is enforced: a pids cgroup, or RLIMIT_NPROC where it binds (tried by
+    /// forking, so only for scenarios that need to know).
+    pub(crate) fn binds(&self) -> bool {
+        self.pids || (self.rlimit && rlimit_nproc_binds(false))
     }
 
     /// The cgroup directory to clone scenario processes into (cgroup v2), if any.
@@ -297,6 +317,177 @@ impl Limit {
             let _ = nix::mount::umount2(point, nix::mount::MntFlags::MNT_DETACH);
         }
     }
+}
+
+/// What a scenario's supervisor will find here, foreseen for the probe: the places
+/// [`Limit::apply`] tries, judged by their permissions, so that a scenario that needs a cgroup
+/// of its own or a process limit is skipped with the reason rather than failed or run
+/// unbounded. Nothing is created; only where no existing place will do does it fork to try the
+/// fallback (mounting cgroup2, RLIMIT_NPROC).
+pub(crate) struct Outlook {
+    places: Places,
+    rootless: bool,
+}
+
+impl Outlook {
+    /// `rootless`: the supervisors will run in user namespaces of their own.
+    pub(crate) fn here(rootless: bool) -> Outlook {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mounts: Vec<(String, String)> = mountinfo
+            .lines()
+            .filter_map(|l| {
+                let (left, right) = l.split_once(" - ")?;
+                Some((
+                    left.split(' ').nth(4)?.to_string(),
+                    right.split(' ').next()?.to_string(),
+                ))
+            })
+            .collect();
+        Outlook {
+            places: find_places(&mounts),
+            rootless,
+        }
+    }
+
+    /// Whether a cgroup with `pids.max` can be made, else what each place lacks.
+    fn pids_cgroup(&self) -> Result<(), Vec<String>> {
+        let mut why = Vec::new();
+        for p in self.places.list.iter().filter(|p| p.pids) {
+            match usable(p) {
+                Ok(()) => return Ok(()),
+                Err(e) => why.push(e),
+            }
+        }
+        if why.is_empty() {
+            why.push(format!(
+                "no pids controller in reach (neither a v1 pids hierarchy on {V1_PIDS} nor a \
+                 cgroup2 that offers it)"
+            ));
+        }
+        Err(why)
+    }
+
+    /// Whether each scenario gets a cgroup of its own (for `cgroup_enter` and `<scenario>`
+    /// paths), else why not.
+    pub(crate) fn own_cgroup(&self) -> Result<(), String> {
+        let mut why = match self.pids_cgroup() {
+            Ok(()) => return Ok(()),
+            Err(why) => why,
+        };
+        if self.rootless {
+            why.push("rootless, nsspec makes no cgroup without a pids limit".into());
+            return Err(why.join("; "));
+        }
+        // The fallback of `Limit::group_only`.
+        let plain: Vec<&Place> = self.places.list.iter().filter(|p| !p.pids).collect();
+        for p in &plain {
+            match usable(p) {
+                Ok(()) => return Ok(()),
+                Err(e) => why.push(e),
+            }
+        }
+        if plain.is_empty() && self.places.mount_v2 {
+            match try_cgroup2_mount() {
+                Ok(()) => return Ok(()),
+                Err(e) => why.push(format!(
+                    "no cgroup2 in reach, and one mounted on {CGROUP2_DEFAULT} in a private mount \
+                     namespace gives no writable cgroup ({})",
+                    crate::report::errno_text(e as i32)
+                )),
+            }
+        }
+        Err(why.join("; "))
+    }
+
+    /// Whether the number of a scenario's processes will be limited, else why not.
+    pub(crate) fn process_limit(&self) -> Result<(), String> {
+        let why = match self.pids_cgroup() {
+            Ok(()) => return Ok(()),
+            Err(why) => why,
+        };
+        if rlimit_nproc_binds(self.rootless) {
+            return Ok(());
+        }
+        Err(format!(
+            "no writable pids cgroup ({}), and RLIMIT_NPROC does not bind here (the kernel \
+             exempts real root and holders of CAP_SYS_RESOURCE or CAP_SYS_ADMIN in the initial \
+             user namespace)",
+            why.join("; ")
+        ))
+    }
+}
+
+/// Whether `Limit::apply` can create its cgroup in `place`, judged by permissions and, for a
+/// v2 pids limit, by whether the parent hands the pids controller down: `apply` does not
+/// enable it. access(2) also answers EROFS, and ENOENT where a mount listed in mountinfo is
+/// out of reach (something mounted over /sys/fs/cgroup hides it).
+fn usable(place: &Place) -> Result<(), String> {
+    nix::unistd::access(&place.parent, nix::unistd::AccessFlags::W_OK).map_err(|e| {
+        format!(
+            "{} cannot take a new cgroup ({})",
+            place.parent.display(),
+            crate::report::errno_text(e as i32)
+        )
+    })?;
+    let control = place.parent.join("cgroup.subtree_control");
+    if place.v2
+        && place.pids
+        && !std::fs::read_to_string(&control)
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"))
+    {
+        return Err(format!("{} lacks pids", control.display()));
+    }
+    Ok(())
+}
+
+/// Tries in a child what `Limit::group_only` does where no cgroup2 is in reach: mount one in a
+/// private mount namespace and find the caller's cgroup in it writable.
+fn try_cgroup2_mount() -> Result<(), nix::errno::Errno> {
+    use crate::executor::{in_child, make_mounts_private, unshare};
+    in_child(|| {
+        unshare(libc::CLONE_NEWNS)?;
+        make_mounts_private()?;
+        let point = Path::new(CGROUP2_DEFAULT);
+        nix::mount::mount(
+            Some("cgroup2"),
+            point,
+            Some("cgroup2"),
+            nix::mount::MsFlags::MS_NOSUID
+                | nix::mount::MsFlags::MS_NODEV
+                | nix::mount::MsFlags::MS_NOEXEC,
+            None::<&str>,
+        )?;
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let path = cgroup_line(&own, "").ok_or(nix::errno::Errno::ENOENT)?;
+        nix::unistd::access(
+            &point.join(path.trim_start_matches('/')),
+            nix::unistd::AccessFlags::W_OK,
+        )
+    })
+}
+
+/// Whether RLIMIT_NPROC stops a fork here. copy_process() ignores it for real root (kuid 0)
+/// and for holders of CAP_SYS_RESOURCE or CAP_SYS_ADMIN in the initial user namespace, and
+/// from inside a user namespace neither is visible: so a child sets it to 0 and forks.
+/// `own_userns`: first enter a user namespace of its own, as a rootless supervisor does.
+pub(crate) fn rlimit_nproc_binds(own_userns: bool) -> bool {
+    use crate::executor::{enter_own_userns, in_child};
+    use nix::errno::Errno;
+    let (uid, gid) = (
+        nix::unistd::getuid().as_raw(),
+        nix::unistd::getgid().as_raw(),
+    );
+    in_child(|| {
+        if own_userns {
+            enter_own_userns(uid, gid)?;
+        }
+        nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NPROC, 0, 0)?;
+        match in_child(|| Ok(())) {
+            Err(Errno::EAGAIN) => Ok(()),
+            _ => Err(Errno::ENOTSUP),
+        }
+    })
+    .is_ok()
 }
 
 /// Mounts cgroup2 on `point` (in the caller's mount namespace, which must be private).

@@ -108,6 +108,14 @@ pub enum Requirement {
     CgroupHierarchy,
     /// nsspec runs in the initial PID or user namespace.
     InitialNamespace(NsKind),
+    /// setgroups(2) is allowed in every user namespace above the scenario's, so a new one
+    /// starts with /proc/PID/setgroups "allow" (a descendant inherits "deny").
+    Setgroups,
+    /// A cgroup of the scenario's own (derived from `cgroup_enter` steps and `cgroup` steps
+    /// expecting a `<scenario>` path).
+    ScenarioCgroup,
+    /// An enforced limit on the number of processes (derived from `fork_bomb` steps).
+    ProcessLimit,
 }
 
 /// `name op value`, e.g. `user.max_user_namespaces > 0`.
@@ -184,6 +192,9 @@ impl fmt::Display for Requirement {
             Requirement::Sysctl(c) => write!(f, "sysctl {c}"),
             Requirement::CgroupHierarchy => f.write_str("a mounted cgroup hierarchy"),
             Requirement::InitialNamespace(k) => write!(f, "the initial {} namespace", k.name()),
+            Requirement::Setgroups => f.write_str("setgroups allowed"),
+            Requirement::ScenarioCgroup => f.write_str("a cgroup of the scenario's own"),
+            Requirement::ProcessLimit => f.write_str("an enforced process limit"),
         }
     }
 }
@@ -831,6 +842,10 @@ struct Builder<'a> {
     kinds_used: BTreeSet<NsKind>,
     /// Whether a step looks at or moves between cgroups.
     uses_cgroups: bool,
+    /// Whether a step moves into or names the scenario's own cgroup.
+    uses_own_cgroup: bool,
+    /// Whether a step forks until the process limit stops it.
+    forks_to_the_limit: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -844,6 +859,8 @@ impl<'a> Builder<'a> {
             steps: 0,
             kinds_used: BTreeSet::new(),
             uses_cgroups: false,
+            uses_own_cgroup: false,
+            forks_to_the_limit: false,
         }
     }
 
@@ -930,6 +947,7 @@ impl<'a> Builder<'a> {
             requirements.insert(match &r.value {
                 RawRequirement::Root => Requirement::Root,
                 RawRequirement::UnprivilegedUserns => Requirement::UnprivilegedUserns,
+                RawRequirement::Setgroups => Requirement::Setgroups,
                 RawRequirement::Kernel(v) => {
                     let (a, b) = version(v)?;
                     Requirement::Kernel(a, b)
@@ -1033,6 +1051,12 @@ impl<'a> Builder<'a> {
         }
         if self.uses_cgroups {
             requirements.insert(Requirement::CgroupHierarchy);
+        }
+        if self.uses_own_cgroup {
+            requirements.insert(Requirement::ScenarioCgroup);
+        }
+        if self.forks_to_the_limit {
+            requirements.insert(Requirement::ProcessLimit);
         }
         Ok(Plan {
             id: id.to_string(),
@@ -1571,12 +1595,16 @@ impl<'a> Builder<'a> {
             }
             RawStep::DropCaps(_) => Action::DropCaps,
             RawStep::Crash(c) => Action::Crash { how: c.how },
-            RawStep::ForkBomb(f) => Action::ForkBomb {
-                expect: match &f.expect {
-                    None => Outcome::Errno(Errno::EAGAIN),
-                    Some(_) => self.outcome(&f.expect)?,
-                },
-            },
+            RawStep::ForkBomb(f) => {
+                // Only the process limit stops it.
+                self.forks_to_the_limit = true;
+                Action::ForkBomb {
+                    expect: match &f.expect {
+                        None => Outcome::Errno(Errno::EAGAIN),
+                        Some(_) => self.outcome(&f.expect)?,
+                    },
+                }
+            }
             RawStep::MountTmpfs(m) => {
                 let target = self.path(&m.target)?;
                 let dirs = self.tmpfs_dirs(&m.dirs)?;
@@ -1698,14 +1726,20 @@ impl<'a> Builder<'a> {
                     None => (Who::Proc(me), "self".to_string()),
                     Some(p) => (self.who(me, p, host)?, p.value.clone()),
                 };
+                let expect = c.expect.map(|e| e.trim().to_string());
+                // Without a cgroup of its own such a path is the host's, which is not recorded.
+                if expect.as_ref().is_some_and(|e| e.starts_with("<scenario>")) {
+                    self.uses_own_cgroup = true;
+                }
                 Action::Cgroup {
                     target,
                     label,
-                    expect: c.expect.map(|e| e.trim().to_string()),
+                    expect,
                 }
             }
             RawStep::CgroupEnter(c) => {
                 self.uses_cgroups = true;
+                self.uses_own_cgroup = true;
                 let p = c.path.value.trim_end_matches('/');
                 let parts: Vec<&str> = p.split('/').collect();
                 let valid = p == "."

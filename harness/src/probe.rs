@@ -80,6 +80,19 @@ pub struct Host {
     /// Measured by `nsspec probe`, and for a run when a scenario requires it.
     #[serde(default)]
     pub initial_ns: Option<Vec<String>>,
+    /// /proc/self/setgroups: "deny" where nsspec's user namespace or one above it denies
+    /// setgroups(2) (as under `unshare -Ur`), which every new user namespace below inherits.
+    /// Read by `nsspec probe`, and for a run when a scenario requires it.
+    #[serde(default)]
+    pub setgroups: Option<String>,
+    /// Whether each scenario gets a cgroup of its own ("ok", else why not; "not probed"):
+    /// foreseen by `limits::Outlook` when a scenario needs one.
+    #[serde(default)]
+    pub scenario_cgroup: String,
+    /// Whether the number of a scenario's processes is limited (as `scenario_cgroup`), for
+    /// scenarios that fork until the limit stops them.
+    #[serde(default)]
+    pub process_limit: String,
     pub mode: Mode,
     /// Creating the namespaces was not tried but inferred (real root, no seccomp filter, the
     /// kinds in /proc/self/ns): a scenario whose setup then fails re-probes by trying
@@ -238,10 +251,31 @@ impl Host {
                 .then(initial_namespaces),
             cgroup_hierarchy: std::fs::read_to_string("/proc/self/cgroup")
                 .is_ok_and(|c| !c.trim().is_empty()),
+            setgroups: scope
+                .as_ref()
+                .is_none_or(|s| s.setgroups)
+                .then(|| std::fs::read_to_string("/proc/self/setgroups").ok())
+                .flatten()
+                .map(|v| v.trim().to_string()),
+            scenario_cgroup: not_probed(),
+            process_limit: not_probed(),
             mode: Mode::Root,
             inferred,
         };
         host.mode = host.decide_mode();
+        // Only once the mode is known: a rootless supervisor has fewer places for a cgroup.
+        let wants = |f: fn(&Scope) -> bool| scope.as_ref().is_none_or(f);
+        let runs = matches!(host.mode, Mode::Root | Mode::Rootless);
+        if runs && (wants(|s| s.cgroup) || wants(|s| s.process_limit)) {
+            let outlook = crate::limits::Outlook::here(host.mode == Mode::Rootless);
+            let text = |r: Result<(), String>| r.err().unwrap_or_else(|| "ok".into());
+            if wants(|s| s.cgroup) {
+                host.scenario_cgroup = text(outlook.own_cgroup());
+            }
+            if wants(|s| s.process_limit) {
+                host.process_limit = text(outlook.process_limit());
+            }
+        }
         host
     }
 
@@ -381,6 +415,44 @@ impl Host {
                         );
                     }
                 }
+                Requirement::Setgroups => {
+                    if self.mode == Mode::Rootless {
+                        missing.push(
+                            "needs setgroups allowed, but rootless nsspec's own user namespace \
+                             denies it (so that it may map its gid), and every user namespace \
+                             below inherits that; run as root or use `vm/run`"
+                                .to_string(),
+                        );
+                    } else if self.setgroups.as_deref() == Some("deny") {
+                        missing.push(
+                            "needs setgroups allowed, but setgroups is denied in an ancestor user \
+                             namespace (/proc/self/setgroups: deny; `unshare -Ur` writes that), \
+                             and every user namespace below inherits it; run as real root or use \
+                             `vm/run`"
+                                .to_string(),
+                        );
+                    }
+                }
+                Requirement::ScenarioCgroup => {
+                    if self.scenario_cgroup != "ok" {
+                        missing.push(format!(
+                            "needs a cgroup of the scenario's own (for `cgroup_enter`, or a \
+                             `cgroup` path under `<scenario>`), but none can be made here: {}; \
+                             run as real root or use `vm/run`",
+                            self.scenario_cgroup
+                        ));
+                    }
+                }
+                Requirement::ProcessLimit => {
+                    if self.process_limit != "ok" {
+                        missing.push(format!(
+                            "needs an enforced process limit (`fork_bomb` forks until the limit \
+                             stops it), but there is none here: {}; run where a pids cgroup is \
+                             writable or use `vm/run`",
+                            self.process_limit
+                        ));
+                    }
+                }
                 Requirement::Sysctl(check) => match std::fs::read_to_string(check.path()) {
                     Err(_) => missing.push(format!(
                         "needs sysctl {check}, but this kernel has no {}",
@@ -441,6 +513,21 @@ impl Host {
         );
         row(
             &mut s,
+            "setgroups (/proc/self/setgroups)",
+            self.setgroups.as_deref().unwrap_or("no such file"),
+        );
+        row(
+            &mut s,
+            "a cgroup of each scenario's own",
+            &self.scenario_cgroup,
+        );
+        row(
+            &mut s,
+            "process limit of each scenario",
+            &self.process_limit,
+        );
+        row(
+            &mut s,
             "initial namespaces nsspec runs in",
             &match &self.initial_ns {
                 None => "not probed".to_string(),
@@ -492,6 +579,12 @@ struct Scope {
     unprivileged: bool,
     /// Whether to find out which namespaces are the initial ones.
     initial: bool,
+    /// Whether to read /proc/self/setgroups.
+    setgroups: bool,
+    /// Whether to foresee a cgroup of each scenario's own.
+    cgroup: bool,
+    /// Whether to foresee the process limit.
+    process_limit: bool,
 }
 
 /// What `plans` need: the kinds they create (plus mount and user, which decide the mode),
@@ -499,6 +592,7 @@ struct Scope {
 fn scope_of(plans: &[&Plan]) -> Scope {
     let mut kinds = std::collections::BTreeSet::from([NsKind::Mount, NsKind::User]);
     let (mut unprivileged, mut initial) = (false, false);
+    let (mut setgroups, mut cgroup, mut process_limit) = (false, false, false);
     for r in plans.iter().flat_map(|p| &p.requirements) {
         match r {
             Requirement::Namespace(k) => {
@@ -506,6 +600,9 @@ fn scope_of(plans: &[&Plan]) -> Scope {
             }
             Requirement::UnprivilegedUserns => unprivileged = true,
             Requirement::InitialNamespace(_) => initial = true,
+            Requirement::Setgroups => setgroups = true,
+            Requirement::ScenarioCgroup => cgroup = true,
+            Requirement::ProcessLimit => process_limit = true,
             _ => {}
         }
     }
@@ -513,6 +610,9 @@ fn scope_of(plans: &[&Plan]) -> Scope {
         kinds: kinds.into_iter().collect(),
         unprivileged,
         initial,
+        setgroups,
+        cgroup,
+        process_limit,
     }
 }
 

@@ -356,6 +356,9 @@ pub enum RawRequirement {
     /// Processes without capabilities may create user namespaces (user.max_user_namespaces > 0,
     /// and neither kernel.unprivileged_userns_clone nor AppArmor forbids it).
     UnprivilegedUserns,
+    /// setgroups(2) is allowed in the user namespace nsspec runs in and every one above it
+    /// (not so under `unshare -Ur`, nor in rootless mode): a new user namespace inherits "deny".
+    Setgroups,
     /// A minimum kernel version, "MAJOR.MINOR".
     Kernel(String),
     /// Kernels strictly older than "MAJOR.MINOR".

@@ -1603,3 +1603,154 @@ fn a_host_mount_during_a_run_is_held_against_the_running_scenario_only() {
     assert!(stdout.contains("FAIL  slow-pause"), "{stdout}");
     assert!(stdout.contains("PASS  unstarted"), "{stdout}");
 }
+
+/// Copies `files` (relative to the repository) next to `bin`, readable by anyone, and returns
+/// their new paths.
+fn world_readable_copies(bin: &Path, files: &[&str]) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    files
+        .iter()
+        .map(|f| {
+            let to = bin.with_file_name(Path::new(f).file_name().unwrap());
+            std::fs::copy(root().join(f), &to).unwrap();
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o644)).unwrap();
+            to.display().to_string()
+        })
+        .collect()
+}
+
+/// Root of a user namespace made with `unshare -Ur`: util-linux writes "deny" to
+/// /proc/self/setgroups, and every user namespace below inherits it.
+#[test]
+fn under_unshare_ur_a_scenario_needing_setgroups_skips_naming_the_denial() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let out = Command::new("unshare")
+        .arg("-Ur")
+        .arg(&bin)
+        .arg("run")
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(" passed, 0 failed, "), "{stdout}");
+    let skip = stdout
+        .lines()
+        .find(|l| l.starts_with("SKIP  user/unprivileged-setgroups"))
+        .expect(&stdout);
+    assert!(
+        skip.contains(
+            "setgroups is denied in an ancestor user namespace (/proc/self/setgroups: deny"
+        ),
+        "{skip}"
+    );
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+/// Root of a user namespace of an unprivileged user (`unshare -Urpf` as nobody): nsspec has
+/// CAP_SYS_ADMIN there, but no cgroup is writable. Scenarios that need a cgroup of their own
+/// skip, a user's own without `requires: [root]` too; a fork bomb is still bounded, by
+/// RLIMIT_NPROC, which binds there.
+#[test]
+fn as_root_of_an_unprivileged_user_namespace_cgroup_scenarios_skip_with_the_reason() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let files = world_readable_copies(
+        &bin,
+        &[
+            "harness/tests/fixtures/cgroup-enter-without-root.yaml",
+            "harness/tests/faults/fork-bomb.yaml",
+        ],
+    );
+    let nested = |args: &[&str]| {
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .args(["unshare", "-Urpf", "--mount-proc"])
+            .arg(&bin)
+            .args(args)
+            .current_dir("/")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(stdout.contains(" passed, 0 failed, "), "{stdout}");
+        stdout
+    };
+    let stdout = nested(&["run", "-f", "cgroup/"]);
+    let reason = "needs a cgroup of the scenario's own (for `cgroup_enter`, or a `cgroup` path \
+                  under `<scenario>`), but none can be made here: ";
+    for id in [
+        "mount-shows-namespace-root",
+        "outside-root-shows-dotdot",
+        "root-fixed-at-creation",
+        "setns-keeps-membership",
+    ] {
+        let skip = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("SKIP  cgroup/{id}")))
+            .expect(&stdout);
+        assert!(skip.contains(reason), "{skip}");
+    }
+    assert!(stdout.contains("PASS  cgroup/root-is-slash"), "{stdout}");
+    let stdout = nested(&["run", &files[0], &files[1]]);
+    assert!(
+        stdout.contains(&format!("SKIP  cgroup-enter-without-root  ({reason}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("PASS  fork-bomb"), "{stdout}");
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+/// Real root whose cgroup hierarchies are hidden (a tmpfs over /sys/fs/cgroup) or read-only,
+/// made so in a private mount namespace: a scenario that needs a cgroup of its own skips, and a
+/// fork bomb, which RLIMIT_NPROC would not stop for real root, skips rather than run unbounded.
+#[test]
+fn as_root_without_a_writable_cgroup_cgroup_and_fork_bomb_scenarios_skip() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let bomb = world_readable_copies(&bin, &["harness/tests/faults/fork-bomb.yaml"]);
+    for (setup, errno) in [
+        ("mount -t tmpfs none /sys/fs/cgroup", "ENOENT"),
+        (
+            "for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do \
+             mount -o remount,bind,ro $m || exit 9; done",
+            "EROFS",
+        ),
+    ] {
+        let out = Command::new("unshare")
+            .args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg(format!(
+                "{setup} && {bin} run -f cgroup/ && {bin} run {bomb}",
+                bin = bin.display(),
+                bomb = bomb[0]
+            ))
+            .current_dir("/")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{setup}\n{stdout}{stderr}");
+        assert!(!stdout.contains("FAIL"), "{stdout}");
+        let skips: Vec<&str> = stdout.lines().filter(|l| l.starts_with("SKIP")).collect();
+        assert_eq!(skips.len(), 5, "{setup}\n{stdout}");
+        for s in &skips[..4] {
+            assert!(
+                s.contains("needs a cgroup of the scenario's own") && s.contains(errno),
+                "{s}"
+            );
+        }
+        assert!(
+            skips[4].starts_with("SKIP  fork-bomb  (needs an enforced process limit")
+                && skips[4].contains("RLIMIT_NPROC does not bind here"),
+            "{}",
+            skips[4]
+        );
+    }
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
