@@ -765,7 +765,9 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     let (b, a) = (&run.before, &run.after);
     let added = multiset_minus(&a.mounts, &b.mounts);
     let removed = multiset_minus(&b.mounts, &a.mounts);
-    let mounts_same = b.mounts == a.mounts;
+    // As sets (with repeats), not as lists: a mount namespace that mounted and unmounted
+    // something (the harness's own cgroup2 mount) can list the same mounts in another order.
+    let mounts_same = added.is_empty() && removed.is_empty();
     if mounts_same {
         writeln!(rec, "  mount table: unchanged").unwrap();
     } else {
@@ -949,6 +951,28 @@ mod tests {
         assert_eq!(
             fails[2],
             "t.yaml:6: init step 3 `await(e)`: did not complete"
+        );
+    }
+
+    #[test]
+    fn the_same_mounts_in_another_order_are_unchanged() {
+        let p = plan();
+        let mut r = run(vec![]);
+        let m = |point: &str, fs: &str| (point.to_string(), fs.to_string());
+        r.before.mounts = vec![m("/", "ext4"), m("/proc", "proc"), m("/sys", "sysfs")];
+        r.after.mounts = vec![m("/", "ext4"), m("/sys", "sysfs"), m("/proc", "proc")];
+        let (fails, rec) = evaluate(&p, &r);
+        assert!(rec.contains("mount table: unchanged"), "{rec}");
+        assert!(
+            !fails.iter().any(|f| f.contains("proc_intact")),
+            "{fails:?}"
+        );
+        // A second proc on /proc is a change, though the same pairs appear in both.
+        r.after.mounts.push(m("/proc", "proc"));
+        let (_, rec) = evaluate(&p, &r);
+        assert!(
+            rec.contains("mount table: changed (added: [proc on /proc], removed: [])"),
+            "{rec}"
         );
     }
 
