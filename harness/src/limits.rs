@@ -448,15 +448,7 @@ fn try_cgroup2_mount() -> Result<(), nix::errno::Errno> {
         unshare(libc::CLONE_NEWNS)?;
         make_mounts_private()?;
         let point = Path::new(CGROUP2_DEFAULT);
-        nix::mount::mount(
-            Some("cgroup2"),
-            point,
-            Some("cgroup2"),
-            nix::mount::MsFlags::MS_NOSUID
-                | nix::mount::MsFlags::MS_NODEV
-                | nix::mount::MsFlags::MS_NOEXEC,
-            None::<&str>,
-        )?;
+        mount_cgroup2_on(point)?;
         let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
         let path = cgroup_line(&own, "").ok_or(nix::errno::Errno::ENOENT)?;
         nix::unistd::access(
@@ -492,17 +484,19 @@ pub(crate) fn rlimit_nproc_binds(own_userns: bool) -> bool {
 
 /// Mounts cgroup2 on `point` (in the caller's mount namespace, which must be private).
 pub(crate) fn mount_cgroup2(point: &Path) -> bool {
-    point.is_dir()
-        && nix::mount::mount(
-            Some("cgroup2"),
-            point,
-            Some("cgroup2"),
-            nix::mount::MsFlags::MS_NOSUID
-                | nix::mount::MsFlags::MS_NODEV
-                | nix::mount::MsFlags::MS_NOEXEC,
-            None::<&str>,
-        )
-        .is_ok()
+    point.is_dir() && mount_cgroup2_on(point).is_ok()
+}
+
+fn mount_cgroup2_on(point: &Path) -> nix::Result<()> {
+    nix::mount::mount(
+        Some("cgroup2"),
+        point,
+        Some("cgroup2"),
+        nix::mount::MsFlags::MS_NOSUID
+            | nix::mount::MsFlags::MS_NODEV
+            | nix::mount::MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
 }
 
 /// Creates `nsspec-<me>` in `place` (and, on v2, opens it for CLONE_INTO_CGROUP), announcing
