@@ -1934,6 +1934,18 @@ fn read_full(fd: RawFd, buf: &mut [u8]) -> usize {
 /// caller's own PID namespace for children stays as it was (after an unshare of its own, its
 /// later `fork` would fail with ENOMEM once that first child had gone).
 fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
+    // After an `unshare: [pid]` of the caller's own, its next child becomes the init of the
+    // namespace waiting there: a helper forked now would use that namespace up, and the
+    // caller's later fork would fail with ENOMEM. The kernel refuses unshare(CLONE_NEWPID) in
+    // that state (EINVAL from copy_pid_ns, nothing consumed), so the caller asks it directly.
+    let own = ns_inode(ctx.host_proc, "self/ns/pid");
+    if own.is_err() || own != ns_inode(ctx.host_proc, "self/ns/pid_for_children") {
+        return Some(Obs::Nest {
+            level: own_nspid(ctx.host_proc).len().saturating_sub(1),
+            created: 0,
+            errno: unshare(libc::CLONE_NEWPID).err().map(|e| e as i32),
+        });
+    }
     match fork_raw() {
         Err(e) => Some(Obs::Nest {
             level: own_nspid(ctx.host_proc).len().saturating_sub(1),
