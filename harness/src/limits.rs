@@ -590,7 +590,11 @@ fn remove_stale(parent: &Path) {
 /// SIGKILLs every process in the cgroup `dir` and below: with `cgroup.kill` where the kernel
 /// has it (cgroup v2, Linux 5.14), which cannot miss a process forking meanwhile nor hit one
 /// outside; otherwise PID by PID from `cgroup.procs` (v1 too), which the caller repeats until
-/// the cgroup can be removed. Only for a dead supervisor's cgroup, which nothing else enters.
+/// the cgroup can be removed. Used on a dead supervisor's cgroup, and by a supervisor on its
+/// scenario's at the time limit. PID by PID leaves a window: a process listed, then reaped by
+/// its parent (a `wait` step, or the kernel's zap of a dying PID namespace) and its number
+/// reused before the kill, would be hit; reuse needs the PID space to wrap within
+/// microseconds. v2's `cgroup.kill` has no such window.
 pub(crate) fn kill_all_in(dir: &Path) {
     if std::fs::write(dir.join("cgroup.kill"), "1").is_ok() {
         return;

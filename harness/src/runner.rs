@@ -144,7 +144,11 @@ pub fn judge(
         Snapshots::Off => None,
         _ => source.snapshot(),
     };
-    let accept = snapshots == Snapshots::Accept && source.snapshot_writable();
+    // A record cut short by a timeout or a harness error is no behaviour to pin.
+    let accept = snapshots == Snapshots::Accept
+        && source.snapshot_writable()
+        && out.timeout.is_none()
+        && out.error.is_none();
     match snapshot {
         None => {}
         Some((path, committed))

@@ -888,6 +888,27 @@ fn accept_snapshots_writes_the_missing_and_the_different_and_ci_fails_a_missing_
 }
 
 #[test]
+fn accept_snapshots_never_pins_a_record_cut_short_by_a_timeout() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-accept-hang-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scenarios/g")).unwrap();
+    let yaml = std::fs::read(root().join("harness/tests/faults/hang.yaml")).unwrap();
+    std::fs::write(dir.join("scenarios/g/hang.yaml"), yaml).unwrap();
+    let out = nsspec(&[
+        "run",
+        "--accept-snapshots",
+        dir.join("scenarios").to_str().unwrap(),
+    ]);
+    let written = dir.join("snapshots/g__hang.snap").exists();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(text(&out).0.contains("timed out"), "{:?}", text(&out));
+    assert!(!written, "a timed-out record became the snapshot");
+}
+
+#[test]
 fn an_errno_where_a_value_is_expected_fails_each_step() {
     if !privileged() {
         return;
@@ -1454,6 +1475,14 @@ fn nest_pid_leaves_the_callers_namespace_for_children_alone() {
         "{stdout}"
     );
     assert!(stdout.contains("1. getppid() -> 1"), "{stdout}");
+    // After an unshare of the caller's own, nothing may use up the namespace it unshared.
+    let out = nsspec(&["run", "-v", "harness/tests/faults/unshare-then-nest.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("2. nest_pid(3) -> created 0, deepest level 0; the next unshare(CLONE_NEWPID) failed: EINVAL"),
+        "{stdout}"
+    );
 }
 
 /// When the runner cannot poll any more, the scenarios it has not started yet are reported as
