@@ -266,6 +266,8 @@ pub enum Outcome {
 pub enum WaitStatus {
     Exited(i32),
     Signaled(Signal),
+    /// waitpid() failed: ECHILD for a process already reaped.
+    Errno(Errno),
 }
 
 #[derive(Debug, Clone)]
@@ -1429,6 +1431,7 @@ impl<'a> Builder<'a> {
                         Some(WaitStatus::Exited(c.value as i32))
                     }
                     Some(RawWaitStatus::Signaled(s)) => Some(WaitStatus::Signaled(self.signal(s)?)),
+                    Some(RawWaitStatus::Errno(e)) => Some(WaitStatus::Errno(self.errno(e)?)),
                 };
                 Action::Wait { target, expect }
             }

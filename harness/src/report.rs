@@ -96,6 +96,7 @@ fn wait_status_text(w: &WaitStatus) -> String {
     match w {
         WaitStatus::Exited(c) => format!("exited {c}"),
         WaitStatus::Signaled(s) => format!("killed by {}", s.as_str()),
+        WaitStatus::Errno(e) => errno_text(*e as i32),
     }
 }
 
@@ -484,6 +485,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             let same = match (w, got) {
                 (WaitStatus::Exited(a), Waited::Exited(b)) => a == b,
                 (WaitStatus::Signaled(a), Waited::Signaled(b)) => *a as i32 == *b,
+                (WaitStatus::Errno(a), Waited::Errno(b)) => *a as i32 == *b,
                 _ => false,
             };
             if same {

@@ -197,7 +197,7 @@ one_key_enum!(
 );
 one_key_enum!(
     RawWaitStatus,
-    "`exited: CODE` or `signaled: SIGNAL`",
+    "`exited: CODE`, `signaled: SIGNAL` or `errno: NAME`",
     "`{name}: VALUE`",
     "a wait status is a one-key mapping such as `exited: 0`"
 );
@@ -416,12 +416,14 @@ pub enum RawOutcome {
     Errno(Spanned<String>),
 }
 
-/// How a waited-for process ended: `{exited: 0}` or `{signaled: KILL}`.
+/// How a waited-for process ended: `{exited: 0}` or `{signaled: KILL}`; or how waitpid()
+/// failed: `{errno: ECHILD}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase", remote = "Self")]
 pub enum RawWaitStatus {
     Exited(Spanned<i64>),
     Signaled(Spanned<String>),
+    Errno(Spanned<String>),
 }
 
 /// One step, written as a single-key map: `- getpid: {expect: 1}`.

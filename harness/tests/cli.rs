@@ -909,6 +909,29 @@ fn accept_snapshots_never_pins_a_record_cut_short_by_a_timeout() {
 }
 
 #[test]
+fn wait_can_expect_the_errno_of_a_second_wait() {
+    if !privileged() {
+        return;
+    }
+    let (code, stdout) = run_fault("harness/tests/faults/wait-twice.yaml");
+    assert_eq!(code, Some(0), "{stdout}");
+    let wrong = std::env::temp_dir().join(format!("nsspec-wait-esrch-{}.yaml", std::process::id()));
+    let yaml =
+        std::fs::read_to_string(root().join("harness/tests/faults/wait-twice.yaml")).unwrap();
+    std::fs::write(&wrong, yaml.replace("errno: ECHILD", "errno: ESRCH")).unwrap();
+    let out = nsspec(&["run", wrong.to_str().unwrap()]);
+    std::fs::remove_file(&wrong).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(
+        text(&out)
+            .0
+            .contains("expected ESRCH: No such process, observed ECHILD"),
+        "{:?}",
+        text(&out)
+    );
+}
+
+#[test]
 fn an_errno_where_a_value_is_expected_fails_each_step() {
     if !privileged() {
         return;
