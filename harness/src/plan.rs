@@ -1037,6 +1037,7 @@ impl<'a> Builder<'a> {
                     Action::Kill { target: Who::Proc(t), .. }
                         | Action::Visible { target: Who::Proc(t), .. }
                         | Action::Enter { target: Who::Proc(t), .. }
+                        | Action::Cgroup { target: Who::Proc(t), .. }
                         if Some(t) == host_index
                 )
             })
@@ -2087,6 +2088,21 @@ mod tests {
             p.host,
             Some(p.procs.iter().position(|x| x.name == "host").unwrap())
         );
+    }
+
+    #[test]
+    fn the_host_process_exists_when_any_step_names_it() {
+        for step in [
+            "kill: { pid: host }",
+            "visible: { pid: host }",
+            "enter: { name: j, target: host, namespaces: [mount] }",
+            "cgroup: { pid: host }",
+        ] {
+            let p = plan(&format!(
+                "name: t\nnamespaces: [pid, mount, cgroup]\nsteps:\n  - {step}\n"
+            ));
+            assert!(p.host.is_some(), "no host process for `{step}`");
+        }
     }
 
     #[test]
