@@ -26,6 +26,10 @@ check *PATHS:
 soak N="200":
     robust/soak {{N}}
 
+# SIGKILL chaos: N runs of nsspec killed at random moments; nothing of any may be left behind.
+chaos N="300":
+    robust/chaos {{N}}
+
 # Fuzz the scenario parser and validator for SECONDS (installs cargo-fuzz if missing).
 fuzz SECONDS="60":
     FUZZ_SECONDS={{SECONDS}} robust/ci.sh fuzz
