@@ -227,13 +227,37 @@ impl<'de, T: Derived<'de>> serde::de::Visitor<'de> for OneKey<T> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let value = T::derived(serde::de::value::MapAccessDeserializer::new(&mut map))?;
-        match map.next_key::<String>()? {
+        // The error is raised while the second key itself is read, so that it points there.
+        match map.next_key_seed(SecondKey(T::ONE_KEY))? {
             None => Ok(value),
-            Some(second) => Err(serde::de::Error::custom(format_args!(
-                "`{second}` is a second key: {}",
-                T::ONE_KEY
-            ))),
+            Some(never) => match never {},
         }
+    }
+}
+
+/// Refuses any key it is given, naming it: a second key where one is allowed.
+struct SecondKey(&'static str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for SecondKey {
+    type Value = std::convert::Infallible;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SecondKey {
+    type Value = std::convert::Infallible;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("no second key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Err(E::custom(format_args!(
+            "`{key}` is a second key: {}",
+            self.0
+        )))
     }
 }
 
