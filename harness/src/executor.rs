@@ -2620,7 +2620,7 @@ fn kill_pid(pid: i32) {
 }
 
 /// (mount point, filesystem type) of each line of a mountinfo text.
-fn parse_mounts(text: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_mounts(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|l| {
             let (left, right) = l.split_once(" - ")?;

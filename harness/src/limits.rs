@@ -333,16 +333,7 @@ impl Outlook {
     /// `rootless`: the supervisors will run in user namespaces of their own.
     pub(crate) fn here(rootless: bool) -> Outlook {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let mounts: Vec<(String, String)> = mountinfo
-            .lines()
-            .filter_map(|l| {
-                let (left, right) = l.split_once(" - ")?;
-                Some((
-                    left.split(' ').nth(4)?.to_string(),
-                    right.split(' ').next()?.to_string(),
-                ))
-            })
-            .collect();
+        let mounts = crate::executor::parse_mounts(&mountinfo);
         Outlook {
             places: find_places(&mounts),
             rootless,
