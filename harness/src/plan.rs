@@ -201,8 +201,9 @@ impl fmt::Display for Requirement {
 
 #[derive(Debug, Clone, Default)]
 pub struct HostChecks {
-    pub proc_intact: Option<bool>,
-    pub hostname_intact: Option<bool>,
+    /// What is expected, and the line it was written on.
+    pub proc_intact: Option<(bool, u64)>,
+    pub hostname_intact: Option<(bool, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -1075,8 +1076,8 @@ impl<'a> Builder<'a> {
             host,
             events,
             checks: HostChecks {
-                proc_intact,
-                hostname_intact,
+                proc_intact: proc_intact.map(|s| (s.value, s.referenced.line())),
+                hostname_intact: hostname_intact.map(|s| (s.value, s.referenced.line())),
             },
         })
     }

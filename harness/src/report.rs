@@ -801,20 +801,20 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     .unwrap();
     let proc_intact = mounts_same && proc_self_ok;
     if run.error.is_none() {
-        if let Some(want) = plan.checks.proc_intact
+        if let Some((want, line)) = plan.checks.proc_intact
             && want != proc_intact
         {
             failures.push(format!(
-                    "{}: host check `proc_intact`: expected {want}, observed {proc_intact} (mount table {}, /proc/self: {proc_self})",
+                    "{}:{line}: host check `proc_intact`: expected {want}, observed {proc_intact} (mount table {}, /proc/self: {proc_self})",
                     plan.source,
                     if mounts_same { "unchanged" } else { "changed" }
                 ));
         }
-        if let Some(want) = plan.checks.hostname_intact
+        if let Some((want, line)) = plan.checks.hostname_intact
             && want != hostname_same
         {
             failures.push(format!(
-                "{}: host check `hostname_intact`: expected {want}, observed {hostname_same}",
+                "{}:{line}: host check `hostname_intact`: expected {want}, observed {hostname_same}",
                 plan.source
             ));
         }
@@ -994,9 +994,8 @@ mod tests {
             "{rec}"
         );
         assert!(
-            fails
-                .iter()
-                .any(|f| f.contains("host check `proc_intact`: expected true, observed false")),
+            fails.iter().any(|f| f
+                .starts_with("t.yaml:10: host check `proc_intact`: expected true, observed false")),
             "{fails:?}"
         );
     }

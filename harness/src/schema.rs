@@ -426,10 +426,10 @@ pub struct RawHost {
     pub steps: Vec<Spanned<RawStep>>,
     /// Whether /proc of the outer view (mount table and /proc/self) is as before the scenario.
     #[serde(default)]
-    pub proc_intact: Option<bool>,
+    pub proc_intact: Option<Spanned<bool>>,
     /// Whether the outer view's hostname is as before the scenario.
     #[serde(default)]
-    pub hostname_intact: Option<bool>,
+    pub hostname_intact: Option<Spanned<bool>>,
 }
 
 /// The result of a call that either succeeds or fails with an errno: `ok` or `{errno: ESRCH}`.
