@@ -212,9 +212,10 @@ impl Found<'_> {
     }
 
     fn add(&mut self, path: &Path, base: Option<&Path>) -> Result<(), String> {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if self.seen.insert(key) {
-            self.out.push(file_source(path, base, self.table)?);
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !self.seen.contains(&abs) {
+            self.out.push(file_source(path, &abs, base, self.table)?);
+            self.seen.insert(abs);
         }
         Ok(())
     }
@@ -222,8 +223,10 @@ impl Found<'_> {
 
 /// `base`: the folder named on the command line that `path` was found in, if any; outside a
 /// `scenarios/` folder the id is the path below it (`d1/x`, so that `d2/x` differs).
+/// `abs`: `path` made canonical (or `path` itself where that failed).
 fn file_source(
     path: &Path,
+    abs: &Path,
     base: Option<&Path>,
     table: &[CompiledEntry<'static>],
 ) -> Result<Source, String> {
@@ -236,7 +239,6 @@ fn file_source(
                 .read_to_end(&mut bytes)
         })
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     // Inside a `scenarios/` folder the id is the path below it, as for the built-in catalogue.
     let root = abs
         .ancestors()
@@ -246,7 +248,7 @@ fn file_source(
         Some(root) => {
             let rel = abs
                 .strip_prefix(root)
-                .unwrap_or(&abs)
+                .unwrap_or(abs)
                 .to_string_lossy()
                 .into_owned();
             let id = strip_ext(&rel).to_string();

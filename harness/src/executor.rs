@@ -1938,20 +1938,17 @@ fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
     // namespace waiting there: a helper forked now would use that namespace up, and the
     // caller's later fork would fail with ENOMEM. The kernel refuses unshare(CLONE_NEWPID) in
     // that state (EINVAL from copy_pid_ns, nothing consumed), so the caller asks it directly.
+    let here = |errno: Option<Errno>| Obs::Nest {
+        level: own_nspid(ctx.host_proc).len().saturating_sub(1),
+        created: 0,
+        errno: errno.map(|e| e as i32),
+    };
     let own = ns_inode(ctx.host_proc, "self/ns/pid");
     if own.is_err() || own != ns_inode(ctx.host_proc, "self/ns/pid_for_children") {
-        return Some(Obs::Nest {
-            level: own_nspid(ctx.host_proc).len().saturating_sub(1),
-            created: 0,
-            errno: unshare(libc::CLONE_NEWPID).err().map(|e| e as i32),
-        });
+        return Some(here(unshare(libc::CLONE_NEWPID).err()));
     }
     match fork_raw() {
-        Err(e) => Some(Obs::Nest {
-            level: own_nspid(ctx.host_proc).len().saturating_sub(1),
-            created: 0,
-            errno: Some(e as i32),
-        }),
+        Err(e) => Some(here(Some(e))),
         Ok(0) => nest_below(ctx, me, step, depth),
         Ok(pid) => match wait_for(pid) {
             // The deepest process has recorded the observation.
@@ -2688,22 +2685,32 @@ impl MountWatch {
     }
 }
 
+/// The mounts (point, type) of `a` that are not in `b`, counted with repeats: a mount point can
+/// be stacked on more than once.
+pub(crate) fn mounts_minus<'a>(
+    a: &'a [(String, String)],
+    b: &[(String, String)],
+) -> Vec<&'a (String, String)> {
+    let mut rest: Vec<&(String, String)> = b.iter().collect();
+    a.iter()
+        .filter(|m| match rest.iter().position(|r| r == m) {
+            Some(i) => {
+                rest.swap_remove(i);
+                false
+            }
+            None => true,
+        })
+        .collect()
+}
+
 /// What differs between two mountinfo texts, for a message: the mounts (point and type) that
 /// appeared and those that went.
 fn mount_changes(before: &[u8], after: &[u8]) -> String {
     let before = parse_mounts(&String::from_utf8_lossy(before));
     let after = parse_mounts(&String::from_utf8_lossy(after));
-    // Multisets: a mount point can be stacked on more than once.
     let minus = |a: &[(String, String)], b: &[(String, String)]| {
-        let mut rest = b.to_vec();
-        a.iter()
-            .filter(|m| match rest.iter().position(|r| r == *m) {
-                Some(i) => {
-                    rest.swap_remove(i);
-                    false
-                }
-                None => true,
-            })
+        mounts_minus(a, b)
+            .into_iter()
             .map(|(point, fstype)| format!("{point} ({fstype})"))
             .collect::<Vec<_>>()
     };

@@ -824,17 +824,10 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
 
 /// Mounts in `a` not matched one-for-one in `b` ("proc on /proc"): stacked mounts count twice.
 fn multiset_minus(a: &[(String, String)], b: &[(String, String)]) -> Vec<String> {
-    let mut rest: Vec<&(String, String)> = b.iter().collect();
-    let mut out = Vec::new();
-    for m in a {
-        match rest.iter().position(|r| *r == m) {
-            Some(i) => {
-                rest.swap_remove(i);
-            }
-            None => out.push(format!("{} on {}", m.1, m.0)),
-        }
-    }
-    out
+    crate::executor::mounts_minus(a, b)
+        .into_iter()
+        .map(|(point, fstype)| format!("{fstype} on {point}"))
+        .collect()
 }
 
 fn fmt_secs(d: std::time::Duration) -> String {

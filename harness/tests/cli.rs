@@ -543,15 +543,18 @@ fn a_hanging_scenario_times_out_naming_the_step_and_leaves_nothing() {
     if !privileged() {
         return;
     }
-    let started = Instant::now();
-    let (code, stdout) = run_fault("harness/tests/faults/hang.yaml");
-    let took = started.elapsed();
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(
-        stdout.contains("timed out after 1s in step 2 of init (line 11: `await(never)`)"),
-        "{stdout}"
+    assert_cut_off_within_a_second_more(
+        "harness/tests/faults/hang.yaml",
+        "timed out after 1s in step 2 of init (line 11: `await(never)`)",
     );
-    // The limit is 1 s; killing and reaping must not take more than one more second.
+}
+
+/// Runs a fault scenario whose limit is 1 s: it must fail with `message`, and killing and
+/// reaping must not take more than one more second.
+fn assert_cut_off_within_a_second_more(file: &str, message: &str) {
+    let (code, stdout, took) = run_fault_timed(file);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains(message), "{stdout}");
     assert!(took < Duration::from_secs(2), "took {took:?}");
 }
 
@@ -772,6 +775,13 @@ fn an_inferred_namespace_kind_that_cannot_be_created_skips_instead_of_failing() 
         );
     }
     let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+/// [`run_fault`], and how long it took.
+fn run_fault_timed(file: &str) -> (Option<i32>, String, Duration) {
+    let started = Instant::now();
+    let (code, stdout) = run_fault(file);
+    (code, stdout, started.elapsed())
 }
 
 /// Runs a fault scenario and checks the host afterwards: the caller's mount table and hostname
@@ -1383,9 +1393,7 @@ fn a_zombie_init_waits_for_is_reaped_by_the_supervisor() {
     if !privileged() {
         return;
     }
-    let started = Instant::now();
-    let (code, stdout) = run_fault("harness/tests/faults/entered-zombie.yaml");
-    let took = started.elapsed();
+    let (code, stdout, took) = run_fault_timed("harness/tests/faults/entered-zombie.yaml");
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("PASS  entered-zombie"), "{stdout}");
     // Its limit is 1 s; a deadlock would last until the runner's own limit (11 s).
@@ -1399,15 +1407,10 @@ fn a_timeout_kills_orphans_outside_a_pid_namespace_at_once() {
     if !privileged() {
         return;
     }
-    let started = Instant::now();
-    let (code, stdout) = run_fault("harness/tests/faults/orphan-outside-pidns.yaml");
-    let took = started.elapsed();
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(
-        stdout.contains("timed out after 1s in step 1 of child (line 11: `pause()`)"),
-        "{stdout}"
+    assert_cut_off_within_a_second_more(
+        "harness/tests/faults/orphan-outside-pidns.yaml",
+        "timed out after 1s in step 1 of child (line 11: `pause()`)",
     );
-    assert!(took < Duration::from_secs(2), "took {took:?}");
 }
 
 /// A process that has ended is in no step: the timeout message names only what still ran.
