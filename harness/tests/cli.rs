@@ -599,9 +599,34 @@ fn probe_reports_what_proc_shows() {
     assert!(human.contains("nsspec runs scenarios here as"), "{human}");
 }
 
+/// A copy of the nsspec binary in a folder of its own, removed when this is dropped: also when
+/// an assertion fails first.
+struct TempBin(PathBuf);
+
+impl std::ops::Deref for TempBin {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempBin {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempBin {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// A copy of the nsspec binary that an unprivileged user can execute. One per caller: tests
 /// run in parallel, and copying over a binary another test is executing fails with ETXTBSY.
-fn world_executable_nsspec() -> PathBuf {
+fn world_executable_nsspec() -> TempBin {
     use std::os::unix::fs::PermissionsExt;
     use std::sync::atomic::{AtomicUsize, Ordering};
     static COPIES: AtomicUsize = AtomicUsize::new(0);
@@ -615,7 +640,7 @@ fn world_executable_nsspec() -> PathBuf {
     let bin = dir.join("nsspec");
     std::fs::copy(env!("CARGO_BIN_EXE_nsspec"), &bin).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
+    TempBin(bin)
 }
 
 fn as_nobody(bin: &Path, args: &[&str]) -> Command {
@@ -682,7 +707,6 @@ fn as_nobody_rootless_scenarios_pass_and_the_rest_skip_with_reasons() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
 /// Runs `script` (sh) as uid 0 of a throwaway user and mount namespace, mapped to the host's
@@ -741,7 +765,6 @@ fn with_user_namespaces_switched_off_everything_skips_naming_the_sysctl() {
         std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap(),
         host_limit
     );
-    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
 /// As root without a seccomp filter the run does not fork a probe child: it infers that the
@@ -774,7 +797,6 @@ fn an_inferred_namespace_kind_that_cannot_be_created_skips_instead_of_failing() 
             "{s}"
         );
     }
-    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
 /// [`run_fault`], and how long it took.
@@ -1702,7 +1724,6 @@ fn under_unshare_ur_a_scenario_needing_setgroups_skips_naming_the_denial() {
         ),
         "{skip}"
     );
-    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
 /// Root of a user namespace of an unprivileged user (`unshare -Urpf` as nobody): nsspec has
@@ -1758,7 +1779,6 @@ fn as_root_of_an_unprivileged_user_namespace_cgroup_scenarios_skip_with_the_reas
         "{stdout}"
     );
     assert!(stdout.contains("PASS  fork-bomb"), "{stdout}");
-    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
 
 /// Real root whose cgroup hierarchies are hidden (a tmpfs over /sys/fs/cgroup) or read-only,
@@ -1807,5 +1827,4 @@ fn as_root_without_a_writable_cgroup_cgroup_and_fork_bomb_scenarios_skip() {
             skips[4]
         );
     }
-    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
 }
