@@ -364,6 +364,14 @@ fn usage_errors_exit_2() {
     let out = nsspec(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
     // Zero jobs would run nothing at all.
+    // Writing snapshots without comparing them means nothing.
+    let both = nsspec(&["run", "--no-snapshots", "--accept-snapshots"]);
+    assert_eq!(both.status.code(), Some(2), "{:?}", text(&both));
+    assert!(
+        text(&both).1.contains("cannot be used with"),
+        "{:?}",
+        text(&both)
+    );
     let out = nsspec(&["run", "-j", "0", "scenarios/pid/getpid-is-one.yaml"]);
     assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
     assert!(
@@ -888,10 +896,20 @@ fn accept_snapshots_writes_the_missing_and_the_different_and_ci_fails_a_missing_
             .args(args)
             .arg(&scenarios)
             .env("CI", ci)
+            .env_remove("TF_BUILD")
             .output()
             .unwrap()
     };
     let outside_ci = run("false", &[]);
+    // insta's rule: an empty CI is none, and Azure Pipelines says TF_BUILD instead.
+    let empty_ci = run("", &[]);
+    let azure = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .arg("run")
+        .arg(&scenarios)
+        .env_remove("CI")
+        .env("TF_BUILD", "True")
+        .output()
+        .unwrap();
     let in_ci = run("true", &[]);
     let accepted = run("true", &["--accept-snapshots"]);
     let written = std::fs::read_to_string(&snap).unwrap_or_default();
@@ -903,6 +921,8 @@ fn accept_snapshots_writes_the_missing_and_the_different_and_ci_fails_a_missing_
     std::fs::remove_dir_all(&dir).unwrap();
 
     assert_eq!(outside_ci.status.code(), Some(0), "{:?}", text(&outside_ci));
+    assert_eq!(empty_ci.status.code(), Some(0), "{:?}", text(&empty_ci));
+    assert_eq!(azure.status.code(), Some(1), "{:?}", text(&azure));
     assert_eq!(in_ci.status.code(), Some(1), "{:?}", text(&in_ci));
     assert!(text(&in_ci).0.contains("a missing snapshot fails under CI"));
     assert_eq!(accepted.status.code(), Some(0), "{:?}", text(&accepted));
