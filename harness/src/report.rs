@@ -642,7 +642,19 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
         ));
     }
     if let Some(t) = &run.timeout {
-        let mut msg = format!("{}: timed out after {}s", plan.source, fmt_secs(t.after));
+        // Located like a failed step, at the first unfinished one, so editors and CI
+        // annotations can jump to it; without one (every process had ended its steps) the
+        // scenario as a whole timed out.
+        let at = t
+            .in_steps
+            .first()
+            .map(|(p, s)| format!(":{}", plan.procs[*p].steps[*s - 1].line))
+            .unwrap_or_default();
+        let mut msg = format!(
+            "{}{at}: timed out after {}s",
+            plan.source,
+            fmt_secs(t.after)
+        );
         let steps: Vec<String> = t
             .in_steps
             .iter()

@@ -553,7 +553,7 @@ fn a_hanging_scenario_times_out_naming_the_step_and_leaves_nothing() {
     }
     assert_cut_off_within_a_second_more(
         "harness/tests/faults/hang.yaml",
-        "timed out after 1s in step 2 of init (line 11: `await(never)`)",
+        "hang.yaml:11: timed out after 1s in step 2 of init (line 11: `await(never)`)",
     );
 }
 
@@ -1451,7 +1451,7 @@ fn a_timeout_kills_orphans_outside_a_pid_namespace_at_once() {
     }
     assert_cut_off_within_a_second_more(
         "harness/tests/faults/orphan-outside-pidns.yaml",
-        "timed out after 1s in step 1 of child (line 11: `pause()`)",
+        "orphan-outside-pidns.yaml:11: timed out after 1s in step 1 of child (line 11: `pause()`)",
     );
 }
 
@@ -1464,7 +1464,9 @@ fn a_timeout_names_no_step_of_a_process_that_has_exited() {
     let (code, stdout) = run_fault("harness/tests/faults/exited-child-not-in-step.yaml");
     assert_eq!(code, Some(1), "{stdout}");
     assert!(
-        stdout.contains("timed out after 1s in step 3 of init (line 13: `pause()`)\n"),
+        stdout.contains(
+            "exited-child-not-in-step.yaml:13: timed out after 1s in step 3 of init (line 13: `pause()`)\n"
+        ),
         "{stdout}"
     );
 }
