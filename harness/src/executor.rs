@@ -1240,6 +1240,14 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     kind.name()
                 )));
             }
+            if path == crate::plan::PID_MAX
+                && crate::probe::running_kernel().is_none_or(|v| v < crate::plan::PER_NS_PID_MAX)
+            {
+                // Validation demands the requirement; this holds should it be misjudged.
+                return Some(Obs::Failed(format!(
+                    "refusing to write {path}: before Linux 6.14 it is one sysctl for the whole host"
+                )));
+            }
             let file = match std::fs::OpenOptions::new().write(true).open(path) {
                 Ok(f) => f,
                 Err(e) => {

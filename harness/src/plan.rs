@@ -849,6 +849,8 @@ struct Builder<'a> {
     uses_own_cgroup: bool,
     /// Whether a step forks until the process limit stops it.
     forks_to_the_limit: bool,
+    /// The oldest kernel the scenario runs on (its `kernel` requirements).
+    kernel_at_least: (u32, u32),
 }
 
 impl<'a> Builder<'a> {
@@ -864,6 +866,7 @@ impl<'a> Builder<'a> {
             uses_cgroups: false,
             uses_own_cgroup: false,
             forks_to_the_limit: false,
+            kernel_at_least: (0, 0),
         }
     }
 
@@ -953,6 +956,7 @@ impl<'a> Builder<'a> {
                 RawRequirement::Setgroups => Requirement::Setgroups,
                 RawRequirement::Kernel(v) => {
                     let (a, b) = version(v)?;
+                    self.kernel_at_least = self.kernel_at_least.max((a, b));
                     Requirement::Kernel(a, b)
                 }
                 RawRequirement::KernelBelow(v) => {
@@ -1572,6 +1576,16 @@ impl<'a> Builder<'a> {
             RawStep::Write(w) => {
                 let path = self.path(&w.path)?;
                 let guard = write_guard(&path).map_err(|why| self.err(&w.path.referenced, why))?;
+                if path == PID_MAX && self.kernel_at_least < PER_NS_PID_MAX {
+                    return Err(self.err(
+                        &w.path.referenced,
+                        format!(
+                            "`write` to `{PID_MAX}` needs `requires: [{{ kernel: \"{}.{}\" }}]`: \
+                             before Linux {0}.{1} it is one sysctl for the whole host",
+                            PER_NS_PID_MAX.0, PER_NS_PID_MAX.1
+                        ),
+                    ));
+                }
                 Action::Write {
                     path,
                     content: w.content,
@@ -1957,13 +1971,19 @@ impl<'a> Builder<'a> {
 /// `kind`'s namespace, refused at run time when the writer is in the harness's namespace of
 /// that kind (the host's). UTS and IPC sysctls are always contained: the supervisor has
 /// private UTS and IPC namespaces.
+/// kernel.pid_max, which belongs to the PID namespace from Linux 6.14 on (commit 7863dcc72d0f)
+/// and is a sysctl of the whole host before it: writable only by scenarios that require 6.14,
+/// and refused at run time on an older kernel as well.
+pub(crate) const PID_MAX: &str = "/proc/sys/kernel/pid_max";
+pub(crate) const PER_NS_PID_MAX: (u32, u32) = (6, 14);
+
 pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
     let refuse = |why: &str| {
         Err(format!(
             "`write` to `{path}` {why}: it may write the process's own /proc/self/FILE \
              (uid_map, gid_map, setgroups, timens_offsets, …) and namespaced sysctls \
              (/proc/sys/net/…, /proc/sys/user/…, kernel.hostname, kernel.domainname, \
-             kernel.ns_last_pid, the IPC limits kernel.msg*/sem/shm*, /proc/sys/fs/mqueue/…)"
+             kernel.ns_last_pid, kernel.pid_max from Linux 6.14, the IPC limits kernel.msg*/sem/shm*, /proc/sys/fs/mqueue/…)"
         ))
     };
     if path.split('/').any(|c| c == ".." || c == ".") || path.contains("//") {
@@ -2000,7 +2020,7 @@ pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
         Ok(Some(NsKind::Net))
     } else if sysctl.starts_with("user/") {
         Ok(Some(NsKind::User))
-    } else if sysctl == "kernel/ns_last_pid" {
+    } else if sysctl == "kernel/ns_last_pid" || sysctl == "kernel/pid_max" {
         Ok(Some(NsKind::Pid))
     } else if sysctl.starts_with("fs/mqueue/")
         || IPC.contains(&sysctl)
@@ -2036,16 +2056,15 @@ mod tests {
             write_guard("/proc/sys/user/max_user_namespaces"),
             Ok(Some(NsKind::User))
         );
-        assert_eq!(
-            write_guard("/proc/sys/kernel/ns_last_pid"),
-            Ok(Some(NsKind::Pid))
-        );
+        for pid in ["/proc/sys/kernel/ns_last_pid", "/proc/sys/kernel/pid_max"] {
+            assert_eq!(write_guard(pid), Ok(Some(NsKind::Pid)), "{pid}");
+        }
         for bad in [
             "/etc/passwd",
             "/proc/self/cwd/x",
             "/proc/self/",
             "/proc/1/uid_map",
-            "/proc/sys/kernel/pid_max",
+            "/proc/sys/kernel/threads-max",
             "/proc/sys/vm/drop_caches",
             "/proc/sys/net/../kernel/pid_max",
             "/proc/sys//kernel/hostname",

@@ -667,6 +667,11 @@ fn read_sysctls() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The running kernel's major and minor version.
+pub(crate) fn running_kernel() -> Option<(u32, u32)> {
+    parse_kernel(nix::sys::utsname::uname().ok()?.release().to_str()?)
+}
+
 fn parse_kernel(release: &str) -> Option<(u32, u32)> {
     let mut it = release.split(|c: char| !c.is_ascii_digit());
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
