@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::executor::{Obs, Record, Res, RunOutput, Waited};
 use crate::plan::{Action, Outcome, Plan, StepPlan, WaitStatus};
-use crate::schema::{ClockKind, NsIs, SocketKind, SysvKind};
+use crate::schema::{ClockKind, NsIs, NsKind, SocketKind, SysvKind};
 
 /// The result of one scenario, as printed and as exchanged with the test harness (`--json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -626,6 +626,20 @@ fn expects_something(step: &StepPlan) -> bool {
     }
 }
 
+/// Whether process `p` is in init's PID namespace, which init created, and init ended without a
+/// step waiting for `p`: then the kernel killed `p` when init ended.
+fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
+    let init = &plan.procs[0];
+    p != 0
+        && plan.namespaces.contains(&NsKind::Pid)
+        && plan.procs[p].pidns.last() == init.pidns.last()
+        && run.exits.iter().any(|(e, _)| *e == 0)
+        && !init
+            .steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Wait { target, .. } if target == p))
+}
+
 /// Judges a run: returns the failure messages (empty: passed) and the normalised record.
 pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     let mut failures = Vec::new();
@@ -720,6 +734,17 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
             _ => "never started".into(),
         };
         writeln!(rec, "{}: {header}", p.name).unwrap();
+        // The usual cause of a process's unfinished steps, which a scenario's author cannot
+        // see in the record: init ended first, and the kernel killed the rest of its PID
+        // namespace. Said once, on the process's first unfinished step.
+        let mut why_stopped = killed_with_init(plan, run, i).then(|| {
+            format!(
+                " (init ended without waiting for `{0}`, and when a PID namespace's init ends the \
+                 kernel kills every other process in it: let init `wait` for `{0}`, or `await` \
+                 an event `{0}` notifies at its end)",
+                p.name
+            )
+        });
         let mut stopped = false;
         for step in &p.steps {
             let what = describe(plan, step);
@@ -742,8 +767,12 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                 _ if stopped => {
                     if expects_something(step) && !timed_out {
                         failures.push(format!(
-                            "{}:{}: {} step {} `{what}`: never ran",
-                            plan.source, step.line, p.name, step.index
+                            "{}:{}: {} step {} `{what}`: never ran{}",
+                            plan.source,
+                            step.line,
+                            p.name,
+                            step.index,
+                            why_stopped.take().unwrap_or_default()
                         ));
                     }
                 }
@@ -757,8 +786,12 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                     writeln!(rec, "  {}. {what}{note}", step.index).unwrap();
                     if expects_something(step) && !timed_out {
                         failures.push(format!(
-                            "{}:{}: {} step {} `{what}`: did not complete",
-                            plan.source, step.line, p.name, step.index
+                            "{}:{}: {} step {} `{what}`: did not complete{}",
+                            plan.source,
+                            step.line,
+                            p.name,
+                            step.index,
+                            why_stopped.take().unwrap_or_default()
                         ));
                     }
                 }

@@ -983,6 +983,33 @@ fn wait_can_expect_the_errno_of_a_second_wait() {
     );
 }
 
+/// A step that never ran because init ended first (the kernel killed the rest of its PID
+/// namespace) says so; one that never ran for another reason does not.
+#[test]
+fn steps_cut_short_by_init_ending_name_the_cause() {
+    if !privileged() {
+        return;
+    }
+    let cause = "(init ended without waiting for `child`";
+    let (code, stdout) = run_fault("harness/tests/faults/init-leaves-a-child-behind.yaml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "init-leaves-a-child-behind.yaml:13: child step 2 `getpid()`: never ran {cause}"
+        )),
+        "{stdout}"
+    );
+    let (code, stdout) = run_fault("harness/tests/faults/child-crashes-before-its-steps.yaml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "child-crashes-before-its-steps.yaml:12: child step 2 `getpid()`: did not complete\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(cause), "{stdout}");
+}
+
 #[test]
 fn an_errno_where_a_value_is_expected_fails_each_step() {
     if !privileged() {
