@@ -41,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::mount::MsFlags;
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
@@ -139,6 +140,8 @@ pub enum Obs {
     Flag(bool),
     /// Names, sorted (the directories of a `subdirs` step).
     Names(Vec<String>),
+    /// The mounts a `mounts` step found, in mount-point order.
+    Mounts(Vec<MountSeen>),
     /// Interfaces as `NAME up`/`NAME down`, in index order; `None` in the harness's network
     /// namespace (the host's: not recorded).
     Links(Option<Vec<String>>),
@@ -191,6 +194,102 @@ pub struct Timeout {
     pub after: Duration,
     /// (process, 1-based step) of every process still running a step when time ran out.
     pub in_steps: Vec<(usize, usize)>,
+}
+
+/// One line of /proc/PID/mountinfo, as far as a `mounts` step reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountSeen {
+    /// As mountinfo writes it (space, tab, newline and backslash escaped in octal).
+    pub point: String,
+    pub fstype: String,
+    /// The peer group it belongs to (`shared:N`) and the one it receives from (`master:N`).
+    pub shared: Option<u64>,
+    pub master: Option<u64>,
+    pub unbindable: bool,
+}
+
+impl MountSeen {
+    /// The propagation as a `mounts` expectation names it (see `plan::PROPAGATIONS`).
+    pub fn propagation(&self) -> &'static str {
+        match (
+            self.shared.is_some(),
+            self.master.is_some(),
+            self.unbindable,
+        ) {
+            (_, _, true) => "unbindable",
+            (true, true, _) => "shared+slave",
+            (true, false, _) => "shared",
+            (false, true, _) => "slave",
+            (false, false, _) => "private",
+        }
+    }
+}
+
+/// The mounts a `mounts` step lists: the topmost mount on `under` and every mount in the tree
+/// on top of it (by parent ID), sorted by mount point (stably: mounts stacked on one point stay
+/// in mount order). Mounts of the same path in other trees — a host's /proc/sys/fs/binfmt_misc
+/// under a fresh /proc — are not the scenario's and are left out. Fields per
+/// proc_pid_mountinfo(5).
+pub(crate) fn mounts_under(text: &str, under: &str) -> Vec<MountSeen> {
+    struct Line {
+        id: u64,
+        parent: u64,
+        seen: MountSeen,
+    }
+    let lines: Vec<Line> = text
+        .lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let fields: Vec<&str> = left.split(' ').collect();
+            let mut seen = MountSeen {
+                point: fields.get(4)?.to_string(),
+                fstype: right.split(' ').next()?.to_string(),
+                shared: None,
+                master: None,
+                unbindable: false,
+            };
+            for tag in fields.iter().skip(6) {
+                match tag.split_once(':') {
+                    Some(("shared", n)) => seen.shared = n.parse().ok(),
+                    Some(("master", n)) => seen.master = n.parse().ok(),
+                    _ if *tag == "unbindable" => seen.unbindable = true,
+                    _ => {}
+                }
+            }
+            Some(Line {
+                id: fields.first()?.parse().ok()?,
+                parent: fields.get(1)?.parse().ok()?,
+                seen,
+            })
+        })
+        .collect();
+    // The topmost mount on `under`: one with no other mount on the same point on top of it.
+    let on_point: Vec<&Line> = lines.iter().filter(|l| l.seen.point == under).collect();
+    let Some(top) = on_point
+        .iter()
+        .rev()
+        .find(|l| !on_point.iter().any(|o| o.parent == l.id))
+    else {
+        return Vec::new();
+    };
+    let mut tree = vec![top.id];
+    let mut i = 0;
+    while i < tree.len() {
+        let id = tree[i];
+        for l in &lines {
+            if l.parent == id && !tree.contains(&l.id) {
+                tree.push(l.id);
+            }
+        }
+        i += 1;
+    }
+    let mut seen: Vec<MountSeen> = lines
+        .into_iter()
+        .filter(|l| tree.contains(&l.id) && crate::plan::under_mount(&l.seen.point, under))
+        .map(|l| l.seen)
+        .collect();
+    seen.sort_by(|a, b| a.point.cmp(&b.point));
+    seen
 }
 
 /// Everything one execution produced, before any judgement.
@@ -1427,6 +1526,59 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         },
         Action::MountCgroup { target, .. } => {
             Obs::Result(res(mount_cgroup(target, &ctx.cgroup_key)))
+        }
+        Action::BindMount {
+            source,
+            target,
+            recursive,
+            ..
+        } => {
+            let rec = if *recursive {
+                MsFlags::MS_REC
+            } else {
+                MsFlags::empty()
+            };
+            Obs::Result(res(nix::mount::mount(
+                Some(source.as_str()),
+                target.as_str(),
+                None::<&str>,
+                MsFlags::MS_BIND | rec,
+                None::<&str>,
+            )))
+        }
+        Action::Propagation {
+            target,
+            kind,
+            recursive,
+            ..
+        } => {
+            use crate::schema::PropagationKind as K;
+            let flag = match kind {
+                K::Shared => MsFlags::MS_SHARED,
+                K::Slave => MsFlags::MS_SLAVE,
+                K::Private => MsFlags::MS_PRIVATE,
+                K::Unbindable => MsFlags::MS_UNBINDABLE,
+            };
+            let rec = if *recursive {
+                MsFlags::MS_REC
+            } else {
+                MsFlags::empty()
+            };
+            Obs::Result(res(nix::mount::mount(
+                None::<&str>,
+                target.as_str(),
+                None::<&str>,
+                flag | rec,
+                None::<&str>,
+            )))
+        }
+        Action::Mounts { under, .. } => {
+            // Through the harness's /proc: the process's own /proc may be another PID
+            // namespace's, where it has no `self`.
+            match open_at(ctx.host_proc, "self/mountinfo") {
+                Ok(fd) => Obs::Mounts(mounts_under(&String::from_utf8_lossy(&read_fd(&fd)), under)),
+                Err(e) => Obs::Result(Res::Errno(e as i32)),
+            }
         }
         Action::Subdirs { path, .. } => match std::fs::read_dir(path) {
             Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
@@ -3283,6 +3435,43 @@ fn exit_now(code: i32) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `mounts` lists the tree on the topmost mount at `under`: not a shadowed host mount of
+    /// the same path below a fresh /proc, not a mount merely starting with the same letters,
+    /// and stacked mounts in mount order; the optional fields give the propagation.
+    #[test]
+    fn mounts_under_lists_the_topmost_tree_with_its_propagation() {
+        let text = "\
+20 1 0:5 / /proc rw - proc proc rw
+21 20 0:6 / /proc/sys/fs/binfmt_misc rw shared:7 - binfmt_misc binfmt_misc rw
+30 20 0:7 / /proc rw - proc proc rw
+31 30 0:8 / /proc/sys rw shared:12 - tmpfs tmpfs rw
+32 31 0:9 / /proc/sys/a rw shared:13 master:12 - tmpfs tmpfs rw
+33 31 0:10 / /proc/sys/b rw unbindable - tmpfs tmpfs rw
+34 33 0:11 / /proc/sys/b rw master:4 - tmpfs tmpfs rw
+35 30 0:12 / /proc/sysx rw - tmpfs tmpfs rw
+";
+        let seen = mounts_under(text, "/proc/sys");
+        let shown: Vec<String> = seen
+            .iter()
+            .map(|m| format!("{} {} {}", m.point, m.fstype, m.propagation()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "/proc/sys tmpfs shared",
+                "/proc/sys/a tmpfs shared+slave",
+                "/proc/sys/b tmpfs unbindable",
+                "/proc/sys/b tmpfs slave",
+            ]
+        );
+        assert_eq!((seen[1].shared, seen[1].master), (Some(13), Some(12)));
+        // The topmost of two mounts stacked on `under` is the one listed.
+        let stacked = mounts_under(text, "/proc/sys/b");
+        assert_eq!(stacked.len(), 1);
+        assert_eq!(stacked[0].master, Some(4));
+        assert!(mounts_under(text, "/proc/sys/c").is_empty());
+    }
 
     /// The guardian's channel carries a supervisor's pidfd with its `Watch`: what arrives is
     /// a new descriptor for the same process, and a message without one arrives without.

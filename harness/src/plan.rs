@@ -458,6 +458,27 @@ pub enum Action {
         path: String,
         expect: Option<Vec<String>>,
     },
+    /// mount(source, target, MS_BIND [| MS_REC]).
+    BindMount {
+        source: String,
+        target: String,
+        recursive: bool,
+        expect: Outcome,
+    },
+    /// mount(NULL, target, MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [| MS_REC]).
+    Propagation {
+        target: String,
+        kind: crate::schema::PropagationKind,
+        recursive: bool,
+        expect: Outcome,
+    },
+    /// The mounts at and below `under` in the process's mount namespace. `expect`: entries
+    /// `POINT FSTYPE PROPAGATION`, white-space folded, in mount-point order (a stable sort, so
+    /// mounts stacked on one point keep their order).
+    Mounts {
+        under: String,
+        expect: Option<Vec<String>>,
+    },
     /// Which namespace of `kind` the process is in (or creates children in).
     Ns {
         kind: NsKind,
@@ -767,6 +788,24 @@ pub fn errno_from_name(name: &str) -> Option<Errno> {
 }
 
 /// Text with every run of white space folded to one space, trimmed: how `read` compares.
+/// A mount's propagation as a `mounts` step names it: from the optional fields `shared:N`,
+/// `master:N` and `unbindable` of /proc/PID/mountinfo (proc_pid_mountinfo(5)).
+pub const PROPAGATIONS: [&str; 5] = ["private", "shared", "slave", "shared+slave", "unbindable"];
+
+/// The mount point of a `mounts` entry (its first field).
+pub fn mount_point(entry: &str) -> &str {
+    entry.split(' ').next().unwrap_or_default()
+}
+
+/// Whether mount point `point` is `under` or below it.
+pub fn under_mount(point: &str, under: &str) -> bool {
+    let base = under.trim_end_matches('/');
+    point == under
+        || point
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 pub fn fold_space(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -1826,6 +1865,33 @@ impl<'a> Builder<'a> {
                     v
                 }),
             },
+            RawStep::BindMount(b) => Action::BindMount {
+                source: self.path(&b.source)?,
+                target: self.path(&b.target)?,
+                recursive: b.recursive,
+                expect: self.outcome(&b.expect)?,
+            },
+            RawStep::Propagation(p) => Action::Propagation {
+                target: self.path(&p.target)?,
+                kind: p.kind,
+                recursive: p.recursive,
+                expect: self.outcome(&p.expect)?,
+            },
+            RawStep::Mounts(m) => {
+                let under = self.path(&m.under)?;
+                let expect = match &m.expect {
+                    None => None,
+                    Some(list) => {
+                        let mut entries = Vec::with_capacity(list.len());
+                        for e in list {
+                            entries.push(self.mount_entry(&under, e)?);
+                        }
+                        entries.sort_by(|a, b| mount_point(a).cmp(mount_point(b)));
+                        Some(entries)
+                    }
+                };
+                Action::Mounts { under, expect }
+            }
             RawStep::Ns(n) => {
                 let kind = n.kind.value;
                 if n.for_children && !kind.for_children_only() {
@@ -1923,6 +1989,36 @@ impl<'a> Builder<'a> {
             ));
         }
         Ok(p.value.clone())
+    }
+
+    /// One expected entry of a `mounts` step: `POINT FSTYPE PROPAGATION`, POINT at or below
+    /// `under`.
+    fn mount_entry(&self, under: &str, e: &Spanned<String>) -> Result<String, ScenarioError> {
+        let folded = fold_space(&e.value);
+        let fields: Vec<&str> = folded.split(' ').collect();
+        let bad = |why: String| {
+            Err(self.err(
+                &e.referenced,
+                format!(
+                    "a `mounts` entry is `POINT FSTYPE PROPAGATION` (such as `/proc/sys tmpfs \
+                     shared`), got `{}`: {why}",
+                    e.value
+                ),
+            ))
+        };
+        let [point, _fstype, propagation] = fields[..] else {
+            return bad(format!("{} fields instead of 3", fields.len()));
+        };
+        if !under_mount(point, under) {
+            return bad(format!("`{point}` is not `{under}` or below it"));
+        }
+        if !PROPAGATIONS.contains(&propagation) {
+            return bad(format!(
+                "the propagation must be one of {}",
+                PROPAGATIONS.join(", ")
+            ));
+        }
+        Ok(folded)
     }
 
     fn is_descendant(&self, t: usize, ancestor: usize) -> bool {

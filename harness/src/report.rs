@@ -223,6 +223,26 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Cgroup { label, .. } => format!("cgroup({label})"),
         Action::MountCgroup { target, .. } => format!("mount_cgroup({target})"),
         Action::Subdirs { path, .. } => format!("subdirs({path})"),
+        Action::BindMount {
+            source,
+            target,
+            recursive,
+            ..
+        } => format!(
+            "bind_mount({source}, {target}{})",
+            if *recursive { ", MS_REC" } else { "" }
+        ),
+        Action::Propagation {
+            target,
+            kind,
+            recursive,
+            ..
+        } => format!(
+            "propagation({target}, {}{})",
+            kind.name(),
+            if *recursive { ", MS_REC" } else { "" }
+        ),
+        Action::Mounts { under, .. } => format!("mounts({under})"),
         Action::CgroupEnter { path, .. } => format!("cgroup_enter({path})"),
         Action::Clock { clock, shift, .. } => {
             let name = match clock {
@@ -326,6 +346,30 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
         Obs::Text(t) => format!("{t:?}"),
         Obs::Flag(b) => b.to_string(),
         Obs::Names(n) => format!("{n:?}"),
+        Obs::Mounts(m) => {
+            // Peer-group numbers are the kernel's, different on every run: labelled like
+            // namespaces, in order of appearance (`peer#1`).
+            let shown: Vec<String> = m
+                .iter()
+                .map(|m| {
+                    let mut tags = Vec::new();
+                    if let Some(g) = m.shared {
+                        tags.push(format!("shared:{}", labels.ns("peer", g)));
+                    }
+                    if let Some(g) = m.master {
+                        tags.push(format!("master:{}", labels.ns("peer", g)));
+                    }
+                    if m.unbindable {
+                        tags.push("unbindable".into());
+                    }
+                    if tags.is_empty() {
+                        tags.push("private".into());
+                    }
+                    format!("{} {} {}", m.point, m.fstype, tags.join(" "))
+                })
+                .collect();
+            format!("{shown:?}")
+        }
         Obs::Links(None) => "(the harness's network namespace: not listed)".into(),
         Obs::Links(Some(l)) => format!("{l:?}"),
         Obs::Cgroup {
@@ -402,6 +446,14 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             },
             o,
         ) if !matches!(o, Obs::Names(n) if n == e) => mismatch(format!("{e:?}"), labels),
+        (
+            Action::Mounts {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Mounts(m) if *e == m.iter().map(|m| format!("{} {} {}", m.point, m.fstype, m.propagation())).collect::<Vec<_>>()) => {
+            mismatch(format!("{e:?}"), labels)
+        }
         (
             Action::Links {
                 expect: Some(e), ..
@@ -618,6 +670,7 @@ fn expects_something(step: &StepPlan) -> bool {
         Action::HasCap { expect, .. } => expect.is_some(),
         Action::Links { expect } => expect.is_some(),
         Action::Subdirs { expect, .. } => expect.is_some(),
+        Action::Mounts { expect, .. } => expect.is_some(),
         Action::Cgroup { expect, .. } => expect.is_some(),
         Action::Clock { expect, .. } => expect.is_some(),
         Action::Ns { expect, .. } => expect.is_some(),

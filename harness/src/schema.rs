@@ -497,6 +497,9 @@ pub enum RawStep {
     Ns(NsArgs),
     MountCgroup(MountCgroupArgs),
     Subdirs(SubdirsArgs),
+    BindMount(BindMountArgs),
+    Propagation(PropagationArgs),
+    Mounts(MountsArgs),
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -890,4 +893,60 @@ pub struct SubdirsArgs {
     /// The names of the directories in `path`, sorted.
     #[serde(default)]
     pub expect: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindMountArgs {
+    pub source: Spanned<String>,
+    pub target: Spanned<String>,
+    /// MS_REC: the mounts below `source` too, as `mount --rbind` does.
+    #[serde(default)]
+    pub recursive: bool,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+/// The propagation type of a mount (mount_namespaces(7), "Shared subtrees").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PropagationKind {
+    Shared,
+    Slave,
+    Private,
+    Unbindable,
+}
+
+impl PropagationKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PropagationKind::Shared => "shared",
+            PropagationKind::Slave => "slave",
+            PropagationKind::Private => "private",
+            PropagationKind::Unbindable => "unbindable",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropagationArgs {
+    pub target: Spanned<String>,
+    pub kind: PropagationKind,
+    /// MS_REC: every mount below `target` too, as `mount --make-rshared` does.
+    #[serde(default)]
+    pub recursive: bool,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountsArgs {
+    /// The mount point whose mounts (it and every mount below it) are listed.
+    pub under: Spanned<String>,
+    /// `POINT FSTYPE PROPAGATION` per mount, in mount-point order, PROPAGATION being
+    /// `private`, `shared`, `slave`, `shared+slave` or `unbindable`.
+    #[serde(default)]
+    pub expect: Option<Vec<Spanned<String>>>,
 }

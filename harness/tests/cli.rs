@@ -983,6 +983,35 @@ fn wait_can_expect_the_errno_of_a_second_wait() {
     );
 }
 
+/// A `mounts` expectation compares the propagation: the slave copy expected private fails,
+/// and the message shows what was seen with its peer-group label.
+#[test]
+fn a_mounts_expectation_fails_on_another_propagation() {
+    if !privileged() {
+        return;
+    }
+    let file = "scenarios/mount/slave-receives-but-does-not-send.yaml";
+    let yaml = std::fs::read_to_string(root().join(file)).unwrap();
+    let right = r#"expect: ["/proc/sys tmpfs slave"] }"#;
+    assert!(yaml.contains(right), "{file} changed");
+    let wrong = std::env::temp_dir().join(format!("nsspec-mounts-{}.yaml", std::process::id()));
+    std::fs::write(
+        &wrong,
+        yaml.replace(right, r#"expect: ["/proc/sys tmpfs private"] }"#),
+    )
+    .unwrap();
+    let out = nsspec(&["run", "--no-snapshots", wrong.to_str().unwrap()]);
+    std::fs::remove_file(&wrong).unwrap();
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            r#"slave step 3 `mounts(/proc/sys)`: expected ["/proc/sys tmpfs private"], observed ["/proc/sys tmpfs master:peer#1"]"#
+        ),
+        "{stdout}"
+    );
+}
+
 /// A step that never ran because init ended first (the kernel killed the rest of its PID
 /// namespace) says so; one that never ran for another reason does not.
 #[test]
