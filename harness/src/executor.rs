@@ -973,8 +973,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // its end means none can observe anything any more.
     let mut eof = false;
     let mut hard_deadline = deadline;
-    // Where to kill the scenario's processes when time is up (looked up only then).
-    let mut cgroup: Option<PathBuf> = None;
+    // Whether the scenario's cgroup holds only its processes (looked up when time is up).
+    let mut killable = false;
     loop {
         let timed_out = out.timeout.is_some();
         // Zombies the supervisor adopted are left alone while the scenario runs, so that what
@@ -988,7 +988,11 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         if timed_out {
             // Again on every tick: a v1 cgroup is killed PID by PID, and without a cgroup
             // each kill of ours orphans the next generation to us.
-            kill_scenario(&live, cgroup.as_deref(), ctx.host_proc);
+            kill_scenario(
+                &live,
+                killable.then(|| limit.cgroup_fd()).flatten(),
+                ctx.host_proc,
+            );
         }
         if eof && live.init.is_none() && live.host.is_none() {
             break;
@@ -1009,8 +1013,12 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             });
             // Everything at once: an orphan outside a PID namespace would otherwise hold the
             // results pipe open until the grace period ran out.
-            cgroup = killable_cgroup(&ctx, &limit);
-            kill_scenario(&live, cgroup.as_deref(), ctx.host_proc);
+            killable = killable_cgroup(&ctx, &limit);
+            kill_scenario(
+                &live,
+                killable.then(|| limit.cgroup_fd()).flatten(),
+                ctx.host_proc,
+            );
             hard_deadline = now + KILL_GRACE;
             continue;
         }
@@ -1250,6 +1258,20 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 )),
             },
         },
+        Action::KillAll { signal, .. } => {
+            // kill(-1) from the harness's PID namespace (the host's) would signal every process
+            // of the host that the harness may signal. Validation allows it only in processes
+            // of the scenario's PID namespaces; this holds should that ever be misjudged.
+            if in_harness_ns(ctx, "pid") {
+                return Some(Obs::Failed(
+                    "refusing kill(-1) in the harness's PID namespace (the host's)".into(),
+                ));
+            }
+            Obs::Result(res(nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(-1),
+                *signal,
+            )))
+        }
         Action::Wait { target, .. } => match resolve(ctx, me, Who::Proc(*target)) {
             Err(obs) => obs,
             // What waitpid(2) says once the child is reaped, even if a new child of ours has
@@ -2327,7 +2349,7 @@ fn still_running(ctx: &Ctx, i: usize) -> bool {
 /// the scenario's cgroup (`cgroup`, when it has one the supervisor is not in itself), and every
 /// orphan we adopted — without a cgroup the only way to reach processes outside a PID
 /// namespace, one generation per call.
-fn kill_scenario(live: &Live, cgroup: Option<&Path>, host_proc: RawFd) {
+fn kill_scenario(live: &Live, cgroup: Option<std::os::fd::BorrowedFd>, host_proc: RawFd) {
     // Our unreaped children: their PIDs cannot have been reused.
     if let Some(pid) = live.init {
         kill_pid(pid);
@@ -2336,22 +2358,26 @@ fn kill_scenario(live: &Live, cgroup: Option<&Path>, host_proc: RawFd) {
         kill_pid(pid);
     }
     if let Some(dir) = cgroup {
-        crate::limits::kill_all_in(dir);
+        crate::limits::kill_all_at(dir);
     }
     for pid in own_children(host_proc) {
         kill_pid(pid);
     }
 }
 
-/// The scenario's cgroup directory, if it has one that holds only the scenario: the supervisor
-/// left it after forking init (`Limit::leave`), but if that failed, killing what is in it
-/// would kill the supervisor too.
-fn killable_cgroup(ctx: &Ctx, limit: &crate::limits::Limit) -> Option<PathBuf> {
-    let (dir, path, _) = limit.cgroup_dir()?;
-    let own = read_at(ctx.host_proc, "self/cgroup")?;
-    let mine = crate::limits::cgroup_line(&own, &ctx.cgroup_key)?;
-    let inside = mine == path || mine.starts_with(&format!("{path}/"));
-    (!inside).then_some(dir)
+/// Whether the scenario has a cgroup that holds only the scenario: the supervisor left it
+/// after forking init (`Limit::leave`), but if that failed, killing what is in it would kill
+/// the supervisor too.
+fn killable_cgroup(ctx: &Ctx, limit: &crate::limits::Limit) -> bool {
+    let Some((_, path, _)) = limit.cgroup_dir() else {
+        return false;
+    };
+    let Some(mine) = read_at(ctx.host_proc, "self/cgroup")
+        .and_then(|own| crate::limits::cgroup_line(&own, &ctx.cgroup_key))
+    else {
+        return false;
+    };
+    !(mine == path || mine.starts_with(&format!("{path}/")))
 }
 
 /// The supervisor's children, from /proc (as the harness sees it).

@@ -22,7 +22,11 @@
 //! back. The supervisor and the guardian stay outside, so removing the cgroup needs no
 //! migration either. Older kernels fall back to `cgroup.procs`, which is only slower.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 use std::path::{Path, PathBuf};
 
 const V1_PIDS: &str = "/sys/fs/cgroup/pids";
@@ -127,11 +131,24 @@ struct Cgroup {
     /// `dir` as /proc/PID/cgroup shows it for a process inside.
     path: String,
     v1: bool,
-    origin: PathBuf,
+    /// The cgroup the supervisor came from, to go back to once init exists.
+    origin_fd: OwnedFd,
     /// v2: the directory, for clone3(CLONE_INTO_CGROUP). `None` on v1, or once that failed.
     clone_into: Option<OwnedFd>,
+    /// The directory holding `dir`, and `dir` itself, opened at creation: the supervisor kills
+    /// and removes through them, since a scenario without a mount namespace of its own can
+    /// mount over their paths in the supervisor's (a tmpfs on /sys, or on /).
+    parent_fd: OwnedFd,
+    dir_fd: OwnedFd,
     /// Whether the supervisor itself is in the cgroup now (v1, or the v2 fallback).
     joined: bool,
+}
+
+impl Cgroup {
+    /// Its directory's name in `parent_fd`.
+    fn name(&self) -> PathBuf {
+        PathBuf::from(self.dir.file_name().unwrap_or_default())
+    }
 }
 
 /// The limit in force for one scenario; removed on [`Limit::release`].
@@ -165,8 +182,8 @@ impl Limit {
             let Some(cgroup) = create(place, me, None, announce) else {
                 continue;
             };
-            if std::fs::write(cgroup.dir.join("pids.max"), max.to_string()).is_err() {
-                let _ = std::fs::remove_dir(&cgroup.dir);
+            if !write_at(cgroup.dir_fd.as_fd(), "pids.max", &max.to_string()) {
+                let _ = remove_tree_at(cgroup.parent_fd.as_fd(), &cgroup.name());
                 continue;
             }
             return Limit {
@@ -269,7 +286,7 @@ impl Limit {
             self.description
                 .push_str("; no CLONE_INTO_CGROUP here, so the supervisor migrates");
         }
-        c.joined = join(&c.dir);
+        c.joined = join(c.dir_fd.as_fd());
     }
 
     /// Called once init and the host process exist: the supervisor leaves the cgroup, so the
@@ -278,7 +295,7 @@ impl Limit {
         if let Some(c) = &mut self.cgroup
             && c.joined
         {
-            c.joined = !join(&c.origin);
+            c.joined = !join(c.origin_fd.as_fd());
         }
     }
 
@@ -294,13 +311,18 @@ impl Limit {
         match &self.cgroup {
             None => true,
             Some(c) => {
-                let gone = remove_tree(&c.dir) || !c.dir.exists();
+                let gone = remove_tree_at(c.parent_fd.as_fd(), &c.name());
                 if gone {
                     self.unmount();
                 }
                 gone
             }
         }
+    }
+
+    /// The scenario's cgroup directory, opened when it was made.
+    pub(crate) fn cgroup_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.cgroup.as_ref().map(|c| c.dir_fd.as_fd())
     }
 
     /// The scenario's cgroup directory, its path as /proc/PID/cgroup shows it, and whether it
@@ -500,13 +522,24 @@ fn create(
 ) -> Option<Cgroup> {
     let name = format!("nsspec-{me}");
     let dir = place.parent.join(&name);
+    let parent_fd = open_dir_at(None, &place.parent).ok()?;
+    let origin_fd = open_dir_at(None, &place.origin).ok()?;
     announce(&dir, mounted);
-    std::fs::create_dir(&dir).ok()?;
+    nix::sys::stat::mkdirat(
+        parent_fd.as_fd(),
+        name.as_str(),
+        Mode::from_bits_truncate(0o755),
+    )
+    .ok()?;
+    let Ok(dir_fd) = open_dir_at(Some(parent_fd.as_fd()), Path::new(&name)) else {
+        let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
+        return None;
+    };
     let clone_into = if place.v2 {
-        match std::fs::File::open(&dir) {
-            Ok(f) => Some(OwnedFd::from(f)),
+        match dir_fd.try_clone() {
+            Ok(f) => Some(f),
             Err(_) => {
-                let _ = std::fs::remove_dir(&dir);
+                let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
                 return None;
             }
         }
@@ -517,19 +550,27 @@ fn create(
         path: format!("{}/{name}", place.parent_path.trim_end_matches('/')),
         dir,
         v1: !place.v2,
-        origin: place.origin.clone(),
+        origin_fd,
         clone_into,
+        parent_fd,
+        dir_fd,
         joined: false,
     })
 }
 
-/// Moves the calling single-threaded process into the cgroup `dir`.
-fn join(dir: &Path) -> bool {
+/// Moves the calling single-threaded process into the cgroup open at `dir`.
+fn join(dir: BorrowedFd) -> bool {
     // `0` in v1's `tasks` moves only the calling thread, which the kernel does without the
     // global lock (cgroup_procs_write_start); for a single-threaded process that is the whole
     // process. v2 has no `tasks` file.
-    std::fs::write(dir.join("tasks"), "0").is_ok()
-        || std::fs::write(dir.join("cgroup.procs"), std::process::id().to_string()).is_ok()
+    write_at(dir, "tasks", "0") || write_at(dir, "cgroup.procs", &std::process::id().to_string())
+}
+
+/// Writes `text` to the file `name` of the directory open at `dir` (one write: a cgroup file
+/// takes its value whole).
+fn write_at(dir: BorrowedFd, name: &str, text: &str) -> bool {
+    nix::fcntl::openat(dir, name, OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
+        .is_ok_and(|f| nix::unistd::write(&f, text.as_bytes()).is_ok_and(|n| n == text.len()))
 }
 
 /// The path on the line of /proc/PID/cgroup whose controller list contains `key` (v1), or
@@ -587,11 +628,30 @@ fn remove_stale(parent: &Path) {
 /// reused before the kill, would be hit; reuse needs the PID space to wrap within
 /// microseconds. v2's `cgroup.kill` has no such window.
 pub(crate) fn kill_all_in(dir: &Path) {
-    if std::fs::write(dir.join("cgroup.kill"), "1").is_ok() {
+    if let Ok(fd) = open_dir_at(None, dir) {
+        kill_all_at(fd.as_fd());
+    }
+}
+
+/// [`kill_all_in`] for the cgroup open at `dir`: path-independent, so it reaches the cgroup
+/// even when a scenario has mounted over its path in the supervisor's mount namespace.
+pub(crate) fn kill_all_at(dir: BorrowedFd) {
+    if write_at(dir, "cgroup.kill", "1") {
         return;
     }
-    for pid in std::fs::read_to_string(dir.join("cgroup.procs"))
-        .unwrap_or_default()
+    let procs = nix::fcntl::openat(
+        dir,
+        "cgroup.procs",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map(|f| {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::fs::File::from(f), &mut text);
+        text
+    })
+    .unwrap_or_default();
+    for pid in procs
         .split_whitespace()
         .filter_map(|p| p.parse::<i32>().ok())
     {
@@ -601,34 +661,69 @@ pub(crate) fn kill_all_in(dir: &Path) {
         );
     }
     for child in child_cgroups(dir) {
-        kill_all_in(&child);
+        if let Ok(fd) = open_dir_at(Some(dir), Path::new(&child)) {
+            kill_all_at(fd.as_fd());
+        }
     }
 }
 
-/// The cgroups directly below `dir` (its subdirectories).
-fn child_cgroups(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                .map(|e| e.path())
-                .collect()
-        })
-        .unwrap_or_default()
+/// Opens a directory, relative to `at` when given.
+fn open_dir_at(at: Option<BorrowedFd>, path: &Path) -> nix::Result<OwnedFd> {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    match at {
+        Some(at) => nix::fcntl::openat(at, path, flags, Mode::empty()),
+        None => nix::fcntl::open(path, flags, Mode::empty()),
+    }
+}
+
+/// The names of the cgroups directly below the one open at `dir` (its subdirectories).
+fn child_cgroups(dir: BorrowedFd) -> Vec<std::ffi::OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    // A descriptor of its own: reading a directory moves its offset.
+    let Ok(mut entries) = open_dir_at(Some(dir), Path::new(".")).and_then(nix::dir::Dir::from_fd)
+    else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .flatten()
+        .filter(|e| e.file_type() == Some(nix::dir::Type::Directory))
+        .map(|e| std::ffi::OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
+        .filter(|n| n != "." && n != "..")
+        .collect()
 }
 
 /// Removes a cgroup and every cgroup below it, deepest first (a cgroup directory can be
 /// removed only when it has no children and no processes). True when `dir` is gone.
 pub(crate) fn remove_tree(dir: &Path) -> bool {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return false;
+    };
+    match open_dir_at(None, parent) {
+        Ok(parent) => remove_tree_at(parent.as_fd(), Path::new(name)),
+        Err(_) => !dir.exists(),
+    }
+}
+
+/// [`remove_tree`] of the cgroup `name` in the directory open at `parent`. Relative to a
+/// descriptor, ENOENT means the cgroup is really gone — not that a mount made in the
+/// supervisor's namespace hides its path.
+pub(crate) fn remove_tree_at(parent: BorrowedFd, name: &Path) -> bool {
+    use nix::unistd::{UnlinkatFlags, unlinkat};
+    let rmdir = || match unlinkat(parent, name, UnlinkatFlags::RemoveDir) {
+        Ok(()) | Err(Errno::ENOENT) => true,
+        Err(_) => false,
+    };
     // Usually nothing was created below: then skip the listing. opendir() mallocs a 32 KiB
     // buffer, and in a forked supervisor malloc consolidates free chunks all over the heap it
     // shares copy-on-write with the runner, ~10 page faults.
-    if std::fs::remove_dir(dir).is_ok() {
+    if rmdir() {
         return true;
     }
-    for child in child_cgroups(dir) {
-        remove_tree(&child);
+    if let Ok(dir) = open_dir_at(Some(parent), name) {
+        for child in child_cgroups(dir.as_fd()) {
+            remove_tree_at(dir.as_fd(), Path::new(&child));
+        }
     }
-    std::fs::remove_dir(dir).is_ok()
+    rmdir()
 }

@@ -301,6 +301,12 @@ pub enum Action {
         signal: Signal,
         expect: Outcome,
     },
+    /// kill(-1, signal): every process the caller may signal but itself and init — only from
+    /// inside a PID namespace of the scenario, where that is the namespace's processes.
+    KillAll {
+        signal: Signal,
+        expect: Outcome,
+    },
     Wait {
         target: usize,
         expect: Option<WaitStatus>,
@@ -1438,11 +1444,33 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Kill(k) => {
-                let target = self.who(me, &k.pid, host)?;
                 let signal = match &k.signal {
                     Some(s) => self.signal(s)?,
                     None => Signal::SIGTERM,
                 };
+                if k.pid.value.trim() == "-1" {
+                    if self.procs[me].pidns.len() < 2 {
+                        let name = &self.procs[me].name;
+                        return Err(self.err(
+                            &k.pid.referenced,
+                            format!(
+                                "`kill` of -1 (every process the caller may signal) runs only in a \
+                                 process inside a PID namespace of the scenario, and `{name}` is in \
+                                 the harness's, where it would signal the host's processes{}",
+                                if Some(me) == host {
+                                    ""
+                                } else {
+                                    ": add `pid` to `namespaces`, or fork it after an `unshare` of pid"
+                                }
+                            ),
+                        ));
+                    }
+                    return Ok(Action::KillAll {
+                        signal,
+                        expect: self.outcome(&k.expect)?,
+                    });
+                }
+                let target = self.who(me, &k.pid, host)?;
                 Action::Kill {
                     target,
                     label: k.pid.value.clone(),

@@ -162,6 +162,7 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Kill { label, signal, .. } => {
             format!("kill({label}, {})", signal.as_str())
         }
+        Action::KillAll { signal, .. } => format!("kill(-1, {})", signal.as_str()),
         Action::Wait { target, .. } => format!("wait({})", plan.procs[*target].name),
         Action::ListPids { .. } => "list_pids()".into(),
         Action::Nspid { .. } => "nspid()".into(),
@@ -437,7 +438,10 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::Bind { expect, .. }
             | Action::Connect { expect, .. }
             | Action::CgroupEnter { expect, .. }
-            | Action::MountCgroup { expect, .. },
+            | Action::MountCgroup { expect, .. }
+            | Action::KillAll { expect, .. }
+            | Action::BindMount { expect, .. }
+            | Action::Propagation { expect, .. },
             Obs::Result(r),
         ) if !outcome_ok(expect, r) => mismatch(outcome_text(expect), labels),
         (

@@ -983,32 +983,48 @@ fn wait_can_expect_the_errno_of_a_second_wait() {
     );
 }
 
-/// A `mounts` expectation compares the propagation: the slave copy expected private fails,
-/// and the message shows what was seen with its peer-group label.
+/// Runs a catalogue scenario with `right` (which it must contain) replaced by `wrong`: it must
+/// fail with `message`.
+fn assert_altered_scenario_fails(file: &str, right: &str, wrong: &str, message: &str) {
+    let yaml = std::fs::read_to_string(root().join(file)).unwrap();
+    assert!(yaml.contains(right), "{file} changed");
+    let altered = std::env::temp_dir().join(format!(
+        "nsspec-altered-{}-{}.yaml",
+        std::process::id(),
+        file.replace('/', "_")
+    ));
+    std::fs::write(&altered, yaml.replacen(right, wrong, 1)).unwrap();
+    let out = nsspec(&["run", "--no-snapshots", altered.to_str().unwrap()]);
+    std::fs::remove_file(&altered).unwrap();
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(message), "{stdout}");
+}
+
+/// The mount steps' expectations are judged: a `mounts` list compares the propagation (and
+/// the message shows the peer-group label seen), `bind_mount` and `propagation` their errno.
 #[test]
-fn a_mounts_expectation_fails_on_another_propagation() {
+fn mount_step_expectations_fail_when_the_kernel_answers_otherwise() {
     if !privileged() {
         return;
     }
-    let file = "scenarios/mount/slave-receives-but-does-not-send.yaml";
-    let yaml = std::fs::read_to_string(root().join(file)).unwrap();
-    let right = r#"expect: ["/proc/sys tmpfs slave"] }"#;
-    assert!(yaml.contains(right), "{file} changed");
-    let wrong = std::env::temp_dir().join(format!("nsspec-mounts-{}.yaml", std::process::id()));
-    std::fs::write(
-        &wrong,
-        yaml.replace(right, r#"expect: ["/proc/sys tmpfs private"] }"#),
-    )
-    .unwrap();
-    let out = nsspec(&["run", "--no-snapshots", wrong.to_str().unwrap()]);
-    std::fs::remove_file(&wrong).unwrap();
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains(
-            r#"slave step 3 `mounts(/proc/sys)`: expected ["/proc/sys tmpfs private"], observed ["/proc/sys tmpfs master:peer#1"]"#
-        ),
-        "{stdout}"
+    assert_altered_scenario_fails(
+        "scenarios/mount/slave-receives-but-does-not-send.yaml",
+        r#"expect: ["/proc/sys tmpfs slave"] }"#,
+        r#"expect: ["/proc/sys tmpfs private"] }"#,
+        r#"slave step 3 `mounts(/proc/sys)`: expected ["/proc/sys tmpfs private"], observed ["/proc/sys tmpfs master:peer#1"]"#,
+    );
+    assert_altered_scenario_fails(
+        "scenarios/mount/unbindable-is-never-copied.yaml",
+        "expect: { errno: EINVAL } }",
+        "expect: { errno: EPERM } }",
+        "`bind_mount(/proc/sys/a/x, /proc/sys/c)`: expected EPERM: Operation not permitted, observed EINVAL",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/mount/slave-receives-but-does-not-send.yaml",
+        "kind: shared }",
+        "kind: shared, expect: { errno: EPERM } }",
+        "`propagation(/proc/sys, shared)`: expected EPERM: Operation not permitted, observed ok",
     );
 }
 
@@ -1080,11 +1096,18 @@ fn hostile_mounts_and_hostname_land_in_the_sandbox() {
     if !privileged() {
         return;
     }
+    let since = started();
     // The scenario expects the damage in its outer view (the sandbox); run_fault checks that
     // the real host saw none of it.
     let (code, stdout) = run_fault("harness/tests/faults/hostile-mounts.yaml");
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("PASS  hostile-mounts"), "{stdout}");
+    // Mounts over the sandbox's /sys hide the scenario cgroup's path from the supervisor,
+    // which must remove it all the same (through descriptors): also after a timeout.
+    let (code, stdout) = run_fault("harness/tests/faults/shadowed-cgroup-timeout.yaml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("timed out after 1s"), "{stdout}");
+    assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new(), "{stdout}");
 }
 
 /// `mount_tmpfs`'s `dirs` land in the new tmpfs even where looking its target up again after
