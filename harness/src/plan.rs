@@ -1906,7 +1906,11 @@ impl<'a> Builder<'a> {
                 expect: self.outcome(&p.expect)?,
             },
             RawStep::Mounts(m) => {
-                let under = self.path(&m.under)?;
+                // As mountinfo writes mount points: without a trailing slash.
+                let under = match self.path(&m.under)?.trim_end_matches('/') {
+                    "" => "/".to_string(),
+                    u => u.to_string(),
+                };
                 let expect = match &m.expect {
                     None => None,
                     Some(list) => {
@@ -2256,6 +2260,20 @@ mod tests {
              - fork: { name: a }\n",
         );
         assert_eq!(p.procs[1].pidns, vec![0, 1]);
+    }
+
+    #[test]
+    fn mounts_under_is_a_mount_point_as_mountinfo_writes_it() {
+        let p = plan(
+            "name: t\nnamespaces: [mount]\nsteps:\n  - mounts: { under: /proc/sys/ }\n  \
+             - mounts: { under: // }\n",
+        );
+        let under = |step: usize| match &p.procs[0].steps[step].action {
+            Action::Mounts { under, .. } => under.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(under(0), "/proc/sys");
+        assert_eq!(under(1), "/");
     }
 
     #[test]
