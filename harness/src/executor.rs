@@ -724,6 +724,9 @@ struct Ctx<'a> {
     /// …and wait for the supervisor's go here, so no step can name a process not yet started.
     go: (RawFd, RawFd),
     supervisor: i64,
+    /// The supervisor's namespaces of the kinds the scenario may leave (`Plan::kinds_in_play`),
+    /// read before any scenario process existed: what the guards compare against.
+    harness_ns: BTreeMap<String, u64>,
     /// The harness's clocks (ns), read just before the scenario's first process started.
     clocks: ClockBase,
     /// The scenario's cgroup, where it has one.
@@ -828,6 +831,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         ready: (ready.0.as_raw_fd(), ready.1.as_raw_fd()),
         go: (go.0.as_raw_fd(), go.1.as_raw_fd()),
         supervisor: me,
+        harness_ns: out.supervisor_ns.clone(),
         clocks: ClockBase::default(),
         cgroup: None,
         cgroup_key: String::new(),
@@ -1262,7 +1266,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             // kill(-1) from the harness's PID namespace (the host's) would signal every process
             // of the host that the harness may signal. Validation allows it only in processes
             // of the scenario's PID namespaces; this holds should that ever be misjudged.
-            if in_harness_ns(ctx, "pid") {
+            if in_harness_ns(ctx, NsKind::Pid) {
                 return Some(Obs::Failed(
                     "refusing kill(-1) in the harness's PID namespace (the host's)".into(),
                 ));
@@ -1352,7 +1356,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             // A namespaced sysctl belongs to the writer's namespace of that kind; the
             // harness's is the host's (see `plan::write_guard`).
             if let Some(kind) = guard
-                && in_harness_ns(ctx, kind.proc_name())
+                && in_harness_ns(ctx, *kind)
             {
                 return Some(Obs::Failed(format!(
                     "refusing to write {path} in the harness's {} namespace (the host's): add \
@@ -1378,12 +1382,20 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 }
             };
             // Validation allows only /proc paths, but by name: after a `chroot` the name can
-            // lead to an ordinary file of the host's that happens to sit at such a path.
+            // lead to an ordinary file of the host's that happens to sit at such a path, and a
+            // `bind_mount` can put any procfs file (the host's sysrq-trigger) at the name of an
+            // allowed one. The file must be on the very mount whose root is /proc.
             if !nix::sys::statfs::fstatfs(&file)
                 .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
             {
                 return Some(Obs::Failed(format!(
                     "refusing to write {path}: it is not on a procfs here (after a chroot?)"
+                )));
+            }
+            if !on_proc_root_mount(ctx, file.as_raw_fd()) {
+                return Some(Obs::Failed(format!(
+                    "refusing to write {path}: it is not on the procfs mounted at /proc (something \
+                     is mounted over it, or over a directory on its way)"
                 )));
             }
             let r = std::io::Write::write_all(&mut &file, content.as_bytes());
@@ -1492,7 +1504,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         } => Obs::Result(res(sysv_get(*object, *key, *create))),
         Action::MqOpen { name, create, .. } => Obs::Result(res(mq_open(name, *create))),
         Action::Links { .. } => {
-            if in_harness_ns(ctx, "net") {
+            if in_harness_ns(ctx, NsKind::Net) {
                 Obs::Links(None)
             } else {
                 match links() {
@@ -1532,7 +1544,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     )),
                     Some(path) => Obs::Cgroup {
                         path,
-                        harness_ns: in_harness_ns(ctx, "cgroup"),
+                        harness_ns: in_harness_ns(ctx, NsKind::Cgroup),
                         scenario: ctx.cgroup.as_ref().map(|c| c.path.clone()),
                     },
                 },
@@ -1574,6 +1586,12 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             recursive,
             ..
         } => {
+            if !in_own_mount_ns(ctx, target) {
+                return Some(Obs::Failed(format!(
+                    "refusing to change the propagation of {target}: it is not a mount of the \
+                     process's own mount namespace (reached through /proc/PID/root?)"
+                )));
+            }
             use crate::schema::PropagationKind as K;
             let flag = match kind {
                 K::Shared => MsFlags::MS_SHARED,
@@ -1689,16 +1707,71 @@ fn ns_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
         .map(|st| st.st_ino)
 }
 
-/// Whether the calling process shares the harness's namespace of this kind (`net`, `cgroup`).
-fn in_harness_ns(ctx: &Ctx, proc_name: &str) -> bool {
-    let mine = ns_inode(ctx.host_proc, &format!("self/ns/{proc_name}"));
-    let theirs = ns_inode(ctx.host_proc, &format!("{}/ns/{proc_name}", ctx.supervisor));
-    matches!((mine, theirs), (Ok(a), Ok(b)) if a == b)
+/// The mount ID of an open file (proc_pid_fdinfo(5), `mnt_id`, Linux 3.15).
+fn mount_id(ctx: &Ctx, fd: RawFd) -> Option<u64> {
+    read_at(ctx.host_proc, &format!("self/fdinfo/{fd}"))?
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Whether the open file `fd` is on the mount at /proc, and that mount is a procfs root.
+fn on_proc_root_mount(ctx: &Ctx, fd: RawFd) -> bool {
+    let Ok(root) = open_dir("/proc") else {
+        return false;
+    };
+    let is_root = nix::sys::statfs::fstatfs(&root)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+        && nix::sys::stat::fstat(&root).is_ok_and(|st| st.st_ino == PROC_ROOT_INO);
+    is_root && mount_id(ctx, root.as_raw_fd()).is_some_and(|m| Some(m) == mount_id(ctx, fd))
+}
+
+/// The inode number of a procfs root directory (fs/proc/root.c).
+const PROC_ROOT_INO: u64 = 1;
+
+/// Whether the mount at `path` (followed as mount(2) follows it) belongs to the caller's mount
+/// namespace: the kernel lets a privileged caller change the propagation of another
+/// namespace's mounts (do_change_type()), which a path through /proc/PID/root reaches — the
+/// host's, through a /proc the scenario inherited.
+fn in_own_mount_ns(ctx: &Ctx, path: &str) -> bool {
+    let Ok(target) = nix::fcntl::open(
+        path,
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    ) else {
+        // Let the mount call itself say why the path is wrong.
+        return true;
+    };
+    let Some(id) = mount_id(ctx, target.as_raw_fd()) else {
+        return false;
+    };
+    read_at(ctx.host_proc, "self/mountinfo").is_some_and(|text| {
+        text.lines()
+            .any(|l| l.split(' ').next().and_then(|m| m.parse().ok()) == Some(id))
+    })
+}
+
+/// Whether the calling process shares the harness's namespace of this kind — or might: the
+/// guards that ask refuse to act in the host's namespaces, so every doubt answers yes. A kind
+/// the scenario never creates or joins is the harness's for all its processes; the harness's
+/// inode was read by the supervisor before the scenario began, since the caller may no longer
+/// be allowed to read the supervisor's (after `drop_caps`, or from a user namespace of its
+/// own); the caller's own is always readable to it.
+fn in_harness_ns(ctx: &Ctx, kind: NsKind) -> bool {
+    let Some(theirs) = ctx.harness_ns.get(kind.name()) else {
+        return true;
+    };
+    !matches!(
+        ns_inode(ctx.host_proc, &format!("self/ns/{}", kind.proc_name())),
+        Ok(mine) if mine != *theirs
+    )
 }
 
 /// The network steps never touch the harness's network namespace: as root it is the host's.
 fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
-    in_harness_ns(ctx, "net").then(|| {
+    in_harness_ns(ctx, NsKind::Net).then(|| {
         Obs::Failed(
             "refusing to change or use the harness's network namespace (the host's): add `net` \
              to `namespaces` or unshare it first"

@@ -2038,8 +2038,13 @@ impl<'a> Builder<'a> {
                 ),
             ))
         };
-        let [point, _fstype, propagation] = fields[..] else {
+        let [point, fstype, propagation] = fields[..] else {
             return bad(format!("{} fields instead of 3", fields.len()));
+        };
+        // As mountinfo writes mount points: without a trailing slash.
+        let point = match point.trim_end_matches('/') {
+            "" => "/",
+            p => p,
         };
         if !under_mount(point, under) {
             return bad(format!("`{point}` is not `{under}` or below it"));
@@ -2050,7 +2055,7 @@ impl<'a> Builder<'a> {
                 PROPAGATIONS.join(", ")
             ));
         }
-        Ok(folded)
+        Ok(format!("{point} {fstype} {propagation}"))
     }
 
     fn is_descendant(&self, t: usize, ancestor: usize) -> bool {

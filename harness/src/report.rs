@@ -683,14 +683,28 @@ fn expects_something(step: &StepPlan) -> bool {
     }
 }
 
-/// Whether process `p` is in init's PID namespace, which init created, and init ended without a
-/// step waiting for `p`: then the kernel killed `p` when init ended.
+/// Whether process `p` is in init's PID namespace, which init created, init ended without a
+/// step waiting for `p`, and no step signalled `p`: then the kernel killed `p` when init ended.
 fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
+    use crate::plan::Who;
     let init = &plan.procs[0];
+    let signalled = plan
+        .procs
+        .iter()
+        .flat_map(|q| &q.steps)
+        .any(|s| match s.action {
+            Action::KillAll { .. } => true,
+            Action::Kill {
+                target: Who::Proc(t),
+                ..
+            } => t == p,
+            _ => false,
+        });
     p != 0
         && plan.namespaces.contains(&NsKind::Pid)
         && plan.procs[p].pidns.last() == init.pidns.last()
         && run.exits.iter().any(|(e, _)| *e == 0)
+        && !signalled
         && !init
             .steps
             .iter()

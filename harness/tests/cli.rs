@@ -983,6 +983,62 @@ fn wait_can_expect_the_errno_of_a_second_wait() {
     );
 }
 
+/// The run-time guards refuse to act in the harness's namespaces even when the plan expected
+/// otherwise (a failed unshare) and the process cannot read the supervisor's namespace links
+/// (no capabilities); `write` refuses a file a bind mount put at an allowed name, and
+/// `propagation` a mount of another namespace. Run in throwaway namespaces of unshare(1)'s, so
+/// that a regression can kill and change nothing outside them.
+#[test]
+fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
+    if !privileged() {
+        return;
+    }
+    let run = |file: &str| {
+        let out = Command::new("unshare")
+            .args(["--pid", "--fork", "--mount-proc", "--net", "--uts", "--ipc"])
+            .arg(env!("CARGO_BIN_EXE_nsspec"))
+            .args(["run", "--no-snapshots", file])
+            .current_dir(root())
+            .output()
+            .expect("unshare(1) runs");
+        let (stdout, stderr) = text(&out);
+        (out.status.code(), format!("{stdout}{stderr}"))
+    };
+    let (code, out) = run("harness/tests/faults/kill-all-after-failed-unshare.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("`kill(-1, SIGKILL)`: the harness could not carry out the step: refusing kill(-1) in the harness's PID namespace"),
+        "{out}"
+    );
+    let (code, out) = run("harness/tests/faults/bind-redirects-a-write.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(
+            "refusing to write /proc/sys/kernel/hostname: it is not on the procfs mounted at /proc"
+        ),
+        "{out}"
+    );
+    let (code, out) = run("harness/tests/faults/propagation-of-a-foreign-mount.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("refusing to change the propagation of /proc/1/root: it is not a mount of the process's own mount namespace"),
+        "{out}"
+    );
+    let (code, out) = run("harness/tests/faults/pid-sysctls-without-caps.yaml");
+    if out.contains("SKIP") {
+        return; // before 6.14
+    }
+    assert_eq!(code, Some(1), "{out}");
+    for sysctl in ["pid_max", "ns_last_pid"] {
+        assert!(
+            out.contains(&format!(
+                "refusing to write /proc/sys/kernel/{sysctl} in the harness's pid namespace"
+            )),
+            "{out}"
+        );
+    }
+}
+
 /// Runs a catalogue scenario with `right` (which it must contain) replaced by `wrong`: it must
 /// fail with `message`.
 fn assert_altered_scenario_fails(file: &str, right: &str, wrong: &str, message: &str) {
