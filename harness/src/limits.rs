@@ -131,8 +131,9 @@ struct Cgroup {
     /// `dir` as /proc/PID/cgroup shows it for a process inside.
     path: String,
     v1: bool,
-    /// The cgroup the supervisor came from, to go back to once init exists.
-    origin_fd: OwnedFd,
+    /// The cgroup the supervisor came from, to go back to once init exists (`None`: it
+    /// cannot be opened, and the supervisor stays, as when going back fails).
+    origin_fd: Option<OwnedFd>,
     /// v2: the directory, for clone3(CLONE_INTO_CGROUP). `None` on v1, or once that failed.
     clone_into: Option<OwnedFd>,
     /// The directory holding `dir`, and `dir` itself, opened at creation: the supervisor kills
@@ -295,7 +296,7 @@ impl Limit {
         if let Some(c) = &mut self.cgroup
             && c.joined
         {
-            c.joined = !join(c.origin_fd.as_fd());
+            c.joined = !c.origin_fd.as_ref().is_some_and(|o| join(o.as_fd()));
         }
     }
 
@@ -523,7 +524,7 @@ fn create(
     let name = format!("nsspec-{me}");
     let dir = place.parent.join(&name);
     let parent_fd = open_dir_at(None, &place.parent).ok()?;
-    let origin_fd = open_dir_at(None, &place.origin).ok()?;
+    let origin_fd = open_dir_at(None, &place.origin).ok();
     announce(&dir, mounted);
     nix::sys::stat::mkdirat(
         parent_fd.as_fd(),
