@@ -275,6 +275,39 @@ vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c "rm $probe"
 [ ! -e "$probe" ] || { rm -f "$probe"; fail "$probe was deleted in the guest but not here"; }
 ok "results channel: a new file came back, its deletion too"
 
+step "all of stderr arrives, however slowly it is read; a leftover writer does not hold the run"
+# 260 KB of stderr read at about 20 KB/s: when the program exits, its last 64 KB are still in
+# the guest's pipe, three seconds of reading away. (init once killed its relays two seconds
+# after the program's exit, losing them; this caught that every time.)
+slow_reader() {
+  local l n=0
+  while IFS= read -r l; do
+    printf '%s\n' "$l"
+    n=$((n + 1))
+    [ $((n % 1000)) -ne 0 ] || sleep 0.3
+  done
+}
+set +e
+vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c 'seq 1 45000 >&2; exit 3' 2>&1 >/dev/null |
+  slow_reader > "$tmp/burst.err"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 3 ] || fail "vm/run exited $rc, not the program's 3: $(grep '^vm/run:' "$tmp/burst.err")"
+grep -v '^vm/run: note: ' "$tmp/burst.err" > "$tmp/burst.lines" || true
+if ! seq 1 45000 | cmp -s - "$tmp/burst.lines"; then
+  fail "stderr arrived incomplete or altered: $(wc -l < "$tmp/burst.lines") lines, ending: $(tail -n 2 "$tmp/burst.lines" | tr '\n' '|')"
+fi
+set +e
+s=$(date +%s)
+vm/run --kernel "$kernel" --timeout 60 -- /bin/sh -c 'sleep 600 & echo bye >&2' 2> "$tmp/leftover.err"
+rc=$?
+e=$(date +%s)
+set -e
+[ "$rc" -eq 0 ] || fail "a program leaving a background writer: vm/run exited $rc"
+grep -qx bye "$tmp/leftover.err" || fail "the program's stderr did not arrive: $(cat "$tmp/leftover.err")"
+[ $((e - s)) -lt 30 ] || fail "a leftover background process held the run for $((e - s)) s"
+ok "45000 lines of slowly read stderr all arrived, status 3; a leftover writer stopped (run took $((e - s)) s)"
+
 step "a hang is cut off: exit 124 within --timeout"
 set +e
 s=$(date +%s)
