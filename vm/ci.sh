@@ -308,6 +308,20 @@ grep -qx bye "$tmp/leftover.err" || fail "the program's stderr did not arrive: $
 [ $((e - s)) -lt 30 ] || fail "a leftover background process held the run for $((e - s)) s"
 ok "45000 lines of slowly read stderr all arrived, status 3; a leftover writer stopped (run took $((e - s)) s)"
 
+step "vm/run | head: the VM stops once the reader is gone, exit 141 as of SIGPIPE"
+for chan in stdout stderr; do
+  redir=; [ "$chan" = stdout ] || redir='>&2'
+  set +e
+  s=$(date +%s)
+  vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c "seq 1 2000000 $redir; exit 7" 2>&1 | head -n 2 > /dev/null
+  rc=${PIPESTATUS[0]}
+  e=$(date +%s)
+  set -e
+  [ "$rc" -eq 141 ] || fail "vm/run ($chan) | head: exit $rc, not 141"
+  [ $((e - s)) -lt 30 ] || fail "vm/run ($chan) | head took $((e - s)) s: the VM was not stopped"
+done
+ok "a reader going away on stdout or stderr stops the VM: exit 141"
+
 step "a hang is cut off: exit 124 within --timeout"
 set +e
 s=$(date +%s)
