@@ -94,11 +94,13 @@ kernel=
 while [ $# -gt 0 ]; do [ "$1" != --kernel ] || kernel=$2; shift; done
 case "$kernel" in
   */bad) echo "error: scenarios/none.yaml: No such file or directory" >&2; exit 2 ;;
+  */slow) trap 'echo "stopped $$" >> "$MX_CALLS.term"; kill $!; exit 143' TERM; echo "running $$" >> "$MX_CALLS.term"
+    sleep 60 & wait ;;
   *) echo '{"id":"pid/x","status":"passed","record":"r"}' ;;
 esac
 STANDIN
 chmod +x "$mx/vm/run"
-: > "$mx/k/good1"; : > "$mx/k/good2"; : > "$mx/k/bad"
+: > "$mx/k/good1"; : > "$mx/k/good2"; : > "$mx/k/bad"; : > "$mx/k/slow"
 matrix_run() { # EXPECTED-EXIT ARGS...: run the copy; the vm/run calls it made go to $mx/calls
   local want=$1 rc=0
   shift
@@ -122,8 +124,19 @@ if ! grep -qx "vm/matrix: kernel $mx/k/bad: vm/run exited 2:" "$mx/err" ||
   ! grep -qx '  error: scenarios/none.yaml: No such file or directory' "$mx/err"; then
   fail "vm/matrix did not show why a kernel's run failed: $(cat "$mx/err")"
 fi
+# TERM to vm/matrix must reach each vm/run (which stops its QEMU on TERM), not just a shell
+# around it.
+: > "$mx/calls.term"
+MX_CALLS=$mx/calls "$mx/vm/matrix" --nsspec /bin/true --kernels "$mx/k/slow,$mx/k/slow" -j 2 > /dev/null 2>&1 &
+mpid=$!
+for _ in $(seq 100); do [ "$(grep -c '^running' "$mx/calls.term")" -lt 2 ] || break; sleep 0.1; done
+kill -TERM "$mpid"
+wait "$mpid" || true
+if [ "$(grep -c '^stopped' "$mx/calls.term")" -ne 2 ]; then
+  fail "TERM to vm/matrix did not reach both vm/runs: $(cat "$mx/calls.term")"
+fi
 rm -rf "$mx"
-ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's last words shown"
+ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's last words shown; TERM reaches every vm/run"
 
 step "build nsspec (release)"
 cargo build --release --quiet
