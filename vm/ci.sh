@@ -319,7 +319,15 @@ set -e
 [ "$rc" -eq 0 ] || fail "a program leaving a background writer: vm/run exited $rc"
 grep -qx bye "$tmp/leftover.err" || fail "the program's stderr did not arrive: $(cat "$tmp/leftover.err")"
 [ $((e - s)) -lt 30 ] || fail "a leftover background process held the run for $((e - s)) s"
-ok "45000 lines of slowly read stderr all arrived, status 3; a leftover writer stopped (run took $((e - s)) s)"
+# stderr without a final newline: init's end marker then shares its line, and must not show.
+set +e
+vm/run --kernel "$kernel" --timeout 60 -- /bin/sh -c 'printf "no newline" >&2; exit 4' 2> "$tmp/nonl.err"
+rc=$?
+set -e
+[ "$rc" -eq 4 ] || fail "printf 'no newline' >&2; exit 4: vm/run exited $rc"
+[ "$(grep -v '^vm/run: note: ' "$tmp/nonl.err")" = "no newline" ] ||
+  fail "stderr without a final newline arrived as: $(cat -A "$tmp/nonl.err")"
+ok "45000 lines of slowly read stderr all arrived, status 3; a leftover writer stopped (run took $((e - s)) s); a last line without newline arrived alone"
 
 step "vm/run | head: the VM stops once the reader is gone, exit 141 as of SIGPIPE"
 for chan in stdout stderr; do
