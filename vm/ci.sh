@@ -124,6 +124,12 @@ if ! grep -qx "vm/matrix: kernel $mx/k/bad: vm/run exited 2:" "$mx/err" ||
   ! grep -qx '  error: scenarios/none.yaml: No such file or directory' "$mx/err"; then
   fail "vm/matrix did not show why a kernel's run failed: $(cat "$mx/err")"
 fi
+matrix_run 0 --help
+grep -q '^vm/matrix' "$mx/out" || fail "vm/matrix --help printed nothing on stdout"
+# vm/run's options that concern the guest pass through.
+matrix_run 0 --kernels "$mx/k/good1" -j 1 --env A=1 --include /etc/hostname --collect /tmp -v
+grep -q -- '--env A=1 --include /etc/hostname --collect /tmp -v ' "$mx/calls" ||
+  fail "vm/matrix did not pass --env, --include, --collect, -v to vm/run: $(cat "$mx/calls")"
 # TERM to vm/matrix must reach each vm/run (which stops its QEMU on TERM), not just a shell
 # around it.
 : > "$mx/calls.term"
@@ -136,7 +142,7 @@ if [ "$(grep -c '^stopped' "$mx/calls.term")" -ne 2 ]; then
   fail "TERM to vm/matrix did not reach both vm/runs: $(cat "$mx/calls.term")"
 fi
 rm -rf "$mx"
-ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's last words shown; TERM reaches every vm/run"
+ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's last words shown; options passed on; TERM reaches every vm/run"
 
 step "build nsspec (release)"
 cargo build --release --quiet
