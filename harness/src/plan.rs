@@ -1637,11 +1637,11 @@ impl<'a> Builder<'a> {
                 expect: self.id_value(a.expect.as_ref(), "getgid")?,
             },
             RawStep::Read(r) => Action::Read {
-                path: self.path(&r.path)?,
+                path: self.path("path", &r.path)?,
                 expect: r.expect.map(|e| fold_space(&e)),
             },
             RawStep::Write(w) => {
-                let path = self.path(&w.path)?;
+                let path = self.path("path", &w.path)?;
                 let guard = write_guard(&path).map_err(|why| self.err(&w.path.referenced, why))?;
                 if path == PID_MAX && self.kernel_at_least < PER_NS_PID_MAX {
                     return Err(self.err(
@@ -1692,7 +1692,7 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::MountTmpfs(m) => {
-                let target = self.path(&m.target)?;
+                let target = self.path("target", &m.target)?;
                 let dirs = self.tmpfs_dirs(&m.dirs)?;
                 Action::MountTmpfs {
                     target,
@@ -1701,11 +1701,11 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Chroot(c) => Action::Chroot {
-                path: self.path(&c.path)?,
+                path: self.path("path", &c.path)?,
                 expect: self.outcome(&c.expect)?,
             },
             RawStep::Umount(u) => Action::Umount {
-                target: self.path(&u.target)?,
+                target: self.path("target", &u.target)?,
                 lazy: u.lazy,
                 expect: self.outcome(&u.expect)?,
             },
@@ -1882,32 +1882,32 @@ impl<'a> Builder<'a> {
             RawStep::MountCgroup(m) => {
                 self.uses_cgroups = true;
                 Action::MountCgroup {
-                    target: self.path(&m.target)?,
+                    target: self.path("target", &m.target)?,
                     expect: self.outcome(&m.expect)?,
                 }
             }
             RawStep::Subdirs(d) => Action::Subdirs {
-                path: self.path(&d.path)?,
+                path: self.path("path", &d.path)?,
                 expect: d.expect.map(|mut v| {
                     v.sort();
                     v
                 }),
             },
             RawStep::BindMount(b) => Action::BindMount {
-                source: self.path(&b.source)?,
-                target: self.path(&b.target)?,
+                source: self.path("source", &b.source)?,
+                target: self.path("target", &b.target)?,
                 recursive: b.recursive,
                 expect: self.outcome(&b.expect)?,
             },
             RawStep::Propagation(p) => Action::Propagation {
-                target: self.path(&p.target)?,
+                target: self.path("target", &p.target)?,
                 kind: p.kind,
                 recursive: p.recursive,
                 expect: self.outcome(&p.expect)?,
             },
             RawStep::Mounts(m) => {
                 // As mountinfo writes mount points: without a trailing slash.
-                let under = match self.path(&m.under)?.trim_end_matches('/') {
+                let under = match self.path("under", &m.under)?.trim_end_matches('/') {
                     "" => "/".to_string(),
                     u => u.to_string(),
                 };
@@ -2013,11 +2013,11 @@ impl<'a> Builder<'a> {
         Ok(dirs)
     }
 
-    fn path(&self, p: &Spanned<String>) -> Result<String, ScenarioError> {
+    fn path(&self, field: &str, p: &Spanned<String>) -> Result<String, ScenarioError> {
         if !p.value.starts_with('/') || p.value.contains('\0') || p.value.len() > 4096 {
             return Err(self.err(
                 &p.referenced,
-                format!("`path` must be an absolute path, got `{}`", p.value),
+                format!("`{field}` must be an absolute path, got `{}`", p.value),
             ));
         }
         Ok(p.value.clone())
