@@ -1024,6 +1024,8 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         out.contains("refusing to change the propagation of /proc/1/root: it is not a mount of the process's own mount namespace"),
         "{out}"
     );
+    let (code, out) = run("harness/tests/faults/mounts-of-a-foreign-namespace.yaml");
+    assert_eq!(code, Some(0), "{out}");
     let (code, out) = run("harness/tests/faults/pid-sysctls-without-caps.yaml");
     if out.contains("SKIP") {
         return; // before 6.14
