@@ -1556,7 +1556,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                  or none delegated); cgroup_enter needs one"
                     .into(),
             ),
-            Some(c) => Obs::Result(res(cgroup_enter(c.dir.as_raw_fd(), path))),
+            Some(c) => Obs::Result(res(cgroup_enter(ctx, c.dir.as_raw_fd(), path))),
         },
         Action::MountCgroup { target, .. } => {
             Obs::Result(res(mount_cgroup(target, &ctx.cgroup_key)))
@@ -1809,33 +1809,40 @@ fn scenario_cgroup(limit: &crate::limits::Limit) -> (Option<ScenarioCgroup>, Str
 ///
 /// # References
 /// cgroups(7), cgroup_namespaces(7)
-fn cgroup_enter(dir: RawFd, path: &str) -> Result<(), Errno> {
+fn cgroup_enter(ctx: &Ctx, dir: RawFd, path: &str) -> Result<(), Errno> {
+    use nix::fcntl::OFlag;
+    // One name at a time, each directory checked to be on the scenario cgroup's own mount: a
+    // scenario without a mount namespace could have mounted something over a name below it
+    // in the supervisor's namespace, and a multi-part lookup would cross into that.
+    let mount = mount_id(ctx, dir).ok_or(Errno::EXDEV)?;
+    let mut cur: Option<OwnedFd> = None;
     if path != "." {
-        let mut sofar = String::new();
         for part in path.split('/') {
-            if !sofar.is_empty() {
-                sofar.push('/');
-            }
-            sofar.push_str(part);
+            let at = cur.as_ref().map_or(dir, |f| f.as_raw_fd());
             match nix::sys::stat::mkdirat(
-                unsafe_borrow(dir),
-                sofar.as_str(),
+                unsafe_borrow(at),
+                part,
                 nix::sys::stat::Mode::from_bits_truncate(0o755),
             ) {
                 Ok(()) | Err(Errno::EEXIST) => {}
                 Err(e) => return Err(e),
             }
+            let next = nix::fcntl::openat(
+                unsafe_borrow(at),
+                part,
+                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )?;
+            if mount_id(ctx, next.as_raw_fd()) != Some(mount) {
+                return Err(Errno::EXDEV);
+            }
+            cur = Some(next);
         }
     }
-    let procs = if path == "." {
-        "cgroup.procs".to_string()
-    } else {
-        format!("{path}/cgroup.procs")
-    };
     let fd = nix::fcntl::openat(
-        unsafe_borrow(dir),
-        procs.as_str(),
-        nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        unsafe_borrow(cur.as_ref().map_or(dir, |f| f.as_raw_fd())),
+        "cgroup.procs",
+        OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
     )?;
     write_all(fd.as_raw_fd(), b"0")
