@@ -1341,6 +1341,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::Getuid { .. } => Obs::Value(nix::unistd::getuid().as_raw() as i64),
         Action::Getgid { .. } => Obs::Value(nix::unistd::getgid().as_raw() as i64),
         Action::Read { path, .. } => match read_capped(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                return Some(Obs::Failed(format!("refusing to read {path}: {e}")));
+            }
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
                 Obs::Text(crate::plan::fold_space(&text))
@@ -1567,6 +1570,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             recursive,
             ..
         } => {
+            if in_harness_ns(ctx, NsKind::Mount) {
+                return Some(refuse_harness_mount_ns("bind_mount"));
+            }
             let rec = if *recursive {
                 MsFlags::MS_REC
             } else {
@@ -1586,6 +1592,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             recursive,
             ..
         } => {
+            if in_harness_ns(ctx, NsKind::Mount) {
+                return Some(refuse_harness_mount_ns("propagation"));
+            }
             if !in_own_mount_ns(ctx, target) {
                 return Some(Obs::Failed(format!(
                     "refusing to change the propagation of {target}: it is not a mount of the \
@@ -1692,12 +1701,38 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
 
 /// The first [`MAX_TEXT`] bytes of a file, and one more if there are more: only that much is
 /// recorded, and a file need not end (/dev/zero) or fit in memory.
+/// Reads at most MAX_TEXT + 1 bytes of a regular file. Opening anything else can act on the
+/// host: a device node (opening /dev/watchdog arms it), a FIFO (a writer's data would be
+/// taken, or the open blocks) or a socket; and reading /proc/kmsg takes the kernel's messages
+/// from the host's log reader. Those are refused with `ErrorKind::Unsupported`.
 fn read_capped(path: &str) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
+    use std::io::{Error, ErrorKind, Read};
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "only regular files are read (opening a device, FIFO or socket can act on the host)",
+        ));
+    }
+    let kmsg = std::fs::metadata("/proc/kmsg")
+        .is_ok_and(|k| (k.dev(), k.ino()) == (meta.dev(), meta.ino()));
+    if kmsg {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "reading /proc/kmsg would take the host's kernel messages from its log reader",
+        ));
+    }
+    // O_NONBLOCK: should the path have become something else since, an open never blocks.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(Error::new(ErrorKind::Unsupported, "not a regular file"));
+    }
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_TEXT as u64 + 1)
-        .read_to_end(&mut bytes)?;
+    file.take(MAX_TEXT as u64 + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -1705,6 +1740,35 @@ fn read_capped(path: &str) -> std::io::Result<Vec<u8>> {
 fn ns_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
     nix::sys::stat::fstatat(unsafe_borrow(host_proc), path, nix::fcntl::AtFlags::empty())
         .map(|st| st.st_ino)
+}
+
+/// `bind_mount` and `propagation` act only in a mount namespace of the scenario's own. In the
+/// supervisor's — where a scenario without `mount` runs — a bind mount could put other files
+/// at the paths the harness itself reads by name below its /proc and its cgroup directories
+/// (a namespace link, mountinfo, a child cgroup), and turn its guards and its clean-up against
+/// the host.
+fn refuse_harness_mount_ns(step: &str) -> Obs {
+    Obs::Failed(format!(
+        "refusing `{step}` in the harness's mount namespace: add `mount` to `namespaces` or \
+         unshare it first"
+    ))
+}
+
+/// [`ns_inode`] for the guards: the file found must be a namespace file (nsfs). A scenario
+/// without a mount namespace of its own can mount a tmpfs over a directory below the
+/// harness's /proc (its own /proc/PID/ns), and a directory `mnt` there must not pass for a
+/// namespace other than the harness's.
+fn nsfs_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
+    let fd = nix::fcntl::openat(
+        unsafe_borrow(host_proc),
+        path,
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    if nix::sys::statfs::fstatfs(&fd)?.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
+        return Err(Errno::EXDEV);
+    }
+    Ok(nix::sys::stat::fstat(&fd)?.st_ino)
 }
 
 /// The mount ID of an open file (proc_pid_fdinfo(5), `mnt_id`, Linux 3.15).
@@ -1764,7 +1828,7 @@ fn in_harness_ns(ctx: &Ctx, kind: NsKind) -> bool {
         return true;
     };
     !matches!(
-        ns_inode(ctx.host_proc, &format!("self/ns/{}", kind.proc_name())),
+        nsfs_inode(ctx.host_proc, &format!("self/ns/{}", kind.proc_name())),
         Ok(mine) if mine != *theirs
     )
 }

@@ -888,6 +888,9 @@ struct Builder<'a> {
     next_ns: u32,
     steps: usize,
     kinds_used: BTreeSet<NsKind>,
+    /// Where the first `bind_mount` or `propagation` step is: they need a mount namespace of
+    /// the scenario's own (see executor's `refuse_harness_mount_ns`).
+    mount_step: Option<Location>,
     /// Whether a step looks at or moves between cgroups.
     uses_cgroups: bool,
     /// Whether a step moves into or names the scenario's own cgroup.
@@ -908,6 +911,7 @@ impl<'a> Builder<'a> {
             next_ns: 1,
             steps: 0,
             kinds_used: BTreeSet::new(),
+            mount_step: None,
             uses_cgroups: false,
             uses_own_cgroup: false,
             forks_to_the_limit: false,
@@ -1099,6 +1103,17 @@ impl<'a> Builder<'a> {
             None
         };
         let events = self.check_events()?;
+        if let Some(at) = self.mount_step
+            && !namespaces.contains(&NsKind::Mount)
+            && !self.kinds_used.contains(&NsKind::Mount)
+        {
+            return Err(self.err(
+                &at,
+                "`bind_mount` and `propagation` act only in a mount namespace of the scenario's \
+                 own (in the harness's they could redirect the paths the harness reads): add \
+                 `mount` to `namespaces`, or `unshare` it first",
+            ));
+        }
         for k in namespaces.iter().chain(self.kinds_used.iter()) {
             requirements.insert(Requirement::Namespace(*k));
         }
@@ -1893,18 +1908,24 @@ impl<'a> Builder<'a> {
                     v
                 }),
             },
-            RawStep::BindMount(b) => Action::BindMount {
-                source: self.path("source", &b.source)?,
-                target: self.path("target", &b.target)?,
-                recursive: b.recursive,
-                expect: self.outcome(&b.expect)?,
-            },
-            RawStep::Propagation(p) => Action::Propagation {
-                target: self.path("target", &p.target)?,
-                kind: p.kind,
-                recursive: p.recursive,
-                expect: self.outcome(&p.expect)?,
-            },
+            RawStep::BindMount(b) => {
+                self.mount_step.get_or_insert(b.target.referenced);
+                Action::BindMount {
+                    source: self.path("source", &b.source)?,
+                    target: self.path("target", &b.target)?,
+                    recursive: b.recursive,
+                    expect: self.outcome(&b.expect)?,
+                }
+            }
+            RawStep::Propagation(p) => {
+                self.mount_step.get_or_insert(p.target.referenced);
+                Action::Propagation {
+                    target: self.path("target", &p.target)?,
+                    kind: p.kind,
+                    recursive: p.recursive,
+                    expect: self.outcome(&p.expect)?,
+                }
+            }
             RawStep::Mounts(m) => {
                 // As mountinfo writes mount points: without a trailing slash.
                 let under = match self.path("under", &m.under)?.trim_end_matches('/') {
