@@ -662,10 +662,49 @@ pub(crate) fn kill_all_at(dir: BorrowedFd) {
         );
     }
     for child in child_cgroups(dir) {
-        if let Ok(fd) = open_dir_at(Some(dir), Path::new(&child)) {
+        if let Some(fd) = open_child(dir, Path::new(&child)) {
             kill_all_at(fd.as_fd());
         }
     }
+}
+
+/// Opens the child cgroup `name` of the directory open at `dir` — only if it is on the same
+/// mount. A scenario without a mount namespace of its own can mount over a child cgroup in the
+/// supervisor's namespace (the cgroup hierarchy's root itself, with `mount_cgroup`): walking
+/// into that would kill and remove the host's cgroups.
+fn open_child(dir: BorrowedFd, name: &Path) -> Option<OwnedFd> {
+    let child = open_dir_at(Some(dir), name).ok()?;
+    match (mount_id(dir), mount_id(child.as_fd())) {
+        (Some(a), Some(b)) if a == b => Some(child),
+        _ => None,
+    }
+}
+
+/// The mount ID of an open file: statx(STATX_MNT_ID, Linux 5.8), else fdinfo's `mnt_id`
+/// (3.15). `None` when neither answers: then nothing is walked into.
+fn mount_id(fd: BorrowedFd) -> Option<u64> {
+    // SAFETY: statx with an empty path and AT_EMPTY_PATH looks at `fd` only; `stx` is a
+    // plain struct the kernel fills in.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    let r = unsafe {
+        libc::statx(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            libc::STATX_MNT_ID,
+            &mut stx,
+        )
+    };
+    if r == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0 {
+        return Some(stx.stx_mnt_id);
+    }
+    std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Opens a directory, relative to `at` when given.
@@ -721,7 +760,7 @@ pub(crate) fn remove_tree_at(parent: BorrowedFd, name: &Path) -> bool {
     if rmdir() {
         return true;
     }
-    if let Ok(dir) = open_dir_at(Some(parent), name) {
+    if let Some(dir) = open_child(parent, name) {
         for child in child_cgroups(dir.as_fd()) {
             remove_tree_at(dir.as_fd(), Path::new(&child));
         }
