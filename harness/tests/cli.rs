@@ -1382,6 +1382,39 @@ fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old(
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
     assert!(!old_left, "{} was not swept", old.display());
     assert!(fresh_kept, "{} was swept although fresh", fresh.display());
+
+    // A mount below a stale cgroup (here a bind of another cgroup over its child, in a mount
+    // namespace of unshare(1)'s) is never walked into: the other cgroup's child survives the
+    // sweep. The victim is this test's own scratch cgroup.
+    let stale = place.join(format!("nsspec-{}", dead()));
+    let victim = place.join(format!("zz-nsspec-test-victim-{}", std::process::id()));
+    std::fs::create_dir_all(stale.join("a")).unwrap();
+    std::fs::create_dir_all(victim.join("e")).unwrap();
+    std::fs::File::open(&stale)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c"])
+        .arg(format!(
+            "mount --make-rprivate / && mount --bind '{}' '{}' && exec '{}' run {}",
+            victim.display(),
+            stale.join("a").display(),
+            env!("CARGO_BIN_EXE_nsspec"),
+            "harness/tests/fixtures/broken-expectation.yaml"
+        ))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let victim_kept = victim.join("e").exists();
+    for dir in [victim.join("e"), victim, stale.join("a"), stale] {
+        let _ = std::fs::remove_dir(dir);
+    }
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(
+        victim_kept,
+        "the sweep followed a mount into another cgroup"
+    );
 }
 
 #[test]
