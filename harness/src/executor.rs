@@ -1340,7 +1340,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         },
         Action::Getuid { .. } => Obs::Value(nix::unistd::getuid().as_raw() as i64),
         Action::Getgid { .. } => Obs::Value(nix::unistd::getgid().as_raw() as i64),
-        Action::Read { path, .. } => match read_capped(path) {
+        Action::Read { path, .. } => match read_capped(ctx, path) {
             Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
                 return Some(Obs::Failed(format!("refusing to read {path}: {e}")));
             }
@@ -1703,9 +1703,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
 /// recorded, and a file need not end (/dev/zero) or fit in memory.
 /// Reads at most MAX_TEXT + 1 bytes of a regular file. Opening anything else can act on the
 /// host: a device node (opening /dev/watchdog arms it), a FIFO (a writer's data would be
-/// taken, or the open blocks) or a socket; and reading /proc/kmsg takes the kernel's messages
-/// from the host's log reader. Those are refused with `ErrorKind::Unsupported`.
-fn read_capped(path: &str) -> std::io::Result<Vec<u8>> {
+/// taken, or the open blocks) or a socket; reading kmsg takes the kernel's messages from the
+/// host's log reader (through any procfs instance: the inode is the same in each), and files
+/// of tracefs and debugfs can consume events (trace_pipe) or act on drivers. Those are refused
+/// with `ErrorKind::Unsupported`.
+fn read_capped(ctx: &Ctx, path: &str) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let meta = std::fs::metadata(path)?;
@@ -1715,12 +1717,24 @@ fn read_capped(path: &str) -> std::io::Result<Vec<u8>> {
             "only regular files are read (opening a device, FIFO or socket can act on the host)",
         ));
     }
-    let kmsg = std::fs::metadata("/proc/kmsg")
-        .is_ok_and(|k| (k.dev(), k.ino()) == (meta.dev(), meta.ino()));
+    let fs = nix::sys::statfs::statfs(path).map(|s| s.filesystem_type())?;
+    let kmsg = fs == nix::sys::statfs::PROC_SUPER_MAGIC
+        && nix::sys::stat::fstatat(
+            unsafe_borrow(ctx.host_proc),
+            "kmsg",
+            nix::fcntl::AtFlags::empty(),
+        )
+        .is_ok_and(|k| k.st_ino == meta.ino());
     if kmsg {
         return Err(Error::new(
             ErrorKind::Unsupported,
-            "reading /proc/kmsg would take the host's kernel messages from its log reader",
+            "reading kmsg would take the host's kernel messages from its log reader",
+        ));
+    }
+    if fs == nix::sys::statfs::TRACEFS_MAGIC || fs == nix::sys::statfs::DEBUGFS_MAGIC {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            "files of tracefs and debugfs can consume the host's events or act on its drivers",
         ));
     }
     // O_NONBLOCK: should the path have become something else since, an open never blocks.

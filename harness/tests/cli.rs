@@ -1048,14 +1048,32 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         out.contains("refusing to read /dev/null: only regular files are read"),
         "{out}"
     );
+    for kmsg in ["/proc/kmsg", "/mnt/kmsg"] {
+        assert!(
+            out.contains(&format!("refusing to read {kmsg}: reading kmsg would take")),
+            "{out}"
+        );
+    }
     assert!(
-        out.contains("refusing to read /proc/kmsg: reading /proc/kmsg would take"),
+        out.contains("5. read(/proc/self/comm) -> \"nsspec\""),
         "{out}"
     );
-    assert!(
-        out.contains("3. read(/proc/self/comm) -> \"nsspec\""),
-        "{out}"
-    );
+    // Where tracefs is mounted, its files are refused too (trace_pipe consumes events).
+    if Path::new("/sys/kernel/tracing/README").is_file() {
+        let file = std::env::temp_dir().join(format!("nsspec-tracefs-{}.yaml", std::process::id()));
+        std::fs::write(
+            &file,
+            "name: tracefs\nnamespaces: [uts]\nsteps:\n  - read: { path: /sys/kernel/tracing/README }\n",
+        )
+        .unwrap();
+        let (code, out) = run(file.to_str().unwrap());
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains("files of tracefs and debugfs can consume the host's events"),
+            "{out}"
+        );
+    }
     let (code, out) = run("harness/tests/faults/pid-sysctls-without-caps.yaml");
     if out.contains("SKIP") {
         return; // before 6.14
