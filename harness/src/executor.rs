@@ -841,14 +841,25 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // Before the first cgroup and scenario process. Only the normal end below says `Done`:
     // after any other return the guardian cleans up once we have exited (see `RunGuardian`).
     tell_guardian(&GuardMsg::Watch { pid: me as i32 });
-    let mut limit =
-        crate::limits::Limit::apply(&env.cgroups, plan.pids_max, rootless, &mut |dir, mount| {
-            tell_guardian(&GuardMsg::Cgroup {
-                pid: me as i32,
-                dir: dir.to_path_buf(),
-                mount: mount.map(Path::to_path_buf),
+    let mut limit = crate::limits::Limit::apply(
+        &env.cgroups,
+        plan.pids_max,
+        rootless,
+        &mut |dir, mount, making| {
+            tell_guardian(&if making {
+                GuardMsg::Cgroup {
+                    pid: me as i32,
+                    dir: dir.to_path_buf(),
+                    mount: mount.map(Path::to_path_buf),
+                }
+            } else {
+                GuardMsg::NotMade {
+                    pid: me as i32,
+                    dir: dir.to_path_buf(),
+                }
             })
-        });
+        },
+    );
     crate::timing::mark("supervisor: cgroup ready");
     // The probe skips such a scenario; should it have misjudged, never fork without a bound.
     if plan.requirements.contains(&Requirement::ProcessLimit) && !limit.binds() {
@@ -2587,6 +2598,10 @@ enum GuardMsg {
         dir: PathBuf,
         mount: Option<PathBuf>,
     },
+    /// `pid` could not create the cgroup `dir` after all: it is not its to clean up (with
+    /// EEXIST it may be a live cgroup of a concurrent run whose supervisor has the same number
+    /// in another PID namespace).
+    NotMade { pid: i32, dir: PathBuf },
     /// Everything of `pid`'s scenario is gone.
     Done { pid: i32 },
 }
@@ -2811,6 +2826,11 @@ fn guard(sock: RawFd) -> ! {
                 Ok(GuardMsg::Cgroup { pid, dir, mount }) => {
                     if let Some(w) = watched.iter_mut().rev().find(|w| w.pid == pid) {
                         w.cgroups.push((dir, mount));
+                    }
+                }
+                Ok(GuardMsg::NotMade { pid, dir }) => {
+                    if let Some(w) = watched.iter_mut().rev().find(|w| w.pid == pid) {
+                        w.cgroups.retain(|(d, _)| *d != dir);
                     }
                 }
                 Ok(GuardMsg::Done { pid }) => {

@@ -169,14 +169,15 @@ impl Limit {
     /// Creates the scenario's cgroup with `pids.max` = `max` in the first of `places` that
     /// allows it, else sets RLIMIT_NPROC on the caller (the supervisor, before it forks
     /// anything). `rootless`: the caller is root only in a user namespace of its own, where
-    /// RLIMIT_NPROC binds (the kernel exempts real root from it). `announce(dir, mount)` is
+    /// RLIMIT_NPROC binds (the kernel exempts real root from it). `announce(dir, mount, true)` is
     /// called before each cgroup directory is created, with where cgroup2 had to be mounted to
-    /// reach it: the run's guardian must know of a cgroup before it exists.
+    /// reach it: the run's guardian must know of a cgroup before it exists; and
+    /// `announce(dir, mount, false)` when it could not be created after all.
     pub(crate) fn apply(
         places: &Places,
         max: u32,
         rootless: bool,
-        announce: &mut dyn FnMut(&Path, Option<&Path>),
+        announce: &mut dyn FnMut(&Path, Option<&Path>, bool),
     ) -> Limit {
         let me = std::process::id();
         for place in places.list.iter().filter(|p| p.pids) {
@@ -233,7 +234,7 @@ impl Limit {
         &mut self,
         places: &Places,
         me: u32,
-        announce: &mut dyn FnMut(&Path, Option<&Path>),
+        announce: &mut dyn FnMut(&Path, Option<&Path>, bool),
     ) {
         let mut plain: Vec<Place> = places.list.iter().filter(|p| !p.pids).cloned().collect();
         if plain.is_empty() && places.mount_v2 {
@@ -519,19 +520,25 @@ fn create(
     place: &Place,
     me: u32,
     mounted: Option<&Path>,
-    announce: &mut dyn FnMut(&Path, Option<&Path>),
+    announce: &mut dyn FnMut(&Path, Option<&Path>, bool),
 ) -> Option<Cgroup> {
     let name = format!("nsspec-{me}");
     let dir = place.parent.join(&name);
     let parent_fd = open_dir_at(None, &place.parent).ok()?;
     let origin_fd = open_dir_at(None, &place.origin).ok();
-    announce(&dir, mounted);
-    nix::sys::stat::mkdirat(
+    announce(&dir, mounted, true);
+    if nix::sys::stat::mkdirat(
         parent_fd.as_fd(),
         name.as_str(),
         Mode::from_bits_truncate(0o755),
     )
-    .ok()?;
+    .is_err()
+    {
+        // Not ours — with EEXIST, possibly a live cgroup of a concurrent run whose supervisor
+        // has our number in another PID namespace: the guardian must not clean it up.
+        announce(&dir, mounted, false);
+        return None;
+    }
     let Ok(dir_fd) = open_dir_at(Some(parent_fd.as_fd()), Path::new(&name)) else {
         let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
         return None;

@@ -1348,13 +1348,9 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
     assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
 }
 
-#[test]
-fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old() {
-    if !privileged() {
-        return;
-    }
-    // Where nsspec creates scenario cgroups (and sweeps): beside the harness in the v1 pids
-    // hierarchy, else in its own cgroup v2 (see limits::places).
+/// Where nsspec creates scenario cgroups (and sweeps), for a runner in this process's cgroup:
+/// beside the harness in the v1 pids hierarchy, else in its own cgroup v2 (limits::places).
+fn cgroup_place() -> Option<PathBuf> {
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
     let line = |key: &str| {
         own.lines()
@@ -1362,9 +1358,9 @@ fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old(
             .and_then(|r| r.strip_prefix(':'))
             .map(|p| p.trim_start_matches('/').to_string())
     };
-    let place = match (line("pids"), line("")) {
+    match (line("pids"), line("")) {
         (Some(p), _) if Path::new("/sys/fs/cgroup/pids").is_dir() => {
-            Path::new("/sys/fs/cgroup/pids").join(p)
+            Some(Path::new("/sys/fs/cgroup/pids").join(p))
         }
         (_, Some(p)) => {
             let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -1373,9 +1369,61 @@ fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old(
                 .find(|l| l.contains(" - cgroup2 "))
                 .and_then(|l| l.split(' ').nth(4))
                 .expect("a cgroup2 mount");
-            Path::new(mount).join(p)
+            Some(Path::new(mount).join(p))
         }
-        _ => return,
+        _ => None,
+    }
+}
+
+/// Two runs in different PID namespaces can give their supervisors the same number, and so the
+/// same cgroup name. Here the cgroups of supervisors 2 to 4 exist (standing in for a concurrent
+/// run's) when a run in a fresh PID namespace starts: its supervisor cannot make its own, and
+/// when the scenario kills that supervisor, the guardian must leave the existing ones alone.
+#[test]
+fn a_guardian_never_cleans_up_a_cgroup_its_supervisor_did_not_make() {
+    if !privileged() {
+        return;
+    }
+    let Some(place) = cgroup_place() else {
+        return;
+    };
+    let taken: Vec<PathBuf> = (2..=4).map(|n| place.join(format!("nsspec-{n}"))).collect();
+    if taken.iter().any(|d| d.exists()) {
+        return; // a real run's: leave it be
+    }
+    for d in &taken {
+        std::fs::create_dir_all(d.join("keep")).unwrap();
+    }
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "--net", "--uts", "--ipc"])
+        .arg(env!("CARGO_BIN_EXE_nsspec"))
+        .args([
+            "run",
+            "--json",
+            "harness/tests/faults/supervisor-killed-by-init.yaml",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let kept: Vec<bool> = taken.iter().map(|d| d.join("keep").exists()).collect();
+    for d in &taken {
+        let _ = std::fs::remove_dir(d.join("keep"));
+        let _ = std::fs::remove_dir(d);
+    }
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    // The clash happened: the supervisor had no pids cgroup of that name.
+    assert!(!stdout.contains("cgroup v1 pids.max"), "{stdout}");
+    assert_eq!(kept, [true, true, true], "{stdout}{stderr}");
+}
+
+#[test]
+fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old() {
+    if !privileged() {
+        return;
+    }
+    let Some(place) = cgroup_place() else {
+        return;
     };
     // PIDs that are gone: finished children's.
     let dead = || {
