@@ -209,6 +209,11 @@ pub struct MountSeen {
 }
 
 impl MountSeen {
+    /// The mount as a `mounts` expectation writes it: `POINT FSTYPE PROPAGATION`.
+    pub fn entry(&self) -> String {
+        format!("{} {} {}", self.point, self.fstype, self.propagation())
+    }
+
     /// The propagation as a `mounts` expectation names it (see `plan::PROPAGATIONS`).
     pub fn propagation(&self) -> &'static str {
         match (
@@ -238,29 +243,28 @@ pub(crate) fn mounts_under(text: &str, under: &str) -> Vec<MountSeen> {
     }
     let lines: Vec<Line> = text
         .lines()
-        .filter_map(|l| {
-            let (left, right) = l.split_once(" - ")?;
-            let fields: Vec<&str> = left.split(' ').collect();
+        .filter_map(MountInfoLine::parse)
+        .map(|m| {
             let mut seen = MountSeen {
-                point: fields.get(4)?.to_string(),
-                fstype: right.split(' ').next()?.to_string(),
+                point: m.point.to_string(),
+                fstype: m.fstype.to_string(),
                 shared: None,
                 master: None,
                 unbindable: false,
             };
-            for tag in fields.iter().skip(6) {
+            for tag in m.optional.split(' ') {
                 match tag.split_once(':') {
                     Some(("shared", n)) => seen.shared = n.parse().ok(),
                     Some(("master", n)) => seen.master = n.parse().ok(),
-                    _ if *tag == "unbindable" => seen.unbindable = true,
+                    _ if tag == "unbindable" => seen.unbindable = true,
                     _ => {}
                 }
             }
-            Some(Line {
-                id: fields.first()?.parse().ok()?,
-                parent: fields.get(1)?.parse().ok()?,
+            Line {
+                id: m.id,
+                parent: m.parent,
                 seen,
-            })
+            }
         })
         .collect();
     // The topmost mount on `under`: one with no other mount on the same point on top of it.
@@ -1584,16 +1588,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             if in_harness_ns(ctx, NsKind::Mount) {
                 return Some(refuse_harness_mount_ns("bind_mount"));
             }
-            let rec = if *recursive {
-                MsFlags::MS_REC
-            } else {
-                MsFlags::empty()
-            };
             Obs::Result(res(nix::mount::mount(
                 Some(source.as_str()),
                 target.as_str(),
                 None::<&str>,
-                MsFlags::MS_BIND | rec,
+                MsFlags::MS_BIND | rec(*recursive),
                 None::<&str>,
             )))
         }
@@ -1619,16 +1618,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 K::Private => MsFlags::MS_PRIVATE,
                 K::Unbindable => MsFlags::MS_UNBINDABLE,
             };
-            let rec = if *recursive {
-                MsFlags::MS_REC
-            } else {
-                MsFlags::empty()
-            };
             Obs::Result(res(nix::mount::mount(
                 None::<&str>,
                 target.as_str(),
                 None::<&str>,
-                flag | rec,
+                flag | rec(*recursive),
                 None::<&str>,
             )))
         }
@@ -1710,9 +1704,8 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
     })
 }
 
-/// The first [`MAX_TEXT`] bytes of a file, and one more if there are more: only that much is
-/// recorded, and a file need not end (/dev/zero) or fit in memory.
-/// Reads at most MAX_TEXT + 1 bytes of a regular file. Opening anything else can act on the
+/// The first [`MAX_TEXT`] bytes of a regular file, and one more if there are more: only that
+/// much is recorded, and a file need not fit in memory. Opening anything else can act on the
 /// host: a device node (opening /dev/watchdog arms it), a FIFO (a writer's data would be
 /// taken, or the open blocks) or a socket; reading kmsg takes the kernel's messages from the
 /// host's log reader (through any procfs instance: the inode is the same in each), and files
@@ -1767,6 +1760,15 @@ fn ns_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
         .map(|st| st.st_ino)
 }
 
+/// MS_REC for a mount step's `recursive`.
+fn rec(recursive: bool) -> MsFlags {
+    if recursive {
+        MsFlags::MS_REC
+    } else {
+        MsFlags::empty()
+    }
+}
+
 /// `bind_mount` and `propagation` act only in a mount namespace of the scenario's own. In the
 /// supervisor's — where a scenario without `mount` runs — a bind mount could put other files
 /// at the paths the harness itself reads by name below its /proc and its cgroup directories
@@ -1796,14 +1798,9 @@ fn nsfs_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
     Ok(nix::sys::stat::fstat(&fd)?.st_ino)
 }
 
-/// The mount ID of an open file (proc_pid_fdinfo(5), `mnt_id`, Linux 3.15).
+/// The mount ID of an open file; fdinfo, where statx cannot tell, through the harness's /proc.
 fn mount_id(ctx: &Ctx, fd: RawFd) -> Option<u64> {
-    read_at(ctx.host_proc, &format!("self/fdinfo/{fd}"))?
-        .lines()
-        .find_map(|l| l.strip_prefix("mnt_id:"))?
-        .trim()
-        .parse()
-        .ok()
+    crate::limits::mount_id(unsafe_borrow(fd), Some(ctx.host_proc))
 }
 
 /// Whether the open file `fd` is on the mount at /proc, and that mount is a procfs root.
@@ -1838,7 +1835,8 @@ fn in_own_mount_ns(ctx: &Ctx, path: &str) -> bool {
     };
     read_at(ctx.host_proc, "self/mountinfo").is_some_and(|text| {
         text.lines()
-            .any(|l| l.split(' ').next().and_then(|m| m.parse().ok()) == Some(id))
+            .filter_map(MountInfoLine::parse)
+            .any(|m| m.id == id)
     })
 }
 
@@ -2983,13 +2981,38 @@ fn kill_pid(pid: i32) {
 /// (mount point, filesystem type) of each line of a mountinfo text.
 pub(crate) fn parse_mounts(text: &str) -> Vec<(String, String)> {
     text.lines()
-        .filter_map(|l| {
-            let (left, right) = l.split_once(" - ")?;
-            let point = left.split(' ').nth(4)?;
-            let fstype = right.split(' ').next()?;
-            Some((point.to_string(), fstype.to_string()))
-        })
+        .filter_map(MountInfoLine::parse)
+        .map(|m| (m.point.to_string(), m.fstype.to_string()))
         .collect()
+}
+
+/// One line of /proc/PID/mountinfo, as far as nsspec reads it (proc_pid_mountinfo(5)).
+struct MountInfoLine<'a> {
+    id: u64,
+    parent: u64,
+    /// As mountinfo writes it (space, tab, newline and backslash escaped in octal).
+    point: &'a str,
+    /// The optional fields (`shared:N`, `master:N`, `unbindable`, …), space-separated.
+    optional: &'a str,
+    fstype: &'a str,
+}
+
+impl<'a> MountInfoLine<'a> {
+    fn parse(line: &'a str) -> Option<MountInfoLine<'a>> {
+        let (left, right) = line.split_once(" - ")?;
+        let mut f = left.splitn(7, ' ');
+        let id = f.next()?.parse().ok()?;
+        let parent = f.next()?.parse().ok()?;
+        let point = f.nth(2)?;
+        f.next()?; // the mount options
+        Some(MountInfoLine {
+            id,
+            parent,
+            point,
+            optional: f.next().unwrap_or_default(),
+            fstype: right.split(' ').next()?,
+        })
+    }
 }
 
 /// Watches the caller's mount table without re-reading it after every scenario: the kernel
@@ -3478,7 +3501,7 @@ fn open_at(dir: RawFd, path: &str) -> Result<OwnedFd, Errno> {
     )
 }
 
-fn read_at(dir: RawFd, path: &str) -> Option<String> {
+pub(crate) fn read_at(dir: RawFd, path: &str) -> Option<String> {
     let fd = open_at(dir, path).ok()?;
     let mut file = std::fs::File::from(fd);
     let mut s = String::new();

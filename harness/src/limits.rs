@@ -134,8 +134,8 @@ struct Cgroup {
     /// The cgroup the supervisor came from, to go back to once init exists (`None`: it
     /// cannot be opened, and the supervisor stays, as when going back fails).
     origin_fd: Option<OwnedFd>,
-    /// v2: the directory, for clone3(CLONE_INTO_CGROUP). `None` on v1, or once that failed.
-    clone_into: Option<OwnedFd>,
+    /// v2: `dir_fd` serves clone3(CLONE_INTO_CGROUP). False on v1, or once that failed.
+    clone_into: bool,
     /// The directory holding `dir`, and `dir` itself, opened at creation: the supervisor kills
     /// and removes through them, since a scenario without a mount namespace of its own can
     /// mount over their paths in the supervisor's (a tmpfs on /sys, or on /).
@@ -272,8 +272,8 @@ impl Limit {
     pub(crate) fn clone_into(&self) -> Option<RawFd> {
         self.cgroup
             .as_ref()
-            .and_then(|c| c.clone_into.as_ref())
-            .map(|fd| fd.as_raw_fd())
+            .filter(|c| c.clone_into)
+            .map(|c| c.dir_fd.as_raw_fd())
     }
 
     /// Called before the supervisor forks scenario processes without [`Limit::clone_into`]:
@@ -284,7 +284,7 @@ impl Limit {
         if c.joined {
             return;
         }
-        if c.clone_into.take().is_some() {
+        if std::mem::take(&mut c.clone_into) {
             self.description
                 .push_str("; no CLONE_INTO_CGROUP here, so the supervisor migrates");
         }
@@ -543,23 +543,12 @@ fn create(
         let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
         return None;
     };
-    let clone_into = if place.v2 {
-        match dir_fd.try_clone() {
-            Ok(f) => Some(f),
-            Err(_) => {
-                let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
-                return None;
-            }
-        }
-    } else {
-        None
-    };
     Some(Cgroup {
         path: format!("{}/{name}", place.parent_path.trim_end_matches('/')),
         dir,
         v1: !place.v2,
         origin_fd,
-        clone_into,
+        clone_into: place.v2,
         parent_fd,
         dir_fd,
         joined: false,
@@ -647,18 +636,7 @@ pub(crate) fn kill_all_at(dir: BorrowedFd) {
     if write_at(dir, "cgroup.kill", "1") {
         return;
     }
-    let procs = nix::fcntl::openat(
-        dir,
-        "cgroup.procs",
-        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map(|f| {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut std::fs::File::from(f), &mut text);
-        text
-    })
-    .unwrap_or_default();
+    let procs = crate::executor::read_at(dir.as_raw_fd(), "cgroup.procs").unwrap_or_default();
     for pid in procs
         .split_whitespace()
         .filter_map(|p| p.parse::<i32>().ok())
@@ -681,15 +659,16 @@ pub(crate) fn kill_all_at(dir: BorrowedFd) {
 /// into that would kill and remove the host's cgroups.
 fn open_child(dir: BorrowedFd, name: &Path) -> Option<OwnedFd> {
     let child = open_dir_at(Some(dir), name).ok()?;
-    match (mount_id(dir), mount_id(child.as_fd())) {
+    match (mount_id(dir, None), mount_id(child.as_fd(), None)) {
         (Some(a), Some(b)) if a == b => Some(child),
         _ => None,
     }
 }
 
 /// The mount ID of an open file: statx(STATX_MNT_ID, Linux 5.8), else fdinfo's `mnt_id`
-/// (3.15). `None` when neither answers: then nothing is walked into.
-fn mount_id(fd: BorrowedFd) -> Option<u64> {
+/// (3.15), read below `proc` (a /proc directory opened earlier, which no later mount can
+/// cover) or else below /proc. `None` when neither answers: callers then refuse.
+pub(crate) fn mount_id(fd: BorrowedFd, proc: Option<RawFd>) -> Option<u64> {
     // SAFETY: statx with an empty path and AT_EMPTY_PATH looks at `fd` only; `stx` is a
     // plain struct the kernel fills in.
     let mut stx: libc::statx = unsafe { std::mem::zeroed() };
@@ -705,13 +684,16 @@ fn mount_id(fd: BorrowedFd) -> Option<u64> {
     if r == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0 {
         return Some(stx.stx_mnt_id);
     }
-    std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("mnt_id:"))?
-        .trim()
-        .parse()
-        .ok()
+    let fdinfo = format!("self/fdinfo/{}", fd.as_raw_fd());
+    match proc {
+        Some(proc) => crate::executor::read_at(proc, &fdinfo)?,
+        None => std::fs::read_to_string(format!("/proc/{fdinfo}")).ok()?,
+    }
+    .lines()
+    .find_map(|l| l.strip_prefix("mnt_id:"))?
+    .trim()
+    .parse()
+    .ok()
 }
 
 /// Opens a directory, relative to `at` when given.

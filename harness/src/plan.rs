@@ -798,6 +798,14 @@ pub fn errno_from_name(name: &str) -> Option<Errno> {
 /// `master:N` and `unbindable` of /proc/PID/mountinfo (proc_pid_mountinfo(5)).
 pub const PROPAGATIONS: [&str; 5] = ["private", "shared", "slave", "shared+slave", "unbindable"];
 
+/// A path as mountinfo writes a mount point: without a trailing slash.
+fn as_mount_point(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "" => "/",
+        p => p,
+    }
+}
+
 /// The mount point of a `mounts` entry (its first field).
 pub fn mount_point(entry: &str) -> &str {
     entry.split(' ').next().unwrap_or_default()
@@ -1927,11 +1935,7 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Mounts(m) => {
-                // As mountinfo writes mount points: without a trailing slash.
-                let under = match self.path("under", &m.under)?.trim_end_matches('/') {
-                    "" => "/".to_string(),
-                    u => u.to_string(),
-                };
+                let under = as_mount_point(&self.path("under", &m.under)?).to_string();
                 let expect = match &m.expect {
                     None => None,
                     Some(list) => {
@@ -2062,11 +2066,7 @@ impl<'a> Builder<'a> {
         let [point, fstype, propagation] = fields[..] else {
             return bad(format!("{} fields instead of 3", fields.len()));
         };
-        // As mountinfo writes mount points: without a trailing slash.
-        let point = match point.trim_end_matches('/') {
-            "" => "/",
-            p => p,
-        };
+        let point = as_mount_point(point);
         if !under_mount(point, under) {
             return bad(format!("`{point}` is not `{under}` or below it"));
         }

@@ -455,7 +455,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
                 expect: Some(e), ..
             },
             o,
-        ) if !matches!(o, Obs::Mounts(m) if *e == m.iter().map(|m| format!("{} {} {}", m.point, m.fstype, m.propagation())).collect::<Vec<_>>()) => {
+        ) if !matches!(o, Obs::Mounts(m) if *e == m.iter().map(|m| m.entry()).collect::<Vec<_>>()) => {
             mismatch(format!("{e:?}"), labels)
         }
         (

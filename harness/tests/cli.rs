@@ -18,6 +18,18 @@ fn nsspec(args: &[&str]) -> Output {
         .expect("nsspec runs")
 }
 
+/// nsspec in PID, mount, network, UTS and IPC namespaces of unshare(1)'s own, so that a
+/// scenario that gets past a guard (a regression) kills and changes nothing outside them.
+fn nsspec_in_throwaway_namespaces(args: &[&str]) -> Output {
+    Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "--net", "--uts", "--ipc"])
+        .arg(env!("CARGO_BIN_EXE_nsspec"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("unshare(1) runs")
+}
+
 fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -994,13 +1006,7 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         return;
     }
     let run = |file: &str| {
-        let out = Command::new("unshare")
-            .args(["--pid", "--fork", "--mount-proc", "--net", "--uts", "--ipc"])
-            .arg(env!("CARGO_BIN_EXE_nsspec"))
-            .args(["run", "--no-snapshots", file])
-            .current_dir(root())
-            .output()
-            .expect("unshare(1) runs");
+        let out = nsspec_in_throwaway_namespaces(&["run", "--no-snapshots", file]);
         let (stdout, stderr) = text(&out);
         (out.status.code(), format!("{stdout}{stderr}"))
     };
@@ -1394,17 +1400,11 @@ fn a_guardian_never_cleans_up_a_cgroup_its_supervisor_did_not_make() {
     for d in &taken {
         std::fs::create_dir_all(d.join("keep")).unwrap();
     }
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "--net", "--uts", "--ipc"])
-        .arg(env!("CARGO_BIN_EXE_nsspec"))
-        .args([
-            "run",
-            "--json",
-            "harness/tests/faults/supervisor-killed-by-init.yaml",
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let out = nsspec_in_throwaway_namespaces(&[
+        "run",
+        "--json",
+        "harness/tests/faults/supervisor-killed-by-init.yaml",
+    ]);
     let kept: Vec<bool> = taken.iter().map(|d| d.join("keep").exists()).collect();
     for d in &taken {
         let _ = std::fs::remove_dir(d.join("keep"));
