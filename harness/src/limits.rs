@@ -6,9 +6,10 @@
 //! CAP_SYS_ADMIN/CAP_SYS_RESOURCE, i.e. in rootless mode — where the cgroups are not writable
 //! either). As root without a pids cgroup the scenario still gets a cgroup v2 of its own, with
 //! no limit, so that cgroup steps behave as on any host. Cgroups are named
-//! `nsspec-<supervisor pid>`. The run's guardian removes the cgroup of a supervisor that dies;
-//! one left behind all the same (the guardian was killed too) is removed by a later run once
-//! it is empty, its supervisor is gone and it is [`STALE_AFTER`] old. The age keeps runs off
+//! `nsspec-<supervisor pid>` (`-<n>` appended when a run in another PID namespace has the
+//! name), and the supervisor holds a flock on its cgroup. The run's guardian removes the cgroup
+//! of a supervisor that dies; one left behind all the same (the guardian was killed too) is
+//! removed by a later run once it is empty, unlocked and [`STALE_AFTER`] old. The age keeps runs off
 //! each other's cgroups while a guardian may still be at work, and keeps the sweep from
 //! hiding a guardian that failed (the tests look for leftovers right after a kill).
 //!
@@ -514,45 +515,87 @@ fn mount_cgroup2_on(point: &Path) -> nix::Result<()> {
     )
 }
 
+/// How many names [`create`] tries: `nsspec-<me>`, then `nsspec-<me>-1` and on.
+const NAME_TRIES: u32 = 8;
+
+/// The name of a scenario cgroup: `nsspec-<supervisor pid>`, with `-<n>` when that was taken.
+fn cgroup_name(me: u32, attempt: u32) -> String {
+    match attempt {
+        0 => format!("nsspec-{me}"),
+        n => format!("nsspec-{me}-{n}"),
+    }
+}
+
+/// Whether `name` is one [`cgroup_name`] makes.
+fn is_cgroup_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    name.strip_prefix("nsspec-")
+        .is_some_and(|rest| match rest.split_once('-') {
+            None => digits(rest),
+            Some((pid, n)) => digits(pid) && digits(n),
+        })
+}
+
 /// Creates `nsspec-<me>` in `place` (and, on v2, opens it for CLONE_INTO_CGROUP), announcing
-/// it first (see [`Limit::apply`]). `mounted`: where the caller mounted cgroup2 to reach it.
+/// it first (see [`Limit::apply`]), and holds an exclusive flock on it for as long as the
+/// supervisor (or a process it forked) lives: that lock, not the PID in the name, tells the
+/// stale sweep of any run, in any PID namespace, that the cgroup is in use. The name is taken
+/// when a supervisor with our number in another PID namespace made it (or its run was killed
+/// and left it): then `nsspec-<me>-<n>`. `mounted`: where the caller mounted cgroup2 to reach
+/// it.
 fn create(
     place: &Place,
     me: u32,
     mounted: Option<&Path>,
     announce: &mut dyn FnMut(&Path, Option<&Path>, bool),
 ) -> Option<Cgroup> {
-    let name = format!("nsspec-{me}");
-    let dir = place.parent.join(&name);
     let parent_fd = open_dir_at(None, &place.parent).ok()?;
     let origin_fd = open_dir_at(None, &place.origin).ok();
-    announce(&dir, mounted, true);
-    if nix::sys::stat::mkdirat(
-        parent_fd.as_fd(),
-        name.as_str(),
-        Mode::from_bits_truncate(0o755),
-    )
-    .is_err()
-    {
-        // Not ours — with EEXIST, possibly a live cgroup of a concurrent run whose supervisor
-        // has our number in another PID namespace: the guardian must not clean it up.
-        announce(&dir, mounted, false);
-        return None;
+    for attempt in 0..NAME_TRIES {
+        let name = cgroup_name(me, attempt);
+        let dir = place.parent.join(&name);
+        announce(&dir, mounted, true);
+        let made = nix::sys::stat::mkdirat(
+            parent_fd.as_fd(),
+            name.as_str(),
+            Mode::from_bits_truncate(0o755),
+        );
+        if made.is_err() {
+            // Not ours: the guardian must not clean it up (with EEXIST it can be a live
+            // cgroup of a concurrent run).
+            announce(&dir, mounted, false);
+            if made == Err(Errno::EEXIST) {
+                continue;
+            }
+            return None;
+        }
+        let locked = open_dir_at(Some(parent_fd.as_fd()), Path::new(&name))
+            .ok()
+            .filter(|fd| try_lock(fd.as_fd()));
+        let Some(dir_fd) = locked else {
+            let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
+            return None;
+        };
+        return Some(Cgroup {
+            path: format!("{}/{name}", place.parent_path.trim_end_matches('/')),
+            dir,
+            v1: !place.v2,
+            origin_fd,
+            clone_into: place.v2,
+            parent_fd,
+            dir_fd,
+            joined: false,
+        });
     }
-    let Ok(dir_fd) = open_dir_at(Some(parent_fd.as_fd()), Path::new(&name)) else {
-        let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
-        return None;
-    };
-    Some(Cgroup {
-        path: format!("{}/{name}", place.parent_path.trim_end_matches('/')),
-        dir,
-        v1: !place.v2,
-        origin_fd,
-        clone_into: place.v2,
-        parent_fd,
-        dir_fd,
-        joined: false,
-    })
+    None
+}
+
+/// Takes an exclusive flock on the open file `fd` without waiting: false when another open
+/// file holds one (or the file system refuses). Released when every descriptor of that open
+/// file is closed, so by the kernel when its holders die, however they die.
+fn try_lock(fd: BorrowedFd) -> bool {
+    // SAFETY: flock on a descriptor we hold; no memory is involved.
+    unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
 /// Moves the calling single-threaded process into the cgroup open at `dir`.
@@ -588,29 +631,33 @@ pub(crate) fn cgroup_line(text: &str, key: &str) -> Option<String> {
 /// How old a leftover `nsspec-<pid>` cgroup must be before a run removes it.
 pub(crate) const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Removes `nsspec-<pid>` cgroups under `parent` whose supervisor is gone, that are empty and
-/// [`STALE_AFTER`] old (a cgroup directory's mtime is its creation time).
+/// Removes `nsspec-<pid>` cgroups under `parent` that no process holds (see [`create`]'s lock),
+/// that are empty and [`STALE_AFTER`] old (a cgroup directory's mtime is when it, or its last
+/// child, was made). The lock, not kill(pid, 0), decides "in use": the name's PID means
+/// nothing in another PID namespace, where a concurrent run's supervisor may have that number
+/// or none, and such a run's empty child cgroups were removed under it.
 fn remove_stale(parent: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for e in entries.flatten() {
-        let name = e.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("nsspec-"))
-            .and_then(|p| p.parse::<i32>().ok())
-        else {
+        if !e.file_name().to_str().is_some_and(is_cgroup_name) {
+            continue;
+        }
+        // Held until the removal is done, so that concurrent sweeps take turns.
+        let Ok(held) = open_dir_at(None, &e.path()) else {
             continue;
         };
-        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        if !try_lock(held.as_fd()) {
+            continue;
+        }
         let empty = std::fs::read_to_string(e.path().join("cgroup.procs"))
             .is_ok_and(|p| p.trim().is_empty());
         let old = e
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STALE_AFTER));
-        if !alive && empty && old {
+        if empty && old {
             remove_tree(&e.path());
         }
     }
@@ -755,4 +802,28 @@ pub(crate) fn remove_tree_at(parent: BorrowedFd, name: &Path) -> bool {
         }
     }
     rmdir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_knows_every_name_create_makes_and_nothing_else() {
+        for attempt in 0..NAME_TRIES {
+            assert!(is_cgroup_name(&cgroup_name(4194304, attempt)), "{attempt}");
+        }
+        for other in [
+            "nsspec-",
+            "nsspec-7-",
+            "nsspec--1",
+            "nsspec-7-1-2",
+            "nsspec-x",
+            "nsspec-7a",
+            "zz-nsspec-test-victim-7",
+            "user.slice",
+        ] {
+            assert!(!is_cgroup_name(other), "{other}");
+        }
+    }
 }

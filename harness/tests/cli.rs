@@ -1,6 +1,7 @@
 //! End-to-end tests of the `nsspec` binary: exit codes, messages, the malformed corpus, and the
 //! isolation contract (the caller's mount table and process table are as before a run).
 
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -1383,8 +1384,9 @@ fn cgroup_place() -> Option<PathBuf> {
 
 /// Two runs in different PID namespaces can give their supervisors the same number, and so the
 /// same cgroup name. Here the cgroups of supervisors 2 to 4 exist (standing in for a concurrent
-/// run's) when a run in a fresh PID namespace starts: its supervisor cannot make its own, and
-/// when the scenario kills that supervisor, the guardian must leave the existing ones alone.
+/// run's) when a run in a fresh PID namespace starts: its supervisor must make its cgroup under
+/// another name, and when the scenario kills that supervisor, the guardian must remove that one
+/// and leave the existing ones alone.
 #[test]
 fn a_guardian_never_cleans_up_a_cgroup_its_supervisor_did_not_make() {
     if !privileged() {
@@ -1400,6 +1402,12 @@ fn a_guardian_never_cleans_up_a_cgroup_its_supervisor_did_not_make() {
     for d in &taken {
         std::fs::create_dir_all(d.join("keep")).unwrap();
     }
+    // The clash does not cost a run its limit.
+    let plain = nsspec_in_throwaway_namespaces(&[
+        "run",
+        "--json",
+        "harness/tests/fixtures/broken-expectation.yaml",
+    ]);
     let out = nsspec_in_throwaway_namespaces(&[
         "run",
         "--json",
@@ -1410,11 +1418,62 @@ fn a_guardian_never_cleans_up_a_cgroup_its_supervisor_did_not_make() {
         let _ = std::fs::remove_dir(d.join("keep"));
         let _ = std::fs::remove_dir(d);
     }
+    // The supervisor's own, under a suffixed name, which the guardian should have removed.
+    let suffixed: Vec<PathBuf> = std::fs::read_dir(&place)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("nsspec-"))
+                .and_then(|n| n.split_once('-'))
+                .is_some_and(|(pid, _)| ["2", "3", "4"].contains(&pid))
+        })
+        .collect();
+    for d in &suffixed {
+        let _ = std::fs::remove_dir(d);
+    }
+    let (stdout, stderr) = text(&plain);
+    assert_eq!(plain.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains(" pids.max="), "{stdout}");
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    // The clash happened: the supervisor had no pids cgroup of that name.
-    assert!(!stdout.contains("cgroup v1 pids.max"), "{stdout}");
     assert_eq!(kept, [true, true, true], "{stdout}{stderr}");
+    assert_eq!(suffixed, Vec::<PathBuf>::new(), "{stdout}{stderr}");
+}
+
+/// A cgroup's name holds its supervisor's PID, which means nothing in another PID namespace: the
+/// sweep must leave alone an old, empty cgroup whose supervisor is alive there (here: whose
+/// lock this test holds, as a supervisor holds its cgroup's, while no process has the PID in
+/// its name), and the empty child cgroup that run's scenario made.
+#[test]
+fn the_sweep_leaves_the_cgroups_of_live_runs_in_other_pid_namespaces() {
+    if !privileged() {
+        return;
+    }
+    let Some(place) = cgroup_place() else {
+        return;
+    };
+    let mut gone = Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let live = place.join(format!("nsspec-{}", gone.id()));
+    std::fs::create_dir_all(live.join("made-by-a-step")).unwrap();
+    let held = std::fs::File::open(&live).unwrap();
+    // SAFETY: flock on a descriptor this test holds.
+    assert_eq!(
+        unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    held.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+    let out = nsspec(&["run", "harness/tests/fixtures/broken-expectation.yaml"]);
+    let kept = live.join("made-by-a-step").exists();
+    let _ = std::fs::remove_dir(live.join("made-by-a-step"));
+    let _ = std::fs::remove_dir(&live);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(kept, "the sweep removed a live run's cgroup");
+    drop(held);
 }
 
 #[test]
@@ -1456,16 +1515,19 @@ fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old(
     let victim = place.join(format!("zz-nsspec-test-victim-{}", std::process::id()));
     std::fs::create_dir_all(stale.join("a")).unwrap();
     std::fs::create_dir_all(victim.join("e")).unwrap();
-    std::fs::File::open(&stale)
+    // Aged only once the mount is in place: a concurrent test's run would sweep it sooner.
+    let epoch = hour_ago
+        .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .set_modified(hour_ago)
-        .unwrap();
+        .as_secs();
     let out = Command::new("unshare")
         .args(["-m", "sh", "-c"])
         .arg(format!(
-            "mount --make-rprivate / && mount --bind '{}' '{}' && exec '{}' run {}",
+            "mount --make-rprivate / && mount --bind '{}' '{}' && touch -d @{epoch} '{}' && \
+             exec '{}' run {}",
             victim.display(),
             stale.join("a").display(),
+            stale.display(),
             env!("CARGO_BIN_EXE_nsspec"),
             "harness/tests/fixtures/broken-expectation.yaml"
         ))
@@ -1632,7 +1694,7 @@ fn started() -> std::time::SystemTime {
     std::time::SystemTime::now() - Duration::from_secs(1)
 }
 
-/// `nsspec-<pid>` cgroups whose supervisor is gone, in the places the harness creates them,
+/// `nsspec-<pid>[-<n>]` cgroups whose supervisor is gone, in the places the harness creates them,
 /// made at `since` or later (by the caller's runs: earlier leftovers are not its doing).
 fn stale_cgroups(since: std::time::SystemTime) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -1647,7 +1709,7 @@ fn stale_cgroups(since: std::time::SystemTime) -> Vec<PathBuf> {
                 let name = e.file_name().into_string().unwrap_or_default();
                 if let Some(pid) = name
                     .strip_prefix("nsspec-")
-                    .and_then(|p| p.parse::<i32>().ok())
+                    .and_then(|p| p.split('-').next()?.parse::<i32>().ok())
                     && !Path::new(&format!("/proc/{pid}")).exists()
                 {
                     if e.metadata()
