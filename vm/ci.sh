@@ -142,6 +142,13 @@ grep -q '^vm/matrix' "$mx/out" || fail "vm/matrix --help printed nothing on stdo
 matrix_run 0 --kernels "$mx/k/good1" -j 1 --env A=1 --include /etc/hostname --collect /tmp -v
 grep -q -- '--env A=1 --include /etc/hostname --collect /tmp -v ' "$mx/calls" ||
   fail "vm/matrix did not pass --env, --include, --collect, -v to vm/run: $(cat "$mx/calls")"
+# --junit: the folder made here, collected from each guest, one report per kernel in it.
+matrix_run 0 --kernels "$mx/k/good1,$mx/k/good2" -j 1 --junit "$mx/j" -- -f pid/
+[ -d "$mx/j" ] || fail "vm/matrix --junit did not make its folder"
+for n in 1 2; do
+  grep -q -- "--collect $mx/j -- /bin/true run --json --junit $mx/j/kernel-$n.xml -f pid/\$" "$mx/calls" ||
+    fail "vm/matrix --junit did not collect the folder and ask kernel $n for its report: $(cat "$mx/calls")"
+done
 # TERM to vm/matrix must reach each vm/run (which stops its QEMU on TERM), not just a shell
 # around it.
 : > "$mx/calls.term"
@@ -154,7 +161,7 @@ if [ "$(grep -c '^stopped' "$mx/calls.term")" -ne 2 ]; then
   fail "TERM to vm/matrix did not reach both vm/runs: $(cat "$mx/calls.term")"
 fi
 rm -rf "$mx"
-ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's reason shown, left out of the comparison, 124/125 as documented; unknown names exit 2; options passed on; TERM reaches every vm/run"
+ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's reason shown, left out of the comparison, 124/125 as documented; unknown names exit 2; options passed on; --junit collects a report per kernel; TERM reaches every vm/run"
 
 step "build nsspec (release)"
 cargo build --release --quiet
@@ -304,7 +311,13 @@ vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c "printf 'from the guest %s
 grep -qsx "from the guest $release" "$probe" || fail "$probe did not come back from the guest"
 vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c "rm $probe"
 [ ! -e "$probe" ] || { rm -f "$probe"; fail "$probe was deleted in the guest but not here"; }
-ok "results channel: a new file came back, its deletion too"
+# A collected folder that exists only on the host can be written in the guest.
+reports=$(mktemp -d)
+vm/run --kernel "$kernel" --timeout 120 --collect "$reports" -- "$nsspec" run --junit "$reports/r.xml" scenarios/pid/getpid-is-one.yaml > /dev/null
+grep -q "<property name=\"kernel\" value=\"$release\"/>" "$reports/r.xml" ||
+  fail "the guest's JUnit report did not come back through --collect: $(ls -la "$reports")"
+rm -rf "$reports"
+ok "results channel: a new file came back, its deletion too; a JUnit report through --collect"
 
 step "all of stderr arrives, however slowly it is read; a leftover writer does not hold the run"
 # 260 KB of stderr read at about 20 KB/s: when the program exits, its last 64 KB are still in

@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod executor;
+pub mod junit;
 mod limits;
 pub mod plan;
 pub mod probe;

@@ -62,6 +62,12 @@ enum Command {
         /// supervisor and namespaces; results are printed in order either way.
         #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
+        /// Also write the results as JUnit XML to FILE, for CI test reports: one test case per
+        /// scenario (class name: its group), failures with their messages, skips with their
+        /// reason, each observation record as the case's output, and the kernel release as a
+        /// property. Written once the run ends, replacing FILE whole.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// List scenarios with their descriptions, after validating them.
     List {
@@ -105,6 +111,7 @@ fn main() -> ExitCode {
         no_snapshots: false,
         accept_snapshots: false,
         jobs: None,
+        junit: None,
     });
     match command {
         Command::Run {
@@ -115,6 +122,7 @@ fn main() -> ExitCode {
             no_snapshots,
             accept_snapshots,
             jobs,
+            junit,
         } => {
             let snapshots = if no_snapshots {
                 Snapshots::Off
@@ -123,7 +131,14 @@ fn main() -> ExitCode {
             } else {
                 Snapshots::compare_from_env()
             };
-            run(&paths, &filter, json, verbose, snapshots, jobs)
+            let options = RunOptions {
+                json,
+                verbose,
+                snapshots,
+                jobs,
+                junit,
+            };
+            run(&paths, &filter, &options)
         }
         Command::List { paths } => match load(&paths, &[]) {
             Err(code) => code,
@@ -200,14 +215,49 @@ fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, Exi
     Ok(plans)
 }
 
-fn run(
-    paths: &[PathBuf],
-    filter: &[String],
+/// How `run` reports and paces.
+struct RunOptions {
     json: bool,
     verbose: bool,
     snapshots: Snapshots,
     jobs: Option<u16>,
-) -> ExitCode {
+    junit: Option<PathBuf>,
+}
+
+/// Why a JUnit report could not go to `path`, found before anything runs: a run of minutes
+/// should not end in "cannot write".
+fn junit_target_problem(path: &std::path::Path) -> Option<String> {
+    if path.is_dir() {
+        return Some("it is a directory".into());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    match std::fs::metadata(parent) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some(format!("{} is not a directory", parent.display())),
+        Err(e) => Some(format!("{}: {e}", parent.display())),
+    }
+}
+
+fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
+    let RunOptions {
+        json,
+        verbose,
+        snapshots,
+        jobs,
+        ref junit,
+    } = *options;
+    if let Some(path) = junit
+        && let Some(why) = junit_target_problem(path)
+    {
+        eprintln!(
+            "error: cannot write the JUnit report to {}: {why}",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
     let plans = match load(paths, filter) {
         Ok(p) => p,
         Err(code) => return code,
@@ -244,6 +294,7 @@ fn run(
     }
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut stdout = std::io::stdout().lock();
+    let mut kept = Vec::new();
     nsspec::runner::run_all(&plans, &host, snapshots, jobs, |r| {
         match r.status {
             Status::Passed => passed += 1,
@@ -256,6 +307,9 @@ fn run(
             print_human(&mut stdout, &r, verbose);
         }
         let _ = stdout.flush();
+        if junit.is_some() {
+            kept.push(r);
+        }
         nsspec::timing::mark("runner: result printed");
     });
     if !json {
@@ -264,6 +318,26 @@ fn run(
             "\n{passed} passed, {failed} failed, {skipped} skipped ({:.2}s)",
             started.elapsed().as_secs_f64()
         );
+    }
+    if let Some(path) = junit {
+        let mode = match &host.mode {
+            Mode::Root => "root".to_string(),
+            Mode::Rootless => "rootless".to_string(),
+            Mode::Unavailable(why) => format!("unavailable: {why}"),
+        };
+        let report = nsspec::junit::report(
+            &kept,
+            &format!("nsspec on Linux {}", host.kernel_release),
+            &[("kernel", host.kernel_release.clone()), ("mode", mode)],
+            started.elapsed(),
+        );
+        if let Err(e) = nsspec::junit::write(&report, path) {
+            eprintln!(
+                "error: cannot write the JUnit report to {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
     }
     nsspec::timing::mark("runner: end");
     let missing = plans.len().saturating_sub(passed + failed + skipped);

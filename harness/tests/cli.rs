@@ -2178,3 +2178,124 @@ fn as_root_without_a_writable_cgroup_cgroup_and_fork_bomb_scenarios_skip() {
         );
     }
 }
+
+/// `--junit FILE`: one test case per scenario with its status, the failure's located message,
+/// the skip's reason and the record as output; a target that cannot take the file is refused
+/// before anything runs.
+#[test]
+fn junit_reports_each_scenario_and_refuses_an_unwritable_target_up_front() {
+    use quick_junit::{Report, TestCaseStatus};
+    let dir = std::env::temp_dir().join(format!("nsspec-junit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let future = dir.join("future-kernel.yaml");
+    std::fs::write(
+        &future,
+        "name: future-kernel\nrequires: [{kernel: \"99.0\"}]\nnamespaces: [pid]\nsteps:\n  - getpid: { expect: 1 }\n",
+    )
+    .unwrap();
+    let xml = dir.join("report.xml");
+    let out = nsspec(&[
+        "run",
+        "--junit",
+        xml.to_str().unwrap(),
+        "scenarios/pid/getpid-is-one.yaml",
+        "harness/tests/fixtures/broken-expectation.yaml",
+        future.to_str().unwrap(),
+    ]);
+    let text_xml = std::fs::read_to_string(&xml).unwrap_or_default();
+    let refused = nsspec(&[
+        "run",
+        "--junit",
+        dir.join("missing/report.xml").to_str().unwrap(),
+        "scenarios/pid/getpid-is-one.yaml",
+    ]);
+    let mut leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    leftovers.sort();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    let report = Report::deserialize_from_str(&text_xml).expect(&text_xml);
+    let suite = &report.test_suites[0];
+    assert!(
+        suite.name.as_str().starts_with("nsspec on Linux "),
+        "{text_xml}"
+    );
+    assert_eq!(
+        (suite.tests, suite.failures, suite.skipped),
+        (3, 1, 1),
+        "{text_xml}"
+    );
+    assert!(
+        suite
+            .properties
+            .iter()
+            .any(|p| p.name.as_str() == "kernel" && !p.value.as_str().is_empty()),
+        "{text_xml}"
+    );
+    let cases: Vec<(&str, &str)> = suite
+        .test_cases
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.classname.as_ref().map_or("", |n| n.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            ("broken-expectation", "nsspec"),
+            ("future-kernel", "nsspec"),
+            ("pid/getpid-is-one", "pid")
+        ],
+        "in the order of the run"
+    );
+    let [fail, skip, pass] = &suite.test_cases[..] else {
+        panic!("{text_xml}")
+    };
+    assert!(matches!(pass.status, TestCaseStatus::Success { .. }));
+    assert!(
+        pass.system_out
+            .as_ref()
+            .is_some_and(|o| o.as_str().contains("1. getpid() -> 1")),
+        "{text_xml}"
+    );
+    match &fail.status {
+        TestCaseStatus::NonSuccess { message, .. } => assert!(
+            message.as_ref().is_some_and(|m| m
+                .as_str()
+                .starts_with("harness/tests/fixtures/broken-expectation.yaml:7: ")),
+            "{text_xml}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    match &skip.status {
+        TestCaseStatus::Skipped { message, .. } => assert!(
+            message
+                .as_ref()
+                .is_some_and(|m| m.as_str().contains("99.0")),
+            "{text_xml}"
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    let (stdout, stderr) = text(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.is_empty(),
+        "ran although the report could not be written: {stdout}"
+    );
+    assert!(
+        stderr.contains("cannot write the JUnit report to ") && stderr.contains("missing"),
+        "{stderr}"
+    );
+    assert_eq!(
+        leftovers,
+        ["future-kernel.yaml", "report.xml"],
+        "no temporary file stays"
+    );
+}

@@ -1,0 +1,179 @@
+//! `nsspec run --junit FILE`: the run's results as JUnit XML, the format CI systems (GitLab,
+//! Jenkins, GitHub's test-report actions) show per test. One test suite per run (`nsspec on
+//! Linux <release>`), one test case per scenario: its group (`pid`) as the class name, its id
+//! (`pid/getpid-is-one`) as the name.
+//! Written with quick-junit (nextest's serializer), which escapes XML and drops the control
+//! characters XML 1.0 cannot carry.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::report::{ScenarioResult, Status};
+
+/// The report of one run: one suite named `suite` (the runner names it after the kernel, so
+/// that the reports of a kernel matrix stay apart where a CI system merges them), with
+/// `properties`: facts about the host (kernel release, mode).
+pub fn report(
+    results: &[ScenarioResult],
+    suite: &str,
+    properties: &[(&str, String)],
+    wall: Duration,
+) -> Report {
+    let mut suite = TestSuite::new(suite);
+    suite.set_time(wall);
+    for (name, value) in properties {
+        suite.add_property(Property::new(*name, value.as_str()));
+    }
+    for r in results {
+        suite.add_test_case(case(r));
+    }
+    let mut report = Report::new("nsspec");
+    report.set_time(wall);
+    report.add_test_suite(suite);
+    report
+}
+
+fn case(r: &ScenarioResult) -> TestCase {
+    let status = match r.status {
+        Status::Passed => TestCaseStatus::success(),
+        Status::Skipped => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(r.messages.join("; "));
+            s
+        }
+        Status::Failed => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            // The first line names the file, line and step; the rest is in the description.
+            let first = r.messages.first().map(String::as_str).unwrap_or_default();
+            s.set_message(first.lines().next().unwrap_or_default());
+            s.set_description(r.messages.join("\n"));
+            s
+        }
+    };
+    let mut case = TestCase::new(r.id.as_str(), status);
+    case.set_classname(r.id.split_once('/').map_or("nsspec", |(group, _)| group));
+    case.set_time(Duration::from_millis(r.elapsed_ms));
+    if let Some(record) = &r.record {
+        case.set_system_out(record.as_str());
+    }
+    case
+}
+
+/// Writes `report` to `path` whole or not at all: into a new file beside it, then renamed
+/// over it, so that a reader (or a run killed meanwhile) never finds half a report.
+pub fn write(report: &Report, path: &Path) -> std::io::Result<()> {
+    let xml = report
+        .to_string()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("the path names no file"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(temp_name);
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut f| {
+            f.write_all(xml.as_bytes())?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::SnapshotState;
+
+    fn result(id: &str, status: Status, messages: &[&str], record: Option<&str>) -> ScenarioResult {
+        ScenarioResult {
+            id: id.into(),
+            source: format!("scenarios/{id}.yaml"),
+            status,
+            messages: messages.iter().map(|m| m.to_string()).collect(),
+            record: record.map(str::to_string),
+            snapshot: SnapshotState::NotChecked,
+            elapsed_ms: 1500,
+            pids_limit: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_status_becomes_its_junit_element() {
+        let results = [
+            result("pid/a", Status::Passed, &[], Some("rec a")),
+            result(
+                "pid/b",
+                Status::Failed,
+                &["b.yaml:7: init step 2 `kill`: expected ok\nmore", "second"],
+                Some("rec <b> & \u{1b}[1m\u{7}"),
+            ),
+            result("user/c", Status::Skipped, &["needs Linux 6.14"], None),
+            result("loose", Status::Passed, &[], None),
+        ];
+        let xml = report(
+            &results,
+            "nsspec on Linux 6.18.0",
+            &[("kernel", "6.18.0".into())],
+            Duration::from_secs(2),
+        )
+        .to_string()
+        .unwrap();
+        assert!(
+            xml.contains(r#"<testsuite name="nsspec on Linux 6.18.0" tests="4""#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"failures="1""#), "{xml}");
+        assert!(xml.contains(r#"skipped="1""#), "{xml}");
+        assert!(
+            xml.contains(r#"<testcase name="pid/a" classname="pid" time="1.500">"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<failure message="b.yaml:7: init step 2 `kill`: expected ok""#),
+            "{xml}"
+        );
+        assert!(xml.contains("more\nsecond</failure>"), "{xml}");
+        // Escaped, and the terminal escapes and BEL that XML 1.0 cannot carry are gone.
+        assert!(xml.contains("rec &lt;b&gt; &amp; </system-out>"), "{xml}");
+        assert!(
+            xml.contains(r#"<skipped message="needs Linux 6.14"/>"#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"classname="nsspec""#), "{xml}");
+        assert!(
+            xml.contains(r#"<property name="kernel" value="6.18.0"/>"#),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn a_report_replaces_the_file_whole_and_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("nsspec-junit-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("junit.xml");
+        std::fs::write(&path, "old").unwrap();
+        let r = report(&[], "s", &[], Duration::ZERO);
+        write(&r, &path).unwrap();
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let missing = write(&r, &dir.join("no-such-dir/junit.xml"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(names, ["junit.xml"]);
+        assert!(text.starts_with("<?xml"), "{text}");
+        assert!(missing.is_err());
+    }
+}
