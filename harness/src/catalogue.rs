@@ -52,6 +52,41 @@ pub fn snapshot_body(text: &str) -> &str {
     }
 }
 
+/// The largest snapshot file read. Records are a few KB; the cap keeps a mistaken file (a link
+/// to /dev/zero, a log) from filling memory.
+pub const MAX_SNAPSHOT_BYTES: usize = 16 << 20;
+
+/// The body of the snapshot file `path`; `Ok(None)` when there is none. Anything else that is
+/// not a readable regular UTF-8 file of at most [`MAX_SNAPSHOT_BYTES`] is an error: opened
+/// without blocking (a FIFO would wait for a writer) and checked once open.
+fn read_snapshot(path: &Path) -> Result<Option<String>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+        Ok(f) => f,
+    };
+    if !file.metadata().map_err(|e| e.to_string())?.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SNAPSHOT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_SNAPSHOT_BYTES {
+        return Err(format!("larger than {MAX_SNAPSHOT_BYTES} bytes"));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (line, column) = plan::position_of(e.as_bytes(), e.utf8_error().valid_up_to());
+        format!("not valid UTF-8 at line {line}, column {column}")
+    })?;
+    Ok(Some(snapshot_body(&text).to_string()))
+}
+
 fn strip_ext(p: &str) -> &str {
     p.strip_suffix(".yaml")
         .or_else(|| p.strip_suffix(".yml"))
@@ -140,12 +175,12 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
         links: Vec::new(),
     };
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", shown(p)))?;
         if meta.is_dir() {
             if found.walk(p, p)? == 0 {
                 return Err(format!(
                     "{}: no scenario files (*.yaml, *.yml) in this folder",
-                    p.display()
+                    shown(p)
                 ));
             }
         } else {
@@ -159,7 +194,55 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     }
     let mut out = found.out;
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.display.cmp(&b.display)));
+    refuse_clashes(&out)?;
     Ok(out)
+}
+
+/// Two files with one id (`x.yaml` and `x.yml`, `d1/x.yaml` and `d2/x.yaml` named directly) or
+/// one snapshot file (`g/x` and `g__x`) would mix up their reports, filters and snapshots, and
+/// `--accept-snapshots` would overwrite one's snapshot with the other's record.
+fn refuse_clashes(sources: &[Source]) -> Result<(), String> {
+    let mut ids = std::collections::HashMap::new();
+    let mut snaps = std::collections::HashMap::new();
+    for s in sources {
+        if let Some(other) = ids.insert(s.id.as_str(), s.display.as_str()) {
+            return Err(format!(
+                "{other} and {} have the same scenario id `{}`: rename one (ids name reports, \
+                 filters and snapshots)",
+                s.display, s.id
+            ));
+        }
+        if let SnapshotRef::File(p) = &s.snapshot
+            && let Some(other) = snaps.insert(p.clone(), s.display.as_str())
+        {
+            return Err(format!(
+                "{other} and {} would share the snapshot {}: rename one",
+                s.display,
+                p.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `path` as messages show it: control characters escaped, so that a file name cannot move
+/// the cursor or forge a report line.
+fn shown(path: &Path) -> String {
+    escape_controls(&path.to_string_lossy())
+}
+
+/// `text` with its control characters (escape sequences, carriage returns, newlines) escaped
+/// the way Rust writes them (`\u{1b}`, `\r`), for a terminal.
+pub fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 struct Found<'t> {
@@ -178,12 +261,20 @@ impl Found<'_> {
     /// folder already searched would run its scenarios twice); links to files are.
     fn walk(&mut self, dir: &Path, base: &Path) -> Result<usize, String> {
         let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)
-            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .map_err(|e| format!("{}: {e}", shown(dir)))?
             .filter_map(|e| e.ok().and_then(|e| Some((e.path(), e.file_type().ok()?))))
             .collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         let mut n = 0;
         for (path, kind) in entries {
+            // Hidden files and folders are not scenarios: editors' lock and backup files
+            // (Emacs' `.#x.yaml` is a dangling link), `.git`.
+            if path
+                .file_name()
+                .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+            {
+                continue;
+            }
             if kind.is_dir() {
                 n += self.walk(&path, base)?;
             } else if schema::is_scenario_file(&path) {
@@ -191,14 +282,23 @@ impl Found<'_> {
                     match std::fs::metadata(&path) {
                         Ok(m) if m.is_dir() => continue,
                         Ok(m) => m.file_type(),
-                        Err(e) => return Err(format!("{}: {e}", path.display())),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            return Err(format!(
+                                "{}: a link to a missing file ({})",
+                                shown(&path),
+                                std::fs::read_link(&path)
+                                    .map(|t| shown(&t))
+                                    .unwrap_or_default()
+                            ));
+                        }
+                        Err(e) => return Err(format!("{}: {e}", shown(&path))),
                     }
                 } else {
                     kind
                 };
                 // Opening a FIFO would block until someone writes to it.
                 if !target.is_file() {
-                    return Err(format!("{}: not a regular file", path.display()));
+                    return Err(format!("{}: not a regular file", shown(&path)));
                 }
                 if kind.is_symlink() {
                     self.links.push((path, base.to_path_buf()));
@@ -212,24 +312,58 @@ impl Found<'_> {
     }
 
     fn add(&mut self, path: &Path, base: Option<&Path>) -> Result<(), String> {
-        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if !self.seen.contains(&abs) {
-            self.out.push(file_source(path, &abs, base, self.table)?);
-            self.seen.insert(abs);
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !self.seen.contains(&canonical) {
+            self.out.push(file_source(path, base, self.table)?);
+            self.seen.insert(canonical);
         }
         Ok(())
     }
 }
 
+/// `path` made absolute against the working directory, with `.` and `..` folded by name:
+/// where the user says the file is, links left as they are.
+fn lexical_absolute(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// `base`: the folder named on the command line that `path` was found in, if any; outside a
-/// `scenarios/` folder the id is the path below it (`d1/x`, so that `d2/x` differs).
-/// `abs`: `path` made canonical (or `path` itself where that failed).
+/// `scenarios/` folder the id is the path below it (`d1/x`, so that `d2/x` differs). The
+/// `scenarios/` folder is looked for on the path as given (made absolute, `..` folded), not on
+/// the file's canonical path: a link `p/scenarios/g/l.yaml` to a file elsewhere is `g/l`, with
+/// its snapshot in `p/snapshots/`, as the README promises for files in a `scenarios/` folder.
 fn file_source(
     path: &Path,
-    abs: &Path,
     base: Option<&Path>,
     table: &[CompiledEntry<'static>],
 ) -> Result<Source, String> {
+    let Some(text) = path.to_str() else {
+        return Err(format!(
+            "{}: the path is not valid UTF-8 (scenario ids and snapshot names are text)",
+            shown(path)
+        ));
+    };
+    if text.chars().any(char::is_control) {
+        return Err(format!(
+            "{}: control characters in the path (scenario ids and snapshot names are shown \
+             and stored as text)",
+            shown(path)
+        ));
+    }
+    let abs = lexical_absolute(path);
+    let abs = abs.as_path();
     // Read at most one byte past the limit: enough to reject an oversized file (or /dev/zero)
     // with a position, without reading all of it into memory.
     let mut bytes = Vec::new();
@@ -238,7 +372,8 @@ fn file_source(
             f.take(plan::MAX_FILE_BYTES as u64 + 1)
                 .read_to_end(&mut bytes)
         })
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| format!("{text}: {e}"))?;
+    bytes.shrink_to_fit();
     // Inside a `scenarios/` folder the id is the path below it, as for the built-in catalogue.
     let root = abs
         .ancestors()
@@ -273,7 +408,7 @@ fn file_source(
     let compiled = compiled_by_content(table, &bytes);
     Ok(Source {
         id,
-        display: path.display().to_string(),
+        display: text.to_string(),
         bytes,
         snapshot,
         compiled,
@@ -312,21 +447,17 @@ impl Source {
         matches!(self.snapshot, SnapshotRef::File(_))
     }
 
-    /// Where the scenario's snapshot is (or would be), and its committed body when it exists;
-    /// `None` when the scenario has no snapshot location.
-    pub fn snapshot(&self) -> Option<(String, Option<String>)> {
+    /// Where the scenario's snapshot is (or would be), and its committed body when it exists
+    /// (`Err`: it exists but cannot be used, which must not pass for "no snapshot"); `None`
+    /// when the scenario has no snapshot location.
+    pub fn snapshot(&self) -> Option<(String, Result<Option<String>, String>)> {
         match &self.snapshot {
             SnapshotRef::None => None,
             SnapshotRef::Embedded(text) => Some((
                 format!("snapshots/{}.snap", snapshot_name(&self.id)),
-                text.map(|t| snapshot_body(t).to_string()),
+                Ok(text.map(|t| snapshot_body(t).to_string())),
             )),
-            SnapshotRef::File(p) => Some((
-                p.display().to_string(),
-                std::fs::read_to_string(p)
-                    .ok()
-                    .map(|t| snapshot_body(&t).to_string()),
-            )),
+            SnapshotRef::File(p) => Some((p.display().to_string(), read_snapshot(p))),
         }
     }
 }

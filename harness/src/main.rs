@@ -1,7 +1,8 @@
 //! The `nsspec` command line.
 //!
 //! Exit status: 0 when every scenario run passed (skips allowed), 1 when at least one failed,
-//! 2 for bad input or usage (an invalid scenario file, a missing path, an empty selection).
+//! 2 for bad input or usage (an invalid scenario file, a missing path, an empty selection) and for
+//! output that could not be written.
 //! The process never starts a thread: the executor forks from it (see `executor`).
 
 use std::io::Write;
@@ -15,6 +16,20 @@ use nsspec::probe::{Host, Mode};
 use nsspec::report::{ScenarioResult, SnapshotState, Status};
 use nsspec::runner::Snapshots;
 
+/// eprintln! that never panics: with stderr gone (closed, a full disk) the exit status is all
+/// that can still tell.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// The exit for output that could not be written: the report is lost, which must not pass.
+fn lost_output(e: std::io::Error) -> ExitCode {
+    say!("error: cannot write the output: {e}");
+    ExitCode::from(2)
+}
+
 /// Declarative tests of Linux namespace behaviour.
 ///
 /// Each scenario (a YAML file) says which namespaces to create, what the processes inside do
@@ -25,7 +40,7 @@ use nsspec::runner::Snapshots;
 #[command(
     name = "nsspec",
     version,
-    after_help = "Exit status: 0 all passed (skips allowed), 1 a scenario failed, 2 bad input or usage."
+    after_help = "Exit status: 0 all passed (skips allowed), 1 a scenario failed, 2 bad input or usage, or output that could not be written."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -143,37 +158,46 @@ fn main() -> ExitCode {
         Command::List { paths } => match load(&paths, &[]) {
             Err(code) => code,
             Ok(plans) => {
-                for (_, p) in &plans {
-                    println!(
+                let mut out = std::io::stdout().lock();
+                let written = plans.iter().try_for_each(|(_, p)| {
+                    let about = p.description.as_deref().unwrap_or(&p.name);
+                    writeln!(
+                        out,
                         "{:<32} {}",
                         p.id,
-                        p.description
-                            .as_deref()
-                            .unwrap_or(&p.name)
-                            .lines()
-                            .next()
-                            .unwrap_or("")
-                    );
+                        catalogue::escape_controls(about.lines().next().unwrap_or(""))
+                    )
+                });
+                match written.and_then(|()| out.flush()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => lost_output(e),
                 }
-                ExitCode::SUCCESS
             }
         },
         Command::Probe { format } => {
             let host = Host::probe();
-            match format {
-                Format::Human => print!("{}", host.table()),
-                Format::Json => println!(
-                    "{}",
+            let text = match format {
+                Format::Human => host.table(),
+                Format::Json => format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&host).unwrap_or_default()
                 ),
+            };
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => lost_output(e),
             }
-            ExitCode::SUCCESS
         }
         Command::Check { paths } => match load(&paths, &[]) {
             Err(code) => code,
             Ok(plans) => {
-                println!("{} scenario(s) valid", plans.len());
-                ExitCode::SUCCESS
+                let mut out = std::io::stdout().lock();
+                match writeln!(out, "{} scenario(s) valid", plans.len()).and_then(|()| out.flush())
+                {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => lost_output(e),
+                }
             }
         },
     }
@@ -185,7 +209,7 @@ fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, Exi
         catalogue::builtin()
     } else {
         catalogue::from_paths(paths).map_err(|e| {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             ExitCode::from(2)
         })?
     };
@@ -194,7 +218,7 @@ fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, Exi
         .filter(|s| filter.is_empty() || filter.iter().any(|f| s.id.contains(f.as_str())))
         .collect();
     if sources.is_empty() {
-        eprintln!("error: no scenario matches the selection");
+        say!("error: no scenario matches the selection");
         return Err(ExitCode::from(2));
     }
     let mut plans = Vec::new();
@@ -203,13 +227,13 @@ fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, Exi
         match s.load() {
             Ok(p) => plans.push((s, p)),
             Err(e) => {
-                eprintln!("{e}");
+                say!("{e}");
                 bad += 1;
             }
         }
     }
     if bad > 0 {
-        eprintln!("error: {bad} invalid scenario file(s); nothing was run");
+        say!("error: {bad} invalid scenario file(s); nothing was run");
         return Err(ExitCode::from(2));
     }
     Ok(plans)
@@ -252,7 +276,7 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     if let Some(path) = junit
         && let Some(why) = junit_target_problem(path)
     {
-        eprintln!(
+        say!(
             "error: cannot write the JUnit report to {}: {why}",
             path.display()
         );
@@ -275,13 +299,23 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     let host = Host::probe_for(&plans.iter().map(|(_, p)| p).collect::<Vec<_>>());
     nsspec::timing::mark("runner: host probed");
     let started = std::time::Instant::now();
+    let mut stdout = std::io::stdout().lock();
+    // The first write error: the run goes on (its JUnit report and exit status still tell),
+    // and ends in exit 2 since its report was lost.
+    let mut lost: Option<std::io::Error> = None;
+    let mut keep = |r: std::io::Result<()>| {
+        if let (Err(e), None) = (r, &lost) {
+            lost = Some(e);
+        }
+    };
     if !json {
         let mode = match &host.mode {
             Mode::Root => "as root".to_string(),
             Mode::Rootless => "rootless (in a user namespace of its own)".to_string(),
             Mode::Unavailable(why) => format!("nowhere: {why}"),
         };
-        println!(
+        keep(writeln!(
+            stdout,
             "running {} scenario(s) from {} on Linux {}, {mode}",
             plans.len(),
             if paths.is_empty() {
@@ -290,10 +324,9 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
                 "the given paths"
             },
             host.kernel_release
-        );
+        ));
     }
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    let mut stdout = std::io::stdout().lock();
     let mut kept = Vec::new();
     nsspec::runner::run_all(&plans, &host, snapshots, jobs, |r| {
         match r.status {
@@ -302,22 +335,27 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
             Status::Skipped => skipped += 1,
         }
         if json {
-            let _ = writeln!(stdout, "{}", serde_json::to_string(&r).unwrap_or_default());
+            keep(writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string(&r).unwrap_or_default()
+            ));
         } else {
-            print_human(&mut stdout, &r, verbose);
+            keep(print_human(&mut stdout, &r, verbose));
         }
-        let _ = stdout.flush();
+        keep(stdout.flush());
         if junit.is_some() {
             kept.push(r);
         }
         nsspec::timing::mark("runner: result printed");
     });
     if !json {
-        let _ = writeln!(
+        keep(writeln!(
             stdout,
             "\n{passed} passed, {failed} failed, {skipped} skipped ({:.2}s)",
             started.elapsed().as_secs_f64()
-        );
+        ));
+        keep(stdout.flush());
     }
     if let Some(path) = junit {
         let mode = match &host.mode {
@@ -332,7 +370,7 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
             started.elapsed(),
         );
         if let Err(e) = nsspec::junit::write(&report, path) {
-            eprintln!(
+            say!(
                 "error: cannot write the JUnit report to {}: {e}",
                 path.display()
             );
@@ -340,10 +378,13 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
         }
     }
     nsspec::timing::mark("runner: end");
+    if let Some(e) = lost {
+        return lost_output(e);
+    }
     let missing = plans.len().saturating_sub(passed + failed + skipped);
     if missing > 0 {
         // A scenario that never reported is no pass: silence must not exit 0.
-        eprintln!("error: {missing} scenario(s) produced no result");
+        say!("error: {missing} scenario(s) produced no result");
         return ExitCode::from(1);
     }
     if failed > 0 {
@@ -353,7 +394,7 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     }
 }
 
-fn print_human(out: &mut impl Write, r: &ScenarioResult, verbose: bool) {
+fn print_human(out: &mut impl Write, r: &ScenarioResult, verbose: bool) -> std::io::Result<()> {
     let tag = match r.status {
         Status::Passed => "PASS",
         Status::Failed => "FAIL",
@@ -365,23 +406,24 @@ fn print_human(out: &mut impl Write, r: &ScenarioResult, verbose: bool) {
         (_, SnapshotState::Written(p)) => format!("  {} ms (snapshot written: {p})", r.elapsed_ms),
         _ => format!("  {} ms", r.elapsed_ms),
     };
-    let _ = writeln!(out, "{tag}  {}{note}", r.id);
+    writeln!(out, "{tag}  {}{note}", r.id)?;
     if r.status == Status::Failed {
         for m in &r.messages {
             for line in m.lines() {
-                let _ = writeln!(out, "      {line}");
+                writeln!(out, "      {line}")?;
             }
         }
     }
     if verbose && !r.pids_limit.is_empty() {
-        let _ = writeln!(out, "      process limit: {}", r.pids_limit);
+        writeln!(out, "      process limit: {}", r.pids_limit)?;
     }
     if (verbose || r.status == Status::Failed)
         && let Some(rec) = &r.record
     {
-        let _ = writeln!(out, "      observation record:");
+        writeln!(out, "      observation record:")?;
         for line in rec.lines() {
-            let _ = writeln!(out, "        {line}");
+            writeln!(out, "        {line}")?;
         }
     }
+    Ok(())
 }

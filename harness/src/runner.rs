@@ -122,7 +122,12 @@ fn write_snapshot(path: &str, scenario: &str, record: &str) -> std::io::Result<(
         "---\nsource: nsspec run --accept-snapshots\ninput_file: {scenario}\n---\n{}\n",
         record.trim_end()
     );
-    std::fs::write(&part, text)
+    // create_new: never through a link or into a file someone else put at that name.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&part)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
         .and_then(|()| std::fs::rename(&part, path))
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&part);
@@ -151,7 +156,12 @@ pub fn judge(
         && out.error.is_none();
     match snapshot {
         None => {}
-        Some((path, committed))
+        Some((path, Err(why))) => {
+            result
+                .messages
+                .push(format!("cannot read the snapshot {path}: {why}"));
+        }
+        Some((path, Ok(committed)))
             if accept && committed.as_deref().map(str::trim_end) != Some(record.trim_end()) =>
         {
             result.snapshot = match write_snapshot(&path, &source.display, &record) {
@@ -164,7 +174,7 @@ pub fn judge(
                 }
             };
         }
-        Some((path, None)) => {
+        Some((path, Ok(None))) => {
             if snapshots == (Snapshots::Compare { ci: true }) {
                 result.messages.push(format!(
                     "no snapshot at {path} (a missing snapshot fails under CI, as with insta); {}",
@@ -177,7 +187,7 @@ pub fn judge(
             }
             result.snapshot = SnapshotState::Missing(path);
         }
-        Some((path, Some(committed))) => {
+        Some((path, Ok(Some(committed)))) => {
             if committed.trim_end() == record.trim_end() {
                 result.snapshot = SnapshotState::Matches;
             } else {

@@ -2299,3 +2299,188 @@ fn junit_reports_each_scenario_and_refuses_an_unwritable_target_up_front() {
         "no temporary file stays"
     );
 }
+
+/// A scenario file of one `getpid` step, for the input-handling tests.
+fn plain_scenario(path: &Path, namespaces: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        path,
+        format!("name: t\nnamespaces: [{namespaces}]\nsteps:\n  - getpid: {{ expect: 1 }}\n"),
+    )
+    .unwrap();
+}
+
+/// Ids and snapshot places come from where the user put the files: two files with one id or
+/// one snapshot are refused (they would mix up reports and overwrite each other's snapshot),
+/// and a link inside a `scenarios/` folder takes its id and snapshot from the link's place.
+#[test]
+fn clashing_ids_are_refused_and_links_keep_the_place_they_are_in() {
+    let dir = std::env::temp_dir().join(format!("nsspec-ids-{}", std::process::id()));
+    let p = dir.join("p/scenarios");
+    plain_scenario(&p.join("g/x.yaml"), "pid");
+    plain_scenario(&p.join("g/x.yml"), "pid, uts");
+    let same_id = nsspec(&["run", p.to_str().unwrap()]);
+    std::fs::remove_file(p.join("g/x.yml")).unwrap();
+    plain_scenario(&p.join("g__x.yaml"), "pid");
+    let same_snapshot = nsspec(&["run", "--accept-snapshots", p.to_str().unwrap()]);
+    let written_anyway = dir.join("p/snapshots").exists();
+
+    plain_scenario(&dir.join("q/scenarios/evil.yaml"), "pid");
+    plain_scenario(&dir.join("other/o.yaml"), "pid");
+    let p2 = dir.join("p2/scenarios/g");
+    std::fs::create_dir_all(&p2).unwrap();
+    std::os::unix::fs::symlink(dir.join("q/scenarios/evil.yaml"), p2.join("l.yaml")).unwrap();
+    std::os::unix::fs::symlink(dir.join("other/o.yaml"), p2.join("o.yaml")).unwrap();
+    let linked = nsspec(&[
+        "run",
+        "--accept-snapshots",
+        dir.join("p2/scenarios").to_str().unwrap(),
+    ]);
+    let mut snaps: Vec<String> = std::fs::read_dir(dir.join("p2/snapshots"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    snaps.sort();
+    let into_target = dir.join("q/snapshots").exists();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (stdout, stderr) = text(&same_id);
+    assert_eq!(same_id.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("x.yaml and ") && stderr.contains("have the same scenario id `g/x`"),
+        "{stderr}"
+    );
+    let (stdout, stderr) = text(&same_snapshot);
+    assert_eq!(same_snapshot.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("would share the snapshot"), "{stderr}");
+    assert!(!written_anyway, "a refused run wrote snapshots");
+    let (stdout, stderr) = text(&linked);
+    assert_eq!(linked.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("PASS  g/l ") && stdout.contains("PASS  g/o "),
+        "{stdout}"
+    );
+    assert_eq!(snaps, ["g__l.snap", "g__o.snap"], "{stdout}");
+    assert!(
+        !into_target,
+        "a snapshot was written into the link target's tree"
+    );
+}
+
+/// A snapshot that exists but cannot be used (a folder, a FIFO, a link to /dev/zero, bytes that
+/// are not UTF-8) fails its scenario, without blocking or filling memory, and is not replaced
+/// by --accept-snapshots.
+#[test]
+fn an_unusable_snapshot_fails_instead_of_counting_as_missing() {
+    let dir = std::env::temp_dir().join(format!("nsspec-badsnap-{}", std::process::id()));
+    let snaps = dir.join("snapshots");
+    for n in ["a", "b", "c", "d"] {
+        plain_scenario(&dir.join(format!("scenarios/{n}.yaml")), "pid");
+    }
+    std::fs::create_dir_all(snaps.join("a.snap")).unwrap();
+    std::fs::write(snaps.join("b.snap"), b"---\nx: \xff\n---\nscenario: b\n").unwrap();
+    std::os::unix::fs::symlink("/dev/zero", snaps.join("c.snap")).unwrap();
+    let fifo = std::ffi::CString::new(snaps.join("d.snap").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let scenarios = dir.join("scenarios");
+    let out = nsspec(&["run", scenarios.to_str().unwrap()]);
+    let accept = nsspec(&["run", "--accept-snapshots", scenarios.to_str().unwrap()]);
+    let b_after = std::fs::read(snaps.join("b.snap")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    for (n, why) in [
+        ("a", "not a regular file"),
+        ("b", "not valid UTF-8 at line 2, column 4"),
+        ("c", "not a regular file"),
+        ("d", "not a regular file"),
+    ] {
+        assert!(
+            stdout.contains(&format!("FAIL  {n} ")) && stdout.contains(&format!("{n}.snap: {why}")),
+            "{n}: {stdout}"
+        );
+    }
+    assert_eq!(accept.status.code(), Some(1), "{:?}", text(&accept));
+    assert_eq!(b_after, b"---\nx: \xff\n---\nscenario: b\n");
+}
+
+/// Folder walks skip hidden entries (an editor's lock file is a dangling `.#x.yaml` link) and
+/// name a dangling link as one; control characters in a path or a description never reach the
+/// terminal raw; output that cannot be written is an error, not a pass or a panic.
+#[test]
+fn odd_files_and_lost_output_get_clear_answers() {
+    let dir = std::env::temp_dir().join(format!("nsspec-odd-{}", std::process::id()));
+    plain_scenario(&dir.join("em/x.yaml"), "pid");
+    plain_scenario(&dir.join("em/.hidden/h.yaml"), "pid");
+    std::os::unix::fs::symlink("user@host.1:1", dir.join("em/.#x.yaml")).unwrap();
+    let em = dir.join("em");
+    let hidden_skipped = nsspec(&["list", em.to_str().unwrap()]);
+    std::os::unix::fs::symlink("nothing-here", em.join("y.yaml")).unwrap();
+    let dangling = nsspec(&["check", em.to_str().unwrap()]);
+    let forged = dir.join("a\nPASS  ok.yaml");
+    plain_scenario(&forged, "pid");
+    let control = nsspec(&["run", forged.to_str().unwrap()]);
+    let described = dir.join("d/x.yaml");
+    std::fs::create_dir_all(described.parent().unwrap()).unwrap();
+    std::fs::write(
+        &described,
+        "name: t\ndescription: \"\\e[2Jwiped\\rX\"\nnamespaces: [pid]\nsteps:\n  - getpid: {}\n",
+    )
+    .unwrap();
+    let listed = nsspec(&["list", described.to_str().unwrap()]);
+    let full = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nsspec"))
+            .args(args)
+            .current_dir(root())
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap()
+    };
+    let x = em.join("x.yaml");
+    let lost = [
+        full(&["run", "--json", x.to_str().unwrap()]),
+        full(&["run", x.to_str().unwrap()]),
+        full(&["check", x.to_str().unwrap()]),
+        full(&["list", x.to_str().unwrap()]),
+    ];
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (stdout, stderr) = text(&hidden_skipped);
+    assert_eq!(hidden_skipped.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "hidden files were taken: {stdout}"
+    );
+    let (_, stderr) = text(&dangling);
+    assert_eq!(dangling.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("y.yaml: a link to a missing file (nothing-here)"),
+        "{stderr}"
+    );
+    let (stdout, stderr) = text(&control);
+    assert_eq!(control.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("a\\nPASS  ok.yaml: control characters in the path"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("PASS"), "{stdout}");
+    let (stdout, _) = text(&listed);
+    assert!(stdout.contains("\\u{1b}[2Jwiped\\rX"), "{stdout:?}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\r'),
+        "{stdout:?}"
+    );
+    for out in &lost {
+        let (_, stderr) = text(out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.starts_with("error: cannot write the output: "),
+            "{stderr}"
+        );
+    }
+}
