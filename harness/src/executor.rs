@@ -731,6 +731,11 @@ struct Ctx<'a> {
     /// The supervisor's namespaces of the kinds the scenario may leave (`Plan::kinds_in_play`),
     /// read before any scenario process existed: what the guards compare against.
     harness_ns: BTreeMap<String, u64>,
+    /// The supervisor's namespace of every kind, read before any scenario process existed:
+    /// what `ns` calls "the harness's". Reading /proc/SUPERVISOR/ns/KIND at the step instead
+    /// fails with EACCES in a user namespace of the scenario (ptrace access to a process of an
+    /// ancestor user namespace, ptrace(2)).
+    harness_kinds: BTreeMap<NsKind, u64>,
     /// The harness's clocks (ns), read just before the scenario's first process started.
     clocks: ClockBase,
     /// The scenario's cgroup, where it has one.
@@ -836,6 +841,14 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         go: (go.0.as_raw_fd(), go.1.as_raw_fd()),
         supervisor: me,
         harness_ns: out.supervisor_ns.clone(),
+        harness_kinds: NsKind::ALL
+            .into_iter()
+            .filter_map(|k| {
+                ns_inode(host_proc.as_raw_fd(), &format!("self/ns/{}", k.proc_name()))
+                    .ok()
+                    .map(|inode| (k, inode))
+            })
+            .collect(),
         clocks: ClockBase::default(),
         cgroup: None,
         cgroup_key: String::new(),
@@ -1686,19 +1699,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             } else {
                 kind.proc_name().to_string()
             };
-            match (
-                ns_inode(ctx.host_proc, &format!("self/ns/{name}")),
-                ns_inode(
-                    ctx.host_proc,
-                    &format!("{}/ns/{}", ctx.supervisor, kind.proc_name()),
-                ),
-            ) {
-                (Ok(inode), Ok(harness)) => Obs::Ns {
-                    kind: kind.name().to_string(),
-                    inode,
-                    harness: inode == harness,
-                },
-                (Err(e), _) | (_, Err(e)) => Obs::Result(Res::Errno(e as i32)),
+            match ns_inode(ctx.host_proc, &format!("self/ns/{name}")) {
+                Ok(inode) => ns_seen(ctx, *kind, inode),
+                Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
         }
     })
@@ -1758,6 +1761,15 @@ fn read_capped(ctx: &Ctx, path: &str) -> std::io::Result<Vec<u8>> {
 fn ns_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
     nix::sys::stat::fstatat(unsafe_borrow(host_proc), path, nix::fcntl::AtFlags::empty())
         .map(|st| st.st_ino)
+}
+
+/// A namespace a step found, by inode: the harness's own or another one (labelled in the record).
+fn ns_seen(ctx: &Ctx, kind: NsKind, inode: u64) -> Obs {
+    Obs::Ns {
+        kind: kind.name().to_string(),
+        inode,
+        harness: ctx.harness_kinds.get(&kind) == Some(&inode),
+    }
 }
 
 /// MS_REC for a mount step's `recursive`.
