@@ -1152,7 +1152,7 @@ fn ns_ioctl_expectations_fail_when_the_kernel_answers_otherwise() {
         "scenarios/nsfs/pid-parent-is-reachable-only-downwards.yaml",
         "request: NS_GET_PARENT, expect: harness }",
         "request: NS_GET_PARENT, expect: new }",
-        "init step 4 `ioctl(pid_for_children, NS_GET_PARENT)`: expected a namespace other than the harness's, observed the harness's",
+        "init step 3 `ioctl(pid_for_children, NS_GET_PARENT)`: expected a namespace other than the harness's, observed the harness's",
     );
     assert_altered_scenario_fails(
         "scenarios/nsfs/pid-parent-is-reachable-only-downwards.yaml",
