@@ -1707,7 +1707,12 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
         }
+        Action::NsIoctl { target, .. } if reaped(ctx, *target) => Obs::Failed(format!(
+            "`{}` has been reaped: it has no /proc/PID/ns any more",
+            who_name(ctx, me, *target)
+        )),
         Action::NsIoctl {
+            target,
             kind,
             for_children,
             request,
@@ -1718,12 +1723,17 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             } else {
                 kind.proc_name().to_string()
             };
-            let file = match open_nsfs(ctx.host_proc, &format!("self/ns/{name}")) {
+            let dir = if *target == Who::Proc(me) {
+                "self".to_string()
+            } else {
+                host_pid(ctx, *target).to_string()
+            };
+            let file = match open_nsfs(ctx.host_proc, &format!("{dir}/ns/{name}")) {
                 Ok(file) => file,
                 Err(Errno::EXDEV) => {
                     return Some(Obs::Failed(format!(
-                        "/proc/self/ns/{name} is not a namespace file (something is mounted over \
-                         the harness's /proc/self/ns)"
+                        "/proc/{dir}/ns/{name} is not a namespace file (something is mounted \
+                         over the harness's /proc)"
                     )));
                 }
                 Err(e) => return Some(Obs::Result(Res::Errno(e as i32))),

@@ -492,8 +492,11 @@ pub enum Action {
         for_children: bool,
         expect: Option<NsIs>,
     },
-    /// ioctl(2) `request` on the process's /proc/self/ns/KIND (or `…_for_children`).
+    /// ioctl(2) `request` on /proc/PID/ns/KIND (or `…_for_children`) of `target`, named
+    /// `label` in the step (`self` by default).
     NsIoctl {
+        target: Who,
+        label: String,
         kind: NsKind,
         for_children: bool,
         request: NsRequest,
@@ -1123,6 +1126,7 @@ impl<'a> Builder<'a> {
                         | Action::Visible { target: Who::Proc(t), .. }
                         | Action::Enter { target: Who::Proc(t), .. }
                         | Action::Cgroup { target: Who::Proc(t), .. }
+                        | Action::NsIoctl { target: Who::Proc(t), .. }
                         if Some(t) == host_index
                 )
             })
@@ -1993,7 +1997,13 @@ impl<'a> Builder<'a> {
                     None => None,
                     Some(e) => Some(self.ns_ioctl_expect(&n.request, e)?),
                 };
+                let (target, label) = match &n.pid {
+                    None => (Who::Proc(me), "self".to_string()),
+                    Some(p) => (self.who(me, p, host)?, p.value.clone()),
+                };
                 Action::NsIoctl {
+                    target,
+                    label,
                     kind,
                     for_children: n.for_children,
                     request,
@@ -2607,7 +2617,8 @@ mod tests {
              - ns_ioctl: { kind: uts, request: NS_GET_USERNS, expect: { errno: EPERM } }\n  \
              - ns_ioctl: { kind: user, request: NS_GET_OWNER_UID, expect: { uid: 65534 } }\n  \
              - ns_ioctl: { kind: mount, request: NS_GET_NSTYPE, expect: { nstype: mount } }\n  \
-             - ns_ioctl: { kind: net, request: NS_GET_PARENT }\n",
+             - ns_ioctl: { kind: net, request: NS_GET_PARENT }\n  \
+             - ns_ioctl: { pid: host, kind: pid, request: NS_GET_PARENT, expect: harness }\n",
         );
         let actions: Vec<&Action> = p.procs[0].steps.iter().map(|s| &s.action).collect();
         assert!(matches!(
@@ -2617,6 +2628,7 @@ mod tests {
                 for_children: true,
                 request: NsRequest::Parent,
                 expect: Some(NsIoctlExpect::Harness),
+                ..
             }
         ));
         assert!(matches!(
@@ -2641,6 +2653,19 @@ mod tests {
             }
         ));
         assert!(matches!(actions[4], Action::NsIoctl { expect: None, .. }));
+        assert!(matches!(
+            actions[0],
+            Action::NsIoctl {
+                target: Who::Proc(0),
+                ..
+            }
+        ));
+        // Naming the host process is enough to have one.
+        let host = p.host.expect("a host process");
+        assert!(matches!(
+            actions[5],
+            Action::NsIoctl { target: Who::Proc(t), label, .. } if *t == host && label == "host"
+        ));
     }
 
     #[test]

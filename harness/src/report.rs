@@ -266,12 +266,18 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             if *for_children { "_for_children" } else { "" }
         ),
         Action::NsIoctl {
+            label,
             kind,
             for_children,
             request,
             ..
         } => format!(
-            "ioctl({}{}, {})",
+            "ioctl({}{}{}, {})",
+            if label == "self" {
+                String::new()
+            } else {
+                format!("{label}: ")
+            },
             kind.proc_name(),
             if *for_children { "_for_children" } else { "" },
             request.name()

@@ -884,11 +884,14 @@ pub enum NsIs {
     New,
 }
 
-/// An ioctl_ns(2) request applied to one of the process's own namespace files.
+/// An ioctl_ns(2) request applied to a namespace file of the process (or of another one).
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NsIoctlArgs {
-    /// Which file of /proc/self/ns is opened.
+    /// Whose /proc/PID/ns is opened (default `self`).
+    #[serde(default)]
+    pub pid: Option<Spanned<String>>,
+    /// Which file of /proc/PID/ns is opened.
     pub kind: Spanned<NsKind>,
     /// `pid_for_children` or `time_for_children` instead of the process's own.
     #[serde(default)]
