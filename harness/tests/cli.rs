@@ -1173,6 +1173,12 @@ fn ns_ioctl_expectations_fail_when_the_kernel_answers_otherwise() {
         "init step 2 `ioctl(pid, NS_GET_USERNS)`: expected the harness's, observed user#1",
     );
     assert_altered_scenario_fails(
+        "scenarios/nsfs/parents-seen-from-above.yaml",
+        "kind: pid, request: NS_GET_PARENT, expect: harness }",
+        "kind: pid, request: NS_GET_PARENT, expect: new }",
+        "host step 2 `ioctl(init: pid, NS_GET_PARENT)`: expected a namespace other than the harness's, observed the harness's",
+    );
+    assert_altered_scenario_fails(
         "scenarios/nsfs/owner-uid-as-the-caller-maps-it.yaml",
         "expect: { uid: 1000 } }",
         "expect: { uid: 0 } }",
