@@ -46,7 +46,7 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{Action, MAX_PROCS, Plan, Requirement, SockAddr, StepPlan, Who};
-use crate::schema::{ClockKind, CrashKind, NsKind, SocketKind, SysvKind};
+use crate::schema::{ClockKind, CrashKind, NsKind, NsRequest, SocketKind, SysvKind};
 
 /// The kernel's PID-namespace nesting limit is 32; NSpid can hold that many levels plus ours.
 const MAX_LEVELS: usize = 40;
@@ -159,12 +159,15 @@ pub enum Obs {
         matches: bool,
         off_ms: i64,
     },
-    /// A namespace of the process: its inode, and whether it is the harness's own.
+    /// A namespace of the process (or one an ioctl_ns(2) request led to): its inode, and
+    /// whether it is the harness's own.
     Ns {
         kind: String,
         inode: u64,
         harness: bool,
     },
+    /// The CLONE_NEW* flag NS_GET_NSTYPE returned.
+    Nstype(i32),
     /// The harness could not carry out the step.
     Failed(String),
 }
@@ -731,6 +734,11 @@ struct Ctx<'a> {
     /// The supervisor's namespaces of the kinds the scenario may leave (`Plan::kinds_in_play`),
     /// read before any scenario process existed: what the guards compare against.
     harness_ns: BTreeMap<String, u64>,
+    /// The supervisor's namespace of every kind, read before any scenario process existed:
+    /// what `ns` and `ns_ioctl` call "the harness's". Reading /proc/SUPERVISOR/ns/KIND at the
+    /// step instead fails with EACCES in a user namespace of the scenario (ptrace access to a
+    /// process of an ancestor user namespace, ptrace(2)).
+    harness_kinds: BTreeMap<NsKind, u64>,
     /// The harness's clocks (ns), read just before the scenario's first process started.
     clocks: ClockBase,
     /// The scenario's cgroup, where it has one.
@@ -836,6 +844,14 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         go: (go.0.as_raw_fd(), go.1.as_raw_fd()),
         supervisor: me,
         harness_ns: out.supervisor_ns.clone(),
+        harness_kinds: NsKind::ALL
+            .into_iter()
+            .filter_map(|k| {
+                ns_inode(host_proc.as_raw_fd(), &format!("self/ns/{}", k.proc_name()))
+                    .ok()
+                    .map(|inode| (k, inode))
+            })
+            .collect(),
         clocks: ClockBase::default(),
         cgroup: None,
         cgroup_key: String::new(),
@@ -1686,19 +1702,54 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             } else {
                 kind.proc_name().to_string()
             };
-            match (
-                ns_inode(ctx.host_proc, &format!("self/ns/{name}")),
-                ns_inode(
-                    ctx.host_proc,
-                    &format!("{}/ns/{}", ctx.supervisor, kind.proc_name()),
-                ),
-            ) {
-                (Ok(inode), Ok(harness)) => Obs::Ns {
-                    kind: kind.name().to_string(),
-                    inode,
-                    harness: inode == harness,
-                },
-                (Err(e), _) | (_, Err(e)) => Obs::Result(Res::Errno(e as i32)),
+            match ns_inode(ctx.host_proc, &format!("self/ns/{name}")) {
+                Ok(inode) => ns_seen(ctx, *kind, inode),
+                Err(e) => Obs::Result(Res::Errno(e as i32)),
+            }
+        }
+        Action::NsIoctl { target, .. } if reaped(ctx, *target) => Obs::Failed(format!(
+            "`{}` has been reaped: it has no /proc/PID/ns any more",
+            who_name(ctx, me, *target)
+        )),
+        Action::NsIoctl {
+            target,
+            kind,
+            for_children,
+            request,
+            ..
+        } => {
+            let name = if *for_children {
+                format!("{}_for_children", kind.proc_name())
+            } else {
+                kind.proc_name().to_string()
+            };
+            let dir = if *target == Who::Proc(me) {
+                "self".to_string()
+            } else {
+                host_pid(ctx, *target).to_string()
+            };
+            let file = match open_nsfs(ctx.host_proc, &format!("{dir}/ns/{name}")) {
+                Ok(file) => file,
+                Err(Errno::EXDEV) => {
+                    return Some(Obs::Failed(format!(
+                        "/proc/{dir}/ns/{name} is not a namespace file (something is mounted \
+                         over the harness's /proc)"
+                    )));
+                }
+                Err(e) => return Some(Obs::Result(Res::Errno(e as i32))),
+            };
+            match ns_ioctl(&file, *request) {
+                Err(e) => Obs::Result(Res::Errno(e as i32)),
+                Ok(NsAnswer::Ns(inode)) => {
+                    // NS_GET_PARENT stays within the kind; NS_GET_USERNS gives a user namespace.
+                    let of = match request {
+                        NsRequest::Userns => NsKind::User,
+                        _ => *kind,
+                    };
+                    ns_seen(ctx, of, inode)
+                }
+                Ok(NsAnswer::Uid(uid)) => Obs::Value(i64::from(uid)),
+                Ok(NsAnswer::Nstype(flag)) => Obs::Nstype(flag),
             }
         }
     })
@@ -1758,6 +1809,86 @@ fn read_capped(ctx: &Ctx, path: &str) -> std::io::Result<Vec<u8>> {
 fn ns_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
     nix::sys::stat::fstatat(unsafe_borrow(host_proc), path, nix::fcntl::AtFlags::empty())
         .map(|st| st.st_ino)
+}
+
+/// A namespace a step found, by inode: the harness's own or another one (labelled in the record).
+fn ns_seen(ctx: &Ctx, kind: NsKind, inode: u64) -> Obs {
+    Obs::Ns {
+        kind: kind.name().to_string(),
+        inode,
+        harness: ctx.harness_kinds.get(&kind) == Some(&inode),
+    }
+}
+
+/// What an ioctl_ns(2) request answered.
+enum NsAnswer {
+    /// The inode of the namespace whose new descriptor NS_GET_PARENT or NS_GET_USERNS returned.
+    Ns(u64),
+    Uid(u32),
+    /// The CLONE_NEW* flag.
+    Nstype(i32),
+}
+
+/// Opens the namespace file `path` below `host_proc` for reading, and only if it is one
+/// (nsfs; EXDEV otherwise): as for [`nsfs_inode`], a scenario without a mount namespace of
+/// its own can mount a tmpfs below the harness's /proc, and an ioctl request number must never
+/// reach whatever file that holds. The file is found with O_PATH, checked, and then reopened
+/// through its /proc/self/fd link, so the file checked is the file opened.
+fn open_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
+    use nix::fcntl::OFlag;
+    let found = nix::fcntl::openat(
+        unsafe_borrow(host_proc),
+        path,
+        OFlag::O_PATH | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    if nix::sys::statfs::fstatfs(&found)?.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
+        return Err(Errno::EXDEV);
+    }
+    nix::fcntl::openat(
+        unsafe_borrow(host_proc),
+        format!("self/fd/{}", found.as_raw_fd()).as_str(),
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+}
+
+/// Applies `request` to an open namespace file. Descriptors the kernel returns are only looked
+/// at (fstat) and closed: never passed to setns().
+///
+/// # References
+/// - [ioctl_ns(2)](https://man7.org/linux/man-pages/man2/ioctl_ns.2.html)
+fn ns_ioctl(file: &OwnedFd, request: NsRequest) -> Result<NsAnswer, Errno> {
+    let fd = file.as_raw_fd();
+    match request {
+        NsRequest::Parent | NsRequest::Userns => {
+            let code = if request == NsRequest::Parent {
+                libc::NS_GET_PARENT
+            } else {
+                libc::NS_GET_USERNS
+            };
+            // SAFETY: `fd` is open; these requests take no argument and return a new
+            // descriptor, which `OwnedFd` takes over at once.
+            let got = Errno::result(unsafe { libc::ioctl(fd, code) })?;
+            // SAFETY: the kernel just installed `got` for this process; nothing else owns it.
+            let related = unsafe { OwnedFd::from_raw_fd(got) };
+            Ok(NsAnswer::Ns(nix::sys::stat::fstat(&related)?.st_ino))
+        }
+        NsRequest::OwnerUid => {
+            let mut uid: libc::uid_t = 0;
+            // SAFETY: `fd` is open; the kernel writes one uid_t through the pointer, which
+            // points at `uid` for the duration of the call.
+            Errno::result(unsafe {
+                libc::ioctl(fd, libc::NS_GET_OWNER_UID, &mut uid as *mut libc::uid_t)
+            })?;
+            Ok(NsAnswer::Uid(uid))
+        }
+        NsRequest::Nstype => {
+            // SAFETY: `fd` is open; the request takes no argument.
+            let flag = Errno::result(unsafe { libc::ioctl(fd, libc::NS_GET_NSTYPE) })?;
+            Ok(NsAnswer::Nstype(flag))
+        }
+    }
 }
 
 /// MS_REC for a mount step's `recursive`.

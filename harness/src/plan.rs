@@ -14,8 +14,9 @@ use nix::errno::Errno;
 use nix::sys::signal::Signal;
 
 use crate::schema::{
-    ClockKind, Location, NsIs, NsKind, ProcSetup, RawHost, RawNestExpect, RawOutcome,
-    RawRequirement, RawScenario, RawStep, RawWaitStatus, SocketArgs, SocketKind, Spanned, SysvKind,
+    ClockKind, Location, NsIs, NsKind, NsRequest, ProcSetup, RawHost, RawNestExpect,
+    RawNsIoctlExpect, RawOutcome, RawRequirement, RawScenario, RawStep, RawWaitStatus, SocketArgs,
+    SocketKind, Spanned, SysvKind,
 };
 use crate::schema::{MAX_ALIAS_REPLAY, MAX_YAML_NODES};
 pub use crate::schema::{MAX_FILE_BYTES, MAX_YAML_DEPTH};
@@ -491,7 +492,32 @@ pub enum Action {
         for_children: bool,
         expect: Option<NsIs>,
     },
+    /// ioctl(2) `request` on /proc/PID/ns/KIND (or `…_for_children`) of `target`, named
+    /// `label` in the step (`self` by default).
+    NsIoctl {
+        target: Who,
+        label: String,
+        kind: NsKind,
+        for_children: bool,
+        request: NsRequest,
+        expect: Option<NsIoctlExpect>,
+    },
 }
+
+/// What an `ns_ioctl` step expects; validation has matched the form to the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NsIoctlExpect {
+    /// The namespace a descriptor-returning request gives is the harness's own...
+    Harness,
+    /// ...or another one.
+    New,
+    Uid(u32),
+    Nstype(NsKind),
+    Errno(Errno),
+}
+
+/// Largest uid NS_GET_OWNER_UID can give: uid_t is 32 bits and (uid_t)-1 is never an id.
+pub const MAX_UID: i64 = u32::MAX as i64 - 1;
 
 /// A socket address, validated: loopback IPv4 only, or an abstract AF_UNIX name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1100,6 +1126,7 @@ impl<'a> Builder<'a> {
                         | Action::Visible { target: Who::Proc(t), .. }
                         | Action::Enter { target: Who::Proc(t), .. }
                         | Action::Cgroup { target: Who::Proc(t), .. }
+                        | Action::NsIoctl { target: Who::Proc(t), .. }
                         if Some(t) == host_index
                 )
             })
@@ -1952,13 +1979,7 @@ impl<'a> Builder<'a> {
             RawStep::Ns(n) => {
                 let kind = n.kind.value;
                 if n.for_children && !kind.for_children_only() {
-                    return Err(self.err(
-                        &n.kind.referenced,
-                        format!(
-                            "`for_children` exists only for pid and time namespaces (/proc/self/ns/pid_for_children, time_for_children), not {}",
-                            kind.name()
-                        ),
-                    ));
+                    return Err(self.for_children_err(&n.kind));
                 }
                 Action::Ns {
                     kind,
@@ -1966,7 +1987,87 @@ impl<'a> Builder<'a> {
                     expect: n.expect,
                 }
             }
+            RawStep::NsIoctl(n) => {
+                let kind = n.kind.value;
+                if n.for_children && !kind.for_children_only() {
+                    return Err(self.for_children_err(&n.kind));
+                }
+                let request = n.request.value;
+                let expect = match &n.expect {
+                    None => None,
+                    Some(e) => Some(self.ns_ioctl_expect(&n.request, e)?),
+                };
+                let (target, label) = match &n.pid {
+                    None => (Who::Proc(me), "self".to_string()),
+                    Some(p) => (self.who(me, p, host)?, p.value.clone()),
+                };
+                Action::NsIoctl {
+                    target,
+                    label,
+                    kind,
+                    for_children: n.for_children,
+                    request,
+                    expect,
+                }
+            }
         })
+    }
+
+    fn for_children_err(&self, kind: &Spanned<NsKind>) -> ScenarioError {
+        self.err(
+            &kind.referenced,
+            format!(
+                "`for_children` exists only for pid and time namespaces (/proc/self/ns/pid_for_children, time_for_children), not {}",
+                kind.value.name()
+            ),
+        )
+    }
+
+    /// An `ns_ioctl` expectation, in the form its request answers in: a namespace for the
+    /// requests that return a descriptor, a uid, a type; an errno for any of them.
+    fn ns_ioctl_expect(
+        &self,
+        request: &Spanned<NsRequest>,
+        e: &RawNsIoctlExpect,
+    ) -> Result<NsIoctlExpect, ScenarioError> {
+        let got = match e {
+            RawNsIoctlExpect::Errno(name) => return Ok(NsIoctlExpect::Errno(self.errno(name)?)),
+            RawNsIoctlExpect::Harness => NsIoctlExpect::Harness,
+            RawNsIoctlExpect::New => NsIoctlExpect::New,
+            RawNsIoctlExpect::Uid(u) => {
+                if !(0..=MAX_UID).contains(&u.value) {
+                    return Err(self.err(
+                        &u.referenced,
+                        format!("a uid is 0-{MAX_UID}, got {}", u.value),
+                    ));
+                }
+                NsIoctlExpect::Uid(u.value as u32)
+            }
+            RawNsIoctlExpect::Nstype(k) => NsIoctlExpect::Nstype(k.value),
+        };
+        let fits = match request.value {
+            NsRequest::Parent | NsRequest::Userns => {
+                matches!(got, NsIoctlExpect::Harness | NsIoctlExpect::New)
+            }
+            NsRequest::OwnerUid => matches!(got, NsIoctlExpect::Uid(_)),
+            NsRequest::Nstype => matches!(got, NsIoctlExpect::Nstype(_)),
+        };
+        if fits {
+            return Ok(got);
+        }
+        let form = match request.value {
+            NsRequest::Parent | NsRequest::Userns => "a namespace: expect `harness` or `new`",
+            NsRequest::OwnerUid => "a uid: expect `{ uid: N }`",
+            NsRequest::Nstype => "a namespace type: expect `{ nstype: KIND }`",
+        };
+        // Located at the request: a bare `harness` or `new` carries no position of its own.
+        Err(self.err(
+            &request.referenced,
+            format!(
+                "{} answers with {form} (or `{{ errno: NAME }}`)",
+                request.value.name()
+            ),
+        ))
     }
 
     /// Validates a socket address: tcp and udp only on loopback (127.0.0.0/8), unix only
@@ -2466,6 +2567,30 @@ mod tests {
                 "ns: { kind: net, for_children: true }",
                 "`for_children` exists only for pid and time",
             ),
+            (
+                "ns_ioctl: { kind: user, for_children: true, request: NS_GET_PARENT }",
+                "`for_children` exists only for pid and time",
+            ),
+            (
+                "ns_ioctl: { kind: user, request: NS_GET_OWNER_UID, expect: new }",
+                "NS_GET_OWNER_UID answers with a uid",
+            ),
+            (
+                "ns_ioctl: { kind: pid, request: NS_GET_PARENT, expect: { uid: 0 } }",
+                "NS_GET_PARENT answers with a namespace",
+            ),
+            (
+                "ns_ioctl: { kind: pid, request: NS_GET_NSTYPE, expect: harness }",
+                "NS_GET_NSTYPE answers with a namespace type",
+            ),
+            (
+                "ns_ioctl: { kind: user, request: NS_GET_OWNER_UID, expect: { uid: 4294967295 } }",
+                "a uid is 0-4294967294",
+            ),
+            (
+                "ns_ioctl: { kind: user, request: NS_GET_USERNS, expect: { errno: eperm } }",
+                "unknown errno name `eperm`",
+            ),
         ] {
             let text = format!("name: t\nnamespaces: [net]\nsteps:\n  - {step}\n");
             let e = load("t", "t.yaml", &text).unwrap_err();
@@ -2482,6 +2607,65 @@ mod tests {
             matches!(actions[1], Action::Bind { addr: SockAddr::Inet(ip, 80), .. } if ip.octets() == [127, 0, 0, 2])
         );
         assert!(matches!(actions[2], Action::CgroupEnter { path, .. } if path == "a/b"));
+    }
+
+    #[test]
+    fn ns_ioctl_expectations_take_the_form_of_their_request() {
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  \
+             - ns_ioctl: { kind: pid, for_children: true, request: NS_GET_PARENT, expect: harness }\n  \
+             - ns_ioctl: { kind: uts, request: NS_GET_USERNS, expect: { errno: EPERM } }\n  \
+             - ns_ioctl: { kind: user, request: NS_GET_OWNER_UID, expect: { uid: 65534 } }\n  \
+             - ns_ioctl: { kind: mount, request: NS_GET_NSTYPE, expect: { nstype: mount } }\n  \
+             - ns_ioctl: { kind: net, request: NS_GET_PARENT }\n  \
+             - ns_ioctl: { pid: host, kind: pid, request: NS_GET_PARENT, expect: harness }\n",
+        );
+        let actions: Vec<&Action> = p.procs[0].steps.iter().map(|s| &s.action).collect();
+        assert!(matches!(
+            actions[0],
+            Action::NsIoctl {
+                kind: NsKind::Pid,
+                for_children: true,
+                request: NsRequest::Parent,
+                expect: Some(NsIoctlExpect::Harness),
+                ..
+            }
+        ));
+        assert!(matches!(
+            actions[1],
+            Action::NsIoctl {
+                expect: Some(NsIoctlExpect::Errno(Errno::EPERM)),
+                ..
+            }
+        ));
+        assert!(matches!(
+            actions[2],
+            Action::NsIoctl {
+                expect: Some(NsIoctlExpect::Uid(65534)),
+                ..
+            }
+        ));
+        assert!(matches!(
+            actions[3],
+            Action::NsIoctl {
+                expect: Some(NsIoctlExpect::Nstype(NsKind::Mount)),
+                ..
+            }
+        ));
+        assert!(matches!(actions[4], Action::NsIoctl { expect: None, .. }));
+        assert!(matches!(
+            actions[0],
+            Action::NsIoctl {
+                target: Who::Proc(0),
+                ..
+            }
+        ));
+        // Naming the host process is enough to have one.
+        let host = p.host.expect("a host process");
+        assert!(matches!(
+            actions[5],
+            Action::NsIoctl { target: Who::Proc(t), label, .. } if *t == host && label == "host"
+        ));
     }
 
     #[test]

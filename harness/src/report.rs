@@ -14,7 +14,7 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use crate::executor::{Obs, Record, Res, RunOutput, Waited};
-use crate::plan::{Action, Outcome, Plan, StepPlan, WaitStatus};
+use crate::plan::{Action, NsIoctlExpect, Outcome, Plan, StepPlan, WaitStatus};
 use crate::schema::{ClockKind, NsIs, NsKind, SocketKind, SysvKind};
 
 /// The result of one scenario, as printed and as exchanged with the test harness (`--json`).
@@ -265,6 +265,43 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             kind.proc_name(),
             if *for_children { "_for_children" } else { "" }
         ),
+        Action::NsIoctl {
+            label,
+            kind,
+            for_children,
+            request,
+            ..
+        } => format!(
+            "ioctl({}{}{}, {})",
+            if label == "self" {
+                String::new()
+            } else {
+                format!("{label}: ")
+            },
+            kind.proc_name(),
+            if *for_children { "_for_children" } else { "" },
+            request.name()
+        ),
+    }
+}
+
+/// A CLONE_NEW* flag as NS_GET_NSTYPE returns it: `CLONE_NEWPID`.
+fn nstype_text(flag: i32) -> String {
+    match NsKind::ALL.into_iter().find(|k| k.clone_flag() == flag) {
+        Some(NsKind::Mount) => "CLONE_NEWNS".into(),
+        Some(k) => format!("CLONE_NEW{}", k.name().to_uppercase()),
+        None => format!("{flag:#x}"),
+    }
+}
+
+/// An `ns_ioctl` expectation as failure messages show it.
+fn ns_ioctl_expect_text(e: &NsIoctlExpect) -> String {
+    match e {
+        NsIoctlExpect::Harness => "the harness's".into(),
+        NsIoctlExpect::New => "a namespace other than the harness's".into(),
+        NsIoctlExpect::Uid(u) => u.to_string(),
+        NsIoctlExpect::Nstype(k) => nstype_text(k.clone_flag()),
+        NsIoctlExpect::Errno(e) => errno_text(*e as i32),
     }
 }
 
@@ -390,6 +427,7 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
                 labels.ns(kind, *inode)
             }
         }
+        Obs::Nstype(flag) => nstype_text(*flag),
         Obs::Failed(m) => format!("HARNESS ERROR: {m}"),
     }
 }
@@ -498,6 +536,26 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             (NsIs::Harness, _) => mismatch("the harness's".into(), labels),
             (NsIs::New, _) => mismatch("a namespace other than the harness's".into(), labels),
         },
+        (
+            Action::NsIoctl {
+                expect: Some(e), ..
+            },
+            o,
+        ) => {
+            let fits = match (e, o) {
+                (NsIoctlExpect::Harness, Obs::Ns { harness, .. }) => *harness,
+                (NsIoctlExpect::New, Obs::Ns { harness, .. }) => !*harness,
+                (NsIoctlExpect::Uid(u), Obs::Value(v)) => i64::from(*u) == *v,
+                (NsIoctlExpect::Nstype(k), Obs::Nstype(f)) => k.clone_flag() == *f,
+                (NsIoctlExpect::Errno(e), Obs::Result(Res::Errno(got))) => *e as i32 == *got,
+                _ => false,
+            };
+            if fits {
+                Ok(())
+            } else {
+                mismatch(ns_ioctl_expect_text(e), labels)
+            }
+        }
         (Action::Fork { expect, pid, .. }, o) => match (expect, o) {
             (Outcome::Ok, Obs::Forked { pid: got, .. }) => match pid {
                 Some(p) if p != got => mismatch(format!("pid {p}"), labels),
@@ -678,6 +736,7 @@ fn expects_something(step: &StepPlan) -> bool {
         Action::Cgroup { expect, .. } => expect.is_some(),
         Action::Clock { expect, .. } => expect.is_some(),
         Action::Ns { expect, .. } => expect.is_some(),
+        Action::NsIoctl { expect, .. } => expect.is_some(),
         Action::Exit { .. } | Action::Pause | Action::Sleep { .. } => false,
         _ => true,
     }
@@ -1063,6 +1122,63 @@ mod tests {
             fails[2],
             "t.yaml:6: init step 3 `await(e)`: did not complete"
         );
+    }
+
+    #[test]
+    fn ns_ioctl_answers_are_judged_in_every_form() {
+        let p = crate::plan::load(
+            "nsfs/t",
+            "t.yaml",
+            "name: t\nnamespaces: [pid]\nsteps:\n  \
+             - ns_ioctl: { kind: pid, request: NS_GET_PARENT, expect: harness }\n  \
+             - ns_ioctl: { kind: uts, request: NS_GET_USERNS, expect: new }\n  \
+             - ns_ioctl: { kind: user, request: NS_GET_OWNER_UID, expect: { uid: 1000 } }\n  \
+             - ns_ioctl: { kind: mount, request: NS_GET_NSTYPE, expect: { nstype: mount } }\n  \
+             - ns_ioctl: { kind: net, request: NS_GET_PARENT, expect: { errno: EINVAL } }\n",
+        )
+        .unwrap();
+        let ns = |kind: &str, harness| Obs::Ns {
+            kind: kind.into(),
+            inode: 4026531836,
+            harness,
+        };
+        let right = vec![
+            (0, 1, ns("pid", true)),
+            (0, 2, ns("user", false)),
+            (0, 3, Obs::Value(1000)),
+            (0, 4, Obs::Nstype(libc::CLONE_NEWNS)),
+            (0, 5, Obs::Result(Res::Errno(libc::EINVAL))),
+        ];
+        let (fails, rec) = evaluate(&p, &run(right));
+        assert!(fails.is_empty(), "{fails:?}");
+        for line in [
+            "1. ioctl(pid, NS_GET_PARENT) -> the harness's",
+            "2. ioctl(uts, NS_GET_USERNS) -> user#1",
+            "3. ioctl(user, NS_GET_OWNER_UID) -> 1000",
+            "4. ioctl(mnt, NS_GET_NSTYPE) -> CLONE_NEWNS",
+            "5. ioctl(net, NS_GET_PARENT) -> EINVAL: Invalid argument",
+        ] {
+            assert!(rec.contains(line), "no `{line}` in {rec}");
+        }
+        let wrong = vec![
+            (0, 1, ns("pid", false)),
+            (0, 2, Obs::Result(Res::Errno(libc::EPERM))),
+            (0, 3, Obs::Value(65534)),
+            (0, 4, Obs::Nstype(libc::CLONE_NEWPID)),
+            (0, 5, ns("net", false)),
+        ];
+        let (fails, _) = evaluate(&p, &run(wrong));
+        let expected = [
+            "expected the harness's, observed pid#1",
+            "expected a namespace other than the harness's, observed EPERM: Operation not permitted",
+            "expected 1000, observed 65534",
+            "expected CLONE_NEWNS, observed CLONE_NEWPID",
+            "expected EINVAL: Invalid argument, observed net#1",
+        ];
+        assert_eq!(fails.len(), expected.len(), "{fails:?}");
+        for (f, e) in fails.iter().zip(expected) {
+            assert!(f.ends_with(e), "`{f}` does not end with `{e}`");
+        }
     }
 
     #[test]

@@ -202,6 +202,12 @@ one_key_enum!(
     "a wait status is a one-key mapping such as `exited: 0`"
 );
 one_key_enum!(
+    RawNsIoctlExpect,
+    "`harness`, `new`, `uid: N`, `nstype: KIND` or `errno: NAME`",
+    "`{name}: VALUE`",
+    "an `ns_ioctl` expectation is `harness`, `new` or a one-key mapping such as `errno: EPERM`"
+);
+one_key_enum!(
     RawStep,
     "a step, a one-key mapping such as `- getpid: {}`",
     "`- {name}: {}` (its arguments, if any, inside the braces)",
@@ -495,6 +501,7 @@ pub enum RawStep {
     CgroupEnter(CgroupEnterArgs),
     Clock(ClockArgs),
     Ns(NsArgs),
+    NsIoctl(NsIoctlArgs),
     MountCgroup(MountCgroupArgs),
     Subdirs(SubdirsArgs),
     BindMount(BindMountArgs),
@@ -875,6 +882,63 @@ pub struct NsArgs {
 pub enum NsIs {
     Harness,
     New,
+}
+
+/// An ioctl_ns(2) request applied to a namespace file of the process (or of another one).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsIoctlArgs {
+    /// Whose /proc/PID/ns is opened (default `self`).
+    #[serde(default)]
+    pub pid: Option<Spanned<String>>,
+    /// Which file of /proc/PID/ns is opened.
+    pub kind: Spanned<NsKind>,
+    /// `pid_for_children` or `time_for_children` instead of the process's own.
+    #[serde(default)]
+    pub for_children: bool,
+    pub request: Spanned<NsRequest>,
+    #[serde(default)]
+    pub expect: Option<RawNsIoctlExpect>,
+}
+
+/// The requests of ioctl_ns(2), spelt as there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum NsRequest {
+    /// The parent of a PID or user namespace (a new descriptor).
+    #[serde(rename = "NS_GET_PARENT")]
+    Parent,
+    /// The user namespace that owns the namespace (a new descriptor).
+    #[serde(rename = "NS_GET_USERNS")]
+    Userns,
+    /// The UID of a user namespace's creator, as the caller's user namespace maps it.
+    #[serde(rename = "NS_GET_OWNER_UID")]
+    OwnerUid,
+    /// The namespace's CLONE_NEW* flag.
+    #[serde(rename = "NS_GET_NSTYPE")]
+    Nstype,
+}
+
+impl NsRequest {
+    pub fn name(self) -> &'static str {
+        match self {
+            NsRequest::Parent => "NS_GET_PARENT",
+            NsRequest::Userns => "NS_GET_USERNS",
+            NsRequest::OwnerUid => "NS_GET_OWNER_UID",
+            NsRequest::Nstype => "NS_GET_NSTYPE",
+        }
+    }
+}
+
+/// What an `ns_ioctl` step expects: the namespace a descriptor-returning request gives
+/// (`harness` or `new`, as for `ns`), a uid, a type, or an errno.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase", remote = "Self")]
+pub enum RawNsIoctlExpect {
+    Harness,
+    New,
+    Uid(Spanned<i64>),
+    Nstype(Spanned<NsKind>),
+    Errno(Spanned<String>),
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -1141,6 +1141,57 @@ fn mount_step_expectations_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// Every form of `ns_ioctl` expectation is judged: a namespace (the harness's or another),
+/// a uid, a type and an errno each fail the scenario when the kernel answers otherwise.
+#[test]
+fn ns_ioctl_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !privileged() {
+        return;
+    }
+    assert_altered_scenario_fails(
+        "scenarios/nsfs/pid-parent-is-reachable-only-downwards.yaml",
+        "request: NS_GET_PARENT, expect: harness }",
+        "request: NS_GET_PARENT, expect: new }",
+        "init step 3 `ioctl(pid_for_children, NS_GET_PARENT)`: expected a namespace other than the harness's, observed the harness's",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/nsfs/pid-parent-is-reachable-only-downwards.yaml",
+        "for_children: true, request: NS_GET_PARENT, expect: new }",
+        "for_children: true, request: NS_GET_PARENT, expect: harness }",
+        "a step 6 `ioctl(pid_for_children, NS_GET_PARENT)`: expected the harness's, observed pid#1",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/nsfs/pid-parent-is-reachable-only-downwards.yaml",
+        "request: NS_GET_PARENT, expect: { errno: EPERM } }",
+        "request: NS_GET_PARENT, expect: { errno: EINVAL } }",
+        "a step 3 `ioctl(pid, NS_GET_PARENT)`: expected EINVAL: Invalid argument, observed EPERM: Operation not permitted",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/nsfs/owner-is-reachable-only-downwards.yaml",
+        "kind: pid, request: NS_GET_USERNS, expect: new }",
+        "kind: pid, request: NS_GET_USERNS, expect: harness }",
+        "init step 2 `ioctl(pid, NS_GET_USERNS)`: expected the harness's, observed user#1",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/nsfs/parents-seen-from-above.yaml",
+        "kind: pid, request: NS_GET_PARENT, expect: harness }",
+        "kind: pid, request: NS_GET_PARENT, expect: new }",
+        "host step 2 `ioctl(init: pid, NS_GET_PARENT)`: expected a namespace other than the harness's, observed the harness's",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/nsfs/owner-uid-as-the-caller-maps-it.yaml",
+        "expect: { uid: 1000 } }",
+        "expect: { uid: 0 } }",
+        "init step 9 `ioctl(user, NS_GET_OWNER_UID)`: expected 0, observed 1000",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/nsfs/only-pid-and-user-have-parents.yaml",
+        "expect: { nstype: time } }",
+        "expect: { nstype: net } }",
+        "init step 12 `ioctl(time, NS_GET_NSTYPE)`: expected CLONE_NEWNET, observed CLONE_NEWTIME",
+    );
+}
+
 /// A step that never ran because init ended first (the kernel killed the rest of its PID
 /// namespace) says so; one that never ran for another reason does not.
 #[test]
