@@ -41,6 +41,9 @@ fn parse_options() -> serde_saphyr::Options {
     budget.max_total_scalar_bytes = MAX_FILE_BYTES;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    // YAML 1.2's booleans only: `yes`, `on`, `n` are YAML 1.1's, and a scenario that says
+    // `proc_intact: no` should not depend on which YAML its author had in mind.
+    options.strict_booleans = true;
     options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     options
 }
