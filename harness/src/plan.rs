@@ -280,6 +280,18 @@ pub enum Action {
     Getppid {
         expect: Option<i64>,
     },
+    /// getpgid(0) and getsid(0): the caller's process group and session, as numbered in its
+    /// PID namespace (0 when their leader has no number there).
+    Getpgid {
+        expect: Option<i64>,
+    },
+    Getsid {
+        expect: Option<i64>,
+    },
+    /// setsid(): only in a PID namespace of the scenario (see the validation).
+    Setsid {
+        expect: Outcome,
+    },
     Fork {
         child: usize,
         pid: Option<i64>,
@@ -1328,6 +1340,36 @@ impl<'a> Builder<'a> {
     }
 
     /// Checks an expected PID (or getppid()'s 0) against what the kernel can return.
+    /// Refuses a process-group or session step outside a PID namespace of the scenario. There,
+    /// setsid() would take the process out of the supervisor's process group, which the run's
+    /// guardian kills should the run be killed (a process of a scenario without a PID
+    /// namespace or cgroup of its own has nothing else to end it); and the numbers getpgid()
+    /// and getsid() return would be the host's, which no record can pin.
+    fn in_scenario_pidns(
+        &self,
+        me: usize,
+        host: Option<usize>,
+        at: &Location,
+        what: &str,
+    ) -> Result<(), ScenarioError> {
+        if self.procs[me].pidns.len() >= 2 {
+            return Ok(());
+        }
+        let name = &self.procs[me].name;
+        Err(self.err(
+            at,
+            format!(
+                "`{what}` runs only in a process inside a PID namespace of the scenario, and \
+                 `{name}` is in the harness's{}",
+                if Some(me) == host {
+                    ""
+                } else {
+                    ": add `pid` to `namespaces`, or fork it after an `unshare` of pid"
+                }
+            ),
+        ))
+    }
+
     fn pid_value(
         &self,
         v: Option<&Spanned<i64>>,
@@ -1422,7 +1464,7 @@ impl<'a> Builder<'a> {
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
             let line = step.referenced.line();
-            let action = self.resolve_step(me, step.value, host)?;
+            let action = self.resolve_step(me, step.value, host, &step.referenced)?;
             out.push(StepPlan {
                 index: i + 1,
                 line,
@@ -1437,8 +1479,27 @@ impl<'a> Builder<'a> {
         me: usize,
         step: RawStep,
         host: Option<usize>,
+        at: &Location,
     ) -> Result<Action, ScenarioError> {
         Ok(match step {
+            RawStep::Getpgid(a) => {
+                self.in_scenario_pidns(me, host, at, "getpgid")?;
+                Action::Getpgid {
+                    expect: self.pid_value(a.expect.as_ref(), 0, "getpgid")?,
+                }
+            }
+            RawStep::Getsid(a) => {
+                self.in_scenario_pidns(me, host, at, "getsid")?;
+                Action::Getsid {
+                    expect: self.pid_value(a.expect.as_ref(), 0, "getsid")?,
+                }
+            }
+            RawStep::Setsid(a) => {
+                self.in_scenario_pidns(me, host, at, "setsid")?;
+                Action::Setsid {
+                    expect: self.outcome(&a.expect)?,
+                }
+            }
             RawStep::Getpid(a) => Action::Getpid {
                 expect: self.pid_value(a.expect.as_ref(), 1, "getpid")?,
             },

@@ -144,6 +144,9 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
     match &step.action {
         Action::Getpid { .. } => "getpid()".into(),
         Action::Getppid { .. } => "getppid()".into(),
+        Action::Getpgid { .. } => "getpgid()".into(),
+        Action::Getsid { .. } => "getsid()".into(),
+        Action::Setsid { .. } => "setsid()".into(),
         Action::Fork { child, .. } => format!("fork({})", plan.procs[*child].name),
         Action::Enter {
             child,
@@ -452,6 +455,8 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         (
             Action::Getpid { expect: Some(e) }
             | Action::Getppid { expect: Some(e) }
+            | Action::Getpgid { expect: Some(e) }
+            | Action::Getsid { expect: Some(e) }
             | Action::Getuid { expect: Some(e) }
             | Action::Getgid { expect: Some(e) },
             Obs::Value(v),
@@ -478,6 +483,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::CgroupEnter { expect, .. }
             | Action::MountCgroup { expect, .. }
             | Action::KillAll { expect, .. }
+            | Action::Setsid { expect }
             | Action::BindMount { expect, .. }
             | Action::Propagation { expect, .. },
             Obs::Result(r),
@@ -674,6 +680,8 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         (
             Action::Getpid { expect: Some(e) }
             | Action::Getppid { expect: Some(e) }
+            | Action::Getpgid { expect: Some(e) }
+            | Action::Getsid { expect: Some(e) }
             | Action::Getuid { expect: Some(e) }
             | Action::Getgid { expect: Some(e) },
             o,
@@ -720,7 +728,10 @@ fn nspid_text(pattern: &[Option<i64>]) -> String {
 /// Whether a step carries an expectation that a missing observation violates.
 fn expects_something(step: &StepPlan) -> bool {
     match &step.action {
-        Action::Getpid { expect } | Action::Getppid { expect } => expect.is_some(),
+        Action::Getpid { expect }
+        | Action::Getppid { expect }
+        | Action::Getpgid { expect }
+        | Action::Getsid { expect } => expect.is_some(),
         Action::Wait { expect, .. } => expect.is_some(),
         Action::ListPids { expect } => expect.is_some(),
         Action::Nspid { expect } => expect.is_some(),

@@ -465,6 +465,9 @@ pub enum RawWaitStatus {
 pub enum RawStep {
     Getpid(ValueArgs),
     Getppid(ValueArgs),
+    Getpgid(ValueArgs),
+    Getsid(ValueArgs),
+    Setsid(SetsidArgs),
     Fork(ForkArgs),
     Enter(EnterArgs),
     Exit(ExitArgs),
@@ -521,6 +524,13 @@ pub struct Empty {}
 pub struct ValueArgs {
     #[serde(default)]
     pub expect: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetsidArgs {
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -1141,6 +1141,30 @@ fn mount_step_expectations_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// The process-group and session steps' expectations are judged: a number and an outcome.
+#[test]
+fn session_step_expectations_fail_when_the_kernel_answers_otherwise() {
+    let file = "scenarios/pid/sessions-number-leaders-in-the-callers-namespace.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "  - getpgid: { expect: 0 }",
+        "  - getpgid: { expect: 1 }",
+        "init step 1 `getpgid()`: expected 1, observed 0",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "  - getsid: { expect: 1 }",
+        "  - getsid: { expect: 0 }",
+        "init step 5 `getsid()`: expected 0, observed 1",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "  - setsid: { expect: { errno: EPERM } }",
+        "  - setsid: { expect: ok }",
+        "init step 6 `setsid()`: expected ok, observed EPERM",
+    );
+}
+
 /// Every form of `ns_ioctl` expectation is judged: a namespace (the harness's or another),
 /// a uid, a type and an errno each fail the scenario when the kernel answers otherwise.
 #[test]
