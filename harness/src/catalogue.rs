@@ -321,22 +321,20 @@ impl Found<'_> {
     }
 }
 
-/// `path` made absolute against the working directory, with `.` and `..` folded by name:
-/// where the user says the file is, links left as they are.
+/// `path` made absolute against the working directory: where the user says the file is, links
+/// left as they are (`.` dropped). A `..` is resolved by the kernel's rules instead — the
+/// folder holding the file made canonical — since folding it by name across a link to a
+/// folder (`g/sub/../x.yaml` with `sub` a link) would name another file than the one read.
 fn lexical_absolute(path: &Path) -> PathBuf {
     use std::path::Component;
     let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
+    if joined.components().any(|c| c == Component::ParentDir)
+        && let (Some(dir), Some(name)) = (joined.parent(), joined.file_name())
+        && let Ok(dir) = std::fs::canonicalize(dir)
+    {
+        return dir.join(name);
     }
-    out
+    joined.components().collect()
 }
 
 /// `base`: the folder named on the command line that `path` was found in, if any; outside a

@@ -1864,12 +1864,22 @@ fn open_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
     if nix::sys::statfs::fstatfs(&found)?.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
         return Err(Errno::EXDEV);
     }
-    nix::fcntl::openat(
+    let opened = nix::fcntl::openat(
         unsafe_borrow(host_proc),
         format!("self/fd/{}", found.as_raw_fd()).as_str(),
         OFlag::O_RDONLY | OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
-    )
+    )?;
+    // The reopening walks a path below /proc that a scenario can mount over (a tmpfs on
+    // /proc/self/fd in the harness's mount namespace): it must have reached the file checked.
+    let (a, b) = (
+        nix::sys::stat::fstat(&found)?,
+        nix::sys::stat::fstat(&opened)?,
+    );
+    if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino) {
+        return Err(Errno::EXDEV);
+    }
+    Ok(opened)
 }
 
 /// Applies `request` to an open namespace file. Descriptors the kernel returns are only looked

@@ -75,19 +75,45 @@ pub fn write(report: &Report, path: &Path) -> std::io::Result<()> {
     temp_name.push(name);
     temp_name.push(format!(".{}.tmp", std::process::id()));
     let temp = path.with_file_name(temp_name);
-    let result = std::fs::OpenOptions::new()
+    // create_new: never through a link, and a file already at that name is not ours to
+    // overwrite or to remove.
+    let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&temp)
-        .and_then(|mut f| {
-            f.write_all(xml.as_bytes())?;
-            f.sync_all()
-        })
+        .open(&temp)?;
+    let result = file
+        .write_all(xml.as_bytes())
+        .and_then(|()| file.sync_all())
         .and_then(|()| std::fs::rename(&temp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// Why `path` cannot take a report, found before anything runs: a run of minutes should not
+/// end in "cannot write". Only a regular file (replaced whole) or a new name in an existing
+/// folder will do; the report is renamed into place, so a link or a device there would be
+/// replaced rather than written through (`--junit /dev/stdout` would replace /dev/stdout).
+pub fn target_problem(path: &Path) -> Option<String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => return None,
+        Ok(m) if m.is_dir() => return Some("it is a directory".into()),
+        Ok(m) if m.file_type().is_symlink() => {
+            return Some("it is a symbolic link: name the file it points to".into());
+        }
+        Ok(_) => return Some("it is not a regular file".into()),
+        Err(_) => {}
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match std::fs::metadata(parent) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some(format!("{} is not a directory", parent.display())),
+        Err(e) => Some(format!("{}: {e}", parent.display())),
+    }
 }
 
 #[cfg(test)]

@@ -191,8 +191,9 @@ impl Limit {
             }
             return Limit {
                 description: format!(
-                    "cgroup {} pids.max={max} (a cgroup under {})",
+                    "cgroup {} pids.max={max} ({} under {})",
                     if place.v2 { "v2" } else { "v1" },
+                    cgroup.name().display(),
                     place.parent.display()
                 ),
                 cgroup: Some(cgroup),
@@ -253,7 +254,8 @@ impl Limit {
         for place in &plain {
             if let Some(cgroup) = create(place, me, self.mounted.as_deref(), announce) {
                 self.description.push_str(&format!(
-                    "; the scenario's cgroup (for cgroup steps, no limit) is a cgroup v2 under {}",
+                    "; the scenario's cgroup (for cgroup steps, no limit) is cgroup v2 {} under {}",
+                    cgroup.name().display(),
                     place.parent.display()
                 ));
                 self.cgroup = Some(cgroup);
@@ -569,13 +571,20 @@ fn create(
             }
             return None;
         }
-        let locked = open_dir_at(Some(parent_fd.as_fd()), Path::new(&name))
-            .ok()
-            .filter(|fd| try_lock(fd.as_fd()));
-        let Some(dir_fd) = locked else {
+        let Ok(dir_fd) = open_dir_at(Some(parent_fd.as_fd()), Path::new(&name)) else {
             let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
+            announce(&dir, mounted, false);
             return None;
         };
+        if !try_lock(dir_fd.as_fd()) {
+            // Someone opened it and took the lock in the microseconds since mkdir (the sweeps
+            // leave fresh cgroups alone, but any user may flock a directory it can read): not
+            // a cgroup that tells the truth about its owner. Another name, then.
+            drop(dir_fd);
+            let _ = remove_tree_at(parent_fd.as_fd(), Path::new(&name));
+            announce(&dir, mounted, false);
+            continue;
+        }
         return Some(Cgroup {
             path: format!("{}/{name}", place.parent_path.trim_end_matches('/')),
             dir,
@@ -644,6 +653,15 @@ fn remove_stale(parent: &Path) {
         if !e.file_name().to_str().is_some_and(is_cgroup_name) {
             continue;
         }
+        // Age first: a sweep must never hold the lock of a cgroup being made (its supervisor
+        // takes the lock right after mkdir, and would give the name up).
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STALE_AFTER));
+        if !old {
+            continue;
+        }
         // Held until the removal is done, so that concurrent sweeps take turns.
         let Ok(held) = open_dir_at(None, &e.path()) else {
             continue;
@@ -653,11 +671,7 @@ fn remove_stale(parent: &Path) {
         }
         let empty = std::fs::read_to_string(e.path().join("cgroup.procs"))
             .is_ok_and(|p| p.trim().is_empty());
-        let old = e
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= STALE_AFTER));
-        if empty && old {
+        if empty {
             remove_tree(&e.path());
         }
     }

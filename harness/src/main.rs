@@ -248,23 +248,6 @@ struct RunOptions {
     junit: Option<PathBuf>,
 }
 
-/// Why a JUnit report could not go to `path`, found before anything runs: a run of minutes
-/// should not end in "cannot write".
-fn junit_target_problem(path: &std::path::Path) -> Option<String> {
-    if path.is_dir() {
-        return Some("it is a directory".into());
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    match std::fs::metadata(parent) {
-        Ok(m) if m.is_dir() => None,
-        Ok(_) => Some(format!("{} is not a directory", parent.display())),
-        Err(e) => Some(format!("{}: {e}", parent.display())),
-    }
-}
-
 fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     let RunOptions {
         json,
@@ -274,7 +257,7 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
         ref junit,
     } = *options;
     if let Some(path) = junit
-        && let Some(why) = junit_target_problem(path)
+        && let Some(why) = nsspec::junit::target_problem(path)
     {
         say!(
             "error: cannot write the JUnit report to {}: {why}",

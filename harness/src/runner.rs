@@ -122,12 +122,13 @@ fn write_snapshot(path: &str, scenario: &str, record: &str) -> std::io::Result<(
         "---\nsource: nsspec run --accept-snapshots\ninput_file: {scenario}\n---\n{}\n",
         record.trim_end()
     );
-    // create_new: never through a link or into a file someone else put at that name.
-    std::fs::OpenOptions::new()
+    // create_new: never through a link, and a file already at that name is not ours to
+    // overwrite or to remove.
+    let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&part)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+        .open(&part)?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
         .and_then(|()| std::fs::rename(&part, path))
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&part);

@@ -19,6 +19,14 @@ fn nsspec(args: &[&str]) -> Output {
         .expect("nsspec runs")
 }
 
+/// Held by the tests that run nsspec in a PID namespace of unshare(1)'s: their supervisors all
+/// get PID 3 there, and so the same cgroup name, which one of them arranges on purpose.
+static THROWAWAY_PIDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn throwaway_pids() -> std::sync::MutexGuard<'static, ()> {
+    THROWAWAY_PIDS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// nsspec in PID, mount, network, UTS and IPC namespaces of unshare(1)'s own, so that a
 /// scenario that gets past a guard (a regression) kills and changes nothing outside them.
 fn nsspec_in_throwaway_namespaces(args: &[&str]) -> Output {
@@ -1006,6 +1014,7 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
     if !privileged() {
         return;
     }
+    let _serial = throwaway_pids();
     let run = |file: &str| {
         let out = nsspec_in_throwaway_namespaces(&["run", "--no-snapshots", file]);
         let (stdout, stderr) = text(&out);
@@ -1467,6 +1476,7 @@ fn a_guardian_never_cleans_up_a_cgroup_its_supervisor_did_not_make() {
     if !privileged() {
         return;
     }
+    let _serial = throwaway_pids();
     let Some(place) = cgroup_place() else {
         return;
     };
@@ -1511,7 +1521,11 @@ fn a_guardian_never_cleans_up_a_cgroup_its_supervisor_did_not_make() {
     }
     let (stdout, stderr) = text(&plain);
     assert_eq!(plain.status.code(), Some(1), "{stdout}{stderr}");
-    assert!(stdout.contains(" pids.max="), "{stdout}");
+    // Supervisor 3 (unshare(1)'s child is 1, the guardian 2) found its name taken.
+    assert!(
+        stdout.contains(" pids.max=1024 (nsspec-3-1 under "),
+        "{stdout}"
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert_eq!(kept, [true, true, true], "{stdout}{stderr}");
@@ -1519,9 +1533,10 @@ fn a_guardian_never_cleans_up_a_cgroup_its_supervisor_did_not_make() {
 }
 
 /// A cgroup's name holds its supervisor's PID, which means nothing in another PID namespace: the
-/// sweep must leave alone an old, empty cgroup whose supervisor is alive there (here: whose
-/// lock this test holds, as a supervisor holds its cgroup's, while no process has the PID in
-/// its name), and the empty child cgroup that run's scenario made.
+/// sweep of a run in a fresh PID namespace must leave alone an old, empty cgroup whose
+/// supervisor is alive outside it (here: named after this test's PID, which has no process
+/// in that namespace, and locked by this test as a supervisor locks its cgroup), and the empty
+/// child cgroup that run's scenario made.
 #[test]
 fn the_sweep_leaves_the_cgroups_of_live_runs_in_other_pid_namespaces() {
     if !privileged() {
@@ -1530,9 +1545,8 @@ fn the_sweep_leaves_the_cgroups_of_live_runs_in_other_pid_namespaces() {
     let Some(place) = cgroup_place() else {
         return;
     };
-    let mut gone = Command::new("true").spawn().unwrap();
-    gone.wait().unwrap();
-    let live = place.join(format!("nsspec-{}", gone.id()));
+    let _serial = throwaway_pids();
+    let live = place.join(format!("nsspec-{}", std::process::id()));
     std::fs::create_dir_all(live.join("made-by-a-step")).unwrap();
     let held = std::fs::File::open(&live).unwrap();
     // SAFETY: flock on a descriptor this test holds.
@@ -1542,7 +1556,8 @@ fn the_sweep_leaves_the_cgroups_of_live_runs_in_other_pid_namespaces() {
     );
     held.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
         .unwrap();
-    let out = nsspec(&["run", "harness/tests/fixtures/broken-expectation.yaml"]);
+    let out =
+        nsspec_in_throwaway_namespaces(&["run", "harness/tests/fixtures/broken-expectation.yaml"]);
     let kept = live.join("made-by-a-step").exists();
     let _ = std::fs::remove_dir(live.join("made-by-a-step"));
     let _ = std::fs::remove_dir(&live);
@@ -1566,7 +1581,9 @@ fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old(
         gone.id()
     };
     let old = place.join(format!("nsspec-{}", dead()));
-    let fresh = place.join(format!("nsspec-{}", dead()));
+    // Named after this test's PID so that the leftover check of a concurrent test (which
+    // looks for supervisors gone) does not take it for one; the sweep judges by lock and age.
+    let fresh = place.join(format!("nsspec-{}-7", std::process::id()));
     std::fs::create_dir(&old).unwrap();
     std::fs::create_dir(&fresh).unwrap();
     let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
@@ -2558,4 +2575,105 @@ fn odd_files_and_lost_output_get_clear_answers() {
             "{stderr}"
         );
     }
+}
+
+/// ns_ioctl reopens the namespace file it checked through the harness's /proc; a mount there
+/// (a tmpfs over /proc/self/fd in the harness's mount namespace) must make the step fail, not
+/// send the ioctl to whatever the mount put in its place.
+#[test]
+fn ns_ioctl_fails_when_a_mount_covers_its_reopening() {
+    if !privileged() {
+        return;
+    }
+    let _serial = throwaway_pids();
+    let out = nsspec_in_throwaway_namespaces(&[
+        "run",
+        "--no-snapshots",
+        "harness/tests/faults/ns-ioctl-under-a-mount.yaml",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "ns-ioctl-under-a-mount.yaml:10: init step 3 `ioctl(user, NS_GET_NSTYPE)`: the harness \
+             could not carry out the step: /proc/self/ns/user is not a namespace file"
+        ),
+        "{stdout}"
+    );
+}
+
+/// The report files are written beside their target and renamed into place: a name that is a
+/// link or a device is refused before anything runs (renaming over it would replace it), and a
+/// file already at the temporary name is someone else's, never removed.
+#[test]
+fn report_writers_replace_only_regular_files_and_remove_only_their_own() {
+    let dir = std::env::temp_dir().join(format!("nsspec-writers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let real = dir.join("real.xml");
+    std::fs::write(&real, "mine").unwrap();
+    std::os::unix::fs::symlink(&real, dir.join("link.xml")).unwrap();
+    let link = nsspec(&[
+        "run",
+        "--junit",
+        dir.join("link.xml").to_str().unwrap(),
+        "scenarios/pid/getpid-is-one.yaml",
+    ]);
+    let device = nsspec(&[
+        "run",
+        "--junit",
+        "/dev/null",
+        "scenarios/pid/getpid-is-one.yaml",
+    ]);
+    let (link_meta, real_text) = (
+        std::fs::symlink_metadata(dir.join("link.xml")).unwrap(),
+        std::fs::read_to_string(&real).unwrap(),
+    );
+
+    // Foreign files at the writers' temporary names, which carry the runner's PID: 1 in a PID
+    // namespace of unshare(1)'s.
+    let scenarios = dir.join("p/scenarios");
+    plain_scenario(&scenarios.join("s.yaml"), "pid");
+    let snaps = dir.join("p/snapshots");
+    std::fs::create_dir_all(&snaps).unwrap();
+    let taken = [snaps.join("s.snap.1.tmp"), dir.join(".r.xml.1.tmp")];
+    for t in &taken {
+        std::fs::write(t, "foreign").unwrap();
+    }
+    let _serial = throwaway_pids();
+    let accept = nsspec_in_throwaway_namespaces(&[
+        "run",
+        "--accept-snapshots",
+        "--junit",
+        dir.join("r.xml").to_str().unwrap(),
+        scenarios.to_str().unwrap(),
+    ]);
+    let kept = taken.iter().filter(|t| t.exists()).count();
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (stdout, stderr) = text(&link);
+    assert_eq!(link.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("it is a symbolic link"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(link_meta.file_type().is_symlink() && real_text == "mine");
+    let (stdout, stderr) = text(&device);
+    assert_eq!(device.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("/dev/null: it is not a regular file"),
+        "{stderr}"
+    );
+    let (stdout, stderr) = text(&accept);
+    assert_eq!(accept.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("cannot write the snapshot ") && stdout.contains("File exists"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("cannot write the JUnit report") && stderr.contains("File exists"),
+        "{stderr}"
+    );
+    assert_eq!(
+        kept,
+        taken.len(),
+        "a foreign file was removed: {stdout}{stderr}"
+    );
 }
