@@ -16,8 +16,12 @@ use crate::report::{ScenarioResult, Status};
 /// The report of one run: one suite named `suite` (the runner names it after the kernel, so
 /// that the reports of a kernel matrix stay apart where a CI system merges them), with
 /// `properties`: facts about the host (kernel release, mode).
+///
+/// `unreported`: the ids of scenarios that never produced a result (the run counts them as
+/// failed): `<error>` cases, so that the report cannot look green while the run failed.
 pub fn report(
     results: &[ScenarioResult],
+    unreported: &[&str],
     suite: &str,
     properties: &[(&str, String)],
     wall: Duration,
@@ -29,6 +33,13 @@ pub fn report(
     }
     for r in results {
         suite.add_test_case(case(r));
+    }
+    for id in unreported {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message("the scenario produced no result (see the run's standard error)");
+        let mut case = TestCase::new(*id, status);
+        case.set_classname(id.split_once('/').map_or("nsspec", |(group, _)| group));
+        suite.add_test_case(case);
     }
     let mut report = Report::new("nsspec");
     report.set_time(wall);
@@ -149,6 +160,7 @@ mod tests {
         ];
         let xml = report(
             &results,
+            &["pid/never"],
             "nsspec on Linux 6.18.0",
             &[("kernel", "6.18.0".into())],
             Duration::from_secs(2),
@@ -156,7 +168,13 @@ mod tests {
         .to_string()
         .unwrap();
         assert!(
-            xml.contains(r#"<testsuite name="nsspec on Linux 6.18.0" tests="4""#),
+            xml.contains(r#"<testsuite name="nsspec on Linux 6.18.0" tests="5""#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"errors="1""#), "{xml}");
+        assert!(
+            xml.contains(r#"<testcase name="pid/never" classname="pid">"#)
+                && xml.contains(r#"<error message="the scenario produced no result"#),
             "{xml}"
         );
         assert!(xml.contains(r#"failures="1""#), "{xml}");
@@ -189,7 +207,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("junit.xml");
         std::fs::write(&path, "old").unwrap();
-        let r = report(&[], "s", &[], Duration::ZERO);
+        let r = report(&[], &[], "s", &[], Duration::ZERO);
         write(&r, &path).unwrap();
         let names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()

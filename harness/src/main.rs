@@ -346,8 +346,14 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
             Mode::Rootless => "rootless".to_string(),
             Mode::Unavailable(why) => format!("unavailable: {why}"),
         };
+        let unreported: Vec<&str> = plans
+            .iter()
+            .skip(kept.len())
+            .map(|(_, p)| p.id.as_str())
+            .collect();
         let report = nsspec::junit::report(
             &kept,
+            &unreported,
             &format!("nsspec on Linux {}", host.kernel_release),
             &[("kernel", host.kernel_release.clone()), ("mode", mode)],
             started.elapsed(),
