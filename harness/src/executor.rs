@@ -1148,7 +1148,7 @@ fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
                 .map_err(|e| format!("making mounts private: {e}: {}", e.desc()))?;
         }
         if plan.proc_fresh {
-            mount_proc("/proc")
+            mount_proc("/proc", "")
                 .map_err(|e| format!("mounting a fresh /proc: {e}: {}", e.desc()))?;
         }
         Ok(())
@@ -1377,7 +1377,23 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     && std::path::Path::new(&format!("/proc/{pid}")).exists(),
             },
         },
-        Action::MountProc { target, .. } => Obs::Result(res(mount_proc(target))),
+        Action::MountProc {
+            target, options, ..
+        } => {
+            if !options.is_empty()
+                && crate::probe::running_kernel()
+                    .is_none_or(|v| v < crate::plan::PER_INSTANCE_PROC_OPTIONS)
+                && in_harness_ns(ctx, NsKind::Pid)
+            {
+                // Validation demands the requirement; this holds should it be misjudged.
+                return Some(Obs::Failed(
+                    "refusing procfs options before Linux 5.8 in the harness's PID namespace: \
+                     they would apply to the host's /proc"
+                        .into(),
+                ));
+            }
+            Obs::Result(res(mount_proc(target, options)))
+        }
         Action::Unshare { kinds, .. } => {
             let flags = kinds.iter().map(|k| k.clone_flag()).fold(0, |a, b| a | b);
             Obs::Result(res(unshare(flags)))
@@ -3615,14 +3631,14 @@ fn mount_tmpfs(target: &str, dirs: &[String]) -> Result<(), Errno> {
     .map(drop)
 }
 
-fn mount_proc(target: &str) -> Result<(), Errno> {
+fn mount_proc(target: &str, options: &str) -> Result<(), Errno> {
     use nix::mount::MsFlags;
     nix::mount::mount(
         Some("proc"),
         target,
         Some("proc"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None::<&str>,
+        (!options.is_empty()).then_some(options),
     )
 }
 

@@ -337,6 +337,8 @@ pub enum Action {
     },
     MountProc {
         target: String,
+        /// Mount options, comma-joined (empty: none); validated against [`PROC_OPTIONS`].
+        options: String,
         expect: Outcome,
     },
     Unshare {
@@ -1675,8 +1677,34 @@ impl<'a> Builder<'a> {
                         t.value.clone()
                     }
                 };
+                let mut options = Vec::new();
+                for o in &m.options {
+                    if !PROC_OPTIONS.contains(&o.value.as_str()) {
+                        return Err(self.err(
+                            &o.referenced,
+                            format!(
+                                "unknown procfs option `{}` (expected one of {})",
+                                o.value,
+                                PROC_OPTIONS.join(", ")
+                            ),
+                        ));
+                    }
+                    if self.kernel_at_least < PER_INSTANCE_PROC_OPTIONS {
+                        return Err(self.err(
+                            &o.referenced,
+                            format!(
+                                "procfs options need `requires: [{{ kernel: \"{}.{}\" }}]`: before \
+                                 Linux {0}.{1} they belong to the PID namespace's one procfs, and \
+                                 in the harness's that is the host's /proc",
+                                PER_INSTANCE_PROC_OPTIONS.0, PER_INSTANCE_PROC_OPTIONS.1
+                            ),
+                        ));
+                    }
+                    options.push(o.value.clone());
+                }
                 Action::MountProc {
                     target,
+                    options: options.join(","),
                     expect: self.outcome(&m.expect)?,
                 }
             }
@@ -2292,6 +2320,24 @@ impl<'a> Builder<'a> {
 /// and refused at run time on an older kernel as well.
 pub(crate) const PID_MAX: &str = "/proc/sys/kernel/pid_max";
 pub(crate) const PER_NS_PID_MAX: (u32, u32) = (6, 14);
+
+/// Each procfs mount is an instance of its own, with its own options, from Linux 5.8 (Alexey
+/// Gladkov's series "proc: modernize proc to support multiple private instances", which also
+/// added `subset=pid` and the named `hidepid` values; proc(5)); before, the options of any
+/// mount applied to every /proc of the PID namespace.
+pub(crate) const PER_INSTANCE_PROC_OPTIONS: (u32, u32) = (5, 8);
+
+/// The procfs options `mount_proc` takes (proc(5)).
+pub const PROC_OPTIONS: &[&str] = &[
+    "subset=pid",
+    "hidepid=0",
+    "hidepid=1",
+    "hidepid=2",
+    "hidepid=off",
+    "hidepid=noaccess",
+    "hidepid=invisible",
+    "hidepid=ptraceable",
+];
 
 pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
     let refuse = |why: &str| {

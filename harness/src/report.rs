@@ -170,7 +170,12 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::ListPids { .. } => "list_pids()".into(),
         Action::Nspid { .. } => "nspid()".into(),
         Action::Visible { label, .. } => format!("visible({label})"),
-        Action::MountProc { target, .. } => format!("mount_proc({target})"),
+        Action::MountProc {
+            target, options, ..
+        } if options.is_empty() => format!("mount_proc({target})"),
+        Action::MountProc {
+            target, options, ..
+        } => format!("mount_proc({target}, {options})"),
         Action::Unshare { kinds: k, .. } => format!("unshare({})", kinds(k)),
         Action::NestPid { depth, .. } => format!("nest_pid({depth})"),
         Action::Sethostname { name, .. } => format!("sethostname({name:?})"),

@@ -611,6 +611,9 @@ pub struct VisibleArgs {
 pub struct MountProcArgs {
     #[serde(default)]
     pub target: Option<Spanned<String>>,
+    /// procfs mount options (proc(5)): `subset=pid`, `hidepid=…`; Linux 5.8 and later.
+    #[serde(default)]
+    pub options: Vec<Spanned<String>>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }

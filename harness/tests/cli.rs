@@ -1150,6 +1150,21 @@ fn mount_step_expectations_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// What `subset=pid` takes away is judged: a /proc listing that expects the system's
+/// directories fails.
+#[test]
+fn proc_subset_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !privileged() {
+        return;
+    }
+    assert_altered_scenario_fails(
+        "scenarios/mount/proc-subset-pid-shows-only-processes.yaml",
+        r#"expect: ["1"] }"#,
+        r#"expect: ["1", "sys"] }"#,
+        r#"init step 3 `subdirs(/proc)`: expected ["1", "sys"], observed ["1"]"#,
+    );
+}
+
 /// The process-group and session steps' expectations are judged: a number and an outcome.
 #[test]
 fn session_step_expectations_fail_when_the_kernel_answers_otherwise() {
