@@ -274,7 +274,7 @@ rc=$?
 set -e
 cat "$tmp/nocgroup.out"
 [ "$rc" -eq 0 ] || fail "vm/run exited $rc"
-grep -q "the scenario's cgroup (for cgroup steps, no limit) is a cgroup v2" "$tmp/nocgroup.out" ||
+grep -q "the scenario's cgroup (for cgroup steps, no limit) is cgroup v2 nsspec-" "$tmp/nocgroup.out" ||
   fail "the private cgroup2 fallback was not used"
 ok "cgroup steps without a cgroup mount"
 
