@@ -947,6 +947,9 @@ struct Builder<'a> {
     forks_to_the_limit: bool,
     /// The oldest kernel the scenario runs on (its `kernel` requirements).
     kernel_at_least: (u32, u32),
+    /// The oldest kernel its steps need, where that is above `kernel_at_least`: an implied
+    /// requirement, so that an older kernel skips the scenario rather than fails it.
+    implied_kernel: (u32, u32),
 }
 
 impl<'a> Builder<'a> {
@@ -964,6 +967,7 @@ impl<'a> Builder<'a> {
             uses_own_cgroup: false,
             forks_to_the_limit: false,
             kernel_at_least: (0, 0),
+            implied_kernel: (0, 0),
         }
     }
 
@@ -1174,6 +1178,10 @@ impl<'a> Builder<'a> {
         }
         if self.forks_to_the_limit {
             requirements.insert(Requirement::ProcessLimit);
+        }
+        if self.implied_kernel > self.kernel_at_least {
+            let (a, b) = self.implied_kernel;
+            requirements.insert(Requirement::Kernel(a, b));
         }
         Ok(Plan {
             id: id.to_string(),
@@ -2082,6 +2090,13 @@ impl<'a> Builder<'a> {
                     return Err(self.for_children_err(&n.kind));
                 }
                 let request = n.request.value;
+                // ioctl_ns(2): NS_GET_USERNS and NS_GET_PARENT came with Linux 4.9,
+                // NS_GET_NSTYPE and NS_GET_OWNER_UID with 4.11; before, ENOTTY would fail the
+                // scenario where the kernel simply lacks the request.
+                self.implied_kernel = self.implied_kernel.max(match request {
+                    NsRequest::Parent | NsRequest::Userns => (4, 9),
+                    NsRequest::OwnerUid | NsRequest::Nstype => (4, 11),
+                });
                 let expect = match &n.expect {
                     None => None,
                     Some(e) => Some(self.ns_ioctl_expect(&n.request, e)?),
@@ -2537,6 +2552,31 @@ mod tests {
             p.requirements
                 .contains(&Requirement::Namespace(NsKind::Pid))
         );
+    }
+
+    #[test]
+    fn ns_ioctl_implies_the_kernel_that_has_its_request() {
+        let kernels = |text: &str| -> Vec<(u32, u32)> {
+            plan(text)
+                .requirements
+                .iter()
+                .filter_map(|r| match r {
+                    Requirement::Kernel(a, b) => Some((*a, *b)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let step = |request: &str| {
+            format!(
+                "name: t\nnamespaces: [uts]\nsteps:\n  - ns_ioctl: {{ kind: uts, request: {request} }}\n"
+            )
+        };
+        assert_eq!(kernels(&step("NS_GET_USERNS")), [(4, 9)]);
+        assert_eq!(kernels(&step("NS_GET_NSTYPE")), [(4, 11)]);
+        // An explicit newer requirement stands alone.
+        let newer =
+            step("NS_GET_NSTYPE").replace("steps:", "requires: [{ kernel: \"5.8\" }]\nsteps:");
+        assert_eq!(kernels(&newer), [(5, 8)]);
     }
 
     /// `fork` steps nested `n` deep, in flow style (block style would need n² bytes).
