@@ -322,19 +322,20 @@ impl Found<'_> {
 }
 
 /// `path` made absolute against the working directory: where the user says the file is, links
-/// left as they are (`.` dropped). A `..` is resolved by the kernel's rules instead — the
-/// folder holding the file made canonical — since folding it by name across a link to a
-/// folder (`g/sub/../x.yaml` with `sub` a link) would name another file than the one read.
+/// left as they are (`.` dropped). The part up to the last `..` is resolved by the kernel's
+/// rules instead (made canonical), since folding `..` by name across a link to a folder
+/// (`g/sub/../x.yaml` with `sub` a link) would name another file than the one read; what
+/// follows it stays as written.
 fn lexical_absolute(path: &Path) -> PathBuf {
     use std::path::Component;
     let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    if joined.components().any(|c| c == Component::ParentDir)
-        && let (Some(dir), Some(name)) = (joined.parent(), joined.file_name())
-        && let Ok(dir) = std::fs::canonicalize(dir)
+    let parts: Vec<Component> = joined.components().collect();
+    if let Some(last) = parts.iter().rposition(|c| *c == Component::ParentDir)
+        && let Ok(base) = std::fs::canonicalize(parts[..=last].iter().collect::<PathBuf>())
     {
-        return dir.join(name);
+        return base.join(parts[last + 1..].iter().collect::<PathBuf>());
     }
-    joined.components().collect()
+    parts.into_iter().collect()
 }
 
 /// `base`: the folder named on the command line that `path` was found in, if any; outside a

@@ -1380,6 +1380,34 @@ impl<'a> Builder<'a> {
         ))
     }
 
+    /// Refuses `setsid` in a process that init's PID namespace does not contain. Only there does
+    /// a killed run still end it: init dies with its supervisor (PR_SET_PDEATHSIG) and takes
+    /// its namespace and every namespace below along. A namespace the host process (or a
+    /// process without a PID namespace of the scenario's) made has an init of its own, which
+    /// nothing kills with the run but the process-group kill that setsid() escapes (and, as
+    /// root, the cgroup, which rootless runs lack).
+    fn below_init(&self, me: usize, at: &Location) -> Result<(), ScenarioError> {
+        let init = &self.procs[0].pidns;
+        let mine = &self.procs[me].pidns;
+        if init.len() >= 2 && mine.get(1) == init.get(1) {
+            return Ok(());
+        }
+        let name = &self.procs[me].name;
+        Err(self.err(
+            at,
+            format!(
+                "`setsid` runs only in init's PID namespace or one below it, and `{name}` is not \
+                 there{}: a process that leaves the supervisor's process group elsewhere could \
+                 outlive a killed run",
+                if init.len() < 2 {
+                    " (the scenario has no `pid` in `namespaces`, so init has none of its own)"
+                } else {
+                    ""
+                }
+            ),
+        ))
+    }
+
     fn pid_value(
         &self,
         v: Option<&Spanned<i64>>,
@@ -1506,6 +1534,7 @@ impl<'a> Builder<'a> {
             }
             RawStep::Setsid(a) => {
                 self.in_scenario_pidns(me, host, at, "setsid")?;
+                self.below_init(me, at)?;
                 Action::Setsid {
                     expect: self.outcome(&a.expect)?,
                 }

@@ -1168,6 +1168,9 @@ fn proc_subset_expectations_fail_when_the_kernel_answers_otherwise() {
 /// The process-group and session steps' expectations are judged: a number and an outcome.
 #[test]
 fn session_step_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !privileged() {
+        return;
+    }
     let file = "scenarios/pid/sessions-number-leaders-in-the-callers-namespace.yaml";
     assert_altered_scenario_fails(
         file,
@@ -2644,6 +2647,22 @@ fn report_writers_replace_only_regular_files_and_remove_only_their_own() {
         std::fs::read_to_string(&real).unwrap(),
     );
 
+    let (stdout, stderr) = text(&link);
+    assert_eq!(link.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("it is a symbolic link"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(link_meta.file_type().is_symlink() && real_text == "mine");
+    let (stdout, stderr) = text(&device);
+    assert_eq!(device.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("/dev/null: it is not a regular file"),
+        "{stderr}"
+    );
+    if !privileged() {
+        std::fs::remove_dir_all(&dir).unwrap();
+        return;
+    }
+
     // Foreign files at the writers' temporary names, which carry the runner's PID: 1 in a PID
     // namespace of unshare(1)'s.
     let scenarios = dir.join("p/scenarios");
@@ -2665,17 +2684,6 @@ fn report_writers_replace_only_regular_files_and_remove_only_their_own() {
     let kept = taken.iter().filter(|t| t.exists()).count();
     std::fs::remove_dir_all(&dir).unwrap();
 
-    let (stdout, stderr) = text(&link);
-    assert_eq!(link.status.code(), Some(2), "{stdout}{stderr}");
-    assert!(stderr.contains("it is a symbolic link"), "{stderr}");
-    assert!(stdout.is_empty(), "{stdout}");
-    assert!(link_meta.file_type().is_symlink() && real_text == "mine");
-    let (stdout, stderr) = text(&device);
-    assert_eq!(device.status.code(), Some(2), "{stdout}{stderr}");
-    assert!(
-        stderr.contains("/dev/null: it is not a regular file"),
-        "{stderr}"
-    );
     let (stdout, stderr) = text(&accept);
     assert_eq!(accept.status.code(), Some(2), "{stdout}{stderr}");
     assert!(
@@ -2691,4 +2699,35 @@ fn report_writers_replace_only_regular_files_and_remove_only_their_own() {
         taken.len(),
         "a foreign file was removed: {stdout}{stderr}"
     );
+}
+
+/// A `..` in a path is resolved as the kernel resolves it, and only up to it: the id and the
+/// snapshot place belong to the file that is read, and a link after the `..` stays as written.
+#[test]
+fn dotdot_paths_name_the_file_that_is_read() {
+    let dir = std::env::temp_dir().join(format!("nsspec-dotdot-{}", std::process::id()));
+    plain_scenario(&dir.join("elsewhere/shared/x.yaml"), "pid");
+    plain_scenario(&dir.join("elsewhere/x.yaml"), "pid");
+    std::fs::create_dir_all(dir.join("elsewhere/dir")).unwrap();
+    std::fs::create_dir_all(dir.join("p/scenarios")).unwrap();
+    std::fs::create_dir_all(dir.join("p/other")).unwrap();
+    // p/scenarios/g is a link to a folder elsewhere; so is p/scenarios/g/sub.
+    std::os::unix::fs::symlink(dir.join("elsewhere/shared"), dir.join("p/scenarios/g")).unwrap();
+    std::os::unix::fs::symlink(dir.join("elsewhere/dir"), dir.join("elsewhere/shared/sub"))
+        .unwrap();
+    let id = |path: &str| {
+        let out = nsspec(&["run", "--json", dir.join(path).to_str().unwrap()]);
+        let line = text(&out).0;
+        serde_json::from_str::<serde_json::Value>(line.trim())
+            .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+            .unwrap_or(line)
+    };
+    let through_link = id("p/scenarios/g/x.yaml");
+    let up_then_link = id("p/other/../scenarios/g/x.yaml");
+    let link_then_up = id("p/scenarios/g/sub/../x.yaml");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(through_link, "g/x");
+    assert_eq!(up_then_link, "g/x", "the link after `..` was resolved");
+    // sub/.. is elsewhere/, so the file read is elsewhere/x.yaml, in no scenarios/ folder.
+    assert_eq!(link_then_up, "x", "`..` was folded by name across a link");
 }
