@@ -385,6 +385,12 @@ pub enum Action {
     },
     /// Clears the effective, permitted and inheritable capability sets.
     DropCaps,
+    /// setgroups([]), setresgid(gid ×3), setresuid(uid ×3): the process becomes that user.
+    SetIds {
+        uid: u32,
+        gid: u32,
+        expect: Outcome,
+    },
     /// Mounts a tmpfs and makes the directories `dirs` (single names) in it.
     MountTmpfs {
         target: String,
@@ -1856,6 +1862,17 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::DropCaps(_) => Action::DropCaps,
+            RawStep::SetIds(a) => {
+                let id = |v: &Spanned<i64>, what: &str| -> Result<u32, ScenarioError> {
+                    self.id_value(Some(v), what)?;
+                    Ok(v.value as u32)
+                };
+                Action::SetIds {
+                    uid: id(&a.uid, "set_ids")?,
+                    gid: id(&a.gid, "set_ids")?,
+                    expect: self.outcome(&a.expect)?,
+                }
+            }
             RawStep::Crash(c) => Action::Crash { how: c.how },
             RawStep::ForkBomb(f) => {
                 // Only the process limit stops it.

@@ -186,6 +186,7 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Write { path, content, .. } => format!("write({path}, {content:?})"),
         Action::HasCap { name, .. } => format!("has_cap({name})"),
         Action::DropCaps => "drop_caps()".into(),
+        Action::SetIds { uid, gid, .. } => format!("set_ids(uid {uid}, gid {gid})"),
         Action::MountTmpfs { target, dirs, .. } if dirs.is_empty() => {
             format!("mount_tmpfs({target})")
         }
@@ -590,6 +591,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::ForkBomb { expect }
             | Action::Umount { expect, .. }
             | Action::Unshare { expect, .. }
+            | Action::SetIds { expect, .. }
             | Action::Sethostname { expect, .. },
             Obs::Result(r),
         ) if !outcome_ok(expect, r) => mismatch(outcome_text(expect), labels),

@@ -493,6 +493,7 @@ pub enum RawStep {
     Write(WriteArgs),
     HasCap(HasCapArgs),
     DropCaps(Empty),
+    SetIds(SetIdsArgs),
     Notify(EventArgs),
     Await(EventArgs),
     Sleep(SleepArgs),
@@ -524,6 +525,16 @@ pub struct Empty {}
 pub struct ValueArgs {
     #[serde(default)]
     pub expect: Option<Spanned<i64>>,
+}
+
+/// setresgid() then setresuid(), all three ids each, supplementary groups dropped first.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetIdsArgs {
+    pub uid: Spanned<i64>,
+    pub gid: Spanned<i64>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]

@@ -1167,6 +1167,27 @@ fn proc_subset_expectations_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// What `hidepid=invisible` hides is judged, and so is `set_ids`'s outcome.
+#[test]
+fn hidepid_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !privileged() {
+        return;
+    }
+    let file = "scenarios/mount/proc-hidepid-hides-other-users.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "        - list_pids: { expect: [3] }",
+        "        - list_pids: { expect: [1, 3] }",
+        "nobody step 2 `list_pids()`: expected [1, 3], observed [3]",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "        - set_ids: { uid: 65534, gid: 65534 }\n        - list_pids: { expect: [1, 2] }",
+        "        - set_ids: { uid: 65534, gid: 65534, expect: { errno: EPERM } }\n        - list_pids: { expect: [1, 2] }",
+        "before step 1 `set_ids(uid 65534, gid 65534)`: expected EPERM: Operation not permitted, observed ok",
+    );
+}
+
 /// The process-group and session steps' expectations are judged: a number and an outcome.
 #[test]
 fn session_step_expectations_fail_when_the_kernel_answers_otherwise() {
