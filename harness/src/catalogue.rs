@@ -57,26 +57,13 @@ pub fn snapshot_body(text: &str) -> &str {
 pub const MAX_SNAPSHOT_BYTES: usize = 16 << 20;
 
 /// The body of the snapshot file `path`; `Ok(None)` when there is none. Anything else that is
-/// not a readable regular UTF-8 file of at most [`MAX_SNAPSHOT_BYTES`] is an error: opened
-/// without blocking (a FIFO would wait for a writer) and checked once open.
+/// not a readable regular UTF-8 file of at most [`MAX_SNAPSHOT_BYTES`] is an error.
 fn read_snapshot(path: &Path) -> Result<Option<String>, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-    {
+    let bytes = match read_regular(path, MAX_SNAPSHOT_BYTES) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
-        Ok(f) => f,
+        Ok(b) => b,
     };
-    if !file.metadata().map_err(|e| e.to_string())?.is_file() {
-        return Err("not a regular file".into());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_SNAPSHOT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
     if bytes.len() > MAX_SNAPSHOT_BYTES {
         return Err(format!("larger than {MAX_SNAPSHOT_BYTES} bytes"));
     }
@@ -85,6 +72,26 @@ fn read_snapshot(path: &Path) -> Result<Option<String>, String> {
         format!("not valid UTF-8 at line {line}, column {column}")
     })?;
     Ok(Some(snapshot_body(&text).to_string()))
+}
+
+/// The first `cap` bytes of the regular file `path`, and one more if there are more. Opened
+/// without blocking (a FIFO would wait for a writer) and checked once open; anything but a
+/// regular file is `ErrorKind::Unsupported`, "not a regular file".
+pub(crate) fn read_regular(path: &Path, cap: usize) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(cap as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn strip_ext(p: &str) -> &str {

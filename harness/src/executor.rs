@@ -731,13 +731,11 @@ struct Ctx<'a> {
     /// …and wait for the supervisor's go here, so no step can name a process not yet started.
     go: (RawFd, RawFd),
     supervisor: i64,
-    /// The supervisor's namespaces of the kinds the scenario may leave (`Plan::kinds_in_play`),
-    /// read before any scenario process existed: what the guards compare against.
-    harness_ns: BTreeMap<String, u64>,
     /// The supervisor's namespace of every kind, read before any scenario process existed:
-    /// what `ns` and `ns_ioctl` call "the harness's". Reading /proc/SUPERVISOR/ns/KIND at the
-    /// step instead fails with EACCES in a user namespace of the scenario (ptrace access to a
-    /// process of an ancestor user namespace, ptrace(2)).
+    /// what the guards compare against, and what `ns` and `ns_ioctl` call "the harness's".
+    /// Reading /proc/SUPERVISOR/ns/KIND at the step instead fails with EACCES in a user
+    /// namespace of the scenario (ptrace access to a process of an ancestor user namespace,
+    /// ptrace(2)), and after `drop_caps`.
     harness_kinds: BTreeMap<NsKind, u64>,
     /// The harness's clocks (ns), read just before the scenario's first process started.
     clocks: ClockBase,
@@ -806,9 +804,20 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // Only "changed or not" is needed here (the text is read if it changed): no baseline.
     let mut watch = MountWatch::unread(host_proc.as_raw_fd(), "self/mountinfo");
     let me = nix::unistd::getpid().as_raw() as i64;
+    let harness_kinds: BTreeMap<NsKind, u64> = NsKind::ALL
+        .into_iter()
+        .filter_map(|k| {
+            ns_inode(host_proc.as_raw_fd(), &format!("self/ns/{}", k.proc_name()))
+                .ok()
+                .map(|inode| (k, inode))
+        })
+        .collect();
     let mut out = RunOutput {
         supervisor_pid: me,
-        supervisor_ns: ns_inodes(host_proc.as_raw_fd(), plan),
+        supervisor_ns: plan
+            .kinds_in_play()
+            .filter_map(|k| Some((k.name().to_string(), *harness_kinds.get(&k)?)))
+            .collect(),
         before: outer_view(baseline.to_vec()),
         ..RunOutput::default()
     };
@@ -843,15 +852,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         ready: (ready.0.as_raw_fd(), ready.1.as_raw_fd()),
         go: (go.0.as_raw_fd(), go.1.as_raw_fd()),
         supervisor: me,
-        harness_ns: out.supervisor_ns.clone(),
-        harness_kinds: NsKind::ALL
-            .into_iter()
-            .filter_map(|k| {
-                ns_inode(host_proc.as_raw_fd(), &format!("self/ns/{}", k.proc_name()))
-                    .ok()
-                    .map(|inode| (k, inode))
-            })
-            .collect(),
+        harness_kinds,
         clocks: ClockBase::default(),
         cgroup: None,
         cgroup_key: String::new(),
@@ -1743,11 +1744,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::Ns {
             kind, for_children, ..
         } => {
-            let name = if *for_children {
-                format!("{}_for_children", kind.proc_name())
-            } else {
-                kind.proc_name().to_string()
-            };
+            let name = kind.ns_file(*for_children);
             match ns_inode(ctx.host_proc, &format!("self/ns/{name}")) {
                 Ok(inode) => ns_seen(ctx, *kind, inode),
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
@@ -1764,11 +1761,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             request,
             ..
         } => {
-            let name = if *for_children {
-                format!("{}_for_children", kind.proc_name())
-            } else {
-                kind.proc_name().to_string()
-            };
+            let name = kind.ns_file(*for_children);
             let dir = if *target == Who::Proc(me) {
                 "self".to_string()
             } else {
@@ -1809,8 +1802,8 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
 /// of tracefs and debugfs can consume events (trace_pipe) or act on drivers. Those are refused
 /// with `ErrorKind::Unsupported`.
 fn read_capped(ctx: &Ctx, path: &str) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error, ErrorKind, Read};
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    use std::io::{Error, ErrorKind};
+    use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Err(Error::new(
@@ -1838,17 +1831,8 @@ fn read_capped(ctx: &Ctx, path: &str) -> std::io::Result<Vec<u8>> {
             "files of tracefs and debugfs can consume the host's events or act on its drivers",
         ));
     }
-    // O_NONBLOCK: should the path have become something else since, an open never blocks.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(Error::new(ErrorKind::Unsupported, "not a regular file"));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_TEXT as u64 + 1).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    // Checked again once open: the path may have become something else since.
+    crate::catalogue::read_regular(std::path::Path::new(path), MAX_TEXT)
 }
 
 /// The inode of a namespace file below the harness's /proc.
@@ -1882,15 +1866,7 @@ enum NsAnswer {
 /// through its /proc/self/fd link, so the file checked is the file opened.
 fn open_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
     use nix::fcntl::OFlag;
-    let found = nix::fcntl::openat(
-        unsafe_borrow(host_proc),
-        path,
-        OFlag::O_PATH | OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )?;
-    if nix::sys::statfs::fstatfs(&found)?.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
-        return Err(Errno::EXDEV);
-    }
+    let found = find_nsfs(host_proc, path)?;
     let opened = nix::fcntl::openat(
         unsafe_borrow(host_proc),
         format!("self/fd/{}", found.as_raw_fd()).as_str(),
@@ -1973,6 +1949,12 @@ fn refuse_harness_mount_ns(step: &str) -> Obs {
 /// harness's /proc (its own /proc/PID/ns), and a directory `mnt` there must not pass for a
 /// namespace other than the harness's.
 fn nsfs_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
+    Ok(nix::sys::stat::fstat(&find_nsfs(host_proc, path)?)?.st_ino)
+}
+
+/// `path` below `host_proc` opened with O_PATH (nothing is read or acted on), if it is a
+/// namespace file (nsfs); EXDEV otherwise.
+fn find_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
     let fd = nix::fcntl::openat(
         unsafe_borrow(host_proc),
         path,
@@ -1982,7 +1964,7 @@ fn nsfs_inode(host_proc: RawFd, path: &str) -> Result<u64, Errno> {
     if nix::sys::statfs::fstatfs(&fd)?.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
         return Err(Errno::EXDEV);
     }
-    Ok(nix::sys::stat::fstat(&fd)?.st_ino)
+    Ok(fd)
 }
 
 /// The mount ID of an open file; fdinfo, where statx cannot tell, through the harness's /proc.
@@ -2028,13 +2010,12 @@ fn in_own_mount_ns(ctx: &Ctx, path: &str) -> bool {
 }
 
 /// Whether the calling process shares the harness's namespace of this kind — or might: the
-/// guards that ask refuse to act in the host's namespaces, so every doubt answers yes. A kind
-/// the scenario never creates or joins is the harness's for all its processes; the harness's
-/// inode was read by the supervisor before the scenario began, since the caller may no longer
-/// be allowed to read the supervisor's (after `drop_caps`, or from a user namespace of its
-/// own); the caller's own is always readable to it.
+/// guards that ask refuse to act in the host's namespaces, so every doubt answers yes. The
+/// harness's inode was read by the supervisor before the scenario began, since the caller may
+/// no longer be allowed to read the supervisor's (after `drop_caps`, or from a user namespace
+/// of its own); the caller's own is always readable to it.
 fn in_harness_ns(ctx: &Ctx, kind: NsKind) -> bool {
-    let Some(theirs) = ctx.harness_ns.get(kind.name()) else {
+    let Some(theirs) = ctx.harness_kinds.get(&kind) else {
         return true;
     };
     !matches!(

@@ -5,7 +5,6 @@
 //! Written with quick-junit (nextest's serializer), which escapes XML and drops the control
 //! characters XML 1.0 cannot carry.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -73,8 +72,7 @@ fn case(r: &ScenarioResult) -> TestCase {
     case
 }
 
-/// Writes `report` to `path` whole or not at all: into a new file beside it, then renamed
-/// over it, so that a reader (or a run killed meanwhile) never finds half a report.
+/// Writes `report` to `path` whole or not at all (beside it as `.NAME.PID.tmp`, then renamed).
 pub fn write(report: &Report, path: &Path) -> std::io::Result<()> {
     let xml = report
         .to_string()
@@ -85,21 +83,7 @@ pub fn write(report: &Report, path: &Path) -> std::io::Result<()> {
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(name);
     temp_name.push(format!(".{}.tmp", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    // create_new: never through a link, and a file already at that name is not ours to
-    // overwrite or to remove.
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp)?;
-    let result = file
-        .write_all(xml.as_bytes())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    crate::runner::replace_through(&path.with_file_name(temp_name), path, xml.as_bytes())
 }
 
 /// Why `path` cannot take a report, found before anything runs: a run of minutes should not

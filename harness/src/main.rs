@@ -24,6 +24,15 @@ macro_rules! say {
     }};
 }
 
+/// Writes `text` to stdout: success, or [`lost_output`].
+fn print_all(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => lost_output(e),
+    }
+}
+
 /// The exit for output that could not be written: the report is lost, which must not pass.
 fn lost_output(e: std::io::Error) -> ExitCode {
     say!("error: cannot write the output: {e}");
@@ -158,20 +167,16 @@ fn main() -> ExitCode {
         Command::List { paths } => match load(&paths, &[]) {
             Err(code) => code,
             Ok(plans) => {
-                let mut out = std::io::stdout().lock();
-                let written = plans.iter().try_for_each(|(_, p)| {
+                let mut text = String::new();
+                for (_, p) in &plans {
                     let about = p.description.as_deref().unwrap_or(&p.name);
-                    writeln!(
-                        out,
-                        "{:<32} {}",
+                    text.push_str(&format!(
+                        "{:<32} {}\n",
                         p.id,
                         catalogue::escape_controls(about.lines().next().unwrap_or(""))
-                    )
-                });
-                match written.and_then(|()| out.flush()) {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => lost_output(e),
+                    ));
                 }
+                print_all(&text)
             }
         },
         Command::Probe { format } => {
@@ -183,22 +188,11 @@ fn main() -> ExitCode {
                     serde_json::to_string_pretty(&host).unwrap_or_default()
                 ),
             };
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => lost_output(e),
-            }
+            print_all(&text)
         }
         Command::Check { paths } => match load(&paths, &[]) {
             Err(code) => code,
-            Ok(plans) => {
-                let mut out = std::io::stdout().lock();
-                match writeln!(out, "{} scenario(s) valid", plans.len()).and_then(|()| out.flush())
-                {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => lost_output(e),
-                }
-            }
+            Ok(plans) => print_all(&format!("{} scenario(s) valid\n", plans.len())),
         },
     }
 }

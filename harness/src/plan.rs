@@ -607,6 +607,16 @@ impl NsKind {
     pub fn for_children_only(self) -> bool {
         matches!(self, NsKind::Pid | NsKind::Time)
     }
+
+    /// The name of its file in /proc/PID/ns: `pid`, or `pid_for_children` for the namespace
+    /// the process's children get.
+    pub fn ns_file(self, for_children: bool) -> String {
+        if for_children {
+            format!("{}_for_children", self.proc_name())
+        } else {
+            self.proc_name().to_string()
+        }
+    }
 }
 
 /// Parses and validates one scenario. `id` is its trial name, `source` the path for messages.
@@ -1355,11 +1365,9 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// Checks an expected PID (or getppid()'s 0) against what the kernel can return.
-    /// Refuses a process-group or session step outside a PID namespace of the scenario. There,
-    /// setsid() would take the process out of the supervisor's process group, which the run's
-    /// guardian kills should the run be killed (a process of a scenario without a PID
-    /// namespace or cgroup of its own has nothing else to end it); and the numbers getpgid()
+    /// Refuses `what` outside a PID namespace of the scenario: kill(-1) would signal the host's
+    /// processes there, setsid() would take the process out of the supervisor's process group
+    /// (which the run's guardian kills should the run be killed), and the numbers getpgid()
     /// and getsid() return would be the host's, which no record can pin.
     fn in_scenario_pidns(
         &self,
@@ -1367,6 +1375,7 @@ impl<'a> Builder<'a> {
         host: Option<usize>,
         at: &Location,
         what: &str,
+        consequence: &str,
     ) -> Result<(), ScenarioError> {
         if self.procs[me].pidns.len() >= 2 {
             return Ok(());
@@ -1375,8 +1384,8 @@ impl<'a> Builder<'a> {
         Err(self.err(
             at,
             format!(
-                "`{what}` runs only in a process inside a PID namespace of the scenario, and \
-                 `{name}` is in the harness's{}",
+                "{what} runs only in a process inside a PID namespace of the scenario, and \
+                 `{name}` is in the harness's{consequence}{}",
                 if Some(me) == host {
                     ""
                 } else {
@@ -1414,6 +1423,7 @@ impl<'a> Builder<'a> {
         ))
     }
 
+    /// Checks an expected PID (or getppid()'s 0) against what the kernel can return.
     fn pid_value(
         &self,
         v: Option<&Spanned<i64>>,
@@ -1527,19 +1537,19 @@ impl<'a> Builder<'a> {
     ) -> Result<Action, ScenarioError> {
         Ok(match step {
             RawStep::Getpgid(a) => {
-                self.in_scenario_pidns(me, host, at, "getpgid")?;
+                self.in_scenario_pidns(me, host, at, "`getpgid`", "")?;
                 Action::Getpgid {
                     expect: self.pid_value(a.expect.as_ref(), 0, "getpgid")?,
                 }
             }
             RawStep::Getsid(a) => {
-                self.in_scenario_pidns(me, host, at, "getsid")?;
+                self.in_scenario_pidns(me, host, at, "`getsid`", "")?;
                 Action::Getsid {
                     expect: self.pid_value(a.expect.as_ref(), 0, "getsid")?,
                 }
             }
             RawStep::Setsid(a) => {
-                self.in_scenario_pidns(me, host, at, "setsid")?;
+                self.in_scenario_pidns(me, host, at, "`setsid`", "")?;
                 self.below_init(me, at)?;
                 Action::Setsid {
                     expect: self.outcome(&a.expect)?,
@@ -1605,22 +1615,13 @@ impl<'a> Builder<'a> {
                     None => Signal::SIGTERM,
                 };
                 if k.pid.value.trim() == "-1" {
-                    if self.procs[me].pidns.len() < 2 {
-                        let name = &self.procs[me].name;
-                        return Err(self.err(
-                            &k.pid.referenced,
-                            format!(
-                                "`kill` of -1 (every process the caller may signal) runs only in a \
-                                 process inside a PID namespace of the scenario, and `{name}` is in \
-                                 the harness's, where it would signal the host's processes{}",
-                                if Some(me) == host {
-                                    ""
-                                } else {
-                                    ": add `pid` to `namespaces`, or fork it after an `unshare` of pid"
-                                }
-                            ),
-                        ));
-                    }
+                    self.in_scenario_pidns(
+                        me,
+                        host,
+                        &k.pid.referenced,
+                        "`kill` of -1 (every process the caller may signal)",
+                        ", where it would signal the host's processes",
+                    )?;
                     return Ok(Action::KillAll {
                         signal,
                         expect: self.outcome(&k.expect)?,

@@ -172,10 +172,10 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Visible { label, .. } => format!("visible({label})"),
         Action::MountProc {
             target, options, ..
-        } if options.is_empty() => format!("mount_proc({target})"),
-        Action::MountProc {
-            target, options, ..
-        } => format!("mount_proc({target}, {options})"),
+        } => match options.as_str() {
+            "" => format!("mount_proc({target})"),
+            o => format!("mount_proc({target}, {o})"),
+        },
         Action::Unshare { kinds: k, .. } => format!("unshare({})", kinds(k)),
         Action::NestPid { depth, .. } => format!("nest_pid({depth})"),
         Action::Sethostname { name, .. } => format!("sethostname({name:?})"),
@@ -269,11 +269,7 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         }
         Action::Ns {
             kind, for_children, ..
-        } => format!(
-            "ns({}{})",
-            kind.proc_name(),
-            if *for_children { "_for_children" } else { "" }
-        ),
+        } => format!("ns({})", kind.ns_file(*for_children)),
         Action::NsIoctl {
             label,
             kind,
@@ -281,14 +277,13 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             request,
             ..
         } => format!(
-            "ioctl({}{}{}, {})",
+            "ioctl({}{}, {})",
             if label == "self" {
                 String::new()
             } else {
                 format!("{label}: ")
             },
-            kind.proc_name(),
-            if *for_children { "_for_children" } else { "" },
+            kind.ns_file(*for_children),
             request.name()
         ),
     }

@@ -122,16 +122,26 @@ fn write_snapshot(path: &str, scenario: &str, record: &str) -> std::io::Result<(
         "---\nsource: nsspec run --accept-snapshots\ninput_file: {scenario}\n---\n{}\n",
         record.trim_end()
     );
-    // create_new: never through a link, and a file already at that name is not ours to
-    // overwrite or to remove.
+    replace_through(&part, path, text.as_bytes())
+}
+
+/// Writes `bytes` to the new file `temp` and renames it over `path`, so that a reader (or a
+/// run killed meanwhile) never finds half a file. create_new: never through a link, and a
+/// file already at `temp` is not ours to overwrite or to remove.
+pub(crate) fn replace_through(
+    temp: &std::path::Path,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&part)?;
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .and_then(|()| std::fs::rename(&part, path))
+        .open(temp)?;
+    std::io::Write::write_all(&mut file, bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(temp, path))
         .inspect_err(|_| {
-            let _ = std::fs::remove_file(&part);
+            let _ = std::fs::remove_file(temp);
         })
 }
 
