@@ -89,7 +89,9 @@ enum Command {
         /// Also write the results as JUnit XML to FILE, for CI test reports: one test case per
         /// scenario (class name: its group), failures with their messages, skips with their
         /// reason, each observation record as the case's output, and the kernel release as a
-        /// property. Written once the run ends, replacing FILE whole.
+        /// property; scenarios that produced no result are errors. Written once the run ends,
+        /// replacing FILE whole; a FILE that is a link or device, or whose folder is missing, is
+        /// refused before anything runs.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
