@@ -35,6 +35,7 @@
 //! single write() of at most PIPE_BUF bytes, so records from different processes never
 //! interleave. Processes find each other's PIDs through a small table in shared memory.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -107,8 +108,9 @@ pub enum Obs {
         level: usize,
     },
     Result(Res),
-    /// `level` is the PID-namespace level the number `pid` belongs to (0: the harness's).
-    Killed {
+    /// A call aimed at a process by number (kill, pidfd_open): `level` is the PID-namespace
+    /// level the number `pid` belongs to (0: the harness's).
+    Targeted {
         pid: i64,
         level: usize,
         res: Res,
@@ -744,6 +746,9 @@ struct Ctx<'a> {
     /// Which line of /proc/PID/cgroup is the scenario's hierarchy: the controller list of a
     /// v1 hierarchy (`pids`), or empty for cgroup v2 (`0::`).
     cgroup_key: String,
+    /// The process's kept pidfds, by handle. Each process has its own copy: fork() copies
+    /// this table with the descriptors, which is what a pidfd's inheritance is.
+    pidfds: RefCell<Vec<Option<OwnedFd>>>,
 }
 
 /// The harness's clock readings at the start of the scenario, in nanoseconds.
@@ -856,6 +861,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         clocks: ClockBase::default(),
         cgroup: None,
         cgroup_key: String::new(),
+        pidfds: RefCell::new(plan.handles.iter().map(|_| None).collect()),
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;
@@ -998,8 +1004,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         let _ = write_all(ctx.go.1, &[1u8; 2]);
     }
 
-    let pidfd = pidfd_open(init);
-    let host_pidfd = host.and_then(|(_, pid)| pidfd_open(pid));
+    let pidfd = pidfd_open(init).ok();
+    let host_pidfd = host.and_then(|(_, pid)| pidfd_open(pid).ok());
     let mut buf = Vec::new();
     let mut live = Live {
         init: Some(init),
@@ -1299,12 +1305,12 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Err(obs) => obs,
             // What kill(2) says of a process that no longer exists; its old number may be
             // another process's by now, which must not be hit in its place.
-            Ok((pid, level)) if reaped(ctx, *target) => Obs::Killed {
+            Ok((pid, level)) if reaped(ctx, *target) => Obs::Targeted {
                 pid,
                 level,
                 res: Res::Errno(libc::ESRCH),
             },
-            Ok((pid, level)) => Obs::Killed {
+            Ok((pid, level)) => Obs::Targeted {
                 pid,
                 level,
                 res: res(nix::sys::signal::kill(
@@ -1312,6 +1318,32 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     *signal,
                 )),
             },
+        },
+        Action::PidfdOpen { target, handle, .. } => match resolve(ctx, me, *target) {
+            Err(obs) => obs,
+            // Its old number may be another process's by now: a pidfd of that one must not be
+            // kept in its place (pidfd_open(2) of a number that names nobody: ESRCH).
+            Ok((pid, level)) if reaped(ctx, *target) => Obs::Targeted {
+                pid,
+                level,
+                res: Res::Errno(libc::ESRCH),
+            },
+            Ok((pid, level)) => Obs::Targeted {
+                pid,
+                level,
+                res: res(pidfd_open(pid as i32).map(|fd| {
+                    ctx.pidfds.borrow_mut()[*handle] = Some(fd);
+                })),
+            },
+        },
+        Action::PidfdSignal { handle, signal, .. } => match &ctx.pidfds.borrow()[*handle] {
+            // Validation lets a process name only a handle its own or its creator's earlier
+            // step opened: missing, that step failed.
+            None => Obs::Failed(format!(
+                "pidfd `{}` is not open: its pidfd_open failed",
+                ctx.plan.handles[*handle].name
+            )),
+            Some(fd) => Obs::Result(res(pidfd_send_signal(fd, *signal))),
         },
         Action::KillAll { signal, .. } => {
             // kill(-1) from the harness's PID namespace (the host's) would signal every process
@@ -2559,6 +2591,21 @@ fn resolve(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
     }
 }
 
+/// pidfd_send_signal(2) (Linux 5.1) without a siginfo: as kill(2) would send it.
+fn pidfd_send_signal(fd: &OwnedFd, signal: Signal) -> Result<(), Errno> {
+    // SAFETY: a valid descriptor, a signal number, a null siginfo and no flags.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            signal as libc::c_int,
+            std::ptr::null::<libc::siginfo_t>(),
+            0u32,
+        )
+    };
+    if r < 0 { Err(Errno::last()) } else { Ok(()) }
+}
+
 fn wait_for(pid: i32) -> Waited {
     let mut status = 0;
     loop {
@@ -2821,7 +2868,7 @@ fn tell_guardian(msg: &GuardMsg) {
     // the runner has reaped a supervisor killed meanwhile, when the PID names nothing or a
     // stranger (Linux 5.3+; without one the guardian falls back to opening it itself).
     let own = match msg {
-        GuardMsg::Watch { .. } => pidfd_open(nix::unistd::getpid().as_raw()),
+        GuardMsg::Watch { .. } => pidfd_open(nix::unistd::getpid().as_raw()).ok(),
         _ => None,
     };
     // A guardian that is gone is not our failure: the scenario runs unguarded, as it would
@@ -2983,7 +3030,7 @@ fn guard(sock: RawFd) -> ! {
                         // Its own pidfd, sent along; or (before Linux 5.3 there is none)
                         // opened here, which names the supervisor only while the runner has
                         // not reaped it: a supervisor outlives its `Watch` unless killed.
-                        pidfd: passed.or_else(|| pidfd_open(pid)),
+                        pidfd: passed.or_else(|| pidfd_open(pid).ok()),
                         cgroups: Vec::new(),
                     })
                 }
@@ -3640,12 +3687,15 @@ fn set_pdeathsig(sig: libc::c_int) {
 }
 
 /// # References
-/// pidfd_open(2): Linux 5.3 and later; `None` before.
-fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+/// pidfd_open(2): Linux 5.3 and later (ENOSYS before). The descriptor is close-on-exec.
+fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
     // SAFETY: raw syscall with integer arguments; a non-negative result is a new descriptor.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
     // SAFETY: the descriptor was just created and is owned by nobody else.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), Errno> {
@@ -3872,7 +3922,7 @@ mod tests {
     /// a new descriptor for the same process, and a message without one arrives without.
     #[test]
     fn a_pidfd_travels_with_its_message() {
-        let Some(own) = pidfd_open(std::process::id() as i32) else {
+        let Ok(own) = pidfd_open(std::process::id() as i32) else {
             return; // before Linux 5.3
         };
         let (a, b) = guardian_channel().unwrap();

@@ -6,7 +6,7 @@
 //! The plan also fixes, statically, which PID namespace every process lives in, so the executor
 //! can translate symbolic PIDs (`parent`, `init`, a child's name) into numbers without guessing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -90,6 +90,8 @@ pub struct Plan {
     /// Index of the host process in `procs`.
     pub host: Option<usize>,
     pub events: Vec<EventPlan>,
+    /// The pidfds `pidfd_open` steps keep, by index (`Action::PidfdSignal`'s `handle`).
+    pub handles: Vec<HandlePlan>,
     pub checks: HostChecks,
 }
 
@@ -214,6 +216,14 @@ pub struct EventPlan {
     pub waiters: usize,
 }
 
+/// A pidfd kept under a name (`pidfd_open: { pid: a, as: a }`).
+#[derive(Debug, Clone)]
+pub struct HandlePlan {
+    pub name: String,
+    /// The process it was opened for.
+    pub target: Who,
+}
+
 #[derive(Debug, Clone)]
 pub struct ProcPlan {
     pub name: String,
@@ -311,6 +321,19 @@ pub enum Action {
     Kill {
         target: Who,
         label: String,
+        signal: Signal,
+        expect: Outcome,
+    },
+    /// pidfd_open(2) of `target` (named `label` in the step), kept as `handle`.
+    PidfdOpen {
+        target: Who,
+        label: String,
+        handle: usize,
+        expect: Outcome,
+    },
+    /// pidfd_send_signal(2) through a kept pidfd.
+    PidfdSignal {
+        handle: usize,
         signal: Signal,
         expect: Outcome,
     },
@@ -966,6 +989,14 @@ struct Builder<'a> {
     /// The oldest kernel its steps need, where that is above `kernel_at_least`: an implied
     /// requirement, so that an older kernel skips the scenario rather than fails it.
     implied_kernel: (u32, u32),
+    /// Every `pidfd_open`'s handle, in file order, and whether its step expects success.
+    handles: Vec<(HandlePlan, bool)>,
+    /// The handles a process inherits: those open in its creator when it was created.
+    born_with: BTreeMap<usize, BTreeSet<usize>>,
+    /// The handles open in the process whose steps are being resolved, at the current step.
+    open_handles: BTreeSet<usize>,
+    /// Every name a `pidfd_open` step keeps a descriptor under, wherever in the file.
+    handle_names: BTreeSet<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -984,6 +1015,10 @@ impl<'a> Builder<'a> {
             forks_to_the_limit: false,
             kernel_at_least: (0, 0),
             implied_kernel: (0, 0),
+            handles: Vec::new(),
+            born_with: BTreeMap::new(),
+            open_handles: BTreeSet::new(),
+            handle_names: BTreeSet::new(),
         }
     }
 
@@ -1140,6 +1175,15 @@ impl<'a> Builder<'a> {
             self.collect_children(i)?;
             i += 1;
         }
+        self.handle_names = self
+            .pending
+            .iter()
+            .flatten()
+            .filter_map(|s| match &s.value {
+                RawStep::PidfdOpen(o) => Some(o.handle.value.clone()),
+                _ => None,
+            })
+            .collect();
         // Resolve every process's steps now that all names are known.
         for p in 0..self.procs.len() {
             let raw_steps = std::mem::take(&mut self.pending[p]);
@@ -1161,6 +1205,7 @@ impl<'a> Builder<'a> {
                         | Action::Enter { target: Who::Proc(t), .. }
                         | Action::Cgroup { target: Who::Proc(t), .. }
                         | Action::NsIoctl { target: Who::Proc(t), .. }
+                        | Action::PidfdOpen { target: Who::Proc(t), .. }
                         if Some(t) == host_index
                 )
             })
@@ -1212,6 +1257,7 @@ impl<'a> Builder<'a> {
             procs: self.procs,
             host,
             events,
+            handles: self.handles.into_iter().map(|(h, _)| h).collect(),
             checks: HostChecks {
                 proc_intact: proc_intact.map(|s| (s.value, s.referenced.line())),
                 hostname_intact: hostname_intact.map(|s| (s.value, s.referenced.line())),
@@ -1488,6 +1534,81 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Registers the handle a `pidfd_open` step names in `as`; returns its index.
+    fn new_handle(&mut self, name: &Spanned<String>, target: Who) -> Result<usize, ScenarioError> {
+        let n = name.value.as_str();
+        let valid = !n.is_empty()
+            && n.len() <= 32
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(self.err(
+                &name.referenced,
+                format!("pidfd name `{n}` must be 1-32 characters of letters, digits, `-` and `_`"),
+            ));
+        }
+        if self.handles.iter().any(|(h, _)| h.name == n) {
+            return Err(self.err(
+                &name.referenced,
+                format!(
+                    "pidfd name `{n}` is used twice: each `pidfd_open` keeps its descriptor \
+                     under a name of its own"
+                ),
+            ));
+        }
+        self.handles.push((
+            HandlePlan {
+                name: n.to_string(),
+                target,
+            },
+            true,
+        ));
+        Ok(self.handles.len() - 1)
+    }
+
+    /// The handle a `pidfd_signal` step names, which must be open in process `me` there: kept
+    /// by an earlier step of its own, or by its creator before creating it.
+    fn open_handle(&self, me: usize, name: &Spanned<String>) -> Result<usize, ScenarioError> {
+        let n = name.value.as_str();
+        let Some(i) = self.handles.iter().position(|(h, _)| h.name == n) else {
+            return Err(self.err(
+                &name.referenced,
+                if self.handle_names.contains(n) {
+                    format!(
+                        "pidfd `{n}` is not open in `{}` here: a pidfd is usable after its \
+                         `pidfd_open` step, by that process and by the children it creates \
+                         afterwards",
+                        self.procs[me].name
+                    )
+                } else {
+                    format!(
+                        "no pidfd named `{n}`: name one that a `pidfd_open` step keeps with `as`"
+                    )
+                },
+            ));
+        };
+        if !self.handles[i].1 {
+            return Err(self.err(
+                &name.referenced,
+                format!(
+                    "pidfd `{n}` never exists: its `pidfd_open` step expects an error, so there \
+                     is no descriptor to signal through"
+                ),
+            ));
+        }
+        if !self.open_handles.contains(&i) {
+            return Err(self.err(
+                &name.referenced,
+                format!(
+                    "pidfd `{n}` is not open in `{}` here: a pidfd is usable after its \
+                     `pidfd_open` step, by that process and by the children it creates afterwards",
+                    self.procs[me].name
+                ),
+            ));
+        }
+        Ok(i)
+    }
+
     /// Records a mention of an event and returns its index.
     fn event(&mut self, e: &Spanned<String>, notify: bool) -> Result<usize, ScenarioError> {
         if e.value.is_empty() || e.value.len() > 64 {
@@ -1515,10 +1636,17 @@ impl<'a> Builder<'a> {
         host: Option<usize>,
     ) -> Result<Vec<StepPlan>, ScenarioError> {
         let mut out = Vec::with_capacity(raw.len());
+        // A child is resolved after its creator (it has a higher index), so what it inherits
+        // is known by then.
+        self.open_handles = self.born_with.remove(&me).unwrap_or_default();
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
             let line = step.referenced.line();
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
+            if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
+                // fork() copies the descriptor table, the joining process's too.
+                self.born_with.insert(child, self.open_handles.clone());
+            }
             out.push(StepPlan {
                 index: i + 1,
                 line,
@@ -1631,6 +1759,35 @@ impl<'a> Builder<'a> {
                 Action::Kill {
                     target,
                     label: k.pid.value.clone(),
+                    signal,
+                    expect: self.outcome(&k.expect)?,
+                }
+            }
+            RawStep::PidfdOpen(o) => {
+                let target = self.who(me, &o.pid, host)?;
+                let handle = self.new_handle(&o.handle, target)?;
+                let expect = self.outcome(&o.expect)?;
+                self.handles[handle].1 = expect == Outcome::Ok;
+                if expect == Outcome::Ok {
+                    self.open_handles.insert(handle);
+                }
+                // pidfd_open(2) came in 5.3, pidfd_send_signal(2) in 5.1.
+                self.implied_kernel = self.implied_kernel.max((5, 3));
+                Action::PidfdOpen {
+                    target,
+                    label: o.pid.value.clone(),
+                    handle,
+                    expect,
+                }
+            }
+            RawStep::PidfdSignal(k) => {
+                let handle = self.open_handle(me, &k.pidfd)?;
+                let signal = match &k.signal {
+                    Some(s) => self.signal(s)?,
+                    None => Signal::SIGTERM,
+                };
+                Action::PidfdSignal {
+                    handle,
                     signal,
                     expect: self.outcome(&k.expect)?,
                 }
@@ -2502,6 +2659,69 @@ mod tests {
 
     fn plan(text: &str) -> Plan {
         load("t", "t.yaml", text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A pidfd is usable where fork() would have copied it: in the process that opened it,
+    /// after that step, and in the children that process creates afterwards.
+    #[test]
+    fn pidfds_are_usable_where_their_descriptor_was_inherited() {
+        let err = |steps: &str| {
+            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
+            load("t", "t.yaml", &text).err().map(|e| e.to_string())
+        };
+        let ok = "  - pidfd_open: { pid: self, as: me }\n  \
+                  - fork: { name: c, steps: [ { pidfd_signal: { pidfd: me, signal: CONT } } ] }\n  \
+                  - wait: { pid: c }\n  \
+                  - pidfd_signal: { pidfd: me, signal: CONT }\n";
+        assert_eq!(err(ok), None);
+        let p = plan(&format!("name: t\nnamespaces: [pid]\nsteps:\n{ok}"));
+        assert_eq!(p.handles.len(), 1);
+        assert_eq!(p.handles[0].target, Who::Proc(0));
+        assert!(p.requirements.contains(&Requirement::Kernel(5, 3)));
+        // Opened after the fork: the child has no copy.
+        let later = "  - fork: { name: c, steps: [ { pidfd_signal: { pidfd: me } } ] }\n  \
+                     - pidfd_open: { pid: self, as: me }\n";
+        let e = err(later).unwrap();
+        assert!(
+            e.starts_with("t.yaml:4:56: pidfd `me` is not open in `c` here"),
+            "{e}"
+        );
+        // Used before its own step.
+        let early = "  - pidfd_signal: { pidfd: me }\n  - pidfd_open: { pid: self, as: me }\n";
+        let e = err(early).unwrap();
+        assert!(e.contains("pidfd `me` is not open in `init` here"), "{e}");
+        // Opened by the host process, which init did not create.
+        let e = err("  - pidfd_signal: { pidfd: h }\nhost:\n  steps:\n    - pidfd_open: { pid: init, as: h }\n").unwrap();
+        assert!(e.contains("pidfd `h` is not open in `init` here"), "{e}");
+        let e = err("  - pidfd_signal: { pidfd: nobody }\n").unwrap();
+        assert!(e.contains("no pidfd named `nobody`"), "{e}");
+        let failed = "  - pidfd_open: { pid: parent, as: up, expect: { errno: ESRCH } }\n  \
+                      - pidfd_signal: { pidfd: up }\n";
+        let e = err(failed).unwrap();
+        assert!(
+            e.contains("pidfd `up` never exists: its `pidfd_open` step expects an error"),
+            "{e}"
+        );
+        let twice =
+            "  - pidfd_open: { pid: self, as: me }\n  - pidfd_open: { pid: self, as: me }\n";
+        let e = err(twice).unwrap();
+        assert!(
+            e.starts_with("t.yaml:5:34: pidfd name `me` is used twice"),
+            "{e}"
+        );
+        let e = err("  - pidfd_open: { pid: self, as: \"a b\" }\n").unwrap();
+        assert!(
+            e.contains("pidfd name `a b` must be 1-32 characters"),
+            "{e}"
+        );
+        // An `enter`ed process is a child of the caller's, with a copy of its descriptors.
+        let entered = "  - pidfd_open: { pid: self, as: me }\n  \
+                       - enter: { name: e, target: self, namespaces: [uts], steps: [ { pidfd_signal: { pidfd: me, signal: CONT } } ] }\n  \
+                       - wait: { pid: e }\n";
+        assert_eq!(err(entered), None);
+        // Naming the host process in pidfd_open creates it, as for kill.
+        let p = plan("name: t\nnamespaces: [pid]\nsteps:\n  - pidfd_open: { pid: host, as: h }\n");
+        assert!(p.host.is_some());
     }
 
     #[test]

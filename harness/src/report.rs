@@ -166,6 +166,14 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             format!("kill({label}, {})", signal.as_str())
         }
         Action::KillAll { signal, .. } => format!("kill(-1, {})", signal.as_str()),
+        Action::PidfdOpen { label, handle, .. } => {
+            format!("pidfd_open({label}) as {}", plan.handles[*handle].name)
+        }
+        Action::PidfdSignal { handle, signal, .. } => format!(
+            "pidfd_send_signal({}, {})",
+            plan.handles[*handle].name,
+            signal.as_str()
+        ),
         Action::Wait { target, .. } => format!("wait({})", plan.procs[*target].name),
         Action::ListPids { .. } => "list_pids()".into(),
         Action::Nspid { .. } => "nspid()".into(),
@@ -337,7 +345,7 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
         Obs::Value(v) => v.to_string(),
         Obs::Forked { pid, level } => format!("pid {}", labels.pid(*pid, *level)),
         Obs::Result(r) => res_text(r),
-        Obs::Killed { pid, level, res } => {
+        Obs::Targeted { pid, level, res } => {
             format!("pid {}: {}", labels.pid(*pid, *level), res_text(res))
         }
         Obs::Waited(w) => waited_text(w),
@@ -484,6 +492,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::CgroupEnter { expect, .. }
             | Action::MountCgroup { expect, .. }
             | Action::KillAll { expect, .. }
+            | Action::PidfdSignal { expect, .. }
             | Action::Setsid { expect }
             | Action::BindMount { expect, .. }
             | Action::Propagation { expect, .. },
@@ -576,9 +585,10 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             (Outcome::Errno(e), Obs::Result(Res::Errno(got))) if *e as i32 == *got => Ok(()),
             (e, _) => mismatch(outcome_text(e), labels),
         },
-        (Action::Kill { expect, .. }, Obs::Killed { res, .. }) if !outcome_ok(expect, res) => {
-            mismatch(outcome_text(expect), labels)
-        }
+        (
+            Action::Kill { expect, .. } | Action::PidfdOpen { expect, .. },
+            Obs::Targeted { res, .. },
+        ) if !outcome_ok(expect, res) => mismatch(outcome_text(expect), labels),
         (
             Action::MountProc { expect, .. }
             | Action::MountTmpfs { expect, .. }
@@ -711,7 +721,9 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             },
             o,
         ) if !matches!(o, Obs::Waited(_)) => mismatch(wait_status_text(w), labels),
-        (Action::Kill { expect, .. }, o) if !matches!(o, Obs::Killed { .. }) => {
+        (Action::Kill { expect, .. } | Action::PidfdOpen { expect, .. }, o)
+            if !matches!(o, Obs::Targeted { .. }) =>
+        {
             mismatch(outcome_text(expect), labels)
         }
         _ => Ok(()),
@@ -770,6 +782,7 @@ fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
                 target: Who::Proc(t),
                 ..
             } => t == p,
+            Action::PidfdSignal { handle, .. } => plan.handles[handle].target == Who::Proc(p),
             _ => false,
         });
     p != 0
@@ -1084,7 +1097,7 @@ mod tests {
                 (
                     0,
                     2,
-                    Obs::Killed {
+                    Obs::Targeted {
                         pid: 100,
                         level: 0,
                         res: Res::Errno(libc::ESRCH),
@@ -1115,7 +1128,7 @@ mod tests {
                 (
                     0,
                     2,
-                    Obs::Killed {
+                    Obs::Targeted {
                         pid: 100,
                         level: 0,
                         res: Res::Ok,

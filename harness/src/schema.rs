@@ -472,6 +472,8 @@ pub enum RawStep {
     Enter(EnterArgs),
     Exit(ExitArgs),
     Kill(KillArgs),
+    PidfdOpen(PidfdOpenArgs),
+    PidfdSignal(PidfdSignalArgs),
     Wait(WaitArgs),
     ListPids(ListPidsArgs),
     Nspid(NspidArgs),
@@ -580,6 +582,29 @@ pub struct ExitArgs {
 #[serde(deny_unknown_fields)]
 pub struct KillArgs {
     pub pid: Spanned<String>,
+    #[serde(default)]
+    pub signal: Option<Spanned<String>>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+/// pidfd_open(2) of a process; the descriptor is kept under the name `as` for
+/// `pidfd_signal` steps of this process and of the children it creates afterwards.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PidfdOpenArgs {
+    pub pid: Spanned<String>,
+    #[serde(rename = "as")]
+    pub handle: Spanned<String>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+/// pidfd_send_signal(2) through a descriptor a `pidfd_open` step kept.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PidfdSignalArgs {
+    pub pidfd: Spanned<String>,
     #[serde(default)]
     pub signal: Option<Spanned<String>>,
     #[serde(default)]

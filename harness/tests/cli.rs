@@ -1188,6 +1188,41 @@ fn hidepid_expectations_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// The pidfd steps' expectations are judged: pidfd_open's and pidfd_send_signal's outcome
+/// (and the SIGKILL sent through a pidfd is what the wait after it sees).
+#[test]
+fn pidfd_step_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !privileged() {
+        return;
+    }
+    let file = "scenarios/pid/pidfd-signals-only-downwards.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "pidfd_signal: { pidfd: init, signal: CONT, expect: { errno: EINVAL } }",
+        "pidfd_signal: { pidfd: init, signal: CONT, expect: ok }",
+        "nested step 2 `pidfd_send_signal(init, SIGCONT)`: expected ok, observed EINVAL",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "pidfd_open: { pid: parent, as: up, expect: { errno: ESRCH } }",
+        "pidfd_open: { pid: parent, as: up, expect: ok }",
+        "nested step 4 `pidfd_open(parent) as up`: expected ok, observed pid host-pid#1: ESRCH",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "wait: { pid: nested, expect: { signaled: KILL } }",
+        "wait: { pid: nested, expect: { signaled: TERM } }",
+        "init step 7 `wait(nested)`: expected killed by SIGTERM, observed killed by SIGKILL",
+    );
+    // Through a pidfd of the reaped first child, not the new owner of its number.
+    assert_altered_scenario_fails(
+        "scenarios/pid/pidfd-outlasts-pid-reuse.yaml",
+        "expect: { errno: ESRCH } }",
+        "expect: ok }",
+        "init step 7 `pidfd_send_signal(first, SIGKILL)`: expected ok, observed ESRCH",
+    );
+}
+
 /// The process-group and session steps' expectations are judged: a number and an outcome.
 #[test]
 fn session_step_expectations_fail_when_the_kernel_answers_otherwise() {
