@@ -35,7 +35,7 @@
 //! single write() of at most PIPE_BUF bytes, so records from different processes never
 //! interleave. Processes find each other's PIDs through a small table in shared memory.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -749,6 +749,9 @@ struct Ctx<'a> {
     /// The process's kept pidfds, by handle. Each process has its own copy: fork() copies
     /// this table with the descriptors, which is what a pidfd's inheritance is.
     pidfds: RefCell<Vec<Option<OwnedFd>>>,
+    /// Whether the process has left the supervisor's process group by a setsid() of its own
+    /// or of an ancestor before creating it (fork() copies this with the group).
+    own_session: Cell<bool>,
 }
 
 /// The harness's clock readings at the start of the scenario, in nanoseconds.
@@ -862,6 +865,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         cgroup: None,
         cgroup_key: String::new(),
         pidfds: RefCell::new(plan.handles.iter().map(|_| None).collect()),
+        own_session: Cell::new(false),
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;
@@ -1270,7 +1274,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     "refusing setsid() in the harness's PID namespace".into(),
                 ));
             }
-            Obs::Result(res(nix::unistd::setsid().map(drop)))
+            let made = nix::unistd::setsid();
+            if made.is_ok() {
+                ctx.own_session.set(true);
+            }
+            Obs::Result(res(made.map(drop)))
         }
         Action::Fork { child, .. } => spawn(ctx, me, *child, &[]),
         Action::Enter {
@@ -1315,6 +1323,59 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 level,
                 res: res(nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(pid as i32),
+                    *signal,
+                )),
+            },
+        },
+        Action::KillGroup {
+            target: None,
+            signal,
+            ..
+        } => {
+            // The supervisor leads the group every scenario process starts in: kill(0) there
+            // would signal the harness. Validation allows kill(0) only after a setsid(); this
+            // holds should that setsid() have failed.
+            if !ctx.own_session.get() {
+                return Some(Obs::Failed(
+                    "refusing kill(0): this process is still in the supervisor's process group \
+                     (no setsid() of its own or of its creator succeeded)"
+                        .into(),
+                ));
+            }
+            Obs::Result(res(nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(0),
+                *signal,
+            )))
+        }
+        Action::KillGroup {
+            target: Some(target),
+            signal,
+            ..
+        } => match resolve(ctx, me, *target) {
+            Err(obs) => obs,
+            // A live process's number is a process group's only if it leads that group: the
+            // group keeps the number in use (free_pid() waits for its last member). Once the
+            // process is reaped, the number may lead a stranger's group.
+            Ok((pid, level)) if reaped(ctx, *target) => Obs::Targeted {
+                pid,
+                level,
+                res: Res::Errno(libc::ESRCH),
+            },
+            // kill(2) reads -1 as every process the caller may signal, not process group 1.
+            Ok((1, _)) => Obs::Failed(format!(
+                "refusing kill(-1) for the process group of `{}`, PID 1 in the caller's \
+                 namespace: kill(2) reads -1 as every process, not group 1",
+                ctx.plan.procs[match target {
+                    Who::Proc(t) => *t,
+                    Who::Supervisor => unreachable!("validation refuses the supervisor's group"),
+                }]
+                .name
+            )),
+            Ok((pid, level)) => Obs::Targeted {
+                pid,
+                level,
+                res: res(nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(-(pid as i32)),
                     *signal,
                 )),
             },

@@ -324,6 +324,14 @@ pub enum Action {
         signal: Signal,
         expect: Outcome,
     },
+    /// kill(0, signal) (`target` None): the caller's process group; or kill(-PGID, signal) of
+    /// the group `target` leads (named `label` in the step).
+    KillGroup {
+        target: Option<Who>,
+        label: String,
+        signal: Signal,
+        expect: Outcome,
+    },
     /// pidfd_open(2) of `target` (named `label` in the step), kept as `handle`.
     PidfdOpen {
         target: Who,
@@ -997,6 +1005,10 @@ struct Builder<'a> {
     open_handles: BTreeSet<usize>,
     /// Every name a `pidfd_open` step keeps a descriptor under, wherever in the file.
     handle_names: BTreeSet<String>,
+    /// The processes created in a session of the scenario's own (their creator's `setsid`
+    /// came first), and whether the process being resolved is in one at the current step.
+    born_in_session: BTreeSet<usize>,
+    in_own_session: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -1019,6 +1031,8 @@ impl<'a> Builder<'a> {
             born_with: BTreeMap::new(),
             open_handles: BTreeSet::new(),
             handle_names: BTreeSet::new(),
+            born_in_session: BTreeSet::new(),
+            in_own_session: false,
         }
     }
 
@@ -1639,13 +1653,24 @@ impl<'a> Builder<'a> {
         // A child is resolved after its creator (it has a higher index), so what it inherits
         // is known by then.
         self.open_handles = self.born_with.remove(&me).unwrap_or_default();
+        self.in_own_session = self.born_in_session.contains(&me);
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
             let line = step.referenced.line();
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
-                // fork() copies the descriptor table, the joining process's too.
+                // fork() copies the descriptor table and the process group, the joining
+                // process's too.
                 self.born_with.insert(child, self.open_handles.clone());
+                if self.in_own_session {
+                    self.born_in_session.insert(child);
+                }
+            }
+            if let Action::Setsid {
+                expect: Outcome::Ok,
+            } = action
+            {
+                self.in_own_session = true;
             }
             out.push(StepPlan {
                 index: i + 1,
@@ -1742,11 +1767,62 @@ impl<'a> Builder<'a> {
                     Some(s) => self.signal(s)?,
                     None => Signal::SIGTERM,
                 };
-                if k.pid.value.trim() == "-1" {
+                let pid = match (&k.pid, &k.group) {
+                    (Some(pid), None) => pid,
+                    (None, Some(group)) => {
+                        let target = self.who(me, group, host)?;
+                        if target == Who::Supervisor {
+                            return Err(self.err(
+                                &group.referenced,
+                                "`group` of the harness's supervisor: its process group holds \
+                                 the harness and every scenario process that has not left it",
+                            ));
+                        }
+                        return Ok(Action::KillGroup {
+                            target: Some(target),
+                            label: group.value.clone(),
+                            signal,
+                            expect: self.outcome(&k.expect)?,
+                        });
+                    }
+                    (Some(_), Some(group)) => {
+                        return Err(
+                            self.err(&group.referenced, "`kill` takes `pid` or `group`, not both")
+                        );
+                    }
+                    (None, None) => {
+                        return Err(self.err(
+                            at,
+                            "`kill` needs `pid` (a process, -1 or 0) or `group` (the process \
+                             group a process leads)",
+                        ));
+                    }
+                };
+                if pid.value.trim() == "0" {
+                    if !self.in_own_session {
+                        return Err(self.err(
+                            &pid.referenced,
+                            format!(
+                                "`kill` of 0 (the caller's process group) runs only in a process \
+                                 that has left the supervisor's process group, and `{}` has not \
+                                 here: give it a `setsid` step first, or create it after one",
+                                self.procs[me].name
+                            ),
+                        ));
+                    }
+                    return Ok(Action::KillGroup {
+                        target: None,
+                        label: "0".into(),
+                        signal,
+                        expect: self.outcome(&k.expect)?,
+                    });
+                }
+                let k_pid = pid;
+                if k_pid.value.trim() == "-1" {
                     self.in_scenario_pidns(
                         me,
                         host,
-                        &k.pid.referenced,
+                        &k_pid.referenced,
                         "`kill` of -1 (every process the caller may signal)",
                         ", where it would signal the host's processes",
                     )?;
@@ -1755,10 +1831,10 @@ impl<'a> Builder<'a> {
                         expect: self.outcome(&k.expect)?,
                     });
                 }
-                let target = self.who(me, &k.pid, host)?;
+                let target = self.who(me, k_pid, host)?;
                 Action::Kill {
                     target,
-                    label: k.pid.value.clone(),
+                    label: k_pid.value.clone(),
                     signal,
                     expect: self.outcome(&k.expect)?,
                 }
@@ -2659,6 +2735,49 @@ mod tests {
 
     fn plan(text: &str) -> Plan {
         load("t", "t.yaml", text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// kill(0) is allowed only where the caller's group is one a `setsid` of the scenario made
+    /// (the supervisor leads the group scenario processes start in), and kill(-PGID) never
+    /// names the supervisor's group.
+    #[test]
+    fn process_group_kills_stay_in_groups_the_scenario_made() {
+        let err = |steps: &str| {
+            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
+            load("t", "t.yaml", &text).err().map(|e| e.to_string())
+        };
+        let zero = "kill: { pid: 0, signal: CONT }";
+        assert_eq!(err(&format!("  - setsid: {{}}\n  - {zero}\n")), None);
+        let e = err(&format!("  - {zero}\n  - setsid: {{}}\n")).unwrap();
+        assert!(
+            e.starts_with("t.yaml:4:18: `kill` of 0 (the caller's process group) runs only in a process that has left the supervisor's process group, and `init` has not here"),
+            "{e}"
+        );
+        // A child created after the setsid is in the new group; one created before is not.
+        let after = format!(
+            "  - setsid: {{}}\n  - fork: {{ name: c, steps: [ {{ {zero} }} ] }}\n  - wait: {{ pid: c }}\n"
+        );
+        assert_eq!(err(&after), None);
+        let before = format!(
+            "  - fork: {{ name: c, steps: [ {{ {zero} }} ] }}\n  - setsid: {{}}\n  - wait: {{ pid: c }}\n"
+        );
+        assert!(err(&before).unwrap().contains("and `c` has not here"));
+        // A setsid expected to fail leaves the process where it was.
+        let failed = format!("  - setsid: {{ expect: {{ errno: EPERM }} }}\n  - {zero}\n");
+        assert!(err(&failed).unwrap().contains("and `init` has not here"));
+        let e = err("  - kill: { group: parent, signal: KILL }\n").unwrap();
+        assert!(e.contains("`group` of the harness's supervisor"), "{e}");
+        let e = err("  - kill: { pid: self, group: self }\n").unwrap();
+        assert!(e.contains("`kill` takes `pid` or `group`, not both"), "{e}");
+        let e = err("  - kill: { signal: KILL }\n").unwrap();
+        assert!(e.starts_with("t.yaml:4:5: `kill` needs `pid`"), "{e}");
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - fork: { name: c, steps: [ { setsid: {} }, { pause: {} } ] }\n  - kill: { group: c, signal: KILL }\n  - wait: { pid: c }\n",
+        );
+        assert!(matches!(
+            &p.procs[0].steps[1].action,
+            Action::KillGroup { target: Some(Who::Proc(1)), label, signal: Signal::SIGKILL, .. } if label == "c"
+        ));
     }
 
     /// A pidfd is usable where fork() would have copied it: in the process that opened it,

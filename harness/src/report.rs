@@ -166,6 +166,14 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             format!("kill({label}, {})", signal.as_str())
         }
         Action::KillAll { signal, .. } => format!("kill(-1, {})", signal.as_str()),
+        Action::KillGroup {
+            target: None,
+            signal,
+            ..
+        } => format!("kill(0, {})", signal.as_str()),
+        Action::KillGroup { label, signal, .. } => {
+            format!("kill(-{label}, {})", signal.as_str())
+        }
         Action::PidfdOpen { label, handle, .. } => {
             format!("pidfd_open({label}) as {}", plan.handles[*handle].name)
         }
@@ -493,6 +501,11 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::MountCgroup { expect, .. }
             | Action::KillAll { expect, .. }
             | Action::PidfdSignal { expect, .. }
+            | Action::KillGroup {
+                target: None,
+                expect,
+                ..
+            }
             | Action::Setsid { expect }
             | Action::BindMount { expect, .. }
             | Action::Propagation { expect, .. },
@@ -586,7 +599,9 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             (e, _) => mismatch(outcome_text(e), labels),
         },
         (
-            Action::Kill { expect, .. } | Action::PidfdOpen { expect, .. },
+            Action::Kill { expect, .. }
+            | Action::PidfdOpen { expect, .. }
+            | Action::KillGroup { expect, .. },
             Obs::Targeted { res, .. },
         ) if !outcome_ok(expect, res) => mismatch(outcome_text(expect), labels),
         (
@@ -721,11 +736,16 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             },
             o,
         ) if !matches!(o, Obs::Waited(_)) => mismatch(wait_status_text(w), labels),
-        (Action::Kill { expect, .. } | Action::PidfdOpen { expect, .. }, o)
-            if !matches!(o, Obs::Targeted { .. }) =>
-        {
-            mismatch(outcome_text(expect), labels)
-        }
+        (
+            Action::Kill { expect, .. }
+            | Action::PidfdOpen { expect, .. }
+            | Action::KillGroup {
+                target: Some(_),
+                expect,
+                ..
+            },
+            o,
+        ) if !matches!(o, Obs::Targeted { .. }) => mismatch(outcome_text(expect), labels),
         _ => Ok(()),
     }
 }
@@ -777,7 +797,7 @@ fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
         .iter()
         .flat_map(|q| &q.steps)
         .any(|s| match s.action {
-            Action::KillAll { .. } => true,
+            Action::KillAll { .. } | Action::KillGroup { .. } => true,
             Action::Kill {
                 target: Who::Proc(t),
                 ..

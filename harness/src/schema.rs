@@ -581,7 +581,12 @@ pub struct ExitArgs {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KillArgs {
-    pub pid: Spanned<String>,
+    /// A process (by name), `-1` or `0`; or else `group`.
+    #[serde(default)]
+    pub pid: Option<Spanned<String>>,
+    /// The process group a process leads: kill(-PGID).
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
     #[serde(default)]
     pub signal: Option<Spanned<String>>,
     #[serde(default)]

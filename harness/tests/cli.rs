@@ -1028,6 +1028,13 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         out.contains("`kill(-1, SIGKILL)`: the harness could not carry out the step: refusing kill(-1) in the harness's PID namespace"),
         "{out}"
     );
+    let (code, out) = run("harness/tests/faults/kill-group-one.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("init step 3 `kill(-self, SIGKILL)`: the harness could not carry out the step: refusing kill(-1) for the process group of `init`, PID 1 in the caller's namespace"),
+        "{out}"
+    );
+    assert!(out.contains("5. wait(child) -> exited 0"), "{out}");
     let (code, out) = run("harness/tests/faults/bind-redirects-a-write.yaml");
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -1220,6 +1227,40 @@ fn pidfd_step_expectations_fail_when_the_kernel_answers_otherwise() {
         "expect: { errno: ESRCH } }",
         "expect: ok }",
         "init step 7 `pidfd_send_signal(first, SIGKILL)`: expected ok, observed ESRCH",
+    );
+}
+
+/// The process-group kills' expectations are judged, and kill(0) is what reaches `sibling`
+/// in the nested namespace's run (its wait sees SIGKILL).
+#[test]
+fn process_group_kill_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !privileged() {
+        return;
+    }
+    let file = "scenarios/pid/process-group-spans-namespaces.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "kill: { pid: 0, signal: KILL, expect: ok }",
+        "kill: { pid: 0, signal: KILL, expect: { errno: EPERM } }",
+        "nested step 5 `kill(0, SIGKILL)`: expected EPERM: Operation not permitted, observed ok",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "kill: { group: init, signal: KILL, expect: { errno: ESRCH } }",
+        "kill: { group: init, signal: KILL, expect: ok }",
+        "nested step 3 `kill(-init, SIGKILL)`: expected ok, observed pid host-pid#1: ESRCH",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "wait: { pid: sibling, expect: { signaled: KILL } }",
+        "wait: { pid: sibling, expect: { exited: 0 } }",
+        "init step 7 `wait(sibling)`: expected exited 0, observed killed by SIGKILL",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "wait: { pid: member, expect: { signaled: KILL } }",
+        "wait: { pid: member, expect: { exited: 0 } }",
+        "`wait(member)`: expected exited 0, observed killed by SIGKILL",
     );
 }
 
