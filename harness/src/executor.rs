@@ -1401,7 +1401,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             // Validation lets a process name only a handle its own or its creator's earlier
             // step opened: missing, that step failed.
             None => Obs::Failed(format!(
-                "pidfd `{}` is not open: its pidfd_open failed",
+                "not carried out: pidfd `{}` is not open, as its `pidfd_open` step failed",
                 ctx.plan.handles[*handle].name
             )),
             Some(fd) => Obs::Result(res(pidfd_send_signal(fd, *signal))),
@@ -1428,7 +1428,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Ok((pid, _)) => {
                 let w = wait_for(pid as i32);
                 if matches!(w, Waited::Exited(_) | Waited::Signaled(_)) {
-                    ctx.table.mark_reaped(*target);
+                    mark_gone(ctx, *target);
                 }
                 Obs::Waited(w)
             }
@@ -2603,6 +2603,28 @@ fn nest_below(ctx: &Ctx, me: usize, step: usize, depth: u32) -> ! {
     exit_now(0)
 }
 
+/// Marks process `i` reaped. When it was the init of a PID namespace, every process of that
+/// namespace and the ones below is gone too: init's exit kills them and waits until they
+/// have been reaped (zap_pid_ns_processes() in kernel/pid_namespace.c) before its parent can
+/// reap it. Their numbers are free from then on, so their names must stand for no process
+/// either (a `kill` or `pidfd_open` naming one could otherwise reach a stranger).
+fn mark_gone(ctx: &Ctx, i: usize) {
+    ctx.table.mark_reaped(i);
+    let was_init = ctx
+        .table
+        .nspid(i)
+        .is_some_and(|n| n.len() >= 2 && n.last() == Some(&1));
+    if !was_init {
+        return;
+    }
+    let ns = &ctx.plan.procs[i].pidns;
+    for (j, p) in ctx.plan.procs.iter().enumerate() {
+        if j != i && p.pidns.starts_with(ns) && ctx.table.nspid(j).is_some() {
+            ctx.table.mark_reaped(j);
+        }
+    }
+}
+
 /// Whether `who` is a scenario process that has been reaped. Its name then stands for no
 /// process: steps naming it get what the kernel answers for a PID that does not exist.
 fn reaped(ctx: &Ctx, who: Who) -> bool {
@@ -2738,15 +2760,25 @@ impl Live {
     fn reaped(&mut self, ctx: &Ctx, pid: i32, w: Waited, out: &mut RunOutput) {
         if self.init == Some(pid) {
             self.init = None;
-            ctx.table.mark_reaped(0);
+            mark_gone(ctx, 0);
             out.exits.push((0, w));
             crate::timing::mark("supervisor: init reaped");
         } else if let Some((h, p)) = self.host
             && p == pid
         {
             self.host = None;
-            ctx.table.mark_reaped(h);
+            mark_gone(ctx, h);
             out.exits.push((h, w));
+        } else if let Some(i) = (0..ctx.plan.procs.len()).find(|&i| {
+            !ctx.table.reaped(i)
+                && ctx
+                    .table
+                    .nspid(i)
+                    .is_some_and(|n| n.first() == Some(&(pid as i64)))
+        }) {
+            // An orphan of the harness's PID namespace we adopted as child subreaper: its
+            // number is free for anyone now, so its name must stand for no process.
+            mark_gone(ctx, i);
         }
     }
 }

@@ -997,8 +997,9 @@ struct Builder<'a> {
     /// The oldest kernel its steps need, where that is above `kernel_at_least`: an implied
     /// requirement, so that an older kernel skips the scenario rather than fails it.
     implied_kernel: (u32, u32),
-    /// Every `pidfd_open`'s handle, in file order, and whether its step expects success.
-    handles: Vec<(HandlePlan, bool)>,
+    /// Every `pidfd_open`'s handle (in the order processes are resolved), whether its step
+    /// expects success, and where its name is.
+    handles: Vec<(HandlePlan, bool, Location)>,
     /// The handles a process inherits: those open in its creator when it was created.
     born_with: BTreeMap<usize, BTreeSet<usize>>,
     /// The handles open in the process whose steps are being resolved, at the current step.
@@ -1271,7 +1272,7 @@ impl<'a> Builder<'a> {
             procs: self.procs,
             host,
             events,
-            handles: self.handles.into_iter().map(|(h, _)| h).collect(),
+            handles: self.handles.into_iter().map(|(h, _, _)| h).collect(),
             checks: HostChecks {
                 proc_intact: proc_intact.map(|s| (s.value, s.referenced.line())),
                 hostname_intact: hostname_intact.map(|s| (s.value, s.referenced.line())),
@@ -1561,12 +1562,40 @@ impl<'a> Builder<'a> {
                 format!("pidfd name `{n}` must be 1-32 characters of letters, digits, `-` and `_`"),
             ));
         }
-        if self.handles.iter().any(|(h, _)| h.name == n) {
+        if let Some((_, _, first)) = self.handles.iter().find(|(h, _, _)| h.name == n) {
+            // Processes are resolved parent first, not in file order: point at the later one.
+            let at = if (first.line(), first.column())
+                > (name.referenced.line(), name.referenced.column())
+            {
+                first
+            } else {
+                &name.referenced
+            };
             return Err(self.err(
-                &name.referenced,
+                at,
                 format!(
                     "pidfd name `{n}` is used twice: each `pidfd_open` keeps its descriptor \
                      under a name of its own"
+                ),
+            ));
+        }
+        // Records name the pidfd, not its process: a name that is another process's would
+        // make `pidfd_send_signal(init, …)` read as a signal to init.
+        let names_another = match n {
+            "self" | "parent" | "supervisor" => true,
+            "init" => target != Who::Proc(0),
+            _ => self
+                .procs
+                .iter()
+                .position(|p| p.name == n)
+                .is_some_and(|k| target != Who::Proc(k)),
+        };
+        if names_another {
+            return Err(self.err(
+                &name.referenced,
+                format!(
+                    "pidfd name `{n}` names another process: call it after the process it opens \
+                     or by a name no process has"
                 ),
             ));
         }
@@ -1576,6 +1605,7 @@ impl<'a> Builder<'a> {
                 target,
             },
             true,
+            name.referenced,
         ));
         Ok(self.handles.len() - 1)
     }
@@ -1584,7 +1614,7 @@ impl<'a> Builder<'a> {
     /// by an earlier step of its own, or by its creator before creating it.
     fn open_handle(&self, me: usize, name: &Spanned<String>) -> Result<usize, ScenarioError> {
         let n = name.value.as_str();
-        let Some(i) = self.handles.iter().position(|(h, _)| h.name == n) else {
+        let Some(i) = self.handles.iter().position(|(h, _, _)| h.name == n) else {
             return Err(self.err(
                 &name.referenced,
                 if self.handle_names.contains(n) {
@@ -2828,6 +2858,30 @@ mod tests {
             e.starts_with("t.yaml:5:34: pidfd name `me` is used twice"),
             "{e}"
         );
+        // Init's steps are resolved before its child's: the error still points at the later one.
+        let nested_twice = "  - fork: { name: c, steps: [ { pidfd_open: { pid: self, as: x } } ] }\n  \
+                            - pidfd_open: { pid: self, as: x }\n  - wait: { pid: c }\n";
+        let e = err(nested_twice).unwrap();
+        assert!(
+            e.starts_with("t.yaml:5:34: pidfd name `x` is used twice"),
+            "{e}"
+        );
+        // A pidfd may bear its own process's name, never another's.
+        assert_eq!(err("  - pidfd_open: { pid: self, as: init }\n"), None);
+        let e = err("  - fork: { name: c, steps: [ { pause: {} } ] }\n  - pidfd_open: { pid: c, as: init }\n").unwrap();
+        assert!(
+            e.starts_with("t.yaml:5:31: pidfd name `init` names another process"),
+            "{e}"
+        );
+        for name in ["self", "parent", "supervisor"] {
+            let e = err(&format!("  - pidfd_open: {{ pid: self, as: {name} }}\n")).unwrap();
+            assert!(
+                e.contains(&format!("pidfd name `{name}` names another process")),
+                "{e}"
+            );
+        }
+        let e = err("  - fork: { name: c, steps: [ { pause: {} } ] }\n  - fork: { name: d, steps: [ { pause: {} } ] }\n  - pidfd_open: { pid: d, as: c }\n").unwrap();
+        assert!(e.contains("pidfd name `c` names another process"), "{e}");
         let e = err("  - pidfd_open: { pid: self, as: \"a b\" }\n").unwrap();
         assert!(
             e.contains("pidfd name `a b` must be 1-32 characters"),

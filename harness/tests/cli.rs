@@ -58,6 +58,11 @@ fn privileged() -> bool {
     probe()["mode"] == "root"
 }
 
+/// Whether scenarios that need no real privilege run here: as root, or rootless.
+fn runs_scenarios() -> bool {
+    probe()["mode"] != "nowhere"
+}
+
 fn catalogue_len() -> usize {
     nsspec::catalogue::from_paths(&[root().join("scenarios")])
         .unwrap()
@@ -1199,7 +1204,7 @@ fn hidepid_expectations_fail_when_the_kernel_answers_otherwise() {
 /// (and the SIGKILL sent through a pidfd is what the wait after it sees).
 #[test]
 fn pidfd_step_expectations_fail_when_the_kernel_answers_otherwise() {
-    if !privileged() {
+    if !runs_scenarios() {
         return;
     }
     let file = "scenarios/pid/pidfd-signals-only-downwards.yaml";
@@ -1234,7 +1239,7 @@ fn pidfd_step_expectations_fail_when_the_kernel_answers_otherwise() {
 /// in the nested namespace's run (its wait sees SIGKILL).
 #[test]
 fn process_group_kill_expectations_fail_when_the_kernel_answers_otherwise() {
-    if !privileged() {
+    if !runs_scenarios() {
         return;
     }
     let file = "scenarios/pid/process-group-spans-namespaces.yaml";
@@ -2023,6 +2028,31 @@ fn a_reaped_process_name_never_reaches_the_process_that_took_its_pid() {
         "6. visible(a) -> pid 2: not visible",
         "7. wait(a) -> ECHILD: No child processes",
         "9. wait(b) -> exited 0",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
+    }
+}
+
+/// A process the kernel reaps with its namespace's init, and one reaped by the supervisor as
+/// an orphan, stand for no process either once their numbers are free: `kill` and
+/// `pidfd_open` naming them never reach the process that took the number.
+#[test]
+fn processes_reaped_with_their_namespace_never_reach_the_process_that_took_their_pid() {
+    if !privileged() {
+        return;
+    }
+    let out = nsspec(&[
+        "run",
+        "-v",
+        "harness/tests/faults/reaped-with-its-namespace.yaml",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for line in [
+        "4. fork(d) -> pid 4",
+        "5. pidfd_open(c) as c -> pid 4: ESRCH: No such process",
+        "6. kill(c, SIGKILL) -> pid 4: ESRCH: No such process",
+        "8. wait(d) -> exited 0",
     ] {
         assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
     }
