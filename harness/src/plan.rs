@@ -15,8 +15,8 @@ use nix::sys::signal::Signal;
 
 use crate::schema::{
     ClockKind, Location, NsIs, NsKind, NsRequest, ProcSetup, RawHost, RawNestExpect,
-    RawNsIoctlExpect, RawOutcome, RawRequirement, RawScenario, RawStep, RawWaitStatus, SocketArgs,
-    SocketKind, Spanned, SysvKind,
+    RawNsIoctlExpect, RawOutcome, RawReadExpect, RawRequirement, RawScenario, RawStep,
+    RawWaitStatus, SocketArgs, SocketKind, Spanned, SysvKind,
 };
 use crate::schema::{MAX_ALIAS_REPLAY, MAX_YAML_NODES};
 pub use crate::schema::{MAX_FILE_BYTES, MAX_YAML_DEPTH};
@@ -399,7 +399,7 @@ pub enum Action {
     /// `expect` is already white-space folded.
     Read {
         path: String,
-        expect: Option<String>,
+        expect: Option<ReadExpect>,
     },
     Write {
         path: String,
@@ -553,6 +553,13 @@ pub enum Action {
         request: NsRequest,
         expect: Option<NsIoctlExpect>,
     },
+}
+
+/// What a `read` step expects: the text (white space folded) or how it fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadExpect {
+    Text(String),
+    Errno(Errno),
 }
 
 /// What an `ns_ioctl` step expects; validation has matched the form to the request.
@@ -2084,7 +2091,11 @@ impl<'a> Builder<'a> {
             },
             RawStep::Read(r) => Action::Read {
                 path: self.path("path", &r.path)?,
-                expect: r.expect.map(|e| fold_space(&e)),
+                expect: match &r.expect {
+                    None => None,
+                    Some(RawReadExpect::Text(t)) => Some(ReadExpect::Text(fold_space(t))),
+                    Some(RawReadExpect::Errno(e)) => Some(ReadExpect::Errno(self.errno(e)?)),
+                },
             },
             RawStep::Write(w) => {
                 let path = self.path("path", &w.path)?;
@@ -2765,6 +2776,33 @@ mod tests {
 
     fn plan(text: &str) -> Plan {
         load("t", "t.yaml", text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A `read` expects text — a plain scalar as written, numbers included — or an errno.
+    #[test]
+    fn read_expects_text_as_written_or_an_errno() {
+        let expect = |e: &str| {
+            let p = plan(&format!(
+                "name: t\nnamespaces: []\nsteps:\n  - read: {{ path: /proc/self/setgroups, expect: {e} }}\n"
+            ));
+            match &p.procs[0].steps[0].action {
+                Action::Read { expect, .. } => expect.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let text = |t: &str| Some(ReadExpect::Text(t.into()));
+        assert_eq!(expect("deny"), text("deny"));
+        assert_eq!(expect("\"0  0\n 1\""), text("0 0 1"));
+        assert_eq!(expect("0"), text("0"));
+        assert_eq!(expect("-1"), text("-1"));
+        assert_eq!(expect("0022"), text("0022"));
+        assert_eq!(expect("1_000"), text("1_000"));
+        assert_eq!(expect("true"), text("true"));
+        assert_eq!(expect("~"), None);
+        assert_eq!(
+            expect("{ errno: ENOENT }"),
+            Some(ReadExpect::Errno(Errno::ENOENT))
+        );
     }
 
     /// kill(0) is allowed only where the caller's group is one a `setsid` of the scenario made

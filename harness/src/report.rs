@@ -14,7 +14,7 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use crate::executor::{Obs, Record, Res, RunOutput, Waited};
-use crate::plan::{Action, NsIoctlExpect, Outcome, Plan, StepPlan, WaitStatus};
+use crate::plan::{Action, NsIoctlExpect, Outcome, Plan, ReadExpect, StepPlan, WaitStatus};
 use crate::schema::{ClockKind, NsIs, NsKind, SocketKind, SysvKind};
 
 /// The result of one scenario, as printed and as exchanged with the test harness (`--json`).
@@ -483,7 +483,12 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
                 expect: Some(e), ..
             },
             o,
-        ) if !matches!(o, Obs::Text(t) if t == e) => mismatch(format!("{e:?}"), labels),
+        ) => match (e, o) {
+            (ReadExpect::Text(e), Obs::Text(t)) if t == e => Ok(()),
+            (ReadExpect::Errno(e), Obs::Result(Res::Errno(got))) if *e as i32 == *got => Ok(()),
+            (ReadExpect::Text(e), _) => mismatch(format!("{e:?}"), labels),
+            (ReadExpect::Errno(e), _) => mismatch(outcome_text(&Outcome::Errno(*e)), labels),
+        },
         (
             Action::HasCap {
                 expect: Some(e), ..

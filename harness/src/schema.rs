@@ -44,6 +44,10 @@ fn parse_options() -> serde_saphyr::Options {
     // YAML 1.2's booleans only: `yes`, `on`, `n` are YAML 1.1's, and a scenario that says
     // `proc_intact: no` should not depend on which YAML its author had in mind.
     options.strict_booleans = true;
+    // Only scalars read without a type (a `read` expectation) see these: `0022` and `1_000`
+    // stay text as written rather than becoming 22 and 1000.
+    options.leading_zero_numbers_as_strings = true;
+    options.underscored_numbers_as_strings = true;
     options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     options
 }
@@ -723,9 +727,90 @@ pub struct SleepArgs {
 #[serde(deny_unknown_fields)]
 pub struct ReadArgs {
     pub path: Spanned<String>,
-    /// The content, compared with runs of white space folded to one space and trimmed.
+    /// The content, compared with runs of white space folded to one space and trimmed; or
+    /// `{errno: NAME}`, how opening or reading the file fails.
     #[serde(default)]
-    pub expect: Option<String>,
+    pub expect: Option<RawReadExpect>,
+}
+
+/// What a `read` step expects: text, or an errno (`{errno: EACCES}`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase", remote = "Self")]
+pub enum RawReadExpect {
+    Text(String),
+    Errno(Spanned<String>),
+}
+
+impl<'de> Deserialize<'de> for RawReadExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_any(ReadExpectVisitor)
+        } else {
+            RawReadExpect::deserialize(d) // the inherent one serde derived (remote = "Self")
+        }
+    }
+}
+
+impl Serialize for RawReadExpect {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RawReadExpect::serialize(self, s) // the inherent one serde derived (remote = "Self")
+    }
+}
+
+/// A scalar is the text (a plain number or boolean as written: the parser keeps leading zeros
+/// and underscores as text, see `parse_options`); a mapping is `{errno: NAME}`.
+struct ReadExpectVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ReadExpectVisitor {
+    type Value = RawReadExpect;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the text to expect, or `errno: NAME`")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(RawReadExpect::Text(v.to_string()))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(RawReadExpect::Text(v.to_string()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(RawReadExpect::Text(v.to_string()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(RawReadExpect::Text(v.to_string()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        // 1.50, 1e3 and .5 all arrive as the same kind of number: the spelling is lost.
+        Err(E::custom(
+            "a number with a fraction or an exponent: write the expected text in quotes \
+             (`expect: \"1.5\"`)",
+        ))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let value =
+            RawReadExpect::deserialize(serde::de::value::MapAccessDeserializer::new(&mut map))?;
+        match value {
+            RawReadExpect::Errno(_) => {}
+            RawReadExpect::Text(_) => {
+                return Err(serde::de::Error::custom(
+                    "the expected text is a scalar (`expect: \"0 0 1\"`); a mapping is \
+                     `errno: NAME`",
+                ));
+            }
+        }
+        match map.next_key_seed(SecondKey(
+            "a `read` expectation is the text or a one-key mapping such as `errno: EACCES`",
+        ))? {
+            None => Ok(value),
+            Some(never) => match never {},
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize)]

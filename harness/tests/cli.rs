@@ -1198,6 +1198,32 @@ fn hidepid_expectations_fail_when_the_kernel_answers_otherwise() {
         "        - set_ids: { uid: 65534, gid: 65534, expect: { errno: EPERM } }\n        - list_pids: { expect: [1, 2] }",
         "before step 1 `set_ids(uid 65534, gid 65534)`: expected EPERM: Operation not permitted, observed ok",
     );
+    assert_altered_scenario_fails(
+        file,
+        "expect: { errno: ENOENT } }",
+        "expect: { errno: EACCES } }",
+        "nobody step 3 `read(/proc/1/cmdline)`: expected EACCES: Permission denied, observed ENOENT",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "expect: { errno: ENOENT } }",
+        "expect: \"\" }",
+        "nobody step 3 `read(/proc/1/cmdline)`: expected \"\", observed ENOENT",
+    );
+}
+
+/// A `read` expecting an errno fails when the file reads fine.
+#[test]
+fn read_errno_expectations_fail_when_the_file_reads() {
+    if !runs_scenarios() {
+        return;
+    }
+    assert_altered_scenario_fails(
+        "scenarios/pid/ns-last-pid-sets-the-next-pid.yaml",
+        "  - read: { path: /proc/sys/kernel/ns_last_pid, expect: \"1\" }",
+        "  - read: { path: /proc/sys/kernel/ns_last_pid, expect: { errno: EACCES } }",
+        "init step 1 `read(/proc/sys/kernel/ns_last_pid)`: expected EACCES: Permission denied, observed \"1\"",
+    );
 }
 
 /// The pidfd steps' expectations are judged: pidfd_open's and pidfd_send_signal's outcome
