@@ -1309,7 +1309,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             ctx.table.set_step(me, -1);
             exit_now(*code)
         }
-        Action::Kill { target, signal, .. } => match resolve(ctx, me, *target) {
+        Action::Kill { target, signal, .. } => match resolve_to_signal(ctx, me, *target) {
             Err(obs) => obs,
             // What kill(2) says of a process that no longer exists; its old number may be
             // another process's by now, which must not be hit in its place.
@@ -1351,16 +1351,17 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             target: Some(target),
             signal,
             ..
-        } => match resolve(ctx, me, *target) {
+        } => match resolve_to_signal(ctx, me, *target) {
             Err(obs) => obs,
             // A live process's number is a process group's only if it leads that group: the
-            // group keeps the number in use (free_pid() waits for its last member). Once the
-            // process is reaped, the number may lead a stranger's group.
-            Ok((pid, level)) if reaped(ctx, *target) => Obs::Targeted {
-                pid,
-                level,
-                res: Res::Errno(libc::ESRCH),
-            },
+            // group keeps the number in use (free_pid() waits for its last member). A reaped
+            // leader's group may live on in its members, or its number may lead a stranger's
+            // group by now: which, the harness cannot tell, so it does not send.
+            Ok(_) if reaped(ctx, *target) => Obs::Failed(format!(
+                "`{}` has been reaped, and its number may lead its old group's \
+                 remaining members or another process's group by now",
+                who_name(ctx, me, *target)
+            )),
             // kill(2) reads -1 as every process the caller may signal, not process group 1.
             Ok((1, _)) => Obs::Failed(format!(
                 "refusing kill(-1) for the process group of `{}`, PID 1 in the caller's \
@@ -1380,7 +1381,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 )),
             },
         },
-        Action::PidfdOpen { target, handle, .. } => match resolve(ctx, me, *target) {
+        Action::PidfdOpen { target, handle, .. } => match resolve_to_signal(ctx, me, *target) {
             Err(obs) => obs,
             // Its old number may be another process's by now: a pidfd of that one must not be
             // kept in its place (pidfd_open(2) of a number that names nobody: ESRCH).
@@ -1401,7 +1402,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             // Validation lets a process name only a handle its own or its creator's earlier
             // step opened: missing, that step failed.
             None => Obs::Failed(format!(
-                "not carried out: pidfd `{}` is not open, as its `pidfd_open` step failed",
+                "pidfd `{}` is not open, as its `pidfd_open` step failed",
                 ctx.plan.handles[*handle].name
             )),
             Some(fd) => Obs::Result(res(pidfd_send_signal(fd, *signal))),
@@ -2651,6 +2652,42 @@ fn host_pid(ctx: &Ctx, who: Who) -> i64 {
 /// in `me`'s PID namespace is named by its PID there; an invisible one (an ancestor, or one in a
 /// sibling namespace) by its PID in the harness's namespace — what a program that learned the
 /// number outside would pass.
+/// [`resolve`] for a step that signals (or takes a pidfd of) what the number names. The
+/// number is chosen by the PID-namespace levels the plan expects, which hold only while the
+/// caller and the target are at the depth planned for them: after an `unshare` expected to
+/// succeed has failed (or one expected to fail has not), a number of one namespace would be
+/// used in another — where it can name a process of the harness or of the host.
+fn resolve_to_signal(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
+    let planned = |i: usize| {
+        ctx.table
+            .nspid(i)
+            .is_none_or(|n| n.len() == ctx.plan.procs[i].pidns.len())
+    };
+    let target = match who {
+        Who::Proc(t) => Some(t),
+        Who::Supervisor => None,
+    };
+    if !planned(me) {
+        return Err(Obs::Failed(format!(
+            "refusing to address `{}` by number: this process is not in the PID namespace the \
+             scenario planned for it (an `unshare` did not do what its step expected), so the \
+             number would be another namespace's",
+            who_name(ctx, me, who)
+        )));
+    }
+    if let Some(t) = target
+        && !planned(t)
+    {
+        return Err(Obs::Failed(format!(
+            "refusing to address `{}` by number: it is not in the PID namespace the scenario \
+             planned for it (an `unshare` did not do what its step expected), so its number \
+             here is not known",
+            ctx.plan.procs[t].name
+        )));
+    }
+    resolve(ctx, me, who)
+}
+
 fn resolve(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
     let plan = ctx.plan;
     let mine = &plan.procs[me].pidns;

@@ -1367,6 +1367,15 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
+        if n.parse::<i64>().is_ok() {
+            return Err(self.err(
+                &name.referenced,
+                format!(
+                    "process name `{n}` is a number, which `kill` reads as one (`pid: 0` is \
+                     kill(0)); choose a name with a letter in it"
+                ),
+            ));
+        }
         if RESERVED.contains(&n) {
             return Err(self.err(
                 &name.referenced,

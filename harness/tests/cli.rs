@@ -1033,6 +1033,27 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         out.contains("`kill(-1, SIGKILL)`: the harness could not carry out the step: refusing kill(-1) in the harness's PID namespace"),
         "{out}"
     );
+    let (code, out) = run("harness/tests/faults/signal-after-failed-unshare.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    for (step, call) in [
+        (4, "kill(-t1, SIGKILL)"),
+        (5, "kill(t1, SIGKILL)"),
+        (6, "pidfd_open(t1) as t1"),
+    ] {
+        assert!(
+            out.contains(&format!("c step {step} `{call}`: the harness could not carry out the step: refusing to address `t1` by number: this process is not in the PID namespace the scenario planned for it")),
+            "{out}"
+        );
+    }
+    // Both live to the end of their steps (their numbers are not used for a wait either: the
+    // plan's would be wrong).
+    for line in [
+        "t0: NSpid host-pid#3 1",
+        "t1: NSpid host-pid#4 2",
+        "1. await(e1) -> ok",
+    ] {
+        assert!(out.contains(line), "no `{line}` in\n{out}");
+    }
     let (code, out) = run("harness/tests/faults/kill-group-one.yaml");
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -2080,6 +2101,30 @@ fn processes_reaped_with_their_namespace_never_reach_the_process_that_took_their
         "6. kill(c, SIGKILL) -> pid 4: ESRCH: No such process",
         "8. wait(d) -> exited 0",
     ] {
+        assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
+    }
+}
+
+/// kill(-PGID) naming a reaped leader is not carried out: its group may live on in members
+/// the kernel would signal, or its number may be a stranger's group's; an invented ESRCH would
+/// be neither.
+#[test]
+fn the_group_of_a_reaped_leader_is_not_signalled() {
+    if !runs_scenarios() {
+        return;
+    }
+    let out = nsspec(&[
+        "run",
+        "-v",
+        "harness/tests/faults/group-of-a-reaped-leader.yaml",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("init step 3 `kill(-leader, SIGKILL)`: the harness could not carry out the step: `leader` has been reaped"),
+        "{stdout}"
+    );
+    for line in ["2. getpgid() -> 2", "5. wait(member) -> exited 0"] {
         assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
     }
 }
