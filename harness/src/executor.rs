@@ -1093,9 +1093,11 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             break;
         }
         if init_at.is_some_and(|i| fds[i].revents != 0) && live.reap_init(&ctx, &mut out) {
-            // A host process with nothing to do only exists to be a kill target.
+            // A host process with nothing to do only exists to be a kill target; and when init
+            // never started (its namespaces could not be made), the host's steps wait for a
+            // scenario that will not happen: without this, until the time limit.
             if let Some((h, pid)) = live.host
-                && plan.procs[h].steps.is_empty()
+                && (plan.procs[h].steps.is_empty() || ctx.table.nspid(0).is_none())
             {
                 kill_pid(pid);
             }

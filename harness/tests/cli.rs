@@ -2105,6 +2105,36 @@ fn processes_reaped_with_their_namespace_never_reach_the_process_that_took_their
     }
 }
 
+/// When init's namespaces cannot be made, the host process's steps wait for a scenario that
+/// will never run: the run ends when init does, and the scenario is skipped with the reason,
+/// rather than waiting out its 120 s time limit (a generous bound, far from both).
+#[test]
+fn a_host_process_does_not_outwait_an_init_that_never_started() {
+    if !privileged() {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "--", "sh", "-c"])
+        .arg(format!(
+            "echo 0 > /proc/sys/user/max_net_namespaces && exec {} run \
+             harness/tests/faults/host-awaits-an-init-that-never-starts.yaml",
+            env!("CARGO_BIN_EXE_nsspec")
+        ))
+        .current_dir(root())
+        .output()
+        .expect("unshare(1) runs");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "SKIP  host-awaits-an-init-that-never-starts  (cannot create net namespaces here"
+        ),
+        "{stdout}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(60), "{stdout}");
+}
+
 /// kill(-PGID) naming a reaped leader is not carried out: its group may live on in members
 /// the kernel would signal, or its number may be a stranger's group's; an invented ESRCH would
 /// be neither.
