@@ -1311,24 +1311,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             ctx.table.set_step(me, -1);
             exit_now(*code)
         }
-        Action::Kill { target, signal, .. } => match resolve_to_signal(ctx, me, *target) {
-            Err(obs) => obs,
-            // What kill(2) says of a process that no longer exists; its old number may be
-            // another process's by now, which must not be hit in its place.
-            Ok((pid, level)) if reaped(ctx, *target) => Obs::Targeted {
-                pid,
-                level,
-                res: Res::Errno(libc::ESRCH),
-            },
-            Ok((pid, level)) => Obs::Targeted {
-                pid,
-                level,
-                res: res(nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid as i32),
-                    *signal,
-                )),
-            },
-        },
+        Action::Kill { target, signal, .. } => by_number(ctx, me, *target, |pid| {
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), *signal)
+        }),
         Action::KillGroup {
             target: None,
             signal,
@@ -1383,23 +1368,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 )),
             },
         },
-        Action::PidfdOpen { target, handle, .. } => match resolve_to_signal(ctx, me, *target) {
-            Err(obs) => obs,
-            // Its old number may be another process's by now: a pidfd of that one must not be
-            // kept in its place (pidfd_open(2) of a number that names nobody: ESRCH).
-            Ok((pid, level)) if reaped(ctx, *target) => Obs::Targeted {
-                pid,
-                level,
-                res: Res::Errno(libc::ESRCH),
-            },
-            Ok((pid, level)) => Obs::Targeted {
-                pid,
-                level,
-                res: res(pidfd_open(pid as i32).map(|fd| {
-                    ctx.pidfds.borrow_mut()[*handle] = Some(fd);
-                })),
-            },
-        },
+        Action::PidfdOpen { target, handle, .. } => by_number(ctx, me, *target, |pid| {
+            pidfd_open(pid).map(|fd| {
+                ctx.pidfds.borrow_mut()[*handle] = Some(fd);
+            })
+        }),
         Action::PidfdSignal { handle, signal, .. } => match &ctx.pidfds.borrow()[*handle] {
             // Validation lets a process name only a handle its own or its creator's earlier
             // step opened: missing, that step failed.
@@ -2654,6 +2627,30 @@ fn host_pid(ctx: &Ctx, who: Who) -> i64 {
 /// in `me`'s PID namespace is named by its PID there; an invisible one (an ancestor, or one in a
 /// sibling namespace) by its PID in the harness's namespace — what a program that learned the
 /// number outside would pass.
+/// `call` on the number `target` has for the caller (kill, pidfd_open). For a reaped target
+/// the call is not made and ESRCH recorded, what kill(2) and pidfd_open(2) say of a number
+/// that names nobody: its old number may be another process's by now, which must not be hit
+/// (or kept a pidfd of) in its place.
+fn by_number(
+    ctx: &Ctx,
+    me: usize,
+    target: Who,
+    call: impl FnOnce(i32) -> Result<(), Errno>,
+) -> Obs {
+    match resolve_to_signal(ctx, me, target) {
+        Err(obs) => obs,
+        Ok((pid, level)) => Obs::Targeted {
+            pid,
+            level,
+            res: if reaped(ctx, target) {
+                Res::Errno(libc::ESRCH)
+            } else {
+                res(call(pid as i32))
+            },
+        },
+    }
+}
+
 /// [`resolve`] for a step that signals (or takes a pidfd of) what the number names. The
 /// number is chosen by the PID-namespace levels the plan expects, which hold only while the
 /// caller and the target are at the depth planned for them: after an `unshare` expected to

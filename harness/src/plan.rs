@@ -980,6 +980,13 @@ pub fn signal_from_name(name: &str) -> Option<Signal> {
     full.parse().ok()
 }
 
+/// Process and pidfd names: 1-32 letters, digits, `-` and `_`.
+fn valid_name(n: &str) -> bool {
+    (1..=32).contains(&n.len())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 struct Builder<'a> {
     source: &'a str,
     procs: Vec<ProcPlan>,
@@ -1355,11 +1362,7 @@ impl<'a> Builder<'a> {
 
     fn declare(&mut self, name: &Spanned<String>) -> Result<(), ScenarioError> {
         let n = name.value.as_str();
-        let valid = !n.is_empty()
-            && n.len() <= 32
-            && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !valid {
+        if !valid_name(n) {
             return Err(self.err(
                 &name.referenced,
                 format!(
@@ -1568,11 +1571,7 @@ impl<'a> Builder<'a> {
     /// Registers the handle a `pidfd_open` step names in `as`; returns its index.
     fn new_handle(&mut self, name: &Spanned<String>, target: Who) -> Result<usize, ScenarioError> {
         let n = name.value.as_str();
-        let valid = !n.is_empty()
-            && n.len() <= 32
-            && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !valid {
+        if !valid_name(n) {
             return Err(self.err(
                 &name.referenced,
                 format!("pidfd name `{n}` must be 1-32 characters of letters, digits, `-` and `_`"),
