@@ -125,6 +125,14 @@ pub enum Obs {
         level: usize,
         pids: Vec<i64>,
     },
+    /// The si_pid of each delivery a `catch` handler recorded (0: a sender outside the
+    /// receiver's PID namespace); `level` is the receiver's; `more`: deliveries past the
+    /// first [`CAUGHT_MAX`], counted but not kept.
+    Caught {
+        level: usize,
+        pids: Vec<i64>,
+        more: usize,
+    },
     Visible {
         pid: i64,
         level: usize,
@@ -1209,6 +1217,39 @@ fn start_process(ctx: &Ctx, me: usize) {
     );
 }
 
+/// Deliveries a process's `catch` handlers keep, per signal; more are only counted.
+const CAUGHT_MAX: usize = 16;
+/// Per signal number: the si_pid of each delivery, and how many there were. Statics, as a
+/// signal handler can reach nothing else; each process has its own copy (fork() copies them,
+/// and a new scenario process clears its copy, see [`forget_caught`]).
+static CAUGHT_PIDS: [[std::sync::atomic::AtomicI32; CAUGHT_MAX]; 65] =
+    [const { [const { std::sync::atomic::AtomicI32::new(0) }; CAUGHT_MAX] }; 65];
+static CAUGHT_COUNT: [std::sync::atomic::AtomicUsize; 65] =
+    [const { std::sync::atomic::AtomicUsize::new(0) }; 65];
+
+extern "C" fn on_caught(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let Some(sig) = usize::try_from(sig)
+        .ok()
+        .filter(|s| *s < CAUGHT_COUNT.len())
+    else {
+        return;
+    };
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let pid = unsafe { (*info).si_pid() };
+    let n = CAUGHT_COUNT[sig].fetch_add(1, SeqCst);
+    if n < CAUGHT_MAX {
+        CAUGHT_PIDS[sig][n].store(pid, SeqCst);
+    }
+}
+
+/// A child keeps its parent's handlers but has received nothing yet.
+fn forget_caught() {
+    for n in &CAUGHT_COUNT {
+        n.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 fn steps(ctx: &Ctx, me: usize) -> ! {
     let own = &ctx.plan.procs[me].steps;
     if Some(me) == ctx.plan.host && own.is_empty() {
@@ -1614,6 +1655,30 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 nix::mount::MntFlags::empty()
             };
             Obs::Result(res(nix::mount::umount2(target.as_str(), flags)))
+        }
+        Action::Catch { signal, .. } => {
+            use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, sigaction};
+            let action = SigAction::new(
+                SigHandler::SigAction(on_caught),
+                // Interrupted system calls of the harness's own (pipe reads, waits) resume.
+                SaFlags::SA_SIGINFO | SaFlags::SA_RESTART,
+                SigSet::empty(),
+            );
+            // SAFETY: the handler only touches atomics (async-signal-safe).
+            Obs::Result(res(unsafe { sigaction(*signal, &action) }.map(drop)))
+        }
+        Action::Caught { signal, .. } => {
+            use std::sync::atomic::Ordering::SeqCst;
+            let sig = *signal as usize;
+            let n = CAUGHT_COUNT[sig].load(SeqCst);
+            Obs::Caught {
+                level: ctx.plan.procs[me].level(),
+                pids: CAUGHT_PIDS[sig][..n.min(CAUGHT_MAX)]
+                    .iter()
+                    .map(|p| i64::from(p.load(SeqCst)))
+                    .collect(),
+                more: n.saturating_sub(CAUGHT_MAX),
+            }
         }
         Action::SetPdeathsig { signal } => {
             // SAFETY: plain prctl with integer arguments.
@@ -2446,6 +2511,7 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, NsKind)]) -> Obs
     };
     let (sync_r_raw, sync_w_raw) = (sync_r.as_raw_fd(), sync_w.as_raw_fd());
     let body = move || {
+        forget_caught();
         // SAFETY: the child's copies of the sync pipe are its own to close.
         unsafe { libc::close(sync_r_raw) };
         start_process(ctx, child);

@@ -332,6 +332,16 @@ pub enum Action {
         signal: Signal,
         expect: Outcome,
     },
+    /// sigaction(2) with a handler recording each delivery of `signal` and its si_pid.
+    Catch {
+        signal: Signal,
+        expect: Outcome,
+    },
+    /// The si_pid of each delivery recorded since the process started (in order).
+    Caught {
+        signal: Signal,
+        expect: Option<Vec<i64>>,
+    },
     /// pidfd_open(2) of `target` (named `label` in the step), kept as `handle`.
     PidfdOpen {
         target: Who,
@@ -1024,6 +1034,9 @@ struct Builder<'a> {
     /// came first), and whether the process being resolved is in one at the current step.
     born_in_session: BTreeSet<usize>,
     in_own_session: bool,
+    /// The signals a process inherits handlers for, and those it has at the current step.
+    born_catching: BTreeMap<usize, BTreeSet<i32>>,
+    catching: BTreeSet<i32>,
 }
 
 impl<'a> Builder<'a> {
@@ -1048,6 +1061,8 @@ impl<'a> Builder<'a> {
             handle_names: BTreeSet::new(),
             born_in_session: BTreeSet::new(),
             in_own_session: false,
+            born_catching: BTreeMap::new(),
+            catching: BTreeSet::new(),
         }
     }
 
@@ -1699,6 +1714,7 @@ impl<'a> Builder<'a> {
         // is known by then.
         self.open_handles = self.born_with.remove(&me).unwrap_or_default();
         self.in_own_session = self.born_in_session.contains(&me);
+        self.catching = self.born_catching.remove(&me).unwrap_or_default();
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
             let line = step.referenced.line();
@@ -1707,6 +1723,8 @@ impl<'a> Builder<'a> {
                 // fork() copies the descriptor table and the process group, the joining
                 // process's too.
                 self.born_with.insert(child, self.open_handles.clone());
+                // fork() keeps signal handlers (a child's record of deliveries starts empty).
+                self.born_catching.insert(child, self.catching.clone());
                 if self.in_own_session {
                     self.born_in_session.insert(child);
                 }
@@ -2091,6 +2109,54 @@ impl<'a> Builder<'a> {
             RawStep::SetPdeathsig(p) => Action::SetPdeathsig {
                 signal: self.signal(&p.signal)?,
             },
+            RawStep::Catch(c) => {
+                let signal = self.signal(&c.signal)?;
+                if matches!(signal, Signal::SIGKILL | Signal::SIGSTOP) {
+                    return Err(self.err(
+                        &c.signal.referenced,
+                        format!(
+                            "{} cannot be caught (signal(7)): `catch` takes any other signal",
+                            signal.as_str()
+                        ),
+                    ));
+                }
+                let expect = self.outcome(&c.expect)?;
+                if expect == Outcome::Ok {
+                    self.catching.insert(signal as i32);
+                }
+                Action::Catch { signal, expect }
+            }
+            RawStep::Caught(c) => {
+                let signal = self.signal(&c.signal)?;
+                if !self.catching.contains(&(signal as i32)) {
+                    return Err(self.err(
+                        &c.signal.referenced,
+                        format!(
+                            "`{}` has no handler for {} here: give it a `catch` step first (or \
+                             create it after one: fork() keeps handlers)",
+                            self.procs[me].name,
+                            signal.as_str()
+                        ),
+                    ));
+                }
+                let expect = match &c.expect {
+                    None => None,
+                    Some(list) => {
+                        // Senders are numbered in the receiver's PID namespace: in the
+                        // harness's, they would be the host's numbers.
+                        self.in_scenario_pidns(me, host, at, "`caught` with `expect`", "")?;
+                        let mut out = Vec::with_capacity(list.len());
+                        for p in list {
+                            out.push(
+                                self.pid_value(Some(p), 0, "caught")?
+                                    .expect("a value was given"),
+                            );
+                        }
+                        Some(out)
+                    }
+                };
+                Action::Caught { signal, expect }
+            }
             RawStep::Getuid(a) => Action::Getuid {
                 expect: self.id_value(a.expect.as_ref(), "getuid")?,
             },
@@ -2784,6 +2850,56 @@ mod tests {
 
     fn plan(text: &str) -> Plan {
         load("t", "t.yaml", text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `caught` needs a handler from a `catch` of the process's own or of its creator before
+    /// creating it; SIGKILL and SIGSTOP cannot be caught; senders are expected only where they
+    /// are numbered in a PID namespace of the scenario.
+    #[test]
+    fn caught_needs_a_handler_installed_before() {
+        let err = |ns: &str, steps: &str| {
+            let text = format!("name: t\nnamespaces: [{ns}]\nsteps:\n{steps}");
+            load("t", "t.yaml", &text).err().map(|e| e.to_string())
+        };
+        let ok = "  - catch: { signal: USR1 }\n  \
+                  - fork: { name: c, steps: [ { caught: { signal: USR1, expect: [] } } ] }\n  \
+                  - wait: { pid: c }\n  - caught: { signal: USR1, expect: [0, 2] }\n";
+        assert_eq!(err("pid", ok), None);
+        let e = err(
+            "pid",
+            "  - caught: { signal: USR1 }\n  - catch: { signal: USR1 }\n",
+        )
+        .unwrap();
+        assert!(
+            e.starts_with(
+                "t.yaml:4:23: `init` has no handler for SIGUSR1 here: give it a `catch` step first"
+            ),
+            "{e}"
+        );
+        let before = "  - fork: { name: c, steps: [ { caught: { signal: USR1 } } ] }\n  \
+                      - catch: { signal: USR1 }\n  - wait: { pid: c }\n";
+        assert!(
+            err("pid", before)
+                .unwrap()
+                .contains("`c` has no handler for SIGUSR1 here")
+        );
+        // Another signal's handler is not this one's.
+        let other = "  - catch: { signal: USR2 }\n  - caught: { signal: USR1 }\n";
+        assert!(
+            err("pid", other)
+                .unwrap()
+                .contains("no handler for SIGUSR1")
+        );
+        for sig in ["KILL", "STOP"] {
+            let e = err("pid", &format!("  - catch: {{ signal: {sig} }}\n")).unwrap();
+            assert!(e.contains(&format!("SIG{sig} cannot be caught")), "{e}");
+        }
+        let outside = "  - catch: { signal: USR1 }\n  - caught: { signal: USR1, expect: [0] }\n";
+        assert!(err("uts", outside).unwrap().contains(
+            "`caught` with `expect` runs only in a process inside a PID namespace of the scenario"
+        ));
+        let unexpected = "  - catch: { signal: USR1 }\n  - caught: { signal: USR1 }\n";
+        assert_eq!(err("uts", unexpected), None);
     }
 
     /// A `read` expects text — a plain scalar as written, numbers included — or an errno.

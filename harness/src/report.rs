@@ -216,6 +216,8 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             format!("umount({target}{})", if *lazy { ", lazy" } else { "" })
         }
         Action::SetPdeathsig { signal } => format!("set_pdeathsig({})", signal.as_str()),
+        Action::Catch { signal, .. } => format!("catch({})", signal.as_str()),
+        Action::Caught { signal, .. } => format!("caught({})", signal.as_str()),
         Action::Notify { event } => format!("notify({})", plan.events[*event].name),
         Action::Await { event } => format!("await({})", plan.events[*event].name),
         Action::Sleep { ms } => format!("sleep({ms}ms)"),
@@ -359,6 +361,20 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
         Obs::Waited(w) => waited_text(w),
         Obs::Pids { level: Some(0), .. } => "(the harness's own /proc: not listed)".into(),
         Obs::Pids { pids, .. } => format!("{pids:?}"),
+        Obs::Caught { level, pids, more } => {
+            // 0 is a sender outside the receiver's PID namespace, not a PID.
+            let shown: Vec<String> = pids
+                .iter()
+                .map(|p| match p {
+                    0 => "0".to_string(),
+                    p => labels.pid(*p, *level),
+                })
+                .collect();
+            match more {
+                0 => format!("[{}]", shown.join(", ")),
+                n => format!("[{}] and {n} more", shown.join(", ")),
+            }
+        }
         Obs::Nspid { level, pids } => {
             let shown: Vec<String> = pids
                 .iter()
@@ -617,6 +633,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::Umount { expect, .. }
             | Action::Unshare { expect, .. }
             | Action::SetIds { expect, .. }
+            | Action::Catch { expect, .. }
             | Action::Sethostname { expect, .. },
             Obs::Result(r),
         ) if !outcome_ok(expect, r) => mismatch(outcome_text(expect), labels),
@@ -707,6 +724,14 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         (Action::Gethostname { expect: Some(e) }, Obs::Hostname(h)) if e != h => {
             mismatch(format!("{e:?}"), labels)
         }
+        (
+            Action::Caught {
+                expect: Some(e), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Caught { pids, more: 0, .. } if pids == e) => {
+            mismatch(format!("{e:?}"), labels)
+        }
         // An expectation whose observation has another shape, e.g. an errno where a value was due
         // (a `list_pids` after a chroot without /proc): a failure, never a silent pass.
         (
@@ -774,6 +799,7 @@ fn expects_something(step: &StepPlan) -> bool {
         Action::Wait { expect, .. } => expect.is_some(),
         Action::ListPids { expect } => expect.is_some(),
         Action::Nspid { expect } => expect.is_some(),
+        Action::Caught { expect, .. } => expect.is_some(),
         Action::Visible { expect, .. } => expect.is_some(),
         Action::NestPid { expect, .. } => expect.is_some(),
         Action::Gethostname { expect } => expect.is_some(),

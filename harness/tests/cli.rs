@@ -1316,6 +1316,34 @@ fn process_group_kill_expectations_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// `caught` is judged against the deliveries the handler saw: from inside (the sender's PID),
+/// from outside (0), and none in a child that inherited the handler.
+#[test]
+fn caught_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !runs_scenarios() {
+        return;
+    }
+    let file = "scenarios/pid/init-gets-signals-it-handles.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "caught: { signal: USR1, expect: [2] }",
+        "caught: { signal: USR1, expect: [0] }",
+        "init step 4 `caught(SIGUSR1)`: expected [0], observed [2]",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "caught: { signal: USR1, expect: [2, 0] }",
+        "caught: { signal: USR1, expect: [2] }",
+        "init step 8 `caught(SIGUSR1)`: expected [2], observed [2, 0]",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "caught: { signal: USR1, expect: [] }",
+        "caught: { signal: USR1, expect: [1] }",
+        "child step 1 `caught(SIGUSR1)`: expected [1], observed []",
+    );
+}
+
 /// The process-group and session steps' expectations are judged: a number and an outcome.
 #[test]
 fn session_step_expectations_fail_when_the_kernel_answers_otherwise() {
