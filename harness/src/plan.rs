@@ -2019,15 +2019,34 @@ impl<'a> Builder<'a> {
                 };
                 let mut options = Vec::new();
                 for o in &m.options {
-                    if !PROC_OPTIONS.contains(&o.value.as_str()) {
-                        return Err(self.err(
-                            &o.referenced,
-                            format!(
-                                "unknown procfs option `{}` (expected one of {})",
-                                o.value,
-                                PROC_OPTIONS.join(", ")
-                            ),
-                        ));
+                    // gid=N: the group exempt from hidepid; an id (u32, (gid_t)-1 is none).
+                    let gid = o
+                        .value
+                        .strip_prefix("gid=")
+                        .map(|g| g.parse::<u32>().ok().filter(|g| *g != u32::MAX));
+                    match gid {
+                        Some(Some(_)) => {}
+                        Some(None) => {
+                            return Err(self.err(
+                                &o.referenced,
+                                format!(
+                                    "procfs option `{}`: `gid=` takes a group id, 0-{}",
+                                    o.value,
+                                    u32::MAX - 1
+                                ),
+                            ));
+                        }
+                        None if !PROC_OPTIONS.contains(&o.value.as_str()) => {
+                            return Err(self.err(
+                                &o.referenced,
+                                format!(
+                                    "unknown procfs option `{}` (expected one of {}, gid=N)",
+                                    o.value,
+                                    PROC_OPTIONS.join(", ")
+                                ),
+                            ));
+                        }
+                        None => {}
                     }
                     if self.kernel_at_least < PER_INSTANCE_PROC_OPTIONS {
                         return Err(self.err(

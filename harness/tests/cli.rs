@@ -1221,6 +1221,12 @@ fn hidepid_expectations_fail_when_the_kernel_answers_otherwise() {
     );
     assert_altered_scenario_fails(
         file,
+        "        - list_pids: { expect: [1, 4] }",
+        "        - list_pids: { expect: [4] }",
+        "exempt step 2 `list_pids()`: expected [4], observed [1, 4]",
+    );
+    assert_altered_scenario_fails(
+        file,
         "expect: { errno: ENOENT } }",
         "expect: { errno: EACCES } }",
         "nobody step 3 `read(/proc/1/cmdline)`: expected EACCES: Permission denied, observed ENOENT",
