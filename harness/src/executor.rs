@@ -46,7 +46,7 @@ use nix::mount::MsFlags;
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Action, MAX_PROCS, Plan, Requirement, SockAddr, StepPlan, Who};
+use crate::plan::{Action, CAUGHT_MAX, MAX_PROCS, Plan, Requirement, SockAddr, StepPlan, Who};
 use crate::schema::{ClockKind, CrashKind, NsKind, NsRequest, SocketKind, SysvKind};
 
 /// The kernel's PID-namespace nesting limit is 32; NSpid can hold that many levels plus ours.
@@ -1217,8 +1217,6 @@ fn start_process(ctx: &Ctx, me: usize) {
     );
 }
 
-/// Deliveries a process's `catch` handlers keep, per signal; more are only counted.
-const CAUGHT_MAX: usize = 16;
 /// Per signal number: the si_pid of each delivery, and how many there were. Statics, as a
 /// signal handler can reach nothing else; each process has its own copy (fork() copies them,
 /// and a new scenario process clears its copy, see [`forget_caught`]).
@@ -2510,8 +2508,14 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, NsKind)]) -> Obs
         Err(e) => return Obs::Result(Res::Errno(e as i32)),
     };
     let (sync_r_raw, sync_w_raw) = (sync_r.as_raw_fd(), sync_w.as_raw_fd());
+    // Signals wait (blocked, not lost) until the child has cleared its copy of our `catch`
+    // record: one delivered to it in between would be recorded and then forgotten.
+    use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
+    let mut mask = SigSet::empty();
+    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut mask));
     let body = move || {
         forget_caught();
+        let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
         // SAFETY: the child's copies of the sync pipe are its own to close.
         unsafe { libc::close(sync_r_raw) };
         start_process(ctx, child);
@@ -2547,6 +2551,7 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, NsKind)]) -> Obs
             }
         })
     };
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
     drop(sync_w);
     match r {
         Err(e) => Obs::Result(Res::Errno(e as i32)),
@@ -2689,10 +2694,6 @@ fn host_pid(ctx: &Ctx, who: Who) -> i64 {
     }
 }
 
-/// The PID number `me` uses for `who`, and the level that number belongs to. A process visible
-/// in `me`'s PID namespace is named by its PID there; an invisible one (an ancestor, or one in a
-/// sibling namespace) by its PID in the harness's namespace — what a program that learned the
-/// number outside would pass.
 /// `call` on the number `target` has for the caller (kill, pidfd_open). For a reaped target
 /// the call is not made and ESRCH recorded, what kill(2) and pidfd_open(2) say of a number
 /// that names nobody: its old number may be another process's by now, which must not be hit
@@ -2753,6 +2754,10 @@ fn resolve_to_signal(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs
     resolve(ctx, me, who)
 }
 
+/// The PID number `me` uses for `who`, and the level that number belongs to. A process visible
+/// in `me`'s PID namespace is named by its PID there; an invisible one (an ancestor, or one in a
+/// sibling namespace) by its PID in the harness's namespace — what a program that learned the
+/// number outside would pass.
 fn resolve(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
     let plan = ctx.plan;
     let mine = &plan.procs[me].pidns;

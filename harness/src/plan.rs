@@ -990,6 +990,9 @@ pub fn signal_from_name(name: &str) -> Option<Signal> {
     full.parse().ok()
 }
 
+/// Deliveries a `catch` handler keeps, per signal; more are only counted.
+pub const CAUGHT_MAX: usize = 16;
+
 /// Process and pidfd names: 1-32 letters, digits, `-` and `_`.
 fn valid_name(n: &str) -> bool {
     (1..=32).contains(&n.len())
@@ -2130,13 +2133,22 @@ impl<'a> Builder<'a> {
             },
             RawStep::Catch(c) => {
                 let signal = self.signal(&c.signal)?;
-                if matches!(signal, Signal::SIGKILL | Signal::SIGSTOP) {
+                let why = match signal {
+                    Signal::SIGKILL | Signal::SIGSTOP => Some("cannot be caught (signal(7))"),
+                    // Returning from the handler of a real fault runs the faulting instruction
+                    // again: a `crash` step (and an init's abort(3)) would spin, not die.
+                    Signal::SIGSEGV | Signal::SIGBUS | Signal::SIGILL | Signal::SIGFPE => Some(
+                        "is a fault signal, whose handler would keep `crash` from ending the process",
+                    ),
+                    // The harness's own short-lived helpers (`enter`'s joining process,
+                    // `nest_pid`'s) end as children too: the record would depend on them.
+                    Signal::SIGCHLD => Some("is sent by the harness's own helper processes too"),
+                    _ => None,
+                };
+                if let Some(why) = why {
                     return Err(self.err(
                         &c.signal.referenced,
-                        format!(
-                            "{} cannot be caught (signal(7)): `catch` takes any other signal",
-                            signal.as_str()
-                        ),
+                        format!("{} {why}: `catch` takes another signal", signal.as_str()),
                     ));
                 }
                 let expect = self.outcome(&c.expect)?;
@@ -2164,6 +2176,15 @@ impl<'a> Builder<'a> {
                         // Senders are numbered in the receiver's PID namespace: in the
                         // harness's, they would be the host's numbers.
                         self.in_scenario_pidns(me, host, at, "`caught` with `expect`", "")?;
+                        if list.len() > CAUGHT_MAX {
+                            return Err(self.err(
+                                &list[CAUGHT_MAX].referenced,
+                                format!(
+                                    "`caught` keeps the first {CAUGHT_MAX} deliveries: expect at \
+                                     most {CAUGHT_MAX}"
+                                ),
+                            ));
+                        }
                         let mut out = Vec::with_capacity(list.len());
                         for p in list {
                             out.push(
@@ -2184,10 +2205,20 @@ impl<'a> Builder<'a> {
             },
             RawStep::Read(r) => Action::Read {
                 path: self.path("path", &r.path)?,
-                expect: match &r.expect {
+                expect: match r.expect.as_ref().map(|e| (&e.value, e.referenced)) {
                     None => None,
-                    Some(RawReadExpect::Text(t)) => Some(ReadExpect::Text(fold_space(t))),
-                    Some(RawReadExpect::Errno(e)) => Some(ReadExpect::Errno(self.errno(e)?)),
+                    Some((RawReadExpect::Text(t), _)) => Some(ReadExpect::Text(fold_space(t))),
+                    Some((RawReadExpect::Errno(e), _)) => Some(ReadExpect::Errno(self.errno(e)?)),
+                    Some((RawReadExpect::Typed(v), at)) => {
+                        return Err(self.err(
+                            &at,
+                            format!(
+                                "YAML reads this `expect` as the number or boolean {v}, and its \
+                                 spelling is lost behind the alias, anchor or tag: write the \
+                                 expected text in quotes"
+                            ),
+                        ));
+                    }
                 },
             },
             RawStep::Write(w) => {
@@ -2913,6 +2944,25 @@ mod tests {
             let e = err("pid", &format!("  - catch: {{ signal: {sig} }}\n")).unwrap();
             assert!(e.contains(&format!("SIG{sig} cannot be caught")), "{e}");
         }
+        for sig in ["SEGV", "BUS", "ILL", "FPE"] {
+            let e = err("pid", &format!("  - catch: {{ signal: {sig} }}\n")).unwrap();
+            assert!(e.contains(&format!("SIG{sig} is a fault signal")), "{e}");
+        }
+        let e = err("pid", "  - catch: { signal: CHLD }\n").unwrap();
+        assert!(
+            e.contains("SIGCHLD is sent by the harness's own helper processes too"),
+            "{e}"
+        );
+        let seventeen = format!(
+            "  - catch: {{ signal: USR1 }}\n  - caught: {{ signal: USR1, expect: [{}] }}\n",
+            vec!["1"; 17].join(", ")
+        );
+        let e = err("pid", &seventeen).unwrap();
+        assert!(
+            e.contains("`caught` keeps the first 16 deliveries: expect at most 16"),
+            "{e}"
+        );
+        assert!(e.starts_with("t.yaml:5:86:"), "{e}");
         let outside = "  - catch: { signal: USR1 }\n  - caught: { signal: USR1, expect: [0] }\n";
         assert!(err("uts", outside).unwrap().contains(
             "`caught` with `expect` runs only in a process inside a PID namespace of the scenario"
@@ -2941,6 +2991,20 @@ mod tests {
         assert_eq!(expect("0022"), text("0022"));
         assert_eq!(expect("1_000"), text("1_000"));
         assert_eq!(expect("true"), text("true"));
+        // What YAML would make numbers or booleans of keeps its spelling.
+        for written in [
+            "0x1f",
+            "0o17",
+            "+1",
+            "-0",
+            "1.50",
+            "1e3",
+            "True",
+            "FALSE",
+            "18446744073709551616",
+        ] {
+            assert_eq!(expect(written), text(written), "{written}");
+        }
         assert_eq!(expect("~"), None);
         assert_eq!(
             expect("{ errno: ENOENT }"),

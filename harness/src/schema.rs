@@ -26,7 +26,48 @@ pub const MAX_ALIAS_REPLAY: usize = 50_000;
 
 /// Parses one scenario file's text (the caller checks [`MAX_FILE_BYTES`] first).
 pub fn parse(text: &str) -> Result<RawScenario, serde_saphyr::Error> {
-    serde_saphyr::from_str_with_options(text, parse_options())
+    let mut raw: RawScenario = serde_saphyr::from_str_with_options(text, parse_options())?;
+    let host = raw.host.as_mut().map(|h| &mut h.steps);
+    for steps in std::iter::once(&mut raw.steps).chain(host) {
+        untype_read_expectations(steps, text);
+    }
+    Ok(raw)
+}
+
+/// Gives `read` expectations that YAML typed (`0x1f`, `+1`, `True`) their text as written:
+/// the plain scalar at the value's position, which holds no space, `,`, `]`, `}` or `#`.
+fn untype_read_expectations(steps: &mut [Spanned<RawStep>], text: &str) {
+    for step in steps {
+        match &mut step.value {
+            RawStep::Fork(f) => untype_read_expectations(&mut f.steps, text),
+            RawStep::Enter(e) => untype_read_expectations(&mut e.steps, text),
+            RawStep::Read(r) => {
+                if let Some(e) = &mut r.expect
+                    && matches!(e.value, RawReadExpect::Typed(_))
+                    && let Some(raw) = plain_scalar_at(text, e.referenced)
+                {
+                    e.value = RawReadExpect::Text(raw);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The plain scalar starting at `at` (1-based line and column, in characters), or `None`
+/// where something else starts there (an alias `*a`, an anchor `&a`, a tag `!!int`, a quote).
+fn plain_scalar_at(text: &str, at: Location) -> Option<String> {
+    let line = text.lines().nth((at.line() as usize).checked_sub(1)?)?;
+    let rest: String = line
+        .chars()
+        .skip((at.column() as usize).checked_sub(1)?)
+        .collect();
+    let token: String = rest
+        .chars()
+        .take_while(|c| !matches!(c, ' ' | '\t' | ',' | ']' | '}' | '#'))
+        .collect();
+    let first = token.chars().next()?;
+    (!matches!(first, '*' | '&' | '!' | '"' | '\'' | '|' | '>')).then_some(token)
 }
 
 /// Limits on what the YAML parser accepts, so hostile input (alias bombs, deep nesting, huge
@@ -44,10 +85,6 @@ fn parse_options() -> serde_saphyr::Options {
     // YAML 1.2's booleans only: `yes`, `on`, `n` are YAML 1.1's, and a scenario that says
     // `proc_intact: no` should not depend on which YAML its author had in mind.
     options.strict_booleans = true;
-    // Only scalars read without a type (a `read` expectation) see these: `0022` and `1_000`
-    // stay text as written rather than becoming 22 and 1000.
-    options.leading_zero_numbers_as_strings = true;
-    options.underscored_numbers_as_strings = true;
     options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     options
 }
@@ -750,7 +787,7 @@ pub struct ReadArgs {
     /// The content, compared with runs of white space folded to one space and trimmed; or
     /// `{errno: NAME}`, how opening or reading the file fails.
     #[serde(default)]
-    pub expect: Option<RawReadExpect>,
+    pub expect: Option<Spanned<RawReadExpect>>,
 }
 
 /// What a `read` step expects: text, or an errno (`{errno: EACCES}`).
@@ -759,6 +796,10 @@ pub struct ReadArgs {
 pub enum RawReadExpect {
     Text(String),
     Errno(Spanned<String>),
+    /// A plain scalar YAML typed as a number or boolean (its value as Rust writes it), until
+    /// [`parse`] finds its text in the source; left so only where that text is not the
+    /// scalar's own (an alias, an anchor or a tag before it).
+    Typed(String),
 }
 
 impl<'de> Deserialize<'de> for RawReadExpect {
@@ -777,8 +818,9 @@ impl Serialize for RawReadExpect {
     }
 }
 
-/// A scalar is the text (a plain number or boolean as written: the parser keeps leading zeros
-/// and underscores as text, see `parse_options`); a mapping is `{errno: NAME}`.
+/// A scalar is the text; a mapping is `{errno: NAME}`. YAML types a plain `0x1f`, `+1` or
+/// `True` as a number or boolean, whose value no longer says how it was written: such a
+/// scalar comes back as [`RawReadExpect::Typed`], and [`parse`] puts its source text back.
 struct ReadExpectVisitor;
 
 impl<'de> serde::de::Visitor<'de> for ReadExpectVisitor {
@@ -793,23 +835,19 @@ impl<'de> serde::de::Visitor<'de> for ReadExpectVisitor {
     }
 
     fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(RawReadExpect::Text(v.to_string()))
+        Ok(RawReadExpect::Typed(v.to_string()))
     }
 
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(RawReadExpect::Text(v.to_string()))
+        Ok(RawReadExpect::Typed(v.to_string()))
     }
 
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(RawReadExpect::Text(v.to_string()))
+        Ok(RawReadExpect::Typed(v.to_string()))
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        // 1.50, 1e3 and .5 all arrive as the same kind of number: the spelling is lost.
-        Err(E::custom(
-            "a number with a fraction or an exponent: write the expected text in quotes \
-             (`expect: \"1.5\"`)",
-        ))
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(RawReadExpect::Typed(v.to_string()))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -817,7 +855,7 @@ impl<'de> serde::de::Visitor<'de> for ReadExpectVisitor {
             RawReadExpect::deserialize(serde::de::value::MapAccessDeserializer::new(&mut map))?;
         match value {
             RawReadExpect::Errno(_) => {}
-            RawReadExpect::Text(_) => {
+            RawReadExpect::Text(_) | RawReadExpect::Typed(_) => {
                 return Err(serde::de::Error::custom(
                     "the expected text is a scalar (`expect: \"0 0 1\"`); a mapping is \
                      `errno: NAME`",

@@ -1342,11 +1342,25 @@ fn caught_expectations_fail_when_the_kernel_answers_otherwise() {
         "caught: { signal: USR1, expect: [2] }",
         "init step 8 `caught(SIGUSR1)`: expected [2], observed [2, 0]",
     );
+    // A child starts with no deliveries of its own, and records them with the handler it kept.
     assert_altered_scenario_fails(
         file,
         "caught: { signal: USR1, expect: [] }",
-        "caught: { signal: USR1, expect: [1] }",
-        "child step 1 `caught(SIGUSR1)`: expected [1], observed []",
+        "caught: { signal: USR1, expect: [2, 0] }",
+        "heir step 1 `caught(SIGUSR1)`: expected [2, 0], observed []",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "caught: { signal: USR1, expect: [3] }",
+        "caught: { signal: USR1, expect: [] }",
+        "heir step 3 `caught(SIGUSR1)`: expected [], observed [3]",
+    );
+    // si_pid is the sender's number in its own namespace: 1, not its 3 in init's.
+    assert_altered_scenario_fails(
+        "scenarios/pid/si-pid-is-the-senders-own-number.yaml",
+        "\n  - caught: { signal: USR1, expect: [1] }",
+        "\n  - caught: { signal: USR1, expect: [3] }",
+        "init step 5 `caught(SIGUSR1)`: expected [3], observed [1]",
     );
 }
 
