@@ -1326,6 +1326,29 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             child,
             target,
             kinds,
+            pidfd: true,
+            ..
+        } => {
+            // As a program would: a pidfd of the number the target has for the caller, then
+            // one setns(2) with every kind's flag, which the kernel carries out as a unit,
+            // validating the user namespace first (setns(2); validate_nsset() in
+            // kernel/nsproxy.c).
+            let flags = kinds.iter().fold(0, |f, k| f | k.clone_flag());
+            let cell = std::cell::Cell::new(None);
+            match by_number(ctx, me, *target, |pid| {
+                pidfd_open(pid).map(|fd| cell.set(Some(fd)))
+            }) {
+                Obs::Targeted { res: Res::Ok, .. } => {}
+                Obs::Targeted { res, .. } => return Some(Obs::Result(res)),
+                other => return Some(other),
+            }
+            let fd = cell.take().expect("opened");
+            spawn(ctx, me, *child, &[(fd, flags)])
+        }
+        Action::Enter {
+            child,
+            target,
+            kinds,
             ..
         } => {
             let pid = match resolve(ctx, me, *target) {
@@ -1339,7 +1362,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             let mut joins = Vec::new();
             for k in kinds {
                 match open_at(ctx.host_proc, &format!("{pid}/ns/{}", k.proc_name())) {
-                    Ok(t) => joins.push((t, *k)),
+                    Ok(t) => joins.push((t, k.clone_flag())),
                     Err(e) => return Some(Obs::Result(Res::Errno(e as i32))),
                 }
             }
@@ -2502,7 +2525,7 @@ fn socket_connect(socket: SocketKind, addr: &SockAddr) -> Result<(), Errno> {
 /// run inside the joined namespaces. The intermediate joins, then creates the child with
 /// CLONE_PARENT, which makes it the caller's child (to wait for) in the joined namespaces —
 /// for PID and time namespaces, whose setns() applies to children only, too.
-fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, NsKind)]) -> Obs {
+fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -> Obs {
     let (sync_r, sync_w) = match pipe() {
         Ok(p) => p,
         Err(e) => return Obs::Result(Res::Errno(e as i32)),
@@ -2531,7 +2554,7 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, NsKind)]) -> Obs
             // as four bytes on the sync pipe, then leaves.
             let outcome = joins
                 .iter()
-                .try_for_each(|(fd, k)| setns(fd.as_raw_fd(), k.clone_flag()))
+                .try_for_each(|(fd, k)| setns(fd.as_raw_fd(), *k))
                 .and_then(|()| clone_child(libc::CLONE_PARENT, body));
             let word = match outcome {
                 Ok(pid) => pid,

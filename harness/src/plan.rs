@@ -313,6 +313,8 @@ pub enum Action {
         target: Who,
         label: String,
         kinds: Vec<NsKind>,
+        /// One setns(pidfd, all the kinds' flags) instead of one setns per namespace file.
+        pidfd: bool,
         expect: Outcome,
     },
     Exit {
@@ -1809,11 +1811,16 @@ impl<'a> Builder<'a> {
                     self.procs[child].pidns.clone()
                 };
                 self.procs[child].pidns = pidns;
+                if e.pidfd {
+                    // setns(2) takes a pidfd from Linux 5.8 (and pidfd_open(2) came in 5.3).
+                    self.implied_kernel = self.implied_kernel.max((5, 8));
+                }
                 Action::Enter {
                     child,
                     target,
                     label: e.target.value.clone(),
                     kinds,
+                    pidfd: e.pidfd,
                     expect: self.outcome(&e.expect)?,
                 }
             }
@@ -3137,6 +3144,15 @@ mod tests {
                        - enter: { name: e, target: self, namespaces: [uts], steps: [ { pidfd_signal: { pidfd: me, signal: CONT } } ] }\n  \
                        - wait: { pid: e }\n";
         assert_eq!(err(entered), None);
+        // An `enter` through a pidfd needs setns(2) on a pidfd: Linux 5.8.
+        let p = plan(
+            "name: t\nnamespaces: [uts]\nsteps:\n  - enter: { name: e, target: self, namespaces: [uts], pidfd: true }\n  - wait: { pid: e }\n",
+        );
+        assert!(p.requirements.contains(&Requirement::Kernel(5, 8)));
+        assert!(matches!(
+            p.procs[0].steps[0].action,
+            Action::Enter { pidfd: true, .. }
+        ));
         // Naming the host process in pidfd_open creates it, as for kill.
         let p = plan("name: t\nnamespaces: [pid]\nsteps:\n  - pidfd_open: { pid: host, as: h }\n");
         assert!(p.host.is_some());

@@ -152,12 +152,14 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             child,
             label,
             kinds: k,
+            pidfd,
             ..
         } => {
             format!(
-                "enter({}: {}) as {}",
+                "enter({}: {}{}) as {}",
                 label,
                 kinds(k),
+                if *pidfd { " via pidfd" } else { "" },
                 plan.procs[*child].name
             )
         }

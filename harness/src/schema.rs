@@ -609,6 +609,10 @@ pub struct EnterArgs {
     /// Whose namespaces to join (setns), like nsenter --target.
     pub target: Spanned<String>,
     pub namespaces: Vec<Spanned<NsKind>>,
+    /// Join them all with one setns(2) on a pidfd of the target (Linux 5.8) instead of one
+    /// setns per /proc/PID/ns file.
+    #[serde(default)]
+    pub pidfd: bool,
     #[serde(default)]
     pub steps: Vec<Spanned<RawStep>>,
     #[serde(default)]

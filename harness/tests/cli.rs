@@ -1364,6 +1364,35 @@ fn caught_expectations_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// `enter` through a pidfd is judged like any `enter`: its outcome, and its child's steps.
+#[test]
+fn enter_via_pidfd_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !runs_scenarios() {
+        return;
+    }
+    let file = "scenarios/user/setns-pidfd-joins-the-user-namespace-first.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "namespaces: [uts], pidfd: true, expect: { errno: EPERM } }",
+        "namespaces: [uts], pidfd: true, expect: ok }",
+        "outsider step 3 `enter(init: uts via pidfd) as by-pidfd-uts`: expected ok, observed EPERM",
+    );
+    // One setns per namespace file, the UTS one before the user one, fails where the pidfd's
+    // single setns joins the user namespace first.
+    assert_altered_scenario_fails(
+        file,
+        "              namespaces: [user, uts]\n              pidfd: true\n",
+        "              namespaces: [user, uts]\n",
+        "outsider step 4 `enter(init: uts, user) as by-pidfd`: expected ok, observed EPERM",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "- gethostname: { expect: inner }",
+        "- gethostname: { expect: outer }",
+        "by-pidfd step 1 `gethostname()`: expected \"outer\", observed \"inner\"",
+    );
+}
+
 /// The process-group and session steps' expectations are judged: a number and an outcome.
 #[test]
 fn session_step_expectations_fail_when_the_kernel_answers_otherwise() {
