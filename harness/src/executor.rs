@@ -2764,7 +2764,10 @@ fn resolve_to_signal(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs
             who_name(ctx, me, who)
         )));
     }
+    // From the harness's PID namespace the number is the target's first NSpid entry, right
+    // wherever the target really is.
     if let Some(t) = target
+        && ctx.plan.procs[me].level() > 0
         && !planned(t)
     {
         return Err(Obs::Failed(format!(
