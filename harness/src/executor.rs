@@ -2525,6 +2525,27 @@ fn socket_connect(socket: SocketKind, addr: &SockAddr) -> Result<(), Errno> {
 /// run inside the joined namespaces. The intermediate joins, then creates the child with
 /// CLONE_PARENT, which makes it the caller's child (to wait for) in the joined namespaces —
 /// for PID and time namespaces, whose setns() applies to children only, too.
+/// setns(2) into every namespace of `joins` (descriptor, nstype) in nsenter(1)'s order: every
+/// one but the user namespace, a failure put off; then the user namespace; then those that
+/// failed, now with whatever capabilities it gave. A process that gains privilege by entering
+/// a user namespace so joins it first in effect, and one that gives privilege up joins it
+/// last (util-linux's nsenter.c, "Do this in two passes").
+fn join_all(joins: &[(OwnedFd, libc::c_int)]) -> Result<(), Errno> {
+    let mut later = Vec::new();
+    for (fd, kind) in joins.iter().filter(|(_, k)| *k != libc::CLONE_NEWUSER) {
+        if setns(fd.as_raw_fd(), *kind).is_err() {
+            later.push((fd, *kind));
+        }
+    }
+    for (fd, kind) in joins.iter().filter(|(_, k)| *k == libc::CLONE_NEWUSER) {
+        setns(fd.as_raw_fd(), *kind)?;
+    }
+    for (fd, kind) in later {
+        setns(fd.as_raw_fd(), kind)?;
+    }
+    Ok(())
+}
+
 fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -> Obs {
     let (sync_r, sync_w) = match pipe() {
         Ok(p) => p,
@@ -2552,10 +2573,7 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -
         fork_child(|| {
             // The intermediate: reports the child's PID, or the errno as a negative number,
             // as four bytes on the sync pipe, then leaves.
-            let outcome = joins
-                .iter()
-                .try_for_each(|(fd, k)| setns(fd.as_raw_fd(), *k))
-                .and_then(|()| clone_child(libc::CLONE_PARENT, body));
+            let outcome = join_all(joins).and_then(|()| clone_child(libc::CLONE_PARENT, body));
             let word = match outcome {
                 Ok(pid) => pid,
                 Err(e) => -(e as i32),
@@ -2777,7 +2795,31 @@ fn resolve_to_signal(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs
             ctx.plan.procs[t].name
         )));
     }
-    resolve(ctx, me, who)
+    let (pid, level) = resolve(ctx, me, who)?;
+    // A target the caller cannot see is named by its PID in the harness's namespace, which
+    // should name nobody in the caller's. Where the harness's PIDs are small (nsspec itself
+    // in a container's PID namespace) it can be a scenario process's number there, which the
+    // step would reach instead.
+    let mine = ctx.plan.procs[me].level();
+    if level < mine
+        && let Some(j) = (0..ctx.plan.procs.len()).find(|&j| {
+            Some(j) != target
+                && !ctx.table.reaped(j)
+                && ctx.plan.procs[j]
+                    .pidns
+                    .starts_with(&ctx.plan.procs[me].pidns)
+                && ctx.table.nspid(j).and_then(|n| n.get(mine).copied()) == Some(pid)
+        })
+    {
+        return Err(Obs::Failed(format!(
+            "refusing to address `{}` by number: its PID outside, {pid}, is `{}`'s in this \
+             process's namespace, which the step would reach instead (the harness's PIDs are \
+             small here, as in a container: run it where they are not, or in `vm/run`)",
+            who_name(ctx, me, who),
+            ctx.plan.procs[j].name
+        )));
+    }
+    Ok((pid, level))
 }
 
 /// The PID number `me` uses for `who`, and the level that number belongs to. A process visible

@@ -3013,6 +3013,25 @@ mod tests {
             assert_eq!(expect(written), text(written), "{written}");
         }
         assert_eq!(expect("~"), None);
+        // Lines broken by a lone CR, or CRLF, are lines too.
+        for eol in ["\r", "\r\n"] {
+            let text = [
+                "name: t",
+                "namespaces: []",
+                "steps:",
+                "  - read: { path: /proc/self/setgroups, expect: 0x1f }",
+                "",
+            ]
+            .join(eol);
+            let p = load("t", "t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                matches!(
+                    &p.procs[0].steps[0].action,
+                    Action::Read { expect: Some(ReadExpect::Text(t)), .. } if t == "0x1f"
+                ),
+                "{eol:?}"
+            );
+        }
         assert_eq!(
             expect("{ errno: ENOENT }"),
             Some(ReadExpect::Errno(Errno::ENOENT))

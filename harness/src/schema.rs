@@ -57,7 +57,11 @@ fn untype_read_expectations(steps: &mut [Spanned<RawStep>], text: &str) {
 /// The plain scalar starting at `at` (1-based line and column, in characters), or `None`
 /// where something else starts there (an alias `*a`, an anchor `&a`, a tag `!!int`, a quote).
 fn plain_scalar_at(text: &str, at: Location) -> Option<String> {
-    let line = text.lines().nth((at.line() as usize).checked_sub(1)?)?;
+    // YAML breaks lines at LF, CRLF and a lone CR alike.
+    let text = text.replace("\r\n", "\n");
+    let line = text
+        .split(['\n', '\r'])
+        .nth((at.line() as usize).checked_sub(1)?)?;
     let rest: String = line
         .chars()
         .skip((at.column() as usize).checked_sub(1)?)

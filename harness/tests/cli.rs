@@ -1054,6 +1054,19 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
     ] {
         assert!(out.contains(line), "no `{line}` in\n{out}");
     }
+    let (code, out) = run("harness/tests/faults/invisible-number-taken-inside.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    for (step, call) in [
+        (4, "kill(parent, SIGKILL)"),
+        (5, "pidfd_open(parent) as up"),
+        (6, "enter(parent: uts via pidfd) as e"),
+    ] {
+        assert!(
+            out.contains(&format!("init step {step} `{call}`: the harness could not carry out the step: refusing to address `parent` by number: its PID outside, 3, is `b`'s in this process's namespace")),
+            "{out}"
+        );
+    }
+    assert!(out.contains("8. wait(b) -> exited 0"), "{out}");
     let (code, out) = run("harness/tests/faults/kill-group-one.yaml");
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -1377,13 +1390,18 @@ fn enter_via_pidfd_expectations_fail_when_the_kernel_answers_otherwise() {
         "namespaces: [uts], pidfd: true, expect: ok }",
         "outsider step 3 `enter(init: uts via pidfd) as by-pidfd-uts`: expected ok, observed EPERM",
     );
-    // One setns per namespace file, the UTS one before the user one, fails where the pidfd's
-    // single setns joins the user namespace first.
+    // Without the user namespace, the pidfd's setns fails as the file's does.
     assert_altered_scenario_fails(
         file,
         "              namespaces: [user, uts]\n              pidfd: true\n",
-        "              namespaces: [user, uts]\n",
-        "outsider step 4 `enter(init: uts, user) as by-pidfd`: expected ok, observed EPERM",
+        "              namespaces: [uts]\n              pidfd: true\n",
+        "outsider step 4 `enter(init: uts via pidfd) as by-pidfd`: expected ok, observed EPERM",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "              name: by-files\n              target: init\n              namespaces: [user, uts]\n",
+        "              name: by-files\n              target: init\n              namespaces: [uts]\n",
+        "outsider step 6 `enter(init: uts) as by-files`: expected ok, observed EPERM",
     );
     assert_altered_scenario_fails(
         file,
