@@ -1435,6 +1435,21 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 ctx.pidfds.borrow_mut()[*handle] = Some(fd);
             })
         }),
+        Action::PidfdNs {
+            handle,
+            kind,
+            for_children,
+            ..
+        } => match &ctx.pidfds.borrow()[*handle] {
+            None => Obs::Failed(format!(
+                "pidfd `{}` is not open, as its `pidfd_open` step failed",
+                ctx.plan.handles[*handle].name
+            )),
+            Some(fd) => match pidfd_namespace(fd, *kind, *for_children) {
+                Ok(inode) => ns_seen(ctx, *kind, inode),
+                Err(e) => Obs::Result(Res::Errno(e as i32)),
+            },
+        },
         Action::PidfdSignal { handle, signal, .. } => match &ctx.pidfds.borrow()[*handle] {
             // Validation lets a process name only a handle its own or its creator's earlier
             // step opened: missing, that step failed.
@@ -2847,6 +2862,32 @@ fn resolve(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
             }
         }
     }
+}
+
+/// ioctl(PIDFD_GET_<KIND>_NAMESPACE) (include/uapi/linux/pidfd.h, Linux 6.11): the inode of
+/// the namespace whose new descriptor it returns (closed at once, never joined).
+fn pidfd_namespace(pidfd: &OwnedFd, kind: NsKind, for_children: bool) -> Result<u64, Errno> {
+    // _IO(PIDFS_IOCTL_MAGIC 0xFF, nr): no direction, no size.
+    let nr: libc::c_ulong = match (kind, for_children) {
+        (NsKind::Cgroup, _) => 1,
+        (NsKind::Ipc, _) => 2,
+        (NsKind::Mount, _) => 3,
+        (NsKind::Net, _) => 4,
+        (NsKind::Pid, false) => 5,
+        (NsKind::Pid, true) => 6,
+        (NsKind::Time, false) => 7,
+        (NsKind::Time, true) => 8,
+        (NsKind::User, _) => 9,
+        (NsKind::Uts, _) => 10,
+    };
+    // SAFETY: `pidfd` is open; the request returns a new descriptor, which `OwnedFd` takes over
+    // at once. Its argument must be 0: pidfd_ioctl() refuses any other with EINVAL.
+    let got = Errno::result(unsafe {
+        libc::ioctl(pidfd.as_raw_fd(), (0xFF << 8) | nr, 0 as libc::c_ulong)
+    })?;
+    // SAFETY: the kernel just installed `got` for this process; nothing else owns it.
+    let ns = unsafe { OwnedFd::from_raw_fd(got) };
+    Ok(nix::sys::stat::fstat(&ns)?.st_ino)
 }
 
 /// pidfd_send_signal(2) (Linux 5.1) without a siginfo: as kill(2) would send it.

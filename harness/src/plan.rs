@@ -351,6 +351,14 @@ pub enum Action {
         handle: usize,
         expect: Outcome,
     },
+    /// ioctl(PIDFD_GET_<KIND>_NAMESPACE) on a kept pidfd: a descriptor of that namespace of
+    /// the pidfd's process (of its children's, with `for_children`), looked at and closed.
+    PidfdNs {
+        handle: usize,
+        kind: NsKind,
+        for_children: bool,
+        expect: Option<NsIoctlExpect>,
+    },
     /// pidfd_send_signal(2) through a kept pidfd.
     PidfdSignal {
         handle: usize,
@@ -1929,6 +1937,38 @@ impl<'a> Builder<'a> {
                     expect,
                 }
             }
+            RawStep::PidfdNs(n) => {
+                let handle = self.open_handle(me, &n.pidfd)?;
+                let kind = n.kind.value;
+                if n.for_children && !kind.for_children_only() {
+                    return Err(self.for_children_err(&n.kind));
+                }
+                // The pidfs ioctls came with Linux 6.11 (ENOTTY before).
+                self.implied_kernel = self.implied_kernel.max((6, 11));
+                let expect = match &n.expect {
+                    None => None,
+                    Some(e) => match &e.value {
+                        RawNsIoctlExpect::Harness => Some(NsIoctlExpect::Harness),
+                        RawNsIoctlExpect::New => Some(NsIoctlExpect::New),
+                        RawNsIoctlExpect::Errno(name) => {
+                            Some(NsIoctlExpect::Errno(self.errno(name)?))
+                        }
+                        _ => {
+                            return Err(self.err(
+                                &e.referenced,
+                                "`pidfd_ns` answers with a namespace: expect `harness`, `new` or \
+                                 `{ errno: NAME }`",
+                            ));
+                        }
+                    },
+                };
+                Action::PidfdNs {
+                    handle,
+                    kind,
+                    for_children: n.for_children,
+                    expect,
+                }
+            }
             RawStep::PidfdSignal(k) => {
                 let handle = self.open_handle(me, &k.pidfd)?;
                 let signal = match &k.signal {
@@ -3172,6 +3212,20 @@ mod tests {
             p.procs[0].steps[0].action,
             Action::Enter { pidfd: true, .. }
         ));
+        // pidfd_ns needs the pidfs ioctls (6.11) and a namespace-shaped expectation.
+        let ns = "  - pidfd_open: { pid: self, as: me }\n  - pidfd_ns: { pidfd: me, kind: uts, expect: new }\n";
+        let p = plan(&format!("name: t\nnamespaces: [pid]\nsteps:\n{ns}"));
+        assert!(p.requirements.contains(&Requirement::Kernel(6, 11)));
+        let e = err(&ns.replace("expect: new", "expect: { uid: 0 }")).unwrap();
+        assert!(
+            e.starts_with("t.yaml:5:47: `pidfd_ns` answers with a namespace"),
+            "{e}"
+        );
+        let e = err(&ns.replace("kind: uts", "kind: uts, for_children: true")).unwrap();
+        assert!(
+            e.contains("`for_children` exists only for pid and time namespaces"),
+            "{e}"
+        );
         // Naming the host process in pidfd_open creates it, as for kill.
         let p = plan("name: t\nnamespaces: [pid]\nsteps:\n  - pidfd_open: { pid: host, as: h }\n");
         assert!(p.host.is_some());

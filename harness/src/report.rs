@@ -179,6 +179,21 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::PidfdOpen { label, handle, .. } => {
             format!("pidfd_open({label}) as {}", plan.handles[*handle].name)
         }
+        Action::PidfdNs {
+            handle,
+            kind,
+            for_children,
+            ..
+        } => format!(
+            "ioctl(pidfd {}, PIDFD_GET_{}_NAMESPACE)",
+            plan.handles[*handle].name,
+            match (kind, for_children) {
+                (NsKind::Pid, true) => "PID_FOR_CHILDREN".to_string(),
+                (NsKind::Time, true) => "TIME_FOR_CHILDREN".to_string(),
+                (NsKind::Mount, _) => "MNT".to_string(),
+                (k, _) => k.name().to_uppercase(),
+            }
+        ),
         Action::PidfdSignal { handle, signal, .. } => format!(
             "pidfd_send_signal({}, {})",
             plan.handles[*handle].name,
@@ -591,6 +606,9 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         (
             Action::NsIoctl {
                 expect: Some(e), ..
+            }
+            | Action::PidfdNs {
+                expect: Some(e), ..
             },
             o,
         ) => {
@@ -814,7 +832,7 @@ fn expects_something(step: &StepPlan) -> bool {
         Action::Cgroup { expect, .. } => expect.is_some(),
         Action::Clock { expect, .. } => expect.is_some(),
         Action::Ns { expect, .. } => expect.is_some(),
-        Action::NsIoctl { expect, .. } => expect.is_some(),
+        Action::NsIoctl { expect, .. } | Action::PidfdNs { expect, .. } => expect.is_some(),
         Action::Exit { .. } | Action::Pause | Action::Sleep { .. } => false,
         _ => true,
     }

@@ -519,6 +519,7 @@ pub enum RawStep {
     Kill(Box<KillArgs>),
     PidfdOpen(Box<PidfdOpenArgs>),
     PidfdSignal(Box<PidfdSignalArgs>),
+    PidfdNs(Box<PidfdNsArgs>),
     Wait(Box<WaitArgs>),
     ListPids(Box<ListPidsArgs>),
     Nspid(Box<NspidArgs>),
@@ -654,6 +655,21 @@ pub struct PidfdOpenArgs {
     pub handle: Spanned<String>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
+}
+
+/// A PIDFD_GET_*_NAMESPACE ioctl on a kept pidfd (Linux 6.11): the namespace of that kind
+/// its process is in.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PidfdNsArgs {
+    pub pidfd: Spanned<String>,
+    pub kind: Spanned<NsKind>,
+    /// `pid_for_children` or `time_for_children` instead of the process's own.
+    #[serde(default)]
+    pub for_children: bool,
+    /// `harness`, `new` or `{ errno: NAME }`.
+    #[serde(default)]
+    pub expect: Option<Spanned<RawNsIoctlExpect>>,
 }
 
 /// pidfd_send_signal(2) through a descriptor a `pidfd_open` step kept.

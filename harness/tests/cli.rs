@@ -63,6 +63,19 @@ fn runs_scenarios() -> bool {
     probe()["mode"] != "nowhere"
 }
 
+/// Whether the running kernel is at least `major.minor` (for tests of newer kernels' steps,
+/// whose scenarios are skipped below it).
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = nix::sys::utsname::uname().expect("uname");
+    let mut it = release
+        .release()
+        .to_str()
+        .expect("UTF-8 release")
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0)) >= (major, minor)
+}
+
 fn catalogue_len() -> usize {
     nsspec::catalogue::from_paths(&[root().join("scenarios")])
         .unwrap()
@@ -1408,6 +1421,33 @@ fn enter_via_pidfd_expectations_fail_when_the_kernel_answers_otherwise() {
         "- gethostname: { expect: inner }",
         "- gethostname: { expect: outer }",
         "by-pidfd step 1 `gethostname()`: expected \"outer\", observed \"inner\"",
+    );
+}
+
+/// `pidfd_ns` is judged like `ns_ioctl`: the namespace (the harness's or another) or the errno.
+#[test]
+fn pidfd_ns_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !runs_scenarios() || !kernel_at_least(6, 11) {
+        return;
+    }
+    let file = "scenarios/nsfs/pidfd-names-its-process-namespaces.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "pidfd_ns: { pidfd: child, kind: uts, expect: new }",
+        "pidfd_ns: { pidfd: child, kind: uts, expect: harness }",
+        "init step 4 `ioctl(pidfd child, PIDFD_GET_UTS_NAMESPACE)`: expected the harness's, observed uts#2",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "pidfd_ns: { pidfd: child, kind: net, expect: harness }",
+        "pidfd_ns: { pidfd: child, kind: net, expect: new }",
+        "init step 7 `ioctl(pidfd child, PIDFD_GET_NET_NAMESPACE)`: expected a namespace other than the harness's, observed the harness's",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "pidfd_ns: { pidfd: child, kind: uts, expect: { errno: ESRCH } }",
+        "pidfd_ns: { pidfd: child, kind: uts, expect: new }",
+        "init step 12 `ioctl(pidfd child, PIDFD_GET_UTS_NAMESPACE)`: expected a namespace other than the harness's, observed ESRCH",
     );
 }
 
