@@ -2069,18 +2069,22 @@ impl<'a> Builder<'a> {
                 };
                 let mut options = Vec::new();
                 for o in &m.options {
-                    // gid=N: the group exempt from hidepid; an id (u32, (gid_t)-1 is none).
-                    let gid = o
-                        .value
-                        .strip_prefix("gid=")
-                        .map(|g| g.parse::<u32>().ok().filter(|g| *g != u32::MAX));
+                    // gid=N: the group exempt from hidepid; an id (u32, (gid_t)-1 is none), in
+                    // plain decimal: the kernel reads a leading 0 as octal and 0x as hex
+                    // (kstrtouint(…, 0)), which a reader of `gid=010` would not expect.
+                    let gid = o.value.strip_prefix("gid=").map(|g| {
+                        g.parse::<u32>()
+                            .ok()
+                            .filter(|n| *n != u32::MAX && n.to_string() == g)
+                    });
                     match gid {
                         Some(Some(_)) => {}
                         Some(None) => {
                             return Err(self.err(
                                 &o.referenced,
                                 format!(
-                                    "procfs option `{}`: `gid=` takes a group id, 0-{}",
+                                    "procfs option `{}`: `gid=` takes a group id in decimal \
+                                     without leading zeros, 0-{}",
                                     o.value,
                                     u32::MAX - 1
                                 ),
