@@ -1473,7 +1473,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 *signal,
             )))
         }
-        Action::Wait { target, .. } => match resolve(ctx, me, Who::Proc(*target)) {
+        Action::Wait { target, .. } => match resolve_to_signal(ctx, me, Who::Proc(*target)) {
             Err(obs) => obs,
             // What waitpid(2) says once the child is reaped, even if a new child of ours has
             // taken its number since.
@@ -2774,7 +2774,8 @@ fn by_number(
     }
 }
 
-/// [`resolve`] for a step that signals (or takes a pidfd of) what the number names. The
+/// [`resolve`] for a step that signals, waits for or takes a pidfd of what the number names
+/// (a wait on another child's number would reap it and leave its name to a stranger). The
 /// number is chosen by the PID-namespace levels the plan expects, which hold only while the
 /// caller and the target are at the depth planned for them: after an `unshare` expected to
 /// succeed has failed (or one expected to fail has not), a number of one namespace would be

@@ -1080,6 +1080,12 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         );
     }
     assert!(out.contains("8. wait(b) -> exited 0"), "{out}");
+    let (code, out) = run("harness/tests/faults/wait-after-failed-unshare.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("c step 5 `wait(e)`: the harness could not carry out the step: refusing to address `e` by number: it is not in the PID namespace the scenario planned for it"),
+        "{out}"
+    );
     let (code, out) = run("harness/tests/faults/kill-group-one.yaml");
     assert_eq!(code, Some(1), "{out}");
     assert!(
