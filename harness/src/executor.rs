@@ -1334,7 +1334,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             // validating the user namespace first (setns(2); validate_nsset() in
             // kernel/nsproxy.c).
             let flags = kinds.iter().fold(0, |f, k| f | k.clone_flag());
-            let cell = std::cell::Cell::new(None);
+            let cell = Cell::new(None);
             match by_number(ctx, me, *target, |pid| {
                 pidfd_open(pid).map(|fd| cell.set(Some(fd)))
             }) {
@@ -1400,7 +1400,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             target: Some(target),
             signal,
             ..
-        } => match resolve_to_signal(ctx, me, *target) {
+        } => match resolve_checked(ctx, me, *target) {
             Err(obs) => obs,
             // A live process's number is a process group's only if it leads that group: the
             // group keeps the number in use (free_pid() waits for its last member). A reaped
@@ -1440,25 +1440,15 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             kind,
             for_children,
             ..
-        } => match &ctx.pidfds.borrow()[*handle] {
-            None => Obs::Failed(format!(
-                "pidfd `{}` is not open, as its `pidfd_open` step failed",
-                ctx.plan.handles[*handle].name
-            )),
-            Some(fd) => match pidfd_namespace(fd, *kind, *for_children) {
+        } => with_pidfd(ctx, *handle, |fd| {
+            match pidfd_namespace(fd, *kind, *for_children) {
                 Ok(inode) => ns_seen(ctx, *kind, inode),
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
-            },
-        },
-        Action::PidfdSignal { handle, signal, .. } => match &ctx.pidfds.borrow()[*handle] {
-            // Validation lets a process name only a handle its own or its creator's earlier
-            // step opened: missing, that step failed.
-            None => Obs::Failed(format!(
-                "pidfd `{}` is not open, as its `pidfd_open` step failed",
-                ctx.plan.handles[*handle].name
-            )),
-            Some(fd) => Obs::Result(res(pidfd_send_signal(fd, *signal))),
-        },
+            }
+        }),
+        Action::PidfdSignal { handle, signal, .. } => with_pidfd(ctx, *handle, |fd| {
+            Obs::Result(res(pidfd_send_signal(fd, *signal)))
+        }),
         Action::KillAll { signal, .. } => {
             // kill(-1) from the harness's PID namespace (the host's) would signal every process
             // of the host that the harness may signal. Validation allows it only in processes
@@ -1473,7 +1463,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 *signal,
             )))
         }
-        Action::Wait { target, .. } => match resolve_to_signal(ctx, me, Who::Proc(*target)) {
+        Action::Wait { target, .. } => match resolve_checked(ctx, me, Who::Proc(*target)) {
             Err(obs) => obs,
             // What waitpid(2) says once the child is reaped, even if a new child of ours has
             // taken its number since.
@@ -2531,15 +2521,6 @@ fn socket_connect(socket: SocketKind, addr: &SockAddr) -> Result<(), Errno> {
     }
 }
 
-/// Forks process `child` — in `joins`' namespaces, when given — and returns once the child
-/// has published its PIDs, so later steps can name it.
-///
-/// Joining happens in a short-lived intermediate process, never in the caller: setns(2) back
-/// into the caller's own namespaces needs CAP_SYS_ADMIN over them, which a rootless harness
-/// lacks for the host's, so a caller that joined could not return and its later steps would
-/// run inside the joined namespaces. The intermediate joins, then creates the child with
-/// CLONE_PARENT, which makes it the caller's child (to wait for) in the joined namespaces —
-/// for PID and time namespaces, whose setns() applies to children only, too.
 /// setns(2) into every namespace of `joins` (descriptor, nstype) in nsenter(1)'s order: every
 /// one but the user namespace, a failure put off; then the user namespace; then those that
 /// failed, now with whatever capabilities it gave. A process that gains privilege by entering
@@ -2561,6 +2542,15 @@ fn join_all(joins: &[(OwnedFd, libc::c_int)]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Forks process `child` — in `joins`' namespaces, when given — and returns once the child
+/// has published its PIDs, so later steps can name it.
+///
+/// Joining happens in a short-lived intermediate process, never in the caller: setns(2) back
+/// into the caller's own namespaces needs CAP_SYS_ADMIN over them, which a rootless harness
+/// lacks for the host's, so a caller that joined could not return and its later steps would
+/// run inside the joined namespaces. The intermediate joins, then creates the child with
+/// CLONE_PARENT, which makes it the caller's child (to wait for) in the joined namespaces —
+/// for PID and time namespaces, whose setns() applies to children only, too.
 fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -> Obs {
     let (sync_r, sync_w) = match pipe() {
         Ok(p) => p,
@@ -2760,7 +2750,7 @@ fn by_number(
     target: Who,
     call: impl FnOnce(i32) -> Result<(), Errno>,
 ) -> Obs {
-    match resolve_to_signal(ctx, me, target) {
+    match resolve_checked(ctx, me, target) {
         Err(obs) => obs,
         Ok((pid, level)) => Obs::Targeted {
             pid,
@@ -2780,7 +2770,7 @@ fn by_number(
 /// caller and the target are at the depth planned for them: after an `unshare` expected to
 /// succeed has failed (or one expected to fail has not), a number of one namespace would be
 /// used in another — where it can name a process of the harness or of the host.
-fn resolve_to_signal(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
+fn resolve_checked(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
     let planned = |i: usize| {
         ctx.table
             .nspid(i)
@@ -2862,6 +2852,18 @@ fn resolve(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
                 Ok((nspid[0], 0))
             }
         }
+    }
+}
+
+/// `step` on the process's kept pidfd `handle`. Validation lets a process name only a handle
+/// its own or its creator's earlier step opened: missing, that step failed.
+fn with_pidfd(ctx: &Ctx, handle: usize, step: impl FnOnce(&OwnedFd) -> Obs) -> Obs {
+    match &ctx.pidfds.borrow()[handle] {
+        None => Obs::Failed(format!(
+            "pidfd `{}` is not open, as its `pidfd_open` step failed",
+            ctx.plan.handles[handle].name
+        )),
+        Some(fd) => step(fd),
     }
 }
 

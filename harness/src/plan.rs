@@ -1037,18 +1037,23 @@ struct Builder<'a> {
     /// Every `pidfd_open`'s handle (in the order processes are resolved), whether its step
     /// expects success, and where its name is.
     handles: Vec<(HandlePlan, bool, Location)>,
-    /// The handles a process inherits: those open in its creator when it was created.
-    born_with: BTreeMap<usize, BTreeSet<usize>>,
-    /// The handles open in the process whose steps are being resolved, at the current step.
-    open_handles: BTreeSet<usize>,
     /// Every name a `pidfd_open` step keeps a descriptor under, wherever in the file.
     handle_names: BTreeSet<String>,
-    /// The processes created in a session of the scenario's own (their creator's `setsid`
-    /// came first), and whether the process being resolved is in one at the current step.
-    born_in_session: BTreeSet<usize>,
-    in_own_session: bool,
-    /// The signals a process inherits handlers for, and those it has at the current step.
-    born_catching: BTreeMap<usize, BTreeSet<i32>>,
+    /// What each process created so far inherits from its creator, taken when it is resolved.
+    born: BTreeMap<usize, Inherited>,
+    /// The same of the process whose steps are being resolved, at the current step.
+    now: Inherited,
+}
+
+/// What a process has that fork() copies to the children it creates afterwards (the
+/// joining process of an `enter` too): checked before steps that need it.
+#[derive(Clone, Default)]
+struct Inherited {
+    /// The handles of the pidfds open in it.
+    handles: BTreeSet<usize>,
+    /// Whether it is in a session (and process group) a `setsid` of the scenario made.
+    own_session: bool,
+    /// The signals it has a `catch` handler for (a child's record of deliveries starts empty).
     catching: BTreeSet<i32>,
 }
 
@@ -1069,13 +1074,9 @@ impl<'a> Builder<'a> {
             kernel_at_least: (0, 0),
             implied_kernel: (0, 0),
             handles: Vec::new(),
-            born_with: BTreeMap::new(),
-            open_handles: BTreeSet::new(),
             handle_names: BTreeSet::new(),
-            born_in_session: BTreeSet::new(),
-            in_own_session: false,
-            born_catching: BTreeMap::new(),
-            catching: BTreeSet::new(),
+            born: BTreeMap::new(),
+            now: Inherited::default(),
         }
     }
 
@@ -1657,43 +1658,24 @@ impl<'a> Builder<'a> {
     /// by an earlier step of its own, or by its creator before creating it.
     fn open_handle(&self, me: usize, name: &Spanned<String>) -> Result<usize, ScenarioError> {
         let n = name.value.as_str();
-        let Some(i) = self.handles.iter().position(|(h, _, _)| h.name == n) else {
-            return Err(self.err(
-                &name.referenced,
-                if self.handle_names.contains(n) {
-                    format!(
-                        "pidfd `{n}` is not open in `{}` here: a pidfd is usable after its \
-                         `pidfd_open` step, by that process and by the children it creates \
-                         afterwards",
-                        self.procs[me].name
-                    )
-                } else {
-                    format!(
-                        "no pidfd named `{n}`: name one that a `pidfd_open` step keeps with `as`"
-                    )
-                },
-            ));
+        let found = self.handles.iter().position(|(h, _, _)| h.name == n);
+        let why = match found {
+            None if !self.handle_names.contains(n) => {
+                format!("no pidfd named `{n}`: name one that a `pidfd_open` step keeps with `as`")
+            }
+            Some(i) if !self.handles[i].1 => format!(
+                "pidfd `{n}` never exists: its `pidfd_open` step expects an error, so there \
+                 is no descriptor to signal through"
+            ),
+            Some(i) if self.now.handles.contains(&i) => return Ok(i),
+            // Opened later in the file, by another process, or after this one was created.
+            _ => format!(
+                "pidfd `{n}` is not open in `{}` here: a pidfd is usable after its \
+                 `pidfd_open` step, by that process and by the children it creates afterwards",
+                self.procs[me].name
+            ),
         };
-        if !self.handles[i].1 {
-            return Err(self.err(
-                &name.referenced,
-                format!(
-                    "pidfd `{n}` never exists: its `pidfd_open` step expects an error, so there \
-                     is no descriptor to signal through"
-                ),
-            ));
-        }
-        if !self.open_handles.contains(&i) {
-            return Err(self.err(
-                &name.referenced,
-                format!(
-                    "pidfd `{n}` is not open in `{}` here: a pidfd is usable after its \
-                     `pidfd_open` step, by that process and by the children it creates afterwards",
-                    self.procs[me].name
-                ),
-            ));
-        }
-        Ok(i)
+        Err(self.err(&name.referenced, why))
     }
 
     /// Records a mention of an event and returns its index.
@@ -1725,28 +1707,19 @@ impl<'a> Builder<'a> {
         let mut out = Vec::with_capacity(raw.len());
         // A child is resolved after its creator (it has a higher index), so what it inherits
         // is known by then.
-        self.open_handles = self.born_with.remove(&me).unwrap_or_default();
-        self.in_own_session = self.born_in_session.contains(&me);
-        self.catching = self.born_catching.remove(&me).unwrap_or_default();
+        self.now = self.born.remove(&me).unwrap_or_default();
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
             let line = step.referenced.line();
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
-                // fork() copies the descriptor table and the process group, the joining
-                // process's too.
-                self.born_with.insert(child, self.open_handles.clone());
-                // fork() keeps signal handlers (a child's record of deliveries starts empty).
-                self.born_catching.insert(child, self.catching.clone());
-                if self.in_own_session {
-                    self.born_in_session.insert(child);
-                }
+                self.born.insert(child, self.now.clone());
             }
             if let Action::Setsid {
                 expect: Outcome::Ok,
             } = action
             {
-                self.in_own_session = true;
+                self.now.own_session = true;
             }
             out.push(StepPlan {
                 index: i + 1,
@@ -1880,7 +1853,7 @@ impl<'a> Builder<'a> {
                     }
                 };
                 if pid.value.trim() == "0" {
-                    if !self.in_own_session {
+                    if !self.now.own_session {
                         return Err(self.err(
                             &pid.referenced,
                             format!(
@@ -1926,7 +1899,7 @@ impl<'a> Builder<'a> {
                 let expect = self.outcome(&o.expect)?;
                 self.handles[handle].1 = expect == Outcome::Ok;
                 if expect == Outcome::Ok {
-                    self.open_handles.insert(handle);
+                    self.now.handles.insert(handle);
                 }
                 // pidfd_open(2) came in 5.3, pidfd_send_signal(2) in 5.1.
                 self.implied_kernel = self.implied_kernel.max((5, 3));
@@ -2204,13 +2177,13 @@ impl<'a> Builder<'a> {
                 }
                 let expect = self.outcome(&c.expect)?;
                 if expect == Outcome::Ok {
-                    self.catching.insert(signal as i32);
+                    self.now.catching.insert(signal as i32);
                 }
                 Action::Catch { signal, expect }
             }
             RawStep::Caught(c) => {
                 let signal = self.signal(&c.signal)?;
-                if !self.catching.contains(&(signal as i32)) {
+                if !self.now.catching.contains(&(signal as i32)) {
                     return Err(self.err(
                         &c.signal.referenced,
                         format!(
