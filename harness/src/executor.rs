@@ -107,6 +107,11 @@ pub enum Obs {
         pid: i64,
         level: usize,
     },
+    /// A new thread's ID; `level`: the PID-namespace level of the number (its process's).
+    Thread {
+        tid: i64,
+        level: usize,
+    },
     Result(Res),
     /// A call aimed at a process by number (kill, pidfd_open): `level` is the PID-namespace
     /// level the number `pid` belongs to (0: the harness's).
@@ -1322,6 +1327,13 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Obs::Result(res(made.map(drop)))
         }
         Action::Fork { child, .. } => spawn(ctx, me, *child, &[]),
+        Action::Thread { .. } => match start_thread() {
+            Ok(tid) => Obs::Thread {
+                tid: tid.into(),
+                level: ctx.plan.procs[me].level(),
+            },
+            Err(e) => Obs::Result(Res::Errno(e as i32)),
+        },
         Action::Enter {
             child,
             target,
@@ -2615,6 +2627,61 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -
                 .unwrap_or(pid as i64);
             Obs::Forked { pid, level }
         }
+    }
+}
+
+/// pthread_create() of a thread that does nothing but sleep until its process ends (every
+/// thread dies with the process's exit_group()); returns its gettid(), a number in the
+/// process's PID namespace.
+///
+/// The thread blocks every signal, so the kernel delivers what is sent to the process to the
+/// thread running the steps, as before: a `catch` handler still runs before the interrupted
+/// step resumes. glibc keeps its own setxid signal unblocked, so `set_ids` still changes the
+/// credentials of both threads. The creator waits for the thread's ID, after which the thread
+/// holds no lock a later fork() could copy held.
+fn start_thread() -> Result<libc::pid_t, Errno> {
+    extern "C" fn sleeper(arg: *mut libc::c_void) -> *mut libc::c_void {
+        let fd = arg as usize as RawFd;
+        // SAFETY: plain system calls on the write end the creator passed, which is ours.
+        unsafe {
+            let tid = libc::gettid();
+            let _ = write_all(fd, &tid.to_le_bytes());
+            libc::close(fd);
+            loop {
+                libc::pause();
+            }
+        }
+    }
+    let (r, w) = pipe()?;
+    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
+    let mut mask = SigSet::empty();
+    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut mask))?;
+    let w = std::os::fd::IntoRawFd::into_raw_fd(w);
+    // SAFETY: attributes initialised before use and destroyed after; the thread takes over
+    // `w` (closed by it, or below when it never starts).
+    let made = unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        let mut thread: libc::pthread_t = 0;
+        libc::pthread_attr_init(&mut attr);
+        // The sleeper needs almost no stack; glibc's default (8 MiB of address space) would
+        // count against a scenario's memory for nothing.
+        libc::pthread_attr_setstacksize(&mut attr, 64 * 1024);
+        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        let made = libc::pthread_create(&mut thread, &attr, sleeper, w as usize as *mut _);
+        libc::pthread_attr_destroy(&mut attr);
+        made
+    };
+    let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
+    if made != 0 {
+        // SAFETY: no thread took `w` over.
+        unsafe { libc::close(w) };
+        // pthread_create() returns clone()'s errno as it is (EINVAL after unshare(CLONE_NEWPID)).
+        return Err(Errno::from_raw(made));
+    }
+    let mut word = [0u8; 4];
+    match read_full(r.as_raw_fd(), &mut word) {
+        4 => Ok(libc::pid_t::from_le_bytes(word)),
+        _ => Err(Errno::ECHILD),
     }
 }
 

@@ -307,6 +307,12 @@ pub enum Action {
         pid: Option<i64>,
         expect: Outcome,
     },
+    /// pthread_create() of a thread that blocks every signal and sleeps until the process
+    /// ends; `tid`: its gettid(), in the process's PID namespace.
+    Thread {
+        tid: Option<i64>,
+        expect: Outcome,
+    },
     /// `label`: the target as the scenario wrote it (`parent`, `init`, a name).
     Enter {
         child: usize,
@@ -1771,6 +1777,10 @@ impl<'a> Builder<'a> {
                     expect: self.outcome(&f.expect)?,
                 }
             }
+            RawStep::Thread(t) => Action::Thread {
+                tid: self.pid_value(t.tid.as_ref(), 1, "thread")?,
+                expect: self.outcome(&t.expect)?,
+            },
             RawStep::Enter(e) => {
                 let child = self.index_of(&e.name.value).expect("declared");
                 let target = self.who(me, &e.target, host)?;

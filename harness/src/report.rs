@@ -148,6 +148,7 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Getsid { .. } => "getsid()".into(),
         Action::Setsid { .. } => "setsid()".into(),
         Action::Fork { child, .. } => format!("fork({})", plan.procs[*child].name),
+        Action::Thread { .. } => "pthread_create()".into(),
         Action::Enter {
             child,
             label,
@@ -371,6 +372,7 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
         Obs::Started { .. } => "started".into(),
         Obs::Value(v) => v.to_string(),
         Obs::Forked { pid, level } => format!("pid {}", labels.pid(*pid, *level)),
+        Obs::Thread { tid, level } => format!("tid {}", labels.pid(*tid, *level)),
         Obs::Result(r) => res_text(r),
         Obs::Targeted { pid, level, res } => {
             format!("pid {}: {}", labels.pid(*pid, *level), res_text(res))
@@ -629,6 +631,14 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         (Action::Fork { expect, pid, .. }, o) => match (expect, o) {
             (Outcome::Ok, Obs::Forked { pid: got, .. }) => match pid {
                 Some(p) if p != got => mismatch(format!("pid {p}"), labels),
+                _ => Ok(()),
+            },
+            (Outcome::Errno(e), Obs::Result(Res::Errno(got))) if *e as i32 == *got => Ok(()),
+            (e, _) => mismatch(outcome_text(e), labels),
+        },
+        (Action::Thread { expect, tid }, o) => match (expect, o) {
+            (Outcome::Ok, Obs::Thread { tid: got, .. }) => match tid {
+                Some(t) if t != got => mismatch(format!("tid {t}"), labels),
                 _ => Ok(()),
             },
             (Outcome::Errno(e), Obs::Result(Res::Errno(got))) if *e as i32 == *got => Ok(()),

@@ -514,6 +514,7 @@ pub enum RawStep {
     Getsid(Box<ValueArgs>),
     Setsid(Box<SetsidArgs>),
     Fork(Box<ForkArgs>),
+    Thread(Box<ThreadArgs>),
     Enter(Box<EnterArgs>),
     Exit(Box<ExitArgs>),
     Kill(Box<KillArgs>),
@@ -603,6 +604,17 @@ pub struct ForkArgs {
     /// The PID fork() returns to the parent, in the parent's namespace.
     #[serde(default)]
     pub pid: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+/// pthread_create() of a thread that only sleeps until its process ends.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadArgs {
+    /// The thread's ID (gettid()), in the process's PID namespace.
+    #[serde(default)]
+    pub tid: Option<Spanned<i64>>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }

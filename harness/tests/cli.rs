@@ -1535,6 +1535,47 @@ fn ns_ioctl_expectations_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// A `thread` step's outcome and thread ID are judged, and so is what a thread changes for
+/// the steps after it.
+#[test]
+fn thread_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !runs_scenarios() {
+        return;
+    }
+    assert_altered_scenario_fails(
+        "scenarios/pid/no-threads-after-unshare-pid.yaml",
+        "- thread: { expect: { errno: EINVAL } }",
+        "- thread: {}",
+        "worker step 3 `pthread_create()`: expected ok, observed EINVAL: Invalid argument",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/pid/no-threads-after-unshare-pid.yaml",
+        "- thread: { tid: 3 }",
+        "- thread: { tid: 4 }",
+        "worker step 1 `pthread_create()`: expected tid 4, observed tid 3",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/pid/threads-take-numbers-but-are-not-listed.yaml",
+        "list_pids: { expect: [1, 3] }",
+        "list_pids: { expect: [1, 2, 3] }",
+        "init step 3 `list_pids()`: expected [1, 2, 3], observed [1, 3]",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/user/threads-forbid-unshare-user.yaml",
+        "namespaces: [user], expect: { errno: EINVAL } }",
+        "namespaces: [user] }",
+        "threaded step 2 `unshare(user)`: expected ok, observed EINVAL: Invalid argument",
+    );
+    if kernel_at_least(6, 2) {
+        assert_altered_scenario_fails(
+            "scenarios/time/threads-after-unshare-time.yaml",
+            "  - thread: {}\n  - ns:",
+            "  - thread: { expect: { errno: EINVAL } }\n  - ns:",
+            "init step 2 `pthread_create()`: expected EINVAL: Invalid argument, observed tid 2",
+        );
+    }
+}
+
 /// A step that never ran because init ended first (the kernel killed the rest of its PID
 /// namespace) says so; one that never ran for another reason does not.
 #[test]
