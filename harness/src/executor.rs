@@ -1338,48 +1338,21 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             child,
             target,
             kinds,
-            pidfd: true,
+            pidfd,
             ..
-        } => {
-            // As a program would: a pidfd of the number the target has for the caller, then
-            // one setns(2) with every kind's flag, which the kernel carries out as a unit,
-            // validating the user namespace first (setns(2); validate_nsset() in
-            // kernel/nsproxy.c).
-            let flags = kinds.iter().fold(0, |f, k| f | k.clone_flag());
-            let cell = Cell::new(None);
-            match by_number(ctx, me, *target, |pid| {
-                pidfd_open(pid).map(|fd| cell.set(Some(fd)))
-            }) {
-                Obs::Targeted { res: Res::Ok, .. } => {}
-                Obs::Targeted { res, .. } => return Some(Obs::Result(res)),
-                other => return Some(other),
-            }
-            let fd = cell.take().expect("opened");
-            spawn(ctx, me, *child, &[(fd, flags)])
-        }
-        Action::Enter {
-            child,
+        } => match joins(ctx, me, *target, kinds, *pidfd) {
+            Ok(joins) => spawn(ctx, me, *child, &joins),
+            Err(obs) => obs,
+        },
+        Action::Setns {
             target,
             kinds,
+            pidfd,
             ..
-        } => {
-            let pid = match resolve(ctx, me, *target) {
-                // Opening /proc/PID/ns/… of a process that no longer exists.
-                Ok(_) if reaped(ctx, *target) => {
-                    return Some(Obs::Result(Res::Errno(libc::ENOENT)));
-                }
-                Ok(_) => host_pid(ctx, *target),
-                Err(obs) => return Some(obs),
-            };
-            let mut joins = Vec::new();
-            for k in kinds {
-                match open_at(ctx.host_proc, &format!("{pid}/ns/{}", k.proc_name())) {
-                    Ok(t) => joins.push((t, k.clone_flag())),
-                    Err(e) => return Some(Obs::Result(Res::Errno(e as i32))),
-                }
-            }
-            spawn(ctx, me, *child, &joins)
-        }
+        } => match joins(ctx, me, *target, kinds, *pidfd) {
+            Ok(joins) => Obs::Result(res(join_all(&joins))),
+            Err(obs) => obs,
+        },
         Action::Exit { code } => {
             // Ended, even while nobody has reaped it: a timeout message must not name it.
             ctx.table.set_step(me, -1);
@@ -2531,6 +2504,45 @@ fn socket_connect(socket: SocketKind, addr: &SockAddr) -> Result<(), Errno> {
             r => return r.map(drop),
         }
     }
+}
+
+/// What `enter` and `setns` join: with `pidfd`, as a program would, a pidfd of the number the
+/// target has for the caller with every kind's flag — one setns(2), which the kernel carries
+/// out as a unit, validating the user namespace first (setns(2); validate_nsset() in
+/// kernel/nsproxy.c); otherwise the target's /proc/PID/ns file of each kind. `Err`: the
+/// observation of a failure to open them.
+fn joins(
+    ctx: &Ctx,
+    me: usize,
+    target: Who,
+    kinds: &[NsKind],
+    pidfd: bool,
+) -> Result<Vec<(OwnedFd, libc::c_int)>, Obs> {
+    if pidfd {
+        let flags = kinds.iter().fold(0, |f, k| f | k.clone_flag());
+        let cell = Cell::new(None);
+        return match by_number(ctx, me, target, |pid| {
+            pidfd_open(pid).map(|fd| cell.set(Some(fd)))
+        }) {
+            Obs::Targeted { res: Res::Ok, .. } => Ok(vec![(cell.take().expect("opened"), flags)]),
+            Obs::Targeted { res, .. } => Err(Obs::Result(res)),
+            other => Err(other),
+        };
+    }
+    let pid = match resolve(ctx, me, target) {
+        // Opening /proc/PID/ns/… of a process that no longer exists.
+        Ok(_) if reaped(ctx, target) => return Err(Obs::Result(Res::Errno(libc::ENOENT))),
+        Ok(_) => host_pid(ctx, target),
+        Err(obs) => return Err(obs),
+    };
+    kinds
+        .iter()
+        .map(|k| {
+            open_at(ctx.host_proc, &format!("{pid}/ns/{}", k.proc_name()))
+                .map(|fd| (fd, k.clone_flag()))
+                .map_err(|e| Obs::Result(Res::Errno(e as i32)))
+        })
+        .collect()
 }
 
 /// setns(2) into every namespace of `joins` (descriptor, nstype) in nsenter(1)'s order: every

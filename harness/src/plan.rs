@@ -323,6 +323,15 @@ pub enum Action {
         pidfd: bool,
         expect: Outcome,
     },
+    /// setns(2) of the caller itself, by namespace file in nsenter's order or (`pidfd`) with
+    /// one call on a pidfd; never `pid` (see the validation).
+    Setns {
+        target: Who,
+        label: String,
+        kinds: Vec<NsKind>,
+        pidfd: bool,
+        expect: Outcome,
+    },
     Exit {
         code: i32,
     },
@@ -1267,6 +1276,7 @@ impl<'a> Builder<'a> {
                     Action::Kill { target: Who::Proc(t), .. }
                         | Action::Visible { target: Who::Proc(t), .. }
                         | Action::Enter { target: Who::Proc(t), .. }
+                        | Action::Setns { target: Who::Proc(t), .. }
                         | Action::Cgroup { target: Who::Proc(t), .. }
                         | Action::NsIoctl { target: Who::Proc(t), .. }
                         | Action::PidfdOpen { target: Who::Proc(t), .. }
@@ -1808,6 +1818,36 @@ impl<'a> Builder<'a> {
                 }
                 Action::Enter {
                     child,
+                    target,
+                    label: e.target.value.clone(),
+                    kinds,
+                    pidfd: e.pidfd,
+                    expect: self.outcome(&e.expect)?,
+                }
+            }
+            RawStep::Setns(e) => {
+                let target = self.who(me, &e.target, host)?;
+                let kinds = self.kinds(&e.namespaces, "setns")?;
+                if kinds.is_empty() {
+                    return Err(
+                        self.err(&e.target.referenced, "`setns` needs at least one namespace")
+                    );
+                }
+                if let Some(k) = e.namespaces.iter().find(|k| k.value == NsKind::Pid) {
+                    // setns(CLONE_NEWPID) moves only the caller's later children, which the
+                    // plan numbers by the namespaces it knows the caller to create.
+                    return Err(self.err(
+                        &k.referenced,
+                        "`setns` cannot join a PID namespace (setns(2) would move only this \
+                         process's later children there): `enter` creates a process in it",
+                    ));
+                }
+                self.kinds_used.extend(kinds.iter().copied());
+                if e.pidfd {
+                    // setns(2) takes a pidfd from Linux 5.8 (and pidfd_open(2) came in 5.3).
+                    self.implied_kernel = self.implied_kernel.max((5, 8));
+                }
+                Action::Setns {
                     target,
                     label: e.target.value.clone(),
                     kinds,
@@ -3199,6 +3239,11 @@ mod tests {
             p.procs[0].steps[0].action,
             Action::Enter { pidfd: true, .. }
         ));
+        // So does a `setns` through one.
+        let p = plan(
+            "name: t\nnamespaces: [uts]\nsteps:\n  - setns: { target: self, namespaces: [uts], pidfd: true }\n",
+        );
+        assert!(p.requirements.contains(&Requirement::Kernel(5, 8)));
         // pidfd_ns needs the pidfs ioctls (6.11) and a namespace-shaped expectation.
         let ns = "  - pidfd_open: { pid: self, as: me }\n  - pidfd_ns: { pidfd: me, kind: uts, expect: new }\n";
         let p = plan(&format!("name: t\nnamespaces: [pid]\nsteps:\n{ns}"));

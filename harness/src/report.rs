@@ -164,6 +164,17 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
                 plan.procs[*child].name
             )
         }
+        Action::Setns {
+            label,
+            kinds: k,
+            pidfd,
+            ..
+        } => format!(
+            "setns({}: {}{})",
+            label,
+            kinds(k),
+            if *pidfd { " via pidfd" } else { "" }
+        ),
         Action::Exit { code } => format!("exit({code})"),
         Action::Kill { label, signal, .. } => {
             format!("kill({label}, {})", signal.as_str())
@@ -662,6 +673,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::ForkBomb { expect }
             | Action::Umount { expect, .. }
             | Action::Unshare { expect, .. }
+            | Action::Setns { expect, .. }
             | Action::SetIds { expect, .. }
             | Action::Catch { expect, .. }
             | Action::Sethostname { expect, .. },

@@ -516,6 +516,7 @@ pub enum RawStep {
     Fork(Box<ForkArgs>),
     Thread(Box<ThreadArgs>),
     Enter(Box<EnterArgs>),
+    Setns(Box<SetnsArgs>),
     Exit(Box<ExitArgs>),
     Kill(Box<KillArgs>),
     PidfdOpen(Box<PidfdOpenArgs>),
@@ -604,6 +605,20 @@ pub struct ForkArgs {
     /// The PID fork() returns to the parent, in the parent's namespace.
     #[serde(default)]
     pub pid: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+/// setns(2) of the process itself into another process's namespaces.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetnsArgs {
+    /// Whose namespaces to join.
+    pub target: Spanned<String>,
+    pub namespaces: Vec<Spanned<NsKind>>,
+    /// One setns(2) on a pidfd of the target (Linux 5.8) instead of one per namespace file.
+    #[serde(default)]
+    pub pidfd: bool,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }

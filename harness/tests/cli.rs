@@ -1566,6 +1566,36 @@ fn thread_expectations_fail_when_the_kernel_answers_otherwise() {
         "namespaces: [user] }",
         "threaded step 2 `unshare(user)`: expected ok, observed EINVAL: Invalid argument",
     );
+    if privileged() && kernel_at_least(5, 6) {
+        let file = "scenarios/user/threads-forbid-setns-into-user-mount-and-time.yaml";
+        assert_altered_scenario_fails(
+            file,
+            "namespaces: [time], expect: { errno: EUSERS } }",
+            "namespaces: [time] }",
+            "threaded step 4 `setns(init: time)`: expected ok, observed EUSERS: Too many users",
+        );
+        // Without the unshare, the thread still shares its fs_struct.
+        assert_altered_scenario_fails(
+            file,
+            "          - unshare: { namespaces: [mount] }\n",
+            "",
+            "threaded step 7 `setns(init: mount)`: expected ok, observed EINVAL: Invalid argument",
+        );
+        // Through a pidfd the kernel refuses the same.
+        assert_altered_scenario_fails(
+            file,
+            "namespaces: [user], expect: { errno: EINVAL } }",
+            "namespaces: [user], pidfd: true }",
+            "threaded step 2 `setns(init: user via pidfd)`: expected ok, observed EINVAL: Invalid argument",
+        );
+        // The single-threaded child did join.
+        assert_altered_scenario_fails(
+            file,
+            "- ns: { kind: user, expect: new }",
+            "- ns: { kind: user, expect: harness }",
+            "single step 2 `ns(user)`: expected the harness's, observed user#1",
+        );
+    }
     if kernel_at_least(6, 2) {
         assert_altered_scenario_fails(
             "scenarios/time/threads-after-unshare-time.yaml",
