@@ -1595,6 +1595,39 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 Err(e) => Res::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
             })
         }
+        Action::WriteChild {
+            child,
+            file,
+            content,
+            ..
+        } => {
+            // Validation lets a process write only its own child's files: nobody else reaps
+            // the child, so while the table says it is unreaped its PID is still its own.
+            if let Err(obs) = resolve(ctx, me, Who::Proc(*child)) {
+                return Some(obs);
+            }
+            if reaped(ctx, Who::Proc(*child)) {
+                // As a program would find it: /proc/PID is gone.
+                return Some(Obs::Result(Res::Errno(libc::ENOENT)));
+            }
+            let pid = host_pid(ctx, Who::Proc(*child));
+            let opened = nix::fcntl::openat(
+                unsafe_borrow(ctx.host_proc),
+                format!("{pid}/{file}").as_str(),
+                nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            );
+            Obs::Result(match opened {
+                Err(e) => Res::Errno(e as i32),
+                Ok(fd) => match std::io::Write::write_all(
+                    &mut std::fs::File::from(fd),
+                    content.as_bytes(),
+                ) {
+                    Ok(()) => Res::Ok,
+                    Err(e) => Res::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+                },
+            })
+        }
         Action::HasCap { cap, .. } => {
             let caps = read_at(ctx.host_proc, "self/status")
                 .and_then(|s| {
@@ -1690,6 +1723,19 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     .collect(),
                 more: n.saturating_sub(CAUGHT_MAX),
             }
+        }
+        Action::SetDumpable { dumpable, .. } => {
+            // SAFETY: plain prctl with integer arguments.
+            let r = unsafe {
+                libc::prctl(
+                    libc::PR_SET_DUMPABLE,
+                    libc::c_ulong::from(*dumpable),
+                    0,
+                    0,
+                    0,
+                )
+            };
+            Obs::Result(res(Errno::result(r).map(drop)))
         }
         Action::SetPdeathsig { signal } => {
             // SAFETY: plain prctl with integer arguments.

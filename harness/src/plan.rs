@@ -425,6 +425,11 @@ pub enum Action {
     SetPdeathsig {
         signal: Signal,
     },
+    /// prctl(PR_SET_DUMPABLE): 1 or 0.
+    SetDumpable {
+        dumpable: bool,
+        expect: Outcome,
+    },
     Getuid {
         expect: Option<i64>,
     },
@@ -442,6 +447,14 @@ pub enum Action {
         /// A namespaced sysctl: the namespace the writer must not share with the harness,
         /// whose namespace of that kind is the host's.
         guard: Option<NsKind>,
+        expect: Outcome,
+    },
+    /// Writes one of the user-namespace files (`file`) in /proc/PID of `child`, a child of the
+    /// writer, as a parent sets up its child's new user namespace.
+    WriteChild {
+        child: usize,
+        file: String,
+        content: String,
         expect: Outcome,
     },
     HasCap {
@@ -2205,6 +2218,10 @@ impl<'a> Builder<'a> {
             RawStep::SetPdeathsig(p) => Action::SetPdeathsig {
                 signal: self.signal(&p.signal)?,
             },
+            RawStep::SetDumpable(d) => Action::SetDumpable {
+                dumpable: d.dumpable,
+                expect: self.outcome(&d.expect)?,
+            },
             RawStep::Catch(c) => {
                 let signal = self.signal(&c.signal)?;
                 let why = match signal {
@@ -2295,6 +2312,41 @@ impl<'a> Builder<'a> {
                     }
                 },
             },
+            RawStep::Write(w) if w.pid.is_some() => {
+                let pid = w.pid.as_ref().expect("matched");
+                // Only a child: nobody but its parent (the writer) reaps it, so its PID cannot
+                // pass to a stranger — another process's user namespace — before the write.
+                let child = match self.who(me, pid, host)? {
+                    Who::Proc(c) if self.procs[c].parent == Some(me) => c,
+                    _ => {
+                        return Err(self.err(
+                            &pid.referenced,
+                            format!(
+                                "`write` with `pid` writes the /proc files of a child of the \
+                                 writing process (its `fork` or `enter`), and `{}` is not one",
+                                pid.value
+                            ),
+                        ));
+                    }
+                };
+                const FILES: [&str; 3] = ["uid_map", "gid_map", "setgroups"];
+                if !FILES.contains(&w.path.value.as_str()) {
+                    return Err(self.err(
+                        &w.path.referenced,
+                        format!(
+                            "`write` with `pid` writes `uid_map`, `gid_map` or `setgroups` of the \
+                             child's /proc/PID, got `{}`",
+                            w.path.value
+                        ),
+                    ));
+                }
+                Action::WriteChild {
+                    child,
+                    file: w.path.value,
+                    content: w.content,
+                    expect: self.outcome(&w.expect)?,
+                }
+            }
             RawStep::Write(w) => {
                 let path = self.path("path", &w.path)?;
                 let guard = write_guard(&path).map_err(|why| self.err(&w.path.referenced, why))?;

@@ -393,9 +393,8 @@ impl Host {
                     let here = self.initial_ns.iter().flatten().any(|n| n == k.name());
                     if !here {
                         missing.push(format!(
-                            "needs nsspec in the initial {0} namespace (its nesting limit counts \
-                             from there), but it runs in a nested one here (a container?); run it \
-                             on the host or use `vm/run`",
+                            "needs nsspec in the initial {0} namespace, but it runs in a nested \
+                             one here (a container?); run it on the host or use `vm/run`",
                             k.name()
                         ));
                     } else if *k == NsKind::User && self.mode == Mode::Rootless {

@@ -229,6 +229,15 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Getgid { .. } => "getgid()".into(),
         Action::Read { path, .. } => format!("read({path})"),
         Action::Write { path, content, .. } => format!("write({path}, {content:?})"),
+        Action::WriteChild {
+            child,
+            file,
+            content,
+            ..
+        } => format!(
+            "write(/proc/{}/{file}, {content:?})",
+            plan.procs[*child].name
+        ),
         Action::HasCap { name, .. } => format!("has_cap({name})"),
         Action::DropCaps => "drop_caps()".into(),
         Action::SetIds { uid, gid, .. } => format!("set_ids(uid {uid}, gid {gid})"),
@@ -245,6 +254,7 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             format!("umount({target}{})", if *lazy { ", lazy" } else { "" })
         }
         Action::SetPdeathsig { signal } => format!("set_pdeathsig({})", signal.as_str()),
+        Action::SetDumpable { dumpable, .. } => format!("set_dumpable({})", u8::from(*dumpable)),
         Action::Catch { signal, .. } => format!("catch({})", signal.as_str()),
         Action::Caught { signal, .. } => format!("caught({})", signal.as_str()),
         Action::Notify { event } => format!("notify({})", plan.events[*event].name),
@@ -543,6 +553,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         ) if !matches!(o, Obs::Flag(b) if b == e) => mismatch(e.to_string(), labels),
         (
             Action::Write { expect, .. }
+            | Action::WriteChild { expect, .. }
             | Action::SysvGet { expect, .. }
             | Action::MqOpen { expect, .. }
             | Action::LinkUp { expect, .. }
@@ -674,6 +685,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::Umount { expect, .. }
             | Action::Unshare { expect, .. }
             | Action::Setns { expect, .. }
+            | Action::SetDumpable { expect, .. }
             | Action::SetIds { expect, .. }
             | Action::Catch { expect, .. }
             | Action::Sethostname { expect, .. },

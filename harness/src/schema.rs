@@ -537,6 +537,7 @@ pub enum RawStep {
     Sethostname(Box<SethostnameArgs>),
     Gethostname(Box<GethostnameArgs>),
     SetPdeathsig(Box<PdeathsigArgs>),
+    SetDumpable(Box<DumpableArgs>),
     Catch(Box<CatchArgs>),
     Caught(Box<CaughtArgs>),
     Getuid(Box<ValueArgs>),
@@ -801,6 +802,15 @@ pub struct PdeathsigArgs {
     pub signal: Spanned<String>,
 }
 
+/// prctl(PR_SET_DUMPABLE).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DumpableArgs {
+    pub dumpable: bool,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
 /// sigaction(2): a handler that records each delivery of `signal` with its sender.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -925,7 +935,11 @@ impl<'de> serde::de::Visitor<'de> for ReadExpectVisitor {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteArgs {
+    /// With `pid`, a file name in that child's /proc/PID (uid_map, gid_map, setgroups).
     pub path: Spanned<String>,
+    /// Whose /proc files to write: a child of the writing process.
+    #[serde(default)]
+    pub pid: Option<Spanned<String>>,
     pub content: String,
     #[serde(default)]
     pub expect: Option<RawOutcome>,

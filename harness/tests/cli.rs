@@ -1606,6 +1606,35 @@ fn thread_expectations_fail_when_the_kernel_answers_otherwise() {
     }
 }
 
+/// A parent's writes of its child's maps are judged by the kernel's rules for the writer's
+/// credentials, and `set_dumpable` is what lets a capless parent open the files at all.
+#[test]
+fn child_map_writes_fail_when_the_kernel_answers_otherwise() {
+    if !privileged() {
+        return;
+    }
+    let capless = "scenarios/user/capless-parent-maps-only-its-own-ids.yaml";
+    assert_altered_scenario_fails(
+        capless,
+        "content: \"0 1001 1\", expect: { errno: EPERM } }",
+        "content: \"0 1001 1\" }",
+        "mapper step 8 `write(/proc/child/uid_map, \"0 1001 1\")`: expected ok, observed EPERM: Operation not permitted",
+    );
+    // Without the child's prctl its files stay root's.
+    assert_altered_scenario_fails(
+        capless,
+        "- set_dumpable: { dumpable: true }",
+        "- set_dumpable: { dumpable: false }",
+        "mapper step 10 `write(/proc/child/uid_map, \"0 1000 1\")`: expected ok, observed EACCES: Permission denied",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/user/parent-writes-the-childs-maps.yaml",
+        "content: \"0 100000 1\", expect: { errno: EPERM } }",
+        "content: \"0 100000 1\" }",
+        "init step 5 `write(/proc/child/uid_map, \"0 100000 1\")`: expected ok, observed EPERM: Operation not permitted",
+    );
+}
+
 /// A step that never ran because init ended first (the kernel killed the rest of its PID
 /// namespace) says so; one that never ran for another reason does not.
 #[test]
