@@ -17,8 +17,11 @@
 //! **Why fork from a single-threaded runner and not from test threads.** `fork()` in a
 //! multi-threaded process leaves the child with only async-signal-safe functions (another
 //! thread may hold the allocator's lock), and `unshare(CLONE_NEWUSER)` refuses multi-threaded
-//! callers. The `nsspec` binary never starts a thread, so the runner may fork and the children
-//! may allocate freely. The libtest-mimic harness, which *is* multi-threaded, never forks: each
+//! callers. The `nsspec` binary starts no thread of its own, so the runner may fork and the
+//! children may allocate freely; the only threads are a scenario's (`thread` steps), which
+//! sleep with every signal blocked and hold no lock or descriptor once their step is done, so
+//! a forked child of such a process may too (glibc's fork() takes the allocator's locks
+//! across the fork besides). The libtest-mimic harness, which *is* multi-threaded, never forks: each
 //! trial re-executes the `nsspec` binary (`nsspec run --json`), which costs one exec per
 //! scenario and keeps every trial in a process of its own.
 //!
@@ -1327,13 +1330,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Obs::Result(res(made.map(drop)))
         }
         Action::Fork { child, .. } => spawn(ctx, me, *child, &[]),
-        Action::Thread { .. } => match start_thread() {
-            Ok(tid) => Obs::Thread {
-                tid: tid.into(),
-                level: ctx.plan.procs[me].level(),
-            },
-            Err(e) => Obs::Result(Res::Errno(e as i32)),
-        },
+        Action::Thread { .. } => start_thread(ctx.plan.procs[me].level()),
         Action::Enter {
             child,
             target,
@@ -2689,15 +2686,16 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -
 }
 
 /// pthread_create() of a thread that does nothing but sleep until its process ends (every
-/// thread dies with the process's exit_group()); returns its gettid(), a number in the
-/// process's PID namespace.
+/// thread dies with the process's exit_group()); observes its gettid(), a number in the
+/// process's PID namespace at `level`, or the errno pthread_create() returned.
 ///
 /// The thread blocks every signal, so the kernel delivers what is sent to the process to the
 /// thread running the steps, as before: a `catch` handler still runs before the interrupted
 /// step resumes. glibc keeps its own setxid signal unblocked, so `set_ids` still changes the
-/// credentials of both threads. The creator waits for the thread's ID, after which the thread
-/// holds no lock a later fork() could copy held.
-fn start_thread() -> Result<libc::pid_t, Errno> {
+/// credentials of both threads (validation refuses `drop_caps`, whose capset(2) would change
+/// only one). The creator returns once the thread has closed its end of the pipe: from then
+/// on it holds no lock and no descriptor a later fork() could copy.
+fn start_thread(level: usize) -> Obs {
     extern "C" fn sleeper(arg: *mut libc::c_void) -> *mut libc::c_void {
         let fd = arg as usize as RawFd;
         // SAFETY: plain system calls on the write end the creator passed, which is ours.
@@ -2710,36 +2708,56 @@ fn start_thread() -> Result<libc::pid_t, Errno> {
             }
         }
     }
-    let (r, w) = pipe()?;
+    let (r, w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => return Obs::Failed(format!("pipe() for the thread's ID: {e}")),
+    };
     use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
     let mut mask = SigSet::empty();
-    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut mask))?;
+    if let Err(e) = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut mask)) {
+        return Obs::Failed(format!("blocking signals for the thread: {e}"));
+    }
     let w = std::os::fd::IntoRawFd::into_raw_fd(w);
     // SAFETY: attributes initialised before use and destroyed after; the thread takes over
     // `w` (closed by it, or below when it never starts).
-    let made = unsafe {
+    let (attr_made, made) = unsafe {
         let mut attr: libc::pthread_attr_t = std::mem::zeroed();
         let mut thread: libc::pthread_t = 0;
         libc::pthread_attr_init(&mut attr);
-        // The sleeper needs almost no stack; glibc's default (8 MiB of address space) would
-        // count against a scenario's memory for nothing.
-        libc::pthread_attr_setstacksize(&mut attr, 64 * 1024);
-        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
-        let made = libc::pthread_create(&mut thread, &attr, sleeper, w as usize as *mut _);
+        // The sleeper needs little stack; glibc's default (8 MiB of address space) would count
+        // against a scenario's memory for nothing. 256 KiB leaves room for the static TLS,
+        // which glibc places on the stack (a smaller one is glibc's EINVAL, not the kernel's).
+        let attr_made = libc::pthread_attr_setstacksize(&mut attr, 256 * 1024)
+            | libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        let made = if attr_made == 0 {
+            libc::pthread_create(&mut thread, &attr, sleeper, w as usize as *mut _)
+        } else {
+            libc::EINVAL
+        };
         libc::pthread_attr_destroy(&mut attr);
-        made
+        (attr_made, made)
     };
     let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
     if made != 0 {
         // SAFETY: no thread took `w` over.
         unsafe { libc::close(w) };
-        // pthread_create() returns clone()'s errno as it is (EINVAL after unshare(CLONE_NEWPID)).
-        return Err(Errno::from_raw(made));
+        if attr_made != 0 {
+            return Obs::Failed("could not set the thread's attributes".into());
+        }
+        // What clone() returned, passed on as it is (EINVAL after unshare(CLONE_NEWPID)).
+        return Obs::Result(Res::Errno(made));
     }
     let mut word = [0u8; 4];
-    match read_full(r.as_raw_fd(), &mut word) {
-        4 => Ok(libc::pid_t::from_le_bytes(word)),
-        _ => Err(Errno::ECHILD),
+    let got = read_full(r.as_raw_fd(), &mut word);
+    // EOF: the thread has closed its end (the pipe has no other writer).
+    let mut rest = [0u8; 1];
+    while matches!(read_retry(r.as_raw_fd(), &mut rest), Ok(n) if n > 0) {}
+    match got {
+        4 => Obs::Thread {
+            tid: libc::pid_t::from_le_bytes(word).into(),
+            level,
+        },
+        _ => Obs::Failed("the new thread did not report its ID".into()),
     }
 }
 
@@ -3955,8 +3973,9 @@ fn clone_child(flags: libc::c_int, child: impl FnOnce()) -> Result<i32, Errno> {
         Some(f) => child_main(f),
         None => exit_now(101),
     });
-    // SAFETY: the caller is single-threaded (module docs); without CLONE_VM the child has its
-    // own copy of memory, runs `cb` on its copy of `stack`, and leaves through exit_now().
+    // SAFETY: the caller is single-threaded, or its other threads sleep holding nothing
+    // (module docs); without CLONE_VM the child has its own copy of memory, runs `cb` on its
+    // copy of `stack`, and leaves through exit_now().
     let pid = unsafe {
         nix::sched::clone(
             cb,
@@ -4003,8 +4022,8 @@ fn close_report_pipe() {
 
 /// fork(2): returns 0 in the child.
 fn fork_raw() -> Result<i32, Errno> {
-    // SAFETY: every caller runs in a single-threaded process (module docs), so the child may
-    // run arbitrary code.
+    // SAFETY: every caller runs in a single-threaded process, or one whose other threads sleep
+    // holding nothing (module docs), so the child may run arbitrary code.
     Errno::result(unsafe { libc::fork() })
 }
 

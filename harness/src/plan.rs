@@ -1071,6 +1071,9 @@ struct Builder<'a> {
     born: BTreeMap<usize, Inherited>,
     /// The same of the process whose steps are being resolved, at the current step.
     now: Inherited,
+    /// Where the process whose steps are being resolved started a thread (fork() copies only
+    /// the calling thread, so this is not inherited).
+    threaded: Option<Location>,
 }
 
 /// What a process has that fork() copies to the children it creates afterwards (the
@@ -1105,6 +1108,7 @@ impl<'a> Builder<'a> {
             handle_names: BTreeSet::new(),
             born: BTreeMap::new(),
             now: Inherited::default(),
+            threaded: None,
         }
     }
 
@@ -1737,6 +1741,7 @@ impl<'a> Builder<'a> {
         // A child is resolved after its creator (it has a higher index), so what it inherits
         // is known by then.
         self.now = self.born.remove(&me).unwrap_or_default();
+        self.threaded = None;
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
             let line = step.referenced.line();
@@ -1749,6 +1754,13 @@ impl<'a> Builder<'a> {
             } = action
             {
                 self.now.own_session = true;
+            }
+            if let Action::Thread {
+                expect: Outcome::Ok,
+                ..
+            } = action
+            {
+                self.threaded.get_or_insert(step.referenced);
             }
             out.push(StepPlan {
                 index: i + 1,
@@ -1800,10 +1812,35 @@ impl<'a> Builder<'a> {
                     expect: self.outcome(&f.expect)?,
                 }
             }
-            RawStep::Thread(t) => Action::Thread {
-                tid: self.pid_value(t.tid.as_ref(), 1, "thread")?,
-                expect: self.outcome(&t.expect)?,
-            },
+            RawStep::Thread(t) => {
+                let expect = self.outcome(&t.expect)?;
+                if let Some(tid) = &t.tid {
+                    if expect != Outcome::Ok {
+                        return Err(self.err(
+                            &tid.referenced,
+                            "`tid` is the ID of a thread that was created: not with an errno \
+                             expected",
+                        ));
+                    }
+                    // In the harness's PID namespace the number is the host's, different on
+                    // every run.
+                    self.in_scenario_pidns(me, host, at, "`thread` with `tid`", "")?;
+                    // A thread is never the first task of its PID namespace.
+                    if !(2..=PID_MAX_LIMIT).contains(&tid.value) {
+                        return Err(self.err(
+                            &tid.referenced,
+                            format!(
+                                "a thread ID (`tid`) must be 2-{PID_MAX_LIMIT}, got {}",
+                                tid.value
+                            ),
+                        ));
+                    }
+                }
+                Action::Thread {
+                    tid: t.tid.map(|t| t.value),
+                    expect,
+                }
+            }
             RawStep::Enter(e) => {
                 let child = self.index_of(&e.name.value).expect("declared");
                 let target = self.who(me, &e.target, host)?;
@@ -2386,7 +2423,22 @@ impl<'a> Builder<'a> {
                     expect: c.expect,
                 }
             }
-            RawStep::DropCaps(_) => Action::DropCaps,
+            RawStep::DropCaps(_) => {
+                if let Some(thread) = &self.threaded {
+                    // capset(2) changes the calling thread alone: the other would keep every
+                    // capability (and glibc aborts a later set_ids when threads disagree).
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "`drop_caps` after a `thread` step (line {}) of the same process: \
+                             capset(2) changes only the calling thread, and the other would keep \
+                             its capabilities; drop them before starting the thread",
+                            thread.line()
+                        ),
+                    ));
+                }
+                Action::DropCaps
+            }
             RawStep::SetIds(a) => {
                 let id = |v: &Spanned<i64>, what: &str| -> Result<u32, ScenarioError> {
                     self.id_value(Some(v), what)?;
@@ -3154,6 +3206,33 @@ mod tests {
         assert_eq!(
             expect("{ errno: ENOENT }"),
             Some(ReadExpect::Errno(Errno::ENOENT))
+        );
+    }
+
+    /// `drop_caps` is refused only after a `thread` of the same process: before it, and in a
+    /// child forked afterwards (which has one thread), capset(2) covers the whole process. A
+    /// `thread` expected to fail leaves the process single-threaded.
+    #[test]
+    fn drop_caps_is_refused_only_in_a_multithreaded_process() {
+        let err = |steps: &str| {
+            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
+            load("t", "t.yaml", &text).err().map(|e| e.to_string())
+        };
+        assert_eq!(err("  - drop_caps: {}\n  - thread: {}\n"), None);
+        assert_eq!(
+            err(
+                "  - thread: {}\n  - fork: { name: c, steps: [ { drop_caps: {} } ] }\n  - wait: { pid: c }\n"
+            ),
+            None
+        );
+        assert_eq!(
+            err("  - thread: { expect: { errno: EINVAL } }\n  - drop_caps: {}\n"),
+            None
+        );
+        let e = err("  - thread: {}\n  - drop_caps: {}\n").unwrap();
+        assert!(
+            e.starts_with("t.yaml:5:5: `drop_caps` after a `thread` step (line 4)"),
+            "{e}"
         );
     }
 
