@@ -798,6 +798,12 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     // Our own process group, inherited by every scenario process: the guardian kills it whole.
     let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
+    // No core dumps, which would land on the host (a file in the working directory, or the
+    // host's systemd-coredump store): a `crash`, a `kill` with SIGSEGV or SIGQUIT. Inherited
+    // by every scenario process, and the hard limit keeps them from raising it. A
+    // core_pattern pipe is still told of a crash (Linux ignores RLIMIT_CORE for pipes, and
+    // systemd-coredump then only logs it), which `crash` avoids by giving up dumpability.
+    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
     if rootless {
         let (uid, gid) = (
             nix::unistd::getuid().as_raw(),
@@ -1653,6 +1659,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::Crash { how } => {
             // Recorded first: the step does not return.
             emit(ctx, me, step.index, Obs::Result(Res::Ok));
+            // A process that is not dumpable dumps no core at all, not even to a core_pattern
+            // pipe (do_coredump() in fs/coredump.c), which RLIMIT_CORE does not stop.
+            // SAFETY: plain prctl with integer arguments.
+            unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
             match how {
                 // SAFETY: deliberately not safe: the step exists to die of a real SIGSEGV.
                 CrashKind::Segv => unsafe {

@@ -1635,6 +1635,24 @@ fn child_map_writes_fail_when_the_kernel_answers_otherwise() {
     );
 }
 
+/// Scenario processes run with RLIMIT_CORE 0 (soft and hard): a `crash` or a core-dumping
+/// signal must not leave a core file on the host.
+#[test]
+fn scenario_processes_cannot_dump_core() {
+    if !runs_scenarios() {
+        return;
+    }
+    let out = nsspec(&[
+        "run",
+        "-v",
+        "--no-snapshots",
+        "harness/tests/faults/core-limit.yaml",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("Max core file size 0 0 bytes"), "{stdout}");
+}
+
 /// A step that never ran because init ended first (the kernel killed the rest of its PID
 /// namespace) says so; one that never ran for another reason does not.
 #[test]
