@@ -133,6 +133,12 @@ pub enum Obs {
         level: usize,
         pids: Vec<i64>,
     },
+    /// The NSpid line of a pidfd's fdinfo (its Pid line where there is none): numbers from the
+    /// PID namespace of the /proc read (`level`, when known) down; `[0]` or `[-1]` alone.
+    Fdinfo {
+        level: Option<usize>,
+        pids: Vec<i64>,
+    },
     /// The si_pid of each delivery a `catch` handler recorded (0: a sender outside the
     /// receiver's PID namespace); `level` is the receiver's; `more`: deliveries past the
     /// first [`CAUGHT_MAX`], counted but not kept.
@@ -1492,6 +1498,28 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 }
             }
         },
+        Action::PidfdFdinfo { handle, .. } => with_pidfd(ctx, *handle, |fd| {
+            // Through the process's own /proc, as a program would: the numbers are the
+            // procfs instance's (pidfd_show_fdinfo()), whoever reads them.
+            match std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())) {
+                Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+                Ok(info) => {
+                    let field = |name: &str| {
+                        info.lines().find_map(|l| l.strip_prefix(name)).map(|rest| {
+                            rest.split_whitespace()
+                                .filter_map(|t| t.parse().ok())
+                                .collect::<Vec<i64>>()
+                        })
+                    };
+                    Obs::Fdinfo {
+                        level: proc_level(ctx),
+                        pids: field("NSpid:")
+                            .or_else(|| field("Pid:"))
+                            .unwrap_or_default(),
+                    }
+                }
+            }
+        }),
         Action::Visible { target, .. } => match resolve(ctx, me, *target) {
             Err(obs) => obs,
             Ok((pid, level)) => Obs::Visible {

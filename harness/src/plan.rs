@@ -396,6 +396,14 @@ pub enum Action {
     Nspid {
         expect: Option<Vec<Option<i64>>>,
     },
+    /// The Pid and NSpid lines of /proc/self/fdinfo/FD of a kept pidfd, read through the
+    /// process's /proc: the process's numbers from that procfs's PID namespace down, or 0
+    /// (not in it or below it), or -1 (reaped). `expect` as for `Nspid`, or `[Some(0)]`,
+    /// `[Some(-1)]`.
+    PidfdFdinfo {
+        handle: usize,
+        expect: Option<Vec<Option<i64>>>,
+    },
     Visible {
         target: Who,
         label: String,
@@ -1584,6 +1592,37 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// An NSpid pattern: PIDs, outermost first, `*` for any one. `other`: what else the step
+    /// takes, for the message.
+    fn nspid_pattern(
+        &self,
+        s: &Spanned<String>,
+        other: &str,
+    ) -> Result<Vec<Option<i64>>, ScenarioError> {
+        let parsed: Option<Vec<Option<i64>>> = s
+            .value
+            .split_whitespace()
+            .map(|t| {
+                if t == "*" {
+                    Some(None)
+                } else {
+                    t.parse::<i64>().ok().filter(|v| *v > 0).map(Some)
+                }
+            })
+            .collect();
+        match parsed {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(self.err(
+                &s.referenced,
+                format!(
+                    "NSpid pattern must be PIDs or `*` separated by spaces, like \"* 2 1\"{other}; \
+                     got \"{}\"",
+                    s.value
+                ),
+            )),
+        }
+    }
+
     /// A uid or gid: 0 to 2^32-2 ((uid_t)-1 is never an id).
     fn id_value(&self, v: Option<&Spanned<i64>>, what: &str) -> Result<Option<i64>, ScenarioError> {
         const MAX_ID: i64 = u32::MAX as i64 - 1;
@@ -2010,6 +2049,21 @@ impl<'a> Builder<'a> {
                     expect,
                 }
             }
+            RawStep::PidfdFdinfo(f) => {
+                let handle = self.open_handle(me, &f.pidfd)?;
+                // NSpid in a pidfd's fdinfo, and -1 for a reaped process, came with Linux 5.5.
+                self.implied_kernel = self.implied_kernel.max((5, 5));
+                let expect = match &f.expect {
+                    None => None,
+                    Some(s) if s.value.trim() == "0" => Some(vec![Some(0)]),
+                    Some(s) if s.value.trim() == "-1" => Some(vec![Some(-1)]),
+                    Some(s) => Some(self.nspid_pattern(
+                        s,
+                        ", or `0` (not in the /proc's PID namespace or below it) or `-1` (reaped)",
+                    )?),
+                };
+                Action::PidfdFdinfo { handle, expect }
+            }
             RawStep::PidfdNs(n) => {
                 let handle = self.open_handle(me, &n.pidfd)?;
                 let kind = n.kind.value;
@@ -2094,34 +2148,12 @@ impl<'a> Builder<'a> {
                     ),
                 },
             },
-            RawStep::Nspid(a) => {
-                let expect = match &a.expect {
+            RawStep::Nspid(a) => Action::Nspid {
+                expect: match &a.expect {
                     None => None,
-                    Some(s) => {
-                        let parsed: Option<Vec<Option<i64>>> = s
-                            .value
-                            .split_whitespace()
-                            .map(|t| {
-                                if t == "*" {
-                                    Some(None)
-                                } else {
-                                    t.parse::<i64>().ok().filter(|v| *v > 0).map(Some)
-                                }
-                            })
-                            .collect();
-                        match parsed {
-                            Some(v) if !v.is_empty() => Some(v),
-                            _ => {
-                                return Err(self.err(
-                                    &s.referenced,
-                                    format!("NSpid pattern must be PIDs or `*` separated by spaces, like \"* 2 1\"; got \"{}\"", s.value),
-                                ));
-                            }
-                        }
-                    }
-                };
-                Action::Nspid { expect }
-            }
+                    Some(s) => Some(self.nspid_pattern(s, "")?),
+                },
+            },
             RawStep::Visible(v) => Action::Visible {
                 target: self.who(me, &v.pid, host)?,
                 label: v.pid.value.clone(),

@@ -214,6 +214,9 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Wait { target, .. } => format!("wait({})", plan.procs[*target].name),
         Action::ListPids { .. } => "list_pids()".into(),
         Action::Nspid { .. } => "nspid()".into(),
+        Action::PidfdFdinfo { handle, .. } => {
+            format!("pidfd_fdinfo({})", plan.handles[*handle].name)
+        }
         Action::Visible { label, .. } => format!("visible({label})"),
         Action::MountProc {
             target, options, ..
@@ -414,6 +417,21 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
                 0 => format!("[{}]", shown.join(", ")),
                 n => format!("[{}] and {n} more", shown.join(", ")),
             }
+        }
+        Obs::Fdinfo { pids, .. } if pids[..] == [0] => {
+            "Pid 0 (not in the /proc's PID namespace or below it)".into()
+        }
+        Obs::Fdinfo { pids, .. } if pids[..] == [-1] => "Pid -1 (reaped)".into(),
+        Obs::Fdinfo { level, pids } => {
+            let shown: Vec<String> = pids
+                .iter()
+                .enumerate()
+                .map(|(i, p)| match level {
+                    Some(l) => labels.pid(*p, l + i),
+                    None => p.to_string(),
+                })
+                .collect();
+            format!("NSpid {}", shown.join(" "))
         }
         Obs::Nspid { level, pids } => {
             let shown: Vec<String> = pids
@@ -727,6 +745,13 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
                 expect: Some(pattern),
             },
             Obs::Nspid { pids, .. },
+        )
+        | (
+            Action::PidfdFdinfo {
+                expect: Some(pattern),
+                ..
+            },
+            Obs::Fdinfo { pids, .. },
         ) => {
             let fits = pattern.len() == pids.len()
                 && pattern
@@ -804,6 +829,12 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             mismatch(nspid_text(p), labels)
         }
         (
+            Action::PidfdFdinfo {
+                expect: Some(p), ..
+            },
+            o,
+        ) if !matches!(o, Obs::Fdinfo { .. }) => mismatch(nspid_text(p), labels),
+        (
             Action::Visible {
                 expect: Some(e), ..
             },
@@ -852,7 +883,7 @@ fn expects_something(step: &StepPlan) -> bool {
         | Action::Getsid { expect } => expect.is_some(),
         Action::Wait { expect, .. } => expect.is_some(),
         Action::ListPids { expect } => expect.is_some(),
-        Action::Nspid { expect } => expect.is_some(),
+        Action::Nspid { expect } | Action::PidfdFdinfo { expect, .. } => expect.is_some(),
         Action::Caught { expect, .. } => expect.is_some(),
         Action::Visible { expect, .. } => expect.is_some(),
         Action::NestPid { expect, .. } => expect.is_some(),

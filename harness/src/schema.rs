@@ -522,6 +522,7 @@ pub enum RawStep {
     PidfdOpen(Box<PidfdOpenArgs>),
     PidfdSignal(Box<PidfdSignalArgs>),
     PidfdNs(Box<PidfdNsArgs>),
+    PidfdFdinfo(Box<PidfdFdinfoArgs>),
     Wait(Box<WaitArgs>),
     ListPids(Box<ListPidsArgs>),
     Nspid(Box<NspidArgs>),
@@ -701,6 +702,15 @@ pub struct PidfdNsArgs {
 }
 
 /// pidfd_send_signal(2) through a descriptor a `pidfd_open` step kept.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PidfdFdinfoArgs {
+    pub pidfd: Spanned<String>,
+    /// The NSpid line: space-separated PIDs, `*` for any one; or `0`, or `-1`.
+    #[serde(default)]
+    pub expect: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PidfdSignalArgs {

@@ -1653,6 +1653,33 @@ fn scenario_processes_cannot_dump_core() {
     assert!(stdout.contains("Max core file size 0 0 bytes"), "{stdout}");
 }
 
+/// A pidfd's fdinfo numbers are judged, the special answers 0 and -1 included.
+#[test]
+fn pidfd_fdinfo_expectations_fail_when_the_kernel_answers_otherwise() {
+    if !runs_scenarios() || !kernel_at_least(5, 5) {
+        return;
+    }
+    let file = "scenarios/pid/pidfd-fdinfo-numbers-by-the-proc-instance.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "pidfd: init, expect: \"0\" }",
+        "pidfd: init, expect: \"1\" }",
+        "nested step 6 `pidfd_fdinfo(init)`: expected NSpid 1, observed Pid 0 (not in the /proc's PID namespace or below it)",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "pidfd: short, expect: \"-1\" }",
+        "pidfd: short, expect: \"2\" }",
+        "init step 7 `pidfd_fdinfo(short)`: expected NSpid 2, observed Pid -1 (reaped)",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "pidfd: nested, expect: \"4 1\" }",
+        "pidfd: nested, expect: \"* 2\" }",
+        "nested step 2 `pidfd_fdinfo(nested)`: expected NSpid * 2, observed NSpid 4 1",
+    );
+}
+
 /// A step that never ran because init ended first (the kernel killed the rest of its PID
 /// namespace) says so; one that never ran for another reason does not.
 #[test]
