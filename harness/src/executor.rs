@@ -3006,6 +3006,23 @@ fn resolve_checked(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> 
             ctx.plan.procs[j].name
         )));
     }
+    // The same for what the table does not track: a scenario's thread (its ID is a number of
+    // the namespace too, and kill(2) of it signals its process), a harness helper, a process
+    // forked since. Whatever answers kill(N, 0) here would be reached, not the target.
+    if level < mine
+        && !matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None),
+            Err(Errno::ESRCH)
+        )
+    {
+        return Err(Obs::Failed(format!(
+            "refusing to address `{}` by number: its PID outside, {pid}, names another process \
+             or thread in this process's namespace, which the step would reach instead (the \
+             harness's PIDs are small here, as in a container: run it where they are not, or in \
+             `vm/run`)",
+            who_name(ctx, me, who)
+        )));
+    }
     Ok((pid, level))
 }
 

@@ -1080,6 +1080,13 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         );
     }
     assert!(out.contains("8. wait(b) -> exited 0"), "{out}");
+    let (code, out) = run("harness/tests/faults/invisible-number-is-a-thread.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("init step 3 `kill(parent, SIGKILL)`: the harness could not carry out the step: refusing to address `parent` by number: its PID outside, 3, names another process or thread in this process's namespace"),
+        "{out}"
+    );
+    assert!(out.contains("5. wait(b) -> exited 0"), "{out}");
     let (code, out) = run("harness/tests/faults/wait-after-failed-unshare.yaml");
     assert_eq!(code, Some(1), "{out}");
     assert!(
