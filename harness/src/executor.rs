@@ -806,7 +806,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
     // No core dumps, which would land on the host (a file in the working directory, or the
     // host's systemd-coredump store): a `crash`, a `kill` with SIGSEGV or SIGQUIT. Inherited
-    // by every scenario process, and the hard limit keeps them from raising it. A
+    // by every scenario process; no step calls setrlimit(2) (the hard limit binds only a
+    // process without CAP_SYS_RESOURCE, which root's host process has). A
     // core_pattern pipe is still told of a crash (Linux ignores RLIMIT_CORE for pipes, and
     // systemd-coredump then only logs it), which `crash` avoids by giving up dumpability.
     let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);

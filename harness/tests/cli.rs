@@ -1573,20 +1573,20 @@ fn thread_expectations_fail_when_the_kernel_answers_otherwise() {
         "namespaces: [user] }",
         "threaded step 2 `unshare(user)`: expected ok, observed EINVAL: Invalid argument",
     );
-    if privileged() && kernel_at_least(5, 6) {
+    if privileged() && kernel_at_least(5, 8) {
         let file = "scenarios/user/threads-forbid-setns-into-user-mount-and-time.yaml";
         assert_altered_scenario_fails(
             file,
             "namespaces: [time], expect: { errno: EUSERS } }",
             "namespaces: [time] }",
-            "threaded step 4 `setns(init: time)`: expected ok, observed EUSERS: Too many users",
+            "threaded step 3 `setns(init: time)`: expected ok, observed EUSERS: Too many users",
         );
         // Without the unshare, the thread still shares its fs_struct.
         assert_altered_scenario_fails(
             file,
             "          - unshare: { namespaces: [mount] }\n",
             "",
-            "threaded step 7 `setns(init: mount)`: expected ok, observed EINVAL: Invalid argument",
+            "unshared step 2 `setns(init: mount)`: expected ok, observed EINVAL: Invalid argument",
         );
         // Through a pidfd the kernel refuses the same.
         assert_altered_scenario_fails(
