@@ -1342,7 +1342,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
             Obs::Result(res(made.map(drop)))
         }
-        Action::Fork { child, .. } => spawn(ctx, me, *child, &[]),
+        Action::Fork { child, kinds, .. } => {
+            let flags = kinds.iter().fold(0, |f, k| f | k.clone_flag());
+            spawn(ctx, me, *child, flags, &[])
+        }
         Action::Thread { .. } => start_thread(ctx.plan.procs[me].level()),
         Action::Enter {
             child,
@@ -1351,7 +1354,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             pidfd,
             ..
         } => match joins(ctx, me, *target, kinds, *pidfd) {
-            Ok(joins) => spawn(ctx, me, *child, &joins),
+            Ok(joins) => spawn(ctx, me, *child, 0, &joins),
             Err(obs) => obs,
         },
         Action::Setns {
@@ -2657,7 +2660,13 @@ fn join_all(joins: &[(OwnedFd, libc::c_int)]) -> Result<(), Errno> {
 /// run inside the joined namespaces. The intermediate joins, then creates the child with
 /// CLONE_PARENT, which makes it the caller's child (to wait for) in the joined namespaces —
 /// for PID and time namespaces, whose setns() applies to children only, too.
-fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -> Obs {
+fn spawn(
+    ctx: &Ctx,
+    me: usize,
+    child: usize,
+    flags: libc::c_int,
+    joins: &[(OwnedFd, libc::c_int)],
+) -> Obs {
     let (sync_r, sync_w) = match pipe() {
         Ok(p) => p,
         Err(e) => return Obs::Result(Res::Errno(e as i32)),
@@ -2678,9 +2687,7 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -
         unsafe { libc::close(sync_w_raw) };
         steps(ctx, child)
     };
-    let r = if joins.is_empty() {
-        fork_child(body)
-    } else {
+    let r = if !joins.is_empty() {
         fork_child(|| {
             // The intermediate: reports the child's PID, or the errno as a negative number,
             // as four bytes on the sync pipe, then leaves.
@@ -2702,6 +2709,10 @@ fn spawn(ctx: &Ctx, me: usize, child: usize, joins: &[(OwnedFd, libc::c_int)]) -
                 _ => Err(Errno::ECHILD),
             }
         })
+    } else if flags != 0 {
+        clone_child(flags, body)
+    } else {
+        fork_child(body)
     };
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
     drop(sync_w);

@@ -302,9 +302,11 @@ pub enum Action {
     Setsid {
         expect: Outcome,
     },
+    /// fork(), or with `kinds` clone(2) into new namespaces of those kinds.
     Fork {
         child: usize,
         pid: Option<i64>,
+        kinds: Vec<NsKind>,
         expect: Outcome,
     },
     /// pthread_create() of a thread that blocks every signal and sleeps until the process
@@ -1413,7 +1415,14 @@ impl<'a> Builder<'a> {
                 RawStep::Fork(f) => {
                     self.declare(&f.name)?;
                     let steps = std::mem::take(&mut f.steps);
-                    self.add_proc(f.name.value.clone(), Some(p), child_pidns.clone(), steps);
+                    let mut pidns = child_pidns.clone();
+                    // clone(CLONE_NEWPID): the child is the first process of a namespace of
+                    // its own; the caller's children to come are not affected.
+                    if f.namespaces.iter().any(|k| k.value == NsKind::Pid) {
+                        pidns.push(self.next_ns);
+                        self.next_ns += 1;
+                    }
+                    self.add_proc(f.name.value.clone(), Some(p), pidns, steps);
                 }
                 RawStep::Enter(e) => {
                     self.declare(&e.name)?;
@@ -1845,9 +1854,21 @@ impl<'a> Builder<'a> {
             },
             RawStep::Fork(f) => {
                 let child = self.index_of(&f.name.value).expect("declared");
+                let kinds = self.kinds(&f.namespaces, "fork")?;
+                if let Some(k) = f.namespaces.iter().find(|k| k.value == NsKind::Time) {
+                    // CLONE_NEWTIME is 0x80, inside clone(2)'s exit-signal byte: only clone3(2)
+                    // takes it.
+                    return Err(self.err(
+                        &k.referenced,
+                        "`fork` cannot create a time namespace (clone(2) has no room for \
+                         CLONE_NEWTIME): `unshare` it first, and the child is created in it",
+                    ));
+                }
+                self.kinds_used.extend(kinds.iter().copied());
                 Action::Fork {
                     child,
                     pid: self.pid_value(f.pid.as_ref(), 1, "fork")?,
+                    kinds,
                     expect: self.outcome(&f.expect)?,
                 }
             }
@@ -3239,6 +3260,22 @@ mod tests {
             expect("{ errno: ENOENT }"),
             Some(ReadExpect::Errno(Errno::ENOENT))
         );
+    }
+
+    /// A `fork` into a new PID namespace puts only that child one level deeper: the caller's
+    /// later children stay where they were (unlike after an `unshare` of pid).
+    #[test]
+    fn fork_with_namespaces_deepens_only_its_child() {
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - fork: { name: a, namespaces: [pid, uts] }\n  - wait: { pid: a }\n  - fork: { name: b }\n  - wait: { pid: b }\n",
+        );
+        let depth = |name: &str| p.procs.iter().find(|q| q.name == name).unwrap().pidns.len();
+        assert_eq!(depth("a"), p.procs[0].pidns.len() + 1);
+        assert_eq!(depth("b"), p.procs[0].pidns.len());
+        assert!(matches!(
+            &p.procs[0].steps[0].action,
+            Action::Fork { kinds, .. } if kinds.contains(&NsKind::Uts)
+        ));
     }
 
     /// `drop_caps` is refused only after a `thread` of the same process: before it, and in a

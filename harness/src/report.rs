@@ -147,7 +147,16 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Getpgid { .. } => "getpgid()".into(),
         Action::Getsid { .. } => "getsid()".into(),
         Action::Setsid { .. } => "setsid()".into(),
-        Action::Fork { child, .. } => format!("fork({})", plan.procs[*child].name),
+        Action::Fork {
+            child, kinds: k, ..
+        } if k.is_empty() => {
+            format!("fork({})", plan.procs[*child].name)
+        }
+        Action::Fork {
+            child, kinds: k, ..
+        } => {
+            format!("clone({}: {})", plan.procs[*child].name, kinds(k))
+        }
         Action::Thread { .. } => "pthread_create()".into(),
         Action::Enter {
             child,

@@ -607,6 +607,9 @@ pub struct ForkArgs {
     /// The PID fork() returns to the parent, in the parent's namespace.
     #[serde(default)]
     pub pid: Option<Spanned<i64>>,
+    /// New namespaces to create the child in: clone(2) with their CLONE_NEW* flags.
+    #[serde(default)]
+    pub namespaces: Vec<Spanned<NsKind>>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }

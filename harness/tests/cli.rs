@@ -1567,6 +1567,13 @@ fn thread_expectations_fail_when_the_kernel_answers_otherwise() {
         "list_pids: { expect: [1, 2, 3] }",
         "init step 3 `list_pids()`: expected [1, 2, 3], observed [1, 3]",
     );
+    // The cloned child's user namespace is new (in the harness's it would be uid 0).
+    assert_altered_scenario_fails(
+        "scenarios/user/threads-forbid-unshare-user.yaml",
+        "name: cloned\n            namespaces: [user]",
+        "name: cloned\n            namespaces: [uts]",
+        "cloned step 1 `getuid()`: expected 65534, observed 0",
+    );
     assert_altered_scenario_fails(
         "scenarios/user/threads-forbid-unshare-user.yaml",
         "namespaces: [user], expect: { errno: EINVAL } }",
