@@ -2651,8 +2651,9 @@ fn join_all(joins: &[(OwnedFd, libc::c_int)]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Forks process `child` — in `joins`' namespaces, when given — and returns once the child
-/// has published its PIDs, so later steps can name it.
+/// Forks process `child` — in `joins`' namespaces, when given, or in new namespaces of the
+/// CLONE_NEW* `flags` (clone(2)) — and returns once the child has published its PIDs, so
+/// later steps can name it.
 ///
 /// Joining happens in a short-lived intermediate process, never in the caller: setns(2) back
 /// into the caller's own namespaces needs CAP_SYS_ADMIN over them, which a rootless harness
