@@ -1398,7 +1398,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             target: Some(target),
             signal,
             ..
-        } => match resolve_checked(ctx, me, *target) {
+        } => match resolve_checked(ctx, me, *target, true) {
             Err(obs) => obs,
             // A live process's number is a process group's only if it leads that group: the
             // group keeps the number in use (free_pid() waits for its last member). A reaped
@@ -1461,7 +1461,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 *signal,
             )))
         }
-        Action::Wait { target, .. } => match resolve_checked(ctx, me, Who::Proc(*target)) {
+        Action::Wait { target, .. } => match resolve_checked(ctx, me, Who::Proc(*target), false) {
             Err(obs) => obs,
             // What waitpid(2) says once the child is reaped, even if a new child of ours has
             // taken its number since.
@@ -1491,8 +1491,8 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 }
             }
         }
-        Action::Nspid { .. } => match std::fs::read_to_string("/proc/self/status") {
-            Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+        Action::Nspid { .. } => match read_own_proc_file(ctx, "/proc/self/status") {
+            Err(obs) => obs,
             Ok(status) => {
                 let pids = parse_nspid(&status);
                 let full = own_nspid(ctx.host_proc).len();
@@ -1505,23 +1505,24 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::PidfdFdinfo { handle, .. } => with_pidfd(ctx, *handle, |fd| {
             // Through the process's own /proc, as a program would: the numbers are the
             // procfs instance's (pidfd_show_fdinfo()), whoever reads them.
-            match std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())) {
-                Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
-                Ok(info) => {
-                    let field = |name: &str| {
-                        info.lines().find_map(|l| l.strip_prefix(name)).map(|rest| {
-                            rest.split_whitespace()
-                                .filter_map(|t| t.parse().ok())
-                                .collect::<Vec<i64>>()
-                        })
-                    };
-                    Obs::Fdinfo {
-                        level: proc_level(ctx),
-                        pids: field("NSpid:")
-                            .or_else(|| field("Pid:"))
-                            .unwrap_or_default(),
-                    }
-                }
+            let path = format!("/proc/self/fdinfo/{}", fd.as_raw_fd());
+            let info = match read_own_proc_file(ctx, &path) {
+                Ok(info) => info,
+                Err(obs) => return obs,
+            };
+            let field = |name: &str| {
+                info.lines().find_map(|l| l.strip_prefix(name)).map(|rest| {
+                    rest.split_whitespace()
+                        .map(str::parse)
+                        .collect::<Result<Vec<i64>, _>>()
+                })
+            };
+            match field("NSpid:").or_else(|| field("Pid:")) {
+                Some(Ok(pids)) if !pids.is_empty() => Obs::Fdinfo {
+                    level: proc_level(ctx),
+                    pids,
+                },
+                _ => Obs::Failed(format!("no Pid or NSpid line of numbers in {path}")),
             }
         }),
         Action::Visible { target, .. } => match resolve(ctx, me, *target) {
@@ -2211,6 +2212,24 @@ fn on_proc_root_mount(ctx: &Ctx, fd: RawFd) -> bool {
         .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
         && nix::sys::stat::fstat(&root).is_ok_and(|st| st.st_ino == PROC_ROOT_INO);
     is_root && mount_id(ctx, root.as_raw_fd()).is_some_and(|m| Some(m) == mount_id(ctx, fd))
+}
+
+/// Reads one of the process's own /proc/self files through the process's /proc. A
+/// `bind_mount` can put another process's /proc/PID where /proc/self leads (its status, its
+/// descriptors' fdinfo would be read instead): only the /proc mount itself will do. `Err`:
+/// how opening or reading failed, or the refusal.
+fn read_own_proc_file(ctx: &Ctx, path: &str) -> Result<String, Obs> {
+    let errno = |e: std::io::Error| Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO)));
+    let file = std::fs::File::open(path).map_err(errno)?;
+    if !on_proc_root_mount(ctx, file.as_raw_fd()) {
+        return Err(Obs::Failed(format!(
+            "refusing to read {path}: it is not on the procfs mounted at /proc (something is \
+             mounted over it, or over a directory on its way)"
+        )));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut &file, &mut text).map_err(errno)?;
+    Ok(text)
 }
 
 /// The inode number of a procfs root directory (fs/proc/root.c).
@@ -2944,7 +2963,7 @@ fn by_number(
     target: Who,
     call: impl FnOnce(i32) -> Result<(), Errno>,
 ) -> Obs {
-    match resolve_checked(ctx, me, target) {
+    match resolve_checked(ctx, me, target, false) {
         Err(obs) => obs,
         Ok((pid, level)) => Obs::Targeted {
             pid,
@@ -2964,7 +2983,9 @@ fn by_number(
 /// caller and the target are at the depth planned for them: after an `unshare` expected to
 /// succeed has failed (or one expected to fail has not), a number of one namespace would be
 /// used in another — where it can name a process of the harness or of the host.
-fn resolve_checked(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
+///
+/// `group`: the number will name a process group (kill(-N)), not a process.
+fn resolve_checked(ctx: &Ctx, me: usize, who: Who, group: bool) -> Result<(i64, usize), Obs> {
     let planned = |i: usize| {
         ctx.table
             .nspid(i)
@@ -3021,19 +3042,27 @@ fn resolve_checked(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> 
     }
     // The same for what the table does not track: a scenario's thread (its ID is a number of
     // the namespace too, and kill(2) of it signals its process), a harness helper, a process
-    // forked since. Whatever answers kill(N, 0) here would be reached, not the target.
+    // forked since, a group whose leader is gone. Whatever answers kill(N, 0) (kill(-N, 0) for
+    // a group) here would be reached, not the target. Not for a reaped target, to which no
+    // call is made. A process that takes the number between this and the call is missed.
+    let probe = if group { -pid } else { pid };
     if level < mine
+        && !reaped(ctx, who)
         && !matches!(
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None),
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(probe as i32), None),
             Err(Errno::ESRCH)
         )
     {
         return Err(Obs::Failed(format!(
-            "refusing to address `{}` by number: its PID outside, {pid}, names another process \
-             or thread in this process's namespace, which the step would reach instead (the \
-             harness's PIDs are small here, as in a container: run it where they are not, or in \
-             `vm/run`)",
-            who_name(ctx, me, who)
+            "refusing to address `{}` by number: its PID outside, {pid}, names another {} in \
+             this process's namespace, which the step would reach instead (the harness's PIDs \
+             are small here, as in a container: run it where they are not, or in `vm/run`)",
+            who_name(ctx, me, who),
+            if group {
+                "process group"
+            } else {
+                "process or thread"
+            }
         )));
     }
     Ok((pid, level))

@@ -704,7 +704,7 @@ pub struct PidfdNsArgs {
     pub expect: Option<Spanned<RawNsIoctlExpect>>,
 }
 
-/// pidfd_send_signal(2) through a descriptor a `pidfd_open` step kept.
+/// The NSpid line of a kept pidfd's /proc/self/fdinfo entry.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PidfdFdinfoArgs {
@@ -714,6 +714,7 @@ pub struct PidfdFdinfoArgs {
     pub expect: Option<Spanned<String>>,
 }
 
+/// pidfd_send_signal(2) through a descriptor a `pidfd_open` step kept.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PidfdSignalArgs {

@@ -1087,6 +1087,13 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         "{out}"
     );
     assert!(out.contains("5. wait(b) -> exited 0"), "{out}");
+    let (code, out) = run("harness/tests/faults/invisible-group-number-taken-inside.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("n1 step 8 `kill(-init, SIGKILL)`: the harness could not carry out the step: refusing to address `init` by number: its PID outside, 4, names another process group in this process's namespace"),
+        "{out}"
+    );
+    assert!(out.contains("10. wait(y) -> exited 0"), "{out}");
     let (code, out) = run("harness/tests/faults/wait-after-failed-unshare.yaml");
     assert_eq!(code, Some(1), "{out}");
     assert!(
@@ -1667,13 +1674,38 @@ fn scenario_processes_cannot_dump_core() {
     assert!(stdout.contains("Max core file size 0 0 bytes"), "{stdout}");
 }
 
-/// A pidfd's fdinfo numbers are judged, the special answers 0 and -1 included.
+/// A pidfd's fdinfo numbers are judged, the special answers 0 and -1 included (which `*`
+/// does not match), and only the /proc mount itself is read.
 #[test]
 fn pidfd_fdinfo_expectations_fail_when_the_kernel_answers_otherwise() {
     if !runs_scenarios() || !kernel_at_least(5, 5) {
         return;
     }
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        "harness/tests/faults/fdinfo-through-a-bind-mount.yaml",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("c step 5 `pidfd_fdinfo(me)`: the harness could not carry out the step: refusing to read /proc/self/fdinfo/")
+            && stdout.contains("it is not on the procfs mounted at /proc"),
+        "{stdout}"
+    );
     let file = "scenarios/pid/pidfd-fdinfo-numbers-by-the-proc-instance.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "pidfd: short, expect: \"-1\" }",
+        "pidfd: short, expect: \"*\" }",
+        "init step 7 `pidfd_fdinfo(short)`: expected NSpid *, observed Pid -1 (reaped)",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "pidfd: init, expect: \"0\" }",
+        "pidfd: init, expect: \"-1\" }",
+        "nested step 6 `pidfd_fdinfo(init)`: expected Pid -1, observed Pid 0 (not in the /proc's PID namespace or below it)",
+    );
     assert_altered_scenario_fails(
         file,
         "pidfd: init, expect: \"0\" }",
