@@ -750,35 +750,24 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             mismatch(format!("{e:?}"), labels)
         }
         (
+            Action::Nspid {
+                expect: Some(pattern),
+            },
+            Obs::Nspid { pids, .. },
+        )
+        | (
             Action::PidfdFdinfo {
                 expect: Some(pattern),
                 ..
             },
             Obs::Fdinfo { pids, .. },
         ) => {
-            // `*` stands for a PID: not for 0 (outside) or -1 (reaped).
+            // `*` stands for a PID: not for fdinfo's 0 (outside) or -1 (reaped).
             let fits = pattern.len() == pids.len()
                 && pattern
                     .iter()
                     .zip(pids)
                     .all(|(p, got)| p.map_or(*got > 0, |p| p == *got));
-            if fits {
-                Ok(())
-            } else {
-                mismatch(fdinfo_text(pattern), labels)
-            }
-        }
-        (
-            Action::Nspid {
-                expect: Some(pattern),
-            },
-            Obs::Nspid { pids, .. },
-        ) => {
-            let fits = pattern.len() == pids.len()
-                && pattern
-                    .iter()
-                    .zip(pids)
-                    .all(|(p, got)| p.is_none_or(|p| p == *got));
             if fits {
                 Ok(())
             } else {
@@ -854,7 +843,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
                 expect: Some(p), ..
             },
             o,
-        ) if !matches!(o, Obs::Fdinfo { .. }) => mismatch(fdinfo_text(p), labels),
+        ) if !matches!(o, Obs::Fdinfo { .. }) => mismatch(nspid_text(p), labels),
         (
             Action::Visible {
                 expect: Some(e), ..
@@ -886,22 +875,17 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
     }
 }
 
-/// An `nspid` pattern as the failure message shows it: `NSpid * 1`.
+/// An NSpid pattern as a failure message shows it: `NSpid * 1` (fdinfo's lone 0 and -1 as
+/// `Pid 0`, `Pid -1`).
 fn nspid_text(pattern: &[Option<i64>]) -> String {
+    if let [Some(n @ (0 | -1))] = pattern {
+        return format!("Pid {n}");
+    }
     let want: Vec<String> = pattern
         .iter()
         .map(|p| p.map_or("*".to_string(), |p| p.to_string()))
         .collect();
     format!("NSpid {}", want.join(" "))
-}
-
-/// A `pidfd_fdinfo` expectation as the record would show it.
-fn fdinfo_text(pattern: &[Option<i64>]) -> String {
-    match pattern {
-        [Some(0)] => "Pid 0".into(),
-        [Some(-1)] => "Pid -1".into(),
-        p => nspid_text(p),
-    }
 }
 
 /// Whether a step carries an expectation that a missing observation violates.
