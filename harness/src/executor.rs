@@ -21,7 +21,9 @@
 //! children may allocate freely; the only threads are a scenario's (`thread` steps), which
 //! sleep with every signal blocked and hold no lock or descriptor once their step is done, so
 //! a forked child of such a process may too (glibc's fork() takes the allocator's locks
-//! across the fork besides). The libtest-mimic harness, which *is* multi-threaded, never forks: each
+//! across the fork besides). A child made by glibc's clone() (a `fork` with `namespaces`)
+//! keeps the creator's threads in glibc's list, which its fork() would have cleared: setxid
+//! calls broadcast to them and can wait forever, so validation refuses `set_ids` there. The libtest-mimic harness, which *is* multi-threaded, never forks: each
 //! trial re-executes the `nsspec` binary (`nsspec run --json`), which costs one exec per
 //! scenario and keeps every trial in a process of its own.
 //!
@@ -1483,7 +1485,8 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
                         .collect();
                     pids.sort_unstable();
-                    // The harness's own /proc lists the whole host: not worth recording.
+                    // The harness's own /proc lists the whole host: not worth recording (one above
+                    // it is reported at level 0 too).
                     if level == Some(0) {
                         pids.clear();
                     }
@@ -1495,10 +1498,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Err(obs) => obs,
             Ok(status) => {
                 let pids = parse_nspid(&status);
-                let full = own_nspid(ctx.host_proc).len();
-                Obs::Nspid {
-                    level: full.saturating_sub(pids.len()),
-                    pids,
+                match own_nspid(ctx.host_proc).len().checked_sub(pids.len()) {
+                    Some(level) => Obs::Nspid { level, pids },
+                    None => proc_above_harness("/proc/self/status"),
                 }
             }
         },
@@ -1518,6 +1520,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 })
             };
             match field("NSpid:").or_else(|| field("Pid:")) {
+                _ if proc_above_harness_ns(ctx) => proc_above_harness(&path),
                 Some(Ok(pids)) if !pids.is_empty() => Obs::Fdinfo {
                     level: proc_level(ctx),
                     pids,
@@ -3938,7 +3941,25 @@ fn own_nspid(host_proc: RawFd) -> Vec<i64> {
 /// The level of the PID namespace that the process's current /proc belongs to.
 fn proc_level(ctx: &Ctx) -> Option<usize> {
     let here = parse_nspid(&std::fs::read_to_string("/proc/self/status").ok()?);
+    // Longer than the harness's own: a procfs of a PID namespace above the harness's (an outer
+    // one uncovered by unmounting), at level 0 for the records: numbers not to be kept.
     (!here.is_empty()).then(|| own_nspid(ctx.host_proc).len().saturating_sub(here.len()))
+}
+
+/// Whether the process's /proc is of a PID namespace above the harness's (an outer procfs
+/// uncovered by unmounting): its numbers are a host's or a VM's.
+fn proc_above_harness_ns(ctx: &Ctx) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| parse_nspid(&s).len() > own_nspid(ctx.host_proc).len())
+}
+
+/// The refusal for a /proc above the harness's PID namespace, whose numbers (a host's or a
+/// VM's) would be recorded as they are.
+fn proc_above_harness(path: &str) -> Obs {
+    Obs::Failed(format!(
+        "{path} is of a procfs whose PID namespace is above the harness's (an outer /proc \
+         uncovered?): its numbers are not recorded"
+    ))
 }
 
 pub(crate) fn parse_nspid(status: &str) -> Vec<i64> {

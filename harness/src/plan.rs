@@ -1096,6 +1096,10 @@ struct Inherited {
     own_session: bool,
     /// The signals it has a `catch` handler for (a child's record of deliveries starts empty).
     catching: BTreeSet<i32>,
+    /// Whether it was cloned (`fork` with `namespaces`) from a multithreaded process, or from
+    /// one so cloned: glibc's clone() leaves the creator's threads in the child's bookkeeping
+    /// (its fork() clears them), and a setxid broadcast to those can hang.
+    stale_threads: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -1548,7 +1552,8 @@ impl<'a> Builder<'a> {
                 if Some(me) == host {
                     ""
                 } else {
-                    ": add `pid` to `namespaces`, or fork it after an `unshare` of pid"
+                    ": add `pid` to `namespaces`, fork it after an `unshare` of pid, or give its \
+                     `fork` `namespaces: [pid]`"
                 }
             ),
         ))
@@ -1795,7 +1800,10 @@ impl<'a> Builder<'a> {
             let line = step.referenced.line();
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
-                self.born.insert(child, self.now.clone());
+                let mut born = self.now.clone();
+                born.stale_threads = matches!(&action, Action::Fork { kinds, .. } if !kinds.is_empty())
+                    && (self.threaded.is_some() || self.now.stale_threads);
+                self.born.insert(child, born);
             }
             if let Action::Setsid {
                 expect: Outcome::Ok,
@@ -2493,6 +2501,18 @@ impl<'a> Builder<'a> {
                 Action::DropCaps
             }
             RawStep::SetIds(a) => {
+                if self.now.stale_threads {
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "`set_ids` in `{}`, which was cloned (`fork` with `namespaces`) from a \
+                             multithreaded process: glibc's clone() leaves the creator's threads in \
+                             its bookkeeping, and set_ids()'s broadcast to all threads can wait for \
+                             them forever; create it with a plain `fork` and `unshare` instead",
+                            self.procs[me].name
+                        ),
+                    ));
+                }
                 let id = |v: &Spanned<i64>, what: &str| -> Result<u32, ScenarioError> {
                     self.id_value(Some(v), what)?;
                     Ok(v.value as u32)
@@ -3260,6 +3280,36 @@ mod tests {
             expect("{ errno: ENOENT }"),
             Some(ReadExpect::Errno(Errno::ENOENT))
         );
+    }
+
+    /// `set_ids` is refused in a process glibc's clone() made from a multithreaded one (and in
+    /// a clone of that), not after a plain fork, nor in a clone of a single-threaded process.
+    #[test]
+    fn set_ids_is_refused_only_where_clone_left_stale_threads() {
+        let err = |steps: &str| {
+            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
+            load("t", "t.yaml", &text).err().map(|e| e.to_string())
+        };
+        let ids = "{ set_ids: { uid: 0, gid: 0 } }";
+        let refused = "which was cloned (`fork` with `namespaces`) from a multithreaded process";
+        let e = err(&format!(
+            "  - thread: {{}}\n  - fork: {{ name: c, namespaces: [uts], steps: [ {{ fork: {{ name: g, namespaces: [ipc], steps: [ {ids} ] }} }}, {{ wait: {{ pid: g }} }} ] }}\n  - wait: {{ pid: c }}\n"
+        ))
+        .unwrap();
+        assert!(e.contains(&format!("`set_ids` in `g`, {refused}")), "{e}");
+        for fine in [
+            format!(
+                "  - thread: {{}}\n  - fork: {{ name: c, steps: [ {ids} ] }}\n  - wait: {{ pid: c }}\n"
+            ),
+            format!(
+                "  - fork: {{ name: c, namespaces: [uts], steps: [ {ids} ] }}\n  - wait: {{ pid: c }}\n"
+            ),
+            format!(
+                "  - thread: {{}}\n  - fork: {{ name: c, namespaces: [uts], steps: [ {{ fork: {{ name: g, steps: [ {ids} ] }} }}, {{ wait: {{ pid: g }} }} ] }}\n  - wait: {{ pid: c }}\n"
+            ),
+        ] {
+            assert_eq!(err(&fine), None, "{fine}");
+        }
     }
 
     /// A `fork` into a new PID namespace puts only that child one level deeper: the caller's

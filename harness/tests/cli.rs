@@ -1087,6 +1087,23 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
         "{out}"
     );
     assert!(out.contains("5. wait(b) -> exited 0"), "{out}");
+    let (code, out) = run("harness/tests/faults/proc-above-the-harness.yaml");
+    assert_eq!(code, Some(1), "{out}");
+    for (step, call, path) in [
+        (4, "nspid()", "/proc/self/status"),
+        (5, "pidfd_fdinfo(me)", "/proc/self/fdinfo/"),
+    ] {
+        assert!(
+            out.contains(&format!(
+                "init step {step} `{call}`: the harness could not carry out the step: {path}"
+            )),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains("is of a procfs whose PID namespace is above the harness's"),
+        "{out}"
+    );
     let (code, out) = run("harness/tests/faults/invisible-group-number-taken-inside.yaml");
     assert_eq!(code, Some(1), "{out}");
     assert!(
