@@ -23,9 +23,10 @@
 //! a forked child of such a process may too (glibc's fork() takes the allocator's locks
 //! across the fork besides). A child made by glibc's clone() (a `fork` with `namespaces`)
 //! keeps the creator's threads in glibc's list, which its fork() would have cleared: setxid
-//! calls broadcast to them and can wait forever, so validation refuses `set_ids` there. The libtest-mimic harness, which *is* multi-threaded, never forks: each
-//! trial re-executes the `nsspec` binary (`nsspec run --json`), which costs one exec per
-//! scenario and keeps every trial in a process of its own.
+//! calls broadcast to them and can wait forever, so validation refuses `set_ids` there. The
+//! libtest-mimic harness, which *is* multi-threaded, never forks: each trial re-executes the
+//! `nsspec` binary (`nsspec run --json`), which costs one exec per scenario and keeps every
+//! trial in a process of its own.
 //!
 //! **Why a supervisor.** Everything a scenario does happens below a process that first moves
 //! into a private mount namespace (MS_REC|MS_PRIVATE before any mount) and private UTS and IPC
@@ -136,9 +137,9 @@ pub enum Obs {
         pids: Vec<i64>,
     },
     /// The NSpid line of a pidfd's fdinfo (its Pid line where there is none): numbers from the
-    /// PID namespace of the /proc read (`level`, when known) down; `[0]` or `[-1]` alone.
+    /// PID namespace of the /proc read (at `level`) down; `[0]` or `[-1]` alone.
     Fdinfo {
-        level: Option<usize>,
+        level: usize,
         pids: Vec<i64>,
     },
     /// The si_pid of each delivery a `catch` handler recorded (0: a sender outside the
@@ -961,20 +962,19 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // mounting a procfs for it would need privilege over the outer user namespace.
     let with_user = plan.namespaces.contains(&NsKind::User);
     let clone_flags = if with_user {
-        plan.namespaces
-            .iter()
-            .filter(|k| matches!(k, NsKind::User | NsKind::Pid))
-            .map(|k| k.clone_flag())
-            .fold(0, |a, b| a | b)
+        ns_flags(
+            plan.namespaces
+                .iter()
+                .filter(|k| matches!(k, NsKind::User | NsKind::Pid)),
+        )
     } else {
         0
     };
-    let for_children: libc::c_int = plan
-        .namespaces
-        .iter()
-        .filter(|k| k.for_children_only() && clone_flags & k.clone_flag() == 0)
-        .map(|k| k.clone_flag())
-        .fold(0, |a, b| a | b);
+    let for_children = ns_flags(
+        plan.namespaces
+            .iter()
+            .filter(|k| k.for_children_only() && clone_flags & k.clone_flag() == 0),
+    );
     if for_children != 0
         && let Err(e) = unshare(for_children)
     {
@@ -1176,12 +1176,11 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
 /// `cloned`: the namespaces init was cloned into already.
 fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
     let plan = ctx.plan;
-    let here: libc::c_int = plan
-        .namespaces
-        .iter()
-        .filter(|k| !k.for_children_only() && cloned & k.clone_flag() == 0)
-        .map(|k| k.clone_flag())
-        .fold(0, |a, b| a | b);
+    let here = ns_flags(
+        plan.namespaces
+            .iter()
+            .filter(|k| !k.for_children_only() && cloned & k.clone_flag() == 0),
+    );
     crate::timing::mark("init: start");
     let setup = (|| -> Result<(), String> {
         if here != 0 {
@@ -1344,10 +1343,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
             Obs::Result(res(made.map(drop)))
         }
-        Action::Fork { child, kinds, .. } => {
-            let flags = kinds.iter().fold(0, |f, k| f | k.clone_flag());
-            spawn(ctx, me, *child, flags, &[])
-        }
+        Action::Fork { child, kinds, .. } => spawn(ctx, me, *child, ns_flags(kinds), &[]),
         Action::Thread { .. } => start_thread(ctx.plan.procs[me].level()),
         Action::Enter {
             child,
@@ -1477,7 +1473,8 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
         },
         Action::ListPids { .. } => {
-            let level = proc_level(ctx);
+            // One above the harness's counts as the harness's own here: not recorded either.
+            let level = proc_level(ctx).map(|l| l.unwrap_or(0));
             match std::fs::read_dir("/proc") {
                 Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
                 Ok(dir) => {
@@ -1485,8 +1482,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
                         .collect();
                     pids.sort_unstable();
-                    // The harness's own /proc lists the whole host: not worth recording (one above
-                    // it is reported at level 0 too).
+                    // The harness's own /proc lists the whole host: not worth recording.
                     if level == Some(0) {
                         pids.clear();
                     }
@@ -1498,9 +1494,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Err(obs) => obs,
             Ok(status) => {
                 let pids = parse_nspid(&status);
-                match own_nspid(ctx.host_proc).len().checked_sub(pids.len()) {
-                    Some(level) => Obs::Nspid { level, pids },
-                    None => proc_above_harness("/proc/self/status"),
+                match level_of(ctx, &pids) {
+                    Ok(level) => Obs::Nspid { level, pids },
+                    Err(()) => proc_above_harness("/proc/self/status"),
                 }
             }
         },
@@ -1519,12 +1515,14 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                         .collect::<Result<Vec<i64>, _>>()
                 })
             };
-            match field("NSpid:").or_else(|| field("Pid:")) {
-                _ if proc_above_harness_ns(ctx) => proc_above_harness(&path),
-                Some(Ok(pids)) if !pids.is_empty() => Obs::Fdinfo {
-                    level: proc_level(ctx),
-                    pids,
-                },
+            match (field("NSpid:").or_else(|| field("Pid:")), proc_level(ctx)) {
+                (_, Some(Err(()))) => proc_above_harness(&path),
+                (Some(Ok(pids)), Some(Ok(level))) if !pids.is_empty() => {
+                    Obs::Fdinfo { level, pids }
+                }
+                (_, None) => Obs::Failed(
+                    "/proc/self/status tells no NSpid: the /proc's PID namespace is unknown".into(),
+                ),
                 _ => Obs::Failed(format!("no Pid or NSpid line of numbers in {path}")),
             }
         }),
@@ -1556,7 +1554,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Obs::Result(res(mount_proc(target, options)))
         }
         Action::Unshare { kinds, .. } => {
-            let flags = kinds.iter().map(|k| k.clone_flag()).fold(0, |a, b| a | b);
+            let flags = ns_flags(kinds);
             Obs::Result(res(unshare(flags)))
         }
         Action::NestPid { depth, .. } => return nest_pid(ctx, me, step.index, *depth),
@@ -1642,14 +1640,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         } => {
             // Validation lets a process write only its own child's files: nobody else reaps
             // the child, so while the table says it is unreaped its PID is still its own.
-            if let Err(obs) = resolve(ctx, me, Who::Proc(*child)) {
-                return Some(obs);
-            }
-            if reaped(ctx, Who::Proc(*child)) {
-                // As a program would find it: /proc/PID is gone.
-                return Some(Obs::Result(Res::Errno(libc::ENOENT)));
-            }
-            let pid = host_pid(ctx, Who::Proc(*child));
+            let pid = match live_host_pid(ctx, me, Who::Proc(*child)) {
+                Ok(pid) => pid,
+                Err(obs) => return Some(obs),
+            };
             let opened = nix::fcntl::openat(
                 unsafe_borrow(ctx.host_proc),
                 format!("{pid}/{file}").as_str(),
@@ -1697,8 +1691,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             emit(ctx, me, step.index, Obs::Result(Res::Ok));
             // A process that is not dumpable dumps no core at all, not even to a core_pattern
             // pipe (do_coredump() in fs/coredump.c), which RLIMIT_CORE does not stop.
-            // SAFETY: plain prctl with integer arguments.
-            unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+            let _ = set_dumpable(false);
             match how {
                 // SAFETY: deliberately not safe: the step exists to die of a real SIGSEGV.
                 CrashKind::Segv => unsafe {
@@ -1767,19 +1760,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 more: n.saturating_sub(CAUGHT_MAX),
             }
         }
-        Action::SetDumpable { dumpable, .. } => {
-            // SAFETY: plain prctl with integer arguments.
-            let r = unsafe {
-                libc::prctl(
-                    libc::PR_SET_DUMPABLE,
-                    libc::c_ulong::from(*dumpable),
-                    0,
-                    0,
-                    0,
-                )
-            };
-            Obs::Result(res(Errno::result(r).map(drop)))
-        }
+        Action::SetDumpable { dumpable, .. } => Obs::Result(res(set_dumpable(*dumpable))),
         Action::SetPdeathsig { signal } => {
             // SAFETY: plain prctl with integer arguments.
             let r =
@@ -2626,7 +2607,7 @@ fn joins(
     pidfd: bool,
 ) -> Result<Vec<(OwnedFd, libc::c_int)>, Obs> {
     if pidfd {
-        let flags = kinds.iter().fold(0, |f, k| f | k.clone_flag());
+        let flags = ns_flags(kinds);
         let cell = Cell::new(None);
         return match by_number(ctx, me, target, |pid| {
             pidfd_open(pid).map(|fd| cell.set(Some(fd)))
@@ -2636,12 +2617,7 @@ fn joins(
             other => Err(other),
         };
     }
-    let pid = match resolve(ctx, me, target) {
-        // Opening /proc/PID/ns/… of a process that no longer exists.
-        Ok(_) if reaped(ctx, target) => return Err(Obs::Result(Res::Errno(libc::ENOENT))),
-        Ok(_) => host_pid(ctx, target),
-        Err(obs) => return Err(obs),
-    };
+    let pid = live_host_pid(ctx, me, target)?;
     kinds
         .iter()
         .map(|k| {
@@ -2820,14 +2796,12 @@ fn start_thread(level: usize) -> Obs {
         // What clone() returned, passed on as it is (EINVAL after unshare(CLONE_NEWPID)).
         return Obs::Result(Res::Errno(made));
     }
-    let mut word = [0u8; 4];
-    let got = read_full(r.as_raw_fd(), &mut word);
-    // EOF: the thread has closed its end (the pipe has no other writer).
-    let mut rest = [0u8; 1];
-    while matches!(read_retry(r.as_raw_fd(), &mut rest), Ok(n) if n > 0) {}
-    match got {
+    // One byte more than the ID: four bytes read means EOF came after them, so the thread
+    // has closed its end (the pipe has no other writer).
+    let mut word = [0u8; 5];
+    match read_full(r.as_raw_fd(), &mut word) {
         4 => Obs::Thread {
-            tid: libc::pid_t::from_le_bytes(word).into(),
+            tid: libc::pid_t::from_le_bytes([word[0], word[1], word[2], word[3]]).into(),
             level,
         },
         _ => Obs::Failed("the new thread did not report its ID".into()),
@@ -2954,6 +2928,16 @@ fn host_pid(ctx: &Ctx, who: Who) -> i64 {
         Who::Supervisor => ctx.supervisor,
         Who::Proc(i) => ctx.table.nspid(i).map_or(0, |v| v[0]),
     }
+}
+
+/// The harness's PID of `who`, for its /proc/PID files: ENOENT, as a program would find
+/// /proc/PID, once it has been reaped (its number may be another process's by now).
+fn live_host_pid(ctx: &Ctx, me: usize, who: Who) -> Result<i64, Obs> {
+    resolve(ctx, me, who)?;
+    if reaped(ctx, who) {
+        return Err(Obs::Result(Res::Errno(libc::ENOENT)));
+    }
+    Ok(host_pid(ctx, who))
 }
 
 /// `call` on the number `target` has for the caller (kill, pidfd_open). For a reaped target
@@ -3938,19 +3922,20 @@ fn own_nspid(host_proc: RawFd) -> Vec<i64> {
     }
 }
 
-/// The level of the PID namespace that the process's current /proc belongs to.
-fn proc_level(ctx: &Ctx) -> Option<usize> {
-    let here = parse_nspid(&std::fs::read_to_string("/proc/self/status").ok()?);
-    // Longer than the harness's own: a procfs of a PID namespace above the harness's (an outer
-    // one uncovered by unmounting), at level 0 for the records: numbers not to be kept.
-    (!here.is_empty()).then(|| own_nspid(ctx.host_proc).len().saturating_sub(here.len()))
+/// The level of the PID namespace of the procfs where the process's NSpid reads `here`;
+/// `Err` for one above the harness's (an outer procfs uncovered by unmounting), whose numbers
+/// are a host's or a VM's and cannot be labelled.
+fn level_of(ctx: &Ctx, here: &[i64]) -> Result<usize, ()> {
+    own_nspid(ctx.host_proc)
+        .len()
+        .checked_sub(here.len())
+        .ok_or(())
 }
 
-/// Whether the process's /proc is of a PID namespace above the harness's (an outer procfs
-/// uncovered by unmounting): its numbers are a host's or a VM's.
-fn proc_above_harness_ns(ctx: &Ctx) -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .is_ok_and(|s| parse_nspid(&s).len() > own_nspid(ctx.host_proc).len())
+/// [`level_of`] the process's current /proc; `None` when its /proc/self/status tells nothing.
+fn proc_level(ctx: &Ctx) -> Option<Result<usize, ()>> {
+    let here = parse_nspid(&std::fs::read_to_string("/proc/self/status").ok()?);
+    (!here.is_empty()).then(|| level_of(ctx, &here))
 }
 
 /// The refusal for a /proc above the harness's PID namespace, whose numbers (a host's or a
@@ -4143,6 +4128,26 @@ fn fork_raw() -> Result<i32, Errno> {
     // SAFETY: every caller runs in a single-threaded process, or one whose other threads sleep
     // holding nothing (module docs), so the child may run arbitrary code.
     Errno::result(unsafe { libc::fork() })
+}
+
+/// prctl(PR_SET_DUMPABLE).
+fn set_dumpable(dumpable: bool) -> Result<(), Errno> {
+    // SAFETY: plain prctl with integer arguments.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_DUMPABLE,
+            libc::c_ulong::from(dumpable),
+            0,
+            0,
+            0,
+        )
+    };
+    Errno::result(r).map(drop)
+}
+
+/// The CLONE_NEW* flags of `kinds`, together.
+fn ns_flags<'a>(kinds: impl IntoIterator<Item = &'a NsKind>) -> libc::c_int {
+    kinds.into_iter().fold(0, |flags, k| flags | k.clone_flag())
 }
 
 /// # References

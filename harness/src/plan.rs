@@ -1606,6 +1606,33 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The target and the kinds of namespace an `enter` or `setns` (`what`) joins, at least
+    /// one; through a pidfd (setns(2) takes one from Linux 5.8, pidfd_open(2) came in 5.3) the
+    /// step implies 5.8.
+    fn joining(
+        &mut self,
+        me: usize,
+        host: Option<usize>,
+        target: &Spanned<String>,
+        namespaces: &[Spanned<NsKind>],
+        pidfd: bool,
+        what: &str,
+    ) -> Result<(Who, Vec<NsKind>), ScenarioError> {
+        let who = self.who(me, target, host)?;
+        let kinds = self.kinds(namespaces, what)?;
+        if kinds.is_empty() {
+            return Err(self.err(
+                &target.referenced,
+                format!("`{what}` needs at least one namespace"),
+            ));
+        }
+        self.kinds_used.extend(kinds.iter().copied());
+        if pidfd {
+            self.implied_kernel = self.implied_kernel.max((5, 8));
+        }
+        Ok((who, kinds))
+    }
+
     /// An NSpid pattern: PIDs, outermost first, `*` for any one. `other`: what else the step
     /// takes, for the message.
     fn nspid_pattern(
@@ -1911,14 +1938,8 @@ impl<'a> Builder<'a> {
             }
             RawStep::Enter(e) => {
                 let child = self.index_of(&e.name.value).expect("declared");
-                let target = self.who(me, &e.target, host)?;
-                let kinds = self.kinds(&e.namespaces, "enter")?;
-                if kinds.is_empty() {
-                    return Err(
-                        self.err(&e.target.referenced, "`enter` needs at least one namespace")
-                    );
-                }
-                self.kinds_used.extend(kinds.iter().copied());
+                let (target, kinds) =
+                    self.joining(me, host, &e.target, &e.namespaces, e.pidfd, "enter")?;
                 let pidns = if kinds.contains(&NsKind::Pid) {
                     match target {
                         Who::Proc(t) if !self.procs[t].pidns.is_empty() => {
@@ -1930,10 +1951,6 @@ impl<'a> Builder<'a> {
                     self.procs[child].pidns.clone()
                 };
                 self.procs[child].pidns = pidns;
-                if e.pidfd {
-                    // setns(2) takes a pidfd from Linux 5.8 (and pidfd_open(2) came in 5.3).
-                    self.implied_kernel = self.implied_kernel.max((5, 8));
-                }
                 Action::Enter {
                     child,
                     target,
@@ -1944,13 +1961,8 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Setns(e) => {
-                let target = self.who(me, &e.target, host)?;
-                let kinds = self.kinds(&e.namespaces, "setns")?;
-                if kinds.is_empty() {
-                    return Err(
-                        self.err(&e.target.referenced, "`setns` needs at least one namespace")
-                    );
-                }
+                let (target, kinds) =
+                    self.joining(me, host, &e.target, &e.namespaces, e.pidfd, "setns")?;
                 if let Some(k) = e.namespaces.iter().find(|k| k.value == NsKind::Pid) {
                     // setns(CLONE_NEWPID) moves only the caller's later children, which the
                     // plan numbers by the namespaces it knows the caller to create.
@@ -1959,11 +1971,6 @@ impl<'a> Builder<'a> {
                         "`setns` cannot join a PID namespace (setns(2) would move only this \
                          process's later children there): `enter` creates a process in it",
                     ));
-                }
-                self.kinds_used.extend(kinds.iter().copied());
-                if e.pidfd {
-                    // setns(2) takes a pidfd from Linux 5.8 (and pidfd_open(2) came in 5.3).
-                    self.implied_kernel = self.implied_kernel.max((5, 8));
                 }
                 Action::Setns {
                     target,
@@ -3153,6 +3160,12 @@ mod tests {
         load("t", "t.yaml", text).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The validation error of a scenario in a new PID namespace with init's `steps`, if any.
+    fn err(steps: &str) -> Option<String> {
+        let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
+        load("t", "t.yaml", &text).err().map(|e| e.to_string())
+    }
+
     /// `caught` needs a handler from a `catch` of the process's own or of its creator before
     /// creating it; SIGKILL and SIGSTOP cannot be caught; senders are expected only where they
     /// are numbered in a PID namespace of the scenario.
@@ -3286,10 +3299,6 @@ mod tests {
     /// a clone of that), not after a plain fork, nor in a clone of a single-threaded process.
     #[test]
     fn set_ids_is_refused_only_where_clone_left_stale_threads() {
-        let err = |steps: &str| {
-            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
-            load("t", "t.yaml", &text).err().map(|e| e.to_string())
-        };
         let ids = "{ set_ids: { uid: 0, gid: 0 } }";
         let refused = "which was cloned (`fork` with `namespaces`) from a multithreaded process";
         let e = err(&format!(
@@ -3333,10 +3342,6 @@ mod tests {
     /// `thread` expected to fail leaves the process single-threaded.
     #[test]
     fn drop_caps_is_refused_only_in_a_multithreaded_process() {
-        let err = |steps: &str| {
-            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
-            load("t", "t.yaml", &text).err().map(|e| e.to_string())
-        };
         assert_eq!(err("  - drop_caps: {}\n  - thread: {}\n"), None);
         assert_eq!(
             err(
@@ -3360,10 +3365,6 @@ mod tests {
     /// names the supervisor's group.
     #[test]
     fn process_group_kills_stay_in_groups_the_scenario_made() {
-        let err = |steps: &str| {
-            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
-            load("t", "t.yaml", &text).err().map(|e| e.to_string())
-        };
         let zero = "kill: { pid: 0, signal: CONT }";
         assert_eq!(err(&format!("  - setsid: {{}}\n  - {zero}\n")), None);
         let e = err(&format!("  - {zero}\n  - setsid: {{}}\n")).unwrap();
@@ -3402,10 +3403,6 @@ mod tests {
     /// after that step, and in the children that process creates afterwards.
     #[test]
     fn pidfds_are_usable_where_their_descriptor_was_inherited() {
-        let err = |steps: &str| {
-            let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
-            load("t", "t.yaml", &text).err().map(|e| e.to_string())
-        };
         let ok = "  - pidfd_open: { pid: self, as: me }\n  \
                   - fork: { name: c, steps: [ { pidfd_signal: { pidfd: me, signal: CONT } } ] }\n  \
                   - wait: { pid: c }\n  \

@@ -431,18 +431,7 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
             "Pid 0 (not in the /proc's PID namespace or below it)".into()
         }
         Obs::Fdinfo { pids, .. } if pids[..] == [-1] => "Pid -1 (reaped)".into(),
-        Obs::Fdinfo { level, pids } => {
-            let shown: Vec<String> = pids
-                .iter()
-                .enumerate()
-                .map(|(i, p)| match level {
-                    Some(l) => labels.pid(*p, l + i),
-                    None => p.to_string(),
-                })
-                .collect();
-            format!("NSpid {}", shown.join(" "))
-        }
-        Obs::Nspid { level, pids } => {
+        Obs::Fdinfo { level, pids } | Obs::Nspid { level, pids } => {
             let shown: Vec<String> = pids
                 .iter()
                 .enumerate()

@@ -1680,15 +1680,11 @@ fn scenario_processes_cannot_dump_core() {
     if !runs_scenarios() {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "-v",
-        "--no-snapshots",
+    run_verbose_showing(
         "harness/tests/faults/core-limit.yaml",
-    ]);
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("Max core file size 0 0 bytes"), "{stdout}");
+        0,
+        &["Max core file size 0 0 bytes"],
+    );
 }
 
 /// A pidfd's fdinfo numbers are judged, the special answers 0 and -1 included (which `*`
@@ -2415,18 +2411,29 @@ fn a_reaped_process_name_never_reaches_the_process_that_took_its_pid() {
     if !privileged() {
         return;
     }
-    let out = nsspec(&["run", "-v", "harness/tests/faults/reaped-name.yaml"]);
+    run_verbose_showing(
+        "harness/tests/faults/reaped-name.yaml",
+        0,
+        &[
+            "4. fork(b) -> pid 2",
+            "5. kill(a, SIGKILL) -> pid 2: ESRCH: No such process",
+            "6. visible(a) -> pid 2: not visible",
+            "7. wait(a) -> ECHILD: No child processes",
+            "9. wait(b) -> exited 0",
+        ],
+    );
+}
+
+/// Runs `nsspec run -v FILE`, asserts its exit status and that every one of `lines` is in
+/// what it prints, and returns that for further checks.
+fn run_verbose_showing(file: &str, code: i32, lines: &[&str]) -> String {
+    let out = nsspec(&["run", "-v", file]);
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    for line in [
-        "4. fork(b) -> pid 2",
-        "5. kill(a, SIGKILL) -> pid 2: ESRCH: No such process",
-        "6. visible(a) -> pid 2: not visible",
-        "7. wait(a) -> ECHILD: No child processes",
-        "9. wait(b) -> exited 0",
-    ] {
+    assert_eq!(out.status.code(), Some(code), "{stdout}{stderr}");
+    for line in lines {
         assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
     }
+    stdout
 }
 
 /// A process the kernel reaps with its namespace's init, and one reaped by the supervisor as
@@ -2437,21 +2444,16 @@ fn processes_reaped_with_their_namespace_never_reach_the_process_that_took_their
     if !privileged() {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "-v",
+    run_verbose_showing(
         "harness/tests/faults/reaped-with-its-namespace.yaml",
-    ]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    for line in [
-        "4. fork(d) -> pid 4",
-        "5. pidfd_open(c) as c -> pid 4: ESRCH: No such process",
-        "6. kill(c, SIGKILL) -> pid 4: ESRCH: No such process",
-        "8. wait(d) -> exited 0",
-    ] {
-        assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
-    }
+        0,
+        &[
+            "4. fork(d) -> pid 4",
+            "5. pidfd_open(c) as c -> pid 4: ESRCH: No such process",
+            "6. kill(c, SIGKILL) -> pid 4: ESRCH: No such process",
+            "8. wait(d) -> exited 0",
+        ],
+    );
 }
 
 /// When init's namespaces cannot be made, the host process's steps wait for a scenario that
@@ -2492,20 +2494,15 @@ fn the_group_of_a_reaped_leader_is_not_signalled() {
     if !runs_scenarios() {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "-v",
+    run_verbose_showing(
         "harness/tests/faults/group-of-a-reaped-leader.yaml",
-    ]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    assert!(
-        stdout.contains("init step 3 `kill(-leader, SIGKILL)`: the harness could not carry out the step: `leader` has been reaped"),
-        "{stdout}"
+        1,
+        &[
+            "init step 3 `kill(-leader, SIGKILL)`: the harness could not carry out the step: `leader` has been reaped",
+            "2. getpgid() -> 2",
+            "5. wait(member) -> exited 0",
+        ],
     );
-    for line in ["2. getpgid() -> 2", "5. wait(member) -> exited 0"] {
-        assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
-    }
 }
 
 /// `read` of a file without end records its first 2 KiB and stops reading there: in bounded
