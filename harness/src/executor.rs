@@ -4008,7 +4008,7 @@ fn spawn_in(
     child: impl FnOnce(),
 ) -> Result<i32, Errno> {
     if let Some(cgroup) = limit.clone_into() {
-        match clone3_into(flags, cgroup) {
+        match clone3_forklike(flags, Some(cgroup)) {
             Ok(0) => child_main(child),
             Ok(pid) => return Ok(pid),
             // No clone3 (< 5.3) or no CLONE_INTO_CGROUP (< 5.7): migrate instead.
@@ -4044,18 +4044,19 @@ struct CloneArgs {
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// clone3() like fork() (no new stack: the child continues on its copy of ours) into the
-/// namespaces `flags` and the cgroup v2 directory `cgroup`. Returns 0 in the child.
-fn clone3_into(flags: libc::c_int, cgroup: RawFd) -> Result<i32, Errno> {
+/// namespaces `flags` and, when given, the cgroup v2 directory `cgroup`. Returns 0 in the child.
+fn clone3_forklike(flags: libc::c_int, cgroup: Option<RawFd>) -> Result<i32, Errno> {
     let mut args = CloneArgs {
-        flags: flags as u32 as u64 | CLONE_INTO_CGROUP,
+        flags: flags as u32 as u64 | cgroup.map_or(0, |_| CLONE_INTO_CGROUP),
         exit_signal: libc::SIGCHLD as u64,
-        cgroup: cgroup as u64,
+        cgroup: cgroup.map_or(0, |fd| fd as u64),
         ..CloneArgs::default()
     };
-    // SAFETY: the caller is single-threaded (module docs) and without CLONE_VM the child has
-    // its own copy of memory, as after fork(). Unlike glibc's fork() this does not refresh
-    // the thread id cached in glibc's thread descriptor; glibc's raise() and abort() ask the
-    // kernel instead, and init cloned by clone(2) below has always run so.
+    // SAFETY: the caller is single-threaded, or its other threads sleep holding nothing
+    // (module docs), and without CLONE_VM the child has its own copy of memory, as after
+    // fork(). Unlike glibc's fork() this does not refresh the thread id cached in glibc's
+    // thread descriptor; glibc's raise() and abort() ask the kernel instead, and init cloned
+    // by clone(2) below has always run so.
     let r = unsafe {
         libc::syscall(
             libc::SYS_clone3,
@@ -4067,8 +4068,15 @@ fn clone3_into(flags: libc::c_int, cgroup: RawFd) -> Result<i32, Errno> {
 }
 
 /// clone(2) into new namespaces (`flags`, CLONE_NEW*); the child runs `child` on a stack of
-/// its own, like [`fork_child`].
+/// its own, like [`fork_child`]. With CLONE_NEWTIME, clone3(2) like fork() instead.
 fn clone_child(flags: libc::c_int, child: impl FnOnce()) -> Result<i32, Errno> {
+    if flags & libc::CLONE_NEWTIME != 0 {
+        // CLONE_NEWTIME is 0x80, inside clone(2)'s exit-signal byte: only clone3(2) takes it.
+        return match clone3_forklike(flags, None)? {
+            0 => child_main(child),
+            pid => Ok(pid),
+        };
+    }
     // The child gets a copy of this buffer (no CLONE_VM); untouched pages cost nothing.
     let mut stack = vec![0u8; 8 << 20];
     let mut child = Some(child);

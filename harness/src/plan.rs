@@ -1890,15 +1890,6 @@ impl<'a> Builder<'a> {
             RawStep::Fork(f) => {
                 let child = self.index_of(&f.name.value).expect("declared");
                 let kinds = self.kinds(&f.namespaces, "fork")?;
-                if let Some(k) = f.namespaces.iter().find(|k| k.value == NsKind::Time) {
-                    // CLONE_NEWTIME is 0x80, inside clone(2)'s exit-signal byte: only clone3(2)
-                    // takes it.
-                    return Err(self.err(
-                        &k.referenced,
-                        "`fork` cannot create a time namespace (clone(2) has no room for \
-                         CLONE_NEWTIME): `unshare` it first, and the child is created in it",
-                    ));
-                }
                 self.kinds_used.extend(kinds.iter().copied());
                 Action::Fork {
                     child,

@@ -1644,6 +1644,34 @@ fn thread_expectations_fail_when_the_kernel_answers_otherwise() {
     }
 }
 
+/// `fork` into a time namespace (clone3(2)) is judged: the child's namespace is a copy of the
+/// creator's pending one, offsets included, and leaves that one writable.
+#[test]
+fn clone_into_a_time_namespace_fails_when_the_kernel_answers_otherwise() {
+    if !privileged() || !kernel_at_least(5, 7) {
+        return;
+    }
+    let file = "scenarios/time/clone-copies-the-pending-namespace.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "shift: 3600, expect: true }",
+        "shift: 0, expect: true }",
+        "cloned step 4 `clock(CLOCK_MONOTONIC = the harness's)`: expected true, observed false",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "content: \"monotonic 7200 0\\n\" }",
+        "content: \"monotonic 7200 0\\n\", expect: { errno: EACCES } }",
+        "init step 6 `write(/proc/self/timens_offsets, \"monotonic 7200 0\\n\")`: expected EACCES: Permission denied, observed ok",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "        - ns: { kind: time, expect: new }\n        - ns:",
+        "        - ns: { kind: time, expect: harness }\n        - ns:",
+        "cloned step 1 `ns(time)`: expected the harness's, observed time#2",
+    );
+}
+
 /// A parent's writes of its child's maps are judged by the kernel's rules for the writer's
 /// credentials, and `set_dumpable` is what lets a capless parent open the files at all.
 #[test]
