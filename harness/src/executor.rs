@@ -1761,6 +1761,19 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
         }
         Action::SetDumpable { dumpable, .. } => Obs::Result(res(set_dumpable(*dumpable))),
+        Action::SetSubreaper { subreaper, .. } => {
+            // SAFETY: plain prctl with integer arguments.
+            let r = unsafe {
+                libc::prctl(
+                    libc::PR_SET_CHILD_SUBREAPER,
+                    libc::c_ulong::from(*subreaper),
+                    0,
+                    0,
+                    0,
+                )
+            };
+            Obs::Result(res(Errno::result(r).map(drop)))
+        }
         Action::SetPdeathsig { signal } => {
             // SAFETY: plain prctl with integer arguments.
             let r =

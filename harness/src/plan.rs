@@ -440,6 +440,11 @@ pub enum Action {
         dumpable: bool,
         expect: Outcome,
     },
+    /// prctl(PR_SET_CHILD_SUBREAPER): 1 or 0.
+    SetSubreaper {
+        subreaper: bool,
+        expect: Outcome,
+    },
     Getuid {
         expect: Option<i64>,
     },
@@ -2316,6 +2321,10 @@ impl<'a> Builder<'a> {
             },
             RawStep::SetDumpable(d) => Action::SetDumpable {
                 dumpable: d.dumpable,
+                expect: self.outcome(&d.expect)?,
+            },
+            RawStep::SetSubreaper(d) => Action::SetSubreaper {
+                subreaper: d.subreaper,
                 expect: self.outcome(&d.expect)?,
             },
             RawStep::Catch(c) => {

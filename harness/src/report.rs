@@ -267,6 +267,9 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         }
         Action::SetPdeathsig { signal } => format!("set_pdeathsig({})", signal.as_str()),
         Action::SetDumpable { dumpable, .. } => format!("set_dumpable({})", u8::from(*dumpable)),
+        Action::SetSubreaper { subreaper, .. } => {
+            format!("set_subreaper({})", u8::from(*subreaper))
+        }
         Action::Catch { signal, .. } => format!("catch({})", signal.as_str()),
         Action::Caught { signal, .. } => format!("caught({})", signal.as_str()),
         Action::Notify { event } => format!("notify({})", plan.events[*event].name),
@@ -702,6 +705,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             | Action::Unshare { expect, .. }
             | Action::Setns { expect, .. }
             | Action::SetDumpable { expect, .. }
+            | Action::SetSubreaper { expect, .. }
             | Action::SetIds { expect, .. }
             | Action::Catch { expect, .. }
             | Action::Sethostname { expect, .. },

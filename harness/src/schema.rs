@@ -539,6 +539,7 @@ pub enum RawStep {
     Gethostname(Box<GethostnameArgs>),
     SetPdeathsig(Box<PdeathsigArgs>),
     SetDumpable(Box<DumpableArgs>),
+    SetSubreaper(Box<SubreaperArgs>),
     Catch(Box<CatchArgs>),
     Caught(Box<CaughtArgs>),
     Getuid(Box<ValueArgs>),
@@ -821,6 +822,15 @@ pub struct PdeathsigArgs {
 #[serde(deny_unknown_fields)]
 pub struct DumpableArgs {
     pub dumpable: bool,
+    #[serde(default)]
+    pub expect: Option<RawOutcome>,
+}
+
+/// prctl(PR_SET_CHILD_SUBREAPER).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubreaperArgs {
+    pub subreaper: bool,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }

@@ -1644,6 +1644,27 @@ fn thread_expectations_fail_when_the_kernel_answers_otherwise() {
     }
 }
 
+/// `set_subreaper` changes who adopts an orphan, and the orphan's getppid() is judged.
+#[test]
+fn subreaper_scenarios_fail_when_the_kernel_answers_otherwise() {
+    if !runs_scenarios() {
+        return;
+    }
+    // Without the attribute the orphan goes to init.
+    assert_altered_scenario_fails(
+        "scenarios/pid/subreaper-adopts-orphans.yaml",
+        "- set_subreaper: { subreaper: true }",
+        "- set_subreaper: { subreaper: false }",
+        "orphan step 4 `getppid()`: expected 2, observed 1",
+    );
+    assert_altered_scenario_fails(
+        "scenarios/pid/subreaper-stops-at-the-namespace-boundary.yaml",
+        "- getppid: { expect: 1 }",
+        "- getppid: { expect: 0 }",
+        "orphan step 4 `getppid()`: expected 0, observed 1",
+    );
+}
+
 /// `fork` into a time namespace (clone3(2)) is judged: the child's namespace is a copy of the
 /// creator's pending one, offsets included, and leaves that one writable.
 #[test]
