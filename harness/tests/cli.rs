@@ -1644,6 +1644,40 @@ fn thread_expectations_fail_when_the_kernel_answers_otherwise() {
     }
 }
 
+/// The example scenarios outside the catalogue are valid, and the shared-fs_struct check
+/// either passes (a kernel with the fix) or fails only at its setns step, which then succeeded
+/// (a kernel without it): never for any other reason.
+#[test]
+fn examples_are_valid_and_the_fs_struct_check_fails_only_at_its_setns() {
+    let out = nsspec(&["check", "docs/examples"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    if !runs_scenarios() || !kernel_at_least(5, 8) {
+        return;
+    }
+    let file = "docs/examples/threads-join-mount-with-another-kind.yaml";
+    let out = nsspec(&["run", "--no-snapshots", file]);
+    let (stdout, _) = text(&out);
+    match out.status.code() {
+        Some(0) => assert!(stdout.contains("1 passed"), "{stdout}"),
+        Some(1) => {
+            let failures: Vec<&str> = stdout
+                .lines()
+                .filter(|l| l.trim_start().starts_with(file))
+                .collect();
+            assert!(
+                failures[0].ends_with(
+                    "threaded step 2 `setns(init: mount, uts via pidfd)`: expected EINVAL: \
+                     Invalid argument, observed ok"
+                ),
+                "{stdout}"
+            );
+            // Having joined, the process is in both of init's namespaces.
+            assert_eq!(failures.len(), 3, "{stdout}");
+        }
+        _ => panic!("{stdout}"),
+    }
+}
+
 /// `set_subreaper` changes who adopts an orphan, and the orphan's getppid() is judged.
 #[test]
 fn subreaper_scenarios_fail_when_the_kernel_answers_otherwise() {
