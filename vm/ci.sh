@@ -311,6 +311,27 @@ cat "$tmp/broken.out"
 grep -q '^FAIL  broken-expectation' "$tmp/broken.out" || fail "the guest's report does not name the failing scenario"
 ok "broken-expectation: exit 1"
 
+step "no scenario process starts a core_pattern pipe, a process outside nsspec does"
+# The guest's core_pattern is ours to change: a pipe whose helper leaves a mark. `kill` with
+# SIGSEGV and SIGQUIT and a `crash` inside nsspec must not start it (RLIMIT_CORE 1); a shell
+# child killed the same way outside nsspec must (or this check could not fail).
+set +e
+vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+  "printf '#!/bin/sh\\necho dumped >> /tmp/dumped\\ncat > /dev/null\\n' > /tmp/helper && \
+   chmod +x /tmp/helper && echo '|/tmp/helper' > /proc/sys/kernel/core_pattern && \
+   $nsspec run harness/tests/faults/kill-dumps-no-core.yaml; echo nsspec: \$?; sleep 1; \
+   echo inside: \$(cat /tmp/dumped 2>/dev/null | wc -l); \
+   (sleep 60 & p=\$!; kill -SEGV \$p; wait \$p); sleep 1; \
+   echo outside: \$(cat /tmp/dumped 2>/dev/null | wc -l)" > "$tmp/core.out"
+rc=$?
+set -e
+cat "$tmp/core.out"
+[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+grep -qx 'nsspec: 0' "$tmp/core.out" || fail "kill-dumps-no-core did not pass"
+grep -qx 'inside: 0' "$tmp/core.out" || fail "a scenario process started the core_pattern pipe"
+grep -qx 'outside: 1' "$tmp/core.out" || fail "the core_pattern pipe did not run for a process outside nsspec: the check cannot tell"
+ok "core-dumping kills and crashes in scenarios start no core_pattern pipe (a process outside does)"
+
 step "files written in the guest come back; deletions of pending snapshots too"
 probe=snapshots/zz-vm-ci-probe.snap.new
 rm -f "$probe"

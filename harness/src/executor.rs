@@ -808,12 +808,23 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // Our own process group, inherited by every scenario process: the guardian kills it whole.
     let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
     // No core dumps, which would land on the host (a file in the working directory, or the
-    // host's systemd-coredump store): a `crash`, a `kill` with SIGSEGV or SIGQUIT. Inherited
-    // by every scenario process; no step calls setrlimit(2) (the hard limit binds only a
-    // process without CAP_SYS_RESOURCE, which root's host process has). A
-    // core_pattern pipe is still told of a crash (Linux ignores RLIMIT_CORE for pipes, and
-    // systemd-coredump then only logs it), which `crash` avoids by giving up dumpability.
-    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+    // host's systemd-coredump or apport): a `crash`, a `kill` with SIGSEGV or SIGQUIT.
+    // Inherited by every scenario process; no step calls setrlimit(2) (the hard limit binds
+    // only a process without CAP_SYS_RESOURCE, which root's host process has). 1, not 0: a
+    // file needs at least a page (binfmt->min_coredump), and a core_pattern pipe, which
+    // ignores the limit otherwise, is not started at all for a limit of 1 (do_coredump()
+    // reserves it to stop recursive dumps of the pipe's helper and logs "RLIMIT_CORE is set
+    // to 1, aborting core" instead). A coredump socket (`@` patterns, 6.16) is still
+    // connected; `crash` avoids even that by giving up dumpability.
+    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 1, 1);
+    // Rust's runtime handles SIGSEGV and SIGBUS to report stack overflows. A real fault comes
+    // back as the default action (the handler restores it and the instruction faults again),
+    // but a SIGSEGV or SIGBUS sent with kill(2) would be swallowed: scenario processes must
+    // meet the kernel's default dispositions (SIGPIPE's is restored in main).
+    for signal in [libc::SIGSEGV, libc::SIGBUS] {
+        // SAFETY: SIG_DFL is a valid disposition; nothing of ours relies on the handler.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
     if rootless {
         let (uid, gid) = (
             nix::unistd::getuid().as_raw(),
@@ -1689,8 +1700,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::Crash { how } => {
             // Recorded first: the step does not return.
             emit(ctx, me, step.index, Obs::Result(Res::Ok));
-            // A process that is not dumpable dumps no core at all, not even to a core_pattern
-            // pipe (do_coredump() in fs/coredump.c), which RLIMIT_CORE does not stop.
+            // A process that is not dumpable dumps no core at all, not even to a coredump
+            // socket (do_coredump() in fs/coredump.c), which RLIMIT_CORE does not stop, and
+            // leaves no "aborting core" line in the kernel's log.
             let _ = set_dumpable(false);
             match how {
                 // SAFETY: deliberately not safe: the step exists to die of a real SIGSEGV.
