@@ -817,14 +817,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // to 1, aborting core" instead). A coredump socket (`@` patterns, 6.16) is still
     // connected; `crash` avoids even that by giving up dumpability.
     let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 1, 1);
-    // Rust's runtime handles SIGSEGV and SIGBUS to report stack overflows. A real fault comes
-    // back as the default action (the handler restores it and the instruction faults again),
-    // but a SIGSEGV or SIGBUS sent with kill(2) would be swallowed: scenario processes must
-    // meet the kernel's default dispositions (SIGPIPE's is restored in main).
-    for signal in [libc::SIGSEGV, libc::SIGBUS] {
-        // SAFETY: SIG_DFL is a valid disposition; nothing of ours relies on the handler.
-        unsafe { libc::signal(signal, libc::SIG_DFL) };
-    }
+    default_signals();
     if rootless {
         let (uid, gid) = (
             nix::unistd::getuid().as_raw(),
@@ -4161,6 +4154,68 @@ fn fork_raw() -> Result<i32, Errno> {
     // SAFETY: every caller runs in a single-threaded process, or one whose other threads sleep
     // holding nothing (module docs), so the child may run arbitrary code.
     Errno::result(unsafe { libc::fork() })
+}
+
+/// Gives the supervisor, and so every scenario process, the signal state of a program exec'd
+/// by a parent that blocks and ignores nothing, whatever started nsspec: a kill(2) must meet
+/// the kernel's default actions. Ignored dispositions and the mask survive execve(2) (a
+/// shell's `nohup` or `&`, a CI runner), and Rust's runtime catches SIGSEGV and SIGBUS to
+/// report stack overflows: a real fault still ends in the default action (the handler
+/// restores it and the instruction faults again), but a SIGSEGV or SIGBUS sent with kill(2)
+/// was swallowed. Signals another handler catches are left alone: below glibc 2.34 those are
+/// its own (SIGCANCEL and SIGSETXID, 32 and 33), which the raw call reaches and which threads
+/// need; nothing else installs one before this runs.
+fn default_signals() {
+    /// The kernel's `struct sigaction` on x86_64.
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let default = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for signal in 1..=64 {
+        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+            continue;
+        }
+        let mut old = KernelSigaction { ..default };
+        // SAFETY: rt_sigaction with a null new action only reads the disposition into `old`,
+        // whose layout is the kernel's; 8 is the kernel's sigset size.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                signal,
+                std::ptr::null::<KernelSigaction>(),
+                &mut old as *mut KernelSigaction,
+                8,
+            )
+        };
+        let ours = signal == libc::SIGSEGV || signal == libc::SIGBUS;
+        if r == 0 && (old.handler == libc::SIG_IGN || (ours && old.handler != libc::SIG_DFL)) {
+            // SAFETY: as above; SIG_DFL needs no restorer, and no code of ours relies on an
+            // ignored signal or on the stack-overflow report in a supervisor.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    signal,
+                    &default as *const KernelSigaction,
+                    std::ptr::null_mut::<KernelSigaction>(),
+                    8,
+                )
+            };
+        }
+    }
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&nix::sys::signal::SigSet::empty()),
+        None,
+    );
 }
 
 /// prctl(PR_SET_DUMPABLE).

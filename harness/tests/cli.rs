@@ -764,7 +764,6 @@ fn as_nobody_rootless_scenarios_pass_and_the_rest_skip_with_reasons() {
 /// capabilities); once we have written its maps, the re-exec as uid 0 regains them.
 fn in_throwaway_userns(script: &str) -> Output {
     use std::io::Write as _;
-    use std::os::unix::process::CommandExt;
     let mut cmd = Command::new("sh");
     cmd.args(["-c", &format!("read go; exec sh -c '{script}'")])
         .current_dir("/")
@@ -1754,6 +1753,42 @@ fn child_map_writes_fail_when_the_kernel_answers_otherwise() {
         "content: \"0 100000 1\" }",
         "init step 5 `write(/proc/child/uid_map, \"0 100000 1\")`: expected ok, observed EPERM: Operation not permitted",
     );
+}
+
+/// Every kind of scenario process (init, host, forked, cloned, entered) starts with no signal
+/// blocked, ignored or caught, although the runner has Rust's SIGSEGV and SIGBUS handlers and
+/// was started with SIGHUP and SIGTERM ignored and SIGUSR1 blocked (as `nohup`, a shell's `&`
+/// or a CI runner can leave them: both survive execve).
+#[test]
+fn scenario_processes_start_with_default_signal_dispositions() {
+    use std::os::unix::process::CommandExt;
+    if !privileged() {
+        return;
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    command.current_dir(root()).args([
+        "run",
+        "-v",
+        "--no-snapshots",
+        "harness/tests/faults/default-dispositions.yaml",
+    ]);
+    // SAFETY: between fork and exec only async-signal-safe calls: signal(2), sigprocmask(2).
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            libc::signal(libc::SIGTERM, libc::SIG_IGN);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGUSR1);
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            Ok(())
+        })
+    };
+    let out = command.output().expect("nsspec runs");
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let clean = "SigBlk: 0000000000000000 SigIgn: 0000000000000000 SigCgt: 0000000000000000";
+    assert_eq!(stdout.matches(clean).count(), 5, "{stdout}");
 }
 
 /// Scenario processes run with RLIMIT_CORE 1 (soft and hard): a `crash` or a core-dumping
