@@ -812,9 +812,10 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // Inherited by every scenario process; no step calls setrlimit(2) (the hard limit binds
     // only a process without CAP_SYS_RESOURCE, which root's host process has). 1, not 0: a
     // file needs at least a page (binfmt->min_coredump), and a core_pattern pipe, which
-    // ignores the limit otherwise, is not started at all for a limit of 1 (do_coredump()
-    // reserves it to stop recursive dumps of the pipe's helper and logs "RLIMIT_CORE is set
-    // to 1, aborting core" instead). A coredump socket (`@` patterns, 6.16) is still
+    // ignores the limit otherwise, is not started at all for a limit of 1 (fs/coredump.c,
+    // do_coredump(), from 6.17 vfs_coredump() and coredump_pipe(), reserves it to stop
+    // recursive dumps of the pipe's helper and logs "RLIMIT_CORE is set to 1, aborting core"
+    // instead). A coredump socket (`@` patterns, 6.16) is still
     // connected; `crash` avoids even that by giving up dumpability.
     let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 1, 1);
     default_signals();
@@ -1347,7 +1348,12 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
             Obs::Result(res(made.map(drop)))
         }
-        Action::Fork { child, kinds, .. } => spawn(ctx, me, *child, ns_flags(kinds), &[]),
+        Action::Fork {
+            child,
+            kinds,
+            set_tid,
+            ..
+        } => spawn(ctx, me, *child, ns_flags(kinds), set_tid, &[]),
         Action::Thread { .. } => start_thread(ctx.plan.procs[me].level()),
         Action::Enter {
             child,
@@ -1356,7 +1362,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             pidfd,
             ..
         } => match joins(ctx, me, *target, kinds, *pidfd) {
-            Ok(joins) => spawn(ctx, me, *child, 0, &joins),
+            Ok(joins) => spawn(ctx, me, *child, 0, &[], &joins),
             Err(obs) => obs,
         },
         Action::Setns {
@@ -1694,7 +1700,8 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             // Recorded first: the step does not return.
             emit(ctx, me, step.index, Obs::Result(Res::Ok));
             // A process that is not dumpable dumps no core at all, not even to a coredump
-            // socket (do_coredump() in fs/coredump.c), which RLIMIT_CORE does not stop, and
+            // socket (fs/coredump.c: do_coredump(), vfs_coredump() from 6.17), which
+            // RLIMIT_CORE does not stop, and
             // leaves no "aborting core" line in the kernel's log.
             let _ = set_dumpable(false);
             match how {
@@ -2682,6 +2689,7 @@ fn spawn(
     me: usize,
     child: usize,
     flags: libc::c_int,
+    set_tid: &[libc::pid_t],
     joins: &[(OwnedFd, libc::c_int)],
 ) -> Obs {
     let (sync_r, sync_w) = match pipe() {
@@ -2726,6 +2734,8 @@ fn spawn(
                 _ => Err(Errno::ECHILD),
             }
         })
+    } else if !set_tid.is_empty() {
+        clone3_child(flags, set_tid, body)
     } else if flags != 0 {
         clone_child(flags, body)
     } else {
@@ -4026,7 +4036,7 @@ fn spawn_in(
     child: impl FnOnce(),
 ) -> Result<i32, Errno> {
     if let Some(cgroup) = limit.clone_into() {
-        match clone3_forklike(flags, Some(cgroup)) {
+        match clone3_forklike(flags, &[], Some(cgroup)) {
             Ok(0) => child_main(child),
             Ok(pid) => return Ok(pid),
             // No clone3 (< 5.3) or no CLONE_INTO_CGROUP (< 5.7): migrate instead.
@@ -4062,11 +4072,22 @@ struct CloneArgs {
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// clone3() like fork() (no new stack: the child continues on its copy of ours) into the
-/// namespaces `flags` and, when given, the cgroup v2 directory `cgroup`. Returns 0 in the child.
-fn clone3_forklike(flags: libc::c_int, cgroup: Option<RawFd>) -> Result<i32, Errno> {
+/// namespaces `flags`, with the PIDs `set_tid` (innermost namespace first) and, when given, into
+/// the cgroup v2 directory `cgroup`. Returns 0 in the child.
+fn clone3_forklike(
+    flags: libc::c_int,
+    set_tid: &[libc::pid_t],
+    cgroup: Option<RawFd>,
+) -> Result<i32, Errno> {
     let mut args = CloneArgs {
         flags: flags as u32 as u64 | cgroup.map_or(0, |_| CLONE_INTO_CGROUP),
         exit_signal: libc::SIGCHLD as u64,
+        set_tid: if set_tid.is_empty() {
+            0
+        } else {
+            set_tid.as_ptr() as u64
+        },
+        set_tid_size: set_tid.len() as u64,
         cgroup: cgroup.map_or(0, |fd| fd as u64),
         ..CloneArgs::default()
     };
@@ -4085,15 +4106,25 @@ fn clone3_forklike(flags: libc::c_int, cgroup: Option<RawFd>) -> Result<i32, Err
     Errno::result(r).map(|pid| pid as i32)
 }
 
+/// clone3(2) like fork() into new namespaces (`flags`) with the PIDs `set_tid`; the child
+/// runs `child`, like [`fork_child`].
+fn clone3_child(
+    flags: libc::c_int,
+    set_tid: &[libc::pid_t],
+    child: impl FnOnce(),
+) -> Result<i32, Errno> {
+    match clone3_forklike(flags, set_tid, None)? {
+        0 => child_main(child),
+        pid => Ok(pid),
+    }
+}
+
 /// clone(2) into new namespaces (`flags`, CLONE_NEW*); the child runs `child` on a stack of
 /// its own, like [`fork_child`]. With CLONE_NEWTIME, clone3(2) like fork() instead.
 fn clone_child(flags: libc::c_int, child: impl FnOnce()) -> Result<i32, Errno> {
     if flags & libc::CLONE_NEWTIME != 0 {
         // CLONE_NEWTIME is 0x80, inside clone(2)'s exit-signal byte: only clone3(2) takes it.
-        return match clone3_forklike(flags, None)? {
-            0 => child_main(child),
-            pid => Ok(pid),
-        };
+        return clone3_child(flags, &[], child);
     }
     // The child gets a copy of this buffer (no CLONE_VM); untouched pages cost nothing.
     let mut stack = vec![0u8; 8 << 20];

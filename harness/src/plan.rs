@@ -119,6 +119,10 @@ pub enum Requirement {
     ScenarioCgroup,
     /// An enforced limit on the number of processes (derived from `fork_bomb` steps).
     ProcessLimit,
+    /// clone3(2) callable (derived from `fork` steps into a time namespace or with
+    /// `set_tid`): container seccomp profiles answer it with ENOSYS so that glibc falls back
+    /// to clone(2), which has no room for either.
+    Clone3,
 }
 
 /// `name op value`, e.g. `user.max_user_namespaces > 0`.
@@ -198,6 +202,7 @@ impl fmt::Display for Requirement {
             Requirement::Setgroups => f.write_str("setgroups allowed"),
             Requirement::ScenarioCgroup => f.write_str("a cgroup of the scenario's own"),
             Requirement::ProcessLimit => f.write_str("an enforced process limit"),
+            Requirement::Clone3 => f.write_str("clone3(2)"),
         }
     }
 }
@@ -307,6 +312,8 @@ pub enum Action {
         child: usize,
         pid: Option<i64>,
         kinds: Vec<NsKind>,
+        /// clone3(2)'s set_tid: the child's PIDs, innermost namespace first.
+        set_tid: Vec<libc::pid_t>,
         expect: Outcome,
     },
     /// pthread_create() of a thread that blocks every signal and sleeps until the process
@@ -1071,6 +1078,8 @@ struct Builder<'a> {
     /// Whether a step moves into or names the scenario's own cgroup.
     uses_own_cgroup: bool,
     /// Whether a step forks until the process limit stops it.
+    /// Whether a `fork` needs clone3(2): into a time namespace, or with `set_tid`.
+    clones3: bool,
     forks_to_the_limit: bool,
     /// The oldest kernel the scenario runs on (its `kernel` requirements).
     kernel_at_least: (u32, u32),
@@ -1121,6 +1130,7 @@ impl<'a> Builder<'a> {
             uses_cgroups: false,
             uses_own_cgroup: false,
             forks_to_the_limit: false,
+            clones3: false,
             kernel_at_least: (0, 0),
             implied_kernel: (0, 0),
             handles: Vec::new(),
@@ -1350,6 +1360,9 @@ impl<'a> Builder<'a> {
         if self.forks_to_the_limit {
             requirements.insert(Requirement::ProcessLimit);
         }
+        if self.clones3 {
+            requirements.insert(Requirement::Clone3);
+        }
         if self.implied_kernel > self.kernel_at_least {
             let (a, b) = self.implied_kernel;
             requirements.insert(Requirement::Kernel(a, b));
@@ -1533,6 +1546,37 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Refuses a signal (`what`, through the name or pidfd `by`) to the harness's supervisor
+    /// — init's and the host process's parent — from a process in the harness's PID namespace,
+    /// where it is visible: it would end the run without a report, which is what a scenario
+    /// written for the kernel's ESRCH from a PID namespace gets when `pid` is missing. A `kill`
+    /// that names it `supervisor` means it (faults/supervisor-killed-by-init.yaml).
+    fn not_the_supervisor(
+        &self,
+        me: usize,
+        target: Who,
+        by: &Spanned<String>,
+        what: &str,
+    ) -> Result<(), ScenarioError> {
+        if target != Who::Supervisor
+            || self.procs[me].level() > 0
+            || (what == "`kill`" && by.value == "supervisor")
+        {
+            return Ok(());
+        }
+        let name = &self.procs[me].name;
+        Err(self.err(
+            &by.referenced,
+            format!(
+                "{what} of nsspec's supervisor (the parent of init and the host process) from \
+                 `{name}`, which is in the harness's PID namespace: the signal would reach it and \
+                 end the run without a report; from a PID namespace of the scenario (`pid` in \
+                 `namespaces`) the kernel refuses it with ESRCH (a `kill` of `supervisor` by \
+                 that name ends the run on purpose)"
+            ),
+        ))
+    }
+
     /// Refuses `what` outside a PID namespace of the scenario: kill(-1) would signal the host's
     /// processes there, setsid() would take the process out of the supervisor's process group
     /// (which the run's guardian kills should the run be killed), and the numbers getpgid()
@@ -1609,6 +1653,53 @@ impl<'a> Builder<'a> {
             )),
             v => Ok(v.map(|v| v.value)),
         }
+    }
+
+    /// A `fork`'s `set_tid`: numbers for the child's PID namespaces of the scenario only,
+    /// innermost first (the next would be the harness's own, the host's, where choosing a
+    /// number is not a scenario's business). clone3(2) took set_tid in Linux 5.5.
+    fn set_tid(
+        &mut self,
+        child: usize,
+        set_tid: &[Spanned<i64>],
+    ) -> Result<Vec<libc::pid_t>, ScenarioError> {
+        for v in set_tid {
+            if !(0..=PID_MAX_LIMIT).contains(&v.value) {
+                return Err(self.err(
+                    &v.referenced,
+                    format!(
+                        "a `set_tid` number must be 0-{PID_MAX_LIMIT} (the kernel refuses 0 and \
+                         numbers from pid_max with EINVAL), got {}",
+                        v.value
+                    ),
+                ));
+            }
+        }
+        let levels = self.procs[child].level();
+        if let Some(extra) = set_tid.get(levels) {
+            let name = &self.procs[child].name;
+            let message = if levels == 0 {
+                format!(
+                    "`set_tid` chooses PIDs in PID namespaces of the scenario, and `{name}` is in \
+                     none: it would choose its PID in the harness's own namespace (the host's); \
+                     add `pid` to `namespaces`, fork it after an `unshare` of pid, or give its \
+                     `fork` `namespaces: [pid]`"
+                )
+            } else {
+                format!(
+                    "`set_tid` chooses PIDs innermost first, and `{name}` is in {levels} PID \
+                     namespace{} of the scenario: number {} would be its PID in the harness's \
+                     own namespace (the host's), which no scenario may choose",
+                    if levels == 1 { "" } else { "s" },
+                    levels + 1
+                )
+            };
+            return Err(self.err(&extra.referenced, message));
+        }
+        if !set_tid.is_empty() {
+            self.implied_kernel = self.implied_kernel.max((5, 5));
+        }
+        Ok(set_tid.iter().map(|v| v.value as libc::pid_t).collect())
     }
 
     /// The target and the kinds of namespace an `enter` or `setns` (`what`) joins, at least
@@ -1833,7 +1924,7 @@ impl<'a> Builder<'a> {
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
                 let mut born = self.now.clone();
-                born.stale_threads = matches!(&action, Action::Fork { kinds, .. } if !kinds.is_empty())
+                born.stale_threads = matches!(&action, Action::Fork { kinds, set_tid, .. } if !kinds.is_empty() || !set_tid.is_empty())
                     && (self.threaded.is_some() || self.now.stale_threads);
                 self.born.insert(child, born);
             }
@@ -1896,10 +1987,13 @@ impl<'a> Builder<'a> {
                 let child = self.index_of(&f.name.value).expect("declared");
                 let kinds = self.kinds(&f.namespaces, "fork")?;
                 self.kinds_used.extend(kinds.iter().copied());
+                let set_tid = self.set_tid(child, &f.set_tid)?;
+                self.clones3 |= !set_tid.is_empty() || kinds.contains(&NsKind::Time);
                 Action::Fork {
                     child,
                     pid: self.pid_value(f.pid.as_ref(), 1, "fork")?,
                     kinds,
+                    set_tid,
                     expect: self.outcome(&f.expect)?,
                 }
             }
@@ -2057,6 +2151,7 @@ impl<'a> Builder<'a> {
                     });
                 }
                 let target = self.who(me, k_pid, host)?;
+                self.not_the_supervisor(me, target, k_pid, "`kill`")?;
                 Action::Kill {
                     target,
                     label: k_pid.value.clone(),
@@ -2130,6 +2225,8 @@ impl<'a> Builder<'a> {
             }
             RawStep::PidfdSignal(k) => {
                 let handle = self.open_handle(me, &k.pidfd)?;
+                let target = self.handles[handle].0.target;
+                self.not_the_supervisor(me, target, &k.pidfd, "`pidfd_signal`")?;
                 let signal = match &k.signal {
                     Some(s) => self.signal(s)?,
                     None => Signal::SIGTERM,
@@ -2148,7 +2245,7 @@ impl<'a> Builder<'a> {
                             &w.pid.referenced,
                             format!(
                                 "`{}` is not a child of `{}`: wait() only reaps children (and \
-                                 orphans adopted by init)",
+                                 orphans adopted by init or a subreaper)",
                                 w.pid.value, self.procs[me].name
                             ),
                         ));

@@ -93,12 +93,29 @@ pub struct Host {
     /// scenarios that fork until the limit stops them.
     #[serde(default)]
     pub process_limit: String,
+    /// clone3(2) called with no arguments: "ok" when the kernel answers (EINVAL), else the
+    /// errno — ENOSYS before 5.3, or from a seccomp filter (container runtimes' profiles).
+    #[serde(default)]
+    pub clone3: String,
     pub mode: Mode,
     /// Creating the namespaces was not tried but inferred (real root, no seccomp filter, the
     /// kinds in /proc/self/ns): a scenario whose setup then fails re-probes by trying
     /// (`runner::run_all`). Never so for `nsspec probe`.
     #[serde(default)]
     pub inferred: bool,
+}
+
+/// Whether clone3(2) can be called here: with a null, zero-sized argument the kernel refuses
+/// it with EINVAL before creating anything; ENOSYS means no clone3 (or a filter saying so).
+fn clone3_callable() -> String {
+    // SAFETY: clone3 copies nothing from a zero-sized argument: it fails before any effect.
+    let r = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
+    match (r, Errno::last()) {
+        (-1, Errno::EINVAL) => "ok".into(),
+        (-1, e) => outcome(Err(e)),
+        // Not reachable: nothing can be created from no arguments.
+        _ => "ok".into(),
+    }
 }
 
 fn outcome(r: Result<(), Errno>) -> String {
@@ -259,6 +276,7 @@ impl Host {
                 .map(|v| v.trim().to_string()),
             scenario_cgroup: not_probed(),
             process_limit: not_probed(),
+            clone3: clone3_callable(),
             mode: Mode::Root,
             inferred,
         };
@@ -442,6 +460,16 @@ impl Host {
                         ));
                     }
                 }
+                Requirement::Clone3 => {
+                    if self.clone3 != "ok" {
+                        missing.push(format!(
+                            "needs clone3(2) (a `fork` into a time namespace or with `set_tid`), \
+                             but it fails here with {} (a kernel older than 5.3, or a seccomp \
+                             filter such as a container runtime's); use `vm/run`",
+                            self.clone3
+                        ));
+                    }
+                }
                 Requirement::ProcessLimit => {
                     if self.process_limit != "ok" {
                         missing.push(format!(
@@ -525,6 +553,7 @@ impl Host {
             "process limit of each scenario",
             &self.process_limit,
         );
+        row(&mut s, "clone3(2)", &self.clone3);
         row(
             &mut s,
             "initial namespaces nsspec runs in",

@@ -148,14 +148,28 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
         Action::Getsid { .. } => "getsid()".into(),
         Action::Setsid { .. } => "setsid()".into(),
         Action::Fork {
-            child, kinds: k, ..
-        } if k.is_empty() => {
+            child,
+            kinds: k,
+            set_tid,
+            ..
+        } if k.is_empty() && set_tid.is_empty() => {
             format!("fork({})", plan.procs[*child].name)
         }
         Action::Fork {
-            child, kinds: k, ..
+            child,
+            kinds: k,
+            set_tid,
+            ..
         } => {
-            format!("clone({}: {})", plan.procs[*child].name, kinds(k))
+            let mut text = format!("clone({}", plan.procs[*child].name);
+            if !k.is_empty() {
+                text += &format!(": {}", kinds(k));
+            }
+            if !set_tid.is_empty() {
+                let pids: Vec<String> = set_tid.iter().map(|p| p.to_string()).collect();
+                text += &format!(", set_tid [{}]", pids.join(", "));
+            }
+            text + ")"
         }
         Action::Thread { .. } => "pthread_create()".into(),
         Action::Enter {

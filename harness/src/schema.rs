@@ -611,6 +611,9 @@ pub struct ForkArgs {
     /// New namespaces to create the child in: clone(2) with their CLONE_NEW* flags.
     #[serde(default)]
     pub namespaces: Vec<Spanned<NsKind>>,
+    /// The PIDs to give the child, innermost namespace first: clone3(2)'s set_tid.
+    #[serde(default)]
+    pub set_tid: Vec<Spanned<i64>>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }
