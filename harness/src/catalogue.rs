@@ -370,15 +370,10 @@ fn file_source(
     }
     let abs = lexical_absolute(path);
     let abs = abs.as_path();
-    // Read at most one byte past the limit: enough to reject an oversized file (or /dev/zero)
-    // with a position, without reading all of it into memory.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| {
-            f.take(plan::MAX_FILE_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)
-        })
-        .map_err(|e| format!("{text}: {e}"))?;
+    // Read at most one byte past the limit: enough to reject an oversized file with a
+    // position, without reading all of it into memory. A FIFO named directly would block until
+    // someone wrote to it, and a device (/dev/zero) is no scenario either: refused.
+    let mut bytes = read_regular(path, plan::MAX_FILE_BYTES).map_err(|e| format!("{text}: {e}"))?;
     bytes.shrink_to_fit();
     // Inside a `scenarios/` folder the id is the path below it, as for the built-in catalogue.
     let root = abs
