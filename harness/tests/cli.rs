@@ -1712,6 +1712,13 @@ fn set_tid_fails_when_the_kernel_answers_otherwise() {
         "set_tid: [20] }",
         "capless step 2 `clone(refused, set_tid [20])`: expected ok, observed EPERM: Operation not permitted",
     );
+    // Capabilities in its own user namespace do not reach the PID namespace above.
+    assert_altered_scenario_fails(
+        file,
+        "set_tid: [6, 30], expect: { errno: EPERM } }",
+        "set_tid: [6, 30] }",
+        "contained step 3 `clone(both-levels, set_tid [6, 30])`: expected ok, observed EPERM: Operation not permitted",
+    );
 }
 
 /// Where a seccomp filter answers clone3(2) with ENOSYS (container runtimes' profiles do, so
