@@ -365,6 +365,7 @@ pub fn run_many(
         rootless,
         cgroups: crate::limits::places(&baseline),
         baseline,
+        signals: InheritedSignals::of_this_process(),
     };
     crate::timing::mark("runner: run prepared");
     // Dropped on every return: waits until the guardian has cleaned up and exited.
@@ -484,6 +485,8 @@ struct RunEnv {
     baseline: Vec<(String, String)>,
     /// Where scenario cgroups can be created.
     cgroups: crate::limits::Places,
+    /// What of the runner's signal state each supervisor undoes.
+    signals: InheritedSignals,
 }
 
 /// The supervisors the runner is waiting for. Left over only when `run_many` unwinds (a
@@ -818,7 +821,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // instead). A coredump socket (`@` patterns, 6.16) is still
     // connected; `crash` avoids even that by giving up dumpability.
     let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 1, 1);
-    default_signals();
+    default_signals(env.signals);
     if rootless {
         let (uid, gid) = (
             nix::unistd::getuid().as_raw(),
@@ -4187,6 +4190,34 @@ fn fork_raw() -> Result<i32, Errno> {
     Errno::result(unsafe { libc::fork() })
 }
 
+/// The runner's signal state, which every supervisor inherits: the signals it ignores and
+/// blocks (/proc/self/status SigIgn and SigBlk, read once per run rather than with 64
+/// rt_sigaction(2) calls per scenario).
+#[derive(Clone, Copy, Default)]
+struct InheritedSignals {
+    ignored: u64,
+    blocked: u64,
+}
+
+impl InheritedSignals {
+    fn of_this_process() -> InheritedSignals {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let mask = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        };
+        // Unknown (no /proc): reset every signal, which costs calls, never a miss — but for
+        // 32 and 33, which an older glibc catches for its threads.
+        let glibc_own = 0b11 << 31;
+        InheritedSignals {
+            ignored: mask("SigIgn:").unwrap_or(!glibc_own),
+            blocked: mask("SigBlk:").unwrap_or(u64::MAX),
+        }
+    }
+}
+
 /// Gives the supervisor, and so every scenario process, the signal state of a program exec'd
 /// by a parent that blocks and ignores nothing, whatever started nsspec: a kill(2) must meet
 /// the kernel's default actions. Ignored dispositions and the mask survive execve(2) (a
@@ -4194,9 +4225,10 @@ fn fork_raw() -> Result<i32, Errno> {
 /// report stack overflows: a real fault still ends in the default action (the handler
 /// restores it and the instruction faults again), but a SIGSEGV or SIGBUS sent with kill(2)
 /// was swallowed. Signals another handler catches are left alone: below glibc 2.34 those are
-/// its own (SIGCANCEL and SIGSETXID, 32 and 33), which the raw call reaches and which threads
-/// need; nothing else installs one before this runs.
-fn default_signals() {
+/// its own (SIGCANCEL and SIGSETXID, 32 and 33), which threads need; nothing else installs one
+/// before this runs. The raw call reaches 32 and 33 (an inherited SIG_IGN of them), which
+/// glibc's sigaction() refuses.
+fn default_signals(inherited: InheritedSignals) {
     /// The kernel's `struct sigaction` on x86_64.
     #[repr(C)]
     struct KernelSigaction {
@@ -4211,42 +4243,33 @@ fn default_signals() {
         restorer: 0,
         mask: 0,
     };
+    let rust_handlers = (1u64 << (libc::SIGSEGV - 1)) | (1u64 << (libc::SIGBUS - 1));
+    let unkillable = (1u64 << (libc::SIGKILL - 1)) | (1u64 << (libc::SIGSTOP - 1));
+    let reset = (inherited.ignored | rust_handlers) & !unkillable;
     for signal in 1..=64 {
-        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+        if reset & (1u64 << (signal - 1)) == 0 {
             continue;
         }
-        let mut old = KernelSigaction { ..default };
-        // SAFETY: rt_sigaction with a null new action only reads the disposition into `old`,
-        // whose layout is the kernel's; 8 is the kernel's sigset size.
-        let r = unsafe {
+        // SAFETY: rt_sigaction with the kernel's struct layout and sigset size (8); SIG_DFL
+        // needs no restorer, and no code of ours relies on an ignored signal or on the
+        // stack-overflow report in a supervisor.
+        unsafe {
             libc::syscall(
                 libc::SYS_rt_sigaction,
                 signal,
-                std::ptr::null::<KernelSigaction>(),
-                &mut old as *mut KernelSigaction,
+                &default as *const KernelSigaction,
+                std::ptr::null_mut::<KernelSigaction>(),
                 8,
             )
         };
-        let ours = signal == libc::SIGSEGV || signal == libc::SIGBUS;
-        if r == 0 && (old.handler == libc::SIG_IGN || (ours && old.handler != libc::SIG_DFL)) {
-            // SAFETY: as above; SIG_DFL needs no restorer, and no code of ours relies on an
-            // ignored signal or on the stack-overflow report in a supervisor.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_rt_sigaction,
-                    signal,
-                    &default as *const KernelSigaction,
-                    std::ptr::null_mut::<KernelSigaction>(),
-                    8,
-                )
-            };
-        }
     }
-    let _ = nix::sys::signal::sigprocmask(
-        nix::sys::signal::SigmaskHow::SIG_SETMASK,
-        Some(&nix::sys::signal::SigSet::empty()),
-        None,
-    );
+    if inherited.blocked != 0 {
+        let _ = nix::sys::signal::sigprocmask(
+            nix::sys::signal::SigmaskHow::SIG_SETMASK,
+            Some(&nix::sys::signal::SigSet::empty()),
+            None,
+        );
+    }
 }
 
 /// prctl(PR_SET_DUMPABLE).
