@@ -74,20 +74,23 @@ fn read_snapshot(path: &Path) -> Result<Option<String>, String> {
     Ok(Some(snapshot_body(&text).to_string()))
 }
 
-/// The first `cap` bytes of the regular file `path`, and one more if there are more. Opened
-/// without blocking (a FIFO would wait for a writer) and checked once open; anything but a
-/// regular file is `ErrorKind::Unsupported`, "not a regular file".
+/// The first `cap` bytes of the regular file `path`, and one more if there are more; anything
+/// but a regular file is `ErrorKind::Unsupported`, "not a regular file". Its type is looked at
+/// before opening (opening some devices acts: /dev/watchdog arms the watchdog, a terminal can
+/// become the controlling one) and again once open, without blocking (a FIFO swapped in
+/// would wait for a writer) or taking a terminal.
 pub(crate) fn read_regular(path: &Path, cap: usize) -> std::io::Result<Vec<u8>> {
     use std::os::unix::fs::OpenOptionsExt;
+    let not_regular = || std::io::Error::new(std::io::ErrorKind::Unsupported, "not a regular file");
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)?;
     if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "not a regular file",
-        ));
+        return Err(not_regular());
     }
     let mut bytes = Vec::new();
     file.take(cap as u64 + 1).read_to_end(&mut bytes)?;

@@ -1356,7 +1356,20 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             kinds,
             set_tid,
             ..
-        } => spawn(ctx, me, *child, ns_flags(kinds), set_tid, &[]),
+        } => {
+            let flags = ns_flags(kinds);
+            if !set_tid.is_empty()
+                && child_pid_depth(ctx, me, flags) != Some(ctx.plan.procs[*child].level())
+            {
+                return Some(Obs::Failed(format!(
+                    "refusing `set_tid`: `{}` would not be in the PID namespaces the scenario \
+                     planned for it (an `unshare` did not do what its step expected), so a \
+                     number could be chosen in the harness's own namespace (the host's)",
+                    ctx.plan.procs[*child].name
+                )));
+            }
+            spawn(ctx, me, *child, flags, set_tid, &[])
+        }
         Action::Thread { .. } => start_thread(ctx.plan.procs[me].level()),
         Action::Enter {
             child,
@@ -1382,6 +1395,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             ctx.table.set_step(me, -1);
             exit_now(*code)
         }
+        Action::Kill {
+            target: Who::Supervisor,
+            label,
+            ..
+        } if label == "parent" && in_harness_ns(ctx, NsKind::Pid) => supervisor_refused(),
         Action::Kill { target, signal, .. } => by_number(ctx, me, *target, |pid| {
             nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), *signal)
         }),
@@ -1455,6 +1473,12 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
         }),
+        Action::PidfdSignal { handle, .. }
+            if ctx.plan.handles[*handle].target == Who::Supervisor
+                && in_harness_ns(ctx, NsKind::Pid) =>
+        {
+            supervisor_refused()
+        }
         Action::PidfdSignal { handle, signal, .. } => with_pidfd(ctx, *handle, |fd| {
             Obs::Result(res(pidfd_send_signal(fd, *signal)))
         }),
@@ -2283,6 +2307,31 @@ fn in_harness_ns(ctx: &Ctx, kind: NsKind) -> bool {
         nsfs_inode(ctx.host_proc, &format!("self/ns/{}", kind.proc_name())),
         Ok(mine) if mine != *theirs
     )
+}
+
+/// What a signal to nsspec's supervisor from the harness's PID namespace meets: validation
+/// refuses it by the plan's levels, this where an `unshare` did not do what its step expected.
+fn supervisor_refused() -> Obs {
+    Obs::Failed(
+        "refusing to signal nsspec's supervisor (`parent` of init and the host process) from the \
+         harness's PID namespace, where the signal would reach it"
+            .into(),
+    )
+}
+
+/// How many PID namespaces below the harness's a child created now with `flags` is in, as
+/// the kernel will have it: the caller's own depth, one more when its namespace for children
+/// is not its own (an `unshare` of pid that succeeded; ENOENT while that one has no init),
+/// one more with CLONE_NEWPID. `None` when that cannot be read.
+fn child_pid_depth(ctx: &Ctx, me: usize, flags: libc::c_int) -> Option<usize> {
+    let own = ctx.table.nspid(me)?.len().checked_sub(1)?;
+    let mine = nsfs_inode(ctx.host_proc, "self/ns/pid").ok()?;
+    let pending = match nsfs_inode(ctx.host_proc, "self/ns/pid_for_children") {
+        Ok(theirs) => theirs != mine,
+        Err(Errno::ENOENT) => true,
+        Err(_) => return None,
+    };
+    Some(own + usize::from(pending) + usize::from(flags & libc::CLONE_NEWPID != 0))
 }
 
 /// The network steps never touch the harness's network namespace: as root it is the host's.
@@ -4190,30 +4239,26 @@ fn fork_raw() -> Result<i32, Errno> {
     Errno::result(unsafe { libc::fork() })
 }
 
-/// The runner's signal state, which every supervisor inherits: the signals it ignores and
-/// blocks (/proc/self/status SigIgn and SigBlk, read once per run rather than with 64
-/// rt_sigaction(2) calls per scenario).
+/// The signals the runner ignores, which every supervisor inherits (/proc/self/status SigIgn,
+/// read once per run rather than with 64 rt_sigaction(2) calls per scenario; dispositions are
+/// the process's, and the runner changes none after `main` starts).
 #[derive(Clone, Copy, Default)]
 struct InheritedSignals {
     ignored: u64,
-    blocked: u64,
 }
 
 impl InheritedSignals {
     fn of_this_process() -> InheritedSignals {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let mask = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        };
+        let ignored = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:"))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok());
         // Unknown (no /proc): reset every signal, which costs calls, never a miss — but for
         // 32 and 33, which an older glibc catches for its threads.
         let glibc_own = 0b11 << 31;
         InheritedSignals {
-            ignored: mask("SigIgn:").unwrap_or(!glibc_own),
-            blocked: mask("SigBlk:").unwrap_or(u64::MAX),
+            ignored: ignored.unwrap_or(!glibc_own),
         }
     }
 }
@@ -4263,13 +4308,12 @@ fn default_signals(inherited: InheritedSignals) {
             )
         };
     }
-    if inherited.blocked != 0 {
-        let _ = nix::sys::signal::sigprocmask(
-            nix::sys::signal::SigmaskHow::SIG_SETMASK,
-            Some(&nix::sys::signal::SigSet::empty()),
-            None,
-        );
-    }
+    // The mask is per thread: whatever the thread that forked us blocked, unblocked here.
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&nix::sys::signal::SigSet::empty()),
+        None,
+    );
 }
 
 /// prctl(PR_SET_DUMPABLE).

@@ -1078,9 +1078,9 @@ struct Builder<'a> {
     /// Whether a step moves into or names the scenario's own cgroup.
     uses_own_cgroup: bool,
     /// Whether a step forks until the process limit stops it.
+    forks_to_the_limit: bool,
     /// Whether a `fork` needs clone3(2): into a time namespace, or with `set_tid`.
     clones3: bool,
-    forks_to_the_limit: bool,
     /// The oldest kernel the scenario runs on (its `kernel` requirements).
     kernel_at_least: (u32, u32),
     /// The oldest kernel its steps need, where that is above `kernel_at_least`: an implied
@@ -1569,8 +1569,8 @@ impl<'a> Builder<'a> {
             &by.referenced,
             format!(
                 "{what} of nsspec's supervisor (the parent of init and the host process) from \
-                 `{name}`, which is in the harness's PID namespace: the signal would reach it and \
-                 end the run without a report; from a PID namespace of the scenario (`pid` in \
+                 `{name}`, which is in the harness's PID namespace: the signal would reach it (a \
+                 terminating one ending the run without a report); from a PID namespace of the scenario (`pid` in \
                  `namespaces`) the kernel refuses it with ESRCH (a `kill` of `supervisor` by \
                  that name ends the run on purpose)"
             ),

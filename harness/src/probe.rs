@@ -106,15 +106,38 @@ pub struct Host {
 }
 
 /// Whether clone3(2) can be called here: with a null, zero-sized argument the kernel refuses
-/// it with EINVAL before creating anything; ENOSYS means no clone3 (or a filter saying so).
+/// it with EINVAL before creating anything; ENOSYS means no clone3, or a filter saying so. Tried
+/// in a child, since a seccomp filter may kill for it (SIGSYS), and only for runs that need it.
 fn clone3_callable() -> String {
-    // SAFETY: clone3 copies nothing from a zero-sized argument: it fails before any effect.
-    let r = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
-    match (r, Errno::last()) {
-        (-1, Errno::EINVAL) => "ok".into(),
-        (-1, e) => outcome(Err(e)),
-        // Not reachable: nothing can be created from no arguments.
-        _ => "ok".into(),
+    // SAFETY: the child makes one system call and leaves with _exit(); the runner is
+    // single-threaded when it probes.
+    match unsafe { libc::fork() } {
+        -1 => outcome(Err(Errno::last())),
+        0 => {
+            // SAFETY: clone3 copies nothing from a zero-sized argument: it fails before any
+            // effect.
+            let r = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
+            let code = if r == -1 { Errno::last() as i32 } else { 0 };
+            // SAFETY: leaving the child without running the parent's exit handlers.
+            unsafe { libc::_exit(code.clamp(0, 255)) }
+        }
+        child => {
+            let mut status = 0;
+            // SAFETY: waiting for our own child.
+            while unsafe { libc::waitpid(child, &mut status, 0) } == -1
+                && Errno::last() == Errno::EINTR
+            {}
+            if libc::WIFSIGNALED(status) {
+                return format!(
+                    "killed by signal {} (a seccomp filter)",
+                    libc::WTERMSIG(status)
+                );
+            }
+            match libc::WEXITSTATUS(status) {
+                e if e == Errno::EINVAL as i32 => "ok".into(),
+                e => outcome(Err(Errno::from_raw(e))),
+            }
+        }
     }
 }
 
@@ -276,7 +299,11 @@ impl Host {
                 .map(|v| v.trim().to_string()),
             scenario_cgroup: not_probed(),
             process_limit: not_probed(),
-            clone3: clone3_callable(),
+            clone3: if scope.as_ref().is_none_or(|s| s.clone3) {
+                clone3_callable()
+            } else {
+                not_probed()
+            },
             mode: Mode::Root,
             inferred,
         };
@@ -464,8 +491,9 @@ impl Host {
                     if self.clone3 != "ok" {
                         missing.push(format!(
                             "needs clone3(2) (a `fork` into a time namespace or with `set_tid`), \
-                             but it fails here with {} (a kernel older than 5.3, or a seccomp \
-                             filter such as a container runtime's); use `vm/run`",
+                             but it fails here with {} (ENOSYS: a kernel older than 5.3, or a \
+                             seccomp filter such as a container runtime's; anything else: a \
+                             filter); use `vm/run`",
                             self.clone3
                         ));
                     }
@@ -613,6 +641,8 @@ struct Scope {
     cgroup: bool,
     /// Whether to foresee the process limit.
     process_limit: bool,
+    /// Whether to try clone3(2).
+    clone3: bool,
 }
 
 /// What `plans` need: the kinds they create (plus mount and user, which decide the mode),
@@ -621,6 +651,7 @@ fn scope_of(plans: &[&Plan]) -> Scope {
     let mut kinds = std::collections::BTreeSet::from([NsKind::Mount, NsKind::User]);
     let (mut unprivileged, mut initial) = (false, false);
     let (mut setgroups, mut cgroup, mut process_limit) = (false, false, false);
+    let mut clone3 = false;
     for r in plans.iter().flat_map(|p| &p.requirements) {
         match r {
             Requirement::Namespace(k) => {
@@ -631,6 +662,7 @@ fn scope_of(plans: &[&Plan]) -> Scope {
             Requirement::Setgroups => setgroups = true,
             Requirement::ScenarioCgroup => cgroup = true,
             Requirement::ProcessLimit => process_limit = true,
+            Requirement::Clone3 => clone3 = true,
             _ => {}
         }
     }
@@ -641,6 +673,7 @@ fn scope_of(plans: &[&Plan]) -> Scope {
         setgroups,
         cgroup,
         process_limit,
+        clone3,
     }
 }
 

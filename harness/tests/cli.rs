@@ -1808,6 +1808,40 @@ fn clone3_blocked_by_seccomp_skips_the_scenarios_that_need_it() {
     assert!(stdout.contains("PASS  pid/getpid-is-one"), "{stdout}");
 }
 
+/// Where an `unshare` did not do what its step expected, the plan's PID-namespace levels are
+/// wrong: `set_tid` could then choose a host PID and a pidfd could signal the supervisor. The
+/// run refuses both.
+#[test]
+fn set_tid_and_supervisor_signals_are_refused_where_the_plan_is_wrong() {
+    if !privileged() || !kernel_at_least(5, 5) {
+        return;
+    }
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        "harness/tests/faults/set-tid-after-failed-unshare.yaml",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("init step 3 `clone(c, set_tid [1, 20, 31234])`: the harness could not carry out the step: refusing `set_tid`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("c: never started"), "{stdout}");
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        "harness/tests/faults/supervisor-signal-after-failed-unshare.yaml",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("k step 1 `pidfd_send_signal(up, SIGKILL)`: the harness could not carry out the step: refusing to signal nsspec's supervisor"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("supervisor died"), "{stdout}");
+}
+
 /// `set_subreaper` changes who adopts an orphan, and the orphan's getppid() is judged.
 #[test]
 fn subreaper_scenarios_fail_when_the_kernel_answers_otherwise() {
