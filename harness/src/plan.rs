@@ -2040,7 +2040,15 @@ impl<'a> Builder<'a> {
                 } else {
                     self.procs[child].pidns.clone()
                 };
-                self.procs[child].pidns = pidns;
+                let planned = std::mem::replace(&mut self.procs[child].pidns, pidns.clone());
+                // Its descendants were registered in the namespace its creator's children
+                // are in; they live below the one it entered.
+                for d in child + 1..self.procs.len() {
+                    if self.is_descendant(d, child) && self.procs[d].pidns.starts_with(&planned) {
+                        let below = self.procs[d].pidns[planned.len()..].to_vec();
+                        self.procs[d].pidns = [pidns.clone(), below].concat();
+                    }
+                }
                 Action::Enter {
                     child,
                     target,

@@ -1808,6 +1808,21 @@ fn clone3_blocked_by_seccomp_skips_the_scenarios_that_need_it() {
     assert!(stdout.contains("PASS  pid/getpid-is-one"), "{stdout}");
 }
 
+/// A process entered into a PID namespace has its children there, in the plan too.
+#[test]
+fn children_of_a_process_entered_into_a_pid_namespace_are_planned_there() {
+    if !privileged() || !kernel_at_least(5, 5) {
+        return;
+    }
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        "harness/tests/fixtures/enter-pid-then-fork.yaml",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+}
+
 /// Where an `unshare` did not do what its step expected, the plan's PID-namespace levels are
 /// wrong: `set_tid` could then choose a host PID and a pidfd could signal the supervisor. The
 /// run refuses both.
