@@ -53,6 +53,7 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{Action, CAUGHT_MAX, MAX_PROCS, Plan, Requirement, SockAddr, StepPlan, Who};
+use crate::probe::{Host, Mode};
 use crate::schema::{ClockKind, CrashKind, NsKind, NsRequest, SocketKind, SysvKind};
 
 /// The kernel's PID-namespace nesting limit is 32; NSpid can hold that many levels plus ours.
@@ -349,23 +350,19 @@ pub struct RunOutput {
     pub elapsed: Duration,
 }
 
-/// Runs `plans` with at most `jobs` supervisors at a time and calls `done(index, output)` for
-/// each as it finishes. Every scenario has its own supervisor, sandbox and namespaces, so
-/// concurrent ones cannot see each other. Must be called from a single-threaded process.
-pub fn run_many(
-    plans: &[&Plan],
-    rootless: bool,
-    jobs: usize,
-    mut done: impl FnMut(usize, RunOutput),
-) {
+/// Runs `plans` on `host` (as [`Host::probe_for`] measured it in this process) with at most
+/// `jobs` supervisors at a time and calls `done(index, output)` for each as it finishes. Every
+/// scenario has its own supervisor, sandbox and namespaces, so concurrent ones cannot see each
+/// other. Must be called from a single-threaded process.
+pub fn run_many(plans: &[&Plan], host: &Host, jobs: usize, mut done: impl FnMut(usize, RunOutput)) {
     let mut next = 0;
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
     let baseline = watch.mounts();
     let mut env = RunEnv {
-        rootless,
+        rootless: host.mode == Mode::Rootless,
         cgroups: crate::limits::places(&baseline),
         baseline,
-        signals: InheritedSignals::of_this_process(),
+        signals_ignored: host.signals_ignored,
     };
     crate::timing::mark("runner: run prepared");
     // Dropped on every return: waits until the guardian has cleaned up and exited.
@@ -485,8 +482,8 @@ struct RunEnv {
     baseline: Vec<(String, String)>,
     /// Where scenario cgroups can be created.
     cgroups: crate::limits::Places,
-    /// What of the runner's signal state each supervisor undoes.
-    signals: InheritedSignals,
+    /// The signals the runner ignores, which each supervisor sets back to their default.
+    signals_ignored: u64,
 }
 
 /// The supervisors the runner is waiting for. Left over only when `run_many` unwinds (a
@@ -806,8 +803,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     if nix::unistd::getppid().as_raw() != runner {
         exit_now(1);
     }
-    // SAFETY: plain prctl with integer arguments.
-    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    let _ = prctl_set(libc::PR_SET_CHILD_SUBREAPER, 1);
     // Our own process group, inherited by every scenario process: the guardian kills it whole.
     let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
     // No core dumps, which would land on the host (a file in the working directory, or the
@@ -818,10 +814,10 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // ignores the limit otherwise, is not started at all for a limit of 1 (fs/coredump.c,
     // do_coredump(), from 6.17 vfs_coredump() and coredump_pipe(), reserves it to stop
     // recursive dumps of the pipe's helper and logs "RLIMIT_CORE is set to 1, aborting core"
-    // instead). A coredump socket (`@` patterns, 6.16) is still
-    // connected; `crash` avoids even that by giving up dumpability.
+    // instead). A coredump socket (`@` patterns, 6.16) is still connected; `crash` avoids
+    // even that by giving up dumpability.
     let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 1, 1);
-    default_signals(env.signals);
+    default_signals(env.signals_ignored);
     if rootless {
         let (uid, gid) = (
             nix::unistd::getuid().as_raw(),
@@ -1728,8 +1724,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             emit(ctx, me, step.index, Obs::Result(Res::Ok));
             // A process that is not dumpable dumps no core at all, not even to a coredump
             // socket (fs/coredump.c: do_coredump(), vfs_coredump() from 6.17), which
-            // RLIMIT_CORE does not stop, and
-            // leaves no "aborting core" line in the kernel's log.
+            // RLIMIT_CORE does not stop, and leaves no "aborting core" line in the kernel's log.
             let _ = set_dumpable(false);
             match how {
                 // SAFETY: deliberately not safe: the step exists to die of a real SIGSEGV.
@@ -1800,25 +1795,14 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
         }
         Action::SetDumpable { dumpable, .. } => Obs::Result(res(set_dumpable(*dumpable))),
-        Action::SetSubreaper { subreaper, .. } => {
-            // SAFETY: plain prctl with integer arguments.
-            let r = unsafe {
-                libc::prctl(
-                    libc::PR_SET_CHILD_SUBREAPER,
-                    libc::c_ulong::from(*subreaper),
-                    0,
-                    0,
-                    0,
-                )
-            };
-            Obs::Result(res(Errno::result(r).map(drop)))
-        }
-        Action::SetPdeathsig { signal } => {
-            // SAFETY: plain prctl with integer arguments.
-            let r =
-                unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, *signal as libc::c_ulong, 0, 0, 0) };
-            Obs::Result(res(Errno::result(r).map(drop)))
-        }
+        Action::SetSubreaper { subreaper, .. } => Obs::Result(res(prctl_set(
+            libc::PR_SET_CHILD_SUBREAPER,
+            (*subreaper).into(),
+        ))),
+        Action::SetPdeathsig { signal } => Obs::Result(res(prctl_set(
+            libc::PR_SET_PDEATHSIG,
+            *signal as libc::c_ulong,
+        ))),
         Action::Notify { event } => {
             // Recorded before it happens: the awaiting side may kill us as soon as it wakes.
             emit(ctx, me, step.index, Obs::Result(Res::Ok));
@@ -4239,30 +4223,6 @@ fn fork_raw() -> Result<i32, Errno> {
     Errno::result(unsafe { libc::fork() })
 }
 
-/// The signals the runner ignores, which every supervisor inherits (/proc/self/status SigIgn,
-/// read once per run rather than with 64 rt_sigaction(2) calls per scenario; dispositions are
-/// the process's, and the runner changes none after `main` starts).
-#[derive(Clone, Copy, Default)]
-struct InheritedSignals {
-    ignored: u64,
-}
-
-impl InheritedSignals {
-    fn of_this_process() -> InheritedSignals {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let ignored = status
-            .lines()
-            .find_map(|l| l.strip_prefix("SigIgn:"))
-            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok());
-        // Unknown (no /proc): reset every signal, which costs calls, never a miss — but for
-        // 32 and 33, which an older glibc catches for its threads.
-        let glibc_own = 0b11 << 31;
-        InheritedSignals {
-            ignored: ignored.unwrap_or(!glibc_own),
-        }
-    }
-}
-
 /// Gives the supervisor, and so every scenario process, the signal state of a program exec'd
 /// by a parent that blocks and ignores nothing, whatever started nsspec: a kill(2) must meet
 /// the kernel's default actions. Ignored dispositions and the mask survive execve(2) (a
@@ -4272,8 +4232,10 @@ impl InheritedSignals {
 /// was swallowed. Signals another handler catches are left alone: below glibc 2.34 those are
 /// its own (SIGCANCEL and SIGSETXID, 32 and 33), which threads need; nothing else installs one
 /// before this runs. The raw call reaches 32 and 33 (an inherited SIG_IGN of them), which
-/// glibc's sigaction() refuses.
-fn default_signals(inherited: InheritedSignals) {
+/// glibc's sigaction() refuses. `ignored`: what the runner ignores ([`Host::signals_ignored`],
+/// read once per run rather than with 64 rt_sigaction(2) calls per scenario; dispositions are
+/// the process's, and the runner changes none after `main` starts).
+fn default_signals(ignored: u64) {
     /// The kernel's `struct sigaction` on x86_64.
     #[repr(C)]
     struct KernelSigaction {
@@ -4290,7 +4252,7 @@ fn default_signals(inherited: InheritedSignals) {
     };
     let rust_handlers = (1u64 << (libc::SIGSEGV - 1)) | (1u64 << (libc::SIGBUS - 1));
     let unkillable = (1u64 << (libc::SIGKILL - 1)) | (1u64 << (libc::SIGSTOP - 1));
-    let reset = (inherited.ignored | rust_handlers) & !unkillable;
+    let reset = (ignored | rust_handlers) & !unkillable;
     for signal in 1..=64 {
         if reset & (1u64 << (signal - 1)) == 0 {
             continue;
@@ -4316,19 +4278,17 @@ fn default_signals(inherited: InheritedSignals) {
     );
 }
 
+/// prctl(2) of an `option` that takes one integer `value` (PR_SET_DUMPABLE,
+/// PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG).
+fn prctl_set(option: libc::c_int, value: libc::c_ulong) -> Result<(), Errno> {
+    // SAFETY: plain prctl with integer arguments.
+    let r = unsafe { libc::prctl(option, value, 0, 0, 0) };
+    Errno::result(r).map(drop)
+}
+
 /// prctl(PR_SET_DUMPABLE).
 fn set_dumpable(dumpable: bool) -> Result<(), Errno> {
-    // SAFETY: plain prctl with integer arguments.
-    let r = unsafe {
-        libc::prctl(
-            libc::PR_SET_DUMPABLE,
-            libc::c_ulong::from(dumpable),
-            0,
-            0,
-            0,
-        )
-    };
-    Errno::result(r).map(drop)
+    prctl_set(libc::PR_SET_DUMPABLE, dumpable.into())
 }
 
 /// The CLONE_NEW* flags of `kinds`, together.
@@ -4447,8 +4407,7 @@ fn mount_proc(target: &str, options: &str) -> Result<(), Errno> {
 }
 
 fn set_pdeathsig(sig: libc::c_int) {
-    // SAFETY: plain prctl with integer arguments.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) };
+    let _ = prctl_set(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong);
 }
 
 /// # References

@@ -1549,8 +1549,9 @@ impl<'a> Builder<'a> {
     /// Refuses a signal (`what`, through the name or pidfd `by`) to the harness's supervisor
     /// — init's and the host process's parent — from a process in the harness's PID namespace,
     /// where it is visible: it would end the run without a report, which is what a scenario
-    /// written for the kernel's ESRCH from a PID namespace gets when `pid` is missing. A `kill`
-    /// that names it `supervisor` means it (faults/supervisor-killed-by-init.yaml).
+    /// written for the kernel's ESRCH from a PID namespace gets when `pid` is missing. (A `kill`
+    /// that names it `supervisor` means it and is not checked here:
+    /// faults/supervisor-killed-by-init.yaml.)
     fn not_the_supervisor(
         &self,
         me: usize,
@@ -1558,10 +1559,7 @@ impl<'a> Builder<'a> {
         by: &Spanned<String>,
         what: &str,
     ) -> Result<(), ScenarioError> {
-        if target != Who::Supervisor
-            || self.procs[me].level() > 0
-            || (what == "`kill`" && by.value == "supervisor")
-        {
+        if target != Who::Supervisor || self.procs[me].level() > 0 {
             return Ok(());
         }
         let name = &self.procs[me].name;
@@ -1569,10 +1567,10 @@ impl<'a> Builder<'a> {
             &by.referenced,
             format!(
                 "{what} of nsspec's supervisor (the parent of init and the host process) from \
-                 `{name}`, which is in the harness's PID namespace: the signal would reach it (a \
-                 terminating one ending the run without a report); from a PID namespace of the scenario (`pid` in \
-                 `namespaces`) the kernel refuses it with ESRCH (a `kill` of `supervisor` by \
-                 that name ends the run on purpose)"
+                 `{name}`, which is in the harness's PID namespace: the signal would reach it \
+                 (a terminating one ending the run without a report); from a PID namespace of \
+                 the scenario (`pid` in `namespaces`) the kernel refuses it with ESRCH (a \
+                 `kill` of `supervisor` by that name ends the run on purpose)"
             ),
         ))
     }
@@ -2159,7 +2157,9 @@ impl<'a> Builder<'a> {
                     });
                 }
                 let target = self.who(me, k_pid, host)?;
-                self.not_the_supervisor(me, target, k_pid, "`kill`")?;
+                if k_pid.value != "supervisor" {
+                    self.not_the_supervisor(me, target, k_pid, "`kill`")?;
+                }
                 Action::Kill {
                     target,
                     label: k_pid.value.clone(),

@@ -97,6 +97,12 @@ pub struct Host {
     /// errno — ENOSYS before 5.3, or from a seccomp filter (container runtimes' profiles).
     #[serde(default)]
     pub clone3: String,
+    /// SigIgn of nsspec itself: the signals it was started with ignored (by `nohup`, a shell's
+    /// `&`, a CI runner), which its supervisors set back to their default action for the
+    /// scenarios. Without /proc, every signal but glibc's own 32 and 33 (an older glibc
+    /// catches those for its threads).
+    #[serde(default)]
+    pub signals_ignored: u64,
     pub mode: Mode,
     /// Creating the namespaces was not tried but inferred (real root, no seccomp filter, the
     /// kinds in /proc/self/ns): a scenario whose setup then fails re-probes by trying
@@ -109,35 +115,16 @@ pub struct Host {
 /// it with EINVAL before creating anything; ENOSYS means no clone3, or a filter saying so. Tried
 /// in a child, since a seccomp filter may kill for it (SIGSYS), and only for runs that need it.
 fn clone3_callable() -> String {
-    // SAFETY: the child makes one system call and leaves with _exit(); the runner is
-    // single-threaded when it probes.
-    match unsafe { libc::fork() } {
-        -1 => outcome(Err(Errno::last())),
-        0 => {
-            // SAFETY: clone3 copies nothing from a zero-sized argument: it fails before any
-            // effect.
-            let r = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
-            let code = if r == -1 { Errno::last() as i32 } else { 0 };
-            // SAFETY: leaving the child without running the parent's exit handlers.
-            unsafe { libc::_exit(code.clamp(0, 255)) }
-        }
-        child => {
-            let mut status = 0;
-            // SAFETY: waiting for our own child.
-            while unsafe { libc::waitpid(child, &mut status, 0) } == -1
-                && Errno::last() == Errno::EINTR
-            {}
-            if libc::WIFSIGNALED(status) {
-                return format!(
-                    "killed by signal {} (a seccomp filter)",
-                    libc::WTERMSIG(status)
-                );
-            }
-            match libc::WEXITSTATUS(status) {
-                e if e == Errno::EINVAL as i32 => "ok".into(),
-                e => outcome(Err(Errno::from_raw(e))),
-            }
-        }
+    let tried = in_child(|| {
+        // SAFETY: clone3 copies nothing from a zero-sized argument: it fails before any effect.
+        let r = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
+        Errno::result(r).map(drop)
+    });
+    match tried {
+        Err(Errno::EINVAL) => "ok".into(),
+        // What in_child says of a child that did not exit; clone3 itself never answers it.
+        Err(Errno::ECHILD) => "killed by a signal (a seccomp filter)".into(),
+        other => outcome(other),
     }
 }
 
@@ -178,6 +165,7 @@ impl Host {
             .ok();
         let cap_eff = status.as_ref().map_or(0, |s| s.capeff);
         let seccomp = status.as_ref().and_then(|s| s.seccomp);
+        let signals_ignored = status.as_ref().map_or(!(0b11 << 31), |s| s.sigign);
         let ns_kinds: Vec<String> = std::fs::read_dir("/proc/self/ns")
             .map(|d| {
                 d.filter_map(|e| Some(e.ok()?.file_name().to_str()?.to_string()))
@@ -304,6 +292,7 @@ impl Host {
             } else {
                 not_probed()
             },
+            signals_ignored,
             mode: Mode::Root,
             inferred,
         };

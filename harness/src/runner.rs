@@ -5,7 +5,7 @@
 use crate::catalogue::Source;
 use crate::executor::{self, RunOutput};
 use crate::plan::Plan;
-use crate::probe::{Host, Mode};
+use crate::probe::Host;
 use crate::report::{self, ScenarioResult, SnapshotState, Status};
 
 /// How to update a snapshot after reviewing the change.
@@ -72,7 +72,7 @@ pub fn run_all(
     flush(&mut results, &mut delivered);
     // The facts tried for real, once, when an inferred host turns out unable to set up.
     let mut tried: Option<Host> = None;
-    executor::run_many(&plans, host.mode == Mode::Rootless, jobs, |k, out| {
+    executor::run_many(&plans, host, jobs, |k, out| {
         let i = runnable[k];
         let (source, plan) = &items[i];
         let mut result = judge(source, plan, &out, snapshots);
