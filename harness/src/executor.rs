@@ -85,6 +85,14 @@ pub struct Record {
     /// 1-based step index; 0 for the process's start.
     pub step: usize,
     pub obs: Obs,
+    /// The namespaces the step created (an `unshare`'s, by kind: for `pid` and `time` the
+    /// one waiting for children), by inode. The kernel hands a freed namespace's inode number
+    /// to the next one it creates, so without this a namespace created after another one of
+    /// its kind has gone would take the gone one's label in the record (see
+    /// `report::tell_reused_apart`). Recorded with the step, before the process can do
+    /// anything else; a process's start needs none, as the plan says what its creation made.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub born: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1297,13 +1305,25 @@ fn steps(ctx: &Ctx, me: usize) -> ! {
 }
 
 fn emit(ctx: &Ctx, proc: usize, step: usize, obs: Obs) {
-    let mut line = serde_json::to_vec(&Record { proc, step, obs }).unwrap_or_default();
+    emit_born(ctx, proc, step, obs, BTreeMap::new());
+}
+
+/// [`emit`] for a step that created namespaces (see [`Record::born`]).
+fn emit_born(ctx: &Ctx, proc: usize, step: usize, obs: Obs, born: BTreeMap<String, u64>) {
+    let mut line = serde_json::to_vec(&Record {
+        proc,
+        step,
+        obs,
+        born,
+    })
+    .unwrap_or_default();
     if line.len() > MAX_RECORD {
         let len = line.len();
         line = serde_json::to_vec(&Record {
             proc,
             step,
             obs: Obs::Failed(format!("observation too large to record ({len} bytes)")),
+            born: BTreeMap::new(),
         })
         .unwrap_or_default();
     }
@@ -1587,8 +1607,21 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Obs::Result(res(mount_proc(target, options)))
         }
         Action::Unshare { kinds, .. } => {
-            let flags = ns_flags(kinds);
-            Obs::Result(res(unshare(flags)))
+            if let Err(e) = unshare(ns_flags(kinds)) {
+                return Some(Obs::Result(Res::Errno(e as i32)));
+            }
+            // unshare(2) of `pid` and `time` moves only the children: the new namespace is
+            // the one waiting for them.
+            let born = kinds
+                .iter()
+                .filter_map(|k| {
+                    let file = k.ns_file(matches!(k, NsKind::Pid | NsKind::Time));
+                    let inode = ns_inode(ctx.host_proc, &format!("self/ns/{file}")).ok()?;
+                    Some((k.name().to_string(), inode))
+                })
+                .collect();
+            emit_born(ctx, me, step.index, Obs::Result(Res::Ok), born);
+            return None;
         }
         Action::NestPid { depth, .. } => return nest_pid(ctx, me, step.index, *depth),
         Action::Sethostname { name, .. } => Obs::Result(res(nix::unistd::sethostname(name))),

@@ -6,7 +6,7 @@
 //! `pid#N`/`mount#N` (numbered in order of appearance; the harness's own are not shown), errnos
 //! are written as `ESRCH: No such process`, and no time is recorded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use nix::errno::Errno;
@@ -953,6 +953,106 @@ fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
             .any(|s| matches!(s.action, Action::Wait { target, .. } if target == p))
 }
 
+/// The namespaces a process's creation made: init's are the scenario's `namespaces`, a forked
+/// child's its `fork`'s (`None`: not forked by a `fork` step; an `enter`ed process and the host
+/// process join existing ones).
+fn created_by_fork(plan: &Plan, proc: usize) -> Option<Vec<NsKind>> {
+    if proc == 0 {
+        return Some(plan.namespaces.clone());
+    }
+    plan.procs
+        .iter()
+        .flat_map(|p| &p.steps)
+        .find_map(|s| match &s.action {
+            Action::Fork { child, kinds, .. } if *child == proc => Some(kinds.clone()),
+            _ => None,
+        })
+}
+
+/// The records with each namespace inode that the kernel gave to a second namespace during the
+/// run made distinct, so that the two get different labels.
+///
+/// A namespace's inode number (proc_alloc_inum(), an IDA: the lowest free number) goes back to
+/// the kernel when the namespace is freed, and the next namespace created — of any kind — gets
+/// it: a scenario whose process leaves a namespace that then dies, and later creates another,
+/// would otherwise see the second labelled as the first. A creation is an `unshare` (the
+/// record's `born`) or a process's start in new namespaces (for `pid` see below); when it yields an inode seen
+/// before, the number names a new namespace from then on, in the order the records arrived
+/// (each process writes its record as soon as its step returns). Namespaces are labelled in
+/// the record's order, not this one, so the labels' numbers stay what they were.
+///
+/// A process observes its own namespaces while it holds them, so its records cannot be
+/// overtaken by the namespace's end and a rebirth; only an observation of another process's
+/// namespace (`pidfd_ns`, `ns_ioctl`) racing with that process's `unshare`, unordered by the
+/// scenario, could be attributed to the namespace before it.
+fn tell_reused_apart(plan: &Plan, run: &RunOutput) -> Vec<Record> {
+    // nsfs inode numbers are 32-bit (an unsigned int in struct ns_common), so a rebirth count
+    // above them cannot make two keys meet.
+    let key = |inode: u64, rebirths: u64| inode + (rebirths << 32);
+    let mut seen: BTreeSet<(String, u64)> = run
+        .supervisor_ns
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    let mut rebirths: BTreeMap<(String, u64), u64> = BTreeMap::new();
+    // The planned PID namespaces (`ProcPlan::pidns`) a process has started in, and each
+    // process's own PID namespace as its start recorded it.
+    let mut pidns_started = BTreeSet::new();
+    let mut own_pidns: BTreeMap<usize, u64> = BTreeMap::new();
+    let pid = NsKind::Pid.name();
+    let mut out = Vec::with_capacity(run.records.len());
+    for r in &run.records {
+        // By kind: a `fork` with `pid` among its `namespaces` meets both rules below.
+        let mut born = r.born.clone();
+        if let (0, Obs::Started { ns, .. }) = (r.step, &r.obs)
+            && let Some(me) = plan.procs.get(r.proc)
+        {
+            let forked = created_by_fork(plan, r.proc);
+            for k in forked.iter().flatten() {
+                if let Some(inode) = ns.get(k.name()) {
+                    born.insert(k.name().to_string(), *inode);
+                }
+            }
+            // A PID namespace made by `unshare` has no /proc file until its init exists
+            // (pidns_for_children_get() wants a child reaper), so the `unshare` could not
+            // record it: it is born with the first process forked into it, one in a PID
+            // namespace that is not its parent's.
+            let planned = me.pidns.last().copied();
+            let theirs = me.parent.and_then(|p| own_pidns.get(&p));
+            if let (Some(_), Some(inode), Some(planned)) = (&forked, ns.get(pid), planned)
+                && !pidns_started.contains(&planned)
+                && theirs.is_some_and(|t| t != inode)
+            {
+                born.insert(pid.to_string(), *inode);
+            }
+            pidns_started.extend(planned);
+            if let Some(inode) = ns.get(pid) {
+                own_pidns.insert(r.proc, *inode);
+            }
+        }
+        for (k, inode) in born {
+            let id = (k, inode);
+            if !seen.insert(id.clone()) {
+                *rebirths.entry(id).or_insert(0) += 1;
+            }
+        }
+        let mut rekey = |kind: &str, inode: &mut u64| {
+            let id = (kind.to_string(), *inode);
+            let n = rebirths.get(&id).copied().unwrap_or(0);
+            seen.insert(id);
+            *inode = key(*inode, n);
+        };
+        let mut r = r.clone();
+        match &mut r.obs {
+            Obs::Started { ns, .. } => ns.iter_mut().for_each(|(k, v)| rekey(k, v)),
+            Obs::Ns { kind, inode, .. } => rekey(kind, inode),
+            _ => {}
+        }
+        out.push(r);
+    }
+    out
+}
+
 /// Judges a run: returns the failure messages (empty: passed) and the normalised record.
 pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     let mut failures = Vec::new();
@@ -1002,8 +1102,9 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     }
     // After a timeout the message above names the unfinished steps; no need to list each again.
     let timed_out = run.timeout.is_some();
+    let records = tell_reused_apart(plan, run);
     let mut by_proc: BTreeMap<usize, BTreeMap<usize, &Record>> = BTreeMap::new();
-    for r in &run.records {
+    for r in &records {
         by_proc.entry(r.proc).or_default().insert(r.step, r);
     }
     writeln!(rec, "scenario: {}", plan.id).unwrap();
@@ -1235,7 +1336,12 @@ mod tests {
         RunOutput {
             records: obs
                 .into_iter()
-                .map(|(proc, step, obs)| Record { proc, step, obs })
+                .map(|(proc, step, obs)| Record {
+                    proc,
+                    step,
+                    obs,
+                    born: BTreeMap::new(),
+                })
                 .collect(),
             supervisor_pid: 100,
             before: view.clone(),
@@ -1430,5 +1536,172 @@ mod tests {
     fn errnos_read_like_the_c_library() {
         assert_eq!(errno_text(libc::ENOMEM), "ENOMEM: Cannot allocate memory");
         assert_eq!(errno_text(libc::ENOSPC), "ENOSPC: No space left on device");
+    }
+
+    /// The kernel reuses a freed namespace's inode number; the record must not. The records
+    /// below are what harness/tests/fixtures/namespaces-one-after-another.yaml produces where
+    /// every namespace of b, b1 and d takes the number of the one before it.
+    fn one_after_another(records: Vec<Record>) -> String {
+        let plan = crate::plan::load(
+            "t/one-after-another",
+            "t.yaml",
+            include_str!("../tests/fixtures/namespaces-one-after-another.yaml"),
+        )
+        .unwrap();
+        let harness: BTreeMap<String, u64> = [("ipc", 1), ("mount", 2), ("pid", 3), ("time", 4)]
+            .into_iter()
+            .chain([("uts", 5)])
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let mut out = run(vec![]);
+        out.supervisor_ns = harness;
+        let who = |n: &str| plan.procs.iter().position(|p| p.name == n).unwrap();
+        out.records = records
+            .into_iter()
+            .map(|mut r| {
+                // Processes are named here by the position of their name in this list.
+                r.proc = who(["init", "a", "b", "c", "d", "a1", "b1"][r.proc]);
+                r
+            })
+            .collect();
+        evaluate(&plan, &out).1
+    }
+
+    fn started(proc: usize, own: &[(&str, u64)]) -> Record {
+        let mut ns: BTreeMap<String, u64> = [("ipc", 1), ("mount", 10), ("pid", 11), ("time", 4)]
+            .into_iter()
+            .chain([("uts", 5)])
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        for (k, v) in own {
+            ns.insert(k.to_string(), *v);
+        }
+        Record {
+            proc,
+            step: 0,
+            obs: Obs::Started {
+                nspid: vec![1000 + proc as i64],
+                ns,
+            },
+            born: BTreeMap::new(),
+        }
+    }
+
+    fn seen(proc: usize, step: usize, kind: &str, inode: u64) -> Record {
+        Record {
+            proc,
+            step,
+            obs: Obs::Ns {
+                kind: kind.into(),
+                inode,
+                harness: false,
+            },
+            born: BTreeMap::new(),
+        }
+    }
+
+    fn unshared(proc: usize, born: &[(&str, u64)]) -> Record {
+        Record {
+            proc,
+            step: 1,
+            obs: Obs::Result(Res::Ok),
+            born: born.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        }
+    }
+
+    /// a's namespaces and a1's PID namespace, then b's and b1's with the same numbers.
+    fn lifetimes(b_unshare_records_births: bool) -> Vec<Record> {
+        let (init, a, b, a1, b1) = (0, 1, 2, 5, 6);
+        let own = [("uts", 20), ("ipc", 21), ("time", 22)];
+        let b_born: &[(&str, u64)] = if b_unshare_records_births { &own } else { &[] };
+        vec![
+            started(init, &[]),
+            started(a, &[]),
+            unshared(a, &own),
+            seen(a, 2, "uts", 20),
+            seen(a, 3, "ipc", 21),
+            seen(a, 4, "time", 22),
+            started(a1, &[("uts", 20), ("ipc", 21), ("time", 22), ("pid", 23)]),
+            seen(a1, 1, "pid", 23),
+            started(b, &[]),
+            unshared(b, b_born),
+            seen(b, 2, "uts", 20),
+            seen(b, 3, "ipc", 21),
+            seen(b, 4, "time", 22),
+            started(b1, &[("uts", 20), ("ipc", 21), ("time", 22), ("pid", 23)]),
+            seen(b1, 1, "pid", 23),
+        ]
+    }
+
+    #[test]
+    fn a_namespace_created_with_a_gone_ones_inode_gets_a_label_of_its_own() {
+        let (c, d) = (3, 4);
+        let mut records = lifetimes(true);
+        // c and d are cloned with a new UTS namespace each, one after the other.
+        records.extend([
+            started(c, &[("uts", 20)]),
+            seen(c, 1, "uts", 20),
+            started(d, &[("uts", 20)]),
+            seen(d, 1, "uts", 20),
+        ]);
+        let rec = one_after_another(records);
+        for (proc, labels) in [
+            ("a", ["uts#1", "ipc#1", "time#1"]),
+            ("b", ["uts#2", "ipc#2", "time#2"]),
+        ] {
+            let steps = rec.split(&format!("\n{proc}: ")).nth(1).unwrap();
+            let steps = steps.split("\nc:").next().unwrap();
+            assert!(
+                steps.contains(&format!("ns(uts) -> {}", labels[0]))
+                    && steps.contains(&format!("ns(ipc) -> {}", labels[1]))
+                    && steps.contains(&format!("ns(time_for_children) -> {}", labels[2])),
+                "{proc}: {rec}"
+            );
+        }
+        assert!(
+            rec.contains(
+                "\nc: NSpid host-pid#4; namespaces mount#1 pid#1 uts#3\n  1. ns(uts) -> uts#3\n"
+            ),
+            "{rec}"
+        );
+        assert!(
+            rec.contains(
+                "\nd: NSpid host-pid#5; namespaces mount#1 pid#1 uts#4\n  1. ns(uts) -> uts#4\n"
+            ),
+            "{rec}"
+        );
+        // A PID namespace that `unshare` made appears with its first process: b1's is new,
+        // as are those it has from b.
+        assert!(rec.contains("\na1: NSpid host-pid#6; namespaces ipc#1 mount#1 pid#2 time#1 uts#1\n  1. ns(pid) -> pid#2\n"), "{rec}");
+        assert!(rec.contains("\nb1: NSpid host-pid#7; namespaces ipc#2 mount#1 pid#3 time#2 uts#2\n  1. ns(pid) -> pid#3\n"), "{rec}");
+    }
+
+    #[test]
+    fn without_a_creation_the_same_inode_is_the_same_namespace() {
+        // b joined a's namespaces (as `setns` or `enter` would): nothing was created, so
+        // they keep their labels. b1 is still the first process of a PID namespace, and was
+        // forked by b, so its PID namespace is new.
+        let rec = one_after_another(lifetimes(false));
+        assert!(!rec.contains("uts#2") && !rec.contains("ipc#2"), "{rec}");
+        assert!(rec.contains("ns(pid) -> pid#3"), "{rec}");
+    }
+
+    #[test]
+    fn labels_follow_the_record_not_the_order_records_arrived_in() {
+        // Without reuse, two namespaces created concurrently are numbered by where they
+        // appear in the record (a before b), whichever process reported first.
+        let (init, a, b) = (0, 1, 2);
+        let rec = one_after_another(vec![
+            started(init, &[]),
+            started(b, &[]),
+            started(a, &[]),
+            unshared(b, &[("uts", 30)]),
+            seen(b, 2, "uts", 30),
+            unshared(a, &[("uts", 20)]),
+            seen(a, 2, "uts", 20),
+        ]);
+        let a_at = rec.find("ns(uts) -> uts#1").unwrap();
+        let b_at = rec.find("ns(uts) -> uts#2").unwrap();
+        assert!(a_at < b_at, "{rec}");
     }
 }

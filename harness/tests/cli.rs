@@ -3630,3 +3630,41 @@ fn dotdot_paths_name_the_file_that_is_read() {
     // sub/.. is elsewhere/, so the file read is elsewhere/x.yaml, in no scenarios/ folder.
     assert_eq!(link_then_up, "x", "`..` was folded by name across a link");
 }
+
+/// The kernel gives a freed namespace's inode number to the next namespace it creates (on this
+/// kind of host, at once); the record labels namespaces that lived one after another apart.
+#[test]
+fn namespaces_that_live_one_after_another_get_labels_of_their_own() {
+    if !privileged() || !kernel_at_least(5, 6) {
+        return;
+    }
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        "-v",
+        "harness/tests/fixtures/namespaces-one-after-another.yaml",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for (proc, own) in [
+        ("a", ["uts#1", "ipc#1", "time#1"]),
+        ("b", ["uts#2", "ipc#2", "time#2"]),
+    ] {
+        let steps = stdout.split(&format!("\n        {proc}: ")).nth(1).unwrap();
+        let steps = steps.split("\n        c: ").next().unwrap();
+        for (step, label) in ["ns(uts)", "ns(ipc)", "ns(time_for_children)"]
+            .iter()
+            .zip(own)
+        {
+            assert!(steps.contains(&format!("{step} -> {label}")), "{stdout}");
+        }
+    }
+    for line in [
+        "c: NSpid host-pid#4 6; namespaces mount#1 pid#1 uts#3",
+        "d: NSpid host-pid#5 7; namespaces mount#1 pid#1 uts#4",
+        "a1: NSpid host-pid#6 3 1; namespaces ipc#1 mount#1 pid#2 time#1 uts#1",
+        "b1: NSpid host-pid#7 5 1; namespaces ipc#2 mount#1 pid#3 time#2 uts#2",
+    ] {
+        assert!(stdout.contains(line), "{stdout}");
+    }
+}
