@@ -1291,8 +1291,18 @@ fn steps(ctx: &Ctx, me: usize) -> ! {
             unsafe { libc::pause() };
         }
     }
-    for step in own {
+    let mut next = 0;
+    while let Some(step) = own.get(next) {
+        next += 1;
         ctx.table.set_step(me, step.index as i32);
+        if let Action::Thread { inner, .. } = step.action
+            && inner > 0
+        {
+            let inner = &own[next..(next + inner).min(own.len())];
+            next += inner.len();
+            thread_with_steps(ctx, me, step, inner);
+            continue;
+        }
         if let Some(obs) = execute(ctx, me, step) {
             emit(ctx, me, step.index, obs);
         }
@@ -1302,6 +1312,67 @@ fn steps(ctx: &Ctx, me: usize) -> ! {
         crate::timing::mark("init: steps done");
     }
     exit_now(0)
+}
+
+/// A `thread` with steps: a new thread records its ID, runs `inner` and ends, while this one
+/// waits for it (pthread_join(), which returns once the kernel has cleared the thread's ID —
+/// in exit_mm(), before exit_notify() hands its children to another thread; a `wait` for
+/// them blocks until then).
+fn thread_with_steps(ctx: &Ctx, me: usize, step: &StepPlan, inner: &[StepPlan]) {
+    /// The context, for the one thread that uses it while its creator waits.
+    struct Lent<'a, 'b>(&'a Ctx<'b>);
+    // SAFETY: the creating thread does nothing but wait in join() while the new thread runs,
+    // so the context's cells are never used by two threads at once.
+    unsafe impl Send for Lent<'_, '_> {}
+    impl<'a, 'b> Lent<'a, 'b> {
+        fn get(&self) -> &'a Ctx<'b> {
+            self.0
+        }
+    }
+    let lent = Lent(ctx);
+    let level = ctx.plan.procs[me].level();
+    let made = std::thread::scope(|s| {
+        let thread = std::thread::Builder::new().spawn_scoped(s, move || {
+            let ctx = lent.get();
+            // SAFETY: gettid() has no preconditions.
+            let tid = unsafe { libc::gettid() };
+            emit(
+                ctx,
+                me,
+                step.index,
+                Obs::Thread {
+                    tid: tid.into(),
+                    level,
+                },
+            );
+            for s in inner {
+                ctx.table.set_step(me, s.index as i32);
+                if let Some(obs) = execute(ctx, me, s) {
+                    emit(ctx, me, s.index, obs);
+                }
+            }
+        })?;
+        // Process-directed signals go to the thread running the steps, as they do to the
+        // only one elsewhere: a `catch` handler then runs before that thread's interrupted
+        // `await` returns. What arrives meanwhile stays pending here for the later steps.
+        use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
+        let mut mask = SigSet::empty();
+        let blocked =
+            pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut mask)).is_ok();
+        let joined = thread.join();
+        if blocked {
+            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
+        }
+        if let Err(panic) = joined {
+            std::panic::resume_unwind(panic);
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    if let Err(e) = made {
+        // What clone() returned, passed on as it is (EINVAL after unshare(CLONE_NEWPID)).
+        let errno = e.raw_os_error().unwrap_or(libc::EAGAIN);
+        emit(ctx, me, step.index, Obs::Result(Res::Errno(errno)));
+    }
 }
 
 fn emit(ctx: &Ctx, proc: usize, step: usize, obs: Obs) {

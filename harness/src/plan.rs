@@ -263,6 +263,8 @@ pub struct StepPlan {
     pub index: usize,
     pub line: u64,
     pub action: Action,
+    /// One of a `thread`'s steps: run by that thread (see [`Action::Thread`]).
+    pub in_thread: bool,
 }
 
 /// A process referred to by a step.
@@ -317,10 +319,13 @@ pub enum Action {
         expect: Outcome,
     },
     /// pthread_create() of a thread that blocks every signal and sleeps until the process
-    /// ends; `tid`: its gettid(), in the process's PID namespace.
+    /// ends, or with `inner` steps, runs the next `inner` steps of the process (their
+    /// [`StepPlan::in_thread`]) while its creator waits, and then ends; `tid`: its gettid(), in
+    /// the process's PID namespace.
     Thread {
         tid: Option<i64>,
         expect: Outcome,
+        inner: usize,
     },
     /// `label`: the target as the scenario wrote it (`parent`, `init`, a name).
     Enter {
@@ -1423,7 +1428,8 @@ impl<'a> Builder<'a> {
 
     /// Registers the processes that process `p` forks or enters, fixing their PID namespaces.
     fn collect_children(&mut self, p: usize) -> Result<(), ScenarioError> {
-        let mut raw_steps = std::mem::take(&mut self.pending[p]);
+        let pending = std::mem::take(&mut self.pending[p]);
+        let mut raw_steps = self.flatten_threads(pending)?;
         let mut child_pidns = self.procs[p].pidns.clone();
         for step in &mut raw_steps {
             match &mut step.value {
@@ -1459,6 +1465,45 @@ impl<'a> Builder<'a> {
         }
         self.pending[p] = raw_steps;
         Ok(())
+    }
+
+    /// A `thread`'s steps run in its process, by the new thread while the process's other
+    /// steps wait for it: they are planned as the process's own, right after the `thread` step,
+    /// which counts them (`ThreadArgs::inner`). Steps that would act on the calling thread
+    /// alone are refused there: that thread ends with its steps, and the process's later steps
+    /// would not be where the plan has them.
+    fn flatten_threads(
+        &self,
+        raw: Vec<Spanned<RawStep>>,
+    ) -> Result<Vec<Spanned<RawStep>>, ScenarioError> {
+        let mut out = Vec::with_capacity(raw.len());
+        for mut step in raw {
+            let inner = match &mut step.value {
+                RawStep::Thread(t) => std::mem::take(&mut t.steps),
+                _ => Vec::new(),
+            };
+            for s in &inner {
+                let why = match &s.value {
+                    RawStep::Thread(_) => "a `thread`'s steps cannot start another thread",
+                    RawStep::Unshare(_) | RawStep::Setns(_) | RawStep::NestPid(_) => {
+                        "`unshare`, `setns` and `nest_pid` cannot be among a `thread`'s steps: \
+                         they would move only that thread, which ends with its steps"
+                    }
+                    RawStep::SetPdeathsig(_) => {
+                        "`set_pdeathsig` cannot be among a `thread`'s steps: it would arm only \
+                         that thread, which ends with its steps"
+                    }
+                    _ => continue,
+                };
+                return Err(self.err(&s.referenced, why));
+            }
+            if let RawStep::Thread(t) = &mut step.value {
+                t.inner = inner.len();
+            }
+            out.push(step);
+            out.extend(inner);
+        }
+        Ok(out)
     }
 
     fn declare(&mut self, name: &Spanned<String>) -> Result<(), ScenarioError> {
@@ -1916,8 +1961,12 @@ impl<'a> Builder<'a> {
         // is known by then.
         self.now = self.born.remove(&me).unwrap_or_default();
         self.threaded = None;
+        // How many of the next steps a `thread` runs.
+        let mut in_thread: usize = 0;
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
+            let this_in_thread = in_thread > 0;
+            in_thread = in_thread.saturating_sub(1);
             let line = step.referenced.line();
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
@@ -1939,10 +1988,14 @@ impl<'a> Builder<'a> {
             {
                 self.threaded.get_or_insert(step.referenced);
             }
+            if let Action::Thread { inner, .. } = action {
+                in_thread = inner;
+            }
             out.push(StepPlan {
                 index: i + 1,
                 line,
                 action,
+                in_thread: this_in_thread,
             });
         }
         Ok(out)
@@ -1997,6 +2050,12 @@ impl<'a> Builder<'a> {
             }
             RawStep::Thread(t) => {
                 let expect = self.outcome(&t.expect)?;
+                if expect != Outcome::Ok && t.inner > 0 {
+                    return Err(self.err(
+                        at,
+                        "a `thread` expected to fail has no thread to run `steps`",
+                    ));
+                }
                 if let Some(tid) = &t.tid {
                     if expect != Outcome::Ok {
                         return Err(self.err(
@@ -2022,6 +2081,7 @@ impl<'a> Builder<'a> {
                 Action::Thread {
                     tid: t.tid.map(|t| t.value),
                     expect,
+                    inner: t.inner,
                 }
             }
             RawStep::Enter(e) => {

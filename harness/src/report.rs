@@ -137,8 +137,18 @@ impl Labels {
     }
 }
 
-/// How a step is written in records and messages: `kill(parent, SIGKILL)`.
+/// How a step is written in records and messages: `kill(parent, SIGKILL)`; a `thread`'s own
+/// steps begin with `[thread]`.
 pub fn describe(plan: &Plan, step: &StepPlan) -> String {
+    let what = describe_action(plan, step);
+    if step.in_thread {
+        format!("[thread] {what}")
+    } else {
+        what
+    }
+}
+
+fn describe_action(plan: &Plan, step: &StepPlan) -> String {
     let kinds =
         |k: &[crate::schema::NsKind]| k.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ");
     match &step.action {
@@ -171,7 +181,15 @@ pub fn describe(plan: &Plan, step: &StepPlan) -> String {
             }
             text + ")"
         }
-        Action::Thread { .. } => "pthread_create()".into(),
+        Action::Thread { inner: 0, .. } => "pthread_create()".into(),
+        Action::Thread { inner: 1, .. } => {
+            format!("pthread_create(), to run step {}", step.index + 1)
+        }
+        Action::Thread { inner, .. } => format!(
+            "pthread_create(), to run steps {}-{}",
+            step.index + 1,
+            step.index + inner
+        ),
         Action::Enter {
             child,
             label,
@@ -691,7 +709,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             (Outcome::Errno(e), Obs::Result(Res::Errno(got))) if *e as i32 == *got => Ok(()),
             (e, _) => mismatch(outcome_text(e), labels),
         },
-        (Action::Thread { expect, tid }, o) => match (expect, o) {
+        (Action::Thread { expect, tid, .. }, o) => match (expect, o) {
             (Outcome::Ok, Obs::Thread { tid: got, .. }) => match tid {
                 Some(t) if t != got => mismatch(format!("tid {t}"), labels),
                 _ => Ok(()),

@@ -641,6 +641,14 @@ pub struct ThreadArgs {
     pub tid: Option<Spanned<i64>>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
+    /// Steps the thread runs (and then ends) while the process's other steps wait for it;
+    /// without any it sleeps until the process ends.
+    #[serde(default)]
+    pub steps: Vec<Spanned<RawStep>>,
+    /// How many steps the plan moved from `steps` into the process's own list, right after
+    /// this one (see `plan::flatten_threads`).
+    #[serde(skip)]
+    pub inner: usize,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
