@@ -846,6 +846,17 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
              an alias bomb?"
         ),
         E::NullIntoString { .. } => "a value is required here, got nothing (null)".into(),
+        E::InvalidScalar { ty, .. }
+            if ty.starts_with(['i', 'u'])
+                && leading_zero(scalar_at(text, line, column)).is_some() =>
+        {
+            let written = scalar_at(text, line, column);
+            format!(
+                "`{written}`: a whole number does not start with 0 here (YAML 1.1 reads such \
+                 numbers as octal, YAML 1.2 as decimal): write {}",
+                leading_zero(written).unwrap_or_default()
+            )
+        }
         E::InvalidScalar { ty, .. } => format!(
             "invalid {ty} (expected {})",
             match *ty {
@@ -900,6 +911,35 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         column: column.max(1),
         message: one_line(message),
     }
+}
+
+/// The plain scalar written at a (1-based) line and column of `text`, up to the characters
+/// that end one in a flow collection or a comment.
+fn scalar_at(text: &str, line: u64, column: u64) -> &str {
+    let Some(l) = text.lines().nth(line.saturating_sub(1) as usize) else {
+        return "";
+    };
+    let start = l
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(l.len(), |(i, _)| i);
+    let rest = &l[start..];
+    let end = rest.find([',', '}', ']', '#']).unwrap_or(rest.len());
+    rest[..end].trim()
+}
+
+/// A decimal number written with leading zeros (`01`, `-007`), as it reads without them.
+fn leading_zero(written: &str) -> Option<String> {
+    let (sign, digits) = match written.strip_prefix(['-', '+']) {
+        Some(d) => (&written[..1], d),
+        None => ("", written),
+    };
+    if digits.len() < 2 || !digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let trimmed = digits.trim_start_matches('0');
+    let value = if trimmed.is_empty() { "0" } else { trimmed };
+    Some(format!("{}{value}", if sign == "-" { "-" } else { "" }))
 }
 
 /// "a whole number from MIN to MAX" for a Rust integer type's name (`i64`, `u8`, ...).
@@ -1753,15 +1793,15 @@ impl<'a> Builder<'a> {
         me: usize,
         host: Option<usize>,
         target: &Spanned<String>,
-        namespaces: &[Spanned<NsKind>],
+        namespaces: &Spanned<Vec<Spanned<NsKind>>>,
         pidfd: bool,
         what: &str,
     ) -> Result<(Who, Vec<NsKind>), ScenarioError> {
         let who = self.who(me, target, host)?;
-        let kinds = self.kinds(namespaces, what)?;
+        let kinds = self.kinds(&namespaces.value, what)?;
         if kinds.is_empty() {
             return Err(self.err(
-                &target.referenced,
+                &namespaces.referenced,
                 format!("`{what}` needs at least one namespace"),
             ));
         }
@@ -2119,7 +2159,7 @@ impl<'a> Builder<'a> {
             RawStep::Setns(e) => {
                 let (target, kinds) =
                     self.joining(me, host, &e.target, &e.namespaces, e.pidfd, "setns")?;
-                if let Some(k) = e.namespaces.iter().find(|k| k.value == NsKind::Pid) {
+                if let Some(k) = e.namespaces.value.iter().find(|k| k.value == NsKind::Pid) {
                     // setns(CLONE_NEWPID) moves only the caller's later children, which the
                     // plan numbers by the namespaces it knows the caller to create.
                     return Err(self.err(

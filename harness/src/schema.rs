@@ -624,7 +624,8 @@ pub struct ForkArgs {
 pub struct SetnsArgs {
     /// Whose namespaces to join.
     pub target: Spanned<String>,
-    pub namespaces: Vec<Spanned<NsKind>>,
+    /// Spanned as a whole, so that an empty list can be pointed at.
+    pub namespaces: Spanned<Vec<Spanned<NsKind>>>,
     /// One setns(2) on a pidfd of the target (Linux 5.8) instead of one per namespace file.
     #[serde(default)]
     pub pidfd: bool,
@@ -657,7 +658,8 @@ pub struct EnterArgs {
     pub name: Spanned<String>,
     /// Whose namespaces to join (setns), like nsenter --target.
     pub target: Spanned<String>,
-    pub namespaces: Vec<Spanned<NsKind>>,
+    /// Spanned as a whole, so that an empty list can be pointed at.
+    pub namespaces: Spanned<Vec<Spanned<NsKind>>>,
     /// Join them all with one setns(2) on a pidfd of the target (Linux 5.8) instead of one
     /// setns per /proc/PID/ns file.
     #[serde(default)]
