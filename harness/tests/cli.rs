@@ -3728,3 +3728,25 @@ fn a_threads_steps_receive_the_processs_signals() {
         assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     }
 }
+
+/// A child's PR_SET_PDEATHSIG comes at each reparenting: without the subreaper the orphan goes
+/// straight to init, and the keeper's death sends nothing more.
+#[test]
+fn pdeathsig_fires_at_every_reparenting() {
+    if !runs_scenarios() {
+        return;
+    }
+    let file = "scenarios/pid/pdeathsig-fires-at-every-reparenting.yaml";
+    assert_altered_scenario_fails(
+        file,
+        "- set_subreaper: { subreaper: true }",
+        "- set_subreaper: { subreaper: false }",
+        "child step 6 `getppid()`: expected 2, observed 1",
+    );
+    assert_altered_scenario_fails(
+        file,
+        "- set_pdeathsig: { signal: USR1 }",
+        "- getpid: {}",
+        "child step 5 `caught(SIGUSR1)`: expected [3], observed []",
+    );
+}
