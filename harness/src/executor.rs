@@ -86,7 +86,7 @@ pub struct Record {
     pub step: usize,
     pub obs: Obs,
     /// The namespaces the step created (an `unshare`'s, by kind: for `pid` and `time` the
-    /// one waiting for children), by inode. The kernel hands a freed namespace's inode number
+    /// one waiting for children, `pid` only where a pidfd shows it), by inode. The kernel hands a freed namespace's inode number
     /// to the next one it creates, so without this a namespace created after another one of
     /// its kind has gone would take the gone one's label in the record (see
     /// `report::tell_reused_apart`). Recorded with the step, before the process can do
@@ -1315,10 +1315,12 @@ fn steps(ctx: &Ctx, me: usize) -> ! {
 }
 
 /// A `thread` with steps: a new thread records its ID, runs `inner` and ends, while this one
-/// waits for it (pthread_join(), which returns once the kernel has cleared the thread's ID —
-/// in exit_mm(), before exit_notify() hands its children to another thread; a `wait` for
-/// them blocks until then).
+/// waits for it. The next step runs once the kernel has taken the thread off the process's
+/// thread list: pthread_join() returns when the thread's ID is cleared (exit_mm()), before
+/// exit_notify() hands its children to another thread and release_task() unlists it, and
+/// until then the process is still multithreaded to unshare(CLONE_NEWUSER) and setns().
 fn thread_with_steps(ctx: &Ctx, me: usize, step: &StepPlan, inner: &[StepPlan]) {
+    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
     /// The context, for the one thread that uses it while its creator waits.
     struct Lent<'a, 'b>(&'a Ctx<'b>);
     // SAFETY: the creating thread does nothing but wait in join() while the new thread runs,
@@ -1331,9 +1333,20 @@ fn thread_with_steps(ctx: &Ctx, me: usize, step: &StepPlan, inner: &[StepPlan]) 
     }
     let lent = Lent(ctx);
     let level = ctx.plan.procs[me].level();
+    let threads_before = own_threads(ctx.host_proc);
+    // Process-directed signals go to the thread running the steps, as they go to the only
+    // one elsewhere: a `catch` handler then runs before that thread's interrupted `await`
+    // returns. So this thread blocks them all before the new one exists (which inherits the
+    // mask and restores the old one first); what arrives meanwhile stays pending here.
+    let mut mask = SigSet::empty();
+    let blocked =
+        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut mask)).is_ok();
     let made = std::thread::scope(|s| {
         let thread = std::thread::Builder::new().spawn_scoped(s, move || {
             let ctx = lent.get();
+            if blocked {
+                let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
+            }
             // SAFETY: gettid() has no preconditions.
             let tid = unsafe { libc::gettid() };
             emit(
@@ -1352,27 +1365,38 @@ fn thread_with_steps(ctx: &Ctx, me: usize, step: &StepPlan, inner: &[StepPlan]) 
                 }
             }
         })?;
-        // Process-directed signals go to the thread running the steps, as they do to the
-        // only one elsewhere: a `catch` handler then runs before that thread's interrupted
-        // `await` returns. What arrives meanwhile stays pending here for the later steps.
-        use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
-        let mut mask = SigSet::empty();
-        let blocked =
-            pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut mask)).is_ok();
-        let joined = thread.join();
-        if blocked {
-            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
-        }
-        if let Err(panic) = joined {
+        if let Err(panic) = thread.join() {
             std::panic::resume_unwind(panic);
         }
         Ok::<(), std::io::Error>(())
     });
+    if made.is_ok() {
+        // The thread is gone by now or within microseconds; a bound keeps a misread of
+        // /proc from hanging the process (the scenario's timeout would end it anyway).
+        for _ in 0..1_000_000 {
+            if own_threads(ctx.host_proc) == threads_before {
+                break;
+            }
+            std::thread::yield_now();
+        }
+    }
+    if blocked {
+        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
+    }
     if let Err(e) = made {
         // What clone() returned, passed on as it is (EINVAL after unshare(CLONE_NEWPID)).
         let errno = e.raw_os_error().unwrap_or(libc::EAGAIN);
         emit(ctx, me, step.index, Obs::Result(Res::Errno(errno)));
     }
+}
+
+/// The process's `Threads:` count in its /proc/self/status.
+fn own_threads(host_proc: RawFd) -> Option<u64> {
+    let status = read_at(host_proc, "self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn emit(ctx: &Ctx, proc: usize, step: usize, obs: Obs) {
@@ -1682,12 +1706,20 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 return Some(Obs::Result(Res::Errno(e as i32)));
             }
             // unshare(2) of `pid` and `time` moves only the children: the new namespace is
-            // the one waiting for them.
+            // the one waiting for them. /proc shows a PID namespace only once it has an init
+            // (pidns_for_children_get() wants a child reaper), a pidfd at once (Linux 6.11);
+            // where neither can, nothing else can see it before its first process, whose
+            // start then counts as its creation (`report::tell_reused_apart`).
             let born = kinds
                 .iter()
                 .filter_map(|k| {
-                    let file = k.ns_file(matches!(k, NsKind::Pid | NsKind::Time));
-                    let inode = ns_inode(ctx.host_proc, &format!("self/ns/{file}")).ok()?;
+                    let inode = if *k == NsKind::Pid {
+                        let me = pidfd_open(nix::unistd::getpid().as_raw()).ok()?;
+                        pidfd_namespace(&me, NsKind::Pid, true).ok()?
+                    } else {
+                        let file = k.ns_file(*k == NsKind::Time);
+                        ns_inode(ctx.host_proc, &format!("self/ns/{file}")).ok()?
+                    };
                     Some((k.name().to_string(), inode))
                 })
                 .collect();

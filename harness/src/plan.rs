@@ -1525,9 +1525,9 @@ impl<'a> Builder<'a> {
             for s in &inner {
                 let why = match &s.value {
                     RawStep::Thread(_) => "a `thread`'s steps cannot start another thread",
-                    RawStep::Unshare(_) | RawStep::Setns(_) | RawStep::NestPid(_) => {
-                        "`unshare`, `setns` and `nest_pid` cannot be among a `thread`'s steps: \
-                         they would move only that thread, which ends with its steps"
+                    RawStep::Unshare(_) | RawStep::Setns(_) => {
+                        "`unshare` and `setns` cannot be among a `thread`'s steps: they would \
+                         move only that thread, which ends with its steps"
                     }
                     RawStep::SetPdeathsig(_) => {
                         "`set_pdeathsig` cannot be among a `thread`'s steps: it would arm only \
@@ -2003,11 +2003,15 @@ impl<'a> Builder<'a> {
         self.threaded = None;
         // How many of the next steps a `thread` runs.
         let mut in_thread: usize = 0;
+        // Whether the process was multithreaded before a `thread` with steps: once they are
+        // done the thread has ended (the executor waits until it is unlisted).
+        let mut threaded_before = None;
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
             let this_in_thread = in_thread > 0;
             in_thread = in_thread.saturating_sub(1);
             let line = step.referenced.line();
+            let before_step_threaded = self.threaded;
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
                 let mut born = self.now.clone();
@@ -2028,8 +2032,11 @@ impl<'a> Builder<'a> {
             {
                 self.threaded.get_or_insert(step.referenced);
             }
-            if let Action::Thread { inner, .. } = action {
+            if let Action::Thread { inner, .. } = action
+                && inner > 0
+            {
                 in_thread = inner;
+                threaded_before = Some(before_step_threaded);
             }
             out.push(StepPlan {
                 index: i + 1,
@@ -2037,6 +2044,9 @@ impl<'a> Builder<'a> {
                 action,
                 in_thread: this_in_thread,
             });
+            if this_in_thread && in_thread == 0 {
+                self.threaded = threaded_before.take().flatten();
+            }
         }
         Ok(out)
     }

@@ -1017,11 +1017,15 @@ fn tell_reused_apart(plan: &Plan, run: &RunOutput) -> Vec<Record> {
     // process's own PID namespace as its start recorded it.
     let mut pidns_started = BTreeSet::new();
     let mut own_pidns: BTreeMap<usize, u64> = BTreeMap::new();
+    // PID namespaces an `unshare` recorded (through a pidfd, Linux 6.11) that have had no
+    // process yet: their first one's start is not a second creation.
+    let mut unshared_pidns: BTreeSet<u64> = BTreeSet::new();
     let pid = NsKind::Pid.name();
     let mut out = Vec::with_capacity(run.records.len());
     for r in &run.records {
         // By kind: a `fork` with `pid` among its `namespaces` meets both rules below.
         let mut born = r.born.clone();
+        unshared_pidns.extend(born.get(pid));
         if let (0, Obs::Started { ns, .. }) = (r.step, &r.obs)
             && let Some(me) = plan.procs.get(r.proc)
         {
@@ -1031,15 +1035,16 @@ fn tell_reused_apart(plan: &Plan, run: &RunOutput) -> Vec<Record> {
                     born.insert(k.name().to_string(), *inode);
                 }
             }
-            // A PID namespace made by `unshare` has no /proc file until its init exists
-            // (pidns_for_children_get() wants a child reaper), so the `unshare` could not
-            // record it: it is born with the first process forked into it, one in a PID
-            // namespace that is not its parent's.
+            // A PID namespace made by `unshare` is visible only from its init on, where its
+            // `unshare` could not record it (before Linux 6.11, see the executor): there it
+            // is born with the first process forked into it, one in a PID namespace that is
+            // not its parent's (which it is after an `unshare` that failed).
             let planned = me.pidns.last().copied();
             let theirs = me.parent.and_then(|p| own_pidns.get(&p));
             if let (Some(_), Some(inode), Some(planned)) = (&forked, ns.get(pid), planned)
                 && !pidns_started.contains(&planned)
                 && theirs.is_some_and(|t| t != inode)
+                && !unshared_pidns.remove(inode)
             {
                 born.insert(pid.to_string(), *inode);
             }
@@ -1178,17 +1183,41 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
             )
         });
         let mut stopped = false;
+        // Steps of a `thread` that was not created: the process went on without them.
+        let mut no_thread = 0;
         for step in &p.steps {
             let what = describe(plan, step);
+            if no_thread > 0 && step.in_thread && !stopped {
+                no_thread -= 1;
+                writeln!(rec, "  {}. {what} -> not run (no thread)", step.index).unwrap();
+                if expects_something(step) && !timed_out {
+                    failures.push(format!(
+                        "{}:{}: {} step {} `{what}`: never ran: its `thread` was not created",
+                        plan.source, step.line, p.name, step.index
+                    ));
+                }
+                continue;
+            }
+            if let (Action::Thread { inner, .. }, Some(r)) =
+                (&step.action, records.get(&step.index))
+                && matches!(r.obs, Obs::Result(Res::Errno(_)))
+            {
+                no_thread = *inner;
+            }
             match records.get(&step.index) {
                 Some(r) if !stopped => {
-                    writeln!(
-                        rec,
-                        "  {}. {what} -> {}",
-                        step.index,
-                        obs_text(&mut labels, run, &r.obs)
-                    )
-                    .unwrap();
+                    // In the harness's PID namespace these numbers are the host's.
+                    let text = match (&step.action, &r.obs) {
+                        (
+                            Action::Getpid { .. }
+                            | Action::Getppid { .. }
+                            | Action::Getpgid { .. }
+                            | Action::Getsid { .. },
+                            Obs::Value(v),
+                        ) if p.level() == 0 && *v > 0 => labels.host_pid(*v),
+                        (_, obs) => obs_text(&mut labels, run, obs),
+                    };
+                    writeln!(rec, "  {}. {what} -> {text}", step.index).unwrap();
                     if let Err(m) = check(&mut labels, run, step, &r.obs) {
                         failures.push(format!(
                             "{}:{}: {} step {} `{what}`: {m}",
@@ -1578,7 +1607,7 @@ mod tests {
             .into_iter()
             .map(|mut r| {
                 // Processes are named here by the position of their name in this list.
-                r.proc = who(["init", "a", "b", "c", "d", "a1", "b1"][r.proc]);
+                r.proc = who(["init", "a", "b", "c", "d", "a1", "b1", "b2"][r.proc]);
                 r
             })
             .collect();
@@ -1647,7 +1676,10 @@ mod tests {
             seen(b, 3, "ipc", 21),
             seen(b, 4, "time", 22),
             started(b1, &[("uts", 20), ("ipc", 21), ("time", 22), ("pid", 23)]),
-            seen(b1, 1, "pid", 23),
+            seen(b1, 2, "pid", 23),
+            // b2 is the second process of b1's namespace.
+            started(7, &[("uts", 20), ("ipc", 21), ("time", 22), ("pid", 23)]),
+            seen(7, 1, "pid", 23),
         ]
     }
 
@@ -1691,7 +1723,8 @@ mod tests {
         // A PID namespace that `unshare` made appears with its first process: b1's is new,
         // as are those it has from b.
         assert!(rec.contains("\na1: NSpid host-pid#6; namespaces ipc#1 mount#1 pid#2 time#1 uts#1\n  1. ns(pid) -> pid#2\n"), "{rec}");
-        assert!(rec.contains("\nb1: NSpid host-pid#7; namespaces ipc#2 mount#1 pid#3 time#2 uts#2\n  1. ns(pid) -> pid#3\n"), "{rec}");
+        assert!(rec.contains("\nb1: NSpid host-pid#7; namespaces ipc#2 mount#1 pid#3 time#2 uts#2\n  1. await(b2-done) -> did not complete\n"), "{rec}");
+        assert!(rec.contains("\nb2: NSpid host-pid#8; namespaces ipc#2 mount#1 pid#3 time#2 uts#2\n  1. ns(pid) -> pid#3\n"), "{rec}");
     }
 
     #[test]
@@ -1721,5 +1754,80 @@ mod tests {
         let a_at = rec.find("ns(uts) -> uts#1").unwrap();
         let b_at = rec.find("ns(uts) -> uts#2").unwrap();
         assert!(a_at < b_at, "{rec}");
+    }
+
+    /// The inode keys `tell_reused_apart` gives a run's namespace observations, in order.
+    fn keys(plan: &Plan, records: Vec<Record>) -> Vec<u64> {
+        let mut out = run(vec![]);
+        out.records = records;
+        tell_reused_apart(plan, &out)
+            .iter()
+            .flat_map(|r| match &r.obs {
+                Obs::Started { ns, .. } => ns.get("pid").copied().into_iter().collect(),
+                Obs::Ns { inode, .. } => vec![*inode],
+                _ => vec![],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pid_namespace_an_unshare_recorded_is_not_created_again_by_its_first_process() {
+        // Linux 6.11: the `unshare` records the namespace through a pidfd, init looks at it
+        // before it has a process, then gc starts in it.
+        let plan = crate::plan::load(
+            "t/seen-first",
+            "t.yaml",
+            include_str!("../tests/fixtures/pidns-seen-before-its-first-process.yaml"),
+        )
+        .unwrap();
+        let (init, child, gc) = (0, 1, 2);
+        assert_eq!(plan.procs[gc].name, "gc");
+        let keys = keys(
+            &plan,
+            vec![
+                started(init, &[]),
+                started(child, &[]),
+                Record {
+                    proc: child,
+                    step: 1,
+                    obs: Obs::Result(Res::Ok),
+                    born: [("pid".to_string(), 40)].into_iter().collect(),
+                },
+                seen(init, 4, "pid", 40),
+                started(gc, &[("pid", 40)]),
+                seen(gc, 1, "pid", 40),
+                seen(child, 6, "pid", 40),
+            ],
+        );
+        assert_eq!(keys, [11, 11, 40, 40, 40, 40], "{keys:?}");
+    }
+
+    #[test]
+    fn a_child_left_in_its_parents_pid_namespace_by_a_failed_unshare_creates_none() {
+        // b's `unshare` failed: b1, planned as the first process of a new PID namespace, is
+        // in b's, which a's inode reuse must not renumber.
+        let plan = crate::plan::load(
+            "t/one-after-another",
+            "t.yaml",
+            include_str!("../tests/fixtures/namespaces-one-after-another.yaml"),
+        )
+        .unwrap();
+        let who = |n: &str| plan.procs.iter().position(|p| p.name == n).unwrap();
+        let keys = keys(
+            &plan,
+            vec![
+                started(0, &[]),
+                started(who("b"), &[]),
+                Record {
+                    proc: who("b"),
+                    step: 1,
+                    obs: Obs::Result(Res::Errno(libc::EPERM)),
+                    born: BTreeMap::new(),
+                },
+                started(who("b1"), &[]),
+                seen(who("b1"), 2, "pid", 11),
+            ],
+        );
+        assert_eq!(keys, [11, 11, 11, 11], "{keys:?}");
     }
 }
