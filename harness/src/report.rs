@@ -1183,6 +1183,12 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
             )
         });
         let mut stopped = false;
+        // Whether the process is in the harness's PID namespace, as its start found it (an
+        // `unshare` that failed leaves it shallower than planned).
+        let in_harness_pidns = match records.get(&0).map(|r| &r.obs) {
+            Some(Obs::Started { nspid, .. }) => nspid.len() == 1,
+            _ => p.level() == 0,
+        };
         // Steps of a `thread` that was not created: the process went on without them.
         let mut no_thread = 0;
         for step in &p.steps {
@@ -1214,7 +1220,7 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                             | Action::Getpgid { .. }
                             | Action::Getsid { .. },
                             Obs::Value(v),
-                        ) if p.level() == 0 && *v > 0 => labels.host_pid(*v),
+                        ) if in_harness_pidns && *v > 0 => labels.host_pid(*v),
                         (_, obs) => obs_text(&mut labels, run, obs),
                     };
                     writeln!(rec, "  {}. {what} -> {text}", step.index).unwrap();

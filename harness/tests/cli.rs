@@ -3848,3 +3848,26 @@ fn host_pids_from_getpid_are_labelled() {
         "{stdout}"
     );
 }
+
+/// Where a failed `unshare` left a process in the harness's PID namespace, its getpid() is
+/// labelled all the same: the record goes by where the process's start found it.
+#[test]
+fn host_pids_are_labelled_where_a_failed_unshare_left_the_process() {
+    if !privileged() {
+        return;
+    }
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        "-v",
+        "harness/tests/faults/getpid-after-failed-unshare.yaml",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "c: NSpid host-pid#3; namespaces mount#1\n          1. getpid() -> host-pid#3\n          2. getppid() -> host-pid#2\n"
+        ),
+        "{stdout}"
+    );
+}
