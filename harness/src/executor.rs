@@ -86,11 +86,12 @@ pub struct Record {
     pub step: usize,
     pub obs: Obs,
     /// The namespaces the step created (an `unshare`'s, by kind: for `pid` and `time` the
-    /// one waiting for children, `pid` only where a pidfd shows it), by inode. The kernel hands a freed namespace's inode number
-    /// to the next one it creates, so without this a namespace created after another one of
-    /// its kind has gone would take the gone one's label in the record (see
-    /// `report::tell_reused_apart`). Recorded with the step, before the process can do
-    /// anything else; a process's start needs none, as the plan says what its creation made.
+    /// one waiting for children, `pid` only where a pidfd shows it), by inode. The kernel
+    /// hands a freed namespace's inode number to the next one it creates, so without this a
+    /// namespace created after another one of its kind has gone would take the gone one's
+    /// label in the record (see `report::tell_reused_apart`). Recorded with the step, before
+    /// the process can do anything else; a process's start needs none, as the plan says what
+    /// its creation made.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub born: BTreeMap<String, u64>,
 }
@@ -1294,24 +1295,30 @@ fn steps(ctx: &Ctx, me: usize) -> ! {
     let mut next = 0;
     while let Some(step) = own.get(next) {
         next += 1;
-        ctx.table.set_step(me, step.index as i32);
         if let Action::Thread { inner, .. } = step.action
             && inner > 0
         {
+            ctx.table.set_step(me, step.index as i32);
             let inner = &own[next..(next + inner).min(own.len())];
             next += inner.len();
             thread_with_steps(ctx, me, step, inner);
             continue;
         }
-        if let Some(obs) = execute(ctx, me, step) {
-            emit(ctx, me, step.index, obs);
-        }
+        run_step(ctx, me, step);
     }
     ctx.table.set_step(me, -1);
     if me == 0 {
         crate::timing::mark("init: steps done");
     }
     exit_now(0)
+}
+
+/// Runs one step and records what it observed (unless the step recorded it itself).
+fn run_step(ctx: &Ctx, me: usize, step: &StepPlan) {
+    ctx.table.set_step(me, step.index as i32);
+    if let Some(obs) = execute(ctx, me, step) {
+        emit(ctx, me, step.index, obs);
+    }
 }
 
 /// A `thread` with steps: a new thread records its ID, runs `inner` and ends, while this one
@@ -1359,10 +1366,7 @@ fn thread_with_steps(ctx: &Ctx, me: usize, step: &StepPlan, inner: &[StepPlan]) 
                 },
             );
             for s in inner {
-                ctx.table.set_step(me, s.index as i32);
-                if let Some(obs) = execute(ctx, me, s) {
-                    emit(ctx, me, s.index, obs);
-                }
+                run_step(ctx, me, s);
             }
         })?;
         if let Err(panic) = thread.join() {

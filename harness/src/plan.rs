@@ -811,6 +811,8 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
     while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = cause {
         cause = error;
     }
+    // What the file holds where the error is, for messages that quote it.
+    let written = scalar_at(text, line, column);
     let mut message = match cause {
         E::Eof { .. } if root.is_none() => "the file holds no scenario: expected a mapping with \
                                             `name`, `namespaces` and `steps`"
@@ -847,14 +849,11 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         ),
         E::NullIntoString { .. } => "a value is required here, got nothing (null)".into(),
         E::InvalidScalar { ty, .. }
-            if ty.starts_with(['i', 'u'])
-                && leading_zero(scalar_at(text, line, column)).is_some() =>
+            if let Some(meant) = leading_zero(written).filter(|_| ty.starts_with(['i', 'u'])) =>
         {
-            let written = scalar_at(text, line, column);
             format!(
                 "`{written}`: a whole number does not start with 0 here (YAML 1.1 reads such \
-                 numbers as octal, YAML 1.2 as decimal): write {}",
-                leading_zero(written).unwrap_or_default()
+                 numbers as octal, YAML 1.2 as decimal): write {meant}"
             )
         }
         E::InvalidScalar { ty, .. } => format!(
@@ -930,16 +929,16 @@ fn scalar_at(text: &str, line: u64, column: u64) -> &str {
 
 /// A decimal number written with leading zeros (`01`, `-007`), as it reads without them.
 fn leading_zero(written: &str) -> Option<String> {
-    let (sign, digits) = match written.strip_prefix(['-', '+']) {
-        Some(d) => (&written[..1], d),
-        None => ("", written),
+    let (minus, digits) = match written.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", written.strip_prefix('+').unwrap_or(written)),
     };
     if digits.len() < 2 || !digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let trimmed = digits.trim_start_matches('0');
     let value = if trimmed.is_empty() { "0" } else { trimmed };
-    Some(format!("{}{value}", if sign == "-" { "-" } else { "" }))
+    Some(format!("{minus}{value}"))
 }
 
 /// "a whole number from MIN to MAX" for a Rust integer type's name (`i64`, `u8`, ...).
@@ -2015,8 +2014,9 @@ impl<'a> Builder<'a> {
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
                 let mut born = self.now.clone();
-                born.stale_threads = matches!(&action, Action::Fork { kinds, set_tid, .. } if !kinds.is_empty() || !set_tid.is_empty())
-                    && (self.threaded.is_some() || self.now.stale_threads);
+                let clones = matches!(&action, Action::Fork { kinds, set_tid, .. }
+                    if !kinds.is_empty() || !set_tid.is_empty());
+                born.stale_threads = clones && (self.threaded.is_some() || self.now.stale_threads);
                 self.born.insert(child, born);
             }
             if let Action::Setsid {

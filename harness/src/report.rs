@@ -994,10 +994,11 @@ fn created_by_fork(plan: &Plan, proc: usize) -> Option<Vec<NsKind>> {
 /// the kernel when the namespace is freed, and the next namespace created — of any kind — gets
 /// it: a scenario whose process leaves a namespace that then dies, and later creates another,
 /// would otherwise see the second labelled as the first. A creation is an `unshare` (the
-/// record's `born`) or a process's start in new namespaces (for `pid` see below); when it yields an inode seen
-/// before, the number names a new namespace from then on, in the order the records arrived
-/// (each process writes its record as soon as its step returns). Namespaces are labelled in
-/// the record's order, not this one, so the labels' numbers stay what they were.
+/// record's `born`) or a process's start in new namespaces (for `pid` see below); when it
+/// yields an inode seen before, the number names a new namespace from then on, in the order
+/// the records arrived (each process writes its record as soon as its step returns).
+/// Namespaces are labelled in the record's order, not this one, so the labels' numbers stay
+/// what they were.
 ///
 /// A process observes its own namespaces while it holds them, so its records cannot be
 /// overtaken by the namespace's end and a rebirth; only an observation of another process's
@@ -1601,11 +1602,16 @@ mod tests {
             include_str!("../tests/fixtures/namespaces-one-after-another.yaml"),
         )
         .unwrap();
-        let harness: BTreeMap<String, u64> = [("ipc", 1), ("mount", 2), ("pid", 3), ("time", 4)]
-            .into_iter()
-            .chain([("uts", 5)])
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let harness: BTreeMap<String, u64> = [
+            ("ipc", 1),
+            ("mount", 2),
+            ("pid", 3),
+            ("time", 4),
+            ("uts", 5),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         let mut out = run(vec![]);
         out.supervisor_ns = harness;
         let who = |n: &str| plan.procs.iter().position(|p| p.name == n).unwrap();
@@ -1621,11 +1627,16 @@ mod tests {
     }
 
     fn started(proc: usize, own: &[(&str, u64)]) -> Record {
-        let mut ns: BTreeMap<String, u64> = [("ipc", 1), ("mount", 10), ("pid", 11), ("time", 4)]
-            .into_iter()
-            .chain([("uts", 5)])
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let mut ns: BTreeMap<String, u64> = [
+            ("ipc", 1),
+            ("mount", 10),
+            ("pid", 11),
+            ("time", 4),
+            ("uts", 5),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         for (k, v) in own {
             ns.insert(k.to_string(), *v);
         }

@@ -46,6 +46,14 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
+/// `nsspec run --no-snapshots -v FILE`, its exit status checked: its standard output.
+fn run_verbose(file: &str, code: i32) -> String {
+    let out = nsspec(&["run", "--no-snapshots", "-v", file]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(code), "{stdout}{stderr}");
+    stdout
+}
+
 /// The host facts, from `nsspec probe` (this test process is multi-threaded: it must not fork
 /// the way the probe does).
 fn probe() -> serde_json::Value {
@@ -1814,13 +1822,7 @@ fn children_of_a_process_entered_into_a_pid_namespace_are_planned_there() {
     if !privileged() || !kernel_at_least(5, 5) {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "--no-snapshots",
-        "harness/tests/fixtures/enter-pid-then-fork.yaml",
-    ]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    run_verbose("harness/tests/fixtures/enter-pid-then-fork.yaml", 0);
 }
 
 /// Where an `unshare` did not do what its step expected, the plan's PID-namespace levels are
@@ -1831,13 +1833,7 @@ fn set_tid_and_supervisor_signals_are_refused_where_the_plan_is_wrong() {
     if !privileged() || !kernel_at_least(5, 5) {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "--no-snapshots",
-        "harness/tests/faults/set-tid-after-failed-unshare.yaml",
-    ]);
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = run_verbose("harness/tests/faults/set-tid-after-failed-unshare.yaml", 1);
     assert!(
         stdout.contains("init step 3 `clone(c, set_tid [1, 20, 31234])`: the harness could not carry out the step: refusing `set_tid`"),
         "{stdout}"
@@ -3638,14 +3634,10 @@ fn namespaces_that_live_one_after_another_get_labels_of_their_own() {
     if !privileged() || !kernel_at_least(5, 6) {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "--no-snapshots",
-        "-v",
+    let stdout = run_verbose(
         "harness/tests/fixtures/namespaces-one-after-another.yaml",
-    ]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        0,
+    );
     for (proc, own) in [
         ("a", ["uts#1", "ipc#1", "time#1"]),
         ("b", ["uts#2", "ipc#2", "time#2"]),
@@ -3678,14 +3670,10 @@ fn a_pid_namespace_seen_before_its_first_process_keeps_its_label() {
     if !privileged() || !kernel_at_least(6, 11) {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "--no-snapshots",
-        "-v",
+    let stdout = run_verbose(
         "harness/tests/fixtures/pidns-seen-before-its-first-process.yaml",
-    ]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        0,
+    );
     for line in [
         "4. ioctl(pidfd child, PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE) -> pid#2",
         "6. ns(pid_for_children) -> pid#2",
@@ -3746,13 +3734,7 @@ fn a_threads_steps_receive_the_processs_signals() {
         return;
     }
     for _ in 0..20 {
-        let out = nsspec(&[
-            "run",
-            "--no-snapshots",
-            "harness/tests/fixtures/thread-steps-catch.yaml",
-        ]);
-        let (stdout, stderr) = text(&out);
-        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        run_verbose("harness/tests/fixtures/thread-steps-catch.yaml", 0);
     }
 }
 
@@ -3789,13 +3771,10 @@ fn a_thread_with_steps_is_gone_before_the_next_step() {
         return;
     }
     for _ in 0..100 {
-        let out = nsspec(&[
-            "run",
-            "--no-snapshots",
+        run_verbose(
             "harness/tests/fixtures/thread-steps-then-single-threaded.yaml",
-        ]);
-        let (stdout, stderr) = text(&out);
-        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+            0,
+        );
     }
 }
 
@@ -3806,14 +3785,7 @@ fn steps_of_a_thread_that_was_not_created_are_shown_not_run() {
     if !runs_scenarios() {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "--no-snapshots",
-        "-v",
-        "harness/tests/faults/thread-steps-without-a-thread.yaml",
-    ]);
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = run_verbose("harness/tests/faults/thread-steps-without-a-thread.yaml", 1);
     for line in [
         "q step 2 `pthread_create(), to run steps 3-4`: expected ok, observed EINVAL: Invalid argument",
         "q step 3 `[thread] getpid()`: never ran: its `thread` was not created",
@@ -3833,14 +3805,7 @@ fn host_pids_from_getpid_are_labelled() {
     if !runs_scenarios() {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "--no-snapshots",
-        "-v",
-        "harness/tests/fixtures/host-pids-are-labelled.yaml",
-    ]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let stdout = run_verbose("harness/tests/fixtures/host-pids-are-labelled.yaml", 0);
     assert!(
         stdout.contains(
             "host: NSpid host-pid#2; the harness's namespaces\n          1. getpid() -> host-pid#2\n          2. getppid() -> host-pid#3\n"
@@ -3856,14 +3821,7 @@ fn host_pids_are_labelled_where_a_failed_unshare_left_the_process() {
     if !privileged() {
         return;
     }
-    let out = nsspec(&[
-        "run",
-        "--no-snapshots",
-        "-v",
-        "harness/tests/faults/getpid-after-failed-unshare.yaml",
-    ]);
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = run_verbose("harness/tests/faults/getpid-after-failed-unshare.yaml", 1);
     assert!(
         stdout.contains(
             "c: NSpid host-pid#3; namespaces mount#1\n          1. getpid() -> host-pid#3\n          2. getppid() -> host-pid#2\n"
