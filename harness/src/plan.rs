@@ -1474,7 +1474,7 @@ impl<'a> Builder<'a> {
             match &mut step.value {
                 RawStep::Unshare(u) => {
                     let expected_ok = !matches!(u.expect, Some(RawOutcome::Errno(_)));
-                    if expected_ok && u.namespaces.iter().any(|k| k.value == NsKind::Pid) {
+                    if expected_ok && u.namespaces.value.iter().any(|k| k.value == NsKind::Pid) {
                         child_pidns.push(self.next_ns);
                         self.next_ns += 1;
                     }
@@ -1518,7 +1518,17 @@ impl<'a> Builder<'a> {
         let mut out = Vec::with_capacity(raw.len());
         for mut step in raw {
             let inner = match &mut step.value {
-                RawStep::Thread(t) => std::mem::take(&mut t.steps),
+                RawStep::Thread(t) => match t.steps.take() {
+                    Some(list) if list.value.is_empty() => {
+                        return Err(self.err(
+                            &list.referenced,
+                            "an empty `steps` runs nothing: leave it out for a thread that only \
+                             sleeps",
+                        ));
+                    }
+                    Some(list) => list.value,
+                    None => Vec::new(),
+                },
                 _ => Vec::new(),
             };
             for s in &inner {
@@ -2486,7 +2496,14 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Unshare(u) => {
-                let kinds = self.kinds(&u.namespaces, "unshare")?;
+                let kinds = self.kinds(&u.namespaces.value, "unshare")?;
+                if kinds.is_empty() {
+                    return Err(self.err(
+                        &u.namespaces.referenced,
+                        "`unshare` needs at least one namespace (unshare(2) with no flags does \
+                         nothing)",
+                    ));
+                }
                 self.kinds_used.extend(kinds.iter().copied());
                 Action::Unshare {
                     kinds,

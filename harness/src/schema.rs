@@ -643,9 +643,10 @@ pub struct ThreadArgs {
     #[serde(default)]
     pub expect: Option<RawOutcome>,
     /// Steps the thread runs (and then ends) while the process's other steps wait for it;
-    /// without any it sleeps until the process ends.
+    /// without any it sleeps until the process ends. Spanned as a whole, so that an empty
+    /// list can be pointed at.
     #[serde(default)]
-    pub steps: Vec<Spanned<RawStep>>,
+    pub steps: Option<Spanned<Vec<Spanned<RawStep>>>>,
     /// How many steps the plan moved from `steps` into the process's own list, right after
     /// this one (see `plan::flatten_threads`).
     #[serde(skip)]
@@ -785,7 +786,8 @@ pub struct MountProcArgs {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnshareArgs {
-    pub namespaces: Vec<Spanned<NsKind>>,
+    /// Spanned as a whole, so that an empty list can be pointed at.
+    pub namespaces: Spanned<Vec<Spanned<NsKind>>>,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }
