@@ -1284,6 +1284,8 @@ fn forget_caught() {
 }
 
 fn steps(ctx: &Ctx, me: usize) -> ! {
+    // A new process runs on its own main thread (fork() copies the flag of its creator's).
+    TAKEN_OVER.store(false, std::sync::atomic::Ordering::Relaxed);
     let own = &ctx.plan.procs[me].steps;
     if Some(me) == ctx.plan.host && own.is_empty() {
         // A host process without steps exists to be a target; it lives until init has ended.
@@ -1292,25 +1294,131 @@ fn steps(ctx: &Ctx, me: usize) -> ! {
             unsafe { libc::pause() };
         }
     }
-    let mut next = 0;
+    steps_from(ctx, me, 0)
+}
+
+/// The process's steps from index `next` on, then its exit.
+fn steps_from(ctx: &Ctx, me: usize, mut next: usize) -> ! {
+    let own = &ctx.plan.procs[me].steps;
     while let Some(step) = own.get(next) {
         next += 1;
-        if let Action::Thread { inner, .. } = step.action
-            && inner > 0
-        {
-            ctx.table.set_step(me, step.index as i32);
-            let inner = &own[next..(next + inner).min(own.len())];
-            next += inner.len();
-            thread_with_steps(ctx, me, step, inner);
-            continue;
+        match step.action {
+            Action::Thread { inner, .. } if inner > 0 => {
+                ctx.table.set_step(me, step.index as i32);
+                let inner = &own[next..(next + inner).min(own.len())];
+                next += inner.len();
+                thread_with_steps(ctx, me, step, inner);
+            }
+            Action::Thread {
+                take_over: true, ..
+            } => {
+                ctx.table.set_step(me, step.index as i32);
+                // Returns only when no thread could be made: this one goes on.
+                take_over(ctx, me, step, next);
+            }
+            _ => run_step(ctx, me, step),
         }
-        run_step(ctx, me, step);
     }
     ctx.table.set_step(me, -1);
     if me == 0 {
         crate::timing::mark("init: steps done");
     }
     exit_now(0)
+}
+
+/// Whether a thread took the process over (`thread` with `take_over`): its main thread has
+/// ended, and the kernel clears an ended thread's namespaces, files and mount table from
+/// /proc/PID, so the process's own views are read from /proc/thread-self from then on.
+static TAKEN_OVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The process's own directory in a /proc: `self`, or `thread-self` once a thread took over.
+fn own_dir() -> &'static str {
+    if TAKEN_OVER.load(std::sync::atomic::Ordering::Relaxed) {
+        "thread-self"
+    } else {
+        "self"
+    }
+}
+
+/// A `thread` with `take_over`: a new thread records its ID and runs the process's steps from
+/// `next` on, while this one ends with exit(2) — not exit_group(2), so the process lives on,
+/// as after a C main() that starts a thread and calls pthread_exit(). Returns only when
+/// pthread_create() failed (its errno recorded), for this thread to go on.
+fn take_over(ctx: &Ctx, me: usize, step: &StepPlan, next: usize) {
+    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
+    /// The context, for the thread that takes over.
+    struct Lent(*const Ctx<'static>);
+    // SAFETY: only the new thread uses the context: this one ends right after creating it,
+    // without unwinding (exit(2)), so nothing it owns or borrows is dropped or freed and every
+    // borrow in the context stays valid until the process exits.
+    unsafe impl Send for Lent {}
+    impl Lent {
+        fn get(&self) -> &Ctx<'static> {
+            // SAFETY: see the Send implementation.
+            unsafe { &*self.0 }
+        }
+    }
+    let lent = Lent((ctx as *const Ctx<'_>).cast());
+    let level = ctx.plan.procs[me].level();
+    let index = step.index;
+    // This thread's /proc directory, for the new one to see it end.
+    let ending = open_at(ctx.host_proc, "thread-self").ok();
+    // Process-directed signals that come meanwhile stay pending until the new thread
+    // restores the mask (it inherits this one); this thread never takes one.
+    let mut mask = SigSet::empty();
+    let blocked =
+        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut mask)).is_ok();
+    let made = std::thread::Builder::new()
+        // Like a main thread's: the steps fork and recurse on it as on the first one.
+        .stack_size(8 << 20)
+        .spawn(move || {
+            let ctx = lent.get();
+            TAKEN_OVER.store(true, std::sync::atomic::Ordering::Relaxed);
+            // The next step sees the process as the ended thread left it: its children
+            // re-parented (and sent their parent-death signal), one live thread for the kernel
+            // (setns() into a time namespace), the fs_struct no longer shared (into a mount
+            // namespace), its namespaces gone from /proc/PID/ns.
+            if let Some(dir) = ending {
+                wait_thread_ended(dir.as_raw_fd());
+            }
+            if blocked {
+                let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
+            }
+            // SAFETY: gettid() has no preconditions.
+            let tid = unsafe { libc::gettid() };
+            emit(
+                ctx,
+                me,
+                index,
+                Obs::Thread {
+                    tid: tid.into(),
+                    level,
+                },
+            );
+            // A panic ends the process as it would on its first thread (see child_main), not
+            // this thread alone, which, the last, would end it with status 0.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                steps_from(ctx, me, next)
+            }));
+            exit_now(101)
+        });
+    match made {
+        Ok(thread) => {
+            drop(thread);
+            // SAFETY: exit(2) of this thread alone; the new one holds the process, and
+            // nothing of this thread's is used again.
+            unsafe { libc::syscall(libc::SYS_exit, 0) };
+            unreachable!("exit(2) returned");
+        }
+        Err(e) => {
+            if blocked {
+                let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
+            }
+            // What clone() returned, passed on as it is (EINVAL after unshare(CLONE_NEWPID)).
+            let errno = e.raw_os_error().unwrap_or(libc::EAGAIN);
+            emit(ctx, me, step.index, Obs::Result(Res::Errno(errno)));
+        }
+    }
 }
 
 /// Runs one step and records what it observed (unless the step recorded it itself).
@@ -1391,6 +1499,28 @@ fn thread_with_steps(ctx: &Ctx, me: usize, step: &StepPlan, inner: &[StepPlan]) 
         // What clone() returned, passed on as it is (EINVAL after unshare(CLONE_NEWPID)).
         let errno = e.raw_os_error().unwrap_or(libc::EAGAIN);
         emit(ctx, me, step.index, Obs::Result(Res::Errno(errno)));
+    }
+}
+
+/// Waits until the thread whose /proc/PID/task/TID directory is `dir` has ended: a process's
+/// main thread stays listed, as a zombie (`Z`), until its last thread ends (release_task());
+/// another is unlisted, its `stat` no longer readable. exit_notify() comes last in do_exit()
+/// but for the scheduler's part, so by then everything else the thread had is released.
+fn wait_thread_ended(dir: RawFd) {
+    // The thread ends within microseconds; a bound keeps a misread of /proc from hanging the
+    // process (the scenario's timeout would end it anyway).
+    for _ in 0..1_000_000 {
+        let Some(stat) = read_at(dir, "stat") else {
+            return;
+        };
+        // The state follows the command name, which may itself hold `)`.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        if matches!(state, Some('Z' | 'X')) {
+            return;
+        }
+        std::thread::yield_now();
     }
 }
 
@@ -1655,7 +1785,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::PidfdFdinfo { handle, .. } => with_pidfd(ctx, *handle, |fd| {
             // Through the process's own /proc, as a program would: the numbers are the
             // procfs instance's (pidfd_show_fdinfo()), whoever reads them.
-            let path = format!("/proc/self/fdinfo/{}", fd.as_raw_fd());
+            let path = format!("/proc/{}/fdinfo/{}", own_dir(), fd.as_raw_fd());
             let info = match read_own_proc_file(ctx, &path) {
                 Ok(info) => info,
                 Err(obs) => return obs,
@@ -1722,7 +1852,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                         pidfd_namespace(&me, NsKind::Pid, true).ok()?
                     } else {
                         let file = k.ns_file(*k == NsKind::Time);
-                        ns_inode(ctx.host_proc, &format!("self/ns/{file}")).ok()?
+                        ns_inode(ctx.host_proc, &format!("{}/ns/{file}", own_dir())).ok()?
                     };
                     Some((k.name().to_string(), inode))
                 })
@@ -1835,7 +1965,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             })
         }
         Action::HasCap { cap, .. } => {
-            let caps = read_at(ctx.host_proc, "self/status")
+            let caps = read_at(ctx.host_proc, &format!("{}/status", own_dir()))
                 .and_then(|s| {
                     let hex = s
                         .lines()
@@ -2083,7 +2213,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::Mounts { under, .. } => {
             // Through the harness's /proc: the process's own /proc may be another PID
             // namespace's, where it has no `self`.
-            match open_at(ctx.host_proc, "self/mountinfo") {
+            match open_at(ctx.host_proc, &format!("{}/mountinfo", own_dir())) {
                 Ok(fd) => Obs::Mounts(mounts_under(&String::from_utf8_lossy(&read_fd(&fd)), under)),
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
@@ -2136,7 +2266,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             kind, for_children, ..
         } => {
             let name = kind.ns_file(*for_children);
-            match ns_inode(ctx.host_proc, &format!("self/ns/{name}")) {
+            match ns_inode(ctx.host_proc, &format!("{}/ns/{name}", own_dir())) {
                 Ok(inode) => ns_seen(ctx, *kind, inode),
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
@@ -2260,7 +2390,7 @@ fn open_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
     let found = find_nsfs(host_proc, path)?;
     let opened = nix::fcntl::openat(
         unsafe_borrow(host_proc),
-        format!("self/fd/{}", found.as_raw_fd()).as_str(),
+        format!("{}/fd/{}", own_dir(), found.as_raw_fd()).as_str(),
         OFlag::O_RDONLY | OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
     )?;
@@ -2411,7 +2541,7 @@ fn in_own_mount_ns(ctx: &Ctx, path: &str) -> bool {
     let Some(id) = mount_id(ctx, target.as_raw_fd()) else {
         return false;
     };
-    read_at(ctx.host_proc, "self/mountinfo").is_some_and(|text| {
+    read_at(ctx.host_proc, &format!("{}/mountinfo", own_dir())).is_some_and(|text| {
         text.lines()
             .filter_map(MountInfoLine::parse)
             .any(|m| m.id == id)
@@ -2428,7 +2558,7 @@ fn in_harness_ns(ctx: &Ctx, kind: NsKind) -> bool {
         return true;
     };
     !matches!(
-        nsfs_inode(ctx.host_proc, &format!("self/ns/{}", kind.proc_name())),
+        nsfs_inode(ctx.host_proc, &format!("{}/ns/{}", own_dir(), kind.proc_name())),
         Ok(mine) if mine != *theirs
     )
 }
@@ -2449,8 +2579,8 @@ fn supervisor_refused() -> Obs {
 /// one more with CLONE_NEWPID. `None` when that cannot be read.
 fn child_pid_depth(ctx: &Ctx, me: usize, flags: libc::c_int) -> Option<usize> {
     let own = ctx.table.nspid(me)?.len().checked_sub(1)?;
-    let mine = nsfs_inode(ctx.host_proc, "self/ns/pid").ok()?;
-    let pending = match nsfs_inode(ctx.host_proc, "self/ns/pid_for_children") {
+    let mine = nsfs_inode(ctx.host_proc, &format!("{}/ns/pid", own_dir())).ok()?;
+    let pending = match nsfs_inode(ctx.host_proc, &format!("{}/ns/pid_for_children", own_dir())) {
         Ok(theirs) => theirs != mine,
         Err(Errno::ENOENT) => true,
         Err(_) => return None,
@@ -3040,8 +3170,9 @@ fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
         created: 0,
         errno: errno.map(|e| e as i32),
     };
-    let own = ns_inode(ctx.host_proc, "self/ns/pid");
-    if own.is_err() || own != ns_inode(ctx.host_proc, "self/ns/pid_for_children") {
+    let own = ns_inode(ctx.host_proc, &format!("{}/ns/pid", own_dir()));
+    if own.is_err() || own != ns_inode(ctx.host_proc, &format!("{}/ns/pid_for_children", own_dir()))
+    {
         return Some(here(unshare(libc::CLONE_NEWPID).err()));
     }
     match fork_raw() {
@@ -3460,13 +3591,21 @@ fn still_running(ctx: &Ctx, i: usize) -> bool {
     let Some(nspid) = ctx.table.nspid(i) else {
         return true;
     };
-    match read_at(ctx.host_proc, &format!("{}/stat", nspid[0])) {
+    // A zombie main thread (its state is the process's in /proc/PID/status) with other
+    // threads still listed is a process that took over (`take_over`) and runs on.
+    match read_at(ctx.host_proc, &format!("{}/status", nspid[0])) {
         None => false,
-        Some(stat) => !matches!(
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.trim_start().chars().next()),
-            Some('Z' | 'X')
-        ),
+        Some(status) => {
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(str::trim_start)
+            };
+            let zombie = field("State:").is_some_and(|s| s.starts_with(['Z', 'X']));
+            let threads = field("Threads:").and_then(|n| n.trim().parse::<u64>().ok());
+            !zombie || threads.is_some_and(|n| n > 1)
+        }
     }
 }
 
@@ -3497,7 +3636,7 @@ fn killable_cgroup(ctx: &Ctx, limit: &crate::limits::Limit) -> bool {
     let Some((_, path, _)) = limit.cgroup_dir() else {
         return false;
     };
-    let Some(mine) = read_at(ctx.host_proc, "self/cgroup")
+    let Some(mine) = read_at(ctx.host_proc, &format!("{}/cgroup", own_dir()))
         .and_then(|own| crate::limits::cgroup_line(&own, &ctx.cgroup_key))
     else {
         return false;

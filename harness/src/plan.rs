@@ -326,6 +326,9 @@ pub enum Action {
         tid: Option<i64>,
         expect: Outcome,
         inner: usize,
+        /// The thread runs the process's remaining steps, and the creating thread ends with
+        /// exit(2) (not exit_group(2)): the process's main thread, unless one took over before.
+        take_over: bool,
     },
     /// `label`: the target as the scenario wrote it (`parent`, `init`, a name).
     Enter {
@@ -2035,8 +2038,10 @@ impl<'a> Builder<'a> {
             {
                 self.now.own_session = true;
             }
+            // A thread that takes over leaves one living thread: the one it replaced has ended.
             if let Action::Thread {
                 expect: Outcome::Ok,
+                take_over: false,
                 ..
             } = action
             {
@@ -2122,6 +2127,16 @@ impl<'a> Builder<'a> {
             }
             RawStep::Thread(t) => {
                 let expect = self.outcome(&t.expect)?;
+                let take_over = t.take_over.as_ref().is_some_and(|v| v.value);
+                if let (true, Some(v)) = (take_over, &t.take_over)
+                    && t.inner > 0
+                {
+                    return Err(self.err(
+                        &v.referenced,
+                        "a `thread` that takes over runs the process's remaining steps: it has \
+                         no `steps` of its own",
+                    ));
+                }
                 if expect != Outcome::Ok && t.inner > 0 {
                     return Err(self.err(
                         at,
@@ -2154,6 +2169,7 @@ impl<'a> Builder<'a> {
                     tid: t.tid.map(|t| t.value),
                     expect,
                     inner: t.inner,
+                    take_over,
                 }
             }
             RawStep::Enter(e) => {

@@ -181,6 +181,9 @@ fn describe_action(plan: &Plan, step: &StepPlan) -> String {
             }
             text + ")"
         }
+        Action::Thread {
+            take_over: true, ..
+        } => "pthread_create() of a thread to take over, exit(2) of this one".into(),
         Action::Thread { inner: 0, .. } => "pthread_create()".into(),
         Action::Thread { inner: 1, .. } => {
             format!("pthread_create(), to run step {}", step.index + 1)

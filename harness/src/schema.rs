@@ -633,7 +633,8 @@ pub struct SetnsArgs {
     pub expect: Option<RawOutcome>,
 }
 
-/// pthread_create() of a thread that only sleeps until its process ends.
+/// pthread_create() of a thread that only sleeps until its process ends, runs `steps`, or
+/// takes the process over.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThreadArgs {
@@ -647,6 +648,10 @@ pub struct ThreadArgs {
     /// list can be pointed at.
     #[serde(default)]
     pub steps: Option<Spanned<Vec<Spanned<RawStep>>>>,
+    /// The thread runs the process's remaining steps and the creating thread ends (exit(2),
+    /// not exit_group(2)), as a C program's main() that starts a thread and pthread_exit()s.
+    #[serde(default)]
+    pub take_over: Option<Spanned<bool>>,
     /// How many steps the plan moved from `steps` into the process's own list, right after
     /// this one (see `plan::flatten_threads`).
     #[serde(skip)]

@@ -3778,6 +3778,118 @@ fn a_thread_with_steps_is_gone_before_the_next_step() {
     }
 }
 
+/// A PID namespace outlives its init's main thread: without `take_over` the main thread lives,
+/// `armed` gets no parent-death signal and init's wait for it times out; and the namespace's
+/// end, when the last thread ends, kills the process that entered it.
+#[test]
+fn a_pid_namespace_outlives_its_inits_main_thread() {
+    if !runs_scenarios() {
+        return;
+    }
+    let file = "scenarios/pid/init-outlives-its-main-thread.yaml";
+    let yaml = std::fs::read_to_string(root().join(file)).unwrap();
+    let take_over = "- thread: { take_over: true, tid: 3 }";
+    assert!(yaml.contains(take_over), "{file} changed");
+    let altered = std::env::temp_dir().join(format!(
+        "nsspec-no-take-over-{}-init-outlives-its-main-thread.yaml",
+        std::process::id()
+    ));
+    let sleeper = yaml
+        .replacen(take_over, "- thread: { tid: 3 }", 1)
+        .replacen("proc: fresh\n", "proc: fresh\ntimeout: 0.5\n", 1);
+    std::fs::write(&altered, sleeper).unwrap();
+    let out = nsspec(&["run", "--no-snapshots", altered.to_str().unwrap()]);
+    std::fs::remove_file(&altered).unwrap();
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("in step 5 of init (line 25: `wait(armed)`)"),
+        "{stdout}"
+    );
+    assert_altered_scenario_fails(
+        file,
+        "- wait: { pid: joiner, expect: { signaled: KILL } }",
+        "- wait: { pid: joiner, expect: { exited: 0 } }",
+        "host step 3 `wait(joiner)`: expected exited 0, observed killed by SIGKILL",
+    );
+}
+
+/// /proc/PID/ns loses most kinds with the main thread: with a sleeping `thread` instead of one
+/// that takes over, the UTS namespace's file is there.
+#[test]
+fn namespace_files_go_with_the_main_thread() {
+    if !runs_scenarios() {
+        return;
+    }
+    assert_altered_scenario_fails(
+        "scenarios/nsfs/namespace-files-vanish-with-the-main-thread.yaml",
+        "- thread: { take_over: true, tid: 3 }",
+        "- thread: { tid: 3 }",
+        "init step 3 `ioctl(p: uts, NS_GET_NSTYPE)`: expected ENOENT: No such file or directory, observed CLONE_NEWUTS",
+    );
+}
+
+/// With a second thread alive instead of an ended main thread, setns() into a time namespace
+/// is EUSERS.
+#[test]
+fn an_ended_main_thread_counts_only_for_user_namespaces() {
+    if !runs_scenarios() {
+        return;
+    }
+    assert_altered_scenario_fails(
+        "scenarios/user/an-ended-main-thread-still-blocks-user-namespaces.yaml",
+        "- thread: { take_over: true }",
+        "- thread: {}",
+        "p step 4 `setns(init: time)`: expected ok, observed EUSERS",
+    );
+}
+
+/// The step after a `take_over` runs once the creating thread has ended. Without that wait 3-4
+/// runs of 20 of the fixture failed (each has 32 such steps).
+#[test]
+fn the_step_after_a_take_over_runs_once_the_thread_has_ended() {
+    if !runs_scenarios() || !kernel_at_least(5, 6) {
+        return;
+    }
+    for _ in 0..20 {
+        run_verbose("harness/tests/fixtures/take-over-then-at-once.yaml", 0);
+    }
+}
+
+/// A timeout names the step of a process whose main thread ended: its zombie state in
+/// /proc/PID/stat is not the process's.
+#[test]
+fn a_timeout_names_the_step_of_a_process_that_was_taken_over() {
+    if !runs_scenarios() {
+        return;
+    }
+    let stdout = run_verbose("harness/tests/faults/take-over-times-out.yaml", 1);
+    assert!(
+        stdout.contains("timed out after 0.3s in step 2 of init (line 10: `pause()`)"),
+        "{stdout}"
+    );
+}
+
+/// A second `take_over` ends a thread that is not the main one; a `take_over` that cannot
+/// create its thread leaves the calling thread to go on.
+#[test]
+fn take_over_twice_and_refused() {
+    if !runs_scenarios() {
+        return;
+    }
+    for _ in 0..20 {
+        run_verbose("harness/tests/fixtures/take-over-twice.yaml", 0);
+    }
+    let stdout = run_verbose("harness/tests/fixtures/take-over-refused.yaml", 0);
+    assert!(
+        stdout.contains(
+            "2. pthread_create() of a thread to take over, exit(2) of this one -> EINVAL"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("3. getpid() -> 1"), "{stdout}");
+}
+
 /// A `thread` that could not be created leaves its steps unrun, and the process's later steps
 /// are recorded as they ran.
 #[test]
