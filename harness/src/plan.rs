@@ -1145,6 +1145,8 @@ struct Builder<'a> {
     /// Where the process whose steps are being resolved started a thread (fork() copies only
     /// the calling thread, so this is not inherited).
     threaded: Option<Location>,
+    /// Where that process unshared a PID namespace that has no process yet.
+    unstarted_pidns: Option<Location>,
 }
 
 /// What a process has that fork() copies to the children it creates afterwards (the
@@ -1185,6 +1187,7 @@ impl<'a> Builder<'a> {
             born: BTreeMap::new(),
             now: Inherited::default(),
             threaded: None,
+            unstarted_pidns: None,
         }
     }
 
@@ -2013,6 +2016,7 @@ impl<'a> Builder<'a> {
         // is known by then.
         self.now = self.born.remove(&me).unwrap_or_default();
         self.threaded = None;
+        self.unstarted_pidns = None;
         // How many of the next steps a `thread` runs.
         let mut in_thread: usize = 0;
         // Whether the process was multithreaded before a `thread` with steps: once they are
@@ -2037,6 +2041,20 @@ impl<'a> Builder<'a> {
             } = action
             {
                 self.now.own_session = true;
+            }
+            match &action {
+                Action::Unshare {
+                    kinds,
+                    expect: Outcome::Ok,
+                } if kinds.contains(&NsKind::Pid) => {
+                    self.unstarted_pidns = Some(step.referenced);
+                }
+                Action::Fork {
+                    expect: Outcome::Ok,
+                    ..
+                }
+                | Action::NestPid { .. } => self.unstarted_pidns = None,
+                _ => {}
             }
             // A thread that takes over leaves one living thread: the one it replaced has ended.
             if let Action::Thread {
@@ -2173,6 +2191,19 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Enter(e) => {
+                if let Some(unshared) = &self.unstarted_pidns {
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "`enter` before any process of the PID namespace unshared on line \
+                             {}: nsspec's joining process would be that namespace's first, its \
+                             init, and an init cannot give its parent another child \
+                             (clone(CLONE_PARENT) is EINVAL for it); `fork` the namespace's first \
+                             process before",
+                            unshared.line()
+                        ),
+                    ));
+                }
                 let child = self.index_of(&e.name.value).expect("declared");
                 let (target, kinds) =
                     self.joining(me, host, &e.target, &e.namespaces, e.pidfd, "enter")?;
@@ -3822,6 +3853,32 @@ mod tests {
              - fork: { name: a }\n",
         );
         assert_eq!(p.procs[1].pidns, vec![0, 1]);
+    }
+
+    /// An `enter` needs a process in a PID namespace its caller unshared: one forked before,
+    /// or by `nest_pid`, whose first child is one; not a fork that failed, nor an `unshare`
+    /// that failed.
+    #[test]
+    fn enter_waits_for_the_first_process_of_an_unshared_pid_namespace() {
+        let refused = "`enter` before any process of the PID namespace unshared on line";
+        let target = "  - fork: { name: t, steps: [ { await: { event: e } } ] }\n";
+        let enter = "  - enter: { name: j, target: t, namespaces: [uts] }\n  \
+                     - notify: { event: e }\n";
+        let case = |between: &str| err(&format!("{target}{between}{enter}"));
+        let unshare = "  - unshare: { namespaces: [pid] }\n";
+        assert!(case(unshare).is_some_and(|e| e.contains(refused)));
+        let failed_fork = "  - fork: { name: f, expect: { errno: ENOMEM } }\n";
+        assert!(case(&format!("{unshare}{failed_fork}")).is_some_and(|e| e.contains(refused)));
+        assert_eq!(case(&format!("{unshare}  - fork: {{ name: f }}\n")), None);
+        assert_eq!(
+            case(&format!("{unshare}  - nest_pid: {{ depth: 1 }}\n")),
+            None
+        );
+        assert_eq!(
+            case("  - unshare: { namespaces: [pid], expect: { errno: EINVAL } }\n"),
+            None
+        );
+        assert_eq!(case("  - unshare: { namespaces: [uts] }\n"), None);
     }
 
     #[test]
