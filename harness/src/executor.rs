@@ -1381,20 +1381,7 @@ fn take_over(ctx: &Ctx, me: usize, step: &StepPlan, next: usize) {
             if let Some(dir) = ending {
                 wait_thread_ended(dir.as_raw_fd());
             }
-            if blocked {
-                let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
-            }
-            // SAFETY: gettid() has no preconditions.
-            let tid = unsafe { libc::gettid() };
-            emit(
-                ctx,
-                me,
-                index,
-                Obs::Thread {
-                    tid: tid.into(),
-                    level,
-                },
-            );
+            thread_started(ctx, me, index, level, blocked.then_some(&mask));
             // A panic ends the process as it would on its first thread (see child_main), not
             // this thread alone, which, the last, would end it with status 0.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1459,20 +1446,7 @@ fn thread_with_steps(ctx: &Ctx, me: usize, step: &StepPlan, inner: &[StepPlan]) 
     let made = std::thread::scope(|s| {
         let thread = std::thread::Builder::new().spawn_scoped(s, move || {
             let ctx = lent.get();
-            if blocked {
-                let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&mask), None);
-            }
-            // SAFETY: gettid() has no preconditions.
-            let tid = unsafe { libc::gettid() };
-            emit(
-                ctx,
-                me,
-                step.index,
-                Obs::Thread {
-                    tid: tid.into(),
-                    level,
-                },
-            );
+            thread_started(ctx, me, step.index, level, blocked.then_some(&mask));
             for s in inner {
                 run_step(ctx, me, s);
             }
@@ -1500,6 +1474,32 @@ fn thread_with_steps(ctx: &Ctx, me: usize, step: &StepPlan, inner: &[StepPlan]) 
         let errno = e.raw_os_error().unwrap_or(libc::EAGAIN);
         emit(ctx, me, step.index, Obs::Result(Res::Errno(errno)));
     }
+}
+
+/// A new thread's first act: it takes back the signal mask its creator blocked everything
+/// with (`mask`, when it did) and records its ID, numbered at PID-namespace `level`.
+fn thread_started(
+    ctx: &Ctx,
+    me: usize,
+    step: usize,
+    level: usize,
+    mask: Option<&nix::sys::signal::SigSet>,
+) {
+    use nix::sys::signal::{SigmaskHow, pthread_sigmask};
+    if let Some(mask) = mask {
+        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(mask), None);
+    }
+    // SAFETY: gettid() has no preconditions.
+    let tid = unsafe { libc::gettid() };
+    emit(
+        ctx,
+        me,
+        step,
+        Obs::Thread {
+            tid: tid.into(),
+            level,
+        },
+    );
 }
 
 /// Waits until the thread whose /proc/PID/task/TID directory is `dir` has ended: a process's
