@@ -806,6 +806,28 @@ struct ScenarioCgroup {
 
 fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     crate::timing::mark("supervisor: start");
+    // A thread that takes over (`take_over`) uses the context after the thread that made
+    // the process has ended. That thread's stack is the one this function runs on, and where
+    // it is not the program's first (a library caller's worker thread), glibc's fork() in a later child
+    // counts it among other threads' stacks, free to give to the child's next thread: so the
+    // plan and the context (below) must not live on it. Copied once, to memory never freed
+    // (the supervisor exits after the scenario).
+    let takes_over = plan.procs.iter().any(|p| {
+        p.steps.iter().any(|s| {
+            matches!(
+                s.action,
+                Action::Thread {
+                    take_over: true,
+                    ..
+                }
+            )
+        })
+    });
+    let plan: &Plan = if takes_over {
+        Box::leak(Box::new(plan.clone()))
+    } else {
+        plan
+    };
     let (rootless, baseline) = (env.rootless, &env.baseline);
     set_pdeathsig(libc::SIGKILL);
     // The runner may have died between fork() and prctl(): then nobody would kill us.
@@ -951,7 +973,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         boottime: clock_ns(libc::CLOCK_BOOTTIME),
         realtime: clock_ns(libc::CLOCK_REALTIME),
     };
-    let ctx = ctx;
+    let ctx: &Ctx = Box::leak(Box::new(ctx));
 
     // The host process is forked before unshare(CLONE_NEWPID): afterwards every child of the
     // supervisor would land in the scenario's PID namespace.
@@ -959,9 +981,9 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         None => None,
         Some(h) => match spawn_in(&mut limit, 0, || {
             set_pdeathsig(libc::SIGKILL);
-            start_process(&ctx, h);
-            ready_then_go(&ctx);
-            steps(&ctx, h)
+            start_process(ctx, h);
+            ready_then_go(ctx);
+            steps(ctx, h)
         }) {
             Ok(pid) => Some((h, pid)),
             Err(e) => {
@@ -1007,7 +1029,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             let mut byte = [0u8];
             let _ = read_retry(mapped.0.as_raw_fd(), &mut byte);
         }
-        init_main(&ctx, clone_flags)
+        init_main(ctx, clone_flags)
     };
     let init = if with_user {
         spawn_in(&mut limit, clone_flags, init_body).and_then(|pid| {
@@ -1073,7 +1095,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         // namespace waits (zap_pid_ns_processes) for zombies in it that were re-parented to us,
         // such as a process the host `enter`ed there before exiting.
         if eof || timed_out {
-            live.reap_any(&ctx, &mut out);
+            live.reap_any(ctx, &mut out);
         }
         if timed_out {
             // Again on every tick: a v1 cgroup is killed PID by PID, and without a cgroup
@@ -1097,13 +1119,13 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
                 in_steps: (0..plan.procs.len())
                     .filter_map(|i| {
                         let s = ctx.table.step(i);
-                        (s > 0 && still_running(&ctx, i)).then_some((i, s as usize))
+                        (s > 0 && still_running(ctx, i)).then_some((i, s as usize))
                     })
                     .collect(),
             });
             // Everything at once: an orphan outside a PID namespace would otherwise hold the
             // results pipe open until the grace period ran out.
-            killable = killable_cgroup(&ctx, &limit);
+            killable = killable_cgroup(ctx, &limit);
             kill_scenario(
                 &live,
                 killable.then(|| limit.cgroup_fd()).flatten(),
@@ -1136,7 +1158,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             }
             break;
         }
-        if init_at.is_some_and(|i| fds[i].revents != 0) && live.reap_init(&ctx, &mut out) {
+        if init_at.is_some_and(|i| fds[i].revents != 0) && live.reap_init(ctx, &mut out) {
             // A host process with nothing to do only exists to be a kill target; and when init
             // never started (its namespaces could not be made), the host's steps wait for a
             // scenario that will not happen: without this, until the time limit.
@@ -1163,7 +1185,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     if let Some(pid) = live.init {
         kill_pid(pid);
     }
-    live.reap_any(&ctx, &mut out);
+    live.reap_any(ctx, &mut out);
     reap_orphans(host_proc.as_raw_fd());
     if limit.release() {
         tell_guardian(&GuardMsg::Done { pid: me as i32 });
@@ -1349,8 +1371,9 @@ fn take_over(ctx: &Ctx, me: usize, step: &StepPlan, next: usize) {
     /// The context, for the thread that takes over.
     struct Lent(*const Ctx<'static>);
     // SAFETY: only the new thread uses the context: this one ends right after creating it,
-    // without unwinding (exit(2)), so nothing it owns or borrows is dropped or freed and every
-    // borrow in the context stays valid until the process exits.
+    // without unwinding (exit(2)). The context and the plan it borrows are on the heap and
+    // never freed (see supervise()), not on this thread's stack, which glibc may give to a
+    // thread of a child forked later.
     unsafe impl Send for Lent {}
     impl Lent {
         fn get(&self) -> &Ctx<'static> {
@@ -1372,19 +1395,20 @@ fn take_over(ctx: &Ctx, me: usize, step: &StepPlan, next: usize) {
         // Like a main thread's: the steps fork and recurse on it as on the first one.
         .stack_size(8 << 20)
         .spawn(move || {
-            let ctx = lent.get();
-            TAKEN_OVER.store(true, std::sync::atomic::Ordering::Relaxed);
-            // The next step sees the process as the ended thread left it: its children
-            // re-parented (and sent their parent-death signal), one live thread for the kernel
-            // (setns() into a time namespace), the fs_struct no longer shared (into a mount
-            // namespace), its namespaces gone from /proc/PID/ns.
-            if let Some(dir) = ending {
-                wait_thread_ended(dir.as_raw_fd());
-            }
-            thread_started(ctx, me, index, level, blocked.then_some(&mask));
-            // A panic ends the process as it would on its first thread (see child_main), not
-            // this thread alone, which, the last, would end it with status 0.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // A panic anywhere here ends the process as it would on its first thread (see
+            // child_main), not this thread alone: the last living one, it would end the
+            // process with status 0.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                let ctx = lent.get();
+                TAKEN_OVER.store(true, std::sync::atomic::Ordering::Relaxed);
+                // The next step sees the process as the ended thread left it: its children
+                // re-parented (and sent their parent-death signal), one live thread for the
+                // kernel (setns() into a time namespace), the fs_struct no longer shared (into
+                // a mount namespace), its namespaces gone from /proc/PID/ns.
+                if let Some(dir) = ending {
+                    wait_thread_ended(dir.as_raw_fd());
+                }
+                thread_started(ctx, me, index, level, blocked.then_some(&mask));
                 steps_from(ctx, me, next)
             }));
             exit_now(101)
@@ -2133,7 +2157,14 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         )),
         Action::Cgroup { target, .. } => {
             let pid = host_pid(ctx, *target);
-            match read_at(ctx.host_proc, &format!("{pid}/cgroup")) {
+            // Its own through /proc/thread-self once its main thread has ended (`take_over`):
+            // /proc/PID/cgroup shows that thread's, frozen at its exit.
+            let dir = if *target == Who::Proc(me) {
+                own_dir().to_string()
+            } else {
+                pid.to_string()
+            };
+            match read_at(ctx.host_proc, &format!("{dir}/cgroup")) {
                 None => Obs::Failed(format!("cannot read /proc/{pid}/cgroup")),
                 Some(text) => match crate::limits::cgroup_line(&text, &ctx.cgroup_key) {
                     None => Obs::Failed(format!(
@@ -2284,7 +2315,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         } => {
             let name = kind.ns_file(*for_children);
             let dir = if *target == Who::Proc(me) {
-                "self".to_string()
+                own_dir().to_string()
             } else {
                 host_pid(ctx, *target).to_string()
             };

@@ -1147,6 +1147,8 @@ struct Builder<'a> {
     threaded: Option<Location>,
     /// Where that process unshared a PID namespace that has no process yet.
     unstarted_pidns: Option<Location>,
+    /// Where a thread took that process over (`take_over`): its main thread has ended.
+    taken_over: Option<Location>,
 }
 
 /// What a process has that fork() copies to the children it creates afterwards (the
@@ -1163,6 +1165,12 @@ struct Inherited {
     /// one so cloned: glibc's clone() leaves the creator's threads in the child's bookkeeping
     /// (its fork() clears them), and a setxid broadcast to those can hang.
     stale_threads: bool,
+    /// Whether glibc's fork() made it (a `fork` without `namespaces` or `set_tid`), which
+    /// sets glibc's record of its thread's ID, and has the kernel clear it when the thread
+    /// ends (CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID). nsspec clones the others (init, the
+    /// host process, `enter`, `fork` with `namespaces` or `set_tid`): their record keeps the
+    /// creating thread's ID. Not inherited: set for each child.
+    forked: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -1188,6 +1196,7 @@ impl<'a> Builder<'a> {
             now: Inherited::default(),
             threaded: None,
             unstarted_pidns: None,
+            taken_over: None,
         }
     }
 
@@ -2017,6 +2026,7 @@ impl<'a> Builder<'a> {
         self.now = self.born.remove(&me).unwrap_or_default();
         self.threaded = None;
         self.unstarted_pidns = None;
+        self.taken_over = None;
         // How many of the next steps a `thread` runs.
         let mut in_thread: usize = 0;
         // Whether the process was multithreaded before a `thread` with steps: once they are
@@ -2034,6 +2044,7 @@ impl<'a> Builder<'a> {
                 let clones = matches!(&action, Action::Fork { kinds, set_tid, .. }
                     if !kinds.is_empty() || !set_tid.is_empty());
                 born.stale_threads = clones && (self.threaded.is_some() || self.now.stale_threads);
+                born.forked = matches!(&action, Action::Fork { .. }) && !clones;
                 self.born.insert(child, born);
             }
             if let Action::Setsid {
@@ -2057,13 +2068,22 @@ impl<'a> Builder<'a> {
                 _ => {}
             }
             // A thread that takes over leaves one living thread: the one it replaced has ended.
-            if let Action::Thread {
-                expect: Outcome::Ok,
-                take_over: false,
-                ..
-            } = action
-            {
-                self.threaded.get_or_insert(step.referenced);
+            match action {
+                Action::Thread {
+                    expect: Outcome::Ok,
+                    take_over: false,
+                    ..
+                } => {
+                    self.threaded.get_or_insert(step.referenced);
+                }
+                Action::Thread {
+                    expect: Outcome::Ok,
+                    take_over: true,
+                    ..
+                } => {
+                    self.taken_over.get_or_insert(step.referenced);
+                }
+                _ => {}
             }
             if let Action::Thread { inner, .. } = action
                 && inner > 0
@@ -2799,6 +2819,21 @@ impl<'a> Builder<'a> {
                 Action::DropCaps
             }
             RawStep::SetIds(a) => {
+                if let (Some(taken), false) = (&self.taken_over, self.now.forked) {
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "`set_ids` after the `take_over` on line {} in `{}`, which nsspec \
+                             created with clone(2), not glibc's fork(): glibc's record of the \
+                             ended main thread keeps the ID of the thread that cloned it, and \
+                             set_ids()'s broadcast to all threads signals that number and, where \
+                             it names a thread of this process, waits for it forever; create \
+                             the process with a plain `fork` (and `unshare`) instead",
+                            taken.line(),
+                            self.procs[me].name
+                        ),
+                    ));
+                }
                 if self.now.stale_threads {
                     return Err(self.err(
                         at,
@@ -3879,6 +3914,41 @@ mod tests {
             None
         );
         assert_eq!(case("  - unshare: { namespaces: [uts] }\n"), None);
+    }
+
+    /// After a `take_over`, `set_ids` is refused where glibc's record of the ended main thread
+    /// is stale: in every process nsspec clones (init, `enter`, `fork` with `namespaces` or
+    /// `set_tid`), not in one glibc's fork() made, nor before the `take_over`.
+    #[test]
+    fn set_ids_after_a_take_over_only_in_a_forked_process() {
+        let refused = "`set_ids` after the `take_over` on line";
+        let take_over = "{ thread: { take_over: true } }";
+        let set_ids = "{ set_ids: { uid: 0, gid: 0 } }";
+        let child = |how: &str, steps: &str| {
+            err(&format!(
+                "  - fork: {{ name: c{how}, steps: [ {steps} ] }}\n  \
+                 - wait: {{ pid: c, expect: {{ exited: 0 }} }}\n"
+            ))
+        };
+        let after = format!("{take_over}, {set_ids}");
+        assert_eq!(child("", &after), None);
+        assert!(child(", namespaces: [uts]", &after).is_some_and(|e| e.contains(refused)));
+        assert!(child(", set_tid: [5]", &after).is_some_and(|e| e.contains(refused)));
+        assert_eq!(
+            child(", namespaces: [uts]", &format!("{set_ids}, {take_over}")),
+            None
+        );
+        assert!(
+            err(&format!("  - {take_over}\n  - {set_ids}\n")).is_some_and(|e| e.contains(refused))
+        );
+        // A plain fork of a cloned process is forked.
+        assert_eq!(
+            child(
+                ", namespaces: [uts]",
+                &format!("{{ fork: {{ name: d, steps: [ {after} ] }} }}")
+            ),
+            None
+        );
     }
 
     #[test]

@@ -3870,8 +3870,9 @@ fn a_timeout_names_the_step_of_a_process_that_was_taken_over() {
     );
 }
 
-/// A second `take_over` ends a thread that is not the main one; a `take_over` that cannot
-/// create its thread leaves the calling thread to go on.
+/// A second `take_over` ends a thread that is not the main one; a process taken over sees its
+/// own namespaces, cgroup and mounts; a `take_over` that cannot create its thread leaves the
+/// calling thread to go on.
 #[test]
 fn take_over_twice_and_refused() {
     if !runs_scenarios() {
@@ -3880,6 +3881,11 @@ fn take_over_twice_and_refused() {
     for _ in 0..20 {
         run_verbose("harness/tests/fixtures/take-over-twice.yaml", 0);
     }
+    run_verbose("harness/tests/fixtures/take-over-sees-its-own.yaml", 0);
+    run_verbose(
+        "harness/tests/fixtures/take-over-then-fork-a-threaded-child.yaml",
+        0,
+    );
     let stdout = run_verbose("harness/tests/fixtures/take-over-refused.yaml", 0);
     assert!(
         stdout.contains(
