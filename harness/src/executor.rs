@@ -2165,7 +2165,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 pid.to_string()
             };
             match read_at(ctx.host_proc, &format!("{dir}/cgroup")) {
-                None => Obs::Failed(format!("cannot read /proc/{pid}/cgroup")),
+                None => Obs::Failed(format!("cannot read /proc/{dir}/cgroup")),
                 Some(text) => match crate::limits::cgroup_line(&text, &ctx.cgroup_key) {
                     None => Obs::Failed(format!(
                         "/proc/PID/cgroup has no line for the {} hierarchy",

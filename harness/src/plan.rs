@@ -1169,7 +1169,9 @@ struct Inherited {
     /// sets glibc's record of its thread's ID, and has the kernel clear it when the thread
     /// ends (CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID). nsspec clones the others (init, the
     /// host process, `enter`, `fork` with `namespaces` or `set_tid`): their record keeps the
-    /// creating thread's ID. Not inherited: set for each child.
+    /// creating thread's ID. Not inherited: set for each child. (Init and the host process,
+    /// made by the supervisor, are never `forked`: a clone of theirs after a `take_over`
+    /// copies a record holding the supervisor's ID.)
     forked: bool,
 }
 
@@ -2043,7 +2045,12 @@ impl<'a> Builder<'a> {
                 let mut born = self.now.clone();
                 let clones = matches!(&action, Action::Fork { kinds, set_tid, .. }
                     if !kinds.is_empty() || !set_tid.is_empty());
-                born.stale_threads = clones && (self.threaded.is_some() || self.now.stale_threads);
+                // A process that took over and was itself cloned keeps a stale record of its
+                // ended main thread (see `Inherited::forked`), which a clone copies too.
+                born.stale_threads = clones
+                    && (self.threaded.is_some()
+                        || self.now.stale_threads
+                        || (self.taken_over.is_some() && !self.now.forked));
                 born.forked = matches!(&action, Action::Fork { .. }) && !clones;
                 self.born.insert(child, born);
             }
@@ -2819,7 +2826,10 @@ impl<'a> Builder<'a> {
                 Action::DropCaps
             }
             RawStep::SetIds(a) => {
-                if let (Some(taken), false) = (&self.taken_over, self.now.forked) {
+                // Init and the host process, cloned or forked by the supervisor, hold its ID in
+                // that record: a thread of another process where they share its PID namespace.
+                let top_at_home = self.procs[me].parent.is_none() && self.procs[me].level() == 0;
+                if let (Some(taken), false) = (&self.taken_over, self.now.forked || top_at_home) {
                     return Err(self.err(
                         at,
                         format!(
@@ -2839,7 +2849,8 @@ impl<'a> Builder<'a> {
                         at,
                         format!(
                             "`set_ids` in `{}`, which was cloned (`fork` with `namespaces`) from a \
-                             multithreaded process: glibc's clone() leaves the creator's threads in \
+                             multithreaded process, or from one that a thread took over after it \
+                             was itself cloned: glibc's clone() leaves the creator's threads in \
                              its bookkeeping, and set_ids()'s broadcast to all threads can wait for \
                              them forever; create it with a plain `fork` and `unshare` instead",
                             self.procs[me].name
@@ -3949,6 +3960,33 @@ mod tests {
             ),
             None
         );
+        // Init and the host process in the harness's PID namespace: the record names the
+        // supervisor, a thread of another process.
+        let top = |ns: &str, init: &str, host: &str| {
+            load(
+                "t",
+                "t.yaml",
+                &format!("name: t\nnamespaces: [{ns}]\nsteps: [ {init} ]\n{host}"),
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        assert_eq!(top("uts", &after, ""), None);
+        assert!(top("pid", &after, "").is_some_and(|e| e.contains(refused)));
+        let host = format!("host: {{ steps: [ {after} ] }}\n");
+        assert_eq!(top("pid", "", &host), None);
+        // A clone made after a cloned process took over copies its stale record.
+        let stale = "which was cloned (`fork` with `namespaces`) from a multithreaded process";
+        let clone_of = |how: &str| {
+            child(
+                how,
+                &format!(
+                    "{take_over}, {{ fork: {{ name: d, namespaces: [pid], steps: [ {set_ids} ] }} }}"
+                ),
+            )
+        };
+        assert!(clone_of(", namespaces: [pid]").is_some_and(|e| e.contains(stale)));
+        assert_eq!(clone_of(""), None);
     }
 
     #[test]

@@ -3882,6 +3882,9 @@ fn take_over_twice_and_refused() {
         run_verbose("harness/tests/fixtures/take-over-twice.yaml", 0);
     }
     run_verbose("harness/tests/fixtures/take-over-sees-its-own.yaml", 0);
+    if privileged() {
+        run_verbose("harness/tests/fixtures/take-over-moves-its-cgroup.yaml", 0);
+    }
     run_verbose(
         "harness/tests/fixtures/take-over-then-fork-a-threaded-child.yaml",
         0,
