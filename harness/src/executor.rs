@@ -1362,6 +1362,11 @@ fn own_dir() -> &'static str {
     }
 }
 
+/// `path` in the process's own directory of a /proc (see [`own_dir`]): `self/ns/pid`.
+fn own_path(path: &str) -> String {
+    format!("{}/{path}", own_dir())
+}
+
 /// A `thread` with `take_over`: a new thread records its ID and runs the process's steps from
 /// `next` on, while this one ends with exit(2) — not exit_group(2), so the process lives on,
 /// as after a C main() that starts a thread and calls pthread_exit(). Returns only when
@@ -1550,11 +1555,18 @@ fn wait_thread_ended(dir: RawFd) {
 
 /// The process's `Threads:` count in its /proc/self/status.
 fn own_threads(host_proc: RawFd) -> Option<u64> {
-    let status = read_at(host_proc, "self/status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|v| v.trim().parse().ok())
+    status_field(&read_at(host_proc, "self/status")?, "Threads")?
+        .parse()
+        .ok()
+}
+
+/// The value of field `name` of a /proc/PID/status text, trimmed.
+fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    status.lines().find_map(|l| {
+        l.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::trim)
+    })
 }
 
 fn emit(ctx: &Ctx, proc: usize, step: usize, obs: Obs) {
@@ -1876,7 +1888,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                         pidfd_namespace(&me, NsKind::Pid, true).ok()?
                     } else {
                         let file = k.ns_file(*k == NsKind::Time);
-                        ns_inode(ctx.host_proc, &format!("{}/ns/{file}", own_dir())).ok()?
+                        ns_inode(ctx.host_proc, &own_path(&format!("ns/{file}"))).ok()?
                     };
                     Some((k.name().to_string(), inode))
                 })
@@ -1989,15 +2001,8 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             })
         }
         Action::HasCap { cap, .. } => {
-            let caps = read_at(ctx.host_proc, &format!("{}/status", own_dir()))
-                .and_then(|s| {
-                    let hex = s
-                        .lines()
-                        .find_map(|l| l.strip_prefix("CapEff:"))?
-                        .trim()
-                        .to_string();
-                    u64::from_str_radix(&hex, 16).ok()
-                })
+            let caps = read_at(ctx.host_proc, &own_path("status"))
+                .and_then(|s| u64::from_str_radix(status_field(&s, "CapEff")?, 16).ok())
                 .unwrap_or(0);
             Obs::Flag(caps & (1u64 << cap) != 0)
         }
@@ -2244,7 +2249,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::Mounts { under, .. } => {
             // Through the harness's /proc: the process's own /proc may be another PID
             // namespace's, where it has no `self`.
-            match open_at(ctx.host_proc, &format!("{}/mountinfo", own_dir())) {
+            match open_at(ctx.host_proc, &own_path("mountinfo")) {
                 Ok(fd) => Obs::Mounts(mounts_under(&String::from_utf8_lossy(&read_fd(&fd)), under)),
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
@@ -2297,7 +2302,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             kind, for_children, ..
         } => {
             let name = kind.ns_file(*for_children);
-            match ns_inode(ctx.host_proc, &format!("{}/ns/{name}", own_dir())) {
+            match ns_inode(ctx.host_proc, &own_path(&format!("ns/{name}"))) {
                 Ok(inode) => ns_seen(ctx, *kind, inode),
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
@@ -2421,7 +2426,7 @@ fn open_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
     let found = find_nsfs(host_proc, path)?;
     let opened = nix::fcntl::openat(
         unsafe_borrow(host_proc),
-        format!("{}/fd/{}", own_dir(), found.as_raw_fd()).as_str(),
+        own_path(&format!("fd/{}", found.as_raw_fd())).as_str(),
         OFlag::O_RDONLY | OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
     )?;
@@ -2572,7 +2577,7 @@ fn in_own_mount_ns(ctx: &Ctx, path: &str) -> bool {
     let Some(id) = mount_id(ctx, target.as_raw_fd()) else {
         return false;
     };
-    read_at(ctx.host_proc, &format!("{}/mountinfo", own_dir())).is_some_and(|text| {
+    read_at(ctx.host_proc, &own_path("mountinfo")).is_some_and(|text| {
         text.lines()
             .filter_map(MountInfoLine::parse)
             .any(|m| m.id == id)
@@ -2589,7 +2594,7 @@ fn in_harness_ns(ctx: &Ctx, kind: NsKind) -> bool {
         return true;
     };
     !matches!(
-        nsfs_inode(ctx.host_proc, &format!("{}/ns/{}", own_dir(), kind.proc_name())),
+        nsfs_inode(ctx.host_proc, &own_path(&format!("ns/{}", kind.proc_name()))),
         Ok(mine) if mine != *theirs
     )
 }
@@ -2610,8 +2615,8 @@ fn supervisor_refused() -> Obs {
 /// one more with CLONE_NEWPID. `None` when that cannot be read.
 fn child_pid_depth(ctx: &Ctx, me: usize, flags: libc::c_int) -> Option<usize> {
     let own = ctx.table.nspid(me)?.len().checked_sub(1)?;
-    let mine = nsfs_inode(ctx.host_proc, &format!("{}/ns/pid", own_dir())).ok()?;
-    let pending = match nsfs_inode(ctx.host_proc, &format!("{}/ns/pid_for_children", own_dir())) {
+    let mine = nsfs_inode(ctx.host_proc, &own_path("ns/pid")).ok()?;
+    let pending = match nsfs_inode(ctx.host_proc, &own_path("ns/pid_for_children")) {
         Ok(theirs) => theirs != mine,
         Err(Errno::ENOENT) => true,
         Err(_) => return None,
@@ -3201,9 +3206,8 @@ fn nest_pid(ctx: &Ctx, me: usize, step: usize, depth: u32) -> Option<Obs> {
         created: 0,
         errno: errno.map(|e| e as i32),
     };
-    let own = ns_inode(ctx.host_proc, &format!("{}/ns/pid", own_dir()));
-    if own.is_err() || own != ns_inode(ctx.host_proc, &format!("{}/ns/pid_for_children", own_dir()))
-    {
+    let own = ns_inode(ctx.host_proc, &own_path("ns/pid"));
+    if own.is_err() || own != ns_inode(ctx.host_proc, &own_path("ns/pid_for_children")) {
         return Some(here(unshare(libc::CLONE_NEWPID).err()));
     }
     match fork_raw() {
@@ -3627,14 +3631,8 @@ fn still_running(ctx: &Ctx, i: usize) -> bool {
     match read_at(ctx.host_proc, &format!("{}/status", nspid[0])) {
         None => false,
         Some(status) => {
-            let field = |name: &str| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .map(str::trim_start)
-            };
-            let zombie = field("State:").is_some_and(|s| s.starts_with(['Z', 'X']));
-            let threads = field("Threads:").and_then(|n| n.trim().parse::<u64>().ok());
+            let zombie = status_field(&status, "State").is_some_and(|s| s.starts_with(['Z', 'X']));
+            let threads = status_field(&status, "Threads").and_then(|n| n.parse::<u64>().ok());
             !zombie || threads.is_some_and(|n| n > 1)
         }
     }
@@ -3667,7 +3665,7 @@ fn killable_cgroup(ctx: &Ctx, limit: &crate::limits::Limit) -> bool {
     let Some((_, path, _)) = limit.cgroup_dir() else {
         return false;
     };
-    let Some(mine) = read_at(ctx.host_proc, &format!("{}/cgroup", own_dir()))
+    let Some(mine) = read_at(ctx.host_proc, &own_path("cgroup"))
         .and_then(|own| crate::limits::cgroup_line(&own, &ctx.cgroup_key))
     else {
         return false;
@@ -4322,9 +4320,7 @@ fn proc_above_harness(path: &str) -> Obs {
 }
 
 pub(crate) fn parse_nspid(status: &str) -> Vec<i64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("NSpid:"))
+    status_field(status, "NSpid")
         .map(|rest| {
             rest.split_whitespace()
                 .filter_map(|t| t.parse().ok())

@@ -2172,8 +2172,8 @@ impl<'a> Builder<'a> {
             }
             RawStep::Thread(t) => {
                 let expect = self.outcome(&t.expect)?;
-                let take_over = t.take_over.as_ref().is_some_and(|v| v.value);
-                if let (true, Some(v)) = (take_over, &t.take_over)
+                let take_over = t.take_over.as_ref().filter(|v| v.value);
+                if let Some(v) = take_over
                     && t.inner > 0
                 {
                     return Err(self.err(
@@ -2214,7 +2214,7 @@ impl<'a> Builder<'a> {
                     tid: t.tid.map(|t| t.value),
                     expect,
                     inner: t.inner,
-                    take_over,
+                    take_over: take_over.is_some(),
                 }
             }
             RawStep::Enter(e) => {

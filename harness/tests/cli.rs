@@ -1223,14 +1223,22 @@ fn guards_hold_without_capabilities_and_after_a_failed_unshare() {
 /// Runs a catalogue scenario with `right` (which it must contain) replaced by `wrong`: it must
 /// fail with `message`.
 fn assert_altered_scenario_fails(file: &str, right: &str, wrong: &str, message: &str) {
-    let yaml = std::fs::read_to_string(root().join(file)).unwrap();
-    assert!(yaml.contains(right), "{file} changed");
+    assert_edited_scenario_fails(file, &[(right, wrong)], message);
+}
+
+/// [`assert_altered_scenario_fails`] with several replacements, made in order.
+fn assert_edited_scenario_fails(file: &str, edits: &[(&str, &str)], message: &str) {
+    let mut yaml = std::fs::read_to_string(root().join(file)).unwrap();
+    for (right, wrong) in edits {
+        assert!(yaml.contains(right), "{file} changed");
+        yaml = yaml.replacen(right, wrong, 1);
+    }
     let altered = std::env::temp_dir().join(format!(
         "nsspec-altered-{}-{}.yaml",
         std::process::id(),
         file.replace('/', "_")
     ));
-    std::fs::write(&altered, yaml.replacen(right, wrong, 1)).unwrap();
+    std::fs::write(&altered, yaml).unwrap();
     let out = nsspec(&["run", "--no-snapshots", altered.to_str().unwrap()]);
     std::fs::remove_file(&altered).unwrap();
     let (stdout, _) = text(&out);
@@ -3692,28 +3700,19 @@ fn pdeathsig_follows_the_forking_thread() {
         return;
     }
     let file = "scenarios/pid/pdeathsig-follows-the-thread.yaml";
-    let armed = "- set_pdeathsig: { signal: KILL }\n                    - getppid: { expect: 2 }";
-    let yaml = std::fs::read_to_string(root().join(file)).unwrap();
-    assert!(yaml.contains(armed), "{file} changed");
-    let altered = std::env::temp_dir().join(format!(
-        "nsspec-unarmed-{}-pdeathsig-follows-the-thread.yaml",
-        std::process::id()
-    ));
-    let unarmed = yaml
-        .replacen(armed, "- getppid: { expect: 2 }", 1)
-        .replacen(
-            "namespaces: [pid, mount]\n",
-            "namespaces: [pid, mount]\ntimeout: 0.5\n",
-            1,
-        );
-    std::fs::write(&altered, unarmed).unwrap();
-    let out = nsspec(&["run", "--no-snapshots", altered.to_str().unwrap()]);
-    std::fs::remove_file(&altered).unwrap();
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("in step 6 of p (line 38: `wait(orphan)`)"),
-        "{stdout}"
+    assert_edited_scenario_fails(
+        file,
+        &[
+            (
+                "- set_pdeathsig: { signal: KILL }\n                    - getppid: { expect: 2 }",
+                "- getppid: { expect: 2 }",
+            ),
+            (
+                "namespaces: [pid, mount]\n",
+                "namespaces: [pid, mount]\ntimeout: 0.5\n",
+            ),
+        ],
+        "in step 6 of p (line 38: `wait(orphan)`)",
     );
     // Were every child of the process killed when one of its threads ends, `steady` would
     // be too, by its SIGKILL rather than by the SIGTERM sent later.
@@ -3787,24 +3786,16 @@ fn a_pid_namespace_outlives_its_inits_main_thread() {
         return;
     }
     let file = "scenarios/pid/init-outlives-its-main-thread.yaml";
-    let yaml = std::fs::read_to_string(root().join(file)).unwrap();
-    let take_over = "- thread: { take_over: true, tid: 3 }";
-    assert!(yaml.contains(take_over), "{file} changed");
-    let altered = std::env::temp_dir().join(format!(
-        "nsspec-no-take-over-{}-init-outlives-its-main-thread.yaml",
-        std::process::id()
-    ));
-    let sleeper = yaml
-        .replacen(take_over, "- thread: { tid: 3 }", 1)
-        .replacen("proc: fresh\n", "proc: fresh\ntimeout: 0.5\n", 1);
-    std::fs::write(&altered, sleeper).unwrap();
-    let out = nsspec(&["run", "--no-snapshots", altered.to_str().unwrap()]);
-    std::fs::remove_file(&altered).unwrap();
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("in step 5 of init (line 25: `wait(armed)`)"),
-        "{stdout}"
+    assert_edited_scenario_fails(
+        file,
+        &[
+            (
+                "- thread: { take_over: true, tid: 3 }",
+                "- thread: { tid: 3 }",
+            ),
+            ("proc: fresh\n", "proc: fresh\ntimeout: 0.5\n"),
+        ],
+        "in step 5 of init (line 25: `wait(armed)`)",
     );
     assert_altered_scenario_fails(
         file,
