@@ -3890,6 +3890,21 @@ fn take_over_twice_and_refused() {
     assert!(stdout.contains("3. getpid() -> 1"), "{stdout}");
 }
 
+/// `set_ids` after a `take_over` is allowed in a process made by glibc's fork(), and works
+/// there: the ended main thread's ID was cleared by the kernel, so the setxid broadcast does
+/// not wait for it (validation refuses the clone(2) case, where it would).
+#[test]
+fn set_ids_after_a_take_over_works_in_a_forked_process() {
+    if !runs_scenarios() || !privileged() {
+        return;
+    }
+    let stdout = run_verbose("harness/tests/fixtures/take-over-then-set-ids.yaml", 0);
+    assert!(
+        stdout.contains("2. set_ids(uid 65534, gid 65534) -> ok"),
+        "{stdout}"
+    );
+}
+
 /// A `thread` that could not be created leaves its steps unrun, and the process's later steps
 /// are recorded as they ran.
 #[test]
