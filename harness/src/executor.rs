@@ -43,7 +43,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -76,6 +76,9 @@ static REPORT_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::n
 /// each supervisor, and closed in every process a supervisor forks, since a scenario process
 /// holding it would keep the guardian from ever seeing it closed.
 static GUARDIAN_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+/// The descriptor that stops a run when it becomes readable (`run_many`'s `stop`), the runner's
+/// alone: closed in each supervisor.
+static STOP_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
 /// One observation, as sent by a scenario process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -363,7 +366,30 @@ pub struct RunOutput {
 /// `jobs` supervisors at a time and calls `done(index, output)` for each as it finishes. Every
 /// scenario has its own supervisor, sandbox and namespaces, so concurrent ones cannot see each
 /// other. Must be called from a single-threaded process.
-pub fn run_many(plans: &[&Plan], host: &Host, jobs: usize, mut done: impl FnMut(usize, RunOutput)) {
+///
+/// Once `stop` is readable (the CLI passes a signalfd for SIGINT, SIGTERM and SIGHUP), no
+/// scenario starts, the running ones are killed, and `run_many` returns `true` when their
+/// supervisors have been reaped and the guardian has removed what was left of them: `done` is
+/// not called for those nor for the ones that never started.
+pub fn run_many(
+    plans: &[&Plan],
+    host: &Host,
+    jobs: usize,
+    stop: Option<BorrowedFd<'_>>,
+    mut done: impl FnMut(usize, RunOutput),
+) -> bool {
+    // Reset however this returns: a later run (a library caller's) may pass none.
+    struct Forget;
+    impl Drop for Forget {
+        fn drop(&mut self) {
+            STOP_FD.store(-1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let _forget = Forget;
+    STOP_FD.store(
+        stop.map_or(-1, |fd| fd.as_raw_fd()),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let mut next = 0;
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
     let baseline = watch.mounts();
@@ -408,7 +434,7 @@ pub fn run_many(plans: &[&Plan], host: &Host, jobs: usize, mut done: impl FnMut(
         }
         exiting.reap_finished();
         if active.is_empty() {
-            return;
+            return false;
         }
         let now = Instant::now();
         let wait = active
@@ -418,8 +444,10 @@ pub fn run_many(plans: &[&Plan], host: &Host, jobs: usize, mut done: impl FnMut(
             .unwrap_or_default();
         let mut fds: Vec<libc::pollfd> = active
             .iter()
-            .map(|a| libc::pollfd {
-                fd: a.fd.as_raw_fd(),
+            .map(|a| a.fd.as_raw_fd())
+            .chain(stop.map(|fd| fd.as_raw_fd()))
+            .map(|fd| libc::pollfd {
+                fd,
                 events: libc::POLLIN,
                 revents: 0,
             })
@@ -427,6 +455,11 @@ pub fn run_many(plans: &[&Plan], host: &Host, jobs: usize, mut done: impl FnMut(
         let ms = wait.as_millis().min(i32::MAX as u128) as i32 + 1;
         // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if stop.is_some() && fds.last().is_some_and(|p| p.revents != 0) {
+            // `active` is dropped first: its supervisors are SIGKILLed and reaped (the guardian
+            // kills their process groups and cgroups), then the guardian is waited for.
+            return true;
+        }
         if n < 0 && Errno::last() != Errno::EINTR {
             // Nothing sensible is left to wait for: what runs is killed, and what has not
             // started is reported as failed too: every plan gets a result.
@@ -440,7 +473,7 @@ pub fn run_many(plans: &[&Plan], host: &Host, jobs: usize, mut done: impl FnMut(
             for idx in next..plans.len() {
                 done(idx, failed(format!("{why}; not started")));
             }
-            return;
+            return false;
         }
         let mut i = 0;
         while i < active.len() {
@@ -554,6 +587,11 @@ impl Active {
             Err(e) => Err(format!("cannot fork the supervisor: {}", e.desc())),
             Ok(nix::unistd::ForkResult::Child) => {
                 drop(read_end);
+                let stop = STOP_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
+                if stop >= 0 {
+                    // SAFETY: the runner's descriptor, of no use here (and none of the scenario's).
+                    unsafe { libc::close(stop) };
+                }
                 // Scenario processes must not hold the report pipe: the runner reads it to EOF.
                 REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -4065,6 +4103,19 @@ fn clean_up_after(w: &Watched, mounts: &mut GuardianMounts) {
             crate::limits::kill_all_in(dir);
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+}
+
+/// Reaps what of a run was re-parented to the runner, for a runner that made itself a child
+/// subreaper (the CLI's `run` does): a supervisor's children (init, the host process) and the
+/// orphans it adopted come to it when the supervisor dies — killed from outside, or by the
+/// runner when a signal stopped the run — and would otherwise be left to the host's init as
+/// zombies, for as long as that init takes to reap them. Any still alive is SIGKILLed (they
+/// are the runner's unreaped children: no PID of theirs can have been reused). Call after
+/// `run_many` has returned, from a process that has no children of its own besides the run's.
+pub fn reap_adopted() {
+    if let Ok(proc) = open_dir("/proc") {
+        reap_orphans(proc.as_raw_fd());
     }
 }
 

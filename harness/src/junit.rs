@@ -17,10 +17,12 @@ use crate::report::{ScenarioResult, Status};
 /// `properties`: facts about the host (kernel release, mode).
 ///
 /// `unreported`: the ids of scenarios that never produced a result (the run counts them as
-/// failed): `<error>` cases, so that the report cannot look green while the run failed.
+/// failed, or was interrupted before they finished): `<error>` cases with the message `why`,
+/// so that the report cannot look green while the run failed.
 pub fn report(
     results: &[ScenarioResult],
     unreported: &[&str],
+    why: &str,
     suite: &str,
     properties: &[(&str, String)],
     wall: Duration,
@@ -35,7 +37,7 @@ pub fn report(
     }
     for id in unreported {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status.set_message("the scenario produced no result (see the run's standard error)");
+        status.set_message(why);
         let mut case = TestCase::new(*id, status);
         case.set_classname(id.split_once('/').map_or("nsspec", |(group, _)| group));
         suite.add_test_case(case);
@@ -145,6 +147,7 @@ mod tests {
         let xml = report(
             &results,
             &["pid/never"],
+            "not finished: the run was interrupted by SIGINT",
             "nsspec on Linux 6.18.0",
             &[("kernel", "6.18.0".into())],
             Duration::from_secs(2),
@@ -158,7 +161,9 @@ mod tests {
         assert!(xml.contains(r#"errors="1""#), "{xml}");
         assert!(
             xml.contains(r#"<testcase name="pid/never" classname="pid">"#)
-                && xml.contains(r#"<error message="the scenario produced no result"#),
+                && xml.contains(
+                    r#"<error message="not finished: the run was interrupted by SIGINT"/>"#
+                ),
             "{xml}"
         );
         assert!(xml.contains(r#"failures="1""#), "{xml}");
@@ -191,7 +196,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("junit.xml");
         std::fs::write(&path, "old").unwrap();
-        let r = report(&[], &[], "s", &[], Duration::ZERO);
+        let r = report(&[], &[], "", "s", &[], Duration::ZERO);
         write(&r, &path).unwrap();
         let names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()

@@ -2,7 +2,8 @@
 //!
 //! Exit status: 0 when every scenario run passed (skips allowed), 1 when at least one failed,
 //! 2 for bad input or usage (an invalid scenario file, a missing path, an empty selection) and for
-//! output that could not be written.
+//! output that could not be written. SIGINT, SIGTERM or SIGHUP during a run stop it, and
+//! nsspec dies of that signal once nothing of the run is left (see [`Interrupts`]).
 //! The process never starts a thread: the executor forks from it (see `executor`).
 
 use std::io::Write;
@@ -235,6 +236,61 @@ fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, Exi
     Ok(plans)
 }
 
+/// SIGINT, SIGTERM and SIGHUP while scenarios run (Ctrl-C, a CI job's cancellation, a closed
+/// terminal): blocked, and read from a signalfd that stops the run (`executor::run_many`), so
+/// that nsspec kills what still runs, waits until nothing of the run is left, reports what
+/// finished (and writes the JUnit report), and only then dies of the signal, as a shell or CI
+/// runner expects of an interrupted program. Dying at once would leave supervisors, scenario
+/// processes and cgroups being torn down after `nsspec` has returned. A signal inherited as
+/// ignored (`nohup`, a background job of a non-interactive shell) stays ignored.
+struct Interrupts {
+    fd: nix::sys::signalfd::SignalFd,
+    set: nix::sys::signal::SigSet,
+}
+
+impl Interrupts {
+    /// `ignored`: the signals ignored on entry ([`Host::signals_ignored`]).
+    fn install(ignored: u64) -> Option<Interrupts> {
+        use nix::sys::signal::{SigSet, Signal};
+        use nix::sys::signalfd::{SfdFlags, SignalFd};
+        let mut set = SigSet::empty();
+        let mut any = false;
+        for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+            if ignored & (1 << (signal as i32 - 1)) == 0 {
+                set.add(signal);
+                any = true;
+            }
+        }
+        if !any {
+            return None;
+        }
+        set.thread_block().ok()?;
+        match SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK) {
+            Ok(fd) => Some(Interrupts { fd, set }),
+            Err(_) => {
+                let _ = set.thread_unblock();
+                None
+            }
+        }
+    }
+
+    /// The signal received, if one was.
+    fn received(&self) -> Option<nix::sys::signal::Signal> {
+        let info = self.fd.read_signal().ok().flatten()?;
+        nix::sys::signal::Signal::try_from(info.ssi_signo as i32).ok()
+    }
+
+    /// Ends nsspec by `signal`, whose action is the default one (nsspec changes no
+    /// disposition); the exit status only if that did not end it.
+    fn die_of(self, signal: nix::sys::signal::Signal) -> ExitCode {
+        let _ = std::io::stdout().flush();
+        drop(self.fd);
+        let _ = self.set.thread_unblock();
+        let _ = nix::sys::signal::raise(signal);
+        ExitCode::from(128 + signal as u8)
+    }
+}
+
 /// How `run` reports and paces.
 struct RunOptions {
     json: bool,
@@ -307,7 +363,14 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     }
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut kept = Vec::new();
-    nsspec::runner::run_all(&plans, &host, snapshots, jobs, |r| {
+    let interrupts = Interrupts::install(host.signals_ignored);
+    // A supervisor that dies (killed by us when a signal stops the run, or by anyone) leaves
+    // its children to us rather than to the host's init: reaped below, so that nothing of the
+    // run is left when nsspec returns, not even a zombie. Not inherited by what we fork.
+    // SAFETY: plain prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    let stop = interrupts.as_ref().map(|i| std::os::fd::AsFd::as_fd(&i.fd));
+    let stopped = nsspec::runner::run_all(&plans, &host, snapshots, jobs, stop, |r| {
         match r.status {
             Status::Passed => passed += 1,
             Status::Failed => failed += 1,
@@ -328,10 +391,19 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
         }
         nsspec::timing::mark("runner: result printed");
     });
+    nsspec::executor::reap_adopted();
+    // A signal after the last scenario finished ends nsspec too, once its reports are out.
+    let signal = interrupts.as_ref().and_then(Interrupts::received);
+    let unfinished = plans.len().saturating_sub(passed + failed + skipped);
     if !json {
+        let interrupted = match (stopped, signal) {
+            (true, Some(s)) => format!(", {unfinished} not finished: interrupted by {s}"),
+            (true, None) => format!(", {unfinished} not finished: interrupted"),
+            (false, _) => String::new(),
+        };
         keep(writeln!(
             stdout,
-            "\n{passed} passed, {failed} failed, {skipped} skipped ({:.2}s)",
+            "\n{passed} passed, {failed} failed, {skipped} skipped{interrupted} ({:.2}s)",
             started.elapsed().as_secs_f64()
         ));
         keep(stdout.flush());
@@ -342,14 +414,24 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
             Mode::Rootless => "rootless".to_string(),
             Mode::Unavailable(why) => format!("unavailable: {why}"),
         };
+        let reported: std::collections::HashSet<&str> = kept
+            .iter()
+            .map(|r: &ScenarioResult| r.id.as_str())
+            .collect();
         let unreported: Vec<&str> = plans
             .iter()
-            .skip(kept.len())
             .map(|(_, p)| p.id.as_str())
+            .filter(|id| !reported.contains(id))
             .collect();
+        let why = match (stopped, signal) {
+            (true, Some(s)) => format!("not finished: the run was interrupted by {s}"),
+            (true, None) => "not finished: the run was interrupted".to_string(),
+            (false, _) => "the scenario produced no result (see the run's standard error)".into(),
+        };
         let report = nsspec::junit::report(
             &kept,
             &unreported,
+            &why,
             &format!("nsspec on Linux {}", host.kernel_release),
             &[("kernel", host.kernel_release.clone()), ("mode", mode)],
             started.elapsed(),
@@ -363,6 +445,15 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
         }
     }
     nsspec::timing::mark("runner: end");
+    if let (Some(interrupts), Some(signal)) = (interrupts, signal) {
+        if stopped {
+            say!(
+                "nsspec: interrupted by {signal}: {unfinished} scenario(s) stopped or not started; \
+                 nothing of the run is left"
+            );
+        }
+        return interrupts.die_of(signal);
+    }
     if let Some(e) = lost {
         return lost_output(e);
     }

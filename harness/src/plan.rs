@@ -383,7 +383,7 @@ pub enum Action {
         handle: usize,
         expect: Outcome,
     },
-    /// ioctl(PIDFD_GET_<KIND>_NAMESPACE) on a kept pidfd: a descriptor of that namespace of
+    /// `ioctl(PIDFD_GET_<KIND>_NAMESPACE)` on a kept pidfd: a descriptor of that namespace of
     /// the pidfd's process (of its children's, with `for_children`), looked at and closed.
     PidfdNs {
         handle: usize,

@@ -37,14 +37,17 @@ impl Snapshots {
 }
 
 /// Runs every scenario (or skips it), `jobs` at a time, calling `report` with each result in
-/// input order.
+/// input order. Once `stop` is readable the run ends early (see [`executor::run_many`]) and
+/// `run_all` returns `true`, after reporting every result that is in (in input order, without
+/// the scenarios that were stopped or never started).
 pub fn run_all(
     items: &[(Source, Plan)],
     host: &Host,
     snapshots: Snapshots,
     jobs: usize,
+    stop: Option<std::os::fd::BorrowedFd<'_>>,
     mut report: impl FnMut(ScenarioResult),
-) {
+) -> bool {
     let mut results: Vec<Option<ScenarioResult>> = vec![None; items.len()];
     let mut runnable = Vec::new();
     for (i, (_, plan)) in items.iter().enumerate() {
@@ -72,7 +75,7 @@ pub fn run_all(
     flush(&mut results, &mut delivered);
     // The facts tried for real, once, when an inferred host turns out unable to set up.
     let mut tried: Option<Host> = None;
-    executor::run_many(&plans, host, jobs, |k, out| {
+    let stopped = executor::run_many(&plans, host, jobs, stop, |k, out| {
         let i = runnable[k];
         let (source, plan) = &items[i];
         let mut result = judge(source, plan, &out, snapshots);
@@ -87,6 +90,10 @@ pub fn run_all(
         results[i] = Some(result);
         flush(&mut results, &mut delivered);
     });
+    if stopped {
+        results.into_iter().flatten().for_each(report);
+    }
+    stopped
 }
 
 /// Whether the sandbox's or the scenario's namespaces could not be created.

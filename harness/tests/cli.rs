@@ -2280,6 +2280,107 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
     assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
 }
 
+/// SIGINT (Ctrl-C), SIGTERM (a CI job's cancellation) and SIGHUP stop a run: the scenarios
+/// still running are killed, nothing of the run is left when nsspec ends — no process, not
+/// even a zombie, and no cgroup — the results that are in are reported (the JUnit report too,
+/// with the unfinished scenario as an error), and nsspec then dies of the signal, as a shell
+/// expects of an interrupted program.
+#[test]
+fn a_signal_stops_the_run_and_nsspec_dies_of_it_once_nothing_is_left() {
+    if !privileged() {
+        return;
+    }
+    use nix::sys::signal::Signal;
+    use std::os::unix::process::ExitStatusExt;
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        let since = started();
+        let marker = format!("NSSPEC_SIGNAL_MARKER_{}_{signal}", std::process::id());
+        let junit = std::env::temp_dir().join(format!("{marker}.xml"));
+        // One process of its own, and run first: scenarios run in the order of their ids
+        // (here the file's name).
+        let dir = std::env::temp_dir().join(&marker);
+        std::fs::create_dir_all(&dir).unwrap();
+        let quick = dir.join("a-quick-one.yaml");
+        std::fs::write(
+            &quick,
+            "name: quick\nnamespaces: [pid]\nsteps:\n  - getpid: { expect: 1 }\n",
+        )
+        .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+        command
+            .args(["run", "-j", "1", "--junit", junit.to_str().unwrap()])
+            .args(["harness/tests/faults/hang.yaml", quick.to_str().unwrap()])
+            .current_dir(root())
+            .env(marker.as_str(), "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // As a foreground program gets them, whatever this test inherited (a background job
+        // of a non-interactive shell ignores SIGINT, and nsspec then rightly keeps ignoring it).
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(s, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().unwrap();
+        // a-quick-one has reported when six processes of the run are hang's (runner,
+        // guardian, supervisor, init, its child, host).
+        let waiting = Instant::now();
+        while processes_with(&marker).len() < 6 {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(5),
+                "the scenario did not start"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Each with its start time, so that a PID taken again meanwhile is not mistaken for it.
+        let run: Vec<(u32, String)> = processes_with(&marker)
+            .into_iter()
+            .filter_map(|pid| Some((pid, start_time(pid)?)))
+            .collect();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let left: Vec<u32> = run
+            .iter()
+            .filter(|(pid, start)| start_time(*pid).as_ref() == Some(start))
+            .map(|(pid, _)| *pid)
+            .collect();
+        let (stdout, stderr) = text(&out);
+        let report = std::fs::read_to_string(&junit).unwrap_or_default();
+        let _ = std::fs::remove_file(&junit);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(left, Vec::<u32>::new(), "{signal}: left of the run");
+        assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new(), "{signal}");
+        assert_eq!(out.status.signal(), Some(signal as i32), "{stdout}{stderr}");
+        assert!(stdout.contains("PASS  a-quick-one"), "{stdout}");
+        assert!(
+            stdout.contains(&format!(
+                "1 passed, 0 failed, 0 skipped, 1 not finished: interrupted by {signal}"
+            )),
+            "{stdout}"
+        );
+        assert!(
+            report.contains(&format!(
+                "<error message=\"not finished: the run was interrupted by {signal}\"/>"
+            )),
+            "{report}"
+        );
+    }
+}
+
+/// Field 22 of /proc/PID/stat, the start time (after the command, which may hold spaces).
+fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)
+        .map(String::from)
+}
+
 /// Where nsspec creates scenario cgroups (and sweeps), for a runner in this process's cgroup:
 /// beside the harness in the v1 pids hierarchy, else in its own cgroup v2 (limits::places).
 fn cgroup_place() -> Option<PathBuf> {

@@ -37,7 +37,7 @@ fn main() {
     }
     let results = std::thread::spawn(move || {
         let mut results = Vec::new();
-        run_all(&items, &host, Snapshots::Off, 1, |r| results.push(r));
+        run_all(&items, &host, Snapshots::Off, 1, None, |r| results.push(r));
         results
     })
     .join()
