@@ -352,6 +352,9 @@ pub struct RunOutput {
     pub after: OuterView,
     /// The harness itself failed; the scenario's result is meaningless.
     pub error: Option<String>,
+    /// No report came from the supervisor (it died, or could not be started or heard from):
+    /// nothing is known of what the scenario's processes did, not even that they never ran.
+    pub unheard: bool,
     /// How the number of processes was limited (host-specific, so not in the record).
     pub pids_limit: String,
     /// The runner's own mount table changed while the scenario ran (isolation may have been
@@ -665,15 +668,26 @@ impl Active {
                 out
             }
             Err(_) => {
-                let status = nix::sys::wait::waitpid(self.child, None);
-                if complete {
-                    failed(format!("the supervisor died without a report ({status:?})"))
+                let ended = match wait_for(self.child.as_raw()) {
+                    Waited::Exited(c) => format!("exited {c}"),
+                    Waited::Signaled(s) => Signal::try_from(s)
+                        .map_or(format!("killed by signal {s}"), |s| {
+                            format!("killed by {s}")
+                        }),
+                    Waited::Errno(e) => Errno::from_raw(e).desc().to_string(),
+                };
+                unheard(if complete {
+                    format!(
+                        "the supervisor ended without a report ({ended}): what the scenario's \
+                         processes did is not known (they were killed with it)"
+                    )
                 } else {
-                    failed(format!(
-                        "the supervisor did not finish within {:?}; it was killed",
+                    format!(
+                        "the supervisor did not finish within {:?} and was killed ({ended}): \
+                         what the scenario's processes did is not known",
                         self.limit
-                    ))
-                }
+                    )
+                })
             }
         };
         let (now, _) = watch.now();
@@ -689,6 +703,14 @@ fn failed(error: String) -> RunOutput {
     RunOutput {
         error: Some(error),
         ..RunOutput::default()
+    }
+}
+
+/// The runner's result for a scenario whose supervisor sent no report.
+fn unheard(error: String) -> RunOutput {
+    RunOutput {
+        unheard: true,
+        ..failed(error)
     }
 }
 

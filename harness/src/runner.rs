@@ -163,6 +163,12 @@ pub fn judge(
     let (failures, record) = report::evaluate(plan, out);
     result.pids_limit = out.pids_limit.clone();
     result.messages = failures;
+    if out.unheard {
+        // Nothing observed: no record to show or to compare with the snapshot.
+        result.status = Status::Failed;
+        result.elapsed_ms = out.elapsed.as_millis() as u64;
+        return result;
+    }
     let snapshot = match snapshots {
         Snapshots::Off => None,
         _ => source.snapshot(),

@@ -2640,9 +2640,15 @@ fn a_supervisor_killed_mid_scenario_leaves_nothing_once_nsspec_has_exited() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("the supervisor died without a report"),
+        stdout.contains(
+            "harness error: the supervisor ended without a report (killed by SIGKILL): what \
+             the scenario's processes did is not known (they were killed with it)"
+        ),
         "{stdout}"
     );
+    // Nothing was heard of the steps: no claim that they never ran, no record made up.
+    assert!(!stdout.contains("never"), "{stdout}");
+    assert!(!stdout.contains("observation record"), "{stdout}");
     // No waiting: nsspec waits for its guardian, which removed all of it before exiting.
     assert_no_process_with(&marker);
     assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
