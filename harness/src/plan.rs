@@ -859,6 +859,21 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
                  numbers as octal, YAML 1.2 as decimal): write {meant}"
             )
         }
+        // The field (and so its own range, which validation states) is not known here: say
+        // what is wrong with what was written rather than quote the Rust type's limits.
+        E::InvalidScalar { ty, .. } if ty.starts_with(['i', 'u']) && !written.is_empty() => {
+            let digits = written.strip_prefix(['-', '+']).unwrap_or(written);
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                format!(
+                    "`{written}` is out of range: {}",
+                    whole_number_range(ty).replacen("a whole number", "whole numbers here go", 1)
+                )
+            } else if written.parse::<f64>().is_ok() {
+                format!("`{written}`: expected a whole number, without a fraction or exponent")
+            } else {
+                format!("`{written}`: expected a whole number")
+            }
+        }
         E::InvalidScalar { ty, .. } => format!(
             "invalid {ty} (expected {})",
             match *ty {
