@@ -908,6 +908,9 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
             message
         }
     };
+    if let Some(better) = unknown_choice(&message) {
+        message = better;
+    }
     // The message knows neither the field nor its type: the hints say what the YAML must look
     // like, not which field wanted it.
     if message == "expected sequence start" {
@@ -928,6 +931,59 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         column: column.max(1),
         message: one_line(message),
     }
+}
+
+/// serde's "unknown variant `X`, expected one of a, b" in a scenario author's words: an
+/// unknown step or value, the likeliest one meant, and the two slips the words alone do not
+/// explain — an errno written bare where `{ errno: NAME }` is due, and /proc's `mnt` for the
+/// mount namespace. `None` for any other message.
+fn unknown_choice(message: &str) -> Option<String> {
+    use std::fmt::Write as _;
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (value, rest) = rest.split_once('`')?;
+    let choices: Vec<&str> = rest
+        .strip_prefix(", expected one of ")
+        .or_else(|| rest.strip_prefix(", expected "))
+        .map(|list| list.split(", ").map(|c| c.trim_matches('`')).collect())
+        .unwrap_or_default();
+    // The step names: the only list with both of these.
+    let step = choices.contains(&"getpid") && choices.contains(&"fork");
+    let mut out = format!("unknown {} `{value}`", if step { "step" } else { "value" });
+    let errno_like = value.len() > 1
+        && value.starts_with('E')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if errno_like && choices.contains(&"errno") {
+        write!(out, ": an errno is written `{{ errno: {value} }}`").unwrap();
+    } else if value == "mnt" && choices.contains(&"mount") {
+        out.push_str(": the mount namespace is `mount` here (/proc/PID/ns calls it `mnt`)");
+    } else if let Some(meant) = choices
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(value, c), *c))
+        .filter(|(d, c)| *d <= 2 && *d < c.len())
+        .min()
+        .map(|(_, c)| c)
+        // A word written out where the short form is the name (`semaphore` for `sem`).
+        .or_else(|| {
+            let lower = value.to_ascii_lowercase();
+            choices
+                .iter()
+                .find(|c| c.len() >= 3 && lower.starts_with(*c))
+                .copied()
+        })
+    {
+        write!(out, " (did you mean `{meant}`?)").unwrap();
+        if step {
+            // The sixty step names would bury the one meant.
+            out.push_str("; the steps are listed in docs/scenarios.md");
+            return Some(out);
+        }
+    }
+    if !choices.is_empty() {
+        write!(out, "; expected one of {}", choices.join(", ")).unwrap();
+    }
+    Some(out)
 }
 
 /// The plain scalar written at a (1-based) line and column of `text`, up to the characters
