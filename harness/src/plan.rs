@@ -2233,6 +2233,11 @@ impl<'a> Builder<'a> {
                 self.kinds_used.extend(kinds.iter().copied());
                 let set_tid = self.set_tid(child, &f.set_tid)?;
                 self.clones3 |= !set_tid.is_empty() || kinds.contains(&NsKind::Time);
+                if let Some(pid) = &f.pid {
+                    // fork() returns the child's PID in the caller's namespace: in the
+                    // harness's, a host PID, different on every run.
+                    self.in_scenario_pidns(me, host, &pid.referenced, "`fork` with `pid`", "")?;
+                }
                 Action::Fork {
                     child,
                     pid: self.pid_value(f.pid.as_ref(), 1, "fork")?,
