@@ -1183,8 +1183,9 @@ struct Builder<'a> {
     procs: Vec<ProcPlan>,
     /// Raw steps of each process, kept until every name is known.
     pending: Vec<Vec<Spanned<RawStep>>>,
-    /// Events in order of first mention: name, notify locations, await locations.
-    events: Vec<(String, Vec<Location>, Vec<Location>)>,
+    /// Events in order of first mention: name, notify and await locations, each with the
+    /// process whose step it is.
+    events: Vec<(String, Vec<(Location, usize)>, Vec<(Location, usize)>)>,
     next_ns: u32,
     steps: usize,
     kinds_used: BTreeSet<NsKind>,
@@ -2067,8 +2068,13 @@ impl<'a> Builder<'a> {
         Err(self.err(&name.referenced, why))
     }
 
-    /// Records a mention of an event and returns its index.
-    fn event(&mut self, e: &Spanned<String>, notify: bool) -> Result<usize, ScenarioError> {
+    /// Records a mention of an event in a step of `me` and returns its index.
+    fn event(
+        &mut self,
+        me: usize,
+        e: &Spanned<String>,
+        notify: bool,
+    ) -> Result<usize, ScenarioError> {
         if e.value.is_empty() || e.value.len() > 64 {
             return Err(self.err(&e.referenced, "event names must be 1-64 characters"));
         }
@@ -2080,9 +2086,9 @@ impl<'a> Builder<'a> {
             }
         };
         if notify {
-            self.events[i].1.push(e.referenced);
+            self.events[i].1.push((e.referenced, me));
         } else {
-            self.events[i].2.push(e.referenced);
+            self.events[i].2.push((e.referenced, me));
         }
         Ok(i)
     }
@@ -2973,10 +2979,10 @@ impl<'a> Builder<'a> {
                 expect: self.outcome(&u.expect)?,
             },
             RawStep::Notify(e) => Action::Notify {
-                event: self.event(&e.event, true)?,
+                event: self.event(me, &e.event, true)?,
             },
             RawStep::Await(e) => Action::Await {
-                event: self.event(&e.event, false)?,
+                event: self.event(me, &e.event, false)?,
             },
             RawStep::Sleep(s) => {
                 if !(0..=600_000).contains(&s.ms.value) {
@@ -3416,20 +3422,38 @@ impl<'a> Builder<'a> {
         for (name, notifies, awaits) in &self.events {
             if notifies.is_empty() {
                 return Err(self.err(
-                    &awaits[0],
+                    &awaits[0].0,
                     format!("event `{name}` is awaited but no step notifies it"),
                 ));
             }
             if notifies.len() > 1 {
                 return Err(self.err(
-                    &notifies[1],
+                    &notifies[1].0,
                     format!("event `{name}` is notified more than once"),
                 ));
             }
             if awaits.is_empty() {
                 return Err(self.err(
-                    &notifies[0],
+                    &notifies[0].0,
                     format!("event `{name}` is notified but no step awaits it"),
+                ));
+            }
+            // A process runs its steps (a thread's among them) in the order they are written,
+            // so its own later `notify` cannot release its `await`: it would wait until the
+            // scenario's time limit.
+            let (notified, by) = notifies[0];
+            if let Some((waits, _)) = awaits.iter().find(|(at, p)| {
+                *p == by && (at.line(), at.column()) < (notified.line(), notified.column())
+            }) {
+                return Err(self.err(
+                    waits,
+                    format!(
+                        "`{}` awaits event `{name}` before its own `notify` of it on line {}, \
+                         which it would never reach: notify first, or let another process \
+                         notify it",
+                        self.procs[by].name,
+                        notified.line()
+                    ),
                 ));
             }
             out.push(EventPlan {
