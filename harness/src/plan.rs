@@ -1178,14 +1178,16 @@ fn valid_name(n: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// Where an event is mentioned, and the process whose step it is.
+type Mention = (Location, usize);
+
 struct Builder<'a> {
     source: &'a str,
     procs: Vec<ProcPlan>,
     /// Raw steps of each process, kept until every name is known.
     pending: Vec<Vec<Spanned<RawStep>>>,
-    /// Events in order of first mention: name, notify and await locations, each with the
-    /// process whose step it is.
-    events: Vec<(String, Vec<(Location, usize)>, Vec<(Location, usize)>)>,
+    /// Events in order of first mention: name, notify and await locations.
+    events: Vec<(String, Vec<Mention>, Vec<Mention>)>,
     next_ns: u32,
     steps: usize,
     kinds_used: BTreeSet<NsKind>,
