@@ -225,8 +225,11 @@ pub fn judge(
                 } else {
                     REVIEW_HINT
                 };
+                // Located like every other failure, so that the JUnit message and CI
+                // annotations name the scenario file.
                 result.messages.push(format!(
-                    "the observation record differs from the snapshot:\n{diff}{hint}"
+                    "{}: the observation record differs from the snapshot {path}:\n{diff}{hint}",
+                    plan.source
                 ));
                 result.snapshot = SnapshotState::Differs(path);
             }

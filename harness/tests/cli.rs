@@ -993,6 +993,16 @@ fn accept_snapshots_writes_the_missing_and_the_different_and_ci_fails_a_missing_
     assert_eq!(matching.status.code(), Some(0), "{:?}", text(&matching));
     assert_eq!(differing.status.code(), Some(1), "{:?}", text(&differing));
     assert!(text(&differing).0.contains("--accept-snapshots"));
+    // Located like any failure (the JUnit message is this first line).
+    assert!(
+        text(&differing).0.contains(&format!(
+            "{}: the observation record differs from the snapshot {}:",
+            scenarios.join("g/a.yaml").display(),
+            snap.display()
+        )),
+        "{:?}",
+        text(&differing)
+    );
     assert_eq!(rewritten.status.code(), Some(0), "{:?}", text(&rewritten));
     assert_eq!(after, written);
 }
