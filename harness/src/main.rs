@@ -445,6 +445,9 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
         }
     }
     nsspec::timing::mark("runner: end");
+    if snapshots == Snapshots::Accept {
+        note_unwritable_snapshots(&plans, paths.is_empty());
+    }
     if let (Some(interrupts), Some(signal)) = (interrupts, signal) {
         if stopped {
             say!(
@@ -468,6 +471,41 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `--accept-snapshots` writes only the snapshots of files in a `scenarios/` folder: says so
+/// when it was asked for others, rather than let a run that wrote nothing look like one that
+/// had nothing to write.
+fn note_unwritable_snapshots(plans: &[(Source, Plan)], builtin: bool) {
+    if builtin {
+        say!(
+            "note: --accept-snapshots writes no snapshot of the built-in catalogue (its snapshots \
+             are part of the binary): name the repository's folder to update them, as in \
+             `nsspec run --accept-snapshots scenarios`"
+        );
+        return;
+    }
+    let loose: Vec<&str> = plans
+        .iter()
+        .filter(|(source, _)| !source.snapshot_writable())
+        .map(|(source, _)| source.display.as_str())
+        .collect();
+    if loose.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 5;
+    let more = loose.len().saturating_sub(SHOWN);
+    say!(
+        "note: --accept-snapshots wrote no snapshot for {} scenario file(s) outside a \
+         `scenarios/` folder (a snapshot lives in the `snapshots/` folder beside it): {}{}",
+        loose.len(),
+        loose[..loose.len().min(SHOWN)].join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    );
 }
 
 fn print_human(out: &mut impl Write, r: &ScenarioResult, verbose: bool) -> std::io::Result<()> {

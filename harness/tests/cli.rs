@@ -1007,6 +1007,40 @@ fn accept_snapshots_writes_the_missing_and_the_different_and_ci_fails_a_missing_
     assert_eq!(after, written);
 }
 
+/// `--accept-snapshots` writes only snapshots of files in a `scenarios/` folder, and says so
+/// when asked for others (a loose file, the built-in catalogue) rather than pass in silence.
+#[test]
+fn accept_snapshots_says_when_it_can_write_nothing() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-loose-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let loose = dir.join("loose.yaml");
+    std::fs::copy(root().join("scenarios/pid/getpid-is-one.yaml"), &loose).unwrap();
+    let out = nsspec(&["run", "--accept-snapshots", loose.to_str().unwrap()]);
+    let written = dir.join("snapshots").exists() || dir.join("loose.snap").exists();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!written);
+    assert!(
+        stderr.contains(&format!(
+            "note: --accept-snapshots wrote no snapshot for 1 scenario file(s) outside a \
+             `scenarios/` folder (a snapshot lives in the `snapshots/` folder beside it): {}",
+            loose.display()
+        )),
+        "{stderr}"
+    );
+    let builtin = nsspec(&["run", "--accept-snapshots", "-f", "pid/getpid-is-one"]);
+    let (stdout, stderr) = text(&builtin);
+    assert_eq!(builtin.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("note: --accept-snapshots writes no snapshot of the built-in catalogue"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn accept_snapshots_never_pins_a_record_cut_short_by_a_timeout() {
     if !privileged() {
