@@ -66,7 +66,7 @@ enum Command {
     Run {
         /// Scenario files or folders (searched recursively for *.yaml and *.yml). Default: built-in.
         paths: Vec<PathBuf>,
-        /// Only run scenarios whose id contains this text (repeatable).
+        /// Only run scenarios whose id contains this text (repeatable: any of the texts).
         #[arg(long, short)]
         filter: Vec<String>,
         /// Print one JSON object per scenario instead of the human report.
