@@ -362,6 +362,9 @@ pub struct RunOutput {
     pub host_mounts_changed: Option<String>,
     /// Creating the sandbox's or the scenario's namespaces failed (see `Host::inferred`).
     pub setup_failed: bool,
+    /// The processes (by index) the supervisor SIGKILLed in the normal course of the run: a
+    /// host process with no steps once init has ended, or whose init never started.
+    pub harness_killed: Vec<usize>,
     pub elapsed: Duration,
 }
 
@@ -1225,7 +1228,13 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             if let Some((h, pid)) = live.host
                 && (plan.procs[h].steps.is_empty() || ctx.table.nspid(0).is_none())
             {
-                kill_pid(pid);
+                // One that has ended already (killed by a step) keeps its own end.
+                if let Some((_, w)) = try_reap(pid) {
+                    live.reaped(ctx, pid, w, &mut out);
+                } else {
+                    kill_pid(pid);
+                    out.harness_killed.push(h);
+                }
             }
         }
         if let Some(i) = results_at

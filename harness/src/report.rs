@@ -1273,7 +1273,17 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
             }
         }
         if let Some((_, w)) = run.exits.iter().find(|(e, _)| *e == i) {
-            writeln!(rec, "  ended: {}", waited_text(w)).unwrap();
+            // Who killed it, where it was nsspec: the record shows no step that did.
+            let by_harness = if !run.harness_killed.contains(&i)
+                || *w != Waited::Signaled(libc::SIGKILL)
+            {
+                ""
+            } else if p.steps.is_empty() {
+                ", by nsspec once init had ended (a host process without steps lives until then)"
+            } else {
+                ", by nsspec: init never started"
+            };
+            writeln!(rec, "  ended: {}{by_harness}", waited_text(w)).unwrap();
             if *w == Waited::Exited(101) {
                 failures.push(format!(
                     "{}: {} ended with the harness's internal-error status 101",
