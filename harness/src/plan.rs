@@ -1444,12 +1444,6 @@ impl<'a> Builder<'a> {
             let steps = self.resolve_steps(p, raw_steps, host_index)?;
             self.procs[p].steps = steps;
         }
-        if self.steps > MAX_STEPS {
-            return Err(self.err(
-                &raw.name.referenced,
-                format!("too many steps ({}; at most {MAX_STEPS})", self.steps),
-            ));
-        }
         let host_referenced = self.procs.iter().any(|p| {
             p.steps.iter().any(|s| {
                 matches!(
@@ -2115,6 +2109,16 @@ impl<'a> Builder<'a> {
         let mut threaded_before = None;
         for (i, step) in raw.into_iter().enumerate() {
             self.steps += 1;
+            if self.steps > MAX_STEPS {
+                return Err(self.err(
+                    &step.referenced,
+                    format!(
+                        "too many steps: this is step {} of the scenario, counting every \
+                         process's (at most {MAX_STEPS})",
+                        self.steps
+                    ),
+                ));
+            }
             let this_in_thread = in_thread > 0;
             in_thread = in_thread.saturating_sub(1);
             let line = step.referenced.line();

@@ -361,8 +361,9 @@ fn generated_hostile_inputs_exit_2_in_bounded_time_and_memory() {
         (
             "too-many-steps",
             format!("{head}steps:\n{}", "  - getpid: {}\n".repeat(2000)).into_bytes(),
-            "too many steps (2000; at most 1024)",
-            Some((1, 7)),
+            "too many steps: this is step 1025 of the scenario, counting every process's (at most 1024)",
+            // At the step one too many.
+            Some((1028, 5)),
         ),
         (
             "too-many-nodes",
