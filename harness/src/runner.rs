@@ -173,11 +173,16 @@ pub fn judge(
         Snapshots::Off => None,
         _ => source.snapshot(),
     };
-    // A record cut short by a timeout or a harness error is no behaviour to pin.
+    // A record cut short by a timeout or a harness error, or with a step the harness could not
+    // carry out, is no behaviour to pin.
     let accept = snapshots == Snapshots::Accept
         && source.snapshot_writable()
         && out.timeout.is_none()
-        && out.error.is_none();
+        && out.error.is_none()
+        && !out
+            .records
+            .iter()
+            .any(|r| matches!(r.obs, executor::Obs::Failed(_)));
     match snapshot {
         None => {}
         Some((path, Err(why))) => {

@@ -1063,6 +1063,39 @@ fn accept_snapshots_never_pins_a_record_cut_short_by_a_timeout() {
     assert!(!written, "a timed-out record became the snapshot");
 }
 
+/// Nor one with a step the harness could not carry out: here the host names init's child
+/// before init has forked it (init waits for the host's step), and the record says
+/// `HARNESS ERROR`, which is no behaviour of the kernel.
+#[test]
+fn accept_snapshots_never_pins_a_record_with_a_harness_error() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-accept-race-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scenarios/g")).unwrap();
+    std::fs::write(
+        dir.join("scenarios/g/race.yaml"),
+        "name: race\nnamespaces: [pid]\nsteps:\n  - await: { event: looked }\n  - fork:\n      \
+         name: kid\n      steps: []\n  - wait: { pid: kid, expect: { exited: 0 } }\nhost:\n  \
+         steps:\n    - visible: { pid: kid, expect: false }\n    - notify: { event: looked }\n",
+    )
+    .unwrap();
+    let out = nsspec(&[
+        "run",
+        "--accept-snapshots",
+        dir.join("scenarios").to_str().unwrap(),
+    ]);
+    let written = dir.join("snapshots/g__race.snap").exists();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("HARNESS ERROR"), "{stdout}");
+    assert!(
+        !written,
+        "a record with a harness error became the snapshot"
+    );
+}
+
 #[test]
 fn wait_can_expect_the_errno_of_a_second_wait() {
     if !privileged() {
