@@ -21,10 +21,10 @@ lint:
 check *PATHS:
     cargo run --release -- check {{PATHS}}
 
-# Flakiness soak: the built-in catalogue N times idle, then N times with the other cores busy;
-# reports any scenario whose status or record ever differs from the first run.
-soak N="200":
-    robust/soak {{N}}
+# Flakiness soak: the built-in catalogue (or PATHS) N times idle, then N times with the other
+# cores busy; reports any scenario whose status or record ever differs from the first run.
+soak N="200" *PATHS:
+    robust/soak {{N}} {{ if PATHS == "" { "" } else { "-- " + PATHS } }}
 
 # SIGKILL chaos: N runs of nsspec killed at random moments; nothing of any may be left behind.
 chaos N="300":
