@@ -363,7 +363,8 @@ pub struct RunOutput {
     /// Creating the sandbox's or the scenario's namespaces failed (see `Host::inferred`).
     pub setup_failed: bool,
     /// The processes (by index) the supervisor SIGKILLed in the normal course of the run: a
-    /// host process with no steps once init has ended, or whose init never started.
+    /// host process with no steps once init has ended, or whose init never started (it may
+    /// have been dead or dying already).
     pub harness_killed: Vec<usize>,
     pub elapsed: Duration,
 }
@@ -1228,13 +1229,11 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             if let Some((h, pid)) = live.host
                 && (plan.procs[h].steps.is_empty() || ctx.table.nspid(0).is_none())
             {
-                // One that has ended already (killed by a step) keeps its own end.
-                if let Some((_, w)) = try_reap(pid) {
-                    live.reaped(ctx, pid, w, &mut out);
-                } else {
-                    kill_pid(pid);
-                    out.harness_killed.push(h);
-                }
+                // Not reaped here: a zombie is left until the results end, as everywhere (what
+                // the scenario's processes see of it must not depend on timing). Whether this
+                // kill is what ended it is for the report to tell (a step may have killed it).
+                kill_pid(pid);
+                out.harness_killed.push(h);
             }
         }
         if let Some(i) = results_at

@@ -14,7 +14,7 @@ use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use crate::executor::{Obs, Record, Res, RunOutput, Waited};
-use crate::plan::{Action, NsIoctlExpect, Outcome, Plan, ReadExpect, StepPlan, WaitStatus};
+use crate::plan::{Action, NsIoctlExpect, Outcome, Plan, ReadExpect, StepPlan, WaitStatus, Who};
 use crate::schema::{ClockKind, NsIs, NsKind, SocketKind, SysvKind};
 
 /// The result of one scenario, as printed and as exchanged with the test harness (`--json`).
@@ -1080,6 +1080,45 @@ fn tell_reused_apart(plan: &Plan, run: &RunOutput) -> Vec<Record> {
     out
 }
 
+/// Whether a step may have signalled process `i`: a `kill` of it, or any group kill, pidfd
+/// signal or kill(-1), that did not fail (one that failed reached nobody; one not run neither).
+fn signalled_by_a_step(
+    plan: &Plan,
+    by_proc: &BTreeMap<usize, BTreeMap<usize, &Record>>,
+    i: usize,
+) -> bool {
+    plan.procs.iter().enumerate().any(|(p, proc)| {
+        proc.steps.iter().any(|s| {
+            let may_reach = match &s.action {
+                Action::Kill {
+                    target: Who::Proc(j),
+                    ..
+                } => *j == i,
+                Action::KillGroup { .. } | Action::PidfdSignal { .. } | Action::KillAll { .. } => {
+                    true
+                }
+                _ => false,
+            };
+            let result = by_proc
+                .get(&p)
+                .and_then(|m| m.get(&s.index))
+                .map(|r| &r.obs);
+            let failed = matches!(
+                result,
+                None | Some(
+                    Obs::Result(Res::Errno(_))
+                        | Obs::Targeted {
+                            res: Res::Errno(_),
+                            ..
+                        }
+                        | Obs::Failed(_)
+                )
+            );
+            may_reach && !failed
+        })
+    })
+}
+
 /// Judges a run: returns the failure messages (empty: passed) and the normalised record.
 pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
     let mut failures = Vec::new();
@@ -1273,9 +1312,11 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
             }
         }
         if let Some((_, w)) = run.exits.iter().find(|(e, _)| *e == i) {
-            // Who killed it, where it was nsspec: the record shows no step that did.
+            // Who killed it, where it can only have been nsspec. Decided from the plan and the
+            // steps' results, not from when the kill came, so the record is the same each run.
             let by_harness = if !run.harness_killed.contains(&i)
                 || *w != Waited::Signaled(libc::SIGKILL)
+                || signalled_by_a_step(plan, &by_proc, i)
             {
                 ""
             } else if p.steps.is_empty() {

@@ -4075,6 +4075,21 @@ fn take_over_twice_and_refused() {
     assert!(stdout.contains("3. getpid() -> 1"), "{stdout}");
 }
 
+/// nsspec kills a host process without steps once init has ended, and the record says so
+/// (`pid/kill-ancestor`'s snapshot) — but not where a step killed it first, whatever the timing;
+/// and the supervisor leaves it a zombie until the results end, so a later step still reaches it.
+#[test]
+fn the_record_blames_nsspec_only_for_the_kills_that_must_be_its() {
+    if !runs_scenarios() {
+        return;
+    }
+    for _ in 0..20 {
+        let stdout = run_verbose("harness/tests/fixtures/host-killed-by-a-step.yaml", 0);
+        assert!(stdout.contains("  ended: killed by SIGKILL\n"), "{stdout}");
+        assert!(!stdout.contains("by nsspec"), "{stdout}");
+    }
+}
+
 /// `set_ids` after a `take_over` is allowed in a process made by glibc's fork(), and works
 /// there: the ended main thread's ID was cleared by the kernel, so the setxid broadcast does
 /// not wait for it (validation refuses the clone(2) case, where it would).
