@@ -395,6 +395,7 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     // A signal after the last scenario finished ends nsspec too, once its reports are out.
     let signal = interrupts.as_ref().and_then(Interrupts::received);
     let unfinished = plans.len().saturating_sub(passed + failed + skipped);
+    let mut lost_junit = false;
     if !json {
         let interrupted = match (stopped, signal) {
             (true, Some(s)) => format!(", {unfinished} not finished: interrupted by {s}"),
@@ -441,35 +442,42 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
                 "error: cannot write the JUnit report to {}: {e}",
                 path.display()
             );
-            return ExitCode::from(2);
+            lost_junit = true;
         }
     }
     nsspec::timing::mark("runner: end");
     if snapshots == Snapshots::Accept {
         note_unwritable_snapshots(&plans, paths.is_empty());
     }
-    if let (Some(interrupts), Some(signal)) = (interrupts, signal) {
-        if stopped {
-            say!(
-                "nsspec: interrupted by {signal}: {unfinished} scenario(s) stopped or not started; \
-                 nothing of the run is left"
-            );
+    if stopped && let Some(signal) = signal {
+        say!(
+            "nsspec: interrupted by {signal}: {unfinished} scenario(s) stopped or not started; \
+             nothing of the run is left"
+        );
+    }
+    let code = if lost_junit {
+        ExitCode::from(2)
+    } else if let Some(e) = lost {
+        lost_output(e)
+    } else if unfinished > 0 {
+        if !stopped {
+            // A scenario that never reported is no pass: silence must not exit 0.
+            say!("error: {unfinished} scenario(s) produced no result");
         }
-        return interrupts.die_of(signal);
-    }
-    if let Some(e) = lost {
-        return lost_output(e);
-    }
-    let missing = plans.len().saturating_sub(passed + failed + skipped);
-    if missing > 0 {
-        // A scenario that never reported is no pass: silence must not exit 0.
-        say!("error: {missing} scenario(s) produced no result");
-        return ExitCode::from(1);
-    }
-    if failed > 0 {
+        ExitCode::from(1)
+    } else if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    };
+    // Checked last, after every write (a slow reader of stdout can take long): a signal that
+    // came at any point of the run ends nsspec by that signal.
+    match interrupts {
+        Some(interrupts) => match signal.or_else(|| interrupts.received()) {
+            Some(signal) => interrupts.die_of(signal),
+            None => code,
+        },
+        None => code,
     }
 }
 
