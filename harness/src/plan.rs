@@ -3445,19 +3445,28 @@ impl<'a> Builder<'a> {
                 ));
             }
             // A process runs its steps (a thread's among them) in the order they are written,
-            // so its own later `notify` cannot release its `await`: it would wait until the
-            // scenario's time limit.
+            // so its own later `notify` cannot release its `await`, nor one of a process it
+            // creates later (whose steps are written inside the later `fork` or `enter`): it
+            // would wait until the scenario's time limit.
             let (notified, by) = notifies[0];
-            if let Some((waits, _)) = awaits.iter().find(|(at, p)| {
-                *p == by && (at.line(), at.column()) < (notified.line(), notified.column())
+            if let Some((waits, p)) = awaits.iter().find(|(at, p)| {
+                (*p == by || self.is_descendant(by, *p))
+                    && (at.line(), at.column()) < (notified.line(), notified.column())
             }) {
+                let whose = if *p == by {
+                    "its own `notify` of it".to_string()
+                } else {
+                    format!(
+                        "the `notify` of `{}`, a process it creates later,",
+                        self.procs[by].name
+                    )
+                };
                 return Err(self.err(
                     waits,
                     format!(
-                        "`{}` awaits event `{name}` before its own `notify` of it on line {}, \
-                         which it would never reach: notify first, or let another process \
-                         notify it",
-                        self.procs[by].name,
+                        "`{}` awaits event `{name}` before {whose} on line {}, which it would \
+                         never reach: notify first, or let another process notify it",
+                        self.procs[*p].name,
                         notified.line()
                     ),
                 ));
