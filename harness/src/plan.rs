@@ -862,13 +862,30 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         // The field (and so its own range, which validation states) is not known here: say
         // what is wrong with what was written rather than quote the Rust type's limits.
         E::InvalidScalar { ty, .. } if ty.starts_with(['i', 'u']) && !written.is_empty() => {
-            let digits = written.strip_prefix(['-', '+']).unwrap_or(written);
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            // Quoted numbers are read as numbers too; 0x, 0o and 0b are YAML's other bases.
+            let bare = written
+                .strip_prefix('"')
+                .and_then(|w| w.strip_suffix('"'))
+                .or_else(|| {
+                    written
+                        .strip_prefix('\'')
+                        .and_then(|w| w.strip_suffix('\''))
+                })
+                .unwrap_or(written);
+            let unsigned = bare.strip_prefix(['-', '+']).unwrap_or(bare);
+            let digits = [("0x", 16), ("0o", 8), ("0b", 2)]
+                .iter()
+                .find_map(|(prefix, radix)| Some((unsigned.strip_prefix(prefix)?, *radix)))
+                .filter(|(d, radix)| !d.is_empty() && d.chars().all(|c| c.is_digit(*radix)))
+                .map_or(unsigned, |(d, _)| d);
+            if !digits.is_empty()
+                && (digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() < unsigned.len())
+            {
                 format!(
                     "`{written}` is out of range: {}",
                     whole_number_range(ty).replacen("a whole number", "whole numbers here go", 1)
                 )
-            } else if written.parse::<f64>().is_ok() {
+            } else if bare.bytes().any(|b| b.is_ascii_digit()) && bare.parse::<f64>().is_ok() {
                 format!("`{written}`: expected a whole number, without a fraction or exponent")
             } else {
                 format!("`{written}`: expected a whole number")
@@ -940,7 +957,11 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
 fn unknown_choice(message: &str) -> Option<String> {
     use std::fmt::Write as _;
     let rest = message.strip_prefix("unknown variant `")?;
-    let (value, rest) = rest.split_once('`')?;
+    // The value may hold a backtick itself: the list starts at the last "`, expected".
+    let (value, rest) = match rest.rfind("`, expected ") {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest.strip_suffix('`')?, ""),
+    };
     let choices: Vec<&str> = rest
         .strip_prefix(", expected one of ")
         .or_else(|| rest.strip_prefix(", expected "))
@@ -960,6 +981,9 @@ fn unknown_choice(message: &str) -> Option<String> {
         out.push_str(": the mount namespace is `mount` here (/proc/PID/ns calls it `mnt`)");
     } else if let Some(meant) = choices
         .iter()
+        // Two edits at most: a value longer than that cannot be meant (and a megabyte-long one
+        // would cost seconds to compare).
+        .filter(|c| value.len() <= c.len() + 2)
         .map(|c| (strsim::damerau_levenshtein(value, c), *c))
         .filter(|(d, c)| *d <= 2 && *d < c.len())
         .min()
@@ -2113,8 +2137,8 @@ impl<'a> Builder<'a> {
                 return Err(self.err(
                     &step.referenced,
                     format!(
-                        "too many steps: this is step {} of the scenario, counting every \
-                         process's (at most {MAX_STEPS})",
+                        "too many steps: a scenario has at most {MAX_STEPS} in all its \
+                         processes, and counting them process by process this is step {}",
                         self.steps
                     ),
                 ));

@@ -361,7 +361,7 @@ fn generated_hostile_inputs_exit_2_in_bounded_time_and_memory() {
         (
             "too-many-steps",
             format!("{head}steps:\n{}", "  - getpid: {}\n".repeat(2000)).into_bytes(),
-            "too many steps: this is step 1025 of the scenario, counting every process's (at most 1024)",
+            "too many steps: a scenario has at most 1024 in all its processes, and counting them process by process this is step 1025",
             // At the step one too many.
             Some((1028, 5)),
         ),
