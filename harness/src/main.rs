@@ -7,6 +7,7 @@
 //! The process never starts a thread: the executor forks from it (see `executor`).
 
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -291,6 +292,61 @@ impl Interrupts {
     }
 }
 
+/// `run`'s standard output. Each write waits until the descriptor can take it or until one of
+/// the interrupting signals has come, and then fails: a reader that stops reading (a pager, a
+/// stuck pipeline) cannot keep nsspec from stopping the run, cleaning up and dying of the
+/// signal, which a write blocked with the signals blocked would. At most PIPE_BUF bytes a write:
+/// poll(2)'s POLLOUT on a pipe promises room for that much.
+struct Out {
+    stop: Option<std::os::fd::RawFd>,
+    stopped: bool,
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(stop) = self.stop {
+            let mut fds = [
+                libc::pollfd {
+                    fd: libc::STDOUT_FILENO,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: stop,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            while !self.stopped {
+                // SAFETY: `fds` is a valid array of two pollfd for the duration of the call.
+                let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+                if n < 0 && nix::errno::Errno::last() == nix::errno::Errno::EINTR {
+                    continue;
+                }
+                if n < 0 || fds[0].revents != 0 {
+                    break;
+                }
+                self.stopped = fds[1].revents != 0;
+            }
+            if self.stopped {
+                return Err(std::io::Error::other("a signal stopped the run"));
+            }
+        }
+        let len = buf.len().min(libc::PIPE_BUF);
+        // SAFETY: writing `len` bytes of `buf`, which holds at least that many.
+        let n = unsafe { libc::write(libc::STDOUT_FILENO, buf.as_ptr().cast(), len) };
+        if n < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// How `run` reports and paces.
 struct RunOptions {
     json: bool,
@@ -334,7 +390,11 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     let host = Host::probe_for(&plans.iter().map(|(_, p)| p).collect::<Vec<_>>());
     nsspec::timing::mark("runner: host probed");
     let started = std::time::Instant::now();
-    let mut stdout = std::io::stdout().lock();
+    let interrupts = Interrupts::install(host.signals_ignored);
+    let mut stdout = std::io::LineWriter::new(Out {
+        stop: interrupts.as_ref().map(|i| i.fd.as_raw_fd()),
+        stopped: false,
+    });
     // The first write error: the run goes on (its JUnit report and exit status still tell),
     // and ends in exit 2 since its report was lost.
     let mut lost: Option<std::io::Error> = None;
@@ -363,7 +423,6 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     }
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut kept = Vec::new();
-    let interrupts = Interrupts::install(host.signals_ignored);
     // A supervisor that dies (killed by us when a signal stops the run, or by anyone) leaves
     // its children to us rather than to the host's init: reaped below, so that nothing of the
     // run is left when nsspec returns, not even a zombie. Not inherited by what we fork.
@@ -455,7 +514,15 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
              nothing of the run is left"
         );
     }
-    let code = if lost_junit {
+    // Checked last, after every write (a slow reader of stdout can take long): a signal that
+    // came at any point of the run ends nsspec by that signal.
+    drop(stdout);
+    if let Some(interrupts) = interrupts
+        && let Some(signal) = signal.or_else(|| interrupts.received())
+    {
+        return interrupts.die_of(signal);
+    }
+    if lost_junit {
         ExitCode::from(2)
     } else if let Some(e) = lost {
         lost_output(e)
@@ -469,15 +536,6 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    };
-    // Checked last, after every write (a slow reader of stdout can take long): a signal that
-    // came at any point of the run ends nsspec by that signal.
-    match interrupts {
-        Some(interrupts) => match signal.or_else(|| interrupts.received()) {
-            Some(signal) => interrupts.die_of(signal),
-            None => code,
-        },
-        None => code,
     }
 }
 

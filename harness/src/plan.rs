@@ -970,6 +970,7 @@ fn unknown_choice(message: &str) -> Option<String> {
     // The step names: the only list with both of these.
     let step = choices.contains(&"getpid") && choices.contains(&"fork");
     let mut out = format!("unknown {} `{value}`", if step { "step" } else { "value" });
+    let length = value.chars().count();
     let errno_like = value.len() > 1
         && value.starts_with('E')
         && value
@@ -983,7 +984,7 @@ fn unknown_choice(message: &str) -> Option<String> {
         .iter()
         // Two edits at most: a value longer than that cannot be meant (and a megabyte-long one
         // would cost seconds to compare).
-        .filter(|c| value.len() <= c.len() + 2)
+        .filter(|c| length <= c.chars().count() + 2)
         .map(|c| (strsim::damerau_levenshtein(value, c), *c))
         .filter(|(d, c)| *d <= 2 && *d < c.len())
         .min()
@@ -2143,6 +2144,21 @@ impl<'a> Builder<'a> {
                     ),
                 ));
             }
+            // `exit` ends the whole process, from a thread too (exit_group(2)): whatever follows
+            // would never run. (A `crash` may be followed: the faults that show how a crash is
+            // reported need steps it leaves unrun.)
+            if let Some(end) = out
+                .iter()
+                .find(|s: &&StepPlan| matches!(s.action, Action::Exit { .. }))
+            {
+                return Err(self.err(
+                    &step.referenced,
+                    format!(
+                        "`{}` has exited at its `exit` on line {}: this step would never run",
+                        self.procs[me].name, end.line
+                    ),
+                ));
+            }
             let this_in_thread = in_thread > 0;
             in_thread = in_thread.saturating_sub(1);
             let line = step.referenced.line();
@@ -2265,6 +2281,13 @@ impl<'a> Builder<'a> {
             }
             RawStep::Fork(f) => {
                 let child = self.index_of(&f.name.value).expect("declared");
+                if !matches!(f.expect, None | Some(RawOutcome::Ok))
+                    && !self.pending[child].is_empty()
+                {
+                    return Err(
+                        self.err(at, "a `fork` expected to fail has no child to run `steps`")
+                    );
+                }
                 let kinds = self.kinds(&f.namespaces, "fork")?;
                 self.kinds_used.extend(kinds.iter().copied());
                 let set_tid = self.set_tid(child, &f.set_tid)?;

@@ -1080,8 +1080,11 @@ fn tell_reused_apart(plan: &Plan, run: &RunOutput) -> Vec<Record> {
     out
 }
 
-/// Whether a step may have signalled process `i`: a `kill` of it, or any group kill, pidfd
-/// signal or kill(-1), that did not fail (one that failed reached nobody; one not run neither).
+/// Whether a step may have SIGKILLed process `i` (a host process without steps, in the
+/// supervisor's process group and outside every PID namespace of the scenario): a `kill` of it,
+/// a `pidfd_signal` through a pidfd of it, or a group kill, that did not fail (one that failed
+/// reached nobody; one not run neither). kill(-1) runs only inside a PID namespace of the
+/// scenario, which the host is not in; any other signal would not end it as SIGKILL.
 fn signalled_by_a_step(
     plan: &Plan,
     by_proc: &BTreeMap<usize, BTreeMap<usize, &Record>>,
@@ -1092,11 +1095,13 @@ fn signalled_by_a_step(
             let may_reach = match &s.action {
                 Action::Kill {
                     target: Who::Proc(j),
+                    signal,
                     ..
-                } => *j == i,
-                Action::KillGroup { .. } | Action::PidfdSignal { .. } | Action::KillAll { .. } => {
-                    true
+                } => *j == i && *signal == Signal::SIGKILL,
+                Action::PidfdSignal { handle, signal, .. } => {
+                    plan.handles[*handle].target == Who::Proc(i) && *signal == Signal::SIGKILL
                 }
+                Action::KillGroup { signal, .. } => *signal == Signal::SIGKILL,
                 _ => false,
             };
             let result = by_proc

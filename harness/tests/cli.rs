@@ -2449,6 +2449,60 @@ fn a_signal_stops_the_run_and_nsspec_dies_of_it_once_nothing_is_left() {
     }
 }
 
+/// A reader that stops reading (a stuck pager or pipeline) does not keep a signal from ending
+/// the run: nsspec's writes give way to the signal, it cleans up and dies of it.
+#[test]
+fn a_signal_ends_a_run_whose_output_nobody_reads() {
+    if !privileged() {
+        return;
+    }
+    use nix::sys::signal::Signal;
+    use std::os::unix::process::ExitStatusExt;
+    let marker = format!("NSSPEC_STUCK_READER_{}", std::process::id());
+    // Never read: the catalogue's verbose records overfill it within the run.
+    // Close-on-exec: nsspec must not hold the read end itself.
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    command
+        .args(["run", "-v", "--no-snapshots"])
+        .current_dir(root())
+        .env(marker.as_str(), "1")
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::null());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    // Blocked on the full pipe long before this (the whole run takes well under a second).
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let waiting = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if waiting.elapsed() > Duration::from_secs(10) {
+            // Still blocked: let it go (SIGPIPE) before failing.
+            drop(read_end);
+            let status = child.wait().unwrap();
+            panic!("nsspec did not end within 10 s of SIGTERM; after its reader left: {status:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    drop(read_end);
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert_no_process_with(&marker);
+}
+
 /// Field 22 of /proc/PID/stat, the start time (after the command, which may hold spaces).
 fn start_time(pid: u32) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
