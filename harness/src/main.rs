@@ -282,9 +282,9 @@ impl Interrupts {
     }
 
     /// Ends nsspec by `signal`, whose action is the default one (nsspec changes no
-    /// disposition); the exit status only if that did not end it.
+    /// disposition); the exit status only if that did not end it. `run`'s output, which does
+    /// not go through std's stdout, is flushed by then.
     fn die_of(self, signal: nix::sys::signal::Signal) -> ExitCode {
-        let _ = std::io::stdout().flush();
         drop(self.fd);
         let _ = self.set.thread_unblock();
         let _ = nix::sys::signal::raise(signal);
@@ -455,12 +455,14 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     let signal = interrupts.as_ref().and_then(Interrupts::received);
     let unfinished = plans.len().saturating_sub(passed + failed + skipped);
     let mut lost_junit = false;
+    let interruption = stopped.then(|| match signal {
+        Some(s) => format!("interrupted by {s}"),
+        None => "interrupted".to_string(),
+    });
     if !json {
-        let interrupted = match (stopped, signal) {
-            (true, Some(s)) => format!(", {unfinished} not finished: interrupted by {s}"),
-            (true, None) => format!(", {unfinished} not finished: interrupted"),
-            (false, _) => String::new(),
-        };
+        let interrupted = interruption.as_ref().map_or(String::new(), |i| {
+            format!(", {unfinished} not finished: {i}")
+        });
         keep(writeln!(
             stdout,
             "\n{passed} passed, {failed} failed, {skipped} skipped{interrupted} ({:.2}s)",
@@ -483,11 +485,10 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
             .map(|(_, p)| p.id.as_str())
             .filter(|id| !reported.contains(id))
             .collect();
-        let why = match (stopped, signal) {
-            (true, Some(s)) => format!("not finished: the run was interrupted by {s}"),
-            (true, None) => "not finished: the run was interrupted".to_string(),
-            (false, _) => "the scenario produced no result (see the run's standard error)".into(),
-        };
+        let why = interruption.as_ref().map_or(
+            "the scenario produced no result (see the run's standard error)".to_string(),
+            |i| format!("not finished: the run was {i}"),
+        );
         let report = nsspec::junit::report(
             &kept,
             &unreported,

@@ -2392,17 +2392,7 @@ fn a_signal_stops_the_run_and_nsspec_dies_of_it_once_nothing_is_left() {
             .env(marker.as_str(), "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // As a foreground program gets them, whatever this test inherited (a background job
-        // of a non-interactive shell ignores SIGINT, and nsspec then rightly keeps ignoring it).
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-                    libc::signal(s, libc::SIG_DFL);
-                }
-                Ok(())
-            });
-        }
+        default_interrupts(&mut command);
         let child = command.spawn().unwrap();
         // a-quick-one has reported when six processes of the run are hang's (runner,
         // guardian, supervisor, init, its child, host).
@@ -2469,13 +2459,7 @@ fn a_signal_ends_a_run_whose_output_nobody_reads() {
         .env(marker.as_str(), "1")
         .stdout(Stdio::from(write_end))
         .stderr(Stdio::null());
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            libc::signal(libc::SIGTERM, libc::SIG_DFL);
-            Ok(())
-        });
-    }
+    default_interrupts(&mut command);
     let mut child = command.spawn().unwrap();
     drop(command);
     // Blocked on the full pipe long before this (the whole run takes well under a second).
@@ -2501,6 +2485,21 @@ fn a_signal_ends_a_run_whose_output_nobody_reads() {
     drop(read_end);
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
     assert_no_process_with(&marker);
+}
+
+/// Gives `command` SIGINT, SIGTERM and SIGHUP as a foreground program gets them, whatever this
+/// test inherited (a background job of a non-interactive shell ignores SIGINT, and nsspec then
+/// rightly keeps ignoring it).
+fn default_interrupts(command: &mut Command) {
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(s, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Field 22 of /proc/PID/stat, the start time (after the command, which may hold spaces).
