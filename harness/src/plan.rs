@@ -3523,8 +3523,185 @@ impl<'a> Builder<'a> {
                 waiters: awaits.len(),
             });
         }
+        self.check_await_cycles()?;
         Ok(out)
     }
+
+    /// Refuses `await`s that wait for each other: each released by a `notify` that runs only
+    /// after another of them returns. Whatever else happens (a process killed, a step failing),
+    /// none of them can return, so the scenario would wait until its time limit.
+    ///
+    /// The graph's nodes are the starts of the steps (and each process's end, after its last
+    /// step); an edge means "cannot start before that has started": a process's previous step
+    /// (it returned), the step that created the process, and for the step after an `await`
+    /// also the `notify` of its event. Only what must come first is an edge (a `wait` is not
+    /// one: the child may be killed instead of ending), so a cycle is a certain deadlock.
+    fn check_await_cycles(&self) -> Result<(), ScenarioError> {
+        let mut first = Vec::with_capacity(self.procs.len());
+        let mut nodes = 0;
+        for p in &self.procs {
+            first.push(nodes);
+            nodes += p.steps.len() + 1;
+        }
+        let mut notify_at = vec![None; self.events.len()];
+        for (p, proc) in self.procs.iter().enumerate() {
+            for (i, s) in proc.steps.iter().enumerate() {
+                if let Action::Notify { event } = s.action {
+                    notify_at[event] = Some(first[p] + i);
+                }
+            }
+        }
+        // Edges, each with the `await` (process, step) it passes when it is a release by a
+        // `notify`.
+        type Edge = (usize, Option<(usize, usize)>);
+        let mut next: Vec<Vec<Edge>> = vec![Vec::new(); nodes];
+        for (p, proc) in self.procs.iter().enumerate() {
+            for (i, s) in proc.steps.iter().enumerate() {
+                let at = first[p] + i;
+                next[at].push((at + 1, None));
+                match s.action {
+                    Action::Fork { child, .. } | Action::Enter { child, .. } => {
+                        next[at].push((first[child], None));
+                    }
+                    Action::Await { event } => {
+                        if let Some(n) = notify_at[event] {
+                            next[n].push((at + 1, Some((p, i))));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let Some(cycle) = find_cycle(&next) else {
+            return Ok(());
+        };
+        // The `await`s on the cycle, each waiting for a `notify` that runs after the one
+        // before it (in this order) returns.
+        let waits: Vec<(usize, usize)> = cycle.into_iter().flatten().collect();
+        let located: Vec<(Location, usize, usize)> = waits
+            .iter()
+            .map(|&(p, i)| (self.await_location(p, i), p, i))
+            .collect();
+        let start = (0..located.len())
+            .min_by_key(|&k| (located[k].0.line(), located[k].0.column()))
+            .expect("a cycle passes an `await`");
+        let event_of = |p: usize, i: usize| match self.procs[p].steps[i].action {
+            Action::Await { event } => event,
+            _ => unreachable!("a release edge passes an `await`"),
+        };
+        let (at, p0, i0) = located[start];
+        let e0 = event_of(p0, i0);
+        let mut message = format!(
+            "`{}` awaits event `{}` here",
+            self.procs[p0].name, self.events[e0].0
+        );
+        // Walk back: each `await`'s event is notified only after the previous one returns.
+        let mut k = start;
+        let mut event = e0;
+        loop {
+            let (line, notifier) = self.events[event].1[0];
+            let prev = (k + located.len() - 1) % located.len();
+            let (_, pp, pi) = located[prev];
+            let whose = if pp == notifier {
+                "its".to_string()
+            } else {
+                format!("`{}`'s", self.procs[pp].name)
+            };
+            if prev == start {
+                message += &format!(
+                    ", which `{}` notifies on line {} only after this `await` returns",
+                    self.procs[notifier].name,
+                    line.line()
+                );
+                break;
+            }
+            event = event_of(pp, pi);
+            message += &format!(
+                ", which `{}` notifies on line {} only after {whose} `await` of `{}` on line {} \
+                 returns",
+                self.procs[notifier].name,
+                line.line(),
+                self.events[event].0,
+                self.procs[pp].steps[pi].line
+            );
+            k = prev;
+        }
+        message += if located.len() == 1 {
+            ": it can never return, and the scenario would wait until its time limit"
+        } else {
+            ": none of these `await`s can return (a deadlock), and the scenario would wait \
+             until its time limit; notify before awaiting in one of the processes"
+        };
+        Err(self.err(&at, message))
+    }
+
+    /// Where the `await` that is step `i` of process `p` names its event: the mentions of an
+    /// event are recorded process by process, in step order.
+    fn await_location(&self, p: usize, i: usize) -> Location {
+        let steps = &self.procs[p].steps;
+        let Action::Await { event } = steps[i].action else {
+            unreachable!("called for an `await`")
+        };
+        let nth = steps[..i]
+            .iter()
+            .filter(|s| matches!(s.action, Action::Await { event: e } if e == event))
+            .count();
+        self.events[event]
+            .2
+            .iter()
+            .filter(|(_, q)| *q == p)
+            .nth(nth)
+            .expect("every `await` is a mention")
+            .0
+    }
+}
+
+/// A cycle of the graph `next` (each node's successors, with a label per edge), as the labels
+/// of its edges in order, or `None` for a graph without one. Iterative: a scenario's graph has
+/// up to a few thousand nodes, and a recursive search could run out of stack.
+fn find_cycle<L: Copy>(next: &[Vec<(usize, L)>]) -> Option<Vec<L>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let mut mark = vec![Mark::New; next.len()];
+    for root in 0..next.len() {
+        if mark[root] != Mark::New {
+            continue;
+        }
+        // The path from `root`: each node, the next of its edges to follow, and the label of
+        // the edge that led to it.
+        let mut path: Vec<(usize, usize, Option<L>)> = vec![(root, 0, None)];
+        mark[root] = Mark::OnPath;
+        while let Some(&mut (node, ref mut edge, _)) = path.last_mut() {
+            let Some(&(to, label)) = next[node].get(*edge) else {
+                mark[node] = Mark::Done;
+                path.pop();
+                continue;
+            };
+            *edge += 1;
+            match mark[to] {
+                Mark::New => {
+                    mark[to] = Mark::OnPath;
+                    path.push((to, 0, Some(label)));
+                }
+                Mark::OnPath => {
+                    let from = path
+                        .iter()
+                        .position(|&(n, _, _)| n == to)
+                        .expect("on the path");
+                    let mut labels: Vec<L> =
+                        path[from + 1..].iter().filter_map(|&(_, _, l)| l).collect();
+                    labels.push(label);
+                    return Some(labels);
+                }
+                Mark::Done => {}
+            }
+        }
+    }
+    None
 }
 
 /// Where a `write` step may write, so that no scenario changes the host (`write` is meant for
@@ -3614,6 +3791,31 @@ pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn find_cycle_reports_the_labels_of_a_cycle_and_nothing_for_a_dag() {
+        use super::find_cycle;
+        // A diamond reached twice (0→1→3, 0→2→3, 4→3) has no cycle, though node 3 is met
+        // again after it is done.
+        let dag: Vec<Vec<(usize, char)>> = vec![
+            vec![(1, 'a'), (2, 'b')],
+            vec![(3, 'c')],
+            vec![(3, 'd')],
+            vec![],
+            vec![(3, 'e')],
+        ];
+        assert_eq!(find_cycle(&dag), None);
+        // 0→1→2→3→1: the cycle's edges, from where it closes back, in order.
+        let cyclic: Vec<Vec<(usize, char)>> = vec![
+            vec![(1, 'a')],
+            vec![(2, 'b')],
+            vec![(3, 'c')],
+            vec![(1, 'd')],
+        ];
+        assert_eq!(find_cycle(&cyclic), Some(vec!['b', 'c', 'd']));
+        // A self-loop.
+        assert_eq!(find_cycle(&[vec![(0usize, 'x')]]), Some(vec!['x']));
+    }
+
     #[test]
     fn write_may_reach_only_own_proc_files_and_namespaced_sysctls() {
         use super::write_guard;
