@@ -461,9 +461,21 @@ impl Source {
                 format!("snapshots/{}.snap", snapshot_name(&self.id)),
                 Ok(text.map(|t| snapshot_body(t).to_string())),
             )),
-            SnapshotRef::File(p) => Some((p.display().to_string(), read_snapshot(p))),
+            SnapshotRef::File(p) => Some((below_cwd(p).display().to_string(), read_snapshot(p))),
         }
     }
+}
+
+/// `path` relative to the working directory when it is below it (the runner never changes
+/// directory, so the relative path names the same file): messages then show the snapshot as
+/// the user wrote the scenario's path, `scenarios/x.yaml` beside `snapshots/x.snap`.
+fn below_cwd(path: &Path) -> &Path {
+    std::env::current_dir()
+        .ok()
+        .filter(|cwd| cwd.parent().is_some())
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .unwrap_or(path)
 }
 
 #[cfg(test)]

@@ -969,7 +969,12 @@ fn unknown_choice(message: &str) -> Option<String> {
         .unwrap_or_default();
     // The step names: the only list with both of these.
     let step = choices.contains(&"getpid") && choices.contains(&"fork");
-    let mut out = format!("unknown {} `{value}`", if step { "step" } else { "value" });
+    let what = if step { "step" } else { "value" };
+    let mut out = if value.is_empty() {
+        format!("an empty {what} (`\"\"`)")
+    } else {
+        format!("unknown {what} `{value}`")
+    };
     let length = value.chars().count();
     let errno_like = value.len() > 1
         && value.starts_with('E')

@@ -975,6 +975,12 @@ fn accept_snapshots_writes_the_missing_and_the_different_and_ci_fails_a_missing_
     let matching = run("true", &[]);
     std::fs::write(&snap, written.replace("NSpid", "NSpid 0")).unwrap();
     let differing = run("true", &[]);
+    // From the folder the scenarios are in, named relatively: the snapshot is shown the same way.
+    let relative = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "scenarios/g/a.yaml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
     let rewritten = run("true", &["--accept-snapshots"]);
     let after = std::fs::read_to_string(&snap).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
@@ -1003,6 +1009,14 @@ fn accept_snapshots_writes_the_missing_and_the_different_and_ci_fails_a_missing_
         )),
         "{:?}",
         text(&differing)
+    );
+    assert!(
+        text(&relative).0.contains(
+            "scenarios/g/a.yaml: the observation record differs from the snapshot \
+             snapshots/g__a.snap:"
+        ),
+        "{:?}",
+        text(&relative)
     );
     assert_eq!(rewritten.status.code(), Some(0), "{:?}", text(&rewritten));
     assert_eq!(after, written);
