@@ -1253,6 +1253,8 @@ struct Builder<'a> {
     unstarted_pidns: Option<Location>,
     /// Where a thread took that process over (`take_over`): its main thread has ended.
     taken_over: Option<Location>,
+    /// Where each `wait` step is, by process and step index.
+    wait_at: BTreeMap<(usize, usize), Location>,
 }
 
 /// What a process has that fork() copies to the children it creates afterwards (the
@@ -1303,6 +1305,7 @@ impl<'a> Builder<'a> {
             threaded: None,
             unstarted_pidns: None,
             taken_over: None,
+            wait_at: BTreeMap::new(),
         }
     }
 
@@ -2169,6 +2172,9 @@ impl<'a> Builder<'a> {
             let line = step.referenced.line();
             let before_step_threaded = self.threaded;
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
+            if let Action::Wait { .. } = action {
+                self.wait_at.insert((me, i), step.referenced);
+            }
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
                 let mut born = self.now.clone();
                 let clones = matches!(&action, Action::Fork { kinds, set_tid, .. }
@@ -3529,7 +3535,244 @@ impl<'a> Builder<'a> {
             });
         }
         self.check_await_cycles()?;
+        self.check_wait_deadlocks()?;
         Ok(out)
+    }
+
+    /// Refuses `wait`s that cannot return: a `wait` for a child that cannot end before the
+    /// `wait` returns (it awaits an event notified after the `wait`, or waits itself for
+    /// something that needs the first `wait` to return). Scenarios with a step that sends a
+    /// signal are let through: the child could be killed instead of ending.
+    ///
+    /// What may happen is computed as a least fixed point, so that whatever is refused cannot
+    /// happen in any run: a step may start once the step before it may return (an `await`
+    /// once the `notify` of its event may start, a `wait` for a child once the child may end,
+    /// anything else at once) or, for a process's first step, once the step creating it may
+    /// start; a process may end once its end or a `crash` may come, or the first process of
+    /// one of its PID namespaces, or the scenario's init, may end (counted for every process:
+    /// more ways to end can only let more through).
+    fn check_wait_deadlocks(&self) -> Result<(), ScenarioError> {
+        let signals = self.procs.iter().flat_map(|p| &p.steps).any(|s| {
+            matches!(
+                s.action,
+                Action::Kill { .. }
+                    | Action::KillGroup { .. }
+                    | Action::KillAll { .. }
+                    | Action::PidfdSignal { .. }
+                    | Action::SetPdeathsig { .. }
+            )
+        });
+        let waits_for_child = |p: usize, i: usize| -> Option<usize> {
+            let steps = &self.procs[p].steps;
+            let Action::Wait { target, .. } = steps[i].action else {
+                return None;
+            };
+            // A `wait` blocks only for a child that exists: one this process forked (expecting
+            // success) before it. (A second `wait` for it comes only after the first returned,
+            // once the child has ended, and returns at once too.)
+            let forked_before = steps[..i].iter().any(|s| {
+                matches!(s.action, Action::Fork { child, expect: Outcome::Ok, .. } if child == target)
+            });
+            forked_before.then_some(target)
+        };
+        if signals
+            || !self
+                .procs
+                .iter()
+                .enumerate()
+                .any(|(p, proc)| (0..proc.steps.len()).any(|i| waits_for_child(p, i).is_some()))
+        {
+            return Ok(());
+        }
+        let mut first = Vec::with_capacity(self.procs.len());
+        let mut nodes = 0;
+        for p in &self.procs {
+            first.push(nodes);
+            nodes += p.steps.len() + 1;
+        }
+        let node = |p: usize, i: usize| first[p] + i;
+        let mut notify_at = vec![(0, 0); self.events.len()];
+        let mut created_by = vec![None; self.procs.len()];
+        for (p, proc) in self.procs.iter().enumerate() {
+            for (i, s) in proc.steps.iter().enumerate() {
+                match s.action {
+                    Action::Notify { event } => notify_at[event] = (p, i),
+                    Action::Fork { child, .. } | Action::Enter { child, .. } => {
+                        created_by[child] = Some((p, i));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // The processes whose end may end each one: the first process of each PID namespace of
+        // the scenario it is in (a namespace's first process is created before the others in
+        // it, and processes are numbered in creation order), and the scenario's init.
+        let killers: Vec<Vec<usize>> = (0..self.procs.len())
+            .map(|c| {
+                let chain = &self.procs[c].pidns;
+                let mut out: Vec<usize> = (2..=chain.len())
+                    .filter_map(|k| self.procs.iter().position(|q| q.pidns == chain[..k]))
+                    .filter(|&q| q != c)
+                    .collect();
+                if c != 0 {
+                    out.push(0);
+                }
+                out
+            })
+            .collect();
+        let mut started = vec![false; nodes];
+        let mut ended = vec![false; self.procs.len()];
+        let returns = |p: usize, i: usize, started: &[bool], ended: &[bool]| -> bool {
+            match self.procs[p].steps[i].action {
+                Action::Await { event } => {
+                    let (n, j) = notify_at[event];
+                    started[node(n, j)]
+                }
+                _ => waits_for_child(p, i).is_none_or(|c| ended[c]),
+            }
+        };
+        loop {
+            let mut changed = false;
+            for (p, proc) in self.procs.iter().enumerate() {
+                let begins = match created_by[p] {
+                    None => proc.parent.is_none(),
+                    Some((q, j)) => started[node(q, j)],
+                };
+                let mut now = begins;
+                for i in 0..=proc.steps.len() {
+                    if !now {
+                        break;
+                    }
+                    if !started[node(p, i)] {
+                        started[node(p, i)] = true;
+                        changed = true;
+                    }
+                    now = i < proc.steps.len() && returns(p, i, &started, &ended);
+                }
+                let ends = started[node(p, proc.steps.len())]
+                    || proc.steps.iter().enumerate().any(|(i, s)| {
+                        matches!(s.action, Action::Crash { .. }) && started[node(p, i)]
+                    })
+                    || killers[p].iter().any(|&q| ended[q]);
+                if ends && !ended[p] {
+                    ended[p] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // A step that may start but cannot return holds its process up; what holds up each one
+        // is another, so following them from any comes round to a cycle.
+        let stuck = |p: usize, i: usize| started[node(p, i)] && !returns(p, i, &started, &ended);
+        let Some(mut at) = self
+            .procs
+            .iter()
+            .enumerate()
+            .find_map(|(p, proc)| (0..proc.steps.len()).find(|&i| stuck(p, i)).map(|i| (p, i)))
+        else {
+            return Ok(());
+        };
+        // The stuck step that keeps a step or end of process `p` (step `i`, or `len` for its
+        // end) from coming: the last one that may start before it, or its creator's.
+        let holding = |mut p: usize, mut i: usize| -> (usize, usize) {
+            loop {
+                if let Some(j) = (0..i).rev().find(|&j| started[node(p, j)]) {
+                    return (p, j);
+                }
+                (p, i) = created_by[p].expect("a process that never starts has a creator");
+            }
+        };
+        let blocker = |(p, i): (usize, usize)| match self.procs[p].steps[i].action {
+            Action::Await { event } => {
+                let (n, j) = notify_at[event];
+                holding(n, j)
+            }
+            _ => {
+                let c = waits_for_child(p, i).expect("a stuck step is an `await` or a `wait`");
+                holding(c, self.procs[c].steps.len())
+            }
+        };
+        let mut seen = Vec::new();
+        while !seen.contains(&at) {
+            seen.push(at);
+            at = blocker(at);
+        }
+        let cycle: Vec<(usize, usize)> =
+            seen[seen.iter().position(|&s| s == at).unwrap()..].to_vec();
+        // Told from the one written first.
+        let (start, _) = cycle
+            .iter()
+            .enumerate()
+            .min_by_key(|&(_, &(p, i))| (self.procs[p].steps[i].line, p, i))
+            .unwrap();
+        let describe = |(p, i): (usize, usize), whose: &str| match self.procs[p].steps[i].action {
+            Action::Await { event } => format!("{whose} `await` of `{}`", self.events[event].0),
+            _ => format!(
+                "{whose} `wait` for `{}`",
+                self.procs[waits_for_child(p, i).unwrap()].name
+            ),
+        };
+        let (p0, i0) = cycle[start];
+        let (at, mut message) = match self.procs[p0].steps[i0].action {
+            Action::Await { event } => (
+                self.await_location(p0, i0),
+                format!(
+                    "`{}` awaits event `{}` here",
+                    self.procs[p0].name, self.events[event].0
+                ),
+            ),
+            _ => (
+                self.wait_location(p0, i0),
+                format!(
+                    "`{}` waits for `{}` here",
+                    self.procs[p0].name,
+                    self.procs[waits_for_child(p0, i0).unwrap()].name
+                ),
+            ),
+        };
+        for k in 0..cycle.len() {
+            let (p, i) = cycle[(start + k) % cycle.len()];
+            let (q, j) = cycle[(start + k + 1) % cycle.len()];
+            let (connector, owner) = match self.procs[p].steps[i].action {
+                Action::Await { event } => {
+                    let (n, l) = notify_at[event];
+                    (
+                        format!(
+                            ", which `{}` notifies on line {} only after",
+                            self.procs[n].name, self.procs[n].steps[l].line
+                        ),
+                        n,
+                    )
+                }
+                _ => {
+                    let c = waits_for_child(p, i).unwrap();
+                    (format!(", and `{}` ends only after", self.procs[c].name), c)
+                }
+            };
+            let what = if (q, j) == (p0, i0) {
+                match self.procs[q].steps[j].action {
+                    Action::Await { .. } => "this `await`".to_string(),
+                    _ => "this `wait`".to_string(),
+                }
+            } else {
+                let whose = if q == owner {
+                    "its".to_string()
+                } else {
+                    format!("`{}`'s", self.procs[q].name)
+                };
+                format!(
+                    "{} on line {}",
+                    describe((q, j), &whose),
+                    self.procs[q].steps[j].line
+                )
+            };
+            message += &format!("{connector} {what} returns");
+        }
+        message += ": none of them can return (a deadlock; no step sends a signal that could \
+                    end a process instead), and the scenario would wait until its time limit";
+        Err(self.err(&at, message))
     }
 
     /// Refuses `await`s that wait for each other: each released by a `notify` that runs only
@@ -3638,6 +3881,11 @@ impl<'a> Builder<'a> {
              until its time limit; notify before awaiting in one of the processes"
         };
         Err(self.err(&at, message))
+    }
+
+    /// Where the `wait` that is step `i` of process `p` is.
+    fn wait_location(&self, p: usize, i: usize) -> Location {
+        self.wait_at[&(p, i)]
     }
 
     /// Where the `await` that is step `i` of process `p` names its event: the mentions of an
@@ -3870,6 +4118,63 @@ mod tests {
     fn err(steps: &str) -> Option<String> {
         let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
         load("t", "t.yaml", &text).err().map(|e| e.to_string())
+    }
+
+    /// A `wait` for a child that awaits what comes after the `wait` is refused, and only where
+    /// no other way out exists: a signal step anywhere, the `notify` first, a second `wait`
+    /// (ECHILD at once) or a child that crashes first all let the scenario through.
+    #[test]
+    fn a_wait_deadlock_is_refused_only_where_nothing_could_end_it() {
+        let child = "  - fork: { name: c, steps: [ { await: { event: e } } ] }\n";
+        let deadlock = format!("{child}  - wait: {{ pid: c }}\n  - notify: {{ event: e }}\n");
+        let e = err(&deadlock).expect("refused");
+        assert!(
+            e.starts_with(
+                "t.yaml:4:49: `c` awaits event `e` here, which `init` notifies on line 6 only \
+                 after its `wait` for `c` on line 5 returns, and `c` ends only after this \
+                 `await` returns: none of them can return"
+            ),
+            "{e}"
+        );
+        // The `notify` first.
+        assert_eq!(
+            err(&format!(
+                "{child}  - notify: {{ event: e }}\n  - wait: {{ pid: c }}\n"
+            )),
+            None
+        );
+        // Some step could kill the child instead (here one that does not, a SIGCONT to init:
+        // which process a signal could end is not worked out).
+        assert_eq!(
+            err(&format!(
+                "{child}  - fork: {{ name: k, steps: [ {{ kill: {{ pid: parent, signal: CONT }} }} ] }}\n  \
+                 - wait: {{ pid: c }}\n  - notify: {{ event: e }}\n"
+            )),
+            None
+        );
+        // A child that crashes before its `await` ends all the same.
+        assert_eq!(
+            err(
+                "  - fork: { name: c, steps: [ { crash: { how: segv } }, { await: { event: e } } ] }\n  \
+                 - wait: { pid: c }\n  - notify: { event: e }\n"
+            ),
+            None
+        );
+        // A `wait` before the `fork` returns ECHILD at once.
+        assert_eq!(
+            err("  - wait: { pid: c, expect: { errno: ECHILD } }\n\
+                 {child}  - notify: { event: e }\n"
+                .replace("{child}", child)
+                .as_str()),
+            None
+        );
+        // A child ends when the first process of its PID namespace does: here `n`, which ends
+        // at once, so the `wait` can return.
+        let nested = format!(
+            "  - unshare: {{ namespaces: [pid] }}\n  - fork: {{ name: n }}\n{child}  \
+             - wait: {{ pid: c }}\n  - notify: {{ event: e }}\n"
+        );
+        assert_eq!(err(&nested), None);
     }
 
     /// `caught` needs a handler from a `catch` of the process's own or of its creator before
