@@ -3562,26 +3562,34 @@ impl<'a> Builder<'a> {
                     | Action::SetPdeathsig { .. }
             )
         });
-        let waits_for_child = |p: usize, i: usize| -> Option<usize> {
-            let steps = &self.procs[p].steps;
-            let Action::Wait { target, .. } = steps[i].action else {
-                return None;
-            };
-            // A `wait` blocks only for a child that exists: one this process forked (expecting
-            // success) before it. (A second `wait` for it comes only after the first returned,
-            // once the child has ended, and returns at once too.)
-            let forked_before = steps[..i].iter().any(|s| {
-                matches!(s.action, Action::Fork { child, expect: Outcome::Ok, .. } if child == target)
-            });
-            forked_before.then_some(target)
-        };
-        if signals
-            || !self
-                .procs
-                .iter()
-                .enumerate()
-                .any(|(p, proc)| (0..proc.steps.len()).any(|i| waits_for_child(p, i).is_some()))
-        {
+        // The child each step waits for until it ends: a `wait` blocks only for a child that
+        // exists, one its process forked (expecting success) before it. (A second `wait` for
+        // it comes only after the first returned, once the child has ended, and returns at
+        // once too.)
+        let waited: Vec<Vec<Option<usize>>> = self
+            .procs
+            .iter()
+            .map(|proc| {
+                let mut forked = BTreeSet::new();
+                proc.steps
+                    .iter()
+                    .map(|s| match s.action {
+                        Action::Fork {
+                            child,
+                            expect: Outcome::Ok,
+                            ..
+                        } => {
+                            forked.insert(child);
+                            None
+                        }
+                        Action::Wait { target, .. } => forked.contains(&target).then_some(target),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let waits_for_child = |p: usize, i: usize| waited[p][i];
+        if signals || !waited.iter().flatten().any(Option::is_some) {
             return Ok(());
         }
         let mut first = Vec::with_capacity(self.procs.len());
