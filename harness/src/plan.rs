@@ -3612,14 +3612,32 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        // The processes whose end may end each one: the first process of each PID namespace of
-        // the scenario it is in (a namespace's first process is created before the others in
-        // it, and processes are numbered in creation order), and the scenario's init.
+        // The first process of each PID namespace of the scenario below init's: a process
+        // forked into a namespace its creator is not in (the first `fork` after an `unshare`,
+        // or one with `namespaces: [pid]`), the first the creator forked there. (An `enter`ed
+        // process joins a namespace that has its first process already, which may be numbered
+        // after it, so the numbering alone does not tell.)
+        let mut ns_first: BTreeMap<u32, usize> = BTreeMap::new();
+        for (c, proc) in self.procs.iter().enumerate() {
+            let (Some(&ns), Some(parent), Some((q, j))) =
+                (proc.pidns.last(), proc.parent, created_by[c])
+            else {
+                continue;
+            };
+            if matches!(self.procs[q].steps[j].action, Action::Fork { .. })
+                && !self.procs[parent].pidns.contains(&ns)
+            {
+                ns_first.entry(ns).or_insert(c);
+            }
+        }
+        // The processes whose end may end each one: the first process of each PID namespace
+        // it is in, and the scenario's init.
         let killers: Vec<Vec<usize>> = (0..self.procs.len())
             .map(|c| {
-                let chain = &self.procs[c].pidns;
-                let mut out: Vec<usize> = (2..=chain.len())
-                    .filter_map(|k| self.procs.iter().position(|q| q.pidns == chain[..k]))
+                let mut out: Vec<usize> = self.procs[c]
+                    .pidns
+                    .iter()
+                    .filter_map(|ns| ns_first.get(ns).copied())
                     .filter(|&q| q != c)
                     .collect();
                 if c != 0 {
