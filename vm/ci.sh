@@ -172,7 +172,7 @@ ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's 
 
 step "build nsspec (release)"
 cargo build --release --quiet
-nsspec=$repo/target/x86_64-unknown-linux-gnu/release/nsspec
+nsspec=${CARGO_TARGET_DIR:-$repo/target}/x86_64-unknown-linux-gnu/release/nsspec
 expected=$("$nsspec" list | grep -cE '^[a-z0-9_-]+/[a-z0-9_-]+' || true)
 [ "$expected" -gt 0 ] || fail "nsspec list shows no scenarios"
 echo "built-in catalogue: $expected scenarios"
@@ -247,7 +247,7 @@ ok "cgroup v2 pids limit (processes cloned into the cgroup), nothing left"
 
 step "programs go into the guest without their debug sections; --keep-debug packs them whole"
 cargo build --quiet --bin nsspec
-dbg=$repo/target/x86_64-unknown-linux-gnu/debug/nsspec
+dbg=${CARGO_TARGET_DIR:-$repo/target}/x86_64-unknown-linux-gnu/debug/nsspec
 [[ $(readelf -S -W "$dbg") == *' .debug_info '* ]] || fail "the debug nsspec has no DWARF to strip"
 host_size=$(stat -c %s "$dbg")
 for mode in default --keep-debug; do
@@ -414,6 +414,23 @@ cat "$tmp/hang.err"
 [ $((e - s)) -le 25 ] || fail "the hang took $((e - s)) s to be cut off (limit 15 s)"
 pgrep -f "nsspec-vm\\.[A-Za-z0-9]*/initramfs" >/dev/null && fail "a QEMU of vm/run outlived it"
 ok "hang: exit 124 after $((e - s)) s, no QEMU left"
+
+step "a run stopped at --timeout still reports: the finished results, a JUnit report, exit 124"
+# Files named on the command line are packed, and the folder of a --junit report comes back.
+mkdir -p "$tmp/stopped"
+printf 'name: hang\nnamespaces: [pid]\ntimeout: 600\nsteps:\n  - pause: {}\n' > "$tmp/stopped/hang.yaml"
+set +e
+vm/run --kernel "$kernel" --timeout 25 -- "$nsspec" run --junit "$tmp/stopped/r.xml" \
+  scenarios/pid/getpid-is-one.yaml "$tmp/stopped/hang.yaml" > "$tmp/stopped.out" 2> "$tmp/stopped.err"
+rc=$?
+set -e
+cat "$tmp/stopped.out" "$tmp/stopped.err"
+[ "$rc" -eq 124 ] || fail "expected exit 124 for a run stopped at --timeout, got $rc"
+grep -q '^PASS  pid/getpid-is-one' "$tmp/stopped.out" || fail "the finished scenario's result did not come back"
+grep -q '1 not finished: interrupted by SIGTERM' "$tmp/stopped.out" || fail "no summary of the stopped run"
+grep -q 'not finished: the run was interrupted by SIGTERM' "$tmp/stopped/r.xml" || fail "the JUnit report did not come back with the unfinished scenario"
+grep -q 'did not finish within --timeout 25s: the guest sent it SIGTERM' "$tmp/stopped.err" || fail "vm/run did not say why it stopped the run"
+ok "stopped at --timeout: results, summary and JUnit came back, exit 124"
 
 step "kill -9 of vm/run: QEMU stops with it, and the next run removes its scratch folder"
 scratch_root=${TMPDIR:-/tmp}

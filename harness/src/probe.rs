@@ -416,8 +416,15 @@ impl Host {
                 }
                 Requirement::KernelBelow(a, b) => {
                     if self.kernel.is_none_or(|have| have >= (*a, *b)) {
+                        // The Debian kernels vm/run fetches start at 5.10: older ones only
+                        // come as a bzImage of one's own.
+                        let how = if (*a, *b) <= (5, 10) {
+                            "use `vm/run --kernel PATH` with the bzImage of an older one"
+                        } else {
+                            "use `vm/run --kernel` with an older one"
+                        };
                         missing.push(format!(
-                            "describes kernels older than {a}.{b}, this is {}; use `vm/run --kernel` with an older one",
+                            "describes kernels older than {a}.{b}, this is {}; {how}",
                             self.kernel_release
                         ));
                     }

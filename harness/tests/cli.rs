@@ -4223,3 +4223,18 @@ fn host_pids_are_labelled_where_a_failed_unshare_left_the_process() {
         "{stdout}"
     );
 }
+
+/// A kernel-version skip says how to get such a kernel: a Debian series through `vm/run
+/// --kernel`, or for one older than vm/run fetches (5.10), a bzImage of one's own.
+#[test]
+fn a_version_skip_says_how_to_get_the_kernel() {
+    let out = nsspec(&["run", "scenarios/pid/nesting-limit-before-4.9.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("SKIP  pid/nesting-limit-before-4.9  (")
+            && stdout.contains("describes kernels older than 4.9, this is ")
+            && stdout.contains("; use `vm/run --kernel PATH` with the bzImage of an older one"),
+        "{stdout}"
+    );
+}
