@@ -3502,33 +3502,6 @@ impl<'a> Builder<'a> {
                     format!("event `{name}` is notified but no step awaits it"),
                 ));
             }
-            // A process runs its steps (a thread's among them) in the order they are written,
-            // so its own later `notify` cannot release its `await`, nor one of a process it
-            // creates later (whose steps are written inside the later `fork` or `enter`): it
-            // would wait until the scenario's time limit.
-            let (notified, by) = notifies[0];
-            if let Some((waits, p)) = awaits.iter().find(|(at, p)| {
-                (*p == by || self.is_descendant(by, *p))
-                    && (at.line(), at.column()) < (notified.line(), notified.column())
-            }) {
-                let whose = if *p == by {
-                    "its own `notify` of it".to_string()
-                } else {
-                    format!(
-                        "the `notify` of `{}`, a process it creates later,",
-                        self.procs[by].name
-                    )
-                };
-                return Err(self.err(
-                    waits,
-                    format!(
-                        "`{}` awaits event `{name}` before {whose} on line {}, which it would \
-                         never reach: notify first, or let another process notify it",
-                        self.procs[*p].name,
-                        notified.line()
-                    ),
-                ));
-            }
             out.push(EventPlan {
                 name: name.clone(),
                 waiters: awaits.len(),
@@ -3865,6 +3838,27 @@ impl<'a> Builder<'a> {
         };
         let (at, p0, i0) = located[start];
         let e0 = event_of(p0, i0);
+        if located.len() == 1 {
+            // Its own later `notify` (a process runs its steps, a thread's among them, one after
+            // another), or one of a process it creates later.
+            let (notifier, j) = self.notify_step(e0);
+            let whose = if notifier == p0 {
+                "its own `notify` of it".to_string()
+            } else {
+                format!(
+                    "the `notify` of `{}`, a process it creates later,",
+                    self.procs[notifier].name
+                )
+            };
+            return Err(self.err(
+                &at,
+                format!(
+                    "`{}` awaits event `{}` before {whose} on line {}, which it would never \
+                     reach: notify first, or let another process notify it",
+                    self.procs[p0].name, self.events[e0].0, self.procs[notifier].steps[j].line
+                ),
+            ));
+        }
         let mut message = format!(
             "`{}` awaits event `{}` here",
             self.procs[p0].name, self.events[e0].0
@@ -3873,7 +3867,8 @@ impl<'a> Builder<'a> {
         let mut k = start;
         let mut event = e0;
         loop {
-            let (line, notifier) = self.events[event].1[0];
+            let (notifier, at) = self.notify_step(event);
+            let line = self.procs[notifier].steps[at].line;
             let prev = (k + located.len() - 1) % located.len();
             let (_, pp, pi) = located[prev];
             let whose = if pp == notifier {
@@ -3883,30 +3878,37 @@ impl<'a> Builder<'a> {
             };
             if prev == start {
                 message += &format!(
-                    ", which `{}` notifies on line {} only after this `await` returns",
+                    ", which `{}` notifies on line {line} only after this `await` returns",
                     self.procs[notifier].name,
-                    line.line()
                 );
                 break;
             }
             event = event_of(pp, pi);
             message += &format!(
-                ", which `{}` notifies on line {} only after {whose} `await` of `{}` on line {} \
-                 returns",
-                self.procs[notifier].name,
-                line.line(),
-                self.events[event].0,
-                self.procs[pp].steps[pi].line
+                ", which `{}` notifies on line {line} only after {whose} `await` of `{}` on line \
+                 {} returns",
+                self.procs[notifier].name, self.events[event].0, self.procs[pp].steps[pi].line
             );
             k = prev;
         }
-        message += if located.len() == 1 {
-            ": it can never return, and the scenario would wait until its time limit"
-        } else {
-            ": none of these `await`s can return (a deadlock), and the scenario would wait \
-             until its time limit; notify before awaiting in one of the processes"
-        };
+        message += ": none of these `await`s can return (a deadlock), so no step after them \
+                    would run; notify before awaiting in one of the processes";
         Err(self.err(&at, message))
+    }
+
+    /// The process and step index of the `notify` of `event` (validation has made sure there
+    /// is exactly one).
+    fn notify_step(&self, event: usize) -> (usize, usize) {
+        self.procs
+            .iter()
+            .enumerate()
+            .find_map(|(p, proc)| {
+                proc.steps
+                    .iter()
+                    .position(|s| matches!(s.action, Action::Notify { event: e } if e == event))
+                    .map(|i| (p, i))
+            })
+            .expect("every awaited event is notified")
     }
 
     /// Where the `wait` that is step `i` of process `p` is.
@@ -4201,6 +4203,46 @@ mod tests {
              - wait: {{ pid: c }}\n  - notify: {{ event: e }}\n"
         );
         assert_eq!(err(&nested), None);
+        // `e`, entered into the namespace `b` unshared, is numbered before `a`, the first
+        // process forked into it: `a`'s end (after `go`) is what kills `x`, so `b`'s `wait`
+        // for `x` returns (a run ends in milliseconds, with `x`'s and `e`'s `await`s unfinished).
+        let entered = r#"name: x
+namespaces: [pid]
+steps:
+  - fork:
+      name: b
+      steps:
+        - unshare: { namespaces: [pid] }
+        - fork:
+            name: a
+            steps:
+              - await: { event: x_up }
+              - notify: { event: a_up }
+              - await: { event: go }
+        - fork:
+            name: x
+            steps:
+              - notify: { event: x_up }
+              - await: { event: never }
+        - wait: { pid: x, expect: { signaled: KILL } }
+        - notify: { event: never }
+        - notify: { event: never2 }
+        - wait: { pid: a }
+  - await: { event: a_up }
+  - enter:
+      name: e
+      target: a
+      namespaces: [pid]
+      steps:
+        - await: { event: never2 }
+  - notify: { event: go }
+  - wait: { pid: e, expect: { signaled: KILL } }
+  - wait: { pid: b }
+"#;
+        assert_eq!(
+            load("t", "t.yaml", entered).err().map(|e| e.to_string()),
+            None
+        );
     }
 
     /// `caught` needs a handler from a `catch` of the process's own or of its creator before
