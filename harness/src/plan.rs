@@ -3522,8 +3522,9 @@ impl<'a> Builder<'a> {
     /// once the `notify` of its event may start, a `wait` for a child once the child may end,
     /// anything else at once) or, for a process's first step, once the step creating it may
     /// start; a process may end once its end or a `crash` may come, or the first process of
-    /// one of its PID namespaces, or the scenario's init, may end (counted for every process:
-    /// more ways to end can only let more through).
+    /// one of its PID namespaces may end, init's included (and where init is in the harness's
+    /// PID namespace, init's end is counted for every process: more ways to end can only let
+    /// more through).
     fn check_wait_deadlocks(&self) -> Result<(), ScenarioError> {
         let signals = self.procs.iter().flat_map(|p| &p.steps).any(|s| {
             matches!(
@@ -3613,7 +3614,11 @@ impl<'a> Builder<'a> {
                     .filter_map(|ns| ns_first.get(ns).copied())
                     .filter(|&q| q != c)
                     .collect();
-                if c != 0 {
+                // Init's end kills every process of its PID namespace and those below; the
+                // rest (the host process's tree) nsspec leaves to end by itself, and where
+                // init is in the harness's namespace, whatever nsspec does is counted.
+                let init_ns = &self.procs[0].pidns;
+                if c != 0 && (init_ns.len() < 2 || self.procs[c].pidns.starts_with(init_ns)) {
                     out.push(0);
                 }
                 out
