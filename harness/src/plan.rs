@@ -3537,7 +3537,8 @@ impl<'a> Builder<'a> {
             )
         });
         // The child each step waits for until it ends: a `wait` blocks only for a child that
-        // exists, one its process forked (expecting success) before it. (A second `wait` for
+        // exists, one its process forked or entered (expecting success) before it (an entered
+        // process is made a child of the `enter`ing one, CLONE_PARENT). (A second `wait` for
         // it comes only after the first returned, once the child has ended, and returns at
         // once too.)
         let waited: Vec<Vec<Option<usize>>> = self
@@ -3549,6 +3550,11 @@ impl<'a> Builder<'a> {
                     .iter()
                     .map(|s| match s.action {
                         Action::Fork {
+                            child,
+                            expect: Outcome::Ok,
+                            ..
+                        }
+                        | Action::Enter {
                             child,
                             expect: Outcome::Ok,
                             ..
