@@ -3576,12 +3576,7 @@ impl<'a> Builder<'a> {
         if signals || !waited.iter().flatten().any(Option::is_some) {
             return Ok(());
         }
-        let mut first = Vec::with_capacity(self.procs.len());
-        let mut nodes = 0;
-        for p in &self.procs {
-            first.push(nodes);
-            nodes += p.steps.len() + 1;
-        }
+        let (first, nodes) = self.step_nodes();
         let node = |p: usize, i: usize| first[p] + i;
         let mut notify_at = vec![(0, 0); self.events.len()];
         let mut created_by = vec![None; self.procs.len()];
@@ -3803,12 +3798,7 @@ impl<'a> Builder<'a> {
         if self.events.is_empty() {
             return Ok(());
         }
-        let mut first = Vec::with_capacity(self.procs.len());
-        let mut nodes = 0;
-        for p in &self.procs {
-            first.push(nodes);
-            nodes += p.steps.len() + 1;
-        }
+        let (first, nodes) = self.step_nodes();
         let mut notify_at = vec![None; self.events.len()];
         for (p, proc) in self.procs.iter().enumerate() {
             for (i, s) in proc.steps.iter().enumerate() {
@@ -3913,6 +3903,19 @@ impl<'a> Builder<'a> {
         message += ": none of these `await`s can return (a deadlock), so no step after them \
                     would run; notify before awaiting in one of the processes";
         Err(self.err(&at, message))
+    }
+
+    /// Numbers for the start of every step of every process and for each process's end (after
+    /// its last step), for the deadlock checks' graphs: the number of each process's first
+    /// step, and how many there are.
+    fn step_nodes(&self) -> (Vec<usize>, usize) {
+        let mut first = Vec::with_capacity(self.procs.len());
+        let mut nodes = 0;
+        for p in &self.procs {
+            first.push(nodes);
+            nodes += p.steps.len() + 1;
+        }
+        (first, nodes)
     }
 
     /// The process and step index of the `notify` of `event` (validation has made sure there
