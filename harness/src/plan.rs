@@ -1016,6 +1016,15 @@ fn unknown_choice(message: &str) -> Option<String> {
     Some(out)
 }
 
+/// "unknown signal name `X`", or for an empty one "an empty signal name (`""`)".
+fn unknown_name(what: &str, value: &str) -> String {
+    if value.is_empty() {
+        format!("an empty {what} name (`\"\"`)")
+    } else {
+        format!("unknown {what} name `{value}`")
+    }
+}
+
 /// The plain scalar written at a (1-based) line and column of `text`, up to the characters
 /// that end one in a flow collection or a comment.
 fn scalar_at(text: &str, line: u64, column: u64) -> &str {
@@ -1997,8 +2006,8 @@ impl<'a> Builder<'a> {
             self.err(
                 &name.referenced,
                 format!(
-                    "unknown errno name `{}` (expected a name such as ESRCH or EPERM)",
-                    name.value
+                    "{} (expected a name such as ESRCH or EPERM)",
+                    unknown_name("errno", &name.value)
                 ),
             )
         })
@@ -2009,8 +2018,8 @@ impl<'a> Builder<'a> {
             self.err(
                 &name.referenced,
                 format!(
-                    "unknown signal name `{}` (expected a name such as KILL, TERM or USR1)",
-                    name.value
+                    "{} (expected a name such as KILL, TERM or USR1)",
+                    unknown_name("signal", &name.value)
                 ),
             )
         })
