@@ -416,11 +416,15 @@ pgrep -f "nsspec-vm\\.[A-Za-z0-9]*/initramfs" >/dev/null && fail "a QEMU of vm/r
 ok "hang: exit 124 after $((e - s)) s, no QEMU left"
 
 step "a run stopped at --timeout still reports: the finished results, a JUnit report, exit 124"
-# Files named on the command line are packed, and the folder of a --junit report comes back.
+# Files named on the command line are packed, and the folder of a --junit report comes back,
+# made in the guest: here one under the repository's target/ (left out of what the repository
+# brings back otherwise), with a space in its name.
 mkdir -p "$tmp/stopped"
 printf 'name: hang\nnamespaces: [pid]\ntimeout: 600\nsteps:\n  - pause: {}\n' > "$tmp/stopped/hang.yaml"
+reports="$repo/target/vm-ci reports"
+rm -rf "$reports"; mkdir -p "$reports"
 set +e
-vm/run --kernel "$kernel" --timeout 25 -- "$nsspec" run --junit "$tmp/stopped/r.xml" \
+vm/run --kernel "$kernel" --timeout 25 -- "$nsspec" run --junit "$reports/r.xml" \
   scenarios/pid/getpid-is-one.yaml "$tmp/stopped/hang.yaml" > "$tmp/stopped.out" 2> "$tmp/stopped.err"
 rc=$?
 set -e
@@ -428,7 +432,8 @@ cat "$tmp/stopped.out" "$tmp/stopped.err"
 [ "$rc" -eq 124 ] || fail "expected exit 124 for a run stopped at --timeout, got $rc"
 grep -q '^PASS  pid/getpid-is-one' "$tmp/stopped.out" || fail "the finished scenario's result did not come back"
 grep -q '1 not finished: interrupted by SIGTERM' "$tmp/stopped.out" || fail "no summary of the stopped run"
-grep -q 'not finished: the run was interrupted by SIGTERM' "$tmp/stopped/r.xml" || fail "the JUnit report did not come back with the unfinished scenario"
+grep -q 'not finished: the run was interrupted by SIGTERM' "$reports/r.xml" || fail "the JUnit report did not come back with the unfinished scenario"
+rm -rf "$reports"
 grep -q 'did not finish within --timeout 25s: the guest sent it SIGTERM' "$tmp/stopped.err" || fail "vm/run did not say why it stopped the run"
 ok "stopped at --timeout: results, summary and JUnit came back, exit 124"
 
