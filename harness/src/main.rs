@@ -111,6 +111,14 @@ enum Command {
         format: Format,
     },
     /// Validate scenario files without running anything.
+    ///
+    /// Each file is parsed and checked as `run` would before forking anything: its shape
+    /// (unknown keys and steps, values out of range), names and references, steps that cannot
+    /// work where they are (a `bind_mount` in the host's mount namespace, a `wait` on a
+    /// non-child), and steps that could never run: a step after `exit`, an event awaited but
+    /// never notified, `await`s and `wait`s that wait for each other (a deadlock). The first
+    /// error of each file is reported as FILE:LINE:COLUMN: message. Exit status 0 when all are
+    /// valid, 2 otherwise.
     Check {
         /// Scenario files or folders. Default: built-in.
         paths: Vec<PathBuf>,
