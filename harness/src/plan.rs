@@ -3587,16 +3587,12 @@ impl<'a> Builder<'a> {
         }
         let (first, nodes) = self.step_nodes();
         let node = |p: usize, i: usize| first[p] + i;
-        let mut notify_at = vec![(0, 0); self.events.len()];
+        let notify_at = self.notify_steps();
         let mut created_by = vec![None; self.procs.len()];
         for (p, proc) in self.procs.iter().enumerate() {
             for (i, s) in proc.steps.iter().enumerate() {
-                match s.action {
-                    Action::Notify { event } => notify_at[event] = (p, i),
-                    Action::Fork { child, .. } | Action::Enter { child, .. } => {
-                        created_by[child] = Some((p, i));
-                    }
-                    _ => {}
+                if let Action::Fork { child, .. } | Action::Enter { child, .. } = s.action {
+                    created_by[child] = Some((p, i));
                 }
             }
         }
@@ -3725,69 +3721,7 @@ impl<'a> Builder<'a> {
             .enumerate()
             .min_by_key(|&(_, &(p, i))| (self.procs[p].steps[i].line, p, i))
             .unwrap();
-        let describe = |(p, i): (usize, usize), whose: &str| match self.procs[p].steps[i].action {
-            Action::Await { event } => format!("{whose} `await` of `{}`", self.events[event].0),
-            _ => format!(
-                "{whose} `wait` for `{}`",
-                self.procs[waits_for_child(p, i).unwrap()].name
-            ),
-        };
-        let (p0, i0) = cycle[start];
-        let (at, mut message) = match self.procs[p0].steps[i0].action {
-            Action::Await { event } => (
-                self.await_location(p0, i0),
-                format!(
-                    "`{}` awaits event `{}` here",
-                    self.procs[p0].name, self.events[event].0
-                ),
-            ),
-            _ => (
-                self.wait_location(p0, i0),
-                format!(
-                    "`{}` waits for `{}` here",
-                    self.procs[p0].name,
-                    self.procs[waits_for_child(p0, i0).unwrap()].name
-                ),
-            ),
-        };
-        for k in 0..cycle.len() {
-            let (p, i) = cycle[(start + k) % cycle.len()];
-            let (q, j) = cycle[(start + k + 1) % cycle.len()];
-            let (connector, owner) = match self.procs[p].steps[i].action {
-                Action::Await { event } => {
-                    let (n, l) = notify_at[event];
-                    (
-                        format!(
-                            ", which `{}` notifies on line {} only after",
-                            self.procs[n].name, self.procs[n].steps[l].line
-                        ),
-                        n,
-                    )
-                }
-                _ => {
-                    let c = waits_for_child(p, i).unwrap();
-                    (format!(", and `{}` ends only after", self.procs[c].name), c)
-                }
-            };
-            let what = if (q, j) == (p0, i0) {
-                match self.procs[q].steps[j].action {
-                    Action::Await { .. } => "this `await`".to_string(),
-                    _ => "this `wait`".to_string(),
-                }
-            } else {
-                let whose = if q == owner {
-                    "its".to_string()
-                } else {
-                    format!("`{}`'s", self.procs[q].name)
-                };
-                format!(
-                    "{} on line {}",
-                    describe((q, j), &whose),
-                    self.procs[q].steps[j].line
-                )
-            };
-            message += &format!("{connector} {what} returns");
-        }
+        let (at, mut message) = self.deadlock_chain(&cycle, start, &notify_at, waits_for_child);
         message += ": none of them can return (a deadlock; no step sends a signal that could \
                     end a process instead), and the scenario would wait until its time limit";
         Err(self.err(&at, message))
@@ -3795,7 +3729,7 @@ impl<'a> Builder<'a> {
 
     /// Refuses `await`s that wait for each other: each released by a `notify` that runs only
     /// after another of them returns. Whatever else happens (a process killed, a step failing),
-    /// none of them can return, so the scenario would wait until its time limit.
+    /// none of them can return, and no step after them runs.
     ///
     /// The graph's nodes are the starts of the steps (and each process's end, after its last
     /// step); an edge means "cannot start before that has started": a process's previous step
@@ -3808,14 +3742,7 @@ impl<'a> Builder<'a> {
             return Ok(());
         }
         let (first, nodes) = self.step_nodes();
-        let mut notify_at = vec![None; self.events.len()];
-        for (p, proc) in self.procs.iter().enumerate() {
-            for (i, s) in proc.steps.iter().enumerate() {
-                if let Action::Notify { event } = s.action {
-                    notify_at[event] = Some(first[p] + i);
-                }
-            }
-        }
+        let notify_at = self.notify_steps();
         // Edges, each with the `await` (process, step) it passes when it is a release by a
         // `notify`.
         type Edge = (usize, Option<(usize, usize)>);
@@ -3829,9 +3756,8 @@ impl<'a> Builder<'a> {
                         next[at].push((first[child], None));
                     }
                     Action::Await { event } => {
-                        if let Some(n) = notify_at[event] {
-                            next[n].push((at + 1, Some((p, i))));
-                        }
+                        let (n, j) = notify_at[event];
+                        next[first[n] + j].push((at + 1, Some((p, i))));
                     }
                     _ => {}
                 }
@@ -3840,9 +3766,10 @@ impl<'a> Builder<'a> {
         let Some(cycle) = find_cycle(&next) else {
             return Ok(());
         };
-        // The `await`s on the cycle, each waiting for a `notify` that runs after the one
-        // before it (in this order) returns.
-        let waits: Vec<(usize, usize)> = cycle.into_iter().flatten().collect();
+        // The `await`s on the cycle, each held up by the one after it (its event is notified
+        // only after that one returns): the search's order reversed.
+        let mut waits: Vec<(usize, usize)> = cycle.into_iter().flatten().collect();
+        waits.reverse();
         let located: Vec<(Location, usize, usize)> = waits
             .iter()
             .map(|&(p, i)| (self.await_location(p, i), p, i))
@@ -3859,7 +3786,7 @@ impl<'a> Builder<'a> {
         if located.len() == 1 {
             // Its own later `notify` (a process runs its steps, a thread's among them, one after
             // another), or one of a process it creates later.
-            let (notifier, j) = self.notify_step(e0);
+            let (notifier, j) = notify_at[e0];
             let whose = if notifier == p0 {
                 "its own `notify` of it".to_string()
             } else {
@@ -3877,38 +3804,7 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        let mut message = format!(
-            "`{}` awaits event `{}` here",
-            self.procs[p0].name, self.events[e0].0
-        );
-        // Walk back: each `await`'s event is notified only after the previous one returns.
-        let mut k = start;
-        let mut event = e0;
-        loop {
-            let (notifier, at) = self.notify_step(event);
-            let line = self.procs[notifier].steps[at].line;
-            let prev = (k + located.len() - 1) % located.len();
-            let (_, pp, pi) = located[prev];
-            let whose = if pp == notifier {
-                "its".to_string()
-            } else {
-                format!("`{}`'s", self.procs[pp].name)
-            };
-            if prev == start {
-                message += &format!(
-                    ", which `{}` notifies on line {line} only after this `await` returns",
-                    self.procs[notifier].name,
-                );
-                break;
-            }
-            event = event_of(pp, pi);
-            message += &format!(
-                ", which `{}` notifies on line {line} only after {whose} `await` of `{}` on line \
-                 {} returns",
-                self.procs[notifier].name, self.events[event].0, self.procs[pp].steps[pi].line
-            );
-            k = prev;
-        }
+        let (at, mut message) = self.deadlock_chain(&waits, start, &notify_at, |_, _| None);
         message += ": none of these `await`s can return (a deadlock), so no step after them \
                     would run; notify before awaiting in one of the processes";
         Err(self.err(&at, message))
@@ -3927,24 +3823,91 @@ impl<'a> Builder<'a> {
         (first, nodes)
     }
 
-    /// The process and step index of the `notify` of `event` (validation has made sure there
-    /// is exactly one).
-    fn notify_step(&self, event: usize) -> (usize, usize) {
-        self.procs
-            .iter()
-            .enumerate()
-            .find_map(|(p, proc)| {
-                proc.steps
-                    .iter()
-                    .position(|s| matches!(s.action, Action::Notify { event: e } if e == event))
-                    .map(|i| (p, i))
-            })
-            .expect("every awaited event is notified")
+    /// The process and step index of each event's `notify` (validation has made sure each
+    /// has exactly one).
+    fn notify_steps(&self) -> Vec<(usize, usize)> {
+        let mut at = vec![(0, 0); self.events.len()];
+        for (p, proc) in self.procs.iter().enumerate() {
+            for (i, s) in proc.steps.iter().enumerate() {
+                if let Action::Notify { event } = s.action {
+                    at[event] = (p, i);
+                }
+            }
+        }
+        at
     }
 
-    /// Where the `wait` that is step `i` of process `p` is.
-    fn wait_location(&self, p: usize, i: usize) -> Location {
-        self.wait_at[&(p, i)]
+    /// A deadlock's chain, told from `cycle[start]` (where the error is located): `cycle`
+    /// lists the stuck `await`s and `wait`s (process, step), each held up by the next and the
+    /// last by the first. `notified`: each event's `notify` ([`Self::notify_steps`]);
+    /// `waited`: the child a stuck `wait` waits for.
+    fn deadlock_chain(
+        &self,
+        cycle: &[(usize, usize)],
+        start: usize,
+        notified: &[(usize, usize)],
+        waited: impl Fn(usize, usize) -> Option<usize>,
+    ) -> (Location, String) {
+        let child =
+            |p: usize, i: usize| waited(p, i).expect("a stuck step is an `await` or a `wait`");
+        let (p0, i0) = cycle[start];
+        let (at, mut message) = match self.procs[p0].steps[i0].action {
+            Action::Await { event } => (
+                self.await_location(p0, i0),
+                format!(
+                    "`{}` awaits event `{}` here",
+                    self.procs[p0].name, self.events[event].0
+                ),
+            ),
+            _ => (
+                self.wait_at[&(p0, i0)],
+                format!(
+                    "`{}` waits for `{}` here",
+                    self.procs[p0].name,
+                    self.procs[child(p0, i0)].name
+                ),
+            ),
+        };
+        for k in 0..cycle.len() {
+            let (p, i) = cycle[(start + k) % cycle.len()];
+            let (q, j) = cycle[(start + k + 1) % cycle.len()];
+            // What step `i` of `p` needs, and whose step holds that up.
+            let (connector, owner) = match self.procs[p].steps[i].action {
+                Action::Await { event } => {
+                    let (n, l) = notified[event];
+                    let line = self.procs[n].steps[l].line;
+                    let name = &self.procs[n].name;
+                    (
+                        format!(", which `{name}` notifies on line {line} only after"),
+                        n,
+                    )
+                }
+                _ => {
+                    let c = child(p, i);
+                    (format!(", and `{}` ends only after", self.procs[c].name), c)
+                }
+            };
+            let what = match self.procs[q].steps[j].action {
+                Action::Await { .. } if (q, j) == (p0, i0) => "this `await`".to_string(),
+                _ if (q, j) == (p0, i0) => "this `wait`".to_string(),
+                ref action => {
+                    let whose = if q == owner {
+                        "its".to_string()
+                    } else {
+                        format!("`{}`'s", self.procs[q].name)
+                    };
+                    let step = match action {
+                        Action::Await { event } => {
+                            format!("`await` of `{}`", self.events[*event].0)
+                        }
+                        _ => format!("`wait` for `{}`", self.procs[child(q, j)].name),
+                    };
+                    format!("{whose} {step} on line {}", self.procs[q].steps[j].line)
+                }
+            };
+            message += &format!("{connector} {what} returns");
+        }
+        (at, message)
     }
 
     /// Where the `await` that is step `i` of process `p` names its event: the mentions of an
