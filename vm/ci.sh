@@ -85,8 +85,9 @@ step "vm/matrix's own logic, with a stand-in for vm/run (no VM)"
 # kernel's name (kernels given as files need no fetching): the vCPU rule for parallel VMs and
 # the report of a kernel whose run failed are checked without booting anything.
 mx=$(mktemp -d)
+tmp_usage=$(mktemp)
 mkdir -p "$mx/vm" "$mx/k"
-cp vm/matrix "$mx/vm/matrix"
+cp vm/matrix vm/fetch-kernel "$mx/vm/"
 cat > "$mx/vm/run" <<'STANDIN'
 #!/usr/bin/env bash
 printf '%s\n' "$*" >> "$MX_CALLS"
@@ -136,6 +137,10 @@ matrix_run 125 --kernels "$mx/k/hang,$mx/k/qemufail" -j 1
 # A kernel name nothing knows is a usage error before any VM runs.
 matrix_run 2 --kernels "$mx/k/good1,bogus" -j 1
 [ ! -s "$mx/calls" ] || fail "vm/matrix ran vm/run despite an unknown kernel name"
+# So is a point release: a Debian suite has one kernel, which would stand in for it.
+matrix_run 2 --kernels "$mx/k/good1,6.1.150" -j 1
+[ ! -s "$mx/calls" ] || fail "vm/matrix ran vm/run for a point release"
+grep -q "a Debian suite has one kernel" "$mx/err" || fail "vm/matrix did not say why 6.1.150 is refused: $(cat "$mx/err")"
 matrix_run 0 --help
 grep -q '^vm/matrix' "$mx/out" || fail "vm/matrix --help printed nothing on stdout"
 # vm/run's options that concern the guest pass through.
@@ -168,7 +173,21 @@ if [ "$(grep -c '^stopped' "$mx/calls.term")" -ne 2 ]; then
   fail "TERM to vm/matrix did not reach both vm/runs: $(cat "$mx/calls.term")"
 fi
 rm -rf "$mx"
-ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's reason shown, left out of the comparison, 124/125 as documented; unknown names exit 2; options passed on; --junit collects a report per kernel; TERM reaches every vm/run"
+# vm/run's own bad usage and missing build, before anything is packed or booted (125).
+set +e
+vm/run --timeout 0 -- /bin/true 2> "$tmp_usage"; rc=$?
+set -e
+if ! { [ "$rc" -eq 125 ] && grep -q "1 or more" "$tmp_usage"; }; then
+  fail "vm/run --timeout 0: exit $rc, $(cat "$tmp_usage")"
+fi
+set +e
+CARGO_TARGET_DIR=/nonexistent vm/run 2> "$tmp_usage"; rc=$?
+set -e
+if ! { [ "$rc" -eq 125 ] && grep -q "/nonexistent/x86_64-unknown-linux-gnu/release/nsspec is not built" "$tmp_usage"; }; then
+  fail "vm/run did not look for nsspec under CARGO_TARGET_DIR: exit $rc, $(cat "$tmp_usage")"
+fi
+rm -f "$tmp_usage"
+ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's reason shown, left out of the comparison, 124/125 as documented; unknown names and point releases exit 2; options passed on; --junit collects a report per kernel; TERM reaches every vm/run"
 
 step "build nsspec (release)"
 cargo build --release --quiet
@@ -184,6 +203,29 @@ echo "$release in $kdir"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+step "vm/matrix refuses a malformed scenario on the host, before any kernel boots"
+set +e
+vm/matrix --kernels "$kernel" -- harness/tests/malformed/await-cycle-two-processes.yaml > /dev/null 2> "$tmp/mx.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "vm/matrix on a malformed scenario exited $rc, not 2: $(cat "$tmp/mx.err")"
+grep -q 'await-cycle-two-processes.yaml:9:27: ' "$tmp/mx.err" || fail "vm/matrix did not show where: $(cat "$tmp/mx.err")"
+ok "malformed scenario: exit 2 with file:line:column, nothing booted"
+
+step "nsspec's folders come into the guest whole, with the snapshots/ beside a scenarios/ folder"
+mkdir -p "$tmp/own/scenarios/g" "$tmp/own/snapshots"
+cp scenarios/pid/getpid-is-one.yaml "$tmp/own/scenarios/g/a.yaml"
+"$nsspec" run --accept-snapshots "$tmp/own/scenarios" > /dev/null
+sed -i 's/NSpid/NSpid 0/' "$tmp/own/snapshots/g__a.snap"
+set +e
+vm/run --kernel "$kernel" --timeout 120 -- "$nsspec" run "$tmp/own/scenarios" > "$tmp/own.out" 2>&1
+rc=$?
+set -e
+if ! { [ "$rc" -eq 1 ] && grep -q "differs from the snapshot $tmp/own/snapshots/g__a.snap" "$tmp/own.out"; }; then
+  fail "a scenario folder outside the repository, or its snapshot, did not reach the guest: exit $rc, $(cat "$tmp/own.out")"
+fi
+ok "a folder of one's own: its scenario ran in the guest against its snapshot"
 
 step "the built-in catalogue inside Linux $release (human report)"
 set +e
