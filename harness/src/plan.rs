@@ -2163,10 +2163,11 @@ impl<'a> Builder<'a> {
             }
             // `exit` ends the whole process, from a thread too (exit_group(2)): whatever follows
             // would never run. (A `crash` may be followed: the faults that show how a crash is
-            // reported need steps it leaves unrun.)
+            // reported need steps it leaves unrun.) Only the step before can be one: a step
+            // after an `exit` is refused at once.
             if let Some(end) = out
-                .iter()
-                .find(|s: &&StepPlan| matches!(s.action, Action::Exit { .. }))
+                .last()
+                .filter(|s: &&StepPlan| matches!(s.action, Action::Exit { .. }))
             {
                 return Err(self.err(
                     &step.referenced,
