@@ -62,7 +62,7 @@ struct Cli {
 enum Command {
     /// Run scenarios: the built-in catalogue, or the given files and folders.
     #[command(
-        after_help = "Environment: NSSPEC_TIMING=1 makes every process of the run (runner, guardian, supervisor, the scenario's init) write `nsspec-timing <µs since the runner's main> <pid> <role>: <phase>` to stderr at each phase it reaches."
+        after_help = "Exit status: 0 when every scenario that ran passed (skips allowed), 1 when one failed, 2 for bad input or usage (nothing runs) or output that could not be written. SIGINT, SIGTERM or SIGHUP stop the run: the running scenarios are killed and cleaned up, the results so far and the summary are printed, the JUnit report is written, and nsspec then dies of that signal.\n\nEnvironment: NSSPEC_TIMING=1 makes every process of the run (runner, guardian, supervisor, the scenario's init) write `nsspec-timing <µs since the runner's main> <pid> <role>: <phase>` to stderr at each phase it reaches."
     )]
     Run {
         /// Scenario files or folders (searched recursively for *.yaml and *.yml). Default: built-in.

@@ -970,11 +970,7 @@ fn unknown_choice(message: &str) -> Option<String> {
     // The step names: the only list with both of these.
     let step = choices.contains(&"getpid") && choices.contains(&"fork");
     let what = if step { "step" } else { "value" };
-    let mut out = if value.is_empty() {
-        format!("an empty {what} (`\"\"`)")
-    } else {
-        format!("unknown {what} `{value}`")
-    };
+    let mut out = unknown(what, value);
     let length = value.chars().count();
     let errno_like = value.len() > 1
         && value.starts_with('E')
@@ -1018,10 +1014,16 @@ fn unknown_choice(message: &str) -> Option<String> {
 
 /// "unknown signal name `X`", or for an empty one "an empty signal name (`""`)".
 fn unknown_name(what: &str, value: &str) -> String {
+    unknown(&format!("{what} name"), value)
+}
+
+/// "unknown step `x`", or for nothing written "an empty step (`""`)", which reads better than
+/// an unknown step quoted as two backticks.
+fn unknown(what: &str, value: &str) -> String {
     if value.is_empty() {
-        format!("an empty {what} name (`\"\"`)")
+        format!("an empty {what} (`\"\"`)")
     } else {
-        format!("unknown {what} name `{value}`")
+        format!("unknown {what} `{value}`")
     }
 }
 

@@ -4238,3 +4238,49 @@ fn a_version_skip_says_how_to_get_the_kernel() {
         "{stdout}"
     );
 }
+
+/// The help a user reads at the terminal states the same exit statuses as the README, and
+/// `nsspec help SUBCOMMAND` is the subcommand's own `--help`.
+#[test]
+fn help_states_the_exit_statuses() {
+    for (args, statuses) in [
+        (
+            &["--help"][..],
+            &[
+                "0 all passed",
+                "1 a scenario failed",
+                "2 bad input or usage",
+            ][..],
+        ),
+        (
+            &["run", "--help"],
+            &[
+                "0 when every scenario that ran passed",
+                "1 when one failed",
+                "2 for bad input or usage",
+                "dies of that signal",
+            ],
+        ),
+        (
+            &["check", "--help"],
+            &["Exit status 0 when all are valid, 2 otherwise"],
+        ),
+    ] {
+        let out = nsspec(args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}{stderr}");
+        // clap wraps long help at the terminal's width: compare with the lines joined.
+        let joined = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        for status in statuses {
+            assert!(
+                joined.contains(status),
+                "{args:?} lacks {status:?}:\n{stdout}"
+            );
+        }
+        if let [sub, "--help"] = args {
+            let via_help = nsspec(&["help", sub]);
+            assert_eq!(via_help.status.code(), Some(0));
+            assert_eq!(text(&via_help).0, stdout, "`nsspec help {sub}`");
+        }
+    }
+}
