@@ -3542,16 +3542,28 @@ impl<'a> Builder<'a> {
         if !steps().any(|s| matches!(s.action, Action::Wait { .. })) {
             return Ok(());
         }
-        let signals = steps().any(|s| {
-            matches!(
-                s.action,
-                Action::Kill { .. }
-                    | Action::KillGroup { .. }
-                    | Action::KillAll { .. }
-                    | Action::PidfdSignal { .. }
-                    | Action::SetPdeathsig { .. }
-            )
-        });
+        // The steps that send a signal, or arrange for one: once one of them may have run, any
+        // `wait` or `await` may return (its child killed, or EINTR), and so every process may
+        // end, as which process a signal reaches is not worked out. One that cannot start
+        // before the deadlock changes nothing.
+        let signal_steps: Vec<(usize, usize)> = self
+            .procs
+            .iter()
+            .enumerate()
+            .flat_map(|(p, proc)| {
+                proc.steps.iter().enumerate().filter_map(move |(i, s)| {
+                    matches!(
+                        s.action,
+                        Action::Kill { .. }
+                            | Action::KillGroup { .. }
+                            | Action::KillAll { .. }
+                            | Action::PidfdSignal { .. }
+                            | Action::SetPdeathsig { .. }
+                    )
+                    .then_some((p, i))
+                })
+            })
+            .collect();
         // The child each step waits for until it ends: a `wait` blocks only for a child that
         // exists, one its process forked or entered (expecting success) before it (an entered
         // process is made a child of the `enter`ing one, CLONE_PARENT). (A second `wait` for
@@ -3585,7 +3597,7 @@ impl<'a> Builder<'a> {
             })
             .collect();
         let waits_for_child = |p: usize, i: usize| waited[p][i];
-        if signals || !waited.iter().flatten().any(Option::is_some) {
+        if !waited.iter().flatten().any(Option::is_some) {
             return Ok(());
         }
         let (first, nodes) = self.step_nodes();
@@ -3639,7 +3651,11 @@ impl<'a> Builder<'a> {
             .collect();
         let mut started = vec![false; nodes];
         let mut ended = vec![false; self.procs.len()];
+        let signalled = |started: &[bool]| signal_steps.iter().any(|&(q, j)| started[node(q, j)]);
         let returns = |p: usize, i: usize, started: &[bool], ended: &[bool]| -> bool {
+            if signalled(started) {
+                return true;
+            }
             match self.procs[p].steps[i].action {
                 Action::Await { event } => {
                     let (n, j) = notify_at[event];
@@ -3725,8 +3741,9 @@ impl<'a> Builder<'a> {
             .min_by_key(|&(_, &(p, i))| (self.procs[p].steps[i].line, p, i))
             .unwrap();
         let (at, mut message) = self.deadlock_chain(&cycle, start, &notify_at, waits_for_child);
-        message += ": none of them can return (a deadlock; no step sends a signal that could \
-                    end a process instead), and the scenario would wait until its time limit";
+        message += ": none of them can return (a deadlock; no step that sends a signal, which \
+                    could end a process instead, can run before them), and the scenario would \
+                    wait until its time limit";
         Err(self.err(&at, message))
     }
 
@@ -4175,6 +4192,20 @@ mod tests {
                 "{child}  - fork: {{ name: k, steps: [ {{ kill: {{ pid: parent, signal: CONT }} }} ] }}\n  \
                  - wait: {{ pid: c }}\n  - notify: {{ event: e }}\n"
             )),
+            None
+        );
+        // ... but only one that can run before the deadlock: this `kill` comes after it.
+        let late = format!("{deadlock}  - kill: {{ pid: c, signal: KILL }}\n");
+        assert!(
+            err(&late).is_some_and(|e| e.contains("none of them can return")),
+            "{late}"
+        );
+        // A child's own `set_pdeathsig` before its `await` counts too.
+        assert_eq!(
+            err(
+                "  - fork: { name: c, steps: [ { set_pdeathsig: { signal: KILL } }, { await: { event: e } } ] }\n  \
+                 - wait: { pid: c }\n  - notify: { event: e }\n"
+            ),
             None
         );
         // A child that crashes before its `await` ends all the same.
