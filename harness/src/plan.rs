@@ -942,6 +942,21 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
             message.push_str(" (`key: value` pairs, such as `{expect: 1}`; `{}` for none)");
         }
     }
+    // serde-saphyr's words for a mapping or a list where one value is due.
+    if message == "expected string scalar" {
+        let what = if written.starts_with(['[', '-']) {
+            "a list"
+        } else {
+            "a mapping"
+        };
+        message = format!("expected a single value here (a number, a name or a text), not {what}");
+        if written.contains("errno") {
+            message.push_str(
+                ": `{ errno: NAME }` is for steps that can fail, and this one's `expect` is its \
+                 result",
+            );
+        }
+    }
     ScenarioError {
         path: source.to_string(),
         line,
@@ -1109,8 +1124,15 @@ fn budget_name(breach: &serde_saphyr::budget::BudgetBreach) -> String {
         .to_string()
 }
 
-/// Looks up an errno by its symbolic name (`ESRCH`).
+/// Looks up an errno by its symbolic name (`ESRCH`), or by one of the other names errno(3)
+/// gives the same number on Linux (recorded by the first).
 pub fn errno_from_name(name: &str) -> Option<Errno> {
+    match name {
+        "EWOULDBLOCK" => return Some(Errno::EAGAIN),
+        "EDEADLOCK" => return Some(Errno::EDEADLK),
+        "ENOTSUP" => return Some(Errno::EOPNOTSUPP),
+        _ => {}
+    }
     (1..4096)
         .map(Errno::from_raw)
         .find(|e| *e != Errno::UnknownErrno && format!("{e:?}") == name)
@@ -4622,6 +4644,10 @@ steps:
         assert_eq!(errno_from_name("ESRCH"), Some(Errno::ESRCH));
         assert_eq!(errno_from_name("ENOSPC"), Some(Errno::ENOSPC));
         assert_eq!(errno_from_name("esrch"), None);
+        // errno(3)'s other names for the same numbers.
+        assert_eq!(errno_from_name("EWOULDBLOCK"), Some(Errno::EAGAIN));
+        assert_eq!(errno_from_name("EDEADLOCK"), Some(Errno::EDEADLK));
+        assert_eq!(errno_from_name("ENOTSUP"), Some(Errno::EOPNOTSUPP));
         assert_eq!(signal_from_name("KILL"), Some(Signal::SIGKILL));
         assert_eq!(signal_from_name("SIGUSR1"), Some(Signal::SIGUSR1));
         assert_eq!(signal_from_name("NOPE"), None);
