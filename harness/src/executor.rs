@@ -2075,10 +2075,17 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Obs::Flag(caps & (1u64 << cap) != 0)
         }
         Action::DropCaps => Obs::Result(res(drop_all_caps())),
-        Action::SetIds { uid, gid, .. } => {
+        Action::SetIds {
+            uid,
+            gid,
+            keep_groups,
+            ..
+        } => {
             // Groups first: once the uid is no longer 0, CAP_SETGID is gone with it.
             let set = || -> nix::Result<()> {
-                nix::unistd::setgroups(&[])?;
+                if !keep_groups {
+                    nix::unistd::setgroups(&[])?;
+                }
                 let g = nix::unistd::Gid::from_raw(*gid);
                 nix::unistd::setresgid(g, g, g)?;
                 let u = nix::unistd::Uid::from_raw(*uid);

@@ -494,10 +494,12 @@ pub enum Action {
     },
     /// Clears the effective, permitted and inheritable capability sets.
     DropCaps,
-    /// setgroups([]), setresgid(gid ×3), setresuid(uid ×3): the process becomes that user.
+    /// setgroups([]) (unless `keep_groups`), setresgid(gid ×3), setresuid(uid ×3): the
+    /// process becomes that user.
     SetIds {
         uid: u32,
         gid: u32,
+        keep_groups: bool,
         expect: Outcome,
     },
     /// Mounts a tmpfs and makes the directories `dirs` (single names) in it.
@@ -3044,6 +3046,7 @@ impl<'a> Builder<'a> {
                 Action::SetIds {
                     uid: id(&a.uid, "set_ids")?,
                     gid: id(&a.gid, "set_ids")?,
+                    keep_groups: a.keep_groups,
                     expect: self.outcome(&a.expect)?,
                 }
             }

@@ -287,7 +287,15 @@ fn describe_action(plan: &Plan, step: &StepPlan) -> String {
         ),
         Action::HasCap { name, .. } => format!("has_cap({name})"),
         Action::DropCaps => "drop_caps()".into(),
-        Action::SetIds { uid, gid, .. } => format!("set_ids(uid {uid}, gid {gid})"),
+        Action::SetIds {
+            uid,
+            gid,
+            keep_groups,
+            ..
+        } => format!(
+            "set_ids(uid {uid}, gid {gid}{})",
+            if *keep_groups { ", groups kept" } else { "" }
+        ),
         Action::MountTmpfs { target, dirs, .. } if dirs.is_empty() => {
             format!("mount_tmpfs({target})")
         }

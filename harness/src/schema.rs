@@ -582,12 +582,15 @@ pub struct ValueArgs {
     pub expect: Option<Spanned<i64>>,
 }
 
-/// setresgid() then setresuid(), all three ids each, supplementary groups dropped first.
+/// setresgid() then setresuid(), all three ids each, supplementary groups dropped first
+/// unless `keep_groups`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetIdsArgs {
     pub uid: Spanned<i64>,
     pub gid: Spanned<i64>,
+    #[serde(default)]
+    pub keep_groups: bool,
     #[serde(default)]
     pub expect: Option<RawOutcome>,
 }
