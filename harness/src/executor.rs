@@ -2008,31 +2008,36 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     "refusing to write {path}: before Linux 6.14 it is one sysctl for the whole host"
                 )));
             }
-            let file = match std::fs::OpenOptions::new().write(true).open(path) {
+            // Validation allows only /proc paths, but by name: after a `chroot` the name can
+            // lead to an ordinary file of the host's that happens to sit at such a path, and a
+            // `bind_mount` can put any file (the host's sysrq-trigger, a FIFO, a device) at the
+            // name of an allowed one. The file must be on the very mount whose root is /proc,
+            // and is opened for writing only once it is known to be.
+            let opened = open_checked(ctx, path, nix::fcntl::OFlag::O_WRONLY, |found, _| {
+                if !nix::sys::statfs::fstatfs(found)
+                    .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+                {
+                    return Err(refusal("it is not on a procfs here (after a chroot?)"));
+                }
+                if !on_proc_root_mount(ctx, found.as_raw_fd()) {
+                    return Err(refusal(
+                        "it is not on the procfs mounted at /proc (something is mounted over \
+                         it, or over a directory on its way)",
+                    ));
+                }
+                Ok(())
+            });
+            let file = match opened {
                 Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                    return Some(Obs::Failed(format!("refusing to write {path}: {e}")));
+                }
                 Err(e) => {
                     return Some(Obs::Result(Res::Errno(
                         e.raw_os_error().unwrap_or(libc::EIO),
                     )));
                 }
             };
-            // Validation allows only /proc paths, but by name: after a `chroot` the name can
-            // lead to an ordinary file of the host's that happens to sit at such a path, and a
-            // `bind_mount` can put any procfs file (the host's sysrq-trigger) at the name of an
-            // allowed one. The file must be on the very mount whose root is /proc.
-            if !nix::sys::statfs::fstatfs(&file)
-                .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
-            {
-                return Some(Obs::Failed(format!(
-                    "refusing to write {path}: it is not on a procfs here (after a chroot?)"
-                )));
-            }
-            if !on_proc_root_mount(ctx, file.as_raw_fd()) {
-                return Some(Obs::Failed(format!(
-                    "refusing to write {path}: it is not on the procfs mounted at /proc (something \
-                     is mounted over it, or over a directory on its way)"
-                )));
-            }
             let r = std::io::Write::write_all(&mut &file, content.as_bytes());
             Obs::Result(match r {
                 Ok(()) => Res::Ok,
@@ -2434,37 +2439,82 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
 /// of tracefs and debugfs can consume events (trace_pipe) or act on drivers. Those are refused
 /// with `ErrorKind::Unsupported`.
 fn read_capped(ctx: &Ctx, path: &str) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error, ErrorKind};
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            "only regular files are read (opening a device, FIFO or socket can act on the host)",
+    use nix::fcntl::OFlag;
+    use std::io::Read as _;
+    let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY;
+    let file = open_checked(ctx, path, flags, |found, st| {
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return Err(refusal(
+                "only regular files are read (opening a device, FIFO or socket can act on the host)",
+            ));
+        }
+        let fs = nix::sys::statfs::fstatfs(found)?.filesystem_type();
+        let kmsg = fs == nix::sys::statfs::PROC_SUPER_MAGIC
+            && nix::sys::stat::fstatat(
+                unsafe_borrow(ctx.host_proc),
+                "kmsg",
+                nix::fcntl::AtFlags::empty(),
+            )
+            .is_ok_and(|k| k.st_ino == st.st_ino);
+        if kmsg {
+            return Err(refusal(
+                "reading kmsg would take the host's kernel messages from its log reader",
+            ));
+        }
+        if fs == nix::sys::statfs::TRACEFS_MAGIC || fs == nix::sys::statfs::DEBUGFS_MAGIC {
+            return Err(refusal(
+                "files of tracefs and debugfs can consume the host's events or act on its drivers",
+            ));
+        }
+        Ok(())
+    })?;
+    let mut bytes = Vec::new();
+    file.take(MAX_TEXT as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// A refusal of [`open_checked`]'s check: the step says why instead of recording an errno.
+fn refusal(why: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::Unsupported, why)
+}
+
+/// Opens `path` only once the file it names has passed `check`. Opening has effects of its
+/// own: a device's driver runs (opening /dev/watchdog arms it), a FIFO's reader sees a writer
+/// come and go, a terminal can become the controlling one. So the file is found with O_PATH,
+/// which opens nothing, checked, and then reopened with `flags` through its /proc/self/fd link
+/// in the harness's /proc; a path checked first and opened after could have been replaced in
+/// between (a `bind_mount` by another process of the scenario). `Unsupported`: the check's
+/// refusal (see [`refusal`]).
+fn open_checked(
+    ctx: &Ctx,
+    path: &str,
+    flags: nix::fcntl::OFlag,
+    check: impl FnOnce(&OwnedFd, &nix::sys::stat::FileStat) -> std::io::Result<()>,
+) -> std::io::Result<std::fs::File> {
+    use nix::fcntl::OFlag;
+    let found = nix::fcntl::open(
+        path,
+        OFlag::O_PATH | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    let checked = nix::sys::stat::fstat(&found)?;
+    check(&found, &checked)?;
+    let opened = nix::fcntl::openat(
+        unsafe_borrow(ctx.host_proc),
+        own_path(&format!("fd/{}", found.as_raw_fd())).as_str(),
+        flags | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    // The reopening walks a path below the harness's /proc, which a scenario without a mount
+    // namespace of its own can mount over: it must have reached the file checked.
+    let reached = nix::sys::stat::fstat(&opened)?;
+    if (checked.st_dev, checked.st_ino) != (reached.st_dev, reached.st_ino) {
+        return Err(refusal(
+            "reopening it through /proc/self/fd reached another file (something is mounted \
+             over the harness's /proc)",
         ));
     }
-    let fs = nix::sys::statfs::statfs(path).map(|s| s.filesystem_type())?;
-    let kmsg = fs == nix::sys::statfs::PROC_SUPER_MAGIC
-        && nix::sys::stat::fstatat(
-            unsafe_borrow(ctx.host_proc),
-            "kmsg",
-            nix::fcntl::AtFlags::empty(),
-        )
-        .is_ok_and(|k| k.st_ino == meta.ino());
-    if kmsg {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            "reading kmsg would take the host's kernel messages from its log reader",
-        ));
-    }
-    if fs == nix::sys::statfs::TRACEFS_MAGIC || fs == nix::sys::statfs::DEBUGFS_MAGIC {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            "files of tracefs and debugfs can consume the host's events or act on its drivers",
-        ));
-    }
-    // Checked again once open: the path may have become something else since.
-    crate::catalogue::read_regular(std::path::Path::new(path), MAX_TEXT)
+    Ok(std::fs::File::from(opened))
 }
 
 /// The inode of a namespace file below the harness's /proc.
@@ -2620,14 +2670,21 @@ fn on_proc_root_mount(ctx: &Ctx, fd: RawFd) -> bool {
 /// descriptors' fdinfo would be read instead): only the /proc mount itself will do. `Err`:
 /// how opening or reading failed, or the refusal.
 fn read_own_proc_file(ctx: &Ctx, path: &str) -> Result<String, Obs> {
+    let file = open_checked(ctx, path, nix::fcntl::OFlag::O_RDONLY, |found, _| {
+        if on_proc_root_mount(ctx, found.as_raw_fd()) {
+            Ok(())
+        } else {
+            Err(refusal(
+                "it is not on the procfs mounted at /proc (something is mounted over it, or \
+                 over a directory on its way)",
+            ))
+        }
+    })
+    .map_err(|e| match e.kind() {
+        std::io::ErrorKind::Unsupported => Obs::Failed(format!("refusing to read {path}: {e}")),
+        _ => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+    })?;
     let errno = |e: std::io::Error| Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO)));
-    let file = std::fs::File::open(path).map_err(errno)?;
-    if !on_proc_root_mount(ctx, file.as_raw_fd()) {
-        return Err(Obs::Failed(format!(
-            "refusing to read {path}: it is not on the procfs mounted at /proc (something is \
-             mounted over it, or over a directory on its way)"
-        )));
-    }
     let mut text = String::new();
     std::io::Read::read_to_string(&mut &file, &mut text).map_err(errno)?;
     Ok(text)

@@ -4053,13 +4053,26 @@ pub const PROC_OPTIONS: &[&str] = &[
     "hidepid=ptraceable",
 ];
 
+/// The /proc/self files a `write` may change: the user and time namespace set-up, and a few
+/// whose effect stays with the writing process.
+const OWN_PROC_FILES: &[&str] = &[
+    "uid_map",
+    "gid_map",
+    "projid_map",
+    "setgroups",
+    "timens_offsets",
+    "comm",
+    "oom_score_adj",
+];
+
 pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
     let refuse = |why: &str| {
         Err(format!(
             "`write` to `{path}` {why}: it may write the process's own /proc/self/FILE \
-             (uid_map, gid_map, setgroups, timens_offsets, …) and namespaced sysctls \
+             ({}) and namespaced sysctls \
              (/proc/sys/net/…, /proc/sys/user/…, kernel.hostname, kernel.domainname, \
-             kernel.ns_last_pid, kernel.pid_max from Linux 6.14, the IPC limits kernel.msg*/sem/shm*, /proc/sys/fs/mqueue/…)"
+             kernel.ns_last_pid, kernel.pid_max from Linux 6.14, the IPC limits kernel.msg*/sem/shm*, /proc/sys/fs/mqueue/…)",
+            OWN_PROC_FILES.join(", ")
         ))
     };
     if path.split('/').any(|c| c == ".." || c == ".") || path.contains("//") {
@@ -4068,9 +4081,13 @@ pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
     for own in ["/proc/self/", "/proc/thread-self/"] {
         if let Some(file) = path.strip_prefix(own) {
             // One component: /proc/self/cwd/… or /proc/self/root/… would reach the host's
-            // files through a symbolic link.
-            return if !file.is_empty() && !file.contains('/') {
+            // files through a symbolic link. And only files whose effect stays with the
+            // process: /proc/self/autogroup, for one, sets the nice value of the whole session,
+            // nsspec's caller's shell included.
+            return if OWN_PROC_FILES.contains(&file) {
                 Ok(None)
+            } else if !file.is_empty() && !file.contains('/') {
+                refuse("is not among the /proc/self files whose effect stays with the process")
             } else {
                 refuse("reaches beyond the process's own /proc files")
             };
@@ -4164,6 +4181,9 @@ mod tests {
             "/etc/passwd",
             "/proc/self/cwd/x",
             "/proc/self/",
+            "/proc/self/autogroup",
+            "/proc/thread-self/autogroup",
+            "/proc/self/mem",
             "/proc/1/uid_map",
             "/proc/sys/kernel/threads-max",
             "/proc/sys/vm/drop_caches",

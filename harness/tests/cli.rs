@@ -4284,3 +4284,83 @@ fn help_states_the_exit_statuses() {
         }
     }
 }
+
+/// A `bind_mount` can put any file at the name of one a step may open; the step must open
+/// nothing it then refuses, since opening has effects of its own (a device's driver runs). A
+/// host FIFO shows it: a writer that comes and goes leaves POLLHUP at the reader (pipe_poll()),
+/// and a reader waits for a writer.
+#[test]
+fn steps_open_nothing_they_refuse() {
+    use std::os::unix::ffi::OsStrExt;
+    if !privileged() {
+        eprintln!("skipped: bind_mount of a host file needs root");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid C string; mkfifo(3) and open(2) have no other preconditions.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK) };
+    assert!(reader >= 0);
+    let write = dir.join("write.yaml");
+    std::fs::write(
+        &write,
+        format!(
+            "name: w\nnamespaces: [mount, uts]\nsteps:\n  \
+             - bind_mount: {{ source: {f}, target: /proc/sys/kernel/hostname }}\n  \
+             - write: {{ path: /proc/sys/kernel/hostname, content: x }}\n",
+            f = fifo.display()
+        ),
+    )
+    .unwrap();
+    let read = dir.join("read.yaml");
+    std::fs::write(
+        &read,
+        format!(
+            "name: r\nnamespaces: [mount, pid]\ntimeout: 30\nsteps:\n  \
+             - bind_mount: {{ source: {f}, target: /proc/self/status }}\n  \
+             - nspid: {{}}\n",
+            f = fifo.display()
+        ),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        write.to_str().unwrap(),
+        read.to_str().unwrap(),
+    ]);
+    let elapsed = started.elapsed();
+    let (stdout, stderr) = text(&out);
+    let mut poll = libc::pollfd {
+        fd: reader,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout returns at once.
+    assert!(unsafe { libc::poll(&mut poll, 1, 0) } >= 0);
+    unsafe { libc::close(reader) };
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("refusing to write /proc/sys/kernel/hostname: it is not on a procfs here"),
+        "{stdout}"
+    );
+    assert_eq!(
+        poll.revents & libc::POLLHUP,
+        0,
+        "the host's FIFO was opened for writing"
+    );
+    // The `nspid` read is refused rather than waiting (until the time limit) for a writer.
+    assert!(
+        stdout.contains(
+            "refusing to read /proc/self/status: it is not on the procfs mounted at /proc"
+        ),
+        "{stdout}"
+    );
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}: {stdout}");
+}
