@@ -2355,7 +2355,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 ClockKind::Monotonic => (Ok(clock_ns(libc::CLOCK_MONOTONIC)), ctx.clocks.monotonic),
                 ClockKind::Boottime => (Ok(clock_ns(libc::CLOCK_BOOTTIME)), ctx.clocks.boottime),
                 ClockKind::Realtime => (Ok(clock_ns(libc::CLOCK_REALTIME)), ctx.clocks.realtime),
-                ClockKind::Uptime => (uptime_ns(), ctx.clocks.boottime),
+                ClockKind::Uptime => (uptime_ns(ctx), ctx.clocks.boottime),
             };
             match now {
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
@@ -2471,6 +2471,23 @@ fn read_capped(ctx: &Ctx, path: &str) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.take(MAX_TEXT as u64 + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// A procfs file at `path` in the process's own view, read whole; anything else (a FIFO or a
+/// device a `bind_mount` put there) is refused unopened: `Unsupported`, with no OS error.
+fn read_proc_text(ctx: &Ctx, path: &str) -> std::io::Result<String> {
+    let file = open_checked(ctx, path, nix::fcntl::OFlag::O_RDONLY, |found, st| {
+        let proc = nix::sys::statfs::fstatfs(found)?.filesystem_type()
+            == nix::sys::statfs::PROC_SUPER_MAGIC;
+        if proc && st.st_mode & libc::S_IFMT == libc::S_IFREG {
+            Ok(())
+        } else {
+            Err(refusal("not a procfs file"))
+        }
+    })?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut &file, &mut text)?;
+    Ok(text)
 }
 
 /// A refusal of [`open_checked`]'s check: the step says why instead of recording an errno.
@@ -2878,9 +2895,9 @@ fn clock_ns(clock: libc::clockid_t) -> i128 {
 
 /// The first field of /proc/uptime (centiseconds) in nanoseconds. Read through the process's
 /// own /proc: the kernel adds the reader's time-namespace offset (proc(5)).
-fn uptime_ns() -> Result<i128, Errno> {
-    let text = std::fs::read_to_string("/proc/uptime")
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+fn uptime_ns(ctx: &Ctx) -> Result<i128, Errno> {
+    let text = read_proc_text(ctx, "/proc/uptime")
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EXDEV)))?;
     let first = text.split_whitespace().next().unwrap_or("");
     let (secs, frac) = first.split_once('.').unwrap_or((first, "0"));
     let secs: i128 = secs.parse().map_err(|_| Errno::EINVAL)?;
@@ -4451,7 +4468,7 @@ fn level_of(ctx: &Ctx, here: &[i64]) -> Result<usize, ()> {
 
 /// [`level_of`] the process's current /proc; `None` when its /proc/self/status tells nothing.
 fn proc_level(ctx: &Ctx) -> Option<Result<usize, ()>> {
-    let here = parse_nspid(&std::fs::read_to_string("/proc/self/status").ok()?);
+    let here = parse_nspid(&read_proc_text(ctx, "/proc/self/status").ok()?);
     (!here.is_empty()).then(|| level_of(ctx, &here))
 }
 
