@@ -378,6 +378,15 @@ pub struct RunOutput {
 /// scenario starts, the running ones are killed, and `run_many` returns `true` when their
 /// supervisors have been reaped and the guardian has removed what was left of them: `done` is
 /// not called for those nor for the ones that never started.
+/// Whether a scenario that forks until its process limit `next` stops it may start beside
+/// those running with `running`: only while their limits together fit in the host's `room`
+/// (see [`crate::probe::fork_room`]), or when none runs (the probe skips one that alone does
+/// not fit).
+fn bombs_fit(running: &[u32], next: u32, room: u64) -> bool {
+    running.is_empty()
+        || running.iter().map(|&n| u64::from(n)).sum::<u64>() + u64::from(next) <= room
+}
+
 pub fn run_many(
     plans: &[&Plan],
     host: &Host,
@@ -419,6 +428,19 @@ pub fn run_many(
     let mut active = Running(Vec::new());
     loop {
         while active.len() < jobs.max(1) && next < plans.len() {
+            let bombs = |i: usize| plans[i].requirements.contains(&Requirement::ProcessLimit);
+            if bombs(next)
+                && let Some(room) = host.fork_room
+            {
+                let running: Vec<u32> = active
+                    .iter()
+                    .filter(|a| bombs(a.index))
+                    .map(|a| plans[a.index].pids_max)
+                    .collect();
+                if !bombs_fit(&running, plans[next].pids_max, room) {
+                    break;
+                }
+            }
             // Each scenario is judged against the table as it was when it started: a mount
             // made on the host meanwhile is no doing of later scenarios, whose sandboxes start
             // as copies of the table with it.
@@ -5072,6 +5094,19 @@ fn exit_now(code: i32) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fork bombs start side by side only while their limits together fit in the room; one
+    /// alone always starts (a scenario that alone does not fit is skipped by the probe).
+    #[test]
+    fn fork_bombs_start_only_while_their_limits_fit() {
+        assert!(bombs_fit(&[], 5000, 100));
+        assert!(bombs_fit(&[1024], 1024, 2048));
+        assert!(!bombs_fit(&[1024], 1025, 2048));
+        assert!(!bombs_fit(&[1024, 1024], 1, 2048));
+        // Sums past u32 do not wrap around: 2 × (2³² − 1) + 2 is exactly 2³³.
+        assert!(bombs_fit(&[u32::MAX, u32::MAX], 2, 1 << 33));
+        assert!(!bombs_fit(&[u32::MAX, u32::MAX], 3, 1 << 33));
+    }
 
     /// `mounts` lists the tree on the topmost mount at `under`: not a shadowed host mount of
     /// the same path below a fresh /proc, not a mount merely starting with the same letters,

@@ -93,6 +93,10 @@ pub struct Host {
     /// scenarios that fork until the limit stops them.
     #[serde(default)]
     pub process_limit: String,
+    /// How many processes the scenarios that fork until their limit stops them (`fork_bomb`)
+    /// may hold at once: see [`fork_room`]. Found with `process_limit`; None where unknown.
+    #[serde(default)]
+    pub fork_room: Option<u64>,
     /// clone3(2) called with no arguments: "ok" when the kernel answers (EINVAL), else the
     /// errno — ENOSYS before 5.3, or from a seccomp filter (container runtimes' profiles).
     #[serde(default)]
@@ -287,6 +291,7 @@ impl Host {
                 .map(|v| v.trim().to_string()),
             scenario_cgroup: not_probed(),
             process_limit: not_probed(),
+            fork_room: None,
             clone3: if scope.as_ref().is_none_or(|s| s.clone3) {
                 clone3_callable()
             } else {
@@ -308,6 +313,7 @@ impl Host {
             }
             if wants(|s| s.process_limit) {
                 host.process_limit = text(outlook.process_limit());
+                host.fork_room = fork_room();
             }
         }
         host
@@ -502,6 +508,17 @@ impl Host {
                              writable or use `vm/run`",
                             self.process_limit
                         ));
+                    } else if let Some(room) = self.fork_room
+                        && u64::from(plan.pids_max) > room
+                    {
+                        missing.push(format!(
+                            "needs room for {} processes (`pids_max`, which `fork_bomb` fills), \
+                             but fork bombs may take at most a quarter of the PIDs this host has \
+                             free, {room} now (kernel.pid_max and kernel.threads-max, less the \
+                             tasks that exist), so that none starves the host: lower `pids_max` \
+                             or use `vm/run`",
+                            plan.pids_max
+                        ));
                     }
                 }
                 Requirement::Sysctl(check) => match std::fs::read_to_string(check.path()) {
@@ -577,6 +594,14 @@ impl Host {
             "process limit of each scenario",
             &self.process_limit,
         );
+        row(
+            &mut s,
+            "room for fork bombs (processes)",
+            &self.fork_room.map_or_else(
+                || "not probed".into(),
+                |n| format!("{n} (a quarter of the free PIDs)"),
+            ),
+        );
         row(&mut s, "clone3(2)", &self.clone3);
         row(
             &mut s,
@@ -639,6 +664,32 @@ struct Scope {
     process_limit: bool,
     /// Whether to try clone3(2).
     clone3: bool,
+}
+
+/// How many processes fork bombs may hold at once here: a quarter of the PIDs still free, the
+/// smaller of kernel.pid_max (as nsspec's PID namespace has it) and kernel.threads-max, less
+/// the tasks that exist (/proc/loadavg's count, every thread of the host). A scenario's process
+/// limit bounds its own processes only: without this, a `pids_max` near the host's free PIDs
+/// would stop every fork on the host until the scenario's time limit. None where unreadable.
+pub fn fork_room() -> Option<u64> {
+    let number = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()?
+            .trim()
+            .parse::<u64>()
+            .ok()
+    };
+    let pid_max = number("/proc/sys/kernel/pid_max")?;
+    let threads_max = number("/proc/sys/kernel/threads-max").unwrap_or(pid_max);
+    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let tasks: u64 = loadavg
+        .split_whitespace()
+        .nth(3)?
+        .split_once('/')?
+        .1
+        .parse()
+        .ok()?;
+    Some(pid_max.min(threads_max).saturating_sub(tasks) / 4)
 }
 
 /// What `plans` need: the kinds they create (plus mount and user, which decide the mode),

@@ -4364,3 +4364,44 @@ fn steps_open_nothing_they_refuse() {
     );
     assert!(elapsed < Duration::from_secs(20), "{elapsed:?}: {stdout}");
 }
+
+/// A fork bomb whose `pids_max` exceeds the room `nsspec probe` reports (a quarter of the
+/// host's free PIDs) is skipped with the reason rather than run: it would stop every fork on
+/// the host until its time limit.
+#[test]
+fn a_fork_bomb_larger_than_the_hosts_room_is_skipped() {
+    let host = probe();
+    if host["process_limit"] != "ok" {
+        eprintln!("skipped: no enforced process limit here");
+        return;
+    }
+    let room = host["fork_room"]
+        .as_u64()
+        .expect("the probe reports the room");
+    if room >= 65536 {
+        eprintln!("skipped: the host has room for the largest pids_max ({room})");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-room-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bomb.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: bomb\nnamespaces: [pid]\npids_max: {}\ntimeout: 5\nsteps:\n  - fork_bomb: {{}}\n",
+            room + 1
+        ),
+    )
+    .unwrap();
+    let out = nsspec(&["run", "--no-snapshots", file.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "SKIP  bomb  (needs room for {} processes",
+            room + 1
+        )) && stdout.contains("a quarter of the PIDs this host has free"),
+        "{stdout}"
+    );
+}
