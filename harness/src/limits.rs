@@ -367,6 +367,39 @@ impl Outlook {
         }
     }
 
+    /// How many more processes the cgroups above a scenario's would let it have: the least
+    /// `pids.max` − `pids.current` of the parent it is made in and that parent's ancestors (a
+    /// systemd unit's TasksMax, a container's pids limit), None where none of them sets one.
+    /// A scenario's own `pids.max` bounds it, but its processes count against those too.
+    pub(crate) fn cgroup_room(&self) -> Option<u64> {
+        let place = self
+            .places
+            .list
+            .iter()
+            .filter(|p| p.pids)
+            .find(|p| usable(p).is_ok())?;
+        let levels = place
+            .parent_path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .count();
+        let number = |dir: &Path, file: &str| -> Option<u64> {
+            std::fs::read_to_string(dir.join(file))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        place
+            .parent
+            .ancestors()
+            .take(levels + 1)
+            .filter_map(|dir| {
+                Some(number(dir, "pids.max")?.saturating_sub(number(dir, "pids.current")?))
+            })
+            .min()
+    }
+
     /// Whether a cgroup with `pids.max` can be made, else what each place lacks.
     fn pids_cgroup(&self) -> Result<(), Vec<String>> {
         let mut why = Vec::new();

@@ -313,7 +313,7 @@ impl Host {
             }
             if wants(|s| s.process_limit) {
                 host.process_limit = text(outlook.process_limit());
-                host.fork_room = fork_room();
+                host.fork_room = fork_room(outlook.cgroup_room());
             }
         }
         host
@@ -514,9 +514,10 @@ impl Host {
                         missing.push(format!(
                             "needs room for {} processes (`pids_max`, which `fork_bomb` fills), \
                              but fork bombs may take at most a quarter of the PIDs this host has \
-                             free, {room} now (kernel.pid_max and kernel.threads-max, less the \
-                             tasks that exist), so that none starves the host: lower `pids_max` \
-                             or use `vm/run`",
+                             free, {room} now (kernel.pid_max and kernel.threads-max less the \
+                             tasks that exist, or the pids.max of the cgroups above the \
+                             scenario's less their pids.current), so that none starves the host \
+                             or the cgroup nsspec runs in: lower `pids_max` or use `vm/run`",
                             plan.pids_max
                         ));
                     }
@@ -599,7 +600,7 @@ impl Host {
             "room for fork bombs (processes)",
             &self.fork_room.map_or_else(
                 || "not probed".into(),
-                |n| format!("{n} (a quarter of the free PIDs)"),
+                |n| format!("{n} (a quarter of the free PIDs, or of what the cgroups above allow)"),
             ),
         );
         row(&mut s, "clone3(2)", &self.clone3);
@@ -668,10 +669,12 @@ struct Scope {
 
 /// How many processes fork bombs may hold at once here: a quarter of the PIDs still free, the
 /// smaller of kernel.pid_max (as nsspec's PID namespace has it) and kernel.threads-max, less
-/// the tasks that exist (/proc/loadavg's count, every thread of the host). A scenario's process
-/// limit bounds its own processes only: without this, a `pids_max` near the host's free PIDs
-/// would stop every fork on the host until the scenario's time limit. None where unreadable.
-pub fn fork_room() -> Option<u64> {
+/// the tasks that exist (/proc/loadavg's count, every thread of the host), or of what the
+/// cgroups above a scenario's still allow (`cgroup_room`, see `limits::Outlook`) where that is
+/// less. A scenario's process limit bounds its own processes only: without this, a `pids_max`
+/// near the host's free PIDs would stop every fork on the host until the scenario's time
+/// limit. None where unreadable.
+pub fn fork_room(cgroup_room: Option<u64>) -> Option<u64> {
     let number = |path: &str| {
         std::fs::read_to_string(path)
             .ok()?
@@ -689,7 +692,8 @@ pub fn fork_room() -> Option<u64> {
         .1
         .parse()
         .ok()?;
-    Some(pid_max.min(threads_max).saturating_sub(tasks) / 4)
+    let free = pid_max.min(threads_max).saturating_sub(tasks);
+    Some(free.min(cgroup_room.unwrap_or(u64::MAX)) / 4)
 }
 
 /// What `plans` need: the kinds they create (plus mount and user, which decide the mode),

@@ -4405,3 +4405,47 @@ fn a_fork_bomb_larger_than_the_hosts_room_is_skipped() {
         "{stdout}"
     );
 }
+
+/// The room also counts what the cgroups above a scenario's allow: run from a v1 pids cgroup
+/// with `pids.max` 2000, the probe offers at most a quarter of it.
+#[test]
+fn the_fork_room_counts_the_pids_limit_of_the_cgroups_above() {
+    let v1 = Path::new("/sys/fs/cgroup/pids");
+    if !privileged() || !v1.join("cgroup.procs").exists() {
+        eprintln!(
+            "skipped: needs root and a v1 pids hierarchy at {}",
+            v1.display()
+        );
+        return;
+    }
+    let dir = v1.join(format!("nsspec-test-room-{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("pids.max"), "2000").unwrap();
+    let procs =
+        std::ffi::CString::new(dir.join("cgroup.procs").as_os_str().as_encoded_bytes()).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args(["probe", "--format", "json"]);
+    // SAFETY: only async-signal-safe calls (open, write, close) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+            if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::close(fd);
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("nsspec runs");
+    // The probe has exited: the cgroup is empty again.
+    std::fs::remove_dir(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let host: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let room = host["fork_room"]
+        .as_u64()
+        .expect("the probe reports the room");
+    assert!(
+        (1..=500).contains(&room),
+        "room {room} with pids.max 2000 above"
+    );
+}
