@@ -1994,6 +1994,32 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         },
         Action::Getuid { .. } => Obs::Value(nix::unistd::getuid().as_raw() as i64),
         Action::Getgid { .. } => Obs::Value(nix::unistd::getgid().as_raw() as i64),
+        Action::Read {
+            path, of: Some(t), ..
+        } => {
+            // Through the harness's /proc, by the target's PID there: what the file says
+            // depends on the reader (the outside ids of a map are its user namespace's), not
+            // on the procfs instance.
+            let pid = match live_host_pid(ctx, me, Who::Proc(*t)) {
+                Ok(pid) => pid,
+                Err(obs) => return Some(obs),
+            };
+            let opened = open_checked_at(
+                ctx,
+                Some(ctx.host_proc),
+                &format!("{pid}/{path}"),
+                nix::fcntl::OFlag::O_RDONLY,
+                |_, _| Ok(()),
+            );
+            let mut bytes = Vec::new();
+            let read = opened.and_then(|f| {
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_TEXT as u64), &mut bytes)
+            });
+            match read {
+                Ok(_) => Obs::Text(crate::plan::fold_space(&String::from_utf8_lossy(&bytes))),
+                Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
+            }
+        }
         Action::Read { path, .. } => match read_capped(ctx, path) {
             Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
                 return Some(Obs::Failed(format!("refusing to read {path}: {e}")));
@@ -2530,12 +2556,28 @@ fn open_checked(
     flags: nix::fcntl::OFlag,
     check: impl FnOnce(&OwnedFd, &nix::sys::stat::FileStat) -> std::io::Result<()>,
 ) -> std::io::Result<std::fs::File> {
+    open_checked_at(ctx, None, path, flags, check)
+}
+
+/// [`open_checked`] of `path` relative to the directory `dir` (None: the working directory).
+fn open_checked_at(
+    ctx: &Ctx,
+    dir: Option<RawFd>,
+    path: &str,
+    flags: nix::fcntl::OFlag,
+    check: impl FnOnce(&OwnedFd, &nix::sys::stat::FileStat) -> std::io::Result<()>,
+) -> std::io::Result<std::fs::File> {
     use nix::fcntl::OFlag;
-    let found = nix::fcntl::open(
-        path,
-        OFlag::O_PATH | OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )?;
+    let mode = nix::sys::stat::Mode::empty();
+    let found = match dir {
+        None => nix::fcntl::open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, mode)?,
+        Some(dir) => nix::fcntl::openat(
+            unsafe_borrow(dir),
+            path,
+            OFlag::O_PATH | OFlag::O_CLOEXEC,
+            mode,
+        )?,
+    };
     let checked = nix::sys::stat::fstat(&found)?;
     check(&found, &checked)?;
     let opened = nix::fcntl::openat(

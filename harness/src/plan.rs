@@ -466,9 +466,11 @@ pub enum Action {
     Getgid {
         expect: Option<i64>,
     },
-    /// `expect` is already white-space folded.
+    /// `expect` is already white-space folded. With `of`, `path` is the name of a file in that
+    /// process's /proc/PID (one of [`READ_OF_FILES`]).
     Read {
         path: String,
+        of: Option<usize>,
         expect: Option<ReadExpect>,
     },
     Write {
@@ -2900,7 +2902,39 @@ impl<'a> Builder<'a> {
                 expect: self.id_value(a.expect.as_ref(), "getgid")?,
             },
             RawStep::Read(r) => Action::Read {
-                path: self.path("path", &r.path)?,
+                of: match &r.pid {
+                    None => None,
+                    Some(pid) => {
+                        let Who::Proc(t) = self.who(me, pid, host)? else {
+                            return Err(self.err(
+                                &pid.referenced,
+                                format!(
+                                    "`read` with `pid` reads the /proc files of a process of the \
+                                     scenario, and `{}` is not one",
+                                    pid.value
+                                ),
+                            ));
+                        };
+                        Some(t)
+                    }
+                },
+                path: if r.pid.is_some() {
+                    if !READ_OF_FILES.contains(&r.path.value.as_str()) {
+                        return Err(self.err(
+                            &r.path.referenced,
+                            format!(
+                                "`read` with `pid` reads one of {} in that process's /proc/PID, \
+                                 got `{}` (their content holds no PIDs, which nsspec could not \
+                                 label; for NSpid see `nspid` and `visible`)",
+                                READ_OF_FILES.join(", "),
+                                r.path.value
+                            ),
+                        ));
+                    }
+                    r.path.value.clone()
+                } else {
+                    self.path("path", &r.path)?
+                },
                 expect: match r.expect.as_ref().map(|e| (&e.value, e.referenced)) {
                     None => None,
                     Some((RawReadExpect::Text(t), _)) => Some(ReadExpect::Text(fold_space(t))),
@@ -4051,6 +4085,18 @@ pub const PROC_OPTIONS: &[&str] = &[
     "hidepid=noaccess",
     "hidepid=invisible",
     "hidepid=ptraceable",
+];
+
+/// The files of another process's /proc/PID a `read` with `pid` may read: those that say how
+/// its namespaces are set up, whose content depends on the reader (a map's outside ids are
+/// shown relative to the reader's user namespace) but holds no PIDs.
+pub const READ_OF_FILES: &[&str] = &[
+    "uid_map",
+    "gid_map",
+    "projid_map",
+    "setgroups",
+    "timens_offsets",
+    "comm",
 ];
 
 /// The /proc/self files a `write` may change: the user and time namespace set-up, and a few

@@ -274,7 +274,10 @@ fn describe_action(plan: &Plan, step: &StepPlan) -> String {
         Action::Gethostname { .. } => "gethostname()".into(),
         Action::Getuid { .. } => "getuid()".into(),
         Action::Getgid { .. } => "getgid()".into(),
-        Action::Read { path, .. } => format!("read({path})"),
+        Action::Read { path, of: None, .. } => format!("read({path})"),
+        Action::Read {
+            path, of: Some(t), ..
+        } => format!("read(/proc/{}/{path})", plan.procs[*t].name),
         Action::Write { path, content, .. } => format!("write({path}, {content:?})"),
         Action::WriteChild {
             child,

@@ -891,7 +891,11 @@ pub struct SleepArgs {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReadArgs {
+    /// With `pid`, a file name in that process's /proc/PID (uid_map, gid_map, …).
     pub path: Spanned<String>,
+    /// Whose /proc files to read: a process of the scenario.
+    #[serde(default)]
+    pub pid: Option<Spanned<String>>,
     /// The content, compared with runs of white space folded to one space and trimmed; or
     /// `{errno: NAME}`, how opening or reading the file fails.
     #[serde(default)]
