@@ -3704,13 +3704,13 @@ fn pidfd_namespace(pidfd: &OwnedFd, kind: NsKind, for_children: bool) -> Result<
 }
 
 /// pidfd_send_signal(2) (Linux 5.1) without a siginfo: as kill(2) would send it.
-fn pidfd_send_signal(fd: &OwnedFd, signal: Signal) -> Result<(), Errno> {
+fn pidfd_send_signal(fd: &OwnedFd, signal: Option<Signal>) -> Result<(), Errno> {
     // SAFETY: a valid descriptor, a signal number, a null siginfo and no flags.
     let r = unsafe {
         libc::syscall(
             libc::SYS_pidfd_send_signal,
             fd.as_raw_fd(),
-            signal as libc::c_int,
+            signal.map_or(0, |s| s as libc::c_int),
             std::ptr::null::<libc::siginfo_t>(),
             0u32,
         )

@@ -355,7 +355,9 @@ pub enum Action {
     Kill {
         target: Who,
         label: String,
-        signal: Signal,
+        /// None: signal 0, which checks that the target exists and may be signalled
+        /// and sends nothing (kill(2)).
+        signal: Option<Signal>,
         expect: Outcome,
     },
     /// kill(0, signal) (`target` None): the caller's process group; or kill(-PGID, signal) of
@@ -363,7 +365,9 @@ pub enum Action {
     KillGroup {
         target: Option<Who>,
         label: String,
-        signal: Signal,
+        /// None: signal 0, which checks that the target exists and may be signalled
+        /// and sends nothing (kill(2)).
+        signal: Option<Signal>,
         expect: Outcome,
     },
     /// sigaction(2) with a handler recording each delivery of `signal` and its si_pid.
@@ -394,13 +398,17 @@ pub enum Action {
     /// pidfd_send_signal(2) through a kept pidfd.
     PidfdSignal {
         handle: usize,
-        signal: Signal,
+        /// None: signal 0, which checks that the target exists and may be signalled
+        /// and sends nothing (kill(2)).
+        signal: Option<Signal>,
         expect: Outcome,
     },
     /// kill(-1, signal): every process the caller may signal but itself and init — only from
     /// inside a PID namespace of the scenario, where that is the namespace's processes.
     KillAll {
-        signal: Signal,
+        /// None: signal 0, which checks that the target exists and may be signalled
+        /// and sends nothing (kill(2)).
+        signal: Option<Signal>,
         expect: Outcome,
     },
     Wait {
@@ -2041,6 +2049,15 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// A signal to send: a name, or 0 (None), kill(2)'s check that the target exists and may
+    /// be signalled.
+    fn sent_signal(&self, name: &Spanned<String>) -> Result<Option<Signal>, ScenarioError> {
+        if name.value.trim() == "0" {
+            return Ok(None);
+        }
+        self.signal(name).map(Some)
+    }
+
     fn signal(&self, name: &Spanned<String>) -> Result<Signal, ScenarioError> {
         signal_from_name(&name.value).ok_or_else(|| {
             self.err(
@@ -2479,8 +2496,8 @@ impl<'a> Builder<'a> {
             }
             RawStep::Kill(k) => {
                 let signal = match &k.signal {
-                    Some(s) => self.signal(s)?,
-                    None => Signal::SIGTERM,
+                    Some(s) => self.sent_signal(s)?,
+                    None => Some(Signal::SIGTERM),
                 };
                 let pid = match (&k.pid, &k.group) {
                     (Some(pid), None) => pid,
@@ -2626,8 +2643,8 @@ impl<'a> Builder<'a> {
                 let target = self.handles[handle].0.target;
                 self.not_the_supervisor(me, target, &k.pidfd, "`pidfd_signal`")?;
                 let signal = match &k.signal {
-                    Some(s) => self.signal(s)?,
-                    None => Signal::SIGTERM,
+                    Some(s) => self.sent_signal(s)?,
+                    None => Some(Signal::SIGTERM),
                 };
                 Action::PidfdSignal {
                     handle,
@@ -3613,11 +3630,19 @@ impl<'a> Builder<'a> {
                 proc.steps.iter().enumerate().filter_map(move |(i, s)| {
                     matches!(
                         s.action,
-                        Action::Kill { .. }
-                            | Action::KillGroup { .. }
-                            | Action::KillAll { .. }
-                            | Action::PidfdSignal { .. }
-                            | Action::SetPdeathsig { .. }
+                        Action::Kill {
+                            signal: Some(_),
+                            ..
+                        } | Action::KillGroup {
+                            signal: Some(_),
+                            ..
+                        } | Action::KillAll {
+                            signal: Some(_),
+                            ..
+                        } | Action::PidfdSignal {
+                            signal: Some(_),
+                            ..
+                        } | Action::SetPdeathsig { .. }
                     )
                     .then_some((p, i))
                 })
@@ -4593,7 +4618,7 @@ steps:
         );
         assert!(matches!(
             &p.procs[0].steps[1].action,
-            Action::KillGroup { target: Some(Who::Proc(1)), label, signal: Signal::SIGKILL, .. } if label == "c"
+            Action::KillGroup { target: Some(Who::Proc(1)), label, signal: Some(Signal::SIGKILL), .. } if label == "c"
         ));
     }
 

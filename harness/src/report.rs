@@ -66,6 +66,11 @@ pub fn errno_text(e: i32) -> String {
     format!("{:?}: {text}", Errno::from_raw(e))
 }
 
+/// A signal a step sends, as the record names it: SIGKILL, or 0 for kill(2)'s check.
+fn sent(signal: &Option<Signal>) -> &'static str {
+    signal.map_or("0", Signal::as_str)
+}
+
 fn signal_text(s: i32) -> String {
     Signal::try_from(s).map_or_else(|_| format!("signal {s}"), |s| s.as_str().to_string())
 }
@@ -221,16 +226,16 @@ fn describe_action(plan: &Plan, step: &StepPlan) -> String {
         ),
         Action::Exit { code } => format!("exit({code})"),
         Action::Kill { label, signal, .. } => {
-            format!("kill({label}, {})", signal.as_str())
+            format!("kill({label}, {})", sent(signal))
         }
-        Action::KillAll { signal, .. } => format!("kill(-1, {})", signal.as_str()),
+        Action::KillAll { signal, .. } => format!("kill(-1, {})", sent(signal)),
         Action::KillGroup {
             target: None,
             signal,
             ..
-        } => format!("kill(0, {})", signal.as_str()),
+        } => format!("kill(0, {})", sent(signal)),
         Action::KillGroup { label, signal, .. } => {
-            format!("kill(-{label}, {})", signal.as_str())
+            format!("kill(-{label}, {})", sent(signal))
         }
         Action::PidfdOpen { label, handle, .. } => {
             format!("pidfd_open({label}) as {}", plan.handles[*handle].name)
@@ -253,7 +258,7 @@ fn describe_action(plan: &Plan, step: &StepPlan) -> String {
         Action::PidfdSignal { handle, signal, .. } => format!(
             "pidfd_send_signal({}, {})",
             plan.handles[*handle].name,
-            signal.as_str()
+            sent(signal)
         ),
         Action::Wait { target, .. } => format!("wait({})", plan.procs[*target].name),
         Action::ListPids { .. } => "list_pids()".into(),
@@ -1108,11 +1113,11 @@ fn signalled_by_a_step(
                     target: Who::Proc(j),
                     signal,
                     ..
-                } => *j == i && *signal == Signal::SIGKILL,
+                } => *j == i && *signal == Some(Signal::SIGKILL),
                 Action::PidfdSignal { handle, signal, .. } => {
-                    plan.handles[*handle].target == Who::Proc(i) && *signal == Signal::SIGKILL
+                    plan.handles[*handle].target == Who::Proc(i) && *signal == Some(Signal::SIGKILL)
                 }
-                Action::KillGroup { signal, .. } => *signal == Signal::SIGKILL,
+                Action::KillGroup { signal, .. } => *signal == Some(Signal::SIGKILL),
                 _ => false,
             };
             let result = by_proc
