@@ -1527,6 +1527,7 @@ impl<'a> Builder<'a> {
                 matches!(
                     s.action,
                     Action::Kill { target: Who::Proc(t), .. }
+                        | Action::Read { of: Some(t), .. }
                         | Action::Visible { target: Who::Proc(t), .. }
                         | Action::Enter { target: Who::Proc(t), .. }
                         | Action::Setns { target: Who::Proc(t), .. }
@@ -4114,14 +4115,14 @@ pub const PROC_OPTIONS: &[&str] = &[
 
 /// The files of another process's /proc/PID a `read` with `pid` may read: those that say how
 /// its namespaces are set up, whose content depends on the reader (a map's outside ids are
-/// shown relative to the reader's user namespace) but holds no PIDs.
+/// shown relative to the reader's user namespace) but holds no PIDs, nor anything that differs
+/// between hosts (`comm` of init is the binary's file name).
 pub const READ_OF_FILES: &[&str] = &[
     "uid_map",
     "gid_map",
     "projid_map",
     "setgroups",
     "timens_offsets",
-    "comm",
 ];
 
 /// The /proc/self files a `write` may change: the user and time namespace set-up, and a few

@@ -971,6 +971,11 @@ fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
         .iter()
         .flat_map(|q| &q.steps)
         .any(|s| match s.action {
+            // Signal 0 sends nothing.
+            Action::KillAll { signal: None, .. }
+            | Action::KillGroup { signal: None, .. }
+            | Action::Kill { signal: None, .. }
+            | Action::PidfdSignal { signal: None, .. } => false,
             Action::KillAll { .. } | Action::KillGroup { .. } => true,
             Action::Kill {
                 target: Who::Proc(t),

@@ -4453,3 +4453,54 @@ fn the_fork_room_counts_the_pids_limit_of_the_cgroups_above() {
         "room {room} with pids.max 2000 above"
     );
 }
+
+/// `read` with `pid: host` needs the host process, as `kill` and `visible` do: it is created
+/// for the step (before, the run panicked on its missing index).
+#[test]
+fn a_read_of_the_host_process_maps_creates_it() {
+    if !runs_scenarios() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-read-host-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("read-host.yaml");
+    std::fs::write(
+        &file,
+        "name: read-host\nnamespaces: [pid]\nsteps:\n  - read: { pid: host, path: setgroups }\n",
+    )
+    .unwrap();
+    let stdout = run_verbose(file.to_str().unwrap(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        stdout.contains("1. read(/proc/host/setgroups) -> \""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("host: NSpid host-pid#"), "{stdout}");
+}
+
+/// A `kill` with signal 0 sends nothing: the note on a process that init's end killed stays.
+#[test]
+fn a_signal_0_kill_leaves_the_note_on_processes_killed_with_init() {
+    if !runs_scenarios() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-kill0-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("kill0.yaml");
+    std::fs::write(
+        &file,
+        "name: kill0\nnamespaces: [pid]\nsteps:\n  \
+         - fork: { name: c, steps: [ { sleep: { ms: 300 } }, { getpid: { expect: 2 } } ] }\n  \
+         - kill: { pid: c, signal: 0 }\n",
+    )
+    .unwrap();
+    let out = nsspec(&["run", "--no-snapshots", file.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("2. kill(c, 0) -> pid 2: ok"), "{stdout}");
+    assert!(
+        stdout.contains("`getpid()`: never ran (init ended without waiting for `c`"),
+        "{stdout}"
+    );
+}
