@@ -372,17 +372,6 @@ impl Outlook {
     /// systemd unit's TasksMax, a container's pids limit), None where none of them sets one.
     /// A scenario's own `pids.max` bounds it, but its processes count against those too.
     pub(crate) fn cgroup_room(&self) -> Option<u64> {
-        let place = self
-            .places
-            .list
-            .iter()
-            .filter(|p| p.pids)
-            .find(|p| usable(p).is_ok())?;
-        let levels = place
-            .parent_path
-            .split('/')
-            .filter(|c| !c.is_empty())
-            .count();
         let number = |dir: &Path, file: &str| -> Option<u64> {
             std::fs::read_to_string(dir.join(file))
                 .ok()?
@@ -390,13 +379,32 @@ impl Outlook {
                 .parse()
                 .ok()
         };
-        place
-            .parent
-            .ancestors()
-            .take(levels + 1)
-            .filter_map(|dir| {
-                Some(number(dir, "pids.max")?.saturating_sub(number(dir, "pids.current")?))
-            })
+        // `dir` and its ancestors up to the hierarchy's root, `levels` below it.
+        let room = |dir: &Path, levels: usize| {
+            dir.ancestors()
+                .take(levels + 1)
+                .filter_map(|d| {
+                    Some(number(d, "pids.max")?.saturating_sub(number(d, "pids.current")?))
+                })
+                .min()
+        };
+        let levels = |p: &Place| p.parent_path.split('/').filter(|c| !c.is_empty()).count();
+        if let Some(place) = self
+            .places
+            .list
+            .iter()
+            .filter(|p| p.pids)
+            .find(|p| usable(p).is_ok())
+        {
+            return room(&place.parent, levels(place));
+        }
+        // No cgroup of the scenario's own (rootless: RLIMIT_NPROC bounds it): its processes
+        // stay in nsspec's own cgroup, and count against it and every cgroup above, in each
+        // hierarchy. Reading their limits needs no write access.
+        self.places
+            .list
+            .iter()
+            .filter_map(|p| room(&p.origin, levels(p) + usize::from(p.origin != p.parent)))
             .min()
     }
 

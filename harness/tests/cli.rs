@@ -4411,7 +4411,8 @@ fn a_fork_bomb_larger_than_the_hosts_room_is_skipped() {
 }
 
 /// The room also counts what the cgroups above a scenario's allow: run from a v1 pids cgroup
-/// with `pids.max` 2000, the probe offers at most a quarter of it.
+/// with `pids.max` 2000, the probe offers at most a quarter of it — as root, where the
+/// scenario's cgroup is made below it, and rootless, where the scenario stays in it.
 #[test]
 fn the_fork_room_counts_the_pids_limit_of_the_cgroups_above() {
     let v1 = Path::new("/sys/fs/cgroup/pids");
@@ -4422,36 +4423,44 @@ fn the_fork_room_counts_the_pids_limit_of_the_cgroups_above() {
         );
         return;
     }
+    let bin = world_executable_nsspec();
     let dir = v1.join(format!("nsspec-test-room-{}", std::process::id()));
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("pids.max"), "2000").unwrap();
-    let procs =
-        std::ffi::CString::new(dir.join("cgroup.procs").as_os_str().as_encoded_bytes()).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
-    cmd.args(["probe", "--format", "json"]);
-    // SAFETY: only async-signal-safe calls (open, write, close) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
-            if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::close(fd);
-            Ok(())
-        });
+    let procs = dir.join("cgroup.procs");
+    let mut rooms = Vec::new();
+    for rootless in [false, true] {
+        let user = if rootless {
+            "setpriv --reuid 65534 --regid 65534 --clear-groups "
+        } else {
+            ""
+        };
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > {} && exec {user}{} probe --format json",
+                procs.display(),
+                bin.display()
+            ))
+            .current_dir("/")
+            .output()
+            .expect("sh runs");
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        let host: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        rooms.push(
+            host["fork_room"]
+                .as_u64()
+                .expect("the probe reports the room"),
+        );
     }
-    let out = cmd.output().expect("nsspec runs");
-    // The probe has exited: the cgroup is empty again.
+    // The probes have exited: the cgroup is empty again.
     std::fs::remove_dir(&dir).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
-    let host: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let room = host["fork_room"]
-        .as_u64()
-        .expect("the probe reports the room");
-    assert!(
-        (1..=500).contains(&room),
-        "room {room} with pids.max 2000 above"
-    );
+    for room in rooms {
+        assert!(
+            (1..=500).contains(&room),
+            "room {room} with pids.max 2000 above"
+        );
+    }
 }
 
 /// `read` with `pid: host` needs the host process, as `kill` and `visible` do: it is created
