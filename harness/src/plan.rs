@@ -3619,10 +3619,10 @@ impl<'a> Builder<'a> {
         if !steps().any(|s| matches!(s.action, Action::Wait { .. })) {
             return Ok(());
         }
-        // The steps that send a signal, or arrange for one: once one of them may have run, any
-        // `wait` or `await` may return (its child killed, or EINTR), and so every process may
-        // end, as which process a signal reaches is not worked out. One that cannot start
-        // before the deadlock changes nothing.
+        // The steps that send a signal (not 0, which sends nothing): once one of them may have
+        // run, any `wait` or `await` may return and so every process may end, as which process
+        // a signal reaches is not worked out. One that cannot start before the deadlock changes
+        // nothing. (A `set_pdeathsig` arms its own process only: see `ends` below.)
         let signal_steps: Vec<(usize, usize)> = self
             .procs
             .iter()
@@ -3643,7 +3643,7 @@ impl<'a> Builder<'a> {
                         } | Action::PidfdSignal {
                             signal: Some(_),
                             ..
-                        } | Action::SetPdeathsig { .. }
+                        }
                     )
                     .then_some((p, i))
                 })
@@ -3767,9 +3767,13 @@ impl<'a> Builder<'a> {
                     }
                     now = i < proc.steps.len() && returns(p, i, &started, &ended);
                 }
+                // A process that armed its parent-death signal may get it whenever its parent
+                // (or the thread that forked it, or whoever adopts it) ends: which, and whether
+                // the signal ends it, is not worked out.
                 let ends = started[node(p, proc.steps.len())]
                     || proc.steps.iter().enumerate().any(|(i, s)| {
-                        matches!(s.action, Action::Crash { .. }) && started[node(p, i)]
+                        matches!(s.action, Action::Crash { .. } | Action::SetPdeathsig { .. })
+                            && started[node(p, i)]
                     })
                     || killers[p].iter().any(|&q| ended[q]);
                 if ends && !ended[p] {
@@ -4317,13 +4321,30 @@ mod tests {
             err(&late).is_some_and(|e| e.contains("none of them can return")),
             "{late}"
         );
-        // A child's own `set_pdeathsig` before its `await` counts too.
+        // A child's own `set_pdeathsig` before its `await` lets it end (here it would not: its
+        // parent is the one waiting, but that is not worked out)...
         assert_eq!(
             err(
                 "  - fork: { name: c, steps: [ { set_pdeathsig: { signal: KILL } }, { await: { event: e } } ] }\n  \
                  - wait: { pid: c }\n  - notify: { event: e }\n"
             ),
             None
+        );
+        // ... but not another process: the same deadlock beside a process that arms its own.
+        assert!(
+            err(&format!(
+                "{child}  - fork: {{ name: p, steps: [ {{ set_pdeathsig: {{ signal: KILL }} }} ] }}\n  \
+                 - wait: {{ pid: c }}\n  - notify: {{ event: e }}\n"
+            ))
+            .is_some_and(|e| e.contains("none of them can return")),
+        );
+        // Nor does a `kill` with signal 0, which sends nothing.
+        assert!(
+            err(&format!(
+                "{child}  - kill: {{ pid: c, signal: 0 }}\n  - wait: {{ pid: c }}\n  \
+                 - notify: {{ event: e }}\n"
+            ))
+            .is_some_and(|e| e.contains("none of them can return")),
         );
         // A child that crashes before its `await` ends all the same.
         assert_eq!(
