@@ -962,10 +962,10 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
             "a mapping"
         };
         message = format!("expected a single value here (a number, a name or a text), not {what}");
-        if written.contains("errno") {
+        if written.contains("errno") && key_before(text, line, column) == Some("expect") {
             message.push_str(
-                ": `{ errno: NAME }` is for steps that can fail, and this one's `expect` is its \
-                 result",
+                ": this step's `expect` is the value it observes; `{ errno: NAME }` is for steps \
+                 whose result is ok or an errno",
             );
         }
     }
@@ -1052,6 +1052,31 @@ fn unknown(what: &str, value: &str) -> String {
     } else {
         format!("unknown {what} `{value}`")
     }
+}
+
+/// The key whose value starts at a (1-based) line and column of `text`: written before it on
+/// the same line (`expect: {`), or, for a value on lines of its own, ending the line above.
+fn key_before(text: &str, line: u64, column: u64) -> Option<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = usize::try_from(line).ok()?.checked_sub(1)?;
+    let here = lines.get(at)?;
+    let cut = here
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(here.len(), |(i, _)| i);
+    let before = here[..cut].trim_end();
+    let before = if before.trim_start().is_empty() || before.trim_start() == "-" {
+        lines[..at]
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())?
+            .trim_end()
+    } else {
+        before
+    };
+    let key = before.strip_suffix(':')?;
+    let start = key.rfind([' ', '{', ',', '-']).map_or(0, |i| i + 1);
+    Some(key[start..].trim())
 }
 
 /// The plain scalar written at a (1-based) line and column of `text`, up to the characters
@@ -2056,7 +2081,16 @@ impl<'a> Builder<'a> {
         if name.value.trim() == "0" {
             return Ok(None);
         }
-        self.signal(name).map(Some)
+        signal_from_name(&name.value).map(Some).ok_or_else(|| {
+            self.err(
+                &name.referenced,
+                format!(
+                    "{} (expected a name such as KILL, TERM or USR1, or 0 to check without \
+                     sending)",
+                    unknown_name("signal", &name.value)
+                ),
+            )
+        })
     }
 
     fn signal(&self, name: &Spanned<String>) -> Result<Signal, ScenarioError> {
@@ -4204,6 +4238,17 @@ pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn key_before_names_the_key_a_value_belongs_to() {
+        use super::key_before;
+        let text = "steps:\n  - getuid: { expect: { errno: EPERM } }\n  - read:\n      expect:\n        \
+                    errno: EPERM\n  - read: { path: { errno: x } }\n";
+        assert_eq!(key_before(text, 2, 23), Some("expect"));
+        assert_eq!(key_before(text, 5, 9), Some("expect"));
+        assert_eq!(key_before(text, 6, 19), Some("path"));
+        assert_eq!(key_before(text, 1, 1), None);
+    }
+
     #[test]
     fn find_cycle_reports_the_labels_of_a_cycle_and_nothing_for_a_dag() {
         use super::find_cycle;
