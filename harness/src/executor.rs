@@ -387,6 +387,28 @@ fn bombs_fit(running: &[u32], next: u32, room: u64) -> bool {
         || running.iter().map(|&n| u64::from(n)).sum::<u64>() + u64::from(next) <= room
 }
 
+/// The scenario to start next, if any may: the oldest passed over that `fits` now, else the
+/// next in order (`next`, of `len`), passing over into `waiting` those that do not fit. So a
+/// fork bomb waiting for room holds up none of the scenarios after it.
+fn next_to_start(
+    waiting: &mut Vec<usize>,
+    next: &mut usize,
+    len: usize,
+    fits: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    if let Some(k) = waiting.iter().position(|&i| fits(i)) {
+        return Some(waiting.remove(k));
+    }
+    while *next < len {
+        *next += 1;
+        if fits(*next - 1) {
+            return Some(*next - 1);
+        }
+        waiting.push(*next - 1);
+    }
+    None
+}
+
 pub fn run_many(
     plans: &[&Plan],
     host: &Host,
@@ -407,6 +429,8 @@ pub fn run_many(
         std::sync::atomic::Ordering::Relaxed,
     );
     let mut next = 0;
+    // Fork bombs passed over until those running leave them room, oldest first.
+    let mut waiting: Vec<usize> = Vec::new();
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
     let baseline = watch.mounts();
     let mut env = RunEnv {
@@ -427,20 +451,24 @@ pub fn run_many(
     let mut exiting = Exiting(Vec::new());
     let mut active = Running(Vec::new());
     loop {
-        while active.len() < jobs.max(1) && next < plans.len() {
+        while active.len() < jobs.max(1) {
             let bombs = |i: usize| plans[i].requirements.contains(&Requirement::ProcessLimit);
-            if bombs(next)
-                && let Some(room) = host.fork_room
-            {
+            let fits = |i: usize, active: &Running| {
+                let Some(room) = host.fork_room.filter(|_| bombs(i)) else {
+                    return true;
+                };
                 let running: Vec<u32> = active
                     .iter()
                     .filter(|a| bombs(a.index))
                     .map(|a| plans[a.index].pids_max)
                     .collect();
-                if !bombs_fit(&running, plans[next].pids_max, room) {
-                    break;
-                }
-            }
+                bombs_fit(&running, plans[i].pids_max, room)
+            };
+            let Some(start) =
+                next_to_start(&mut waiting, &mut next, plans.len(), |i| fits(i, &active))
+            else {
+                break;
+            };
             // Each scenario is judged against the table as it was when it started: a mount
             // made on the host meanwhile is no doing of later scenarios, whose sandboxes start
             // as copies of the table with it.
@@ -448,13 +476,13 @@ pub fn run_many(
             if changed {
                 env.baseline = parse_mounts(&String::from_utf8_lossy(&mounts));
             }
-            match Active::spawn(next, plans[next], &env, mounts) {
+            match Active::spawn(start, plans[start], &env, mounts) {
                 Ok(a) => active.push(a),
-                Err(error) => done(next, failed(error)),
+                Err(error) => done(start, failed(error)),
             }
-            next += 1;
         }
         if next == plans.len()
+            && waiting.is_empty()
             && let Some(g) = &guardian
         {
             // No more supervisors to hand the socket to: the guardian can see its end as soon
@@ -499,7 +527,7 @@ pub fn run_many(
                 out.error = Some(format!("{why}; {}", out.error.unwrap_or_default()));
                 done(idx, out);
             }
-            for idx in next..plans.len() {
+            for idx in waiting.drain(..).chain(next..plans.len()) {
                 done(idx, failed(format!("{why}; not started")));
             }
             return false;
@@ -5136,6 +5164,29 @@ fn exit_now(code: i32) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scenario that does not fit is passed over, not waited for, and starts first once it
+    /// fits; the order among those passed over is kept.
+    #[test]
+    fn scenarios_that_do_not_fit_are_passed_over_until_they_do() {
+        let (mut waiting, mut next) = (Vec::new(), 0);
+        let big = |i: usize| i == 0 || i == 2;
+        assert_eq!(
+            next_to_start(&mut waiting, &mut next, 4, |i| !big(i)),
+            Some(1)
+        );
+        assert_eq!(waiting, [0]);
+        assert_eq!(
+            next_to_start(&mut waiting, &mut next, 4, |i| !big(i)),
+            Some(3)
+        );
+        assert_eq!(waiting, [0, 2]);
+        assert_eq!(next_to_start(&mut waiting, &mut next, 4, |i| !big(i)), None);
+        assert_eq!(next_to_start(&mut waiting, &mut next, 4, |_| true), Some(0));
+        assert_eq!(next_to_start(&mut waiting, &mut next, 4, |_| true), Some(2));
+        assert_eq!(next_to_start(&mut waiting, &mut next, 4, |_| true), None);
+        assert!(waiting.is_empty());
+    }
 
     /// Fork bombs start side by side only while their limits together fit in the room; one
     /// alone always starts (a scenario that alone does not fit is skipped by the probe).
