@@ -2076,6 +2076,22 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     kind.name()
                 )));
             }
+            // An algorithm that is not available is looked for as module tcp_NAME, which the
+            // kernel loads on the host for a caller with CAP_NET_ADMIN (tcp_ca_find_autoload()).
+            if path == TCP_CONGESTION
+                && !read_at(
+                    ctx.host_proc,
+                    "sys/net/ipv4/tcp_available_congestion_control",
+                )
+                .is_some_and(|a| a.split_whitespace().any(|n| n == content.trim()))
+            {
+                return Some(Obs::Failed(format!(
+                    "refusing to write {path}: `{}` is not in \
+                     net.ipv4.tcp_available_congestion_control, and the kernel would load a \
+                     module for it on the host",
+                    content.trim()
+                )));
+            }
             if path == crate::plan::PID_MAX
                 && crate::probe::running_kernel().is_none_or(|v| v < crate::plan::PER_NS_PID_MAX)
             {
@@ -2302,6 +2318,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         }
         Action::LinkUp { name, .. } => match refuse_host_net(ctx) {
             Some(obs) => obs,
+            // The interface ioctls look an unknown name up with dev_load(), which has the kernel
+            // load a module of that name on the host ("netdev-NAME", and with CAP_SYS_MODULE
+            // plain "NAME": any module). A device such a module makes would be the initial
+            // network namespace's, so this one's answer would be ENODEV all the same.
+            None if !interface_exists(ctx, name) => Obs::Result(Res::Errno(libc::ENODEV)),
             None => Obs::Result(res(link_up(name))),
         },
         Action::Bind { socket, addr, .. } => match refuse_host_net(ctx) {
@@ -3114,6 +3135,20 @@ fn if_flags(sock: &OwnedFd, name: &str) -> Result<libc::c_short, Errno> {
 ///
 /// # References
 /// netdevice(7): SIOCSIFFLAGS needs CAP_NET_ADMIN.
+/// The per-network-namespace default TCP congestion control (Linux 4.15).
+const TCP_CONGESTION: &str = "/proc/sys/net/ipv4/tcp_congestion_control";
+
+/// Whether the caller's network namespace has an interface `name`, from its /proc/PID/net/dev
+/// in the harness's /proc (which no scenario can mount over).
+fn interface_exists(ctx: &Ctx, name: &str) -> bool {
+    read_at(ctx.host_proc, &own_path("net/dev")).is_some_and(|dev| {
+        dev.lines()
+            .skip(2)
+            .filter_map(|l| l.split_once(':'))
+            .any(|(n, _)| n.trim() == name)
+    })
+}
+
 fn link_up(name: &str) -> Result<(), Errno> {
     let sock = inet_socket(libc::SOCK_DGRAM)?;
     let flags = if_flags(&sock, name)?;

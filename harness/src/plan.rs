@@ -4219,7 +4219,11 @@ pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
         "kernel/shm_next_id",
         "kernel/shm_rmid_forced",
     ];
-    if sysctl.starts_with("net/") {
+    if sysctl == "net/netfilter/nf_hooks_lwtunnel" {
+        // Shown in every network namespace, but a switch of the whole kernel (a static key
+        // that, once on, cannot be turned off: nf_hooks_lwtunnel_sysctl_handler()).
+        refuse("is a switch of the whole kernel, though every network namespace shows it")
+    } else if sysctl.starts_with("net/") {
         Ok(Some(NsKind::Net))
     } else if sysctl.starts_with("user/") {
         Ok(Some(NsKind::User))
@@ -4311,6 +4315,7 @@ mod tests {
             "/proc/sys/net/../kernel/pid_max",
             "/proc/sys//kernel/hostname",
             "/sys/fs/cgroup/pids/pids.max",
+            "/proc/sys/net/netfilter/nf_hooks_lwtunnel",
         ] {
             assert!(write_guard(bad).is_err(), "{bad}");
         }

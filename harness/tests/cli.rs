@@ -4513,3 +4513,54 @@ fn a_signal_0_kill_leaves_the_note_on_processes_killed_with_init() {
         "{stdout}"
     );
 }
+
+/// Steps that would make the kernel load a module on the host are not carried out: `link_up`
+/// of an interface the namespace lacks (dev_load() asks for module "netdev-NAME", or "NAME"
+/// with CAP_SYS_MODULE) records ENODEV without an interface ioctl for it, and a
+/// tcp_congestion_control that is not available (tcp_ca_find_autoload()) is refused.
+#[test]
+fn steps_do_not_make_the_host_load_modules() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-modules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("modules.yaml");
+    std::fs::write(
+        &file,
+        "name: modules\nnamespaces: [pid, net]\nsteps:\n  \
+         - link_up: { name: lo }\n  \
+         - link_up: { name: xfs, expect: { errno: ENODEV } }\n  \
+         - write: { path: /proc/sys/net/ipv4/tcp_congestion_control, content: no-such-algorithm }\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out = nsspec(&["run", "--no-snapshots", file]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("2. link_up(xfs) -> ENODEV"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "refusing to write /proc/sys/net/ipv4/tcp_congestion_control: `no-such-algorithm` \
+             is not in net.ipv4.tcp_available_congestion_control"
+        ),
+        "{stdout}"
+    );
+    // Where strace is at hand: no interface ioctl names `xfs`, while `lo`'s are made.
+    let traced = dir.join("ioctls");
+    let strace = Command::new("strace")
+        .args(["-f", "-e", "trace=ioctl", "-o"])
+        .arg(&traced)
+        .arg(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "--no-snapshots", file])
+        .current_dir(root())
+        .output();
+    if strace.is_ok_and(|o| o.status.code() == Some(1)) {
+        let ioctls = std::fs::read_to_string(&traced).unwrap();
+        assert!(ioctls.contains("ifr_name=\"lo\""), "{ioctls}");
+        assert!(!ioctls.contains("ifr_name=\"xfs\""), "{ioctls}");
+    } else {
+        eprintln!("strace not run: the ioctls were not looked at");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
