@@ -369,15 +369,6 @@ pub struct RunOutput {
     pub elapsed: Duration,
 }
 
-/// Runs `plans` on `host` (as [`Host::probe_for`] measured it in this process) with at most
-/// `jobs` supervisors at a time and calls `done(index, output)` for each as it finishes. Every
-/// scenario has its own supervisor, sandbox and namespaces, so concurrent ones cannot see each
-/// other. Must be called from a single-threaded process.
-///
-/// Once `stop` is readable (the CLI passes a signalfd for SIGINT, SIGTERM and SIGHUP), no
-/// scenario starts, the running ones are killed, and `run_many` returns `true` when their
-/// supervisors have been reaped and the guardian has removed what was left of them: `done` is
-/// not called for those nor for the ones that never started.
 /// Whether a scenario that forks until its process limit `next` stops it may start beside
 /// those running with `running`: only while their limits together fit in the host's `room`
 /// (see [`crate::probe::fork_room`]), or when none runs (the probe skips one that alone does
@@ -409,6 +400,15 @@ fn next_to_start(
     None
 }
 
+/// Runs `plans` on `host` (as [`Host::probe_for`] measured it in this process) with at most
+/// `jobs` supervisors at a time and calls `done(index, output)` for each as it finishes. Every
+/// scenario has its own supervisor, sandbox and namespaces, so concurrent ones cannot see each
+/// other. Must be called from a single-threaded process.
+///
+/// Once `stop` is readable (the CLI passes a signalfd for SIGINT, SIGTERM and SIGHUP), no
+/// scenario starts, the running ones are killed, and `run_many` returns `true` when their
+/// supervisors have been reaped and the guardian has removed what was left of them: `done` is
+/// not called for those nor for the ones that never started.
 pub fn run_many(
     plans: &[&Plan],
     host: &Host,
@@ -2022,42 +2022,28 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         },
         Action::Getuid { .. } => Obs::Value(nix::unistd::getuid().as_raw() as i64),
         Action::Getgid { .. } => Obs::Value(nix::unistd::getgid().as_raw() as i64),
-        Action::Read {
-            path, of: Some(t), ..
-        } => {
-            // Through the harness's /proc, by the target's PID there: what the file says
-            // depends on the reader (the outside ids of a map are its user namespace's), not
-            // on the procfs instance.
-            let pid = match live_host_pid(ctx, me, Who::Proc(*t)) {
-                Ok(pid) => pid,
-                Err(obs) => return Some(obs),
+        Action::Read { path, of, .. } => {
+            let read = match of {
+                None => read_capped(ctx, None, path),
+                // Through the harness's /proc, by the target's PID there: what the file says
+                // depends on the reader (the outside ids of a map are its user namespace's),
+                // not on the procfs instance.
+                Some(t) => match live_host_pid(ctx, me, Who::Proc(*t)) {
+                    Ok(pid) => read_capped(ctx, Some(ctx.host_proc), &format!("{pid}/{path}")),
+                    Err(obs) => return Some(obs),
+                },
             };
-            let opened = open_checked_at(
-                ctx,
-                Some(ctx.host_proc),
-                &format!("{pid}/{path}"),
-                nix::fcntl::OFlag::O_RDONLY,
-                |_, _| Ok(()),
-            );
-            let mut bytes = Vec::new();
-            let read = opened.and_then(|f| {
-                std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_TEXT as u64), &mut bytes)
-            });
             match read {
-                Ok(_) => Obs::Text(crate::plan::fold_space(&String::from_utf8_lossy(&bytes))),
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                    return Some(Obs::Failed(format!("refusing to read {path}: {e}")));
+                }
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
+                    Obs::Text(crate::plan::fold_space(&text))
+                }
                 Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
             }
         }
-        Action::Read { path, .. } => match read_capped(ctx, path) {
-            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
-                return Some(Obs::Failed(format!("refusing to read {path}: {e}")));
-            }
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
-                Obs::Text(crate::plan::fold_space(&text))
-            }
-            Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
-        },
         Action::Write {
             path,
             content,
@@ -2535,11 +2521,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
 /// host's log reader (through any procfs instance: the inode is the same in each), and files
 /// of tracefs and debugfs can consume events (trace_pipe) or act on drivers. Those are refused
 /// with `ErrorKind::Unsupported`.
-fn read_capped(ctx: &Ctx, path: &str) -> std::io::Result<Vec<u8>> {
+fn read_capped(ctx: &Ctx, dir: Option<RawFd>, path: &str) -> std::io::Result<Vec<u8>> {
     use nix::fcntl::OFlag;
     use std::io::Read as _;
     let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY;
-    let file = open_checked(ctx, path, flags, |found, st| {
+    let file = open_checked_at(ctx, dir, path, flags, |found, st| {
         if st.st_mode & libc::S_IFMT != libc::S_IFREG {
             return Err(refusal(
                 "only regular files are read (opening a device, FIFO or socket can act on the host)",
@@ -2629,22 +2615,31 @@ fn open_checked_at(
     };
     let checked = nix::sys::stat::fstat(&found)?;
     check(&found, &checked)?;
+    reopen(ctx.host_proc, &found, flags).map(std::fs::File::from)
+}
+
+/// Opens with `flags` the file `found` (an O_PATH descriptor) refers to, through its
+/// /proc/self/fd link in the harness's /proc (`host_proc`). The reopening walks a path below
+/// that /proc, which a scenario without a mount namespace of its own can mount over: it must
+/// reach the very file found, or it is refused (see [`refusal`]).
+fn reopen(host_proc: RawFd, found: &OwnedFd, flags: nix::fcntl::OFlag) -> std::io::Result<OwnedFd> {
     let opened = nix::fcntl::openat(
-        unsafe_borrow(ctx.host_proc),
+        unsafe_borrow(host_proc),
         own_path(&format!("fd/{}", found.as_raw_fd())).as_str(),
-        flags | OFlag::O_CLOEXEC,
+        flags | nix::fcntl::OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
     )?;
-    // The reopening walks a path below the harness's /proc, which a scenario without a mount
-    // namespace of its own can mount over: it must have reached the file checked.
-    let reached = nix::sys::stat::fstat(&opened)?;
-    if (checked.st_dev, checked.st_ino) != (reached.st_dev, reached.st_ino) {
+    let (a, b) = (
+        nix::sys::stat::fstat(found)?,
+        nix::sys::stat::fstat(&opened)?,
+    );
+    if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino) {
         return Err(refusal(
             "reopening it through /proc/self/fd reached another file (something is mounted \
              over the harness's /proc)",
         ));
     }
-    Ok(std::fs::File::from(opened))
+    Ok(opened)
 }
 
 /// The inode of a namespace file below the harness's /proc.
@@ -2677,24 +2672,10 @@ enum NsAnswer {
 /// reach whatever file that holds. The file is found with O_PATH, checked, and then reopened
 /// through its /proc/self/fd link, so the file checked is the file opened.
 fn open_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
-    use nix::fcntl::OFlag;
     let found = find_nsfs(host_proc, path)?;
-    let opened = nix::fcntl::openat(
-        unsafe_borrow(host_proc),
-        own_path(&format!("fd/{}", found.as_raw_fd())).as_str(),
-        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )?;
-    // The reopening walks a path below /proc that a scenario can mount over (a tmpfs on
-    // /proc/self/fd in the harness's mount namespace): it must have reached the file checked.
-    let (a, b) = (
-        nix::sys::stat::fstat(&found)?,
-        nix::sys::stat::fstat(&opened)?,
-    );
-    if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino) {
-        return Err(Errno::EXDEV);
-    }
-    Ok(opened)
+    // Another file reached (no OS error: the refusal) is EXDEV, as one that is not nsfs.
+    reopen(host_proc, &found, nix::fcntl::OFlag::O_RDONLY)
+        .map_err(|e| e.raw_os_error().map_or(Errno::EXDEV, Errno::from_raw))
 }
 
 /// Applies `request` to an open namespace file. Descriptors the kernel returns are only looked
@@ -3130,11 +3111,6 @@ fn if_flags(sock: &OwnedFd, name: &str) -> Result<libc::c_short, Errno> {
     Ok(unsafe { req.ifr_ifru.ifru_flags })
 }
 
-/// Sets IFF_UP on an interface of the caller's network namespace (SIOCSIFFLAGS), as
-/// `ip link set NAME up` does.
-///
-/// # References
-/// netdevice(7): SIOCSIFFLAGS needs CAP_NET_ADMIN.
 /// The per-network-namespace default TCP congestion control (Linux 4.15).
 const TCP_CONGESTION: &str = "/proc/sys/net/ipv4/tcp_congestion_control";
 
@@ -3149,6 +3125,11 @@ fn interface_exists(ctx: &Ctx, name: &str) -> bool {
     })
 }
 
+/// Sets IFF_UP on an interface of the caller's network namespace (SIOCSIFFLAGS), as
+/// `ip link set NAME up` does.
+///
+/// # References
+/// netdevice(7): SIOCSIFFLAGS needs CAP_NET_ADMIN.
 fn link_up(name: &str) -> Result<(), Errno> {
     let sock = inet_socket(libc::SOCK_DGRAM)?;
     let flags = if_flags(&sock, name)?;

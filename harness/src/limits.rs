@@ -372,19 +372,13 @@ impl Outlook {
     /// systemd unit's TasksMax, a container's pids limit), None where none of them sets one.
     /// A scenario's own `pids.max` bounds it, but its processes count against those too.
     pub(crate) fn cgroup_room(&self) -> Option<u64> {
-        let number = |dir: &Path, file: &str| -> Option<u64> {
-            std::fs::read_to_string(dir.join(file))
-                .ok()?
-                .trim()
-                .parse()
-                .ok()
-        };
         // `dir` and its ancestors up to the hierarchy's root, `levels` below it.
         let room = |dir: &Path, levels: usize| {
             dir.ancestors()
                 .take(levels + 1)
                 .filter_map(|d| {
-                    Some(number(d, "pids.max")?.saturating_sub(number(d, "pids.current")?))
+                    let max = read_number(&d.join("pids.max"))?;
+                    Some(max.saturating_sub(read_number(&d.join("pids.current"))?))
                 })
                 .min()
         };
@@ -474,6 +468,12 @@ impl Outlook {
             why.join("; ")
         ))
     }
+}
+
+/// The whole number a one-line file holds (a sysctl, a cgroup's `pids.max`); None where it
+/// cannot be read or holds something else (`max`).
+pub(crate) fn read_number(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// Whether `Limit::apply` can create its cgroup in `place`, judged by permissions and, for a

@@ -645,6 +645,20 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The signal the step sends: `kill` in any form and `pidfd_signal`. None for every other
+    /// step, and for signal 0, which sends nothing (kill(2)'s check).
+    pub fn sent_signal(&self) -> Option<Signal> {
+        match self {
+            Action::Kill { signal, .. }
+            | Action::KillGroup { signal, .. }
+            | Action::KillAll { signal, .. }
+            | Action::PidfdSignal { signal, .. } => *signal,
+            _ => None,
+        }
+    }
+}
+
 /// What a `read` step expects: the text (white space folded) or how it fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadExpect {
@@ -2081,24 +2095,21 @@ impl<'a> Builder<'a> {
         if name.value.trim() == "0" {
             return Ok(None);
         }
-        signal_from_name(&name.value).map(Some).ok_or_else(|| {
-            self.err(
-                &name.referenced,
-                format!(
-                    "{} (expected a name such as KILL, TERM or USR1, or 0 to check without \
-                     sending)",
-                    unknown_name("signal", &name.value)
-                ),
-            )
-        })
+        self.named_signal(name, ", or 0 to check without sending")
+            .map(Some)
     }
 
     fn signal(&self, name: &Spanned<String>) -> Result<Signal, ScenarioError> {
+        self.named_signal(name, "")
+    }
+
+    /// The signal `name` names; else an error whose list of examples ends with `more`.
+    fn named_signal(&self, name: &Spanned<String>, more: &str) -> Result<Signal, ScenarioError> {
         signal_from_name(&name.value).ok_or_else(|| {
             self.err(
                 &name.referenced,
                 format!(
-                    "{} (expected a name such as KILL, TERM or USR1)",
+                    "{} (expected a name such as KILL, TERM or USR1{more})",
                     unknown_name("signal", &name.value)
                 ),
             )
@@ -3662,25 +3673,10 @@ impl<'a> Builder<'a> {
             .iter()
             .enumerate()
             .flat_map(|(p, proc)| {
-                proc.steps.iter().enumerate().filter_map(move |(i, s)| {
-                    matches!(
-                        s.action,
-                        Action::Kill {
-                            signal: Some(_),
-                            ..
-                        } | Action::KillGroup {
-                            signal: Some(_),
-                            ..
-                        } | Action::KillAll {
-                            signal: Some(_),
-                            ..
-                        } | Action::PidfdSignal {
-                            signal: Some(_),
-                            ..
-                        }
-                    )
-                    .then_some((p, i))
-                })
+                proc.steps
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, s)| s.action.sent_signal().map(|_| (p, i)))
             })
             .collect();
         // The child each step waits for until it ends: a `wait` blocks only for a child that

@@ -675,15 +675,10 @@ struct Scope {
 /// near the host's free PIDs would stop every fork on the host until the scenario's time
 /// limit. None where unreadable.
 pub fn fork_room(cgroup_room: Option<u64>) -> Option<u64> {
-    let number = |path: &str| {
-        std::fs::read_to_string(path)
-            .ok()?
-            .trim()
-            .parse::<u64>()
-            .ok()
-    };
-    let pid_max = number("/proc/sys/kernel/pid_max")?;
-    let threads_max = number("/proc/sys/kernel/threads-max").unwrap_or(pid_max);
+    use crate::limits::read_number;
+    use std::path::Path;
+    let pid_max = read_number(Path::new("/proc/sys/kernel/pid_max"))?;
+    let threads_max = read_number(Path::new("/proc/sys/kernel/threads-max")).unwrap_or(pid_max);
     let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
     let tasks: u64 = loadavg
         .split_whitespace()

@@ -970,12 +970,8 @@ fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
         .procs
         .iter()
         .flat_map(|q| &q.steps)
+        .filter(|s| s.action.sent_signal().is_some())
         .any(|s| match s.action {
-            // Signal 0 sends nothing.
-            Action::KillAll { signal: None, .. }
-            | Action::KillGroup { signal: None, .. }
-            | Action::Kill { signal: None, .. }
-            | Action::PidfdSignal { signal: None, .. } => false,
             Action::KillAll { .. } | Action::KillGroup { .. } => true,
             Action::Kill {
                 target: Who::Proc(t),
@@ -1113,18 +1109,18 @@ fn signalled_by_a_step(
 ) -> bool {
     plan.procs.iter().enumerate().any(|(p, proc)| {
         proc.steps.iter().any(|s| {
-            let may_reach = match &s.action {
-                Action::Kill {
-                    target: Who::Proc(j),
-                    signal,
-                    ..
-                } => *j == i && *signal == Some(Signal::SIGKILL),
-                Action::PidfdSignal { handle, signal, .. } => {
-                    plan.handles[*handle].target == Who::Proc(i) && *signal == Some(Signal::SIGKILL)
-                }
-                Action::KillGroup { signal, .. } => *signal == Some(Signal::SIGKILL),
-                _ => false,
-            };
+            let may_reach = s.action.sent_signal() == Some(Signal::SIGKILL)
+                && match &s.action {
+                    Action::Kill {
+                        target: Who::Proc(j),
+                        ..
+                    } => *j == i,
+                    Action::PidfdSignal { handle, .. } => {
+                        plan.handles[*handle].target == Who::Proc(i)
+                    }
+                    Action::KillGroup { .. } => true,
+                    _ => false,
+                };
             let result = by_proc
                 .get(&p)
                 .and_then(|m| m.get(&s.index))

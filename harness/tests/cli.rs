@@ -39,6 +39,31 @@ fn nsspec_in_throwaway_namespaces(args: &[&str]) -> Output {
         .expect("unshare(1) runs")
 }
 
+/// A folder of scenario files for one test, removed when it goes out of scope (a failing
+/// assertion included).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("nsspec-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// Writes `text` to the file `name` in it; its path.
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -4300,44 +4325,34 @@ fn steps_open_nothing_they_refuse() {
         eprintln!("skipped: bind_mount of a host file needs root");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("nsspec-fifo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let fifo = dir.join("fifo");
+    let scratch = Scratch::new("fifo");
+    let fifo = scratch.0.join("fifo");
     let _ = std::fs::remove_file(&fifo);
     let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
     // SAFETY: a valid C string; mkfifo(3) and open(2) have no other preconditions.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     let reader = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK) };
     assert!(reader >= 0);
-    let write = dir.join("write.yaml");
-    std::fs::write(
-        &write,
-        format!(
+    let write = scratch.file(
+        "write.yaml",
+        &format!(
             "name: w\nnamespaces: [mount, uts]\nsteps:\n  \
              - bind_mount: {{ source: {f}, target: /proc/sys/kernel/hostname }}\n  \
              - write: {{ path: /proc/sys/kernel/hostname, content: x }}\n",
             f = fifo.display()
         ),
-    )
-    .unwrap();
-    let read = dir.join("read.yaml");
-    std::fs::write(
-        &read,
-        format!(
+    );
+    let read = scratch.file(
+        "read.yaml",
+        &format!(
             "name: r\nnamespaces: [mount, pid]\ntimeout: 30\nsteps:\n  \
              - bind_mount: {{ source: {f}, target: /proc/self/status }}\n  \
              - nspid: {{}}\n",
             f = fifo.display()
         ),
-    )
-    .unwrap();
+    );
     let started = Instant::now();
-    let out = nsspec(&[
-        "run",
-        "--no-snapshots",
-        write.to_str().unwrap(),
-        read.to_str().unwrap(),
-    ]);
+    let out = nsspec(&["run", "--no-snapshots", &write, &read]);
     let elapsed = started.elapsed();
     let (stdout, stderr) = text(&out);
     let mut poll = libc::pollfd {
@@ -4348,7 +4363,6 @@ fn steps_open_nothing_they_refuse() {
     // SAFETY: one valid pollfd; a zero timeout returns at once.
     assert!(unsafe { libc::poll(&mut poll, 1, 0) } >= 0);
     unsafe { libc::close(reader) };
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
         stdout.contains("refusing to write /proc/sys/kernel/hostname: it is not on a procfs here"),
@@ -4386,19 +4400,15 @@ fn a_fork_bomb_larger_than_the_hosts_room_is_skipped() {
         eprintln!("skipped: the host has room for the largest pids_max ({room})");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("nsspec-room-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bomb.yaml");
-    std::fs::write(
-        &file,
-        format!(
+    let scratch = Scratch::new("room");
+    let file = scratch.file(
+        "bomb.yaml",
+        &format!(
             "name: bomb\nnamespaces: [pid]\npids_max: {}\ntimeout: 5\nsteps:\n  - fork_bomb: {{}}\n",
             room + 1
         ),
-    )
-    .unwrap();
-    let out = nsspec(&["run", "--no-snapshots", file.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(&dir);
+    );
+    let out = nsspec(&["run", "--no-snapshots", &file]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
@@ -4470,16 +4480,12 @@ fn a_read_of_the_host_process_maps_creates_it() {
     if !runs_scenarios() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("nsspec-read-host-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("read-host.yaml");
-    std::fs::write(
-        &file,
+    let scratch = Scratch::new("read-host");
+    let file = scratch.file(
+        "read-host.yaml",
         "name: read-host\nnamespaces: [pid]\nsteps:\n  - read: { pid: host, path: setgroups }\n",
-    )
-    .unwrap();
-    let stdout = run_verbose(file.to_str().unwrap(), 0);
-    let _ = std::fs::remove_dir_all(&dir);
+    );
+    let stdout = run_verbose(&file, 0);
     assert!(
         stdout.contains("1. read(/proc/host/setgroups) -> \""),
         "{stdout}"
@@ -4493,18 +4499,14 @@ fn a_signal_0_kill_leaves_the_note_on_processes_killed_with_init() {
     if !runs_scenarios() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("nsspec-kill0-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("kill0.yaml");
-    std::fs::write(
-        &file,
+    let scratch = Scratch::new("kill0");
+    let file = scratch.file(
+        "kill0.yaml",
         "name: kill0\nnamespaces: [pid]\nsteps:\n  \
          - fork: { name: c, steps: [ { sleep: { ms: 300 } }, { getpid: { expect: 2 } } ] }\n  \
          - kill: { pid: c, signal: 0 }\n",
-    )
-    .unwrap();
-    let out = nsspec(&["run", "--no-snapshots", file.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(&dir);
+    );
+    let out = nsspec(&["run", "--no-snapshots", &file]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("2. kill(c, 0) -> pid 2: ok"), "{stdout}");
@@ -4523,19 +4525,15 @@ fn steps_do_not_make_the_host_load_modules() {
     if !privileged() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("nsspec-modules-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("modules.yaml");
-    std::fs::write(
-        &file,
+    let scratch = Scratch::new("modules");
+    let file = scratch.file(
+        "modules.yaml",
         "name: modules\nnamespaces: [pid, net]\nsteps:\n  \
          - link_up: { name: lo }\n  \
          - link_up: { name: xfs, expect: { errno: ENODEV } }\n  \
          - write: { path: /proc/sys/net/ipv4/tcp_congestion_control, content: no-such-algorithm }\n",
-    )
-    .unwrap();
-    let file = file.to_str().unwrap();
-    let out = nsspec(&["run", "--no-snapshots", file]);
+    );
+    let out = nsspec(&["run", "--no-snapshots", &file]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("2. link_up(xfs) -> ENODEV"), "{stdout}");
@@ -4547,12 +4545,12 @@ fn steps_do_not_make_the_host_load_modules() {
         "{stdout}"
     );
     // Where strace is at hand: no interface ioctl names `xfs`, while `lo`'s are made.
-    let traced = dir.join("ioctls");
+    let traced = scratch.0.join("ioctls");
     let strace = Command::new("strace")
         .args(["-f", "-e", "trace=ioctl", "-o"])
         .arg(&traced)
         .arg(env!("CARGO_BIN_EXE_nsspec"))
-        .args(["run", "--no-snapshots", file])
+        .args(["run", "--no-snapshots", &file])
         .current_dir(root())
         .output();
     if strace.is_ok_and(|o| o.status.code() == Some(1)) {
@@ -4562,5 +4560,4 @@ fn steps_do_not_make_the_host_load_modules() {
     } else {
         eprintln!("strace not run: the ioctls were not looked at");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
