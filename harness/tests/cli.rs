@@ -4561,3 +4561,35 @@ fn steps_do_not_make_the_host_load_modules() {
         eprintln!("strace not run: the ioctls were not looked at");
     }
 }
+
+/// The clock's /proc/uptime is opened only once it is found to be a procfs file: a host FIFO
+/// bind-mounted there is not opened (a read-open would wait for a writer until the time
+/// limit) and the step records EXDEV.
+#[test]
+fn the_clock_opens_nothing_but_procfs_at_proc_uptime() {
+    if !privileged() {
+        eprintln!("skipped: bind_mount of a host file needs root");
+        return;
+    }
+    let scratch = Scratch::new("uptime-fifo");
+    let fifo = scratch.0.join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string; mkfifo(3) has no other preconditions.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let file = scratch.file(
+        "uptime.yaml",
+        &format!(
+            "name: uptime\nnamespaces: [mount, pid]\ntimeout: 30\nsteps:\n  \
+             - bind_mount: {{ source: {}, target: /proc/uptime }}\n  \
+             - clock: {{ clock: uptime }}\n",
+            fifo.display()
+        ),
+    );
+    let started = Instant::now();
+    let stdout = run_verbose(&file, 0);
+    assert!(
+        stdout.contains("2. clock(/proc/uptime = the harness's) -> EXDEV"),
+        "{stdout}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20), "{stdout}");
+}
