@@ -39,6 +39,11 @@ fuzz SECONDS="60":
 bench *ARGS:
     bench/run {{ARGS}}
 
+# List afresh the functions a run executes (harness/link-order.txt), which the linker places
+# together, from callgrind traces of every catalogue file; installs valgrind. As root.
+link-order:
+    bench/link-order
+
 # Run the built-in catalogue (or ARGS for `nsspec run`) inside KERNEL under QEMU:
 # 5.10, 6.1, 6.12, latest, or a bzImage/vmlinux path.
 vm-run KERNEL="6.1" *ARGS:

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+pub mod link_order;
+
 /// Exit codes of the floor's processes, so a failure says which step failed.
 pub const FLOOR_UNSHARE: i32 = 2;
 pub const FLOOR_FORK: i32 = 3;

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use nsspec_bench::{
-    Report, Row, Target, Timing, fmt_ratio, fmt_secs, marginal, parse_hyperfine, parse_max_rss_kib,
-    parse_timing, phases, render,
+    Report, Row, Target, Timing, fmt_ratio, fmt_secs, link_order, marginal, parse_hyperfine,
+    parse_max_rss_kib, parse_timing, phases, render,
 };
 
 /// How many copies of the trivial scenario one `nsspec run` executes for the in-process cost.
@@ -339,6 +339,16 @@ impl Bench {
         m.push(("memory".into(), mem));
         m.push(("kernel".into(), kernel.trim().to_string()));
         m.push(("rustc".into(), tool(&["rustc", "-V"])));
+        let layout = std::fs::read_to_string("harness/link-order.txt")
+            .map_err(|e| format!("harness/link-order.txt: {e}"))
+            .and_then(|order| {
+                let symbols = link_order::function_symbols(Path::new(&self.nsspec))?;
+                Ok(link_order::Layout::measure(&link_order::listed(&order), &symbols).summary())
+            });
+        m.push((
+            "code layout (harness/link-order.txt)".into(),
+            layout.unwrap_or_else(|e| format!("unknown: {e}")),
+        ));
         m.push(("hyperfine".into(), tool(&["hyperfine", "--version"])));
         m.push((
             "nsspec commit".into(),

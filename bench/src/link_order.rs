@@ -1,0 +1,402 @@
+//! nsspec's link order (harness/link-order.txt): the functions a run executes, listed so that
+//! the linker places them together at the start of `.text`.
+//!
+//! Why: a process faults in the binary's code a 64 KiB window at a time (the kernel's
+//! fault-around), and a forked child maps it afresh, since fork copies no page tables of a
+//! file-backed mapping. A `nsspec run` is four processes (runner, guardian, supervisor, the
+//! scenario's init); with the functions they run spread over the 7 MB of text, each faulted in
+//! windows of mostly unrelated code (bench/FINDINGS.md, seventeenth round).
+//!
+//! What runs is measured with callgrind (`--dump-after=_Fork` makes every process write what
+//! it ran after its birth separately from what it inherited), one traced `nsspec run` per
+//! scenario file. Functions that child processes ran come first, those most processes ran
+//! first among them, so the trivial scenario's supervisor and init touch the fewest windows;
+//! the functions only the runner ran follow.
+
+use object::{Object, ObjectSymbol, SymbolKind};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+/// The functions one callgrind output file names as having run: its `fn=` entries. Names are
+/// compressed (`fn=(7) NAME` the first time, `fn=(7)` after, with `cfn=` sharing the numbers),
+/// and callgrind marks recursion levels with `'N`, which is not part of the symbol.
+pub fn functions_in(callgrind: &str) -> BTreeSet<String> {
+    let mut names: HashMap<&str, &str> = HashMap::new();
+    let mut ran = BTreeSet::new();
+    for line in callgrind.lines() {
+        let (is_fn, rest) = if let Some(r) = line.strip_prefix("fn=") {
+            (true, r)
+        } else if let Some(r) = line.strip_prefix("cfn=") {
+            (false, r)
+        } else {
+            continue;
+        };
+        let (id, name) = match rest.strip_prefix('(').and_then(|r| r.split_once(')')) {
+            Some((id, name)) => (id, name.trim_start()),
+            None => ("", rest),
+        };
+        let name = if name.is_empty() {
+            match names.get(id) {
+                Some(n) => *n,
+                None => continue,
+            }
+        } else {
+            if !id.is_empty() {
+                names.insert(id, name);
+            }
+            name
+        };
+        if is_fn {
+            let base = match name.rsplit_once('\'') {
+                Some((b, level)) if level.chars().all(|c| c.is_ascii_digit()) => b,
+                _ => name,
+            };
+            ran.insert(base.to_string());
+        }
+    }
+    ran
+}
+
+/// One output file of a traced run: `cg.PID` (written at exit) or `cg.PID.N` (the N-th dump,
+/// one after each fork).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub pid: u32,
+    pub dump: Option<u32>,
+}
+
+impl Part {
+    /// The part a file name stands for, for files named `cg.%p`; `None` for other files.
+    pub fn from_file_name(name: &str) -> Option<Part> {
+        let mut it = name.strip_prefix("cg.")?.split('.');
+        let pid = it.next()?.parse().ok()?;
+        let dump = match it.next() {
+            Some(n) => Some(n.parse().ok()?),
+            None => None,
+        };
+        it.next().is_none().then_some(Part { pid, dump })
+    }
+}
+
+/// How many traced processes ran each function, children and runners apart.
+#[derive(Debug, Default)]
+pub struct Usage {
+    /// Processes other than the runner (guardian, supervisor, a scenario's processes).
+    pub children: BTreeMap<String, u32>,
+    /// Runners (one per traced run).
+    pub runner: BTreeMap<String, u32>,
+}
+
+impl Usage {
+    /// Adds one traced run: the functions of each file, and the runner's PID (the process
+    /// valgrind started). A child's first dump (right after its fork) holds what it inherited
+    /// from its parent and is left out; a child with no dump at all was not forked through
+    /// glibc (so its file mixes in its parent's functions) and is left out whole.
+    pub fn add_run(&mut self, files: &[(Part, BTreeSet<String>)], runner: u32) {
+        let mut per_pid: BTreeMap<u32, Vec<(&Part, &BTreeSet<String>)>> = BTreeMap::new();
+        for (part, fns) in files {
+            per_pid.entry(part.pid).or_default().push((part, fns));
+        }
+        for (pid, parts) in per_pid {
+            let is_runner = pid == runner;
+            if !is_runner && !parts.iter().any(|(p, _)| p.dump.is_some()) {
+                continue;
+            }
+            let mut ran = BTreeSet::new();
+            for (part, fns) in parts {
+                if !is_runner && part.dump == Some(1) {
+                    continue;
+                }
+                ran.extend(fns.iter().cloned());
+            }
+            let counts = if is_runner {
+                &mut self.runner
+            } else {
+                &mut self.children
+            };
+            for f in ran {
+                *counts.entry(f).or_default() += 1;
+            }
+        }
+    }
+
+    /// The link order: functions any child ran, most-run first, then those only runners ran,
+    /// most-run first (ties by name, so the file is stable). Only names `known` accepts (the
+    /// binary's function symbols) are listed: callgrind also names code by address.
+    pub fn order(&self, known: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut kids: Vec<(&String, u32)> = self.children.iter().map(|(f, n)| (f, *n)).collect();
+        kids.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let mut solo: Vec<(&String, u32)> = self
+            .runner
+            .iter()
+            .filter(|(f, _)| !self.children.contains_key(*f))
+            .map(|(f, n)| (f, *n))
+            .collect();
+        solo.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        kids.into_iter()
+            .chain(solo)
+            .map(|(f, _)| f)
+            .filter(|f| known(f))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The binary's defined function symbols: name → (address, size).
+pub fn function_symbols(bin: &Path) -> Result<HashMap<String, (u64, u64)>, String> {
+    let data = std::fs::read(bin).map_err(|e| format!("{}: {e}", bin.display()))?;
+    let elf = object::File::parse(&*data).map_err(|e| format!("{}: {e}", bin.display()))?;
+    let mut out = HashMap::new();
+    for sym in elf.symbols() {
+        if sym.kind() != SymbolKind::Text || !sym.is_definition() {
+            continue;
+        }
+        if let Ok(name) = sym.name() {
+            out.entry(name.to_string())
+                .or_insert((sym.address(), sym.size()));
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "{}: no function symbols (a stripped binary cannot be checked)",
+            bin.display()
+        ));
+    }
+    Ok(out)
+}
+
+/// The names an order file lists: one per line; lld ignores what follows a `#`, and blank
+/// lines.
+pub fn listed(order_file: &str) -> Vec<&str> {
+    order_file
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Where the listed functions ended up in a binary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// Names in the order file.
+    pub listed: usize,
+    /// Of those, names the binary has a function symbol for. The rest went stale: renamed
+    /// functions, or ThinLTO's `.llvm.N` suffixes, which change with the code of their unit.
+    pub present: usize,
+    /// Bytes of code of the present functions.
+    pub bytes: u64,
+    /// Bytes from the first present function's start to the last one's end.
+    pub span: u64,
+}
+
+impl Layout {
+    /// Measures `listed` against a binary's function symbols (name → address, size).
+    pub fn measure(listed: &[&str], symbols: &HashMap<String, (u64, u64)>) -> Layout {
+        let mut present = 0;
+        let mut starts = BTreeMap::new();
+        for name in listed {
+            if let Some(&(addr, size)) = symbols.get(*name) {
+                present += 1;
+                starts.insert(addr, size);
+            }
+        }
+        let bytes = starts.values().sum();
+        let span = match (
+            starts.first_key_value(),
+            starts.iter().map(|(a, s)| a + s).max(),
+        ) {
+            (Some((first, _)), Some(end)) => end - first,
+            _ => 0,
+        };
+        Layout {
+            listed: listed.len(),
+            present,
+            bytes,
+            span,
+        }
+    }
+
+    /// Whether the linker applied the order: the present functions lie together, other code
+    /// between them at most as large as they are. (Functions of one input section, such as the
+    /// C library's per-file `.text`, move together, so a little other code comes along.) A
+    /// binary linked without the order scatters them over the whole text.
+    pub fn together(&self) -> bool {
+        self.present > 0 && self.span <= 2 * self.bytes
+    }
+
+    /// The share of listed names that are still in the binary, in per cent.
+    pub fn present_percent(&self) -> u64 {
+        if self.listed == 0 {
+            return 0;
+        }
+        (self.present as u64 * 100) / self.listed as u64
+    }
+
+    /// One line for BENCHMARKS.md's machine table.
+    pub fn summary(&self) -> String {
+        if self.together() {
+            format!(
+                "{} of the {} listed functions in the binary ({} %), together: {} KiB of code \
+                 within {} KiB",
+                self.present,
+                self.listed,
+                self.present_percent(),
+                self.bytes / 1024,
+                self.span / 1024
+            )
+        } else {
+            format!(
+                "not applied: the {} listed functions the binary has are spread over {} KiB",
+                self.present,
+                self.span / 1024
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CG: &str = "\
+version: 1
+pid: 42
+fl=(1) ???
+fn=(1) main
+0x10 3
+cfn=(2) helper
+calls=1 0x20
+0x10 5
+fn=(2)
+0x20 4
+fn=(3) deep'2
+0x30 1
+fn=(4) _ZN6nsspec4plan5build17h0123456789abcdefE.llvm.42
+0x40 1
+";
+
+    #[test]
+    fn functions_in_resolves_compressed_names_and_drops_recursion_levels() {
+        let got: Vec<String> = functions_in(CG).into_iter().collect();
+        assert_eq!(
+            got,
+            [
+                "_ZN6nsspec4plan5build17h0123456789abcdefE.llvm.42",
+                "deep",
+                "helper",
+                "main"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_only_called_is_not_a_function_that_ran() {
+        let got = functions_in("fn=(1) a\ncfn=(2) b\ncalls=1 0\n");
+        assert!(got.contains("a") && !got.contains("b"), "{got:?}");
+    }
+
+    #[test]
+    fn part_names() {
+        assert_eq!(
+            Part::from_file_name("cg.17"),
+            Some(Part {
+                pid: 17,
+                dump: None
+            })
+        );
+        assert_eq!(
+            Part::from_file_name("cg.17.2"),
+            Some(Part {
+                pid: 17,
+                dump: Some(2)
+            })
+        );
+        assert_eq!(Part::from_file_name("cg.17.2.1"), None);
+        assert_eq!(Part::from_file_name("vgcore.17"), None);
+        assert_eq!(Part::from_file_name("cg.x"), None);
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn part(pid: u32, dump: Option<u32>) -> Part {
+        Part { pid, dump }
+    }
+
+    #[test]
+    fn children_leave_out_what_they_inherited() {
+        let mut u = Usage::default();
+        let files = vec![
+            (part(10, Some(1)), set(&["main", "parse"])),
+            (part(10, None), set(&["print"])),
+            // The supervisor: its first dump is the runner's past.
+            (part(11, Some(1)), set(&["main", "parse"])),
+            (part(11, Some(2)), set(&["supervise"])),
+            (part(11, None), set(&["reap"])),
+            // Init: born by fork, ran `step`.
+            (part(1, Some(1)), set(&["supervise"])),
+            (part(1, None), set(&["step", "reap"])),
+            // A process with no dump was not forked through glibc: left out.
+            (part(12, None), set(&["main", "odd"])),
+        ];
+        u.add_run(&files, 10);
+        assert_eq!(
+            u.runner.keys().collect::<Vec<_>>(),
+            ["main", "parse", "print"]
+        );
+        assert_eq!(
+            u.children
+                .iter()
+                .map(|(f, n)| (f.as_str(), *n))
+                .collect::<Vec<_>>(),
+            [("reap", 2), ("step", 1), ("supervise", 1)]
+        );
+    }
+
+    #[test]
+    fn order_puts_what_most_children_ran_first_and_runner_only_code_last() {
+        let mut u = Usage::default();
+        for (f, n) in [("step", 1), ("reap", 5), ("exit", 5), ("odd", 1)] {
+            u.children.insert(f.into(), n);
+        }
+        for (f, n) in [("main", 3), ("reap", 3), ("parse", 3), ("help", 1)] {
+            u.runner.insert(f.into(), n);
+        }
+        let order = u.order(|f| f != "odd");
+        assert_eq!(order, ["exit", "reap", "step", "main", "parse", "help"]);
+    }
+
+    #[test]
+    fn listed_skips_comments_and_blank_lines() {
+        assert_eq!(listed("# header\n\n a \nb # note\n#c\n"), ["a", "b"]);
+    }
+
+    fn symbols(entries: &[(&str, u64, u64)]) -> HashMap<String, (u64, u64)> {
+        entries
+            .iter()
+            .map(|(n, a, s)| (n.to_string(), (*a, *s)))
+            .collect()
+    }
+
+    #[test]
+    fn layout_tells_an_ordered_binary_from_a_scattered_one() {
+        let listed = ["a", "b", "c", "gone"];
+        let ordered = symbols(&[
+            ("a", 0x1000, 0x100),
+            ("b", 0x1100, 0x80),
+            ("c", 0x1180, 0x80),
+        ]);
+        let l = Layout::measure(&listed, &ordered);
+        assert_eq!((l.listed, l.present, l.bytes, l.span), (4, 3, 0x200, 0x200));
+        assert!(l.together());
+        assert_eq!(l.present_percent(), 75);
+        let scattered = symbols(&[
+            ("a", 0x1000, 0x100),
+            ("b", 0x9_0000, 0x80),
+            ("c", 0x40_0000, 0x80),
+        ]);
+        assert!(!Layout::measure(&listed, &scattered).together());
+        assert!(!Layout::measure(&listed, &HashMap::new()).together());
+    }
+}
