@@ -27,6 +27,58 @@ fn main() {
     let out =
         Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("catalogue.bin");
     std::fs::write(&out, bytes).expect("writing the compiled catalogue");
+    link_order();
+}
+
+/// Hands link-order.txt to the linker for the `nsspec` binary: the functions a run executes,
+/// placed together at the start of the code, so that each of a run's four processes faults in
+/// a few windows of code instead of dozens (bench/FINDINGS.md, seventeenth round;
+/// `just link-order` writes the file). Only for release builds, and only where the linker is
+/// rustc's own rust-lld, the default on x86_64-unknown-linux-gnu since Rust 1.90: GNU ld would
+/// reject the option, so a configured linker, linker flavour or `-fuse-ld` turns it off. Names
+/// the file lists that the binary no longer has are skipped without a warning; `link-order
+/// check` (CI) says how many are left.
+fn link_order() {
+    println!("cargo:rerun-if-changed=link-order.txt");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("PROFILE") != "release"
+        || var("TARGET") != "x86_64-unknown-linux-gnu"
+        || std::env::var_os("RUSTC_LINKER").is_some()
+    {
+        return;
+    }
+    let configured = var("CARGO_ENCODED_RUSTFLAGS").split('\x1f').any(|f| {
+        f.contains("linker") || f.contains("fuse-ld") || f.contains("link-self-contained")
+    });
+    if configured || !rustc_at_least(1, 90) {
+        return;
+    }
+    let file = Path::new(&var("CARGO_MANIFEST_DIR")).join("link-order.txt");
+    let Some(file) = file.to_str().filter(|_| file.is_file()) else {
+        return;
+    };
+    // -Xlinker rather than -Wl: a comma in the path would split a -Wl argument.
+    for arg in ["--symbol-ordering-file", file, "--no-warn-symbol-ordering"] {
+        println!("cargo:rustc-link-arg-bin=nsspec=-Xlinker");
+        println!("cargo:rustc-link-arg-bin=nsspec={arg}");
+    }
+}
+
+/// Whether the compiler cargo uses is at least MAJOR.MINOR (`rustc -vV`'s `release:` line).
+fn rustc_at_least(major: u32, minor: u32) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = std::process::Command::new(rustc).arg("-vV").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(release) = text.lines().find_map(|l| l.strip_prefix("release: ")) else {
+        return false;
+    };
+    let mut parts = release
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (maj, min) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (maj, min) >= (major, minor)
 }
 
 /// The parts of a [`schema::CompiledEntry`] for each scenario file that parses.
