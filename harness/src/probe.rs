@@ -164,12 +164,12 @@ impl Host {
     /// that then fails to set up triggers the real probe. It saves a fork and the creation
     /// and teardown of the namespaces, a quarter of a millisecond per `nsspec run`.
     fn measure(scope: Option<Scope>, may_infer: bool) -> Host {
-        let status = procfs::process::Process::myself()
-            .and_then(|p| p.status())
-            .ok();
-        let cap_eff = status.as_ref().map_or(0, |s| s.capeff);
+        let status = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|text| OwnStatus::parse(&text));
+        let cap_eff = status.as_ref().map_or(0, |s| s.cap_eff);
         let seccomp = status.as_ref().and_then(|s| s.seccomp);
-        let signals_ignored = status.as_ref().map_or(!(0b11 << 31), |s| s.sigign);
+        let signals_ignored = status.as_ref().map_or(!(0b11 << 31), |s| s.sig_ign);
         let ns_kinds: Vec<String> = std::fs::read_dir("/proc/self/ns")
             .map(|d| {
                 d.filter_map(|e| Some(e.ok()?.file_name().to_str()?.to_string()))
@@ -784,9 +784,71 @@ fn parse_kernel(release: &str) -> Option<(u32, u32)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
+/// The three fields of /proc/self/status (proc(5)) the probe needs. Read by hand rather than
+/// with the procfs crate, whose `Status` parses every field into a map: that was a quarter of
+/// the instructions a `nsspec run` executed before its first fork (bench/FINDINGS.md,
+/// seventeenth round).
+#[derive(Debug, PartialEq)]
+struct OwnStatus {
+    /// CapEff, the effective capability set.
+    cap_eff: u64,
+    /// Seccomp, the seccomp mode; the line is missing without CONFIG_SECCOMP.
+    seccomp: Option<u32>,
+    /// SigIgn, the ignored signals, bit N-1 for signal N.
+    sig_ign: u64,
+}
+
+impl OwnStatus {
+    /// None when CapEff or SigIgn is missing or not hexadecimal, as for an unreadable file.
+    fn parse(text: &str) -> Option<OwnStatus> {
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .map(str::trim)
+        };
+        Some(OwnStatus {
+            cap_eff: u64::from_str_radix(field("CapEff")?, 16).ok()?,
+            seccomp: field("Seccomp").and_then(|v| v.parse().ok()),
+            sig_ign: u64::from_str_radix(field("SigIgn")?, 16).ok()?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_kernel;
+    use super::{OwnStatus, parse_kernel};
+
+    /// Lines as proc_pid_status() writes them (fs/proc/array.c), trimmed; names that start
+    /// like the ones read (CapEff after CapPrm, Seccomp_filters after Seccomp) must not match.
+    const STATUS: &str = "Name:\tnsspec\nSigIgn:\t0000000000001000\nSigCgt:\t0000000000004a02\n\
+        CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001fffeffffff\n\
+        NoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\n";
+
+    #[test]
+    fn own_status_reads_the_three_fields() {
+        assert_eq!(
+            OwnStatus::parse(STATUS),
+            Some(OwnStatus {
+                cap_eff: 0x1fffeffffff,
+                seccomp: Some(2),
+                sig_ign: 0x1000,
+            })
+        );
+    }
+
+    #[test]
+    fn own_status_without_seccomp_or_with_a_bad_field() {
+        let no_seccomp = STATUS.replace("Seccomp:\t2\n", "");
+        assert_eq!(OwnStatus::parse(&no_seccomp).unwrap().seccomp, None);
+        assert_eq!(
+            OwnStatus::parse(&STATUS.replace("CapEff:", "CapEff_:")),
+            None
+        );
+        assert_eq!(
+            OwnStatus::parse(&STATUS.replace("0000000000001000", "zz")),
+            None
+        );
+    }
 
     #[test]
     fn kernel_release_is_parsed() {
