@@ -508,6 +508,15 @@ impl Host {
                              writable or use `vm/run`",
                             self.process_limit
                         ));
+                    } else if self.fork_room.is_none() {
+                        // Unknown room is no room: without it a bomb's pids_max (up to 65536)
+                        // is the only bound, and that can be more than the host has free.
+                        missing.push(format!(
+                            "needs room for {} processes (`pids_max`, which `fork_bomb` fills), \
+                             but how many PIDs this host has free is unknown ({}), so a fork bomb \
+                             could starve it: use `vm/run`",
+                            plan.pids_max, ROOM_UNKNOWN
+                        ));
                     } else if let Some(room) = self.fork_room
                         && u64::from(plan.pids_max) > room
                     {
@@ -598,10 +607,13 @@ impl Host {
         row(
             &mut s,
             "room for fork bombs (processes)",
-            &self.fork_room.map_or_else(
-                || "not probed".into(),
-                |n| format!("{n} (a quarter of the free PIDs, or of what the cgroups above allow)"),
-            ),
+            &match self.fork_room {
+                Some(n) => {
+                    format!("{n} (a quarter of the free PIDs, or of what the cgroups above allow)")
+                }
+                None if self.process_limit == "not probed" => "not probed".into(),
+                None => format!("unknown ({ROOM_UNKNOWN}): fork bombs are skipped"),
+            },
         );
         row(&mut s, "clone3(2)", &self.clone3);
         row(
@@ -667,13 +679,16 @@ struct Scope {
     clone3: bool,
 }
 
+/// Why [`fork_room`] found no answer.
+const ROOM_UNKNOWN: &str = "/proc/sys/kernel/pid_max or /proc/loadavg cannot be read";
+
 /// How many processes fork bombs may hold at once here: a quarter of the PIDs still free, the
 /// smaller of kernel.pid_max (as nsspec's PID namespace has it) and kernel.threads-max, less
 /// the tasks that exist (/proc/loadavg's count, every thread of the host), or of what the
 /// cgroups above a scenario's still allow (`cgroup_room`, see `limits::Outlook`) where that is
 /// less. A scenario's process limit bounds its own processes only: without this, a `pids_max`
 /// near the host's free PIDs would stop every fork on the host until the scenario's time
-/// limit. None where unreadable.
+/// limit. None where unreadable: then fork bombs are skipped.
 pub fn fork_room(cgroup_room: Option<u64>) -> Option<u64> {
     use crate::limits::read_number;
     use std::path::Path;
@@ -816,7 +831,34 @@ impl OwnStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::{OwnStatus, parse_kernel};
+    use super::{Host, OwnStatus, parse_kernel};
+
+    /// A fork bomb where the host's free PIDs could not be counted is skipped, whatever its
+    /// `pids_max`: its own limit alone could exceed what the host has free.
+    #[test]
+    fn a_fork_bomb_is_skipped_where_the_room_is_unknown() {
+        let plan = crate::plan::load(
+            "pid/bomb",
+            "bomb.yaml",
+            "name: bomb\nnamespaces: [pid]\npids_max: 16\nsteps:\n  \
+             - fork_bomb: { expect: { errno: EAGAIN } }\n",
+        )
+        .unwrap();
+        let mut host = Host::probe_for(&[&plan]);
+        host.process_limit = "ok".into();
+        host.fork_room = Some(1000);
+        let fits = host.unmet(&plan).unwrap_or_default();
+        assert!(!fits.contains("pids_max"), "{fits}");
+        host.fork_room = Some(15);
+        let small = host.unmet(&plan).unwrap_or_default();
+        assert!(small.contains("at most a quarter"), "{small}");
+        host.fork_room = None;
+        let unknown = host.unmet(&plan).unwrap_or_default();
+        assert!(unknown.contains("free is unknown"), "{unknown}");
+        assert!(host.table().contains("unknown (/proc/sys/kernel/pid_max"));
+        host.process_limit = "not probed".into();
+        assert!(!host.table().contains("unknown (/proc/sys/kernel/pid_max"));
+    }
 
     /// Lines as proc_pid_status() writes them (fs/proc/array.c), trimmed; names that start
     /// like the ones read (CapEff after CapPrm, Seccomp_filters after Seccomp) must not match.
