@@ -33,24 +33,21 @@ fn main() {
 /// Hands link-order.txt to the linker for the `nsspec` binary: the functions a run executes,
 /// placed together at the start of the code, so that each of a run's four processes faults in
 /// a few windows of code instead of dozens (bench/FINDINGS.md, seventeenth round;
-/// `just link-order` writes the file). Only for release builds, and only where the linker is
-/// rustc's own rust-lld, the default on x86_64-unknown-linux-gnu since Rust 1.90: GNU ld would
-/// reject the option, so a configured linker, linker flavour or `-fuse-ld` turns it off. Names
-/// the file lists that the binary no longer has are skipped without a warning; `link-order
-/// check` (CI) says how many are left.
+/// `just link-order` writes the file). Only for release builds, and only where a probe links
+/// with the option: rust-lld, the default linker of rustup's Rust 1.90 and later on
+/// x86_64-unknown-linux-gnu, takes `--symbol-ordering-file`; GNU ld, gold and mold do not, and
+/// a distribution's rustc may link with cc. Elsewhere the binary is built without the order,
+/// with a warning. `NSSPEC_LINK_ORDER=off` turns it off (arguments given to `cargo rustc --`
+/// are not visible here). Names the binary no longer has are skipped without a warning;
+/// `link-order check` (CI) says how many are left.
 fn link_order() {
     println!("cargo:rerun-if-changed=link-order.txt");
+    println!("cargo:rerun-if-env-changed=NSSPEC_LINK_ORDER");
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     if var("PROFILE") != "release"
         || var("TARGET") != "x86_64-unknown-linux-gnu"
-        || std::env::var_os("RUSTC_LINKER").is_some()
+        || var("NSSPEC_LINK_ORDER") == "off"
     {
-        return;
-    }
-    let configured = var("CARGO_ENCODED_RUSTFLAGS").split('\x1f').any(|f| {
-        f.contains("linker") || f.contains("fuse-ld") || f.contains("link-self-contained")
-    });
-    if configured || !rustc_at_least(1, 90) {
         return;
     }
     let file = Path::new(&var("CARGO_MANIFEST_DIR")).join("link-order.txt");
@@ -58,27 +55,64 @@ fn link_order() {
         return;
     };
     // -Xlinker rather than -Wl: a comma in the path would split a -Wl argument.
-    for arg in ["--symbol-ordering-file", file, "--no-warn-symbol-ordering"] {
-        println!("cargo:rustc-link-arg-bin=nsspec=-Xlinker");
-        println!("cargo:rustc-link-arg-bin=nsspec={arg}");
+    let args = ["--symbol-ordering-file", file, "--no-warn-symbol-ordering"];
+    match probe_link(&args) {
+        Ok(()) => {
+            for arg in args {
+                println!("cargo:rustc-link-arg-bin=nsspec=-Xlinker");
+                println!("cargo:rustc-link-arg-bin=nsspec={arg}");
+            }
+        }
+        Err(why) => println!(
+            "cargo:warning=building without harness/link-order.txt (the linker would not take \
+             it: {why}); the binary works the same, its start-up faults in more code"
+        ),
     }
 }
 
-/// Whether the compiler cargo uses is at least MAJOR.MINOR (`rustc -vV`'s `release:` line).
-fn rustc_at_least(major: u32, minor: u32) -> bool {
+/// Links `fn main() {}` as cargo links the binary (same compiler, target, flags and linker)
+/// with `args` passed to the linker; the linker's complaint where it fails.
+fn probe_link(args: &[&str]) -> Result<(), String> {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let dir = Path::new(&var("OUT_DIR")).join("link-order-probe");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let src = dir.join("main.rs");
+    std::fs::write(&src, "fn main() {}\n").map_err(|e| e.to_string())?;
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let Ok(out) = std::process::Command::new(rustc).arg("-vV").output() else {
-        return false;
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    let Some(release) = text.lines().find_map(|l| l.strip_prefix("release: ")) else {
-        return false;
-    };
-    let mut parts = release
-        .split(['.', '-'])
-        .map(|p| p.parse::<u32>().unwrap_or(0));
-    let (maj, min) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    (maj, min) >= (major, minor)
+    let mut cmd = std::process::Command::new(rustc);
+    cmd.args(["--crate-type=bin", "--edition=2021", "--target"])
+        .arg(var("TARGET"))
+        .arg("-o")
+        .arg(dir.join("main"))
+        .arg(&src);
+    cmd.args(
+        var("CARGO_ENCODED_RUSTFLAGS")
+            .split('\x1f')
+            .filter(|f| !f.is_empty()),
+    );
+    if let Ok(linker) = std::env::var("RUSTC_LINKER") {
+        cmd.arg(format!("-Clinker={linker}"));
+    }
+    for arg in args {
+        cmd.arg("-Clink-arg=-Xlinker")
+            .arg(format!("-Clink-arg={arg}"));
+    }
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    Err(stderr
+        .lines()
+        .find(|l| {
+            !l.contains("\"-Xlinker\"") && (l.contains("unrecognized") || l.contains("unknown"))
+        })
+        .or_else(|| stderr.lines().find(|l| l.starts_with("error")))
+        .unwrap_or("the test link failed")
+        .trim()
+        .trim_start_matches("= note:")
+        .trim()
+        .to_string())
 }
 
 /// The parts of a [`schema::CompiledEntry`] for each scenario file that parses.

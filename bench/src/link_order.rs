@@ -4,7 +4,7 @@
 //! Why: a process faults in the binary's code a 64 KiB window at a time (the kernel's
 //! fault-around), and a forked child maps it afresh, since fork copies no page tables of a
 //! file-backed mapping. A `nsspec run` is four processes (runner, guardian, supervisor, the
-//! scenario's init); with the functions they run spread over the 7 MB of text, each faulted in
+//! scenario's init); with the functions they run spread over the 5.9 MB of text, each faulted in
 //! windows of mostly unrelated code (bench/FINDINGS.md, seventeenth round).
 //!
 //! What runs is measured with callgrind (`--dump-after=_Fork` makes every process write what
@@ -173,6 +173,103 @@ pub fn listed(order_file: &str) -> Vec<&str> {
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
         .collect()
+}
+
+/// What a list's names depend on besides the code: rustc's legacy symbol hashes come from the
+/// crate's `-C metadata`, which cargo derives from the compiler's version and the crate's
+/// dependencies, and std's names carry its crates' disambiguators. A list made with another
+/// rustc or another Cargo.lock matches few names of a build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provenance {
+    /// `rustc -V`.
+    pub rustc: String,
+    /// FNV-1a of Cargo.lock, in hex.
+    pub lock: String,
+}
+
+const RUSTC_LINE: &str = "# made with: ";
+const LOCK_LINE: &str = "# Cargo.lock: ";
+
+impl Provenance {
+    /// Of the build at hand: `rustc_v` is `rustc -V`'s output, `lock` Cargo.lock's bytes.
+    pub fn of(rustc_v: &str, lock: &[u8]) -> Provenance {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in lock {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Provenance {
+            rustc: rustc_v.trim().to_string(),
+            lock: format!("{h:016x}"),
+        }
+    }
+
+    /// The header lines that record it.
+    pub fn header(&self) -> String {
+        format!("{RUSTC_LINE}{}\n{LOCK_LINE}{}\n", self.rustc, self.lock)
+    }
+
+    /// As recorded in an order file's header; None for a file without it.
+    pub fn recorded(order_file: &str) -> Option<Provenance> {
+        let line = |p: &str| order_file.lines().find_map(|l| l.strip_prefix(p));
+        Some(Provenance {
+            rustc: line(RUSTC_LINE)?.trim().to_string(),
+            lock: line(LOCK_LINE)?.trim().to_string(),
+        })
+    }
+}
+
+/// What `link-order check` concludes.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Ok,
+    /// Passes, with something to say: the list matches few names because the compiler
+    /// differs from the one it was made with, which is the build machine's doing.
+    Notice(String),
+    Fail(String),
+}
+
+/// The check: too few names left fails when the list was made with this rustc and Cargo.lock
+/// (the code moved on, or the dependencies changed without a new list), and is a notice when
+/// only the compiler differs; with enough names, they must lie together.
+pub fn verdict(
+    layout: &Layout,
+    min_present: u64,
+    recorded: Option<&Provenance>,
+    now: &Provenance,
+) -> Verdict {
+    let again = "run `just link-order` to list them afresh";
+    if layout.present_percent() < min_present {
+        let few = format!(
+            "only {} % of the listed functions are in the binary (at least {min_present} % \
+             expected)",
+            layout.present_percent()
+        );
+        return match recorded {
+            Some(r) if r.rustc != now.rustc => Verdict::Notice(format!(
+                "{few}: the list was made with {}, this build with {}, and the names change \
+                 with the compiler; the binary works the same, its start-up faults in more \
+                 code; {again}",
+                r.rustc, now.rustc
+            )),
+            Some(r) if r.lock != now.lock => Verdict::Fail(format!(
+                "{few}: Cargo.lock changed since the list was made, and the names change \
+                 with the dependencies; {again}"
+            )),
+            Some(_) => Verdict::Fail(format!("{few}: the code has moved on; {again}")),
+            None => Verdict::Fail(format!(
+                "{few}, and the list does not say what it was made with; {again}"
+            )),
+        };
+    }
+    if !layout.together() {
+        return Verdict::Fail(format!(
+            "the binary was not linked in that order (the functions are spread over {} KiB): \
+             harness/build.rs passes the list only where a test link takes it (rust-lld), and \
+             warns where it does not; NSSPEC_LINK_ORDER=off also turns it off",
+            layout.span / 1024
+        ));
+    }
+    Verdict::Ok
 }
 
 /// Where the listed functions ended up in a binary.
@@ -377,6 +474,55 @@ fn=(4) _ZN6nsspec4plan5build17h0123456789abcdefE.llvm.42
             .iter()
             .map(|(n, a, s)| (n.to_string(), (*a, *s)))
             .collect()
+    }
+
+    #[test]
+    fn provenance_round_trips_through_the_header() {
+        let p = Provenance::of("rustc 1.95.0 (59807616e 2026-04-14)\n", b"lock");
+        assert_eq!(p.lock.len(), 16);
+        assert_ne!(p.lock, Provenance::of("x", b"lock2").lock);
+        let file = format!("# header\n{}_ZN1a\n", p.header());
+        assert_eq!(Provenance::recorded(&file), Some(p));
+        assert_eq!(Provenance::recorded("# header\n_ZN1a\n"), None);
+    }
+
+    #[test]
+    fn verdicts() {
+        let now = Provenance::of("rustc 1.95.0", b"lock");
+        let other_rustc = Provenance::of("rustc 1.97.0-nightly", b"lock");
+        let other_lock = Provenance::of("rustc 1.95.0", b"lock2");
+        let good = Layout {
+            listed: 100,
+            present: 90,
+            bytes: 1000,
+            span: 1100,
+        };
+        let scattered = Layout {
+            listed: 100,
+            present: 90,
+            bytes: 1000,
+            span: 90_000,
+        };
+        let stale = Layout {
+            listed: 100,
+            present: 18,
+            bytes: 200,
+            span: 90_000,
+        };
+        assert_eq!(verdict(&good, 75, Some(&now), &now), Verdict::Ok);
+        assert!(
+            matches!(verdict(&scattered, 75, Some(&now), &now), Verdict::Fail(m) if m.contains("not linked"))
+        );
+        assert!(
+            matches!(verdict(&stale, 75, Some(&now), &now), Verdict::Fail(m) if m.contains("moved on"))
+        );
+        assert!(
+            matches!(verdict(&stale, 75, Some(&other_lock), &now), Verdict::Fail(m) if m.contains("Cargo.lock"))
+        );
+        assert!(
+            matches!(verdict(&stale, 75, Some(&other_rustc), &now), Verdict::Notice(m) if m.contains("1.97.0"))
+        );
+        assert!(matches!(verdict(&stale, 75, None, &now), Verdict::Fail(_)));
     }
 
     #[test]
