@@ -30,11 +30,11 @@ fn main() {
     link_order();
 }
 
-/// Hands link-order.txt to the linker for the `nsspec` binary: the functions a run executes,
-/// placed together at the start of the code, so that each of a run's four processes faults in
+/// Hands link-order.txt to the linker for the `nsspec` binary (see [`write_link_order`]): the
+/// functions a run executes, placed together at the start of the code, so that each of a run's four processes faults in
 /// a few windows of code instead of dozens (bench/FINDINGS.md, seventeenth round;
 /// `just link-order` writes the file). Only for release builds, and only where a probe links
-/// with the option: rust-lld, the default linker of rustup's Rust 1.90 and later on
+/// with the options: rust-lld, the default linker of rustup's Rust 1.90 and later on
 /// x86_64-unknown-linux-gnu, takes `--symbol-ordering-file`; GNU ld, gold and mold do not, and
 /// a distribution's rustc may link with cc. Elsewhere the binary is built without the order,
 /// with a warning. `NSSPEC_LINK_ORDER=off` turns it off (arguments given to `cargo rustc --`
@@ -50,12 +50,27 @@ fn link_order() {
     {
         return;
     }
-    let file = Path::new(&var("CARGO_MANIFEST_DIR")).join("link-order.txt");
-    let Some(file) = file.to_str().filter(|_| file.is_file()) else {
+    let list = Path::new(&var("CARGO_MANIFEST_DIR")).join("link-order.txt");
+    let Ok(list) = std::fs::read_to_string(&list) else {
+        return;
+    };
+    let out = Path::new(&var("OUT_DIR")).to_path_buf();
+    let (script, symbols) = (out.join("link-order.ld"), out.join("link-order.sym"));
+    if let Err(e) = write_link_order(&list, &script, &symbols) {
+        println!("cargo:warning=building without harness/link-order.txt: {e}");
+        return;
+    }
+    let (Some(script), Some(symbols)) = (script.to_str(), symbols.to_str()) else {
         return;
     };
     // -Xlinker rather than -Wl: a comma in the path would split a -Wl argument.
-    let args = ["--symbol-ordering-file", file, "--no-warn-symbol-ordering"];
+    let args = [
+        "-T",
+        script,
+        "--symbol-ordering-file",
+        symbols,
+        "--no-warn-symbol-ordering",
+    ];
     match probe_link(&args) {
         Ok(()) => {
             for arg in args {
@@ -68,6 +83,40 @@ fn link_order() {
              it: {why}); the binary works the same, its start-up faults in more code"
         ),
     }
+}
+
+/// Splits the list: Rust's functions (v0 names, `_R…`, with `Cs*_` for crate disambiguators)
+/// go into a linker script that gathers their sections, one per function, into an output
+/// section placed before `.text`, in the list's order; a glob is what lets the names hold
+/// across compilers and Cargo.lock changes (a cold function's section is `.text.unlikely.…`,
+/// and ThinLTO may add `.llvm.N`). The C library's are ordered by symbol instead: their code
+/// sits in one `.text` per object file, which `--symbol-ordering-file` moves to the front of
+/// `.text`, right after the Rust functions.
+fn write_link_order(list: &str, script: &Path, symbols: &Path) -> std::io::Result<()> {
+    let names = list
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty());
+    let mut ld = String::from("SECTIONS\n{\n  .text.nsspec_hot :\n  {\n");
+    let mut sym = String::new();
+    for name in names {
+        if name.starts_with("_R")
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_*".contains(&b))
+        {
+            ld.push_str(&format!(
+                "    *(.text.{name} .text.{name}.llvm.* .text.unlikely.{name} \
+                 .text.unlikely.{name}.llvm.*)\n"
+            ));
+        } else {
+            sym.push_str(name);
+            sym.push('\n');
+        }
+    }
+    ld.push_str("  }\n}\nINSERT BEFORE .text;\n");
+    std::fs::write(script, ld)?;
+    std::fs::write(symbols, sym)
 }
 
 /// Links `fn main() {}` as cargo links the binary (same compiler, target, flags and linker)

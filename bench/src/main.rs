@@ -343,7 +343,11 @@ impl Bench {
             .map_err(|e| format!("harness/link-order.txt: {e}"))
             .and_then(|order| {
                 let symbols = link_order::function_symbols(Path::new(&self.nsspec))?;
-                Ok(link_order::Layout::measure(&link_order::listed(&order), &symbols).summary())
+                Ok(link_order::Layout::measure(
+                    &link_order::listed(&order),
+                    &link_order::by_normalized(&symbols),
+                )
+                .summary())
             });
         m.push((
             "code layout (harness/link-order.txt)".into(),
@@ -566,7 +570,7 @@ impl Bench {
         });
         rows.push(Row {
             id: "4d".into(),
-            what: "the same, dynamically linked (`RUSTFLAGS=\"\"`: the dynamic loader runs at start-up)"
+            what: "the same, dynamically linked (`RUSTFLAGS=\"-C symbol-mangling-version=v0\"`, without crt-static: the dynamic loader runs at start-up)"
                 .into(),
             command: format!("{nsspec_dynamic} run {one}"),
             value: fmt_secs(cli_dynamic.median),
