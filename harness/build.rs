@@ -31,10 +31,10 @@ fn main() {
 }
 
 /// Hands link-order.txt to the linker for the `nsspec` binary (see [`write_link_order`]): the
-/// functions a run executes, placed together at the start of the code, so that each of a run's four processes faults in
-/// a few windows of code instead of dozens (bench/FINDINGS.md, seventeenth round;
-/// `just link-order` writes the file). Only for release builds, and only where a probe links
-/// with the options: rust-lld, the default linker of rustup's Rust 1.90 and later on
+/// functions a run executes, placed together at the start of the code, so that each of a
+/// run's four processes faults in a few windows of code instead of dozens (bench/FINDINGS.md,
+/// seventeenth round; `just link-order` writes the file). Only for release builds, and only
+/// where a probe links with the options: rust-lld, the default linker of rustup's Rust 1.90 and later on
 /// x86_64-unknown-linux-gnu, takes `--symbol-ordering-file`; GNU ld, gold and mold do not, and
 /// a distribution's rustc may link with cc. Elsewhere the binary is built without the order,
 /// with a warning. `NSSPEC_LINK_ORDER=off` turns it off (arguments given to `cargo rustc --`
@@ -43,7 +43,6 @@ fn main() {
 fn link_order() {
     println!("cargo:rerun-if-changed=link-order.txt");
     println!("cargo:rerun-if-env-changed=NSSPEC_LINK_ORDER");
-    let var = |k: &str| std::env::var(k).unwrap_or_default();
     if var("PROFILE") != "release"
         || var("TARGET") != "x86_64-unknown-linux-gnu"
         || var("NSSPEC_LINK_ORDER") == "off"
@@ -122,7 +121,6 @@ fn write_link_order(list: &str, script: &Path, symbols: &Path) -> std::io::Resul
 /// Links `fn main() {}` as cargo links the binary (same compiler, target, flags and linker)
 /// with `args` passed to the linker; the linker's complaint where it fails.
 fn probe_link(args: &[&str]) -> Result<(), String> {
-    let var = |k: &str| std::env::var(k).unwrap_or_default();
     let dir = Path::new(&var("OUT_DIR")).join("link-order-probe");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let src = dir.join("main.rs");
@@ -162,6 +160,11 @@ fn probe_link(args: &[&str]) -> Result<(), String> {
         .trim_start_matches("= note:")
         .trim()
         .to_string())
+}
+
+/// An environment variable cargo sets for build scripts; empty where unset.
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
 }
 
 /// The parts of a [`schema::CompiledEntry`] for each scenario file that parses.

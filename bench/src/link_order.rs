@@ -238,8 +238,8 @@ pub fn normalized(order: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The names an order file lists: one per line; lld ignores what follows a `#`, and blank
-/// lines.
+/// The names an order file lists: one per line, without what follows a `#` and without blank
+/// lines (as harness/build.rs reads it).
 pub fn listed(order_file: &str) -> Vec<&str> {
     order_file
         .lines()

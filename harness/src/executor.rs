@@ -1679,7 +1679,7 @@ fn own_threads(host_proc: RawFd) -> Option<u64> {
 }
 
 /// The value of field `name` of a /proc/PID/status text, trimmed.
-fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
     status.lines().find_map(|l| {
         l.strip_prefix(name)
             .and_then(|rest| rest.strip_prefix(':'))

@@ -508,15 +508,6 @@ impl Host {
                              writable or use `vm/run`",
                             self.process_limit
                         ));
-                    } else if self.fork_room.is_none() {
-                        // Unknown room is no room: without it a bomb's pids_max (up to 65536)
-                        // is the only bound, and that can be more than the host has free.
-                        missing.push(format!(
-                            "needs room for {} processes (`pids_max`, which `fork_bomb` fills), \
-                             but how many PIDs this host has free is unknown ({}), so a fork bomb \
-                             could starve it: use `vm/run`",
-                            plan.pids_max, ROOM_UNKNOWN
-                        ));
                     } else if let Some(room) = self.fork_room
                         && u64::from(plan.pids_max) > room
                     {
@@ -528,6 +519,15 @@ impl Host {
                              scenario's less their pids.current), so that none starves the host \
                              or the cgroup nsspec runs in: lower `pids_max` or use `vm/run`",
                             plan.pids_max
+                        ));
+                    } else if self.fork_room.is_none() {
+                        // Unknown room is no room: without it a bomb's pids_max (up to 65536)
+                        // is the only bound, and that can be more than the host has free.
+                        missing.push(format!(
+                            "needs room for {} processes (`pids_max`, which `fork_bomb` fills), \
+                             but how many PIDs this host has free is unknown ({}), so a fork bomb \
+                             could starve it: use `vm/run`",
+                            plan.pids_max, ROOM_UNKNOWN
                         ));
                     }
                 }
@@ -816,11 +816,7 @@ struct OwnStatus {
 impl OwnStatus {
     /// None when CapEff or SigIgn is missing or not hexadecimal, as for an unreadable file.
     fn parse(text: &str) -> Option<OwnStatus> {
-        let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-                .map(str::trim)
-        };
+        let field = |name| crate::executor::status_field(text, name);
         Some(OwnStatus {
             cap_eff: u64::from_str_radix(field("CapEff")?, 16).ok()?,
             seccomp: field("Seccomp").and_then(|v| v.parse().ok()),
