@@ -1879,7 +1879,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             supervisor_refused()
         }
         Action::PidfdSignal { handle, signal, .. } => with_pidfd(ctx, *handle, |fd| {
-            Obs::Result(res(pidfd_send_signal(fd, *signal)))
+            Obs::Result(res(pidfd_send_signal(fd, *signal, 0)))
         }),
         Action::KillAll { signal, .. } => {
             // kill(-1) from the harness's PID namespace (the host's) would signal every process
@@ -3747,19 +3747,57 @@ fn pidfd_namespace(pidfd: &OwnedFd, kind: NsKind, for_children: bool) -> Result<
     Ok(nix::sys::stat::fstat(&ns)?.st_ino)
 }
 
-/// pidfd_send_signal(2) (Linux 5.1) without a siginfo: as kill(2) would send it.
-fn pidfd_send_signal(fd: &OwnedFd, signal: Option<Signal>) -> Result<(), Errno> {
-    // SAFETY: a valid descriptor, a signal number, a null siginfo and no flags.
+/// pidfd_send_signal(2) (Linux 5.1) without a siginfo: as kill(2) would send it. `flags`: 0, or
+/// one of the PIDFD_SIGNAL_* scopes (Linux 6.9).
+fn pidfd_send_signal(fd: &OwnedFd, signal: Option<Signal>, flags: u32) -> Result<(), Errno> {
+    // SAFETY: a valid descriptor, a signal number, a null siginfo and integer flags.
     let r = unsafe {
         libc::syscall(
             libc::SYS_pidfd_send_signal,
             fd.as_raw_fd(),
             signal.map_or(0, |s| s as libc::c_int),
             std::ptr::null::<libc::siginfo_t>(),
-            0u32,
+            flags,
         )
     };
     if r < 0 { Err(Errno::last()) } else { Ok(()) }
+}
+
+/// pidfd_send_signal(2)'s scope "the process group the process leads" (Linux 6.9,
+/// include/uapi/linux/pidfd.h; the libc crate does not have it).
+const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 1 << 2;
+
+/// How [`kill_group`] went.
+#[derive(Debug, PartialEq)]
+enum GroupKill {
+    /// The group had members, and they were sent SIGKILL.
+    Sent,
+    /// The group is empty (only a process that took its number since could have been reached).
+    Empty,
+    /// The kernel cannot name a group by pidfd (before 6.9): kill(-pgid) was sent instead.
+    ByNumber,
+    /// Refused otherwise (EPERM, say): nothing was sent.
+    Failed(Errno),
+}
+
+/// SIGKILLs the process group led by the process of `pidfd`, alive or dead and reaped; `pgid`
+/// is its number.
+///
+/// From Linux 6.9 the pidfd names the group: it holds the leader's `struct pid`, which the
+/// members keep referring to after the leader is reaped, and which a process that takes the
+/// number afterwards does not have. So once the group is empty the signal reaches nobody
+/// (ESRCH), where kill(-pgid) would reach a stranger's group of the same number. Before 6.9
+/// (EINVAL for the flag, ENOSYS before 5.1) only kill(-pgid) is left.
+fn kill_group(pidfd: &OwnedFd, pgid: i32) -> GroupKill {
+    match pidfd_send_signal(pidfd, Some(Signal::SIGKILL), PIDFD_SIGNAL_PROCESS_GROUP) {
+        Ok(()) => GroupKill::Sent,
+        Err(Errno::ESRCH) => GroupKill::Empty,
+        Err(Errno::EINVAL | Errno::ENOSYS) => {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(-pgid), Signal::SIGKILL);
+            GroupKill::ByNumber
+        }
+        Err(e) => GroupKill::Failed(e),
+    }
 }
 
 fn wait_for(pid: i32) -> Waited {
@@ -4304,12 +4342,13 @@ impl GuardianMounts {
 
 /// SIGKILLs what is left of a dead supervisor's scenario and removes its cgroups.
 fn clean_up_after(w: &Watched, mounts: &mut GuardianMounts) {
-    if w.pidfd.is_some() {
+    if let Some(pidfd) = &w.pidfd {
         // The supervisor's process group outlives it (dead, maybe reaped already) while any
-        // member lives, and its number cannot be reused meanwhile; once it is empty a kill
-        // could reach only a stranger that took the number. Hence once, and now: the kernel
-        // delivers a group kill to children forked meanwhile too (copy_process).
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(-w.pid), Signal::SIGKILL);
+        // member lives, and its number cannot be reused meanwhile. Once it is empty, a kill
+        // by number could reach a stranger that took the number; by pidfd (Linux 6.9) it
+        // cannot. Once, and now: the kernel delivers a group kill to children forked
+        // meanwhile too (copy_process).
+        kill_group(pidfd, w.pid);
     }
     let give_up = Instant::now() + KILL_GRACE;
     for (dir, mount) in &w.cgroups {
@@ -5280,6 +5319,150 @@ mod tests {
         let (n, fd) = recv_with_fd(b.as_raw_fd(), &mut buf).unwrap();
         assert_eq!((&buf[..n], fd.is_none()), (&b"two\n"[..], true));
         assert_eq!(recv_with_fd(b.as_raw_fd(), &mut buf).unwrap().0, 0);
+    }
+
+    /// `f` in a forked child; its exit status, or 128 + the signal that killed it. The test
+    /// threads hold no lock the child needs: it makes system calls, allocates (glibc's fork
+    /// leaves its allocator usable) and leaves with _exit, never printing or panicking.
+    fn forked(f: impl FnOnce() -> i32) -> i32 {
+        // SAFETY: see above; the child never returns into the test harness.
+        match unsafe { libc::fork() } {
+            0 => unsafe { libc::_exit(f()) },
+            -1 => 127,
+            pid => {
+                let mut status = 0;
+                // SAFETY: `status` is a valid out-pointer.
+                while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+                    if Errno::last() != Errno::EINTR {
+                        return 126;
+                    }
+                }
+                if libc::WIFEXITED(status) {
+                    libc::WEXITSTATUS(status)
+                } else {
+                    128 + libc::WTERMSIG(status)
+                }
+            }
+        }
+    }
+
+    /// A child that leads a process group of its own (set by both sides, so it is set
+    /// whichever runs first), then runs `f`.
+    fn group_leader(f: impl FnOnce()) -> i32 {
+        // SAFETY: as in `forked`.
+        match unsafe { libc::fork() } {
+            0 => unsafe {
+                libc::setpgid(0, 0);
+                f();
+                libc::_exit(0)
+            },
+            pid => {
+                // SAFETY: setpgid has no memory-safety preconditions.
+                unsafe { libc::setpgid(pid, pid) };
+                pid
+            }
+        }
+    }
+
+    /// What the guardian's `kill_group` does after a supervisor's death, as PID 1 of a PID
+    /// namespace of its own (so that a number can be handed on at will, with ns_last_pid).
+    /// 0 when all held, 99 when the kernel names groups only by number (before 6.9), else the
+    /// number of the check that failed.
+    fn group_kill_checks() -> i32 {
+        let pause = || loop {
+            // SAFETY: pause() has no preconditions.
+            unsafe { libc::pause() };
+        };
+        let reap = |pid: i32, flags: i32| {
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer.
+            let got = unsafe { libc::waitpid(pid, &mut status, flags) };
+            (got, status)
+        };
+        // 1. A leader that has died and been reaped: its group's member is still reached.
+        let leader = group_leader(|| {
+            group_leader_member(pause);
+        });
+        let Ok(fd) = pidfd_open(leader) else {
+            return 1;
+        };
+        reap(leader, 0);
+        let by_number = match kill_group(&fd, leader) {
+            GroupKill::Sent => false,
+            GroupKill::ByNumber => true,
+            _ => return 2,
+        };
+        // The member came to us, PID 1, when its parent died; what it dies of tells whether
+        // the kill reached it (a SIGTERM after a SIGKILL changes nothing). While it lives,
+        // its group's number is not free.
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(-leader, libc::SIGTERM) };
+        let (got, status) = reap(-1, 0);
+        if got <= 0 || !libc::WIFSIGNALED(status) || libc::WTERMSIG(status) != libc::SIGKILL {
+            return 3;
+        }
+        if by_number {
+            return 99;
+        }
+        // 2. An empty group whose number a stranger has taken for a group of its own.
+        let gone = group_leader(|| {});
+        let Ok(fd) = pidfd_open(gone) else {
+            return 4;
+        };
+        reap(gone, 0);
+        let last = format!("{}", gone - 1);
+        if std::fs::write("/proc/sys/kernel/ns_last_pid", last).is_err() {
+            return 5;
+        }
+        let stranger = group_leader(pause);
+        if stranger != gone {
+            return 6;
+        }
+        let outcome = kill_group(&fd, gone);
+        // What the stranger dies of tells whether the group kill reached it: a SIGTERM sent
+        // after a SIGKILL changes nothing.
+        // SAFETY: kill has no memory-safety preconditions; the stranger is our child.
+        unsafe { libc::kill(stranger, libc::SIGTERM) };
+        let (_, status) = reap(stranger, 0);
+        let spared = libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGTERM;
+        match (outcome, spared) {
+            (GroupKill::Empty, true) => 0,
+            (_, false) => 7,
+            _ => 8,
+        }
+    }
+
+    /// In a group leader: forks a member of its group that runs `f`.
+    fn group_leader_member(f: impl FnOnce()) {
+        // SAFETY: as in `forked`.
+        if unsafe { libc::fork() } == 0 {
+            f();
+            unsafe { libc::_exit(0) }
+        }
+    }
+
+    /// The guardian kills a dead supervisor's process group once: members left after the
+    /// supervisor was reaped are reached, and where the group is empty and its number has
+    /// gone to a stranger's group, that group is not (Linux 6.9 and later; before, the kill
+    /// goes by number, which is all those kernels offer).
+    #[test]
+    fn a_group_kill_reaches_a_dead_leaders_group_and_never_a_stranger_with_its_number() {
+        // A PID namespace of its own needs CAP_SYS_ADMIN.
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let code = forked(|| match unshare(libc::CLONE_NEWPID) {
+            Ok(()) => forked(group_kill_checks),
+            Err(_) => 98,
+        });
+        let named_by_pidfd = crate::probe::running_kernel().is_some_and(|k| k >= (6, 9));
+        match code {
+            0 => {}
+            98 => eprintln!("skipped: no PID namespace could be made here"),
+            99 if !named_by_pidfd => eprintln!("this kernel names groups only by number"),
+            99 => panic!("Linux 6.9 or later, yet the group was killed by number"),
+            n => panic!("check {n} of group_kill_checks failed"),
+        }
     }
 
     #[test]
