@@ -3749,7 +3749,11 @@ fn pidfd_namespace(pidfd: &OwnedFd, kind: NsKind, for_children: bool) -> Result<
 
 /// pidfd_send_signal(2) (Linux 5.1) without a siginfo: as kill(2) would send it. `flags`: 0, or
 /// one of the PIDFD_SIGNAL_* scopes (Linux 6.9).
-fn pidfd_send_signal(fd: &OwnedFd, signal: Option<Signal>, flags: u32) -> Result<(), Errno> {
+pub(crate) fn pidfd_send_signal(
+    fd: &OwnedFd,
+    signal: Option<Signal>,
+    flags: u32,
+) -> Result<(), Errno> {
     // SAFETY: a valid descriptor, a signal number, a null siginfo and integer flags.
     let r = unsafe {
         libc::syscall(
@@ -5027,7 +5031,7 @@ fn set_pdeathsig(sig: libc::c_int) {
 
 /// # References
 /// pidfd_open(2): Linux 5.3 and later (ENOSYS before). The descriptor is close-on-exec.
-fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
+pub(crate) fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
     // SAFETY: raw syscall with integer arguments; a non-negative result is a new descriptor.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {

@@ -722,10 +722,8 @@ fn remove_stale(parent: &Path) {
 /// has it (cgroup v2, Linux 5.14), which cannot miss a process forking meanwhile nor hit one
 /// outside; otherwise PID by PID from `cgroup.procs` (v1 too), which the caller repeats until
 /// the cgroup can be removed. Used on a dead supervisor's cgroup, and by a supervisor on its
-/// scenario's at the time limit. PID by PID leaves a window: a process listed, then reaped by
-/// its parent (a `wait` step, or the kernel's zap of a dying PID namespace) and its number
-/// reused before the kill, would be hit; reuse needs the PID space to wrap within
-/// microseconds. v2's `cgroup.kill` has no such window.
+/// scenario's at the time limit. PID by PID goes through pidfds (see [`kill_listed`]), so a
+/// number that a listed process left behind and another process took is not hit.
 pub(crate) fn kill_all_in(dir: &Path) {
     if let Ok(fd) = open_dir_at(None, dir) {
         kill_all_at(fd.as_fd());
@@ -738,19 +736,52 @@ pub(crate) fn kill_all_at(dir: BorrowedFd) {
     if write_at(dir, "cgroup.kill", "1") {
         return;
     }
-    let procs = crate::executor::read_at(dir.as_raw_fd(), "cgroup.procs").unwrap_or_default();
-    for pid in procs
-        .split_whitespace()
-        .filter_map(|p| p.parse::<i32>().ok())
-    {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
+    kill_listed(&|| {
+        crate::executor::read_at(dir.as_raw_fd(), "cgroup.procs")
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse::<i32>().ok())
+            .collect()
+    });
     for child in child_cgroups(dir) {
         if let Some(fd) = open_child(dir, Path::new(&child)) {
             kill_all_at(fd.as_fd());
+        }
+    }
+}
+
+/// SIGKILLs the processes `listed` (a cgroup's `cgroup.procs`) names. A number read there can
+/// outlive its process: reaped by its parent (a `wait` step, the kernel's zap of a dying PID
+/// namespace) and taken by another process before the kill. Each listed process is therefore
+/// held by a pidfd first, and signalled through it only if its number is still listed
+/// afterwards: a pidfd opened on a number that another process had taken names that process,
+/// which is not in the cgroup, so the second list lacks the number; and one whose process
+/// died meanwhile reaches nobody. Before Linux 5.3 (no pidfd_open) the numbers are killed as
+/// listed.
+fn kill_listed(listed: &dyn Fn() -> Vec<i32>) {
+    use nix::sys::signal::Signal;
+    // Bounded, so that a fork bomb's members never run this process out of descriptors.
+    const AT_ONCE: usize = 256;
+    for numbers in listed().chunks(AT_ONCE) {
+        let held: Vec<(i32, Result<OwnedFd, Errno>)> = numbers
+            .iter()
+            .map(|&pid| (pid, crate::executor::pidfd_open(pid)))
+            .collect();
+        let mut still = listed();
+        still.sort_unstable();
+        for (pid, fd) in held {
+            match fd {
+                Ok(fd) if still.binary_search(&pid).is_ok() => {
+                    let _ = crate::executor::pidfd_send_signal(&fd, Some(Signal::SIGKILL), 0);
+                }
+                Err(Errno::ENOSYS) => {
+                    let _ =
+                        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+                }
+                // No longer listed; or ESRCH, gone already; or EMFILE and the like, left to
+                // the caller's next round.
+                _ => {}
+            }
         }
     }
 }
@@ -862,6 +893,51 @@ pub(crate) fn remove_tree_at(parent: BorrowedFd, name: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A number listed first and gone from the list by the time it is checked (here a process
+    /// that was never in it, standing for one that took the number of a member reaped
+    /// meanwhile) is not killed; one still listed is.
+    #[test]
+    fn only_numbers_still_listed_once_held_are_killed() {
+        use std::os::unix::process::ExitStatusExt;
+        let sleeper = || {
+            std::process::Command::new("sleep")
+                .arg("60")
+                .spawn()
+                .unwrap()
+        };
+        let (mut member, mut stranger) = (sleeper(), sleeper());
+        let (m, s) = (member.id() as i32, stranger.id() as i32);
+        let calls = std::cell::Cell::new(0);
+        kill_listed(&|| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                vec![m, s]
+            } else {
+                vec![m]
+            }
+        });
+        // What each dies of tells whether the kill reached it: a SIGTERM after a SIGKILL
+        // changes nothing.
+        for child in [&member, &stranger] {
+            // SAFETY: kill has no memory-safety preconditions; both are this test's children.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        }
+        let died_of = |c: &mut std::process::Child| c.wait().unwrap().signal();
+        // Before Linux 5.3 numbers are all there is.
+        let by_number =
+            crate::executor::pidfd_open(std::process::id() as i32).err() == Some(Errno::ENOSYS);
+        let spared = if by_number {
+            libc::SIGKILL
+        } else {
+            libc::SIGTERM
+        };
+        assert_eq!(
+            (died_of(&mut member), died_of(&mut stranger)),
+            (Some(libc::SIGKILL), Some(spared))
+        );
+        assert_eq!(calls.get(), 2);
+    }
 
     #[test]
     fn the_sweep_knows_every_name_create_makes_and_nothing_else() {
