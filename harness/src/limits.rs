@@ -753,37 +753,47 @@ pub(crate) fn kill_all_at(dir: BorrowedFd) {
 /// SIGKILLs the processes `listed` (a cgroup's `cgroup.procs`) names. A number read there can
 /// outlive its process: reaped by its parent (a `wait` step, the kernel's zap of a dying PID
 /// namespace) and taken by another process before the kill. Each listed process is therefore
-/// held by a pidfd first, and signalled through it only if its number is still listed
-/// afterwards: a pidfd opened on a number that another process had taken names that process,
-/// which is not in the cgroup, so the second list lacks the number; and one whose process
-/// died meanwhile reaches nobody. Before Linux 5.3 (no pidfd_open) the numbers are killed as
-/// listed.
+/// held by a pidfd first, and signalled through it only if its number is listed again once
+/// all are held: a pidfd opened on a number that another process had taken names that
+/// process, which is not in the cgroup, so the second list lacks the number; and one whose
+/// process died meanwhile reaches nobody. The list is read twice in all, unless descriptors
+/// run out first (then once more per batch that fits). Where no pidfd can be had for a
+/// number (before Linux 5.3, no descriptor free at all, a seccomp filter) it is killed by
+/// number, as listed.
 fn kill_listed(listed: &dyn Fn() -> Vec<i32>) {
     use nix::sys::signal::Signal;
-    // Bounded, so that a fork bomb's members never run this process out of descriptors.
-    const AT_ONCE: usize = 256;
-    for numbers in listed().chunks(AT_ONCE) {
-        let held: Vec<(i32, Result<OwnedFd, Errno>)> = numbers
-            .iter()
-            .map(|&pid| (pid, crate::executor::pidfd_open(pid)))
-            .collect();
+    let numbers = listed();
+    let mut held: Vec<(i32, OwnedFd)> = Vec::new();
+    let signal_held = |held: &mut Vec<(i32, OwnedFd)>| {
+        if held.is_empty() {
+            return;
+        }
         let mut still = listed();
         still.sort_unstable();
-        for (pid, fd) in held {
-            match fd {
-                Ok(fd) if still.binary_search(&pid).is_ok() => {
-                    let _ = crate::executor::pidfd_send_signal(&fd, Some(Signal::SIGKILL), 0);
-                }
-                Err(Errno::ENOSYS) => {
-                    let _ =
-                        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
-                }
-                // No longer listed; or ESRCH, gone already; or EMFILE and the like, left to
-                // the caller's next round.
-                _ => {}
+        for (pid, fd) in held.drain(..) {
+            if still.binary_search(&pid).is_ok() {
+                let _ = crate::executor::pidfd_send_signal(&fd, Some(Signal::SIGKILL), 0);
             }
         }
+    };
+    let mut next = 0;
+    while let Some(&pid) = numbers.get(next) {
+        match crate::executor::pidfd_open(pid) {
+            Ok(fd) => held.push((pid, fd)),
+            // Gone already.
+            Err(Errno::ESRCH) => {}
+            // Out of descriptors: deal with those held, then take this number again.
+            Err(Errno::EMFILE | Errno::ENFILE) if !held.is_empty() => {
+                signal_held(&mut held);
+                continue;
+            }
+            Err(_) => {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        next += 1;
     }
+    signal_held(&mut held);
 }
 
 /// Opens the child cgroup `name` of the directory open at `dir` — only if it is on the same
@@ -896,24 +906,48 @@ mod tests {
 
     /// A number listed first and gone from the list by the time it is checked (here a process
     /// that was never in it, standing for one that took the number of a member reaped
-    /// meanwhile) is not killed; one still listed is.
+    /// meanwhile) is not killed; one still listed is. The list is checked again only once
+    /// every listed process is held by a pidfd: checked before, the number could still change
+    /// hands in between.
     #[test]
     fn only_numbers_still_listed_once_held_are_killed() {
         use std::os::unix::process::ExitStatusExt;
+        /// A child of this test, killed and reaped however the test ends.
+        struct Sleeper(std::process::Child);
+        impl Drop for Sleeper {
+            fn drop(&mut self) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
         let sleeper = || {
-            std::process::Command::new("sleep")
-                .arg("60")
-                .spawn()
-                .unwrap()
+            Sleeper(
+                std::process::Command::new("sleep")
+                    .arg("60")
+                    .spawn()
+                    .unwrap(),
+            )
         };
         let (mut member, mut stranger) = (sleeper(), sleeper());
-        let (m, s) = (member.id() as i32, stranger.id() as i32);
+        let (m, s) = (member.0.id() as i32, stranger.0.id() as i32);
+        // Whether a pidfd of each was open in this process when the list was read again.
+        let held = |pid: i32| {
+            std::fs::read_dir("/proc/self/fdinfo")
+                .unwrap()
+                .flatten()
+                .any(|e| {
+                    std::fs::read_to_string(e.path())
+                        .is_ok_and(|info| info.lines().any(|l| l == format!("Pid:\t{pid}")))
+                })
+        };
         let calls = std::cell::Cell::new(0);
+        let held_when_checked = std::cell::Cell::new(None);
         kill_listed(&|| {
             calls.set(calls.get() + 1);
             if calls.get() == 1 {
                 vec![m, s]
             } else {
+                held_when_checked.set(Some((held(m), held(s))));
                 vec![m]
             }
         });
@@ -921,22 +955,98 @@ mod tests {
         // changes nothing.
         for child in [&member, &stranger] {
             // SAFETY: kill has no memory-safety preconditions; both are this test's children.
-            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
         }
-        let died_of = |c: &mut std::process::Child| c.wait().unwrap().signal();
+        let died_of = |c: &mut Sleeper| c.0.wait().unwrap().signal();
+        let (member_died_of, stranger_died_of) = (died_of(&mut member), died_of(&mut stranger));
         // Before Linux 5.3 numbers are all there is.
-        let by_number =
-            crate::executor::pidfd_open(std::process::id() as i32).err() == Some(Errno::ENOSYS);
-        let spared = if by_number {
-            libc::SIGKILL
-        } else {
-            libc::SIGTERM
-        };
+        if crate::executor::pidfd_open(std::process::id() as i32).err() == Some(Errno::ENOSYS) {
+            assert_eq!(stranger_died_of, Some(libc::SIGKILL));
+            return;
+        }
         assert_eq!(
-            (died_of(&mut member), died_of(&mut stranger)),
-            (Some(libc::SIGKILL), Some(spared))
+            (member_died_of, stranger_died_of),
+            (Some(libc::SIGKILL), Some(libc::SIGTERM))
         );
         assert_eq!(calls.get(), 2);
+        assert_eq!(held_when_checked.get(), Some((true, true)));
+    }
+
+    /// With room for one descriptor, the processes are held and checked one at a time: all
+    /// killed, the list read once more per batch, none killed by number.
+    #[test]
+    fn out_of_descriptors_the_listed_are_killed_batch_by_batch() {
+        // In a child of its own: the descriptor limit is the whole process's.
+        // SAFETY: the child makes system calls, allocates (glibc's fork leaves its allocator
+        // usable) and leaves with _exit; it never returns into the test harness.
+        let tester = unsafe { libc::fork() };
+        if tester == 0 {
+            let mut sleepers = Vec::new();
+            let code = (|| {
+                for _ in 0..3 {
+                    // SAFETY: as above; the sleeper only waits to be killed.
+                    match unsafe { libc::fork() } {
+                        0 => loop {
+                            unsafe { libc::pause() };
+                        },
+                        -1 => return 10,
+                        pid => sleepers.push(pid),
+                    }
+                }
+                // The lowest free descriptor is the only one left free.
+                // SAFETY: dup and close of descriptors this process owns.
+                let free = unsafe { libc::dup(0) };
+                unsafe { libc::close(free) };
+                let mut limit = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                // SAFETY: `limit` is a valid rlimit to fill in, then to set.
+                if free < 0 || unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+                    return 11;
+                }
+                limit.rlim_cur = free as libc::rlim_t + 1;
+                if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+                    return 11;
+                }
+                let calls = std::cell::Cell::new(0);
+                kill_listed(&|| {
+                    calls.set(calls.get() + 1);
+                    sleepers.clone()
+                });
+                for &pid in &sleepers {
+                    // SAFETY: our child; a SIGTERM after a SIGKILL changes nothing.
+                    unsafe { libc::kill(pid, libc::SIGTERM) };
+                    let mut status = 0;
+                    unsafe { libc::waitpid(pid, &mut status, 0) };
+                    if !libc::WIFSIGNALED(status) || libc::WTERMSIG(status) != libc::SIGKILL {
+                        return 12;
+                    }
+                }
+                // Once to list, then once per batch of one.
+                if calls.get() == 4 { 0 } else { 13 }
+            })();
+            // Nothing left behind, whichever check failed.
+            for &pid in &sleepers {
+                // SAFETY: our children, not yet reaped where they are killed here.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+            }
+            // SAFETY: _exit is always safe.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-pointer; `tester` is our child.
+        unsafe { libc::waitpid(tester, &mut status, 0) };
+        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        // Before Linux 5.3 there are no pidfds: numbers only, the list read once.
+        let pidfds =
+            crate::executor::pidfd_open(std::process::id() as i32).err() != Some(Errno::ENOSYS);
+        assert_eq!(
+            code,
+            Some(if pidfds { 0 } else { 13 }),
+            "status {status:#x}"
+        );
     }
 
     #[test]
