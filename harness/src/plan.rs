@@ -877,6 +877,12 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
              an alias bomb?"
         ),
         E::NullIntoString { .. } => "a value is required here, got nothing (null)".into(),
+        // `!!str 1` where a number is wanted: the value is fine, the tag is what is wrong.
+        E::InvalidScalar { ty, .. } if let Some(tag) = tag_before(text, line, column) => format!(
+            "`{tag} {written}`: expected {}, and the tag `{tag}` makes this something else: \
+             leave the tag out",
+            scalar_kind(ty)
+        ),
         E::InvalidScalar { ty, .. }
             if let Some(meant) = leading_zero(written).filter(|_| ty.starts_with(['i', 'u'])) =>
         {
@@ -920,11 +926,8 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         E::InvalidScalar { ty, .. } => format!(
             "invalid {ty} (expected {})",
             match *ty {
-                "bool" | "boolean" => "true or false".into(),
-                // A huge exponent (1e400) is a number too, but not one a double can hold.
-                "f32" | "f64" | "floating point" => "a finite number".into(),
                 t if t.starts_with(['i', 'u']) => whole_number_range(t),
-                _ => "a value of that type".into(),
+                t => scalar_kind(t).into(),
             }
         ),
         E::BinaryNotUtf8 { .. } => "this `!!binary` value is not valid UTF-8 text".into(),
@@ -1106,6 +1109,29 @@ fn scalar_at(text: &str, line: u64, column: u64) -> &str {
     let rest = &l[start..];
     let end = rest.find([',', '}', ']', '#']).unwrap_or(rest.len());
     rest[..end].trim()
+}
+
+/// What a scalar of the Rust type `ty` (as serde-saphyr names it) must look like.
+fn scalar_kind(ty: &str) -> &'static str {
+    match ty {
+        "bool" | "boolean" => "true or false",
+        // A huge exponent (1e400) is a number too, but not one a double can hold.
+        "f32" | "f64" | "floating point" => "a finite number",
+        t if t.starts_with(['i', 'u']) => "a whole number",
+        _ => "a value of that type",
+    }
+}
+
+/// The YAML tag (`!!str`, `!<tag:yaml.org,2002:str>`, `!local`) written right before the
+/// scalar at `line`:`column`, if there is one.
+fn tag_before(text: &str, line: u64, column: u64) -> Option<&str> {
+    let l = text.lines().nth(line.saturating_sub(1) as usize)?;
+    let start = l
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(l.len(), |(i, _)| i);
+    let token = l[..start].trim_end().rsplit([' ', '\t']).next()?;
+    token.starts_with('!').then_some(token)
 }
 
 /// A decimal number written with leading zeros (`01`, `-007`), as it reads without them.
