@@ -34,12 +34,12 @@ fn main() {
 /// functions a run executes, placed together at the start of the code, so that each of a
 /// run's four processes faults in a few windows of code instead of dozens (bench/FINDINGS.md,
 /// seventeenth round; `just link-order` writes the file). Only for release builds, and only
-/// where a probe links with the options: rust-lld, the default linker of rustup's Rust 1.90 and later on
-/// x86_64-unknown-linux-gnu, takes `--symbol-ordering-file`; GNU ld, gold and mold do not, and
-/// a distribution's rustc may link with cc. Elsewhere the binary is built without the order,
-/// with a warning. `NSSPEC_LINK_ORDER=off` turns it off (arguments given to `cargo rustc --`
-/// are not visible here). Names the binary no longer has are skipped without a warning;
-/// `link-order check` (CI) says how many are left.
+/// where a probe links with the options: rust-lld, the default linker of rustup's Rust 1.90
+/// and later on x86_64-unknown-linux-gnu, takes `--symbol-ordering-file`; GNU ld, gold and
+/// mold do not, and a distribution's rustc may link with cc. Elsewhere the binary is built
+/// without the order, with a warning. `NSSPEC_LINK_ORDER=off` turns it off (arguments given
+/// to `cargo rustc --` are not visible here). Names the binary no longer has are skipped
+/// without a warning; `link-order check` (CI) says how many are left.
 fn link_order() {
     println!("cargo:rerun-if-changed=link-order.txt");
     println!("cargo:rerun-if-env-changed=NSSPEC_LINK_ORDER");

@@ -248,10 +248,11 @@ pub fn listed(order_file: &str) -> Vec<&str> {
         .collect()
 }
 
-/// What a list's names depend on besides the code: rustc's legacy symbol hashes come from the
-/// crate's `-C metadata`, which cargo derives from the compiler's version and the crate's
-/// dependencies, and std's names carry its crates' disambiguators. A list made with another
-/// rustc or another Cargo.lock matches few names of a build.
+/// What a list's names depend on besides nsspec's own code: the compiler (std's functions,
+/// inlining, which generic instances exist) and Cargo.lock (the dependencies' functions). The
+/// crate disambiguators they also change are [`normalize`]d away, so a list made with another
+/// rustc still matches most names (82 % with nightly 1.97, bench/FINDINGS.md, seventeenth
+/// round), but fewer than one made with this build's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Provenance {
     /// `rustc -V`.

@@ -5220,6 +5220,32 @@ fn exit_now(code: i32) -> ! {
 }
 
 #[cfg(test)]
+/// For tests: `f` in a forked child; its exit status, or 128 + the signal that killed it. The test
+/// threads hold no lock the child needs: it makes system calls, allocates (glibc's fork
+/// leaves its allocator usable) and leaves with _exit, never printing or panicking.
+pub(crate) fn forked(f: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: see above; the child never returns into the test harness.
+    match unsafe { libc::fork() } {
+        0 => unsafe { libc::_exit(f()) },
+        -1 => 127,
+        pid => {
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer.
+            while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+                if Errno::last() != Errno::EINTR {
+                    return 126;
+                }
+            }
+            if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                128 + libc::WTERMSIG(status)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -5322,31 +5348,6 @@ mod tests {
         let (n, fd) = recv_with_fd(b.as_raw_fd(), &mut buf).unwrap();
         assert_eq!((&buf[..n], fd.is_none()), (&b"two\n"[..], true));
         assert_eq!(recv_with_fd(b.as_raw_fd(), &mut buf).unwrap().0, 0);
-    }
-
-    /// `f` in a forked child; its exit status, or 128 + the signal that killed it. The test
-    /// threads hold no lock the child needs: it makes system calls, allocates (glibc's fork
-    /// leaves its allocator usable) and leaves with _exit, never printing or panicking.
-    fn forked(f: impl FnOnce() -> i32) -> i32 {
-        // SAFETY: see above; the child never returns into the test harness.
-        match unsafe { libc::fork() } {
-            0 => unsafe { libc::_exit(f()) },
-            -1 => 127,
-            pid => {
-                let mut status = 0;
-                // SAFETY: `status` is a valid out-pointer.
-                while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-                    if Errno::last() != Errno::EINTR {
-                        return 126;
-                    }
-                }
-                if libc::WIFEXITED(status) {
-                    libc::WEXITSTATUS(status)
-                } else {
-                    128 + libc::WTERMSIG(status)
-                }
-            }
-        }
     }
 
     /// A child that leads a process group of its own (set by both sides, so it is set

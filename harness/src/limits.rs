@@ -976,15 +976,12 @@ mod tests {
     /// killed, the list read once more per batch, none killed by number.
     #[test]
     fn out_of_descriptors_the_listed_are_killed_batch_by_batch() {
-        // In a child of its own: the descriptor limit is the whole process's.
-        // SAFETY: the child makes system calls, allocates (glibc's fork leaves its allocator
-        // usable) and leaves with _exit; it never returns into the test harness.
-        let tester = unsafe { libc::fork() };
-        if tester == 0 {
+        // In a child of its own (`forked`): the descriptor limit is the whole process's.
+        let code = crate::executor::forked(|| {
             let mut sleepers = Vec::new();
             let code = (|| {
                 for _ in 0..3 {
-                    // SAFETY: as above; the sleeper only waits to be killed.
+                    // SAFETY: as in `forked`; the sleeper only waits to be killed.
                     match unsafe { libc::fork() } {
                         0 => loop {
                             unsafe { libc::pause() };
@@ -1032,21 +1029,12 @@ mod tests {
                 unsafe { libc::kill(pid, libc::SIGKILL) };
                 unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
             }
-            // SAFETY: _exit is always safe.
-            unsafe { libc::_exit(code) };
-        }
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer; `tester` is our child.
-        unsafe { libc::waitpid(tester, &mut status, 0) };
-        let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+            code
+        });
         // Before Linux 5.3 there are no pidfds: numbers only, the list read once.
         let pidfds =
             crate::executor::pidfd_open(std::process::id() as i32).err() != Some(Errno::ENOSYS);
-        assert_eq!(
-            code,
-            Some(if pidfds { 0 } else { 13 }),
-            "status {status:#x}"
-        );
+        assert_eq!(code, if pidfds { 0 } else { 13 });
     }
 
     #[test]

@@ -1074,19 +1074,14 @@ fn unknown(what: &str, value: &str) -> String {
 /// The key whose value starts at a (1-based) line and column of `text`: written before it on
 /// the same line (`expect: {`), or, for a value on lines of its own, ending the line above.
 fn key_before(text: &str, line: u64, column: u64) -> Option<&str> {
-    let lines: Vec<&str> = text.lines().collect();
     let at = usize::try_from(line).ok()?.checked_sub(1)?;
-    let here = lines.get(at)?;
-    let cut = here
-        .char_indices()
-        .nth(column.saturating_sub(1) as usize)
-        .map_or(here.len(), |(i, _)| i);
+    let (here, cut) = line_at(text, line, column)?;
     let before = here[..cut].trim_end();
     let before = if before.trim_start().is_empty() || before.trim_start() == "-" {
-        lines[..at]
-            .iter()
-            .rev()
-            .find(|l| !l.trim().is_empty())?
+        text.lines()
+            .take(at)
+            .filter(|l| !l.trim().is_empty())
+            .last()?
             .trim_end()
     } else {
         before
@@ -1099,16 +1094,23 @@ fn key_before(text: &str, line: u64, column: u64) -> Option<&str> {
 /// The plain scalar written at a (1-based) line and column of `text`, up to the characters
 /// that end one in a flow collection or a comment.
 fn scalar_at(text: &str, line: u64, column: u64) -> &str {
-    let Some(l) = text.lines().nth(line.saturating_sub(1) as usize) else {
+    let Some((l, start)) = line_at(text, line, column) else {
         return "";
     };
+    let rest = &l[start..];
+    let end = rest.find([',', '}', ']', '#']).unwrap_or(rest.len());
+    rest[..end].trim()
+}
+
+/// The line `line` (1-based) of `text` and the byte offset in it of the 1-based character
+/// column `column` (the line's end where the line is shorter).
+fn line_at(text: &str, line: u64, column: u64) -> Option<(&str, usize)> {
+    let l = text.lines().nth(line.saturating_sub(1) as usize)?;
     let start = l
         .char_indices()
         .nth(column.saturating_sub(1) as usize)
         .map_or(l.len(), |(i, _)| i);
-    let rest = &l[start..];
-    let end = rest.find([',', '}', ']', '#']).unwrap_or(rest.len());
-    rest[..end].trim()
+    Some((l, start))
 }
 
 /// What a scalar of the Rust type `ty` (as serde-saphyr names it) must look like.
@@ -1125,11 +1127,7 @@ fn scalar_kind(ty: &str) -> &'static str {
 /// The YAML tag (`!!str`, `!<tag:yaml.org,2002:str>`, `!local`) written right before the
 /// scalar at `line`:`column`, if there is one.
 fn tag_before(text: &str, line: u64, column: u64) -> Option<&str> {
-    let l = text.lines().nth(line.saturating_sub(1) as usize)?;
-    let start = l
-        .char_indices()
-        .nth(column.saturating_sub(1) as usize)
-        .map_or(l.len(), |(i, _)| i);
+    let (l, start) = line_at(text, line, column)?;
     let token = l[..start].trim_end().rsplit([' ', '\t']).next()?;
     token.starts_with('!').then_some(token)
 }
