@@ -829,7 +829,7 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach as B;
     let root = root_position(text);
-    let (line, column) = e
+    let (line, mut column) = e
         .location()
         .map(|l| (l.line(), l.column()))
         .filter(|(l, _)| *l > 0)
@@ -878,11 +878,15 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         ),
         E::NullIntoString { .. } => "a value is required here, got nothing (null)".into(),
         // `!!str 1` where a number is wanted: the value is fine, the tag is what is wrong.
-        E::InvalidScalar { ty, .. } if let Some(tag) = tag_before(text, line, column) => format!(
-            "`{tag} {written}`: expected {}, and the tag `{tag}` makes this something else: \
-             leave the tag out",
-            scalar_kind(ty)
-        ),
+        // The error points at the tag, which is what has to go.
+        E::InvalidScalar { ty, .. } if let Some((tag, at)) = tag_before(text, line, column) => {
+            column = at;
+            format!(
+                "`{tag} {written}`: expected {}, and the tag `{tag}` makes this something else: \
+                 leave the tag out",
+                scalar_kind(ty)
+            )
+        }
         E::InvalidScalar { ty, .. }
             if let Some(meant) = leading_zero(written).filter(|_| ty.starts_with(['i', 'u'])) =>
         {
@@ -1125,11 +1129,13 @@ fn scalar_kind(ty: &str) -> &'static str {
 }
 
 /// The YAML tag (`!!str`, `!<tag:yaml.org,2002:str>`, `!local`) written right before the
-/// scalar at `line`:`column`, if there is one.
-fn tag_before(text: &str, line: u64, column: u64) -> Option<&str> {
+/// scalar at `line`:`column`, if there is one, and the (1-based) column it starts at.
+fn tag_before(text: &str, line: u64, column: u64) -> Option<(&str, u64)> {
     let (l, start) = line_at(text, line, column)?;
-    let token = l[..start].trim_end().rsplit([' ', '\t']).next()?;
-    token.starts_with('!').then_some(token)
+    let before = l[..start].trim_end();
+    let token = before.rsplit([' ', '\t']).next()?;
+    let at = before[..before.len() - token.len()].chars().count() as u64 + 1;
+    token.starts_with('!').then_some((token, at))
 }
 
 /// A decimal number written with leading zeros (`01`, `-007`), as it reads without them.
@@ -4271,6 +4277,16 @@ mod tests {
         assert_eq!(key_before(text, 5, 9), Some("expect"));
         assert_eq!(key_before(text, 6, 19), Some("path"));
         assert_eq!(key_before(text, 1, 1), None);
+    }
+
+    #[test]
+    fn tag_before_gives_the_tag_and_the_character_column_it_starts_at() {
+        use super::tag_before;
+        // Columns count characters, not bytes: `é` is two bytes and one column.
+        let text = "a: { é: !!str 1 }\nb:\t!local x\nc: 1\n";
+        assert_eq!(tag_before(text, 1, 15), Some(("!!str", 9)));
+        assert_eq!(tag_before(text, 2, 11), Some(("!local", 4)));
+        assert_eq!(tag_before(text, 3, 4), None);
     }
 
     #[test]
