@@ -48,7 +48,7 @@ link-order:
 # 5.10, 6.1, 6.12, latest, or a bzImage/vmlinux path.
 vm-run KERNEL="6.1" *ARGS:
     cargo build --release
-    vm/run --kernel {{KERNEL}} -- target/x86_64-unknown-linux-gnu/release/nsspec run {{ARGS}}
+    vm/run --kernel {{KERNEL}} -- "${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release/nsspec" run {{ARGS}}
 
 # `cargo test` with every test binary running inside KERNEL under QEMU (vm/run as cargo runner).
 vm-test KERNEL="6.1" *ARGS:

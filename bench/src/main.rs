@@ -62,10 +62,14 @@ const QUICK: Runs = Runs {
 
 const UNSHARE: &str = "unshare --pid --fork --mount --mount-proc true";
 const TIME: &str = "/usr/bin/time";
-/// Where `cargo build --release` puts the binaries (statically linked: .cargo/config.toml).
-const RELEASE: &str = "target/x86_64-unknown-linux-gnu/release";
-/// Where `bench/run` puts the dynamically linked nsspec.
-const DYNAMIC_NSSPEC: &str = "target/dynamic/x86_64-unknown-linux-gnu/release/nsspec";
+/// Cargo's target directory, as bench/run and cargo see it: $CARGO_TARGET_DIR (a relative one
+/// taken from the working directory, the repository's root), or target/. Without it a user who
+/// sets CARGO_TARGET_DIR would measure whatever stale binaries target/ still held.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+}
 
 fn main() {
     let mut quick = false;
@@ -163,14 +167,21 @@ fn mib(kib: u64) -> String {
 
 impl Bench {
     fn new(runs: Runs, quick: bool) -> Bench {
+        let dir = target_dir();
+        let release = dir.join("x86_64-unknown-linux-gnu/release");
         Bench {
             runs,
             quick,
             report: Report::default(),
-            nsspec: format!("{RELEASE}/nsspec"),
-            nsspec_dynamic: DYNAMIC_NSSPEC.into(),
-            floor: format!("{RELEASE}/floor"),
-            work: PathBuf::from("target/bench"),
+            // Where `cargo build --release` puts the binaries (statically linked:
+            // .cargo/config.toml), and where bench/run puts the dynamically linked nsspec.
+            nsspec: release.join("nsspec").display().to_string(),
+            nsspec_dynamic: dir
+                .join("dynamic/x86_64-unknown-linux-gnu/release/nsspec")
+                .display()
+                .to_string(),
+            floor: release.join("floor").display().to_string(),
+            work: dir.join("bench"),
         }
     }
 
