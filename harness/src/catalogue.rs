@@ -522,10 +522,10 @@ mod tests {
         use std::os::unix::fs::symlink;
         let dir = std::env::temp_dir().join(format!("nsspec-walk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let yaml = std::fs::read("../scenarios/pid/getpid-is-one.yaml").unwrap();
+        let yaml = include_bytes!("../../scenarios/pid/getpid-is-one.yaml");
         for sub in ["d1", "d2"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
-            std::fs::write(dir.join(sub).join("x.yaml"), &yaml).unwrap();
+            std::fs::write(dir.join(sub).join("x.yaml"), yaml).unwrap();
         }
         symlink("..", dir.join("d1/up")).unwrap(); // a loop
         symlink("d1", dir.join("again")).unwrap(); // a folder searched already
