@@ -283,18 +283,38 @@ impl Interrupts {
         }
     }
 
-    /// The signal received, if one was.
+    /// The signal received, if one was: the lowest-numbered of those pending, which is the
+    /// one the kernel would deliver first. Left pending, not read from the signalfd: while it
+    /// stays readable, [`Out`] gives up on a reader that stopped reading instead of waiting
+    /// for it with the signal blocked (the summary and the JUnit report come after such a
+    /// write), and [`Interrupts::die_of`] names the signal the report named.
     fn received(&self) -> Option<nix::sys::signal::Signal> {
-        let info = self.fd.read_signal().ok().flatten()?;
-        nix::sys::signal::Signal::try_from(info.ssi_signo as i32).ok()
+        let mut pending = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: sigpending fills the set it is given.
+        if unsafe { libc::sigpending(pending.as_mut_ptr()) } != 0 {
+            return None;
+        }
+        // SAFETY: initialised by the successful sigpending above.
+        let pending = unsafe { pending.assume_init() };
+        let mut ours: Vec<_> = self
+            .set
+            .iter()
+            // SAFETY: sigismember reads a valid set.
+            .filter(|s| unsafe { libc::sigismember(&pending, *s as i32) } == 1)
+            .collect();
+        ours.sort_by_key(|s| *s as i32);
+        ours.first().copied()
     }
 
     /// Ends nsspec by `signal`, whose action is the default one (nsspec changes no
     /// disposition); the exit status only if that did not end it. `run`'s output, which does
-    /// not go through std's stdout, is flushed by then.
+    /// not go through std's stdout, is flushed by then. Only `signal` is unblocked: another
+    /// of the set, pending too, must not end nsspec first under a name the report did not give.
     fn die_of(self, signal: nix::sys::signal::Signal) -> ExitCode {
         drop(self.fd);
-        let _ = self.set.thread_unblock();
+        let mut only = nix::sys::signal::SigSet::empty();
+        only.add(signal);
+        let _ = only.thread_unblock();
         let _ = nix::sys::signal::raise(signal);
         ExitCode::from(128 + signal as u8)
     }

@@ -2530,6 +2530,133 @@ fn a_signal_ends_a_run_whose_output_nobody_reads() {
     assert_no_process_with(&marker);
 }
 
+/// A scenario that runs until it is killed (its timeout is a minute away), in a folder of its
+/// own, and the command that runs it with `--junit` and the interrupts at their defaults.
+fn hanging_run(marker: &str) -> (PathBuf, PathBuf, Command) {
+    let dir = std::env::temp_dir().join(marker);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("hang.yaml"),
+        "name: hang\nnamespaces: [pid]\ntimeout: 60\nsteps:\n  - pause: {}\n",
+    )
+    .unwrap();
+    let junit = dir.join("report.xml");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    command
+        .args(["run", "-j", "1", "--junit"])
+        .arg(&junit)
+        .arg(dir.join("hang.yaml"))
+        .env(marker, "1");
+    default_interrupts(&mut command);
+    (dir, junit, command)
+}
+
+/// Waits until the hanging scenario's init runs (runner, guardian, supervisor, init).
+fn wait_for_the_hang(marker: &str) {
+    let waiting = Instant::now();
+    while processes_with(marker).len() < 4 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(5),
+            "the scenario did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A reader that had stopped reading before the signal came, with the pipe full from the first
+/// line on: the summary's write gives way (the signal stays pending for it to see), and nsspec
+/// still writes the JUnit report and dies of the signal. It used to take the signal off its
+/// descriptor first and then wait on the pipe forever.
+#[test]
+fn a_signal_ends_a_run_whose_reader_stopped_before_it() {
+    if !privileged() {
+        return;
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let marker = format!("NSSPEC_STOPPED_READER_{}", std::process::id());
+    let (dir, junit, mut command) = hanging_run(&marker);
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+    // One page: one buffer, which the run's first line fills as far as poll(2) is concerned.
+    nix::fcntl::fcntl(&write_end, nix::fcntl::FcntlArg::F_SETPIPE_SZ(4096)).unwrap();
+    command.stdout(Stdio::from(write_end)).stderr(Stdio::null());
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    wait_for_the_hang(&marker);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let waiting = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if waiting.elapsed() > Duration::from_secs(10) {
+            drop(read_end);
+            let status = child.wait().unwrap();
+            let _ = std::fs::remove_dir_all(&dir);
+            panic!("nsspec did not end within 10 s of SIGTERM; after its reader left: {status:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    drop(read_end);
+    let report = std::fs::read_to_string(&junit).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert!(
+        report.contains("not finished: the run was interrupted by SIGTERM"),
+        "JUnit report: {report:?}"
+    );
+    assert_no_process_with(&marker);
+}
+
+/// Two different signals at once: the summary, the JUnit report and the signal nsspec dies of
+/// all name the same one, the lower-numbered (the one the kernel delivers first). nsspec used
+/// to report the one it read and die of the other.
+#[test]
+fn two_signals_at_once_are_reported_as_the_one_nsspec_dies_of() {
+    if !privileged() {
+        return;
+    }
+    use nix::sys::signal::Signal;
+    use std::os::unix::process::ExitStatusExt;
+    for (first, second) in [
+        (Signal::SIGTERM, Signal::SIGINT),
+        (Signal::SIGINT, Signal::SIGTERM),
+    ] {
+        let marker = format!("NSSPEC_TWO_SIGNALS_{}_{first}", std::process::id());
+        let (dir, junit, mut command) = hanging_run(&marker);
+        let child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_the_hang(&marker);
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, first).unwrap();
+        nix::sys::signal::kill(pid, second).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let report = std::fs::read_to_string(&junit).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGINT),
+            "{first} then {second}: {stdout}{stderr}"
+        );
+        assert!(
+            stdout.contains("1 not finished: interrupted by SIGINT"),
+            "{first} then {second}: {stdout}"
+        );
+        assert!(
+            report.contains("interrupted by SIGINT") && !report.contains("SIGTERM"),
+            "{first} then {second}: {report}"
+        );
+        assert_no_process_with(&marker);
+    }
+}
+
 /// Gives `command` SIGINT, SIGTERM and SIGHUP as a foreground program gets them, whatever this
 /// test inherited (a background job of a non-interactive shell ignores SIGINT, and nsspec then
 /// rightly keeps ignoring it).
