@@ -181,7 +181,7 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     let mut found = Found {
         table: &table,
         out: Vec::new(),
-        seen: std::collections::HashSet::new(),
+        seen: std::collections::HashMap::new(),
         links: Vec::new(),
     };
     for p in paths {
@@ -194,13 +194,13 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
                 ));
             }
         } else {
-            found.add(p, None)?;
+            found.add(p, None, false)?;
         }
     }
     // Links to files last, so that a file reached both directly and through a link is
     // named by its own path.
     for (link, base) in std::mem::take(&mut found.links) {
-        found.add(&link, Some(&base))?;
+        found.add(&link, Some(&base), true)?;
     }
     let mut out = found.out;
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.display.cmp(&b.display)));
@@ -255,12 +255,23 @@ pub fn escape_controls(text: &str) -> String {
         .collect()
 }
 
+/// Which of the paths a file was reached by names it, highest first: the id with the most
+/// parts (the path below the outermost folder named, not the file name alone), then a path in
+/// a folder named over one named directly, then the file's own path over a link to it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    depth: usize,
+    in_folder: bool,
+    own_path: bool,
+}
+
 struct Found<'t> {
     table: &'t [CompiledEntry<'static>],
     out: Vec<Source>,
-    /// Files already taken, by canonical path: a file named twice (`a.yaml ./a.yaml`, or a
-    /// folder and a file in it) runs once.
-    seen: std::collections::HashSet<PathBuf>,
+    /// Files already taken, by canonical path, with their place in `out` and the rank of the
+    /// path they were taken by: a file named twice (`a.yaml ./a.yaml`, or a folder and a file
+    /// in it) runs once.
+    seen: std::collections::HashMap<PathBuf, (usize, Rank)>,
     /// Links to scenario files met in folders, with the folder named on the command line.
     links: Vec<(PathBuf, PathBuf)>,
 }
@@ -313,7 +324,7 @@ impl Found<'_> {
                 if kind.is_symlink() {
                     self.links.push((path, base.to_path_buf()));
                 } else {
-                    self.add(&path, Some(base))?;
+                    self.add(&path, Some(base), false)?;
                 }
                 n += 1;
             }
@@ -321,11 +332,33 @@ impl Found<'_> {
         Ok(n)
     }
 
-    fn add(&mut self, path: &Path, base: Option<&Path>) -> Result<(), String> {
+    /// A file reached more than once is named by the path of the highest [`Rank`], whatever
+    /// the order of the command line: otherwise `run d d/sub/x.yaml` and `run d/sub/x.yaml d`
+    /// would give it different ids, and the second would refuse it as a clash with `d/x.yaml`.
+    /// `link`: a link met in a folder (added last), which never renames a file.
+    fn add(&mut self, path: &Path, base: Option<&Path>, link: bool) -> Result<(), String> {
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if !self.seen.contains(&canonical) {
-            self.out.push(file_source(path, base, self.table)?);
-            self.seen.insert(canonical);
+        let rank = |source: &Source| Rank {
+            depth: source.id.split('/').count(),
+            in_folder: base.is_some(),
+            own_path: !link
+                && !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()),
+        };
+        match self.seen.get(&canonical) {
+            None => {
+                let source = file_source(path, base, self.table)?;
+                self.seen.insert(canonical, (self.out.len(), rank(&source)));
+                self.out.push(source);
+            }
+            Some(&(at, taken)) if !link => {
+                let again = file_source(path, base, self.table)?;
+                let again_rank = rank(&again);
+                if again_rank > taken {
+                    self.out[at] = again;
+                    self.seen.insert(canonical, (at, again_rank));
+                }
+            }
+            Some(_) => {}
         }
         Ok(())
     }
@@ -557,6 +590,46 @@ mod tests {
             fifo.unwrap_err(),
             format!("{}: not a regular file", at("d2/fifo.yaml"))
         );
+    }
+
+    #[test]
+    fn a_file_reached_twice_keeps_its_id_from_the_outermost_folder_in_any_order() {
+        use std::os::unix::fs::symlink;
+        let dir = std::env::temp_dir().join(format!("nsspec-twice-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let yaml = include_bytes!("../../scenarios/pid/getpid-is-one.yaml");
+        std::fs::create_dir_all(dir.join("d/sub")).unwrap();
+        std::fs::write(dir.join("d/x.yaml"), yaml).unwrap();
+        std::fs::write(dir.join("d/sub/x.yaml"), yaml).unwrap();
+        std::fs::create_dir_all(dir.join("e")).unwrap();
+        symlink("../d/sub/x.yaml", dir.join("e/link.yaml")).unwrap();
+        let (d, sub, file) = (dir.join("d"), dir.join("d/sub"), dir.join("d/sub/x.yaml"));
+        let ids = |paths: &[&PathBuf]| -> Result<Vec<String>, String> {
+            let paths: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
+            Ok(from_paths(&paths)?.into_iter().map(|s| s.id).collect())
+        };
+        let orders = [
+            ids(&[&d, &file]),
+            ids(&[&file, &d]),
+            ids(&[&d, &sub]),
+            ids(&[&sub, &d]),
+        ];
+        // Reached by its own path and through a link (in a folder, or named directly): named by
+        // its own path, in either order.
+        let direct = dir.join("e/link.yaml");
+        let linked = [
+            ids(&[&file, &dir.join("e")]),
+            ids(&[&dir.join("e"), &file]),
+            ids(&[&file, &direct]),
+            ids(&[&direct, &file]),
+        ];
+        std::fs::remove_dir_all(&dir).unwrap();
+        for (i, found) in orders.into_iter().enumerate() {
+            assert_eq!(found.unwrap(), ["sub/x", "x"], "order {i}");
+        }
+        for found in linked {
+            assert_eq!(found.unwrap(), ["x"]);
+        }
     }
 
     #[test]
