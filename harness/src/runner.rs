@@ -152,6 +152,25 @@ pub(crate) fn replace_through(
         })
 }
 
+/// The failure for a record that differs from its snapshot, with the diff. Located like every
+/// other failure, so that the JUnit message and CI annotations name the scenario file.
+fn differs(source: &Source, plan: &Plan, path: &str, committed: &str, record: &str) -> String {
+    let diff = similar::TextDiff::from_lines(committed.trim_end(), record.trim_end())
+        .unified_diff()
+        .context_radius(3)
+        .header("snapshot", "observed")
+        .to_string();
+    let hint = if source.snapshot_writable() {
+        ACCEPT_HINT
+    } else {
+        REVIEW_HINT
+    };
+    format!(
+        "{}: the observation record differs from the snapshot {path}:\n{diff}{hint}",
+        plan.source
+    )
+}
+
 /// Judges one run: expectations first (they say precisely what is wrong), then the snapshot.
 pub fn judge(
     source: &Source,
@@ -199,7 +218,16 @@ pub fn judge(
                     result
                         .messages
                         .push(format!("cannot write the snapshot {path}: {e}"));
-                    SnapshotState::Missing(path)
+                    // Still there and still different: shown as in a run without --accept.
+                    match committed {
+                        Some(committed) => {
+                            result
+                                .messages
+                                .push(differs(source, plan, &path, &committed, &record));
+                            SnapshotState::Differs(path)
+                        }
+                        None => SnapshotState::Missing(path),
+                    }
                 }
             };
         }
@@ -220,22 +248,9 @@ pub fn judge(
             if committed.trim_end() == record.trim_end() {
                 result.snapshot = SnapshotState::Matches;
             } else {
-                let diff = similar::TextDiff::from_lines(committed.trim_end(), record.trim_end())
-                    .unified_diff()
-                    .context_radius(3)
-                    .header("snapshot", "observed")
-                    .to_string();
-                let hint = if source.snapshot_writable() {
-                    ACCEPT_HINT
-                } else {
-                    REVIEW_HINT
-                };
-                // Located like every other failure, so that the JUnit message and CI
-                // annotations name the scenario file.
-                result.messages.push(format!(
-                    "{}: the observation record differs from the snapshot {path}:\n{diff}{hint}",
-                    plan.source
-                ));
+                result
+                    .messages
+                    .push(differs(source, plan, &path, &committed, &record));
                 result.snapshot = SnapshotState::Differs(path);
             }
         }

@@ -3731,6 +3731,66 @@ fn plain_scenario(path: &Path, namespaces: &str) {
     .unwrap();
 }
 
+/// A different snapshot that `--accept-snapshots` cannot replace (here: nsspec runs as
+/// nobody, the snapshots folder is root's) is still reported as differing, with its diff,
+/// beside the reason it could not be written; it used to be reported as missing.
+#[test]
+fn a_snapshot_accept_cannot_replace_is_shown_as_differing() {
+    if !privileged() {
+        return; // switching to nobody needs root
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let bin = world_executable_nsspec();
+    let dir = std::env::temp_dir().join(format!("nsspec-unwritable-snap-{}", std::process::id()));
+    let scenarios = dir.join("p/scenarios");
+    plain_scenario(&scenarios.join("s.yaml"), "pid");
+    let snaps = dir.join("p/snapshots");
+    std::fs::create_dir_all(&snaps).unwrap();
+    std::fs::write(
+        snaps.join("s.snap"),
+        "---\nsource: x\n---\nscenario: s\nold\n",
+    )
+    .unwrap();
+    for d in [&dir, &dir.join("p"), &scenarios, &snaps] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = as_nobody(
+        &bin,
+        &[
+            "run",
+            "--json",
+            "--accept-snapshots",
+            scenarios.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    let snapshot = std::fs::read_to_string(snaps.join("s.snap")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (stdout, stderr) = text(&out);
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+    if result["status"] == "skipped" {
+        eprintln!("skipped: nobody cannot run a PID namespace here: {stdout}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(
+        result["snapshot"]["differs"],
+        snaps.join("s.snap").display().to_string(),
+        "{stdout}"
+    );
+    let messages = result["messages"].to_string();
+    assert!(messages.contains("cannot write the snapshot"), "{messages}");
+    assert!(
+        messages.contains("differs from the snapshot") && messages.contains("-old"),
+        "{messages}"
+    );
+    assert!(
+        snapshot.ends_with("old\n"),
+        "the snapshot changed: {snapshot}"
+    );
+}
+
 /// Ids and snapshot places come from where the user put the files: two files with one id or
 /// one snapshot are refused (they would mix up reports and overwrite each other's snapshot),
 /// and a link inside a `scenarios/` folder takes its id and snapshot from the link's place.
