@@ -102,6 +102,12 @@ pub fn target_problem(path: &Path) -> Option<String> {
         Ok(_) => return Some("it is not a regular file".into()),
         Err(_) => {}
     }
+    // `new/`, `new/.`, `..`: the path names a folder, whatever it holds; Path's parent() would
+    // drop the trailing part and look at the wrong folder.
+    let bytes = path.as_os_str().as_encoded_bytes();
+    if path.file_name().is_none() || bytes.ends_with(b"/") || bytes.ends_with(b"/.") {
+        return Some("the path names a folder, not a file".into());
+    }
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -129,6 +135,32 @@ mod tests {
             elapsed_ms: 1500,
             pids_limit: String::new(),
         }
+    }
+
+    #[test]
+    fn a_path_that_names_a_folder_is_refused_before_the_run() {
+        let dir = std::env::temp_dir().join(format!("nsspec-junit-target-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at = |p: &str| target_problem(&dir.join(p));
+        let folder = "the path names a folder, not a file";
+        let found = [
+            at("missing/."),
+            at("new/"),
+            at("new/.."),
+            at("r.xml"),
+            at("missing/r.xml"),
+        ];
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found[0].as_deref(), Some(folder));
+        assert_eq!(found[1].as_deref(), Some(folder));
+        assert_eq!(found[2].as_deref(), Some(folder));
+        assert_eq!(found[3], None);
+        assert!(
+            found[4]
+                .as_deref()
+                .is_some_and(|w| w.contains("No such file")),
+            "{found:?}"
+        );
     }
 
     #[test]
