@@ -442,6 +442,14 @@ fn file_source(
             )
         }
     };
+    // `.yaml` (hidden, skipped in folders, but it can be named) has no name to give: an empty
+    // id would match every --filter and leave a JUnit case and a snapshot (`.snap`) unnamed.
+    if id.rsplit('/').next().is_none_or(str::is_empty) {
+        return Err(format!(
+            "{text}: the file name gives the scenario no id: name it NAME.yaml (ids name \
+             reports, filters and snapshots)"
+        ));
+    }
     let compiled = compiled_by_content(table, &bytes);
     Ok(Source {
         id,
@@ -629,6 +637,28 @@ mod tests {
         }
         for found in linked {
             assert_eq!(found.unwrap(), ["x"]);
+        }
+    }
+
+    #[test]
+    fn a_file_whose_name_gives_no_id_is_refused() {
+        let dir = std::env::temp_dir().join(format!("nsspec-noid-{}", std::process::id()));
+        let yaml = include_bytes!("../../scenarios/pid/getpid-is-one.yaml");
+        std::fs::create_dir_all(dir.join("scenarios/g")).unwrap();
+        for f in [".yaml", ".yml", "scenarios/g/.yaml"] {
+            std::fs::write(dir.join(f), yaml).unwrap();
+        }
+        let found: Vec<_> = [".yaml", ".yml", "scenarios/g/.yaml"]
+            .iter()
+            .map(|f| from_paths(&[dir.join(f)]).map(|s| s.len()))
+            .collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        for (f, r) in [".yaml", ".yml", "scenarios/g/.yaml"].iter().zip(found) {
+            assert!(
+                r.as_ref()
+                    .is_err_and(|e| e.contains("gives the scenario no id")),
+                "{f}: {r:?}"
+            );
         }
     }
 

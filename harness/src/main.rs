@@ -137,7 +137,17 @@ fn main() -> ExitCode {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     nsspec::timing::enable_from_env();
     nsspec::timing::mark("runner: start");
-    let cli = Cli::parse();
+    // Not Cli::parse(): clap's exit ignores a failed write, so `--help > /dev/full` exited 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            return match e.print().and_then(|()| std::io::stdout().flush()) {
+                Err(lost) if code == 0 => lost_output(lost),
+                _ => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+            };
+        }
+    };
     nsspec::timing::mark("runner: arguments parsed");
     let command = cli.command.unwrap_or(Command::Run {
         paths: Vec::new(),

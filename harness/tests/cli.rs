@@ -3927,6 +3927,9 @@ fn odd_files_and_lost_output_get_clear_answers() {
         full(&["run", x.to_str().unwrap()]),
         full(&["check", x.to_str().unwrap()]),
         full(&["list", x.to_str().unwrap()]),
+        full(&["--help"]),
+        full(&["run", "--help"]),
+        full(&["--version"]),
     ];
     std::fs::remove_dir_all(&dir).unwrap();
 
