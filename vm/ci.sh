@@ -97,13 +97,13 @@ case "$kernel" in
   */bad) echo "error: scenarios/none.yaml: No such file or directory" >&2; exit 2 ;;
   */qemufail) printf '%s\n' 'vm/run: QEMU failed (exit 1):' '  qemu-system-x86_64: cannot load kernel' >&2; exit 125 ;;
   */hang) echo '{"id":"pid/x","status":"passed","record":"r"}'; echo "vm/run: the run did not finish" >&2; exit 124 ;;
-  */slow) trap 'echo "stopped $$" >> "$MX_CALLS.term"; kill $!; exit 143' TERM; echo "running $$" >> "$MX_CALLS.term"
+  */slow*) trap 'echo "stopped $$" >> "$MX_CALLS.term"; kill $!; exit 143' TERM; echo "running $$" >> "$MX_CALLS.term"
     sleep 60 & wait ;;
   *) echo '{"id":"pid/x","status":"passed","record":"r"}' ;;
 esac
 STANDIN
 chmod +x "$mx/vm/run"
-: > "$mx/k/good1"; : > "$mx/k/good2"; : > "$mx/k/bad"; : > "$mx/k/slow"; : > "$mx/k/qemufail"; : > "$mx/k/hang"
+: > "$mx/k/good1"; : > "$mx/k/good2"; : > "$mx/k/bad"; : > "$mx/k/slow"; : > "$mx/k/slow2"; : > "$mx/k/qemufail"; : > "$mx/k/hang"
 matrix_run() { # EXPECTED-EXIT ARGS...: run the copy; the vm/run calls it made go to $mx/calls
   local want=$1 rc=0
   shift
@@ -141,6 +141,9 @@ matrix_run 2 --kernels "$mx/k/good1,bogus" -j 1
 matrix_run 2 --kernels "$mx/k/good1,6.1.150" -j 1
 [ ! -s "$mx/calls" ] || fail "vm/matrix ran vm/run for a point release"
 grep -q "a Debian suite has one kernel" "$mx/err" || fail "vm/matrix did not say why 6.1.150 is refused: $(cat "$mx/err")"
+# A kernel listed twice: its results are kept per name, so two runs would mix into one.
+matrix_run 2 --kernels "$mx/k/good1,$mx/k/good1" -j 1
+[ ! -s "$mx/calls" ] || fail "vm/matrix ran vm/run for a kernel listed twice"
 matrix_run 0 --help
 grep -q '^vm/matrix' "$mx/out" || fail "vm/matrix --help printed nothing on stdout"
 # vm/run's options that concern the guest pass through.
@@ -164,7 +167,7 @@ grep -q '<error message="vm/run exited 2 before nsspec wrote its report' "$mx/j2
 # TERM to vm/matrix must reach each vm/run (which stops its QEMU on TERM), not just a shell
 # around it.
 : > "$mx/calls.term"
-MX_CALLS=$mx/calls "$mx/vm/matrix" --nsspec /bin/true --kernels "$mx/k/slow,$mx/k/slow" -j 2 > /dev/null 2>&1 &
+MX_CALLS=$mx/calls "$mx/vm/matrix" --nsspec /bin/true --kernels "$mx/k/slow,$mx/k/slow2" -j 2 > /dev/null 2>&1 &
 mpid=$!
 for _ in $(seq 100); do [ "$(grep -c '^running' "$mx/calls.term")" -lt 2 ] || break; sleep 0.1; done
 kill -TERM "$mpid"
@@ -185,6 +188,19 @@ CARGO_TARGET_DIR=/nonexistent vm/run 2> "$tmp_usage"; rc=$?
 set -e
 if ! { [ "$rc" -eq 125 ] && grep -q "/nonexistent/x86_64-unknown-linux-gnu/release/nsspec is not built" "$tmp_usage"; }; then
   fail "vm/run did not look for nsspec under CARGO_TARGET_DIR: exit $rc, $(cat "$tmp_usage")"
+fi
+set +e
+vm/run --kernel "" -- /bin/true 2> "$tmp_usage"; rc=$?
+set -e
+if ! { [ "$rc" -eq 125 ] && grep -q "^vm/run: --kernel takes" "$tmp_usage"; }; then
+  fail "vm/run --kernel '': exit $rc, $(cat "$tmp_usage")"
+fi
+# vm/run's own failures are 125, not the 1 of a failed scenario.
+set +e
+TMPDIR=/nonexistent vm/run -- /bin/true 2> "$tmp_usage"; rc=$?
+set -e
+if ! { [ "$rc" -eq 125 ] && grep -q "cannot make a scratch folder in /nonexistent" "$tmp_usage"; }; then
+  fail "vm/run with TMPDIR=/nonexistent: exit $rc, $(cat "$tmp_usage")"
 fi
 rm -f "$tmp_usage"
 ok "vm/matrix: one vCPU per VM only when several run at once; a failed kernel's reason shown, left out of the comparison, 124/125 as documented; unknown names and point releases exit 2; options passed on; --junit collects a report per kernel; TERM reaches every vm/run"
@@ -499,6 +515,64 @@ pgrep -f "$scratch/initramfs" >/dev/null && fail "QEMU outlived vm/run after kil
 vm/run --kernel "$kernel" --timeout 120 -- /bin/true || fail "a run after kill -9 failed"
 [ ! -e "$scratch" ] || fail "the next vm/run did not remove the killed run's scratch folder $scratch"
 ok "kill -9: QEMU gone, stale scratch removed by the next run"
+
+step "a short --timeout keeps the guest's SIGTERM grace; a signal in vm/run's set-up leaves nothing"
+# --timeout 10: the guest sends SIGTERM at 8 s of its uptime and the program's end comes back
+# before QEMU is stopped at 10 s. Counting in whole seconds lost that grace.
+set +e
+vm/run --kernel "$kernel" --timeout 10 -- /bin/sh -c 'echo started; sleep 600' > "$tmp/short.out" 2> "$tmp/short.err"
+rc=$?
+set -e
+[ "$rc" -eq 124 ] || fail "expected exit 124 at --timeout 10, got $rc: $(cat "$tmp/short.err")"
+grep -q 'the guest sent it SIGTERM' "$tmp/short.err" ||
+  fail "at --timeout 10 the program's SIGTERM did not come back in time: $(tail -n 5 "$tmp/short.err")"
+# A copy of vm/ that pauses between starting a channel reader and recording it: a TERM there
+# used to leave the reader behind, holding vm/run's stdout, so that a capture never ended.
+race=$(mktemp -d)
+cp -r vm "$race/vm"
+# shellcheck disable=SC2016 # $tmp is vm/run's, expanded there
+sed -i 's/^console_reader &$/console_reader \&\ntouch "$tmp\/paused"; sleep 3/' "$race/vm/run"
+grep -qF "touch \"\$tmp/paused\"; sleep 3" "$race/vm/run" || fail "the race copy of vm/run was not made"
+( out=$("$race/vm/run" --kernel "$kernel" -- /bin/true 2>&1) || true; echo "$out" > "$race/captured" ) &
+cap=$!
+vpid=''
+paused=''
+for _ in $(seq 300); do
+  vpid=$(pgrep -of "^bash $race/vm/run" || true)
+  owner=$(grep -l "^${vpid:-none} " "$scratch_root"/nsspec-vm.*/owner 2>/dev/null | head -n 1 || true)
+  [ -z "$owner" ] || [ ! -e "${owner%/owner}/paused" ] || { paused=1; break; }
+  sleep 0.05
+done
+[ -n "$paused" ] || fail "the race copy of vm/run did not reach its pause"
+kill -TERM "$vpid"
+for _ in $(seq 50); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$cap" 2>/dev/null; then
+  pkill -f "^bash $race/vm/run" || true
+  fail "a TERM between a reader's start and its record left a process holding vm/run's output"
+fi
+pgrep -f "^bash $race/vm/run" >/dev/null && fail "a process of the terminated vm/run was left"
+grep -q "terminated; stopping the VM" "$race/captured" || fail "vm/run did not say it was terminated: $(cat "$race/captured")"
+rm -rf "$race"
+ok "--timeout 10: the program's SIGTERM came back (exit 124); a TERM mid-set-up left nothing"
+
+step "scripts that name their interpreter through env; an output that cannot be written"
+# shellcheck disable=SC2016 # the script's own $BASH_VERSION
+printf '#!/usr/bin/env bash\necho "bash $BASH_VERSION"\nexit 4\n' > "$tmp/env.sh"
+chmod +x "$tmp/env.sh"
+set +e
+vm/run --kernel "$kernel" --timeout 120 -- "$tmp/env.sh" > "$tmp/env.out" 2> "$tmp/env.err"
+rc=$?
+set -e
+[ "$rc" -eq 4 ] || fail "a #!/usr/bin/env bash script: exit $rc, $(cat "$tmp/env.err")"
+grep -q '^bash [0-9]' "$tmp/env.out" || fail "the env script printed: $(cat "$tmp/env.out")"
+set +e
+vm/run --kernel "$kernel" --timeout 120 -- /bin/sh -c 'seq 1 100000' > /dev/full 2> "$tmp/full.err"
+rc=$?
+set -e
+[ "$rc" -eq 125 ] || fail "vm/run > /dev/full: exit $rc, not 125: $(cat "$tmp/full.err")"
+grep -q "cannot write the program's standard output" "$tmp/full.err" ||
+  fail "vm/run > /dev/full did not say why: $(cat "$tmp/full.err")"
+ok "#!/usr/bin/env bash ran in the guest (exit 4); a full stdout stopped the VM with exit 125"
 
 step "a kernel panic is reported: exit 125"
 set +e
