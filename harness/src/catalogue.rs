@@ -662,6 +662,32 @@ mod tests {
         }
     }
 
+    /// The README's catalogue table is what users read to find a scenario: one row per
+    /// built-in scenario, none for a scenario that is gone (five were missing once).
+    #[test]
+    fn the_readmes_catalogue_table_lists_every_builtin_scenario() {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split("\n## The catalogue\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README.md has a section \"## The catalogue\"");
+        let listed: std::collections::BTreeSet<&str> = table
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+            .collect();
+        let builtin: std::collections::BTreeSet<String> =
+            builtin().into_iter().map(|s| s.id).collect();
+        let builtin: std::collections::BTreeSet<&str> =
+            builtin.iter().map(String::as_str).collect();
+        let missing: Vec<_> = builtin.difference(&listed).collect();
+        let stale: Vec<_> = listed.difference(&builtin).collect();
+        assert!(
+            missing.is_empty() && stale.is_empty(),
+            "README.md's catalogue table: missing {missing:?}, not in the catalogue {stale:?}"
+        );
+    }
+
     #[test]
     fn a_compiled_entry_is_used_only_for_the_bytes_it_was_parsed_from() {
         let yaml = b"name: a\n";
