@@ -702,8 +702,33 @@ pub fn fork_room(cgroup_room: Option<u64>) -> Option<u64> {
         .1
         .parse()
         .ok()?;
+    let nested = !initial_namespaces().iter().any(|n| n == NsKind::Pid.name());
+    let own_pid_max = nested && running_kernel().is_some_and(|v| v >= (6, 14));
+    Some(room(pid_max, threads_max, tasks, own_pid_max, cgroup_room))
+}
+
+/// The kernel's default kernel.pid_max (PID_MAX_DEFAULT), for as long as the host's is unknown.
+const PID_MAX_DEFAULT: u64 = 32_768;
+
+/// [`fork_room`]'s arithmetic. `own_pid_max`: `pid_max` is a nested PID namespace's own
+/// (Linux 6.14 made kernel.pid_max per namespace, PID_MAX_LIMIT in a new one), not the host's:
+/// a process there takes a PID at every level above too, each bounded by that level's pid_max,
+/// which cannot be read from inside. Then the kernel's default stands in for the host's: a
+/// nested run counted 48 157 PIDs of room on a host that had 32 768 in all.
+fn room(
+    pid_max: u64,
+    threads_max: u64,
+    tasks: u64,
+    own_pid_max: bool,
+    cgroup_room: Option<u64>,
+) -> u64 {
+    let pid_max = if own_pid_max {
+        pid_max.min(PID_MAX_DEFAULT)
+    } else {
+        pid_max
+    };
     let free = pid_max.min(threads_max).saturating_sub(tasks);
-    Some(free.min(cgroup_room.unwrap_or(u64::MAX)) / 4)
+    free.min(cgroup_room.unwrap_or(u64::MAX)) / 4
 }
 
 /// What `plans` need: the kinds they create (plus mount and user, which decide the mode),
@@ -827,7 +852,18 @@ impl OwnStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::{Host, OwnStatus, parse_kernel};
+    use super::{Host, OwnStatus, parse_kernel, room};
+
+    /// A quarter of the free PIDs; in a nested PID namespace whose pid_max is its own, of the
+    /// kernel's default rather than of the 4 194 304 such a namespace shows.
+    #[test]
+    fn fork_room_in_a_nested_pid_namespace_assumes_the_default_pid_max_above() {
+        assert_eq!(room(32_768, 190_000, 768, false, None), 8_000);
+        assert_eq!(room(4_194_304, 190_000, 768, false, None), 47_308);
+        assert_eq!(room(4_194_304, 190_000, 768, true, None), 8_000);
+        assert_eq!(room(4_194_304, 190_000, 768, true, Some(400)), 100);
+        assert_eq!(room(1_000, 190_000, 768, true, None), 58);
+    }
 
     /// A fork bomb where the host's free PIDs could not be counted is skipped, whatever its
     /// `pids_max`: its own limit alone could exceed what the host has free.
