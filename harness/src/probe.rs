@@ -20,6 +20,29 @@ use crate::schema::NsKind;
 /// Bit of CAP_SYS_ADMIN in the capability sets (linux/capability.h).
 const CAP_SYS_ADMIN: u32 = 21;
 
+/// Besides CAP_SYS_ADMIN, the capabilities the catalogue's scenarios use as root (each, taken
+/// away alone from root's set, failed 4–15 scenarios: set_ids, the maps a parent writes, chroot,
+/// link_up, timens_offsets). Root without one of them, as in a container given only
+/// CAP_SYS_ADMIN (`docker run --cap-add SYS_ADMIN`), runs rootless instead, where a user
+/// namespace of nsspec's own gives them all, so that such scenarios skip rather than fail.
+const ROOT_CAPS: [(u32, &str); 6] = [
+    (6, "CAP_SETGID"),
+    (7, "CAP_SETUID"),
+    (12, "CAP_NET_ADMIN"),
+    (18, "CAP_SYS_CHROOT"),
+    (25, "CAP_SYS_TIME"),
+    (31, "CAP_SETFCAP"),
+];
+
+/// The capabilities of [`ROOT_CAPS`] that the effective set `cap_eff` lacks.
+fn missing_root_caps(cap_eff: u64) -> Vec<&'static str> {
+    ROOT_CAPS
+        .iter()
+        .filter(|(bit, _)| cap_eff & (1 << bit) == 0)
+        .map(|(_, name)| *name)
+        .collect()
+}
+
 /// The sysctls that decide whether namespaces can be created, read where present.
 const SYSCTLS: &[&str] = &[
     "user.max_user_namespaces",
@@ -215,7 +238,9 @@ impl Host {
                 } else {
                     BTreeMap::new()
                 };
-                let in_userns = if direct.get("mount").is_some_and(|v| v == "ok") {
+                let in_userns = if direct.get("mount").is_some_and(|v| v == "ok")
+                    && missing_root_caps(cap_eff).is_empty()
+                {
                     BTreeMap::new()
                 } else {
                     try_kinds(&kinds, true, in_own_userns)
@@ -321,11 +346,16 @@ impl Host {
 
     fn decide_mode(&self) -> Mode {
         let ok = |m: &BTreeMap<String, String>, k: &str| m.get(k).is_some_and(|v| v == "ok");
-        if self.cap_sys_admin && ok(&self.direct, "mount") {
+        let root = self.cap_sys_admin && ok(&self.direct, "mount");
+        if root && missing_root_caps(self.cap_eff).is_empty() {
             return Mode::Root;
         }
         if ok(&self.in_userns, "mount") {
             return Mode::Rootless;
+        }
+        if root {
+            // Better than nothing: the scenarios that need the missing capabilities fail.
+            return Mode::Root;
         }
         let why = self
             .userns_blocker()
@@ -367,7 +397,14 @@ impl Host {
         for r in &plan.requirements {
             match r {
                 Requirement::Root => {
-                    if self.mode != Mode::Root {
+                    let lacking = missing_root_caps(self.cap_eff);
+                    if self.mode != Mode::Root && self.cap_sys_admin && !lacking.is_empty() {
+                        missing.push(format!(
+                            "needs root with all its capabilities; this root lacks {}, so the \
+                             run is rootless — grant them or use `vm/run`",
+                            lacking.join(", ")
+                        ));
+                    } else if self.mode != Mode::Root {
                         missing.push(
                             "needs root (CAP_SYS_ADMIN outside any user namespace of nsspec's own); \
                              this run is rootless — run as root or use `vm/run`"
@@ -652,7 +689,13 @@ impl Host {
         let mode = match &self.mode {
             Mode::Root => "root: namespaces are created directly".to_string(),
             Mode::Rootless => {
-                "rootless: inside a user namespace of its own (like unshare -Urpf)".to_string()
+                let lacking = missing_root_caps(self.cap_eff);
+                let why = if self.cap_sys_admin && !lacking.is_empty() {
+                    format!(" (this root lacks {})", lacking.join(", "))
+                } else {
+                    String::new()
+                };
+                format!("rootless: inside a user namespace of its own (like unshare -Urpf){why}")
             }
             Mode::Unavailable(r) => format!("unavailable: {r}"),
         };

@@ -2657,6 +2657,33 @@ fn two_signals_at_once_are_reported_as_the_one_nsspec_dies_of() {
     }
 }
 
+/// Root given CAP_SYS_ADMIN but not the other capabilities scenarios use (a container started
+/// with only `--cap-add SYS_ADMIN`) runs rootless, where a user namespace of its own gives them
+/// all: nothing fails, and what needs real root skips saying which capability is missing. As
+/// root mode, link_up failed with EPERM.
+#[test]
+fn root_without_net_admin_runs_rootless_and_fails_nothing() {
+    if !privileged() {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--inh-caps=-all", "--bounding-set=-net_admin", "--"])
+        .arg(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "scenarios/net", "scenarios/cgroup"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    if stdout.contains("nowhere") {
+        eprintln!("skipped: no user namespaces here: {stdout}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("rootless"), "{stdout}");
+    assert!(stdout.contains(", 0 failed,"), "{stdout}");
+    assert!(stdout.contains("this root lacks CAP_NET_ADMIN"), "{stdout}");
+}
+
 /// Gives `command` SIGINT, SIGTERM and SIGHUP as a foreground program gets them, whatever this
 /// test inherited (a background job of a non-interactive shell ignores SIGINT, and nsspec then
 /// rightly keeps ignoring it).
