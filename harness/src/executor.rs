@@ -970,20 +970,17 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         );
         if let Err(e) = enter_own_userns(uid, gid) {
             return setup_failed(format!(
-                "cannot create the harness's user namespace (rootless mode): {e}: {}",
-                e.desc()
+                "cannot create the harness's user namespace (rootless mode): {e}"
             ));
         }
     }
     if let Err(e) = unshare(libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC) {
         return setup_failed(format!(
-            "cannot create the harness's private mount namespace: unshare: {}: {}",
-            e,
-            e.desc()
+            "cannot create the harness's own mount, UTS and IPC namespaces: unshare: {e}"
         ));
     }
     if let Err(e) = make_mounts_private() {
-        return setup_failed(format!("cannot make mounts private: {}: {}", e, e.desc()));
+        return setup_failed(format!("cannot make mounts private: {e}"));
     }
     crate::timing::mark("supervisor: sandbox ready");
     let host_proc = match open_dir("/proc") {
@@ -1129,8 +1126,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     {
         kill_and_reap(host.map(|h| h.1));
         out.error = Some(format!(
-            "cannot create the scenario's namespaces: unshare: {e}: {}",
-            e.desc()
+            "cannot create the scenario's namespaces: unshare: {e}"
         ));
         out.setup_failed = true;
         return out;
@@ -1337,15 +1333,13 @@ fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
     crate::timing::mark("init: start");
     let setup = (|| -> Result<(), String> {
         if here != 0 {
-            unshare(here).map_err(|e| format!("unshare: {e}: {}", e.desc()))?;
+            unshare(here).map_err(|e| format!("unshare: {e}"))?;
         }
         if plan.namespaces.contains(&NsKind::Mount) {
-            make_mounts_private()
-                .map_err(|e| format!("making mounts private: {e}: {}", e.desc()))?;
+            make_mounts_private().map_err(|e| format!("making mounts private: {e}"))?;
         }
         if plan.proc_fresh {
-            mount_proc("/proc", "")
-                .map_err(|e| format!("mounting a fresh /proc: {e}: {}", e.desc()))?;
+            mount_proc("/proc", "").map_err(|e| format!("mounting a fresh /proc: {e}"))?;
         }
         Ok(())
     })();

@@ -34,6 +34,15 @@ const ROOT_CAPS: [(u32, &str); 6] = [
     (31, "CAP_SETFCAP"),
 ];
 
+/// Whether `kinds` (a probe's outcomes by kind name) let the harness make its sandbox: mount,
+/// UTS and IPC namespaces (a kind the probe did not try counts, as before it was tried).
+fn sandbox_ok(kinds: &BTreeMap<String, String>) -> bool {
+    kinds.get("mount").is_some_and(|v| v == "ok")
+        && ["uts", "ipc"]
+            .iter()
+            .all(|k| kinds.get(*k).is_none_or(|v| v == "ok"))
+}
+
 /// The capabilities of [`ROOT_CAPS`] that the effective set `cap_eff` lacks.
 fn missing_root_caps(cap_eff: u64) -> Vec<&'static str> {
     ROOT_CAPS
@@ -238,9 +247,7 @@ impl Host {
                 } else {
                     BTreeMap::new()
                 };
-                let in_userns = if direct.get("mount").is_some_and(|v| v == "ok")
-                    && missing_root_caps(cap_eff).is_empty()
-                {
+                let in_userns = if sandbox_ok(&direct) && missing_root_caps(cap_eff).is_empty() {
                     BTreeMap::new()
                 } else {
                     try_kinds(&kinds, true, in_own_userns)
@@ -345,17 +352,31 @@ impl Host {
     }
 
     fn decide_mode(&self) -> Mode {
-        let ok = |m: &BTreeMap<String, String>, k: &str| m.get(k).is_some_and(|v| v == "ok");
-        let root = self.cap_sys_admin && ok(&self.direct, "mount");
+        let root = self.cap_sys_admin && sandbox_ok(&self.direct);
         if root && missing_root_caps(self.cap_eff).is_empty() {
             return Mode::Root;
         }
-        if ok(&self.in_userns, "mount") {
+        if sandbox_ok(&self.in_userns) {
             return Mode::Rootless;
         }
         if root {
             // Better than nothing: the scenarios that need the missing capabilities fail.
             return Mode::Root;
+        }
+        // Mount works but the sandbox's UTS or IPC namespace does not (user.max_*_namespaces).
+        if let Some((kind, e)) = [&self.direct, &self.in_userns].iter().find_map(|m| {
+            (m.get("mount").is_some_and(|v| v == "ok"))
+                .then(|| {
+                    ["uts", "ipc"]
+                        .into_iter()
+                        .find_map(|k| m.get(k).filter(|v| *v != "ok").map(|v| (k, v.clone())))
+                })
+                .flatten()
+        }) {
+            return Mode::Unavailable(format!(
+                "the harness runs every scenario in mount, UTS and IPC namespaces of its own, and \
+                 creating {kind} namespaces fails here with {e}; use `vm/run`"
+            ));
         }
         let why = self
             .userns_blocker()
@@ -777,7 +798,9 @@ fn room(
 /// What `plans` need: the kinds they create (plus mount and user, which decide the mode),
 /// unprivileged user namespaces, initial namespaces.
 fn scope_of(plans: &[&Plan]) -> Scope {
-    let mut kinds = std::collections::BTreeSet::from([NsKind::Mount, NsKind::User]);
+    // Mount, UTS and IPC: the harness's sandbox, which every scenario runs in.
+    let mut kinds =
+        std::collections::BTreeSet::from([NsKind::Mount, NsKind::User, NsKind::Uts, NsKind::Ipc]);
     let (mut unprivileged, mut initial) = (false, false);
     let (mut setgroups, mut cgroup, mut process_limit) = (false, false, false);
     let mut clone3 = false;

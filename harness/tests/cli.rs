@@ -2684,6 +2684,40 @@ fn root_without_net_admin_runs_rootless_and_fails_nothing() {
     assert!(stdout.contains("this root lacks CAP_NET_ADMIN"), "{stdout}");
 }
 
+/// The harness's sandbox is mount, UTS and IPC namespaces of its own: where IPC (or UTS)
+/// namespaces cannot be made (their user.max_*_namespaces is 0, set here in a user namespace
+/// made for the purpose), every scenario skips saying so. Each used to fail with "cannot create
+/// the harness's private mount namespace: ENOSPC".
+#[test]
+fn without_ipc_namespaces_every_scenario_skips_naming_them() {
+    if !privileged() {
+        return;
+    }
+    let script = format!(
+        "echo 0 > /proc/sys/user/max_ipc_namespaces && exec {} run scenarios/uts",
+        env!("CARGO_BIN_EXE_nsspec")
+    );
+    let out = Command::new("unshare")
+        .args(["-Ur", "sh", "-c", &script])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    if stderr.contains("unshare: ") {
+        eprintln!("skipped: no user namespace for the test: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("\n0 passed, 0 failed, 6 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("creating ipc namespaces fails here with ENOSPC"),
+        "{stdout}"
+    );
+}
+
 /// Gives `command` SIGINT, SIGTERM and SIGHUP as a foreground program gets them, whatever this
 /// test inherited (a background job of a non-interactive shell ignores SIGINT, and nsspec then
 /// rightly keeps ignoring it).
