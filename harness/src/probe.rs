@@ -34,6 +34,11 @@ const ROOT_CAPS: [(u32, &str); 6] = [
     (31, "CAP_SETFCAP"),
 ];
 
+/// What a fact no probe measured reads as.
+fn not_probed() -> String {
+    "not probed".to_string()
+}
+
 /// Whether `kinds` (a probe's outcomes by kind name) let the harness make its sandbox: mount,
 /// UTS and IPC namespaces (a kind the probe did not try counts, as before it was tried).
 fn sandbox_ok(kinds: &BTreeMap<String, String>) -> bool {
@@ -104,6 +109,11 @@ pub struct Host {
     pub unprivileged_userns: String,
     /// Mounting a new procfs in new PID and mount namespaces: "ok" or the errno.
     pub proc_mount: String,
+    /// Making every mount private in a new mount namespace, as the harness's sandbox does:
+    /// "ok", the errno, or "not probed" (a run's first probe infers it works). EINVAL where `/`
+    /// is not a mount point, as in a plain chroot.
+    #[serde(default = "not_probed")]
+    pub private_mounts: String,
     /// Whether /proc/self/cgroup lists any hierarchy (none is mounted where it is empty).
     #[serde(default)]
     pub cgroup_hierarchy: bool,
@@ -266,6 +276,19 @@ impl Host {
                 unshare(libc::CLONE_NEWUSER)
             })),
         };
+        // Tried with the facts a failed set-up asks for, and by `nsspec probe`: a chroot whose
+        // root is no mount point passes every other check and fails every scenario's set-up.
+        let private_mounts = if scope.is_some() && may_infer {
+            not_probed()
+        } else {
+            outcome(in_child(|| {
+                if !cap_sys_admin || !missing_root_caps(cap_eff).is_empty() {
+                    enter_own_userns(uid, gid)?;
+                }
+                unshare(libc::CLONE_NEWNS)?;
+                make_mounts_private()
+            }))
+        };
         let proc_mount = if scope.is_some() {
             not_probed()
         } else {
@@ -309,6 +332,7 @@ impl Host {
             in_userns,
             unprivileged_userns,
             proc_mount,
+            private_mounts,
             initial_ns: scope
                 .as_ref()
                 .is_none_or(|s| s.initial)
@@ -352,6 +376,21 @@ impl Host {
     }
 
     fn decide_mode(&self) -> Mode {
+        if !matches!(self.private_mounts.as_str(), "ok" | "not probed") {
+            let hint = if self.private_mounts.starts_with("EINVAL") {
+                " (`/` is not a mount point, as in a plain chroot: run nsspec outside it, or \
+                 make the chroot's root a mount point first, such as by bind-mounting it onto \
+                 itself)"
+            } else {
+                ""
+            };
+            return Mode::Unavailable(format!(
+                "the harness cannot make its mounts private here, which keeps what scenarios \
+                 mount off the host: mount(\"/\", MS_REC|MS_PRIVATE) fails with {}{hint}; use \
+                 `vm/run`",
+                self.private_mounts
+            ));
+        }
         let root = self.cap_sys_admin && sandbox_ok(&self.direct);
         if root && missing_root_caps(self.cap_eff).is_empty() {
             return Mode::Root;
@@ -707,6 +746,7 @@ impl Host {
             &self.unprivileged_userns,
         );
         row(&mut s, "mount a new procfs", &self.proc_mount);
+        row(&mut s, "make mounts private", &self.private_mounts);
         let mode = match &self.mode {
             Mode::Root => "root: namespaces are created directly".to_string(),
             Mode::Rootless => {

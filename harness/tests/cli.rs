@@ -2718,6 +2718,45 @@ fn without_ipc_namespaces_every_scenario_skips_naming_them() {
     );
 }
 
+/// In a plain chroot (its root no mount point, as sbuild's or pbuilder's) the harness cannot
+/// make its mounts private, which keeps scenario mounts off the host: every scenario skips
+/// saying so. Each used to fail with "cannot make mounts private: EINVAL".
+#[test]
+fn in_a_chroot_whose_root_is_no_mount_point_scenarios_skip() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-chroot-{}", std::process::id()));
+    for d in ["bin", "proc", "tmp"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    std::fs::copy(env!("CARGO_BIN_EXE_nsspec"), dir.join("bin/nsspec")).unwrap();
+    let script = format!(
+        "mount -t proc proc {0}/proc && exec chroot {0} /bin/nsspec run -f pid/getpid-is-one",
+        dir.display()
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (stdout, stderr) = text(&out);
+    if out.status.code() == Some(127) {
+        eprintln!("skipped: the test binary does not run in a bare chroot (dynamic?): {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("\n0 passed, 0 failed, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cannot make its mounts private")
+            && stdout.contains("`/` is not a mount point"),
+        "{stdout}"
+    );
+}
+
 /// Gives `command` SIGINT, SIGTERM and SIGHUP as a foreground program gets them, whatever this
 /// test inherited (a background job of a non-interactive shell ignores SIGINT, and nsspec then
 /// rightly keeps ignoring it).
