@@ -552,8 +552,31 @@ if kill -0 "$cap" 2>/dev/null; then
 fi
 pgrep -f "^bash $race/vm/run" >/dev/null && fail "a process of the terminated vm/run was left"
 grep -q "terminated; stopping the VM" "$race/captured" || fail "vm/run did not say it was terminated: $(cat "$race/captured")"
+# kill -9 in the same place: its readers wait in open() of channels no QEMU will open, and the
+# next run, which removes the killed run's scratch folder, lets them out too.
+"$race/vm/run" --kernel "$kernel" -- /bin/true > /dev/null 2>&1 &
+vpid=$!
+paused=''
+for _ in $(seq 300); do
+  owner=$(grep -l "^$vpid " "$scratch_root"/nsspec-vm.*/owner 2>/dev/null | head -n 1 || true)
+  [ -z "$owner" ] || [ ! -e "${owner%/owner}/paused" ] || { paused=1; break; }
+  sleep 0.05
+done
+[ -n "$paused" ] || fail "the race copy of vm/run did not reach its pause (kill -9)"
+readers=$(pgrep -P "$vpid" | tr '\n' ' ')
+[ -n "$readers" ] || fail "the paused vm/run had no readers to leave behind"
+kill -KILL "$vpid"
+wait "$vpid" 2>/dev/null || true
+vm/run --kernel "$kernel" --timeout 120 -- /bin/true > /dev/null || fail "a run after kill -9 failed"
+sleep 0.5
+for r in $readers; do
+  if kill -0 "$r" 2>/dev/null && grep -q "$race/vm/run" "/proc/$r/cmdline" 2>/dev/null; then
+    for r2 in $readers; do kill "$r2" 2>/dev/null || true; done
+    fail "a reader of a vm/run killed with -9 ($r) outlived the next run"
+  fi
+done
 rm -rf "$race"
-ok "--timeout 10: the program's SIGTERM came back (exit 124); a TERM mid-set-up left nothing"
+ok "--timeout 10: the program's SIGTERM came back (exit 124); a TERM mid-set-up left nothing; a kill -9 there left readers that the next run let out"
 
 step "scripts that name their interpreter through env; an output that cannot be written"
 # shellcheck disable=SC2016 # the script's own $BASH_VERSION
