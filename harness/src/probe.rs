@@ -265,7 +265,6 @@ impl Host {
                 (direct, in_userns)
             }
         };
-        let not_probed = || "not probed".to_string();
         let unprivileged_userns = match &scope {
             Some(Scope {
                 unprivileged: false,

@@ -2489,7 +2489,6 @@ fn a_signal_ends_a_run_whose_output_nobody_reads() {
     if !privileged() {
         return;
     }
-    use nix::sys::signal::Signal;
     use std::os::unix::process::ExitStatusExt;
     let marker = format!("NSSPEC_STUCK_READER_{}", std::process::id());
     // Never read: the catalogue's verbose records overfill it within the run.
@@ -2507,27 +2506,33 @@ fn a_signal_ends_a_run_whose_output_nobody_reads() {
     drop(command);
     // Blocked on the full pipe long before this (the whole run takes well under a second).
     std::thread::sleep(Duration::from_millis(1500));
+    let status = sigterm_with_nobody_reading(&mut child, read_end).unwrap_or_else(|status| {
+        panic!("nsspec did not end within 10 s of SIGTERM; after its reader left: {status:?}")
+    });
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert_no_process_with(&marker);
+}
+
+/// Sends `child` SIGTERM and waits up to 10 s for its end while nobody reads `read_end`, its
+/// stdout. Err: it had not ended by then; its status once the reader left (SIGPIPE frees it).
+fn sigterm_with_nobody_reading(
+    child: &mut std::process::Child,
+    read_end: std::os::fd::OwnedFd,
+) -> Result<std::process::ExitStatus, std::process::ExitStatus> {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
-        Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
     let waiting = Instant::now();
-    let status = loop {
+    while waiting.elapsed() <= Duration::from_secs(10) {
         if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if waiting.elapsed() > Duration::from_secs(10) {
-            // Still blocked: let it go (SIGPIPE) before failing.
-            drop(read_end);
-            let status = child.wait().unwrap();
-            panic!("nsspec did not end within 10 s of SIGTERM; after its reader left: {status:?}");
+            return Ok(status);
         }
         std::thread::sleep(Duration::from_millis(10));
-    };
+    }
     drop(read_end);
-    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
-    assert_no_process_with(&marker);
+    Err(child.wait().unwrap())
 }
 
 /// A scenario that runs until it is killed (its timeout is a minute away), in a folder of its
@@ -2582,25 +2587,10 @@ fn a_signal_ends_a_run_whose_reader_stopped_before_it() {
     let mut child = command.spawn().unwrap();
     drop(command);
     wait_for_the_hang(&marker);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let waiting = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if waiting.elapsed() > Duration::from_secs(10) {
-            drop(read_end);
-            let status = child.wait().unwrap();
-            let _ = std::fs::remove_dir_all(&dir);
-            panic!("nsspec did not end within 10 s of SIGTERM; after its reader left: {status:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    drop(read_end);
+    let status = sigterm_with_nobody_reading(&mut child, read_end).unwrap_or_else(|status| {
+        let _ = std::fs::remove_dir_all(&dir);
+        panic!("nsspec did not end within 10 s of SIGTERM; after its reader left: {status:?}")
+    });
     let report = std::fs::read_to_string(&junit).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
