@@ -500,9 +500,12 @@ impl Host {
                             let mut m = format!("cannot create {} namespaces here: unshare fails with {v}", k.name());
                             let limit = format!("user.max_{}_namespaces", k.proc_name());
                             if self.sysctls.get(&limit).is_some_and(|v| v == "0") {
-                                write!(m, " ({limit} is 0)").unwrap();
+                                write!(m, " ({limit} is 0): raise it or use `vm/run`").unwrap();
+                            } else if self.mode == Mode::Root {
+                                m.push_str("; use `vm/run`");
+                            } else {
+                                m.push_str("; run as root or use `vm/run`");
                             }
-                            m.push_str("; run as root or use `vm/run`");
                             missing.push(m);
                         }
                         Some(_) => {}

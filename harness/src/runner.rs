@@ -73,13 +73,18 @@ pub fn run_all(
         }
     };
     flush(&mut results, &mut delivered);
-    // The facts tried for real, once, when an inferred host turns out unable to set up.
+    // The facts tried for real, once, when a scenario fails on a host whose facts were
+    // inferred. A failed step asks as well as a failed set-up: a step's `unshare` or `fork` of
+    // a kind that cannot be made here (its user.max_*_namespaces is 0, as RHEL 7 ships
+    // max_user_namespaces) fails that step, not the set-up. Failures are rare, so the probe's
+    // few forks cost nothing on a passing run. Not when the harness itself failed (the runner
+    // out of descriptors, a supervisor unheard from): a probe then measures that, not the host.
     let mut tried: Option<Host> = None;
     let stopped = executor::run_many(&plans, host, jobs, stop, |k, out| {
         let i = runnable[k];
         let (source, plan) = &items[i];
         let mut result = judge(source, plan, &out, snapshots);
-        if host.inferred && result.status == Status::Failed && setup_failed(&out) {
+        if host.inferred && result.status == Status::Failed && may_be_the_host(&out) {
             let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
             if let Some(reason) = tried.unmet(plan) {
                 result = blank(plan);
@@ -96,13 +101,10 @@ pub fn run_all(
     stopped
 }
 
-/// Whether the sandbox's or the scenario's namespaces could not be created.
-fn setup_failed(out: &RunOutput) -> bool {
-    out.setup_failed
-        || out
-            .records
-            .iter()
-            .any(|r| r.step == 0 && matches!(r.obs, executor::Obs::Failed(_)))
+/// Whether a failed scenario may have failed for something the host cannot do: its set-up
+/// failed, or it ran and its steps reported, rather than the harness failing around it.
+fn may_be_the_host(out: &RunOutput) -> bool {
+    out.setup_failed || (out.error.is_none() && !out.unheard)
 }
 
 fn blank(plan: &Plan) -> ScenarioResult {

@@ -895,6 +895,36 @@ fn an_inferred_namespace_kind_that_cannot_be_created_skips_instead_of_failing() 
     }
 }
 
+/// The same where the kind is created by a step rather than by the scenario's set-up: the
+/// step fails, not the set-up, and that too makes nsspec probe by trying. Here user namespaces
+/// cannot be made (user.max_user_namespaces is 0, as RHEL 7 ships it): scenarios whose steps
+/// `unshare: [user]` or map ids used to fail with ENOSPC (9 of the catalogue's user/).
+#[test]
+fn a_kind_only_a_step_creates_that_cannot_be_created_skips_instead_of_failing() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec {} run -f user/",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(", 0 failed, "), "{stdout}");
+    let skip = stdout
+        .lines()
+        .find(|l| l.starts_with("SKIP  user/map-own-uid-only "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        skip.contains(
+            "cannot create user namespaces here: unshare fails with ENOSPC: No space left on \
+             device (user.max_user_namespaces is 0): raise it or use `vm/run`"
+        ),
+        "{skip}"
+    );
+}
+
 /// [`run_fault`], and how long it took.
 fn run_fault_timed(file: &str) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
