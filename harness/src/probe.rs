@@ -34,6 +34,18 @@ const ROOT_CAPS: [(u32, &str); 6] = [
     (31, "CAP_SETFCAP"),
 ];
 
+/// Why nothing runs where /proc is no procfs.
+const NO_PROC: &str = "nsspec needs a procfs on /proc (it reads its own capabilities and \
+                       namespaces there, and scenarios observe through it), and /proc here is \
+                       none (a chroot or container without it?): mount one first (`mount -t \
+                       proc proc /proc`) or use `vm/run`";
+
+/// Whether /proc is a procfs (PROC_SUPER_MAGIC).
+fn procfs_at_proc() -> bool {
+    nix::sys::statfs::statfs("/proc")
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+}
+
 /// What a fact no probe measured reads as.
 fn not_probed() -> String {
     "not probed".to_string()
@@ -356,7 +368,14 @@ impl Host {
             mode: Mode::Root,
             inferred,
         };
-        host.mode = host.decide_mode();
+        // Without a procfs every fact above reads as absent (no capabilities, no namespace
+        // kinds), and the reason decide_mode would give from them is wrong. Asked only when
+        // /proc/self/status could not be read, so a normal run pays nothing.
+        host.mode = if status.is_none() && !procfs_at_proc() {
+            Mode::Unavailable(NO_PROC.into())
+        } else {
+            host.decide_mode()
+        };
         // Only once the mode is known: a rootless supervisor has fewer places for a cgroup.
         let wants = |f: fn(&Scope) -> bool| scope.as_ref().is_none_or(f);
         let runs = matches!(host.mode, Mode::Root | Mode::Rootless);

@@ -2777,6 +2777,44 @@ fn in_a_chroot_whose_root_is_no_mount_point_scenarios_skip() {
     );
 }
 
+/// In a chroot without a procfs on /proc every fact nsspec reads there is absent; every
+/// scenario skips saying that /proc is missing, and `nsspec probe` says the same. Both used to
+/// blame the kernel ("this kernel has no user namespaces") or the mounts.
+#[test]
+fn in_a_chroot_without_proc_scenarios_skip_saying_so() {
+    if !privileged() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("nsspec-noproc-{}", std::process::id()));
+    for d in ["bin", "tmp"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    std::fs::copy(env!("CARGO_BIN_EXE_nsspec"), dir.join("bin/nsspec")).unwrap();
+    let script = format!(
+        "chroot {0} /bin/nsspec run -f pid/getpid-is-one; echo \"exit $?\"; \
+         exec chroot {0} /bin/nsspec probe",
+        dir.display()
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (stdout, stderr) = text(&out);
+    if stdout.is_empty() && stderr.contains("chroot") {
+        eprintln!("skipped: the test binary does not run in a bare chroot (dynamic?): {stderr}");
+        return;
+    }
+    let (run, probe) = stdout
+        .split_once("exit ")
+        .unwrap_or_else(|| panic!("{stdout}{stderr}"));
+    assert!(probe.starts_with("0\n"), "{stdout}{stderr}");
+    assert!(run.contains("\n0 passed, 0 failed, 1 skipped"), "{run}");
+    let why = "nsspec needs a procfs on /proc";
+    assert!(
+        run.contains(&format!("SKIP  pid/getpid-is-one  ({why}")),
+        "{run}"
+    );
+    assert!(probe.contains(&format!("as unavailable: {why}")), "{probe}");
+}
+
 /// Gives `command` SIGINT, SIGTERM and SIGHUP as a foreground program gets them, whatever this
 /// test inherited (a background job of a non-interactive shell ignores SIGINT, and nsspec then
 /// rightly keeps ignoring it).
