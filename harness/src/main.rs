@@ -306,14 +306,11 @@ impl Interrupts {
         }
         // SAFETY: initialised by the successful sigpending above.
         let pending = unsafe { pending.assume_init() };
-        let mut ours: Vec<_> = self
-            .set
+        self.set
             .iter()
             // SAFETY: sigismember reads a valid set.
             .filter(|s| unsafe { libc::sigismember(&pending, *s as i32) } == 1)
-            .collect();
-        ours.sort_by_key(|s| *s as i32);
-        ours.first().copied()
+            .min_by_key(|s| *s as i32)
     }
 
     /// Ends nsspec by `signal`, whose action is the default one (nsspec changes no

@@ -69,6 +69,12 @@ fn missing_root_caps(cap_eff: u64) -> Vec<&'static str> {
         .collect()
 }
 
+/// Whether `cap_eff` holds CAP_SYS_ADMIN and every one of [`ROOT_CAPS`]: root mode's
+/// capabilities.
+fn full_root(cap_eff: u64) -> bool {
+    cap_eff & (1 << CAP_SYS_ADMIN) != 0 && missing_root_caps(cap_eff).is_empty()
+}
+
 /// The sysctls that decide whether namespaces can be created, read where present.
 const SYSCTLS: &[&str] = &[
     "user.max_user_namespaces",
@@ -269,7 +275,7 @@ impl Host {
                 } else {
                     BTreeMap::new()
                 };
-                let in_userns = if sandbox_ok(&direct) && missing_root_caps(cap_eff).is_empty() {
+                let in_userns = if sandbox_ok(&direct) && full_root(cap_eff) {
                     BTreeMap::new()
                 } else {
                     try_kinds(&kinds, true, in_own_userns)
@@ -293,7 +299,7 @@ impl Host {
             not_probed()
         } else {
             outcome(in_child(|| {
-                if !cap_sys_admin || !missing_root_caps(cap_eff).is_empty() {
+                if !full_root(cap_eff) {
                     enter_own_userns(uid, gid)?;
                 }
                 unshare(libc::CLONE_NEWNS)?;
@@ -387,7 +393,11 @@ impl Host {
             }
             if wants(|s| s.process_limit) {
                 host.process_limit = text(outlook.process_limit());
-                host.fork_room = fork_room(outlook.cgroup_room());
+                host.fork_room = fork_room(
+                    outlook.cgroup_room(),
+                    host.kernel,
+                    host.initial_ns.as_deref(),
+                );
             }
         }
         host
@@ -410,7 +420,7 @@ impl Host {
             ));
         }
         let root = self.cap_sys_admin && sandbox_ok(&self.direct);
-        if root && missing_root_caps(self.cap_eff).is_empty() {
+        if root && full_root(self.cap_eff) {
             return Mode::Root;
         }
         if sandbox_ok(&self.in_userns) {
@@ -421,19 +431,18 @@ impl Host {
             return Mode::Root;
         }
         // Mount works but the sandbox's UTS or IPC namespace does not (user.max_*_namespaces).
-        if let Some((kind, e)) = [&self.direct, &self.in_userns].iter().find_map(|m| {
-            (m.get("mount").is_some_and(|v| v == "ok"))
-                .then(|| {
-                    ["uts", "ipc"]
-                        .into_iter()
-                        .find_map(|k| m.get(k).filter(|v| *v != "ok").map(|v| (k, v.clone())))
-                })
-                .flatten()
-        }) {
-            return Mode::Unavailable(format!(
-                "the harness runs every scenario in mount, UTS and IPC namespaces of its own, and \
-                 creating {kind} namespaces fails here with {e}; use `vm/run`"
-            ));
+        for tried in [&self.direct, &self.in_userns] {
+            if tried.get("mount").is_none_or(|v| v != "ok") {
+                continue;
+            }
+            for kind in ["uts", "ipc"] {
+                if let Some(e) = tried.get(kind).filter(|v| *v != "ok") {
+                    return Mode::Unavailable(format!(
+                        "the harness runs every scenario in mount, UTS and IPC namespaces of its \
+                         own, and creating {kind} namespaces fails here with {e}; use `vm/run`"
+                    ));
+                }
+            }
         }
         let why = self
             .userns_blocker()
@@ -446,6 +455,13 @@ impl Host {
         Mode::Unavailable(format!(
             "needs CAP_SYS_ADMIN or unprivileged user namespaces ({why}); run as root or use `vm/run`"
         ))
+    }
+
+    /// The capabilities of [`ROOT_CAPS`] this root (CAP_SYS_ADMIN) lacks, if it is root and
+    /// lacks any: why it runs rootless.
+    fn root_lacking(&self) -> Option<String> {
+        let lacking = missing_root_caps(self.cap_eff);
+        (self.cap_sys_admin && !lacking.is_empty()).then(|| lacking.join(", "))
     }
 
     /// The setting that stops unprivileged user namespaces here, if one does.
@@ -475,12 +491,12 @@ impl Host {
         for r in &plan.requirements {
             match r {
                 Requirement::Root => {
-                    let lacking = missing_root_caps(self.cap_eff);
-                    if self.mode != Mode::Root && self.cap_sys_admin && !lacking.is_empty() {
+                    if self.mode != Mode::Root
+                        && let Some(lacking) = self.root_lacking()
+                    {
                         missing.push(format!(
-                            "needs root with all its capabilities; this root lacks {}, so the \
-                             run is rootless — grant them or use `vm/run`",
-                            lacking.join(", ")
+                            "needs root with all its capabilities; this root lacks {lacking}, so \
+                             the run is rootless — grant them or use `vm/run`"
                         ));
                     } else if self.mode != Mode::Root {
                         missing.push(
@@ -771,12 +787,10 @@ impl Host {
         let mode = match &self.mode {
             Mode::Root => "root: namespaces are created directly".to_string(),
             Mode::Rootless => {
-                let lacking = missing_root_caps(self.cap_eff);
-                let why = if self.cap_sys_admin && !lacking.is_empty() {
-                    format!(" (this root lacks {})", lacking.join(", "))
-                } else {
-                    String::new()
-                };
+                let why = self
+                    .root_lacking()
+                    .map(|lacking| format!(" (this root lacks {lacking})"))
+                    .unwrap_or_default();
                 format!("rootless: inside a user namespace of its own (like unshare -Urpf){why}")
             }
             Mode::Unavailable(r) => format!("unavailable: {r}"),
@@ -814,7 +828,12 @@ const ROOM_UNKNOWN: &str = "/proc/sys/kernel/pid_max or /proc/loadavg cannot be 
 /// less. A scenario's process limit bounds its own processes only: without this, a `pids_max`
 /// near the host's free PIDs would stop every fork on the host until the scenario's time
 /// limit. None where unreadable: then fork bombs are skipped.
-pub fn fork_room(cgroup_room: Option<u64>) -> Option<u64> {
+/// `kernel` and `initial` (of [`initial_namespaces`], where already read) are the probe's.
+pub fn fork_room(
+    cgroup_room: Option<u64>,
+    kernel: Option<(u32, u32)>,
+    initial: Option<&[String]>,
+) -> Option<u64> {
     use crate::limits::read_number;
     use std::path::Path;
     let pid_max = read_number(Path::new("/proc/sys/kernel/pid_max"))?;
@@ -827,8 +846,9 @@ pub fn fork_room(cgroup_room: Option<u64>) -> Option<u64> {
         .1
         .parse()
         .ok()?;
-    let nested = !initial_namespaces().iter().any(|n| n == NsKind::Pid.name());
-    let own_pid_max = nested && running_kernel().is_some_and(|v| v >= (6, 14));
+    let in_initial = |initial: &[String]| initial.iter().any(|n| n == NsKind::Pid.name());
+    let nested = !initial.map_or_else(|| in_initial(&initial_namespaces()), in_initial);
+    let own_pid_max = nested && kernel.is_some_and(|v| v >= crate::plan::PER_NS_PID_MAX);
     Some(room(pid_max, threads_max, tasks, own_pid_max, cgroup_room))
 }
 
