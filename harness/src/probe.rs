@@ -20,6 +20,9 @@ use crate::schema::NsKind;
 /// Bit of CAP_SYS_ADMIN in the capability sets (linux/capability.h).
 const CAP_SYS_ADMIN: u32 = 21;
 
+/// Bit of CAP_SETFCAP.
+const CAP_SETFCAP: u32 = 31;
+
 /// Besides CAP_SYS_ADMIN, the capabilities the catalogue's scenarios use as root (each, taken
 /// away alone from root's set, failed 4–15 scenarios: set_ids, the maps a parent writes, chroot,
 /// link_up, timens_offsets). Root without one of them, as in a container given only
@@ -31,7 +34,7 @@ const ROOT_CAPS: [(u32, &str); 6] = [
     (12, "CAP_NET_ADMIN"),
     (18, "CAP_SYS_CHROOT"),
     (25, "CAP_SYS_TIME"),
-    (31, "CAP_SETFCAP"),
+    (CAP_SETFCAP, "CAP_SETFCAP"),
 ];
 
 /// Why nothing runs where /proc is no procfs.
@@ -58,6 +61,27 @@ fn sandbox_ok(kinds: &BTreeMap<String, String>) -> bool {
         && ["uts", "ipc"]
             .iter()
             .all(|k| kinds.get(*k).is_none_or(|v| v == "ok"))
+}
+
+/// How the harness makes its sandbox, given what creating namespaces directly (`direct`) and
+/// in a user namespace of its own (`in_userns`) gave: `Some(false)` directly, as root;
+/// `Some(true)` in its own user namespace, rootless; `None` where neither works. Root that
+/// lacks some of [`ROOT_CAPS`] prefers its own user namespace, where it has them all; where
+/// it cannot make one (mapping root there needs CAP_SETFCAP), it runs as root all the same,
+/// and the scenarios that need the missing capabilities fail.
+fn sandbox_route(
+    cap_eff: u64,
+    direct: &BTreeMap<String, String>,
+    in_userns: &BTreeMap<String, String>,
+) -> Option<bool> {
+    let root = cap_eff & (1 << CAP_SYS_ADMIN) != 0 && sandbox_ok(direct);
+    if root && full_root(cap_eff) {
+        Some(false)
+    } else if sandbox_ok(in_userns) {
+        Some(true)
+    } else {
+        root.then_some(false)
+    }
 }
 
 /// The capabilities of [`ROOT_CAPS`] that the effective set `cap_eff` lacks.
@@ -132,6 +156,12 @@ pub struct Host {
     /// is not a mount point, as in a plain chroot.
     #[serde(default = "not_probed")]
     pub private_mounts: String,
+    /// Creating a user namespace and mapping nsspec's uid to root in it, as the harness does
+    /// for a scenario that lists `user` (and as steps writing their own map do): "ok", the
+    /// errno, or "not probed". EPERM for root without CAP_SETFCAP (Linux 5.12 and later).
+    /// Tried by `nsspec probe`, and by a failed run's probe where root lacks capabilities.
+    #[serde(default = "not_probed")]
+    pub map_root: String,
     /// Whether /proc/self/cgroup lists any hierarchy (none is mounted where it is empty).
     #[serde(default)]
     pub cgroup_hierarchy: bool,
@@ -295,16 +325,25 @@ impl Host {
         };
         // Tried with the facts a failed set-up asks for, and by `nsspec probe`: a chroot whose
         // root is no mount point passes every other check and fails every scenario's set-up.
-        let private_mounts = if scope.is_some() && may_infer {
-            not_probed()
-        } else {
-            outcome(in_child(|| {
-                if !full_root(cap_eff) {
+        // Tried the way the sandbox would be made, and only where it could be: elsewhere the
+        // failure to make the namespaces is the reason, not this.
+        let route = sandbox_route(cap_eff, &direct, &in_userns);
+        let private_mounts = match route {
+            Some(rootless) if scope.is_none() || !may_infer => outcome(in_child(|| {
+                if rootless {
                     enter_own_userns(uid, gid)?;
                 }
                 unshare(libc::CLONE_NEWNS)?;
                 make_mounts_private()
-            }))
+            })),
+            _ => not_probed(),
+        };
+        let map_root = match &scope {
+            None => outcome(in_child(|| enter_own_userns(uid, gid))),
+            Some(s) if !may_infer && !full_root(cap_eff) && s.kinds.contains(&NsKind::User) => {
+                outcome(in_child(|| enter_own_userns(uid, gid)))
+            }
+            Some(_) => not_probed(),
         };
         let proc_mount = if scope.is_some() {
             not_probed()
@@ -350,6 +389,7 @@ impl Host {
             unprivileged_userns,
             proc_mount,
             private_mounts,
+            map_root,
             initial_ns: scope
                 .as_ref()
                 .is_none_or(|s| s.initial)
@@ -419,16 +459,10 @@ impl Host {
                 self.private_mounts
             ));
         }
-        let root = self.cap_sys_admin && sandbox_ok(&self.direct);
-        if root && full_root(self.cap_eff) {
-            return Mode::Root;
-        }
-        if sandbox_ok(&self.in_userns) {
-            return Mode::Rootless;
-        }
-        if root {
-            // Better than nothing: the scenarios that need the missing capabilities fail.
-            return Mode::Root;
+        match sandbox_route(self.cap_eff, &self.direct, &self.in_userns) {
+            Some(false) => return Mode::Root,
+            Some(true) => return Mode::Rootless,
+            None => {}
         }
         // Mount works but the sandbox's UTS or IPC namespace does not (user.max_*_namespaces).
         for tried in [&self.direct, &self.in_userns] {
@@ -455,6 +489,14 @@ impl Host {
         Mode::Unavailable(format!(
             "needs CAP_SYS_ADMIN or unprivileged user namespaces ({why}); run as root or use `vm/run`"
         ))
+    }
+
+    /// Whether a failed scenario should make the run probe by trying, once: where the facts
+    /// were inferred rather than tried, or where root lacks some of [`ROOT_CAPS`] and could not
+    /// get them in a user namespace of its own (the scenarios that need them then fail, and
+    /// some of those the probe can explain).
+    pub fn reprobe_on_failure(&self) -> bool {
+        self.inferred || (self.mode == Mode::Root && self.root_lacking().is_some())
     }
 
     /// The capabilities of [`ROOT_CAPS`] this root (CAP_SYS_ADMIN) lacks, if it is root and
@@ -544,6 +586,24 @@ impl Host {
                             missing.push(m);
                         }
                         Some(_) => {}
+                    }
+                    if *k == NsKind::User
+                        && self.mode == Mode::Root
+                        && !matches!(self.map_root.as_str(), "ok" | "not probed")
+                    {
+                        let why = if self.cap_eff & (1 << CAP_SETFCAP) == 0 {
+                            " (this root lacks CAP_SETFCAP, which mapping root needs since \
+                             Linux 5.12, and so can make no user namespace of its own to run \
+                             rootless in)"
+                        } else {
+                            ""
+                        };
+                        missing.push(format!(
+                            "needs root mapped into the user namespaces it creates, but writing \
+                             \"0 {} 1\" to a new one's uid_map fails here with {}{why}; grant \
+                             CAP_SETFCAP or use `vm/run`",
+                            self.uid, self.map_root
+                        ));
                     }
                 }
                 Requirement::Kernel(a, b) => {
@@ -784,6 +844,7 @@ impl Host {
         );
         row(&mut s, "mount a new procfs", &self.proc_mount);
         row(&mut s, "make mounts private", &self.private_mounts);
+        row(&mut s, "map root in a new user namespace", &self.map_root);
         let mode = match &self.mode {
             Mode::Root => "root: namespaces are created directly".to_string(),
             Mode::Rootless => {

@@ -2704,6 +2704,41 @@ fn root_without_net_admin_runs_rootless_and_fails_nothing() {
     assert!(stdout.contains("this root lacks CAP_NET_ADMIN"), "{stdout}");
 }
 
+/// Root without CAP_SETFCAP cannot map root into a user namespace (Linux 5.12 and later), so
+/// it can neither run rootless nor set up the scenarios that create user namespaces: those
+/// skip saying so (15 of the catalogue failed, 10 of them with "cannot fork init: EPERM"), and
+/// the user-namespace scenarios that map no root still run and pass.
+#[test]
+fn root_without_setfcap_skips_what_maps_root_and_fails_nothing() {
+    if !privileged() || !kernel_at_least(5, 12) {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--inh-caps=-all", "--bounding-set=-setfcap", "--"])
+        .arg(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "scenarios/user", "scenarios/nsfs"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(", 0 failed,"), "{stdout}");
+    let why = "needs root mapped into the user namespaces it creates, but writing \"0 0 1\" to a \
+               new one's uid_map fails here with EPERM: Operation not permitted (this root lacks \
+               CAP_SETFCAP";
+    for id in ["user/root-inside", "user/uid-map-written-once"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("SKIP  {id} ")))
+            .unwrap_or_else(|| panic!("{id}: {stdout}"));
+        assert!(line.contains(why), "{line}");
+    }
+    assert!(
+        stdout.contains("PASS  user/map-root-needs-setfcap "),
+        "{stdout}"
+    );
+}
+
 /// The harness's sandbox is mount, UTS and IPC namespaces of its own: where IPC (or UTS)
 /// namespaces cannot be made (their user.max_*_namespaces is 0, set here in a user namespace
 /// made for the purpose), every scenario skips saying so. Each used to fail with "cannot create
