@@ -839,11 +839,22 @@ fn with_user_namespaces_switched_off_everything_skips_naming_the_sysctl() {
     let bin = world_executable_nsspec();
     let out = in_throwaway_userns(&format!(
         "echo 0 > /proc/sys/user/max_user_namespaces && \
-         exec setpriv --reuid=65534 --regid=65534 --clear-groups -- {} run",
+         setpriv --reuid=65534 --regid=65534 --clear-groups -- {0} probe && echo PROBED && \
+         exec setpriv --reuid=65534 --regid=65534 --clear-groups -- {0} run",
         bin.display()
     ));
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    // nsspec probe names the sysctl too (it blamed the mounts, which it tried in a user
+    // namespace that could not be made).
+    let (probe, stdout) = stdout.split_once("PROBED\n").unwrap();
+    assert!(
+        probe.contains(
+            "as unavailable: needs CAP_SYS_ADMIN or unprivileged user namespaces \
+             (user.max_user_namespaces is 0)"
+        ),
+        "{probe}"
+    );
     let n = catalogue_len();
     assert!(
         stdout.contains(&format!("\n0 passed, 0 failed, {n} skipped")),
