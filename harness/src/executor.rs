@@ -3041,7 +3041,17 @@ fn mq_open(name: &str, create: bool) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Every interface of the caller's network namespace, in index order, as `NAME up|down`.
+/// The fallback tunnel devices the kernel creates in every new network namespace while their
+/// module is loaded (ipip, ip_gre, ip_vti, sit, ip6_tunnel, ip6_gre, ip6_vti: the names
+/// their `*_init_net` functions give), unless net.core.fb_tunnels_only_for_init_net is set
+/// (Documentation/admin-guide/sysctl/net.rst). Whether they exist says which modules the host
+/// has loaded (Calico's tunl0, for one), not how namespaces behave, so `links` leaves them out.
+const FALLBACK_TUNNELS: [&str; 9] = [
+    "tunl0", "gre0", "gretap0", "erspan0", "ip_vti0", "sit0", "ip6tnl0", "ip6gre0", "ip6_vti0",
+];
+
+/// Every interface of the caller's network namespace but [`FALLBACK_TUNNELS`], in index
+/// order, as `NAME up|down`.
 fn links() -> Result<Vec<String>, Errno> {
     // SAFETY: if_nameindex returns a heap array terminated by a zero entry, freed below.
     let list = unsafe { libc::if_nameindex() };
@@ -3057,8 +3067,10 @@ fn links() -> Result<Vec<String>, Errno> {
             break;
         }
         // SAFETY: if_name is a NUL-terminated string owned by the array.
-        let name = unsafe { std::ffi::CStr::from_ptr(entry.if_name) };
-        names.push((entry.if_index, name.to_string_lossy().into_owned()));
+        let name = unsafe { std::ffi::CStr::from_ptr(entry.if_name) }.to_string_lossy();
+        if !FALLBACK_TUNNELS.contains(&name.as_ref()) {
+            names.push((entry.if_index, name.into_owned()));
+        }
         i += 1;
     }
     // SAFETY: `list` came from if_nameindex and is freed once.
@@ -5314,6 +5326,36 @@ mod tests {
         assert_eq!(stacked.len(), 1);
         assert_eq!(stacked[0].master, Some(4));
         assert!(mounts_under(text, "/proc/sys/c").is_empty());
+    }
+
+    /// `links` leaves out the fallback tunnels a loaded tunnel module adds to every new network
+    /// namespace, and nothing else. This kernel may have no tunnel modules, so a veth pair
+    /// stands in, one end named as a fallback tunnel (made with ip(8); skipped without it).
+    #[test]
+    fn links_leave_out_fallback_tunnels_only() {
+        let code = forked(|| {
+            if unshare(libc::CLONE_NEWNET).is_err() {
+                return 77;
+            }
+            let made = std::process::Command::new("ip")
+                .args([
+                    "link", "add", "sit0", "type", "veth", "peer", "name", "keep0",
+                ])
+                .stderr(std::process::Stdio::null())
+                .status();
+            if !made.is_ok_and(|s| s.success()) {
+                return 77;
+            }
+            match links() {
+                Ok(l) if l == ["lo down", "keep0 down"] => 0,
+                _ => 1,
+            }
+        });
+        if code == 77 {
+            eprintln!("skipped: no network namespace or no ip(8) veth here");
+            return;
+        }
+        assert_eq!(code, 0);
     }
 
     /// The guardian's channel carries a supervisor's pidfd with its `Watch`: what arrives is
