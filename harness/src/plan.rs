@@ -1517,13 +1517,16 @@ impl<'a> Builder<'a> {
                     Requirement::KernelBelow(a, b)
                 }
                 RawRequirement::InitialNamespace(k) => match k.value {
-                    NsKind::Pid | NsKind::User => Requirement::InitialNamespace(k.value),
+                    NsKind::Pid | NsKind::User | NsKind::Time => {
+                        Requirement::InitialNamespace(k.value)
+                    }
                     other => {
                         return Err(self.err(
                             &k.referenced,
                             format!(
-                                "`initial_namespace` takes `pid` or `user` (the kinds with nesting \
-                                 limits), got `{}`",
+                                "`initial_namespace` takes `pid`, `user` (the kinds with nesting \
+                                 limits) or `time` (whose offsets count from the initial one), got \
+                                 `{}`",
                                 other.name()
                             ),
                         ));

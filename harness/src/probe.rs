@@ -165,8 +165,9 @@ pub struct Host {
     /// Whether /proc/self/cgroup lists any hierarchy (none is mounted where it is empty).
     #[serde(default)]
     pub cgroup_hierarchy: bool,
-    /// The kinds (of `pid`, `user`) whose namespace is the initial one: its inode is the
-    /// kernel's fixed PROC_PID_INIT_INO / PROC_USER_INIT_INO (include/linux/proc_ns.h).
+    /// The kinds (of `pid`, `user`, `time`) whose namespace is the initial one: its inode is
+    /// the kernel's fixed PROC_PID_INIT_INO / PROC_USER_INIT_INO / PROC_TIME_INIT_INO
+    /// (include/linux/proc_ns.h).
     /// Measured by `nsspec probe`, and for a run when a scenario requires it.
     #[serde(default)]
     pub initial_ns: Option<Vec<String>>,
@@ -632,7 +633,14 @@ impl Host {
                 // As root the harness mounts cgroup2 in its private mount namespace itself.
                 Requirement::InitialNamespace(k) => {
                     let here = self.initial_ns.iter().flatten().any(|n| n == k.name());
-                    if !here {
+                    if !here && *k == NsKind::Time {
+                        missing.push(
+                            "needs nsspec in the initial time namespace (clock offsets, and the \
+                             clocks it compares with, count from there), but it runs in another \
+                             one here (`unshare --time`?); run it outside or use `vm/run`"
+                                .to_string(),
+                        );
+                    } else if !here {
                         missing.push(format!(
                             "needs nsspec in the initial {0} namespace, but it runs in a nested \
                              one here (a container?); run it on the host or use `vm/run`",
@@ -815,7 +823,9 @@ impl Host {
             "initial namespaces nsspec runs in",
             &match &self.initial_ns {
                 None => "not probed".to_string(),
-                Some(v) if v.is_empty() => "none of pid, user (nested: a container?)".to_string(),
+                Some(v) if v.is_empty() => {
+                    "none of pid, user, time (nested: a container?)".to_string()
+                }
                 Some(v) => v.join(" "),
             },
         );
@@ -994,18 +1004,25 @@ fn try_kinds(
         .collect()
 }
 
-/// Which of the `pid` and `user` namespaces nsspec runs in are the initial ones.
+/// Which of the `pid`, `user` and `time` namespaces nsspec runs in are the initial ones.
 fn initial_namespaces() -> Vec<String> {
     use std::os::unix::fs::MetadataExt;
-    // PROC_USER_INIT_INO and PROC_PID_INIT_INO: fixed since Linux 3.8.
-    [(NsKind::User, 0xEFFF_FFFD_u64), (NsKind::Pid, 0xEFFF_FFFC)]
-        .into_iter()
-        .filter(|(k, ino)| {
-            std::fs::metadata(format!("/proc/self/ns/{}", k.proc_name()))
-                .is_ok_and(|m| m.ino() == *ino)
-        })
-        .map(|(k, _)| k.name().to_string())
-        .collect()
+    // PROC_USER_INIT_INO and PROC_PID_INIT_INO: fixed since Linux 3.8; PROC_TIME_INIT_INO
+    // since time namespaces came (5.6). Before them every process is in the one time there is.
+    [
+        (NsKind::User, 0xEFFF_FFFD_u64),
+        (NsKind::Pid, 0xEFFF_FFFC),
+        (NsKind::Time, 0xEFFF_FFFA),
+    ]
+    .into_iter()
+    .filter(
+        |(k, ino)| match std::fs::metadata(format!("/proc/self/ns/{}", k.proc_name())) {
+            Ok(m) => m.ino() == *ino,
+            Err(e) => *k == NsKind::Time && e.kind() == std::io::ErrorKind::NotFound,
+        },
+    )
+    .map(|(k, _)| k.name().to_string())
+    .collect()
 }
 
 /// The values of [`SYSCTLS`] that exist on this kernel.

@@ -2750,6 +2750,49 @@ fn root_without_setfcap_skips_what_maps_root_and_fails_nothing() {
     );
 }
 
+/// Clock offsets count from the initial time namespace (time_namespaces(7)): under `unshare
+/// --time` with offsets of its own, the time scenarios that write offsets or compare clocks
+/// with the harness's skip saying so. Six failed there, off by the outer offsets.
+#[test]
+fn time_scenarios_skip_outside_the_initial_time_namespace() {
+    if !privileged() || !kernel_at_least(5, 7) {
+        return;
+    }
+    let out = Command::new("unshare")
+        .args([
+            "--time",
+            "--fork",
+            "--monotonic",
+            "100000",
+            "--boottime",
+            "100000",
+        ])
+        .arg(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "scenarios/time"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    if stderr.contains("unshare: ") {
+        eprintln!("skipped: no time namespace for the test: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(", 0 failed,"), "{stdout}");
+    let skipped = stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("SKIP") && l.contains("needs nsspec in the initial time namespace")
+        })
+        .count();
+    assert_eq!(skipped, 6, "{stdout}");
+    // Those that compare nothing with the harness's clocks still run.
+    assert!(
+        stdout.contains("PASS  time/unshare-affects-children-only "),
+        "{stdout}"
+    );
+}
+
 /// The harness's sandbox is mount, UTS and IPC namespaces of its own: where IPC (or UTS)
 /// namespaces cannot be made (their user.max_*_namespaces is 0, set here in a user namespace
 /// made for the purpose), every scenario skips saying so. Each used to fail with "cannot create
