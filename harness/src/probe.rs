@@ -43,10 +43,20 @@ const NO_PROC: &str = "nsspec needs a procfs on /proc (it reads its own capabili
                        none (a chroot or container without it?): mount one first (`mount -t \
                        proc proc /proc`) or use `vm/run`";
 
-/// Whether /proc is a procfs (PROC_SUPER_MAGIC).
-fn procfs_at_proc() -> bool {
-    nix::sys::statfs::statfs("/proc")
-        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+/// Why /proc cannot tell nsspec about itself, if it cannot: no procfs there (PROC_SUPER_MAGIC),
+/// or one of another PID namespace, where /proc/self names no process.
+fn proc_problem() -> Option<String> {
+    use nix::sys::statfs::{PROC_SUPER_MAGIC, statfs};
+    if !statfs("/proc").is_ok_and(|s| s.filesystem_type() == PROC_SUPER_MAGIC) {
+        return Some(NO_PROC.into());
+    }
+    (!std::path::Path::new("/proc/self").exists()).then(|| {
+        "nsspec needs a procfs of its own PID namespace on /proc (it reads its own \
+         capabilities and namespaces there), and the one here belongs to another: /proc/self \
+         names no process (mounted from a PID namespace nsspec is not in?): mount one from \
+         nsspec's (`mount -t proc proc /proc`) or use `vm/run`"
+            .into()
+    })
 }
 
 /// What a fact no probe measured reads as.
@@ -91,6 +101,26 @@ fn missing_root_caps(cap_eff: u64) -> Vec<&'static str> {
         .filter(|(bit, _)| cap_eff & (1 << bit) == 0)
         .map(|(_, name)| *name)
         .collect()
+}
+
+/// The `map_root` fact: mapping `uid` (and `gid`) to root in a new user namespace, or why that
+/// was not tried.
+fn map_root_outcome(uid: u32, gid: u32) -> String {
+    match in_child(|| unshare(libc::CLONE_NEWUSER)) {
+        Err(e) => format!(
+            "{NOT_TRIED}: unshare(CLONE_NEWUSER) fails with {}",
+            crate::report::errno_text(e as i32)
+        ),
+        Ok(()) => outcome(in_child(|| enter_own_userns(uid, gid))),
+    }
+}
+
+/// How a fact that could not be tried begins.
+const NOT_TRIED: &str = "not tried";
+
+/// Whether the `map_root` fact says mapping root failed (not: worked, or was not tried).
+fn map_root_failed(fact: &str) -> bool {
+    fact != "ok" && fact != "not probed" && !fact.starts_with(NOT_TRIED)
 }
 
 /// Whether `cap_eff` holds CAP_SYS_ADMIN and every one of [`ROOT_CAPS`]: root mode's
@@ -156,18 +186,19 @@ pub struct Host {
     /// is not a mount point, as in a plain chroot.
     #[serde(default = "not_probed")]
     pub private_mounts: String,
-    /// Creating a user namespace and mapping nsspec's uid to root in it, as the harness does
-    /// for a scenario that lists `user` (and as steps writing their own map do): "ok", the
-    /// errno, or "not probed". EPERM for root without CAP_SETFCAP (Linux 5.12 and later).
-    /// Tried by `nsspec probe`, and by a failed run's probe where root lacks capabilities.
+    /// Mapping nsspec's uid to root in a new user namespace, as the harness does for a
+    /// scenario that lists `user`: "ok", the errno, "not probed", or why it was not tried
+    /// (no user namespace could be made). EPERM for root without CAP_SETFCAP (Linux 5.12,
+    /// and 5.10.35 and 5.11.19 in stable). Tried by `nsspec probe`, and for a run where root
+    /// lacks capabilities and a scenario needs a user namespace.
     #[serde(default = "not_probed")]
     pub map_root: String,
     /// Whether /proc/self/cgroup lists any hierarchy (none is mounted where it is empty).
     #[serde(default)]
     pub cgroup_hierarchy: bool,
-    /// The kinds (of `pid`, `user`, `time`) whose namespace is the initial one: its inode is
-    /// the kernel's fixed PROC_PID_INIT_INO / PROC_USER_INIT_INO / PROC_TIME_INIT_INO
-    /// (include/linux/proc_ns.h).
+    /// The kinds (of `pid`, `user`) whose namespace is the initial one: its inode is the
+    /// kernel's fixed PROC_PID_INIT_INO / PROC_USER_INIT_INO (include/linux/proc_ns.h); and
+    /// `time` where nsspec's time namespace keeps the initial one's clocks.
     /// Measured by `nsspec probe`, and for a run when a scenario requires it.
     #[serde(default)]
     pub initial_ns: Option<Vec<String>>,
@@ -339,10 +370,12 @@ impl Host {
             })),
             _ => not_probed(),
         };
+        // Only root that lacks capabilities can fail to map itself (without CAP_SETFCAP), so
+        // a run as full root (or rootless) pays nothing for it.
         let map_root = match &scope {
-            None => outcome(in_child(|| enter_own_userns(uid, gid))),
-            Some(s) if !may_infer && !full_root(cap_eff) && s.kinds.contains(&NsKind::User) => {
-                outcome(in_child(|| enter_own_userns(uid, gid)))
+            None => map_root_outcome(uid, gid),
+            Some(s) if cap_sys_admin && !full_root(cap_eff) && s.kinds.contains(&NsKind::User) => {
+                map_root_outcome(uid, gid)
             }
             Some(_) => not_probed(),
         };
@@ -418,10 +451,9 @@ impl Host {
         // Without a procfs every fact above reads as absent (no capabilities, no namespace
         // kinds), and the reason decide_mode would give from them is wrong. Asked only when
         // /proc/self/status could not be read, so a normal run pays nothing.
-        host.mode = if status.is_none() && !procfs_at_proc() {
-            Mode::Unavailable(NO_PROC.into())
-        } else {
-            host.decide_mode()
+        host.mode = match status.is_none().then(proc_problem).flatten() {
+            Some(why) => Mode::Unavailable(why),
+            None => host.decide_mode(),
         };
         // Only once the mode is known: a rootless supervisor has fewer places for a cgroup.
         let wants = |f: fn(&Scope) -> bool| scope.as_ref().is_none_or(f);
@@ -492,17 +524,9 @@ impl Host {
         ))
     }
 
-    /// Whether a failed scenario should make the run probe by trying, once: where the facts
-    /// were inferred rather than tried, or where root lacks some of [`ROOT_CAPS`] and could not
-    /// get them in a user namespace of its own (the scenarios that need them then fail, and
-    /// some of those the probe can explain).
-    pub fn reprobe_on_failure(&self) -> bool {
-        self.inferred || (self.mode == Mode::Root && self.root_lacking().is_some())
-    }
-
     /// The capabilities of [`ROOT_CAPS`] this root (CAP_SYS_ADMIN) lacks, if it is root and
     /// lacks any: why it runs rootless.
-    fn root_lacking(&self) -> Option<String> {
+    pub fn root_lacking(&self) -> Option<String> {
         let lacking = missing_root_caps(self.cap_eff);
         (self.cap_sys_admin && !lacking.is_empty()).then(|| lacking.join(", "))
     }
@@ -588,24 +612,6 @@ impl Host {
                         }
                         Some(_) => {}
                     }
-                    if *k == NsKind::User
-                        && self.mode == Mode::Root
-                        && !matches!(self.map_root.as_str(), "ok" | "not probed")
-                    {
-                        let why = if self.cap_eff & (1 << CAP_SETFCAP) == 0 {
-                            " (this root lacks CAP_SETFCAP, which mapping root needs since \
-                             Linux 5.12, and so can make no user namespace of its own to run \
-                             rootless in)"
-                        } else {
-                            ""
-                        };
-                        missing.push(format!(
-                            "needs root mapped into the user namespaces it creates, but writing \
-                             \"0 {} 1\" to a new one's uid_map fails here with {}{why}; grant \
-                             CAP_SETFCAP or use `vm/run`",
-                            self.uid, self.map_root
-                        ));
-                    }
                 }
                 Requirement::Kernel(a, b) => {
                     if self.kernel.is_some_and(|have| have < (*a, *b)) {
@@ -635,9 +641,10 @@ impl Host {
                     let here = self.initial_ns.iter().flatten().any(|n| n == k.name());
                     if !here && *k == NsKind::Time {
                         missing.push(
-                            "needs nsspec in the initial time namespace (clock offsets, and the \
-                             clocks it compares with, count from there), but it runs in another \
-                             one here (`unshare --time`?); run it outside or use `vm/run`"
+                            "needs the clocks of the initial time namespace (clock offsets, and \
+                             the clocks it compares with, count from there), but nsspec runs in \
+                             a time namespace with offsets here, or its children would \
+                             (`unshare --time`?); run it outside or use `vm/run`"
                                 .to_string(),
                         );
                     } else if !here {
@@ -744,6 +751,33 @@ impl Host {
                     Ok(_) => {}
                 },
             }
+        }
+        // The harness itself maps root into a scenario's user namespace (init's, where
+        // `namespaces` lists `user`): where that cannot be done, the scenario cannot be set up.
+        // Steps that write a root map themselves are left to fail, like any step that needs a
+        // capability this root lacks.
+        if plan.namespaces.contains(&NsKind::User)
+            && self.mode == Mode::Root
+            && map_root_failed(&self.map_root)
+        {
+            let lacks_setfcap = self.cap_eff & (1 << CAP_SETFCAP) == 0;
+            let why = if lacks_setfcap {
+                " (this root lacks CAP_SETFCAP, which mapping root needs since Linux 5.12, and \
+                 5.10.35 and 5.11.19 in stable; without it nsspec can make no user namespace \
+                 of its own to run rootless in)"
+            } else {
+                ""
+            };
+            let fix = if lacks_setfcap {
+                "grant CAP_SETFCAP or use `vm/run`"
+            } else {
+                "use `vm/run`"
+            };
+            missing.push(format!(
+                "needs a user namespace whose root the harness maps to uid {0} (\"0 {0} 1\" in \
+                 its uid_map), but that fails here with {1}{why}; {fix}",
+                self.uid, self.map_root
+            ));
         }
         (!missing.is_empty()).then(|| missing.join("; "))
     }
@@ -1004,25 +1038,50 @@ fn try_kinds(
         .collect()
 }
 
-/// Which of the `pid`, `user` and `time` namespaces nsspec runs in are the initial ones.
+/// Which of the `pid` and `user` namespaces nsspec runs in are the initial ones, and `time`
+/// where its time namespace keeps the initial one's clocks ([`time_as_initial`]).
 fn initial_namespaces() -> Vec<String> {
     use std::os::unix::fs::MetadataExt;
-    // PROC_USER_INIT_INO and PROC_PID_INIT_INO: fixed since Linux 3.8; PROC_TIME_INIT_INO
-    // since time namespaces came (5.6). Before them every process is in the one time there is.
-    [
-        (NsKind::User, 0xEFFF_FFFD_u64),
-        (NsKind::Pid, 0xEFFF_FFFC),
-        (NsKind::Time, 0xEFFF_FFFA),
-    ]
-    .into_iter()
-    .filter(
-        |(k, ino)| match std::fs::metadata(format!("/proc/self/ns/{}", k.proc_name())) {
-            Ok(m) => m.ino() == *ino,
-            Err(e) => *k == NsKind::Time && e.kind() == std::io::ErrorKind::NotFound,
-        },
-    )
-    .map(|(k, _)| k.name().to_string())
-    .collect()
+    // PROC_USER_INIT_INO and PROC_PID_INIT_INO: fixed since Linux 3.8.
+    let mut kinds: Vec<String> = [(NsKind::User, 0xEFFF_FFFD_u64), (NsKind::Pid, 0xEFFF_FFFC)]
+        .into_iter()
+        .filter(|(k, ino)| {
+            std::fs::metadata(format!("/proc/self/ns/{}", k.proc_name()))
+                .is_ok_and(|m| m.ino() == *ino)
+        })
+        .map(|(k, _)| k.name().to_string())
+        .collect();
+    if time_as_initial() {
+        kinds.push(NsKind::Time.name().to_string());
+    }
+    kinds
+}
+
+/// Whether the clocks of nsspec's time namespace, and of the one its children get (every
+/// scenario process is a child), are the initial time namespace's: both are the same
+/// namespace, and its offsets (/proc/self/timens_offsets, which shows the children's,
+/// time_namespaces(7)) are zero. So in the initial one (PROC_TIME_INIT_INO), in one made
+/// without offsets, and on a kernel without time namespaces (before 5.6); not in one with
+/// offsets, nor after `unshare --time` without `--fork` on kernels before 6.2, where exec
+/// left nsspec in the old namespace and only its children go to the new one.
+fn time_as_initial() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let ino = |name: &str| std::fs::metadata(format!("/proc/self/ns/{name}")).map(|m| m.ino());
+    match (ino("time"), ino("time_for_children")) {
+        (Err(e), _) => e.kind() == std::io::ErrorKind::NotFound,
+        (Ok(own), Ok(children)) if own == children => {
+            own == 0xEFFF_FFFA
+                || std::fs::read_to_string("/proc/self/timens_offsets")
+                    .is_ok_and(|t| zero_offsets(&t))
+        }
+        _ => false,
+    }
+}
+
+/// Whether /proc/PID/timens_offsets text (`NAME SECONDS NANOSECONDS` per clock) shifts nothing.
+fn zero_offsets(text: &str) -> bool {
+    text.lines()
+        .all(|l| l.split_whitespace().skip(1).all(|v| v == "0"))
 }
 
 /// The values of [`SYSCTLS`] that exist on this kernel.
@@ -1077,7 +1136,24 @@ impl OwnStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::{Host, OwnStatus, parse_kernel, room};
+    use super::{Host, OwnStatus, parse_kernel, room, zero_offsets};
+
+    /// /proc/PID/timens_offsets as the kernel prints it (proc_timens_show_offsets: the clock's
+    /// name padded, seconds, nanoseconds): only all zeros keep the initial clocks.
+    #[test]
+    fn timens_offsets_shift_nothing_only_when_all_are_zero() {
+        let zero = "monotonic           0         0\nboottime            0         0\n";
+        assert!(zero_offsets(zero));
+        assert!(!zero_offsets(
+            "monotonic      100000         0\nboottime            0         0\n"
+        ));
+        assert!(!zero_offsets(
+            "monotonic           0         0\nboottime            0         1\n"
+        ));
+        assert!(!zero_offsets(
+            "monotonic          -1         0\nboottime            0         0\n"
+        ));
+    }
 
     /// A quarter of the free PIDs; in a nested PID namespace whose pid_max is its own, of the
     /// kernel's default rather than of the 4 194 304 such a namespace shows.

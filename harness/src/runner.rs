@@ -74,7 +74,7 @@ pub fn run_all(
     };
     flush(&mut results, &mut delivered);
     // The facts tried for real, once, when a scenario fails on a host whose facts were
-    // inferred (or where root lacks capabilities: `Host::reprobe_on_failure`). A failed step asks as well as a failed set-up: a step's `unshare` or `fork` of
+    // inferred. A failed step asks as well as a failed set-up: a step's `unshare` or `fork` of
     // a kind that cannot be made here (its user.max_*_namespaces is 0, as RHEL 7 ships
     // max_user_namespaces) fails that step, not the set-up. Failures are rare, so the probe's
     // few forks cost nothing on a passing run. Not when the harness itself failed (the runner
@@ -84,7 +84,7 @@ pub fn run_all(
         let i = runnable[k];
         let (source, plan) = &items[i];
         let mut result = judge(source, plan, &out, snapshots);
-        if host.reprobe_on_failure() && result.status == Status::Failed && may_be_the_host(&out) {
+        if host.inferred && result.status == Status::Failed && may_be_the_host(&out) {
             let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
             if let Some(reason) = tried.unmet(plan) {
                 result = blank(plan);

@@ -2716,11 +2716,12 @@ fn root_without_net_admin_runs_rootless_and_fails_nothing() {
 }
 
 /// Root without CAP_SETFCAP cannot map root into a user namespace (Linux 5.12 and later), so
-/// it can neither run rootless nor set up the scenarios that create user namespaces: those
-/// skip saying so (15 of the catalogue failed, 10 of them with "cannot fork init: EPERM"), and
-/// the user-namespace scenarios that map no root still run and pass.
+/// it can neither run rootless nor set up the scenarios whose init the harness puts in a new
+/// user namespace: those skip saying so (they failed with "cannot fork init: EPERM"). Steps
+/// that write a root map themselves fail with the step's EPERM, as any step does that needs a
+/// capability this root lacks, and the run's header says which it lacks.
 #[test]
-fn root_without_setfcap_skips_what_maps_root_and_fails_nothing() {
+fn root_without_setfcap_skips_what_the_harness_cannot_set_up() {
     if !privileged() || !kernel_at_least(5, 12) {
         return;
     }
@@ -2732,18 +2733,46 @@ fn root_without_setfcap_skips_what_maps_root_and_fails_nothing() {
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains(", 0 failed,"), "{stdout}");
-    let why = "needs root mapped into the user namespaces it creates, but writing \"0 0 1\" to a \
-               new one's uid_map fails here with EPERM: Operation not permitted (this root lacks \
-               CAP_SETFCAP";
-    for id in ["user/root-inside", "user/uid-map-written-once"] {
+    assert!(
+        stdout.starts_with("running ")
+            && stdout
+                .lines()
+                .next()
+                .unwrap()
+                .contains("as root, lacking CAP_SETFCAP (scenarios that need it fail"),
+        "{stdout}"
+    );
+    let why = "needs a user namespace whose root the harness maps to uid 0 (\"0 0 1\" in its \
+               uid_map), but that fails here with EPERM: Operation not permitted (this root \
+               lacks CAP_SETFCAP";
+    for id in ["user/root-inside", "nsfs/parents-seen-from-above"] {
         let line = stdout
             .lines()
             .find(|l| l.starts_with(&format!("SKIP  {id} ")))
             .unwrap_or_else(|| panic!("{id}: {stdout}"));
         assert!(line.contains(why), "{line}");
     }
+    // A scenario that maps root in its own steps is not skipped for it: it fails there.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut failed = 0;
+    for (k, l) in lines.iter().enumerate() {
+        if l.starts_with("FAIL") {
+            failed += 1;
+            let detail = lines.get(k + 1).copied().unwrap_or_default();
+            assert!(
+                detail.contains("uid_map") && detail.contains("observed EPERM"),
+                "{l}\n{detail}"
+            );
+        }
+    }
+    assert!(
+        failed > 0 && out.status.code() == Some(1),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        !stdout.contains("SKIP  user/uid-map-written-once "),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("PASS  user/map-root-needs-setfcap "),
         "{stdout}"
@@ -2752,45 +2781,44 @@ fn root_without_setfcap_skips_what_maps_root_and_fails_nothing() {
 
 /// Clock offsets count from the initial time namespace (time_namespaces(7)): under `unshare
 /// --time` with offsets of its own, the time scenarios that write offsets or compare clocks
-/// with the harness's skip saying so. Six failed there, off by the outer offsets.
+/// with the harness's skip saying so (six failed there, off by the outer offsets); in a time
+/// namespace without offsets they run and pass.
 #[test]
-fn time_scenarios_skip_outside_the_initial_time_namespace() {
+fn time_scenarios_skip_where_the_harness_clocks_are_shifted() {
     if !privileged() || !kernel_at_least(5, 7) {
         return;
     }
-    let out = Command::new("unshare")
-        .args([
-            "--time",
-            "--fork",
-            "--monotonic",
-            "100000",
-            "--boottime",
-            "100000",
-        ])
-        .arg(env!("CARGO_BIN_EXE_nsspec"))
-        .args(["run", "scenarios/time"])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    if stderr.contains("unshare: ") {
-        eprintln!("skipped: no time namespace for the test: {stderr}");
-        return;
-    }
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains(", 0 failed,"), "{stdout}");
-    let skipped = stdout
-        .lines()
-        .filter(|l| {
-            l.starts_with("SKIP") && l.contains("needs nsspec in the initial time namespace")
-        })
-        .count();
+    let run = |offsets: &[&str]| {
+        let out = Command::new("unshare")
+            .args(["--time", "--fork"])
+            .args(offsets)
+            .arg(env!("CARGO_BIN_EXE_nsspec"))
+            .args(["run", "scenarios/time"])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(stdout.contains(", 0 failed,"), "{stdout}");
+        let skipped = stdout
+            .lines()
+            .filter(|l| {
+                l.starts_with("SKIP")
+                    && l.contains("needs the clocks of the initial time namespace")
+            })
+            .count();
+        (skipped, stdout)
+    };
+    let (skipped, stdout) = run(&["--monotonic", "100000", "--boottime", "100000"]);
     assert_eq!(skipped, 6, "{stdout}");
     // Those that compare nothing with the harness's clocks still run.
     assert!(
         stdout.contains("PASS  time/unshare-affects-children-only "),
         "{stdout}"
     );
+    let (skipped, stdout) = run(&[]);
+    assert_eq!(skipped, 0, "{stdout}");
+    assert!(stdout.contains("PASS  time/offsets-inherited "), "{stdout}");
 }
 
 /// The harness's sandbox is mount, UTS and IPC namespaces of its own: where IPC (or UTS)
@@ -2902,6 +2930,34 @@ fn in_a_chroot_without_proc_scenarios_skip_saying_so() {
         "{run}"
     );
     assert!(probe.contains(&format!("as unavailable: {why}")), "{probe}");
+}
+
+/// Under a procfs of another PID namespace (/proc/self names no process) every fact nsspec
+/// reads there is absent too: every scenario skips saying whose procfs it is. The mount is
+/// made in a private mount namespace of the test's own.
+#[test]
+fn under_a_procfs_of_another_pid_namespace_scenarios_skip_saying_so() {
+    if !privileged() {
+        return;
+    }
+    let script = format!(
+        "unshare -p -f sh -c 'mount -t proc proc /proc' && exec {} run -f pid/getpid-is-one",
+        env!("CARGO_BIN_EXE_nsspec")
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("\n0 passed, 0 failed, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SKIP  pid/getpid-is-one  (nsspec needs a procfs of its own PID namespace"),
+        "{stdout}"
+    );
 }
 
 /// Gives `command` SIGINT, SIGTERM and SIGHUP as a foreground program gets them, whatever this
