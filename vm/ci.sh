@@ -584,7 +584,7 @@ done
 rm -rf "$race"
 ok "--timeout 10: the program's SIGTERM came back (exit 124); a TERM mid-set-up left nothing; a kill -9 there left readers that the next run let out"
 
-step "a TERM while vm/run waits for one of two command substitutions of a command"
+step "a TERM while vm/run waits for one of two command substitutions of a command; two TERMs"
 # With $( ), bash 5.2 ran the TERM trap when it went on to parse the second one, where the
 # trap's text is a syntax error: exit 2 ("unexpected EOF while looking for matching `)'"), not
 # 143. A realpath that is slow once, for one argument of the program, holds vm/run inside the
@@ -612,7 +612,23 @@ set -e
 grep -q "terminated; stopping the VM" "$slow/err" || fail "vm/run did not say it was terminated: $(cat "$slow/err")"
 ! grep -l "^$vpid " "$scratch_root"/nsspec-vm.*/owner 2>/dev/null || fail "the terminated run left its scratch folder"
 rm -rf "$slow"
-ok "a TERM during a command substitution: exit 143, nothing left"
+# A second TERM while vm/run stops its QEMU (its cleanup waits 0.2 s for it) ran the trap again,
+# whose exit ended the cleanup before the scratch folder was removed.
+vm/run --kernel "$kernel" --timeout 120 -- /bin/sleep 600 > /dev/null 2>&1 &
+vpid=$!
+owner=
+for _ in $(seq 300); do
+  owner=$(grep -l "^$vpid " "$scratch_root"/nsspec-vm.*/owner 2>/dev/null | head -n 1 || true)
+  [ -n "$owner" ] && pgrep -f "${owner%/owner}/initramfs" >/dev/null && break
+  sleep 0.1
+done
+[ -n "$owner" ] || { kill "$vpid" 2>/dev/null; fail "vm/run's QEMU did not start"; }
+kill -TERM "$vpid"
+sleep 0.1
+kill -TERM "$vpid" 2>/dev/null || true
+wait "$vpid" 2>/dev/null || true
+[ ! -e "${owner%/owner}" ] || fail "a second TERM during vm/run's cleanup left its scratch folder ${owner%/owner}"
+ok "a TERM during a command substitution: exit 143, nothing left; a second TERM during the cleanup: nothing left"
 
 step "scripts that name their interpreter through env; an output that cannot be written"
 # shellcheck disable=SC2016 # the script's own $BASH_VERSION
