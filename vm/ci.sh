@@ -503,15 +503,20 @@ ok "stopped at --timeout: results, summary and JUnit came back, exit 124"
 
 step "kill -9 of vm/run: QEMU stops with it, and the next run removes its scratch folder"
 scratch_root=${TMPDIR:-/tmp}
-vm/run --kernel "$kernel" --timeout 120 -- /bin/sleep 600 > /dev/null 2>&1 &
-vpid=$!
-owner=
-for _ in $(seq 300); do
-  owner=$(grep -l "^$vpid " "$scratch_root"/nsspec-vm.*/owner 2>/dev/null | head -n 1 || true)
-  [ -n "$owner" ] && pgrep -f "${owner%/owner}/initramfs" >/dev/null && break
-  sleep 0.1
-done
-[ -n "$owner" ] || { kill "$vpid" 2>/dev/null; fail "vm/run's scratch folder (with an owner file) did not appear"; }
+# Starts vm/run on a guest that sleeps, in the background ($vpid), and waits (30 s at most) until
+# its QEMU runs: $owner is then the owner file of its scratch folder.
+start_sleeping_vm() {
+  vm/run --kernel "$kernel" --timeout 120 -- /bin/sleep 600 > /dev/null 2>&1 &
+  vpid=$!
+  owner=
+  for _ in $(seq 300); do
+    owner=$(grep -l "^$vpid " "$scratch_root"/nsspec-vm.*/owner 2>/dev/null | head -n 1 || true)
+    [ -n "$owner" ] && pgrep -f "${owner%/owner}/initramfs" >/dev/null && break
+    sleep 0.1
+  done
+  [ -n "$owner" ] || { kill "$vpid" 2>/dev/null; fail "vm/run's scratch folder (with an owner file) did not appear"; }
+}
+start_sleeping_vm
 scratch=${owner%/owner}
 kill -KILL "$vpid"
 wait "$vpid" 2>/dev/null || true
@@ -614,15 +619,7 @@ grep -q "terminated; stopping the VM" "$slow/err" || fail "vm/run did not say it
 rm -rf "$slow"
 # A second TERM while vm/run stops its QEMU (its cleanup waits 0.2 s for it) ran the trap again,
 # whose exit ended the cleanup before the scratch folder was removed.
-vm/run --kernel "$kernel" --timeout 120 -- /bin/sleep 600 > /dev/null 2>&1 &
-vpid=$!
-owner=
-for _ in $(seq 300); do
-  owner=$(grep -l "^$vpid " "$scratch_root"/nsspec-vm.*/owner 2>/dev/null | head -n 1 || true)
-  [ -n "$owner" ] && pgrep -f "${owner%/owner}/initramfs" >/dev/null && break
-  sleep 0.1
-done
-[ -n "$owner" ] || { kill "$vpid" 2>/dev/null; fail "vm/run's QEMU did not start"; }
+start_sleeping_vm
 kill -TERM "$vpid"
 sleep 0.1
 kill -TERM "$vpid" 2>/dev/null || true

@@ -760,18 +760,15 @@ impl Host {
             && self.mode == Mode::Root
             && map_root_failed(&self.map_root)
         {
-            let lacks_setfcap = self.cap_eff & (1 << CAP_SETFCAP) == 0;
-            let why = if lacks_setfcap {
-                " (this root lacks CAP_SETFCAP, which mapping root needs since Linux 5.12, and \
-                 5.10.35 and 5.11.19 in stable; without it nsspec can make no user namespace \
-                 of its own to run rootless in)"
+            let (why, fix) = if self.cap_eff & (1 << CAP_SETFCAP) == 0 {
+                (
+                    " (this root lacks CAP_SETFCAP, which mapping root needs since Linux 5.12, \
+                     and 5.10.35 and 5.11.19 in stable; without it nsspec can make no user \
+                     namespace of its own to run rootless in)",
+                    "grant CAP_SETFCAP or use `vm/run`",
+                )
             } else {
-                ""
-            };
-            let fix = if lacks_setfcap {
-                "grant CAP_SETFCAP or use `vm/run`"
-            } else {
-                "use `vm/run`"
+                ("", "use `vm/run`")
             };
             missing.push(format!(
                 "needs a user namespace whose root the harness maps to uid {0} (\"0 {0} 1\" in \
@@ -951,8 +948,10 @@ pub fn fork_room(
         .1
         .parse()
         .ok()?;
-    let in_initial = |initial: &[String]| initial.iter().any(|n| n == NsKind::Pid.name());
-    let nested = !initial.map_or_else(|| in_initial(&initial_namespaces()), in_initial);
+    let nested = !initial.map_or_else(
+        || at_initial(NsKind::Pid, PROC_PID_INIT_INO),
+        |initial| initial.iter().any(|n| n == NsKind::Pid.name()),
+    );
     let own_pid_max = nested && kernel.is_some_and(|v| v >= crate::plan::PER_NS_PID_MAX);
     Some(room(pid_max, threads_max, tasks, own_pid_max, cgroup_room))
 }
@@ -1038,19 +1037,29 @@ fn try_kinds(
         .collect()
 }
 
+/// The fixed inodes of the initial namespaces (include/linux/proc_ns.h; since Linux 3.8, and
+/// time's since time namespaces came in 5.6).
+const PROC_USER_INIT_INO: u64 = 0xEFFF_FFFD;
+const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
+const PROC_TIME_INIT_INO: u64 = 0xEFFF_FFFA;
+
+/// Whether nsspec's namespace of `kind` is the initial one, whose inode is `ino`.
+fn at_initial(kind: NsKind, ino: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/self/ns/{}", kind.proc_name())).is_ok_and(|m| m.ino() == ino)
+}
+
 /// Which of the `pid` and `user` namespaces nsspec runs in are the initial ones, and `time`
 /// where its time namespace keeps the initial one's clocks ([`time_as_initial`]).
 fn initial_namespaces() -> Vec<String> {
-    use std::os::unix::fs::MetadataExt;
-    // PROC_USER_INIT_INO and PROC_PID_INIT_INO: fixed since Linux 3.8.
-    let mut kinds: Vec<String> = [(NsKind::User, 0xEFFF_FFFD_u64), (NsKind::Pid, 0xEFFF_FFFC)]
-        .into_iter()
-        .filter(|(k, ino)| {
-            std::fs::metadata(format!("/proc/self/ns/{}", k.proc_name()))
-                .is_ok_and(|m| m.ino() == *ino)
-        })
-        .map(|(k, _)| k.name().to_string())
-        .collect();
+    let mut kinds: Vec<String> = [
+        (NsKind::User, PROC_USER_INIT_INO),
+        (NsKind::Pid, PROC_PID_INIT_INO),
+    ]
+    .into_iter()
+    .filter(|(k, ino)| at_initial(*k, *ino))
+    .map(|(k, _)| k.name().to_string())
+    .collect();
     if time_as_initial() {
         kinds.push(NsKind::Time.name().to_string());
     }
@@ -1070,7 +1079,7 @@ fn time_as_initial() -> bool {
     match (ino("time"), ino("time_for_children")) {
         (Err(e), _) => e.kind() == std::io::ErrorKind::NotFound,
         (Ok(own), Ok(children)) if own == children => {
-            own == 0xEFFF_FFFA
+            own == PROC_TIME_INIT_INO
                 || std::fs::read_to_string("/proc/self/timens_offsets")
                     .is_ok_and(|t| zero_offsets(&t))
         }
