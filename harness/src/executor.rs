@@ -900,6 +900,11 @@ struct Ctx<'a> {
     /// Whether the process has left the supervisor's process group by a setsid() of its own
     /// or of an ancestor before creating it (fork() copies this with the group).
     own_session: Cell<bool>,
+    /// The events whose pipe the process still holds open for writing, each with the index of
+    /// the last step that needs it ([`Plan::event_holds`]); the others' write ends are closed
+    /// (and their numbers may since stand for other descriptors), so that a pipe whose
+    /// notifier is gone without notifying reads as ended.
+    holds: RefCell<Vec<(usize, usize)>>,
 }
 
 /// The harness's clock readings at the start of the scenario, in nanoseconds.
@@ -1044,6 +1049,13 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         cgroup_key: String::new(),
         pidfds: RefCell::new(plan.handles.iter().map(|_| None).collect()),
         own_session: Cell::new(false),
+        holds: RefCell::new(
+            plan.events
+                .iter()
+                .enumerate()
+                .map(|(e, _)| (e, usize::MAX))
+                .collect(),
+        ),
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;
@@ -1169,6 +1181,9 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         }
     };
     drop(results_w);
+    // Only the scenario's processes may write to an event's pipe (see `let_go_of_events`);
+    // the read ends stay, so that a `notify` never meets a pipe without readers.
+    let _event_reads: Vec<OwnedFd> = events.into_iter().map(|(r, _)| r).collect();
     // Release init and the host process together once both have started (or failed to).
     // Init alone needs no release: every other process is its descendant and publishes its
     // PIDs before the step that created it returns.
@@ -1373,6 +1388,14 @@ fn ready_then_go(ctx: &Ctx) {
 
 /// Records a new process's identity and publishes its PIDs for the others.
 fn start_process(ctx: &Ctx, me: usize) {
+    if !ctx.plan.events.is_empty() {
+        // Only what the creator still held was inherited.
+        let needs = ctx.plan.event_holds(me);
+        for (e, last) in ctx.holds.borrow_mut().iter_mut() {
+            *last = needs[*e].1;
+        }
+        let_go_of_events(ctx, 0);
+    }
     let nspid = own_nspid(ctx.host_proc);
     ctx.table.publish(me, &nspid);
     emit(
@@ -1555,6 +1578,21 @@ fn run_step(ctx: &Ctx, me: usize, step: &StepPlan) {
     if let Some(obs) = execute(ctx, me, step) {
         emit(ctx, me, step.index, obs);
     }
+    let_go_of_events(ctx, step.index);
+}
+
+/// Closes the event pipes the process needs for no step after step `done` (0: before the
+/// first). Threads share the descriptors, but a process's steps run one after another
+/// whichever thread runs them, so "after step `done`" is the same for all of them.
+fn let_go_of_events(ctx: &Ctx, done: usize) {
+    ctx.holds.borrow_mut().retain(|&(e, last)| {
+        if last > done {
+            return true;
+        }
+        // SAFETY: our own copy of the pipe end, still open (`holds`), used by no later step.
+        unsafe { libc::close(ctx.events[e].1) };
+        false
+    });
 }
 
 /// A `thread` with steps: a new thread records its ID, runs `inner` and ends, while this one
@@ -2192,9 +2230,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             let errno = loop {
                 match fork_raw() {
                     Ok(0) => {
-                        // Hold no pipe of the scenario, so results reach EOF without us.
+                        // Hold no pipe of the scenario, so results reach EOF without us, and an
+                        // event whose notifier is gone ends.
                         // SAFETY: closing our own copies of inherited descriptors.
                         unsafe { libc::close(ctx.results) };
+                        let_go_of_events(ctx, usize::MAX);
                         loop {
                             // SAFETY: pause() has no preconditions.
                             unsafe { libc::pause() };
@@ -2267,6 +2307,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             let mut byte = [0u8];
             Obs::Result(match read_retry(ctx.events[*event].0, &mut byte) {
                 Ok(1) => Res::Ok,
+                // End of file: its notifier is gone without notifying (`let_go_of_events`).
+                // Recorded as EPIPE, which read() itself never returns; the report says what
+                // it means.
                 Ok(_) => Res::Errno(libc::EPIPE),
                 Err(e) => Res::Errno(e as i32),
             })

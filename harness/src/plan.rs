@@ -219,6 +219,8 @@ pub struct EventPlan {
     pub name: String,
     /// How many `await` steps wait for it: `notify` releases each of them once.
     pub waiters: usize,
+    /// The process whose `notify` step sends it (there is exactly one).
+    pub notifier: usize,
 }
 
 /// A pidfd kept under a name (`pidfd_open: { pid: a, as: a }`).
@@ -247,6 +249,43 @@ impl Plan {
             Requirement::Namespace(k) => Some(*k),
             _ => None,
         })
+    }
+
+    /// The events whose pipe process `me` must keep able to write, each with the index of
+    /// its last step that needs it (0: none, it can let go at once): its own `notify`, or
+    /// the `fork` or `enter` creating the process (or an ancestor of the process) that
+    /// notifies. Once every process has let go of an event that was never notified, its
+    /// pipe reads as ended, and an `await` of it fails at once instead of at the timeout.
+    pub fn event_holds(&self, me: usize) -> Vec<(usize, usize)> {
+        let leads_to = |child: usize, mut p: usize| loop {
+            if p == child {
+                break true;
+            }
+            match self.procs[p].parent {
+                Some(up) => p = up,
+                None => break false,
+            }
+        };
+        self.events
+            .iter()
+            .enumerate()
+            .map(|(e, ev)| {
+                let last = self.procs[me]
+                    .steps
+                    .iter()
+                    .filter(|s| match s.action {
+                        Action::Notify { event } => event == e,
+                        Action::Fork { child, .. } | Action::Enter { child, .. } => {
+                            leads_to(child, ev.notifier)
+                        }
+                        _ => false,
+                    })
+                    .map(|s| s.index)
+                    .max()
+                    .unwrap_or(0);
+                (e, last)
+            })
+            .collect()
     }
 }
 
@@ -3672,6 +3711,7 @@ impl<'a> Builder<'a> {
             out.push(EventPlan {
                 name: name.clone(),
                 waiters: awaits.len(),
+                notifier: notifies[0].1,
             });
         }
         self.check_await_cycles()?;
@@ -5355,5 +5395,45 @@ steps:
             e.to_string(),
             "t.yaml:4:1: unknown field `foo`, expected one of name, description, requires, namespaces, proc, timeout, pids_max, steps, host"
         );
+    }
+
+    /// Each process holds an event's pipe until its last step that may lead to the `notify`:
+    /// the notifier until the `notify`, its ancestors until the `fork` or `enter` towards it,
+    /// everyone else not at all.
+    #[test]
+    fn event_pipes_are_held_only_on_the_way_to_their_notifier() {
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  \
+             - fork: { name: other, steps: [ { await: { event: a } } ] }\n  \
+             - fork: { name: mid, steps: [ { getpid: {} }, \
+                 { fork: { name: leaf, steps: [ { getpid: {} }, { notify: { event: a } }, \
+                   { await: { event: b } } ] } }, { getpid: {} } ] }\n  \
+             - notify: { event: b }\n  \
+             - await: { event: a }\n\
+             host:\n  steps:\n    - await: { event: a }\n",
+        );
+        let id = |name: &str| p.procs.iter().position(|q| q.name == name).unwrap();
+        let ev = |name: &str| p.events.iter().position(|e| e.name == name).unwrap();
+        let (a, b) = (ev("a"), ev("b"));
+        let holds = |who: &str| {
+            let mut h = p.event_holds(id(who));
+            h.sort();
+            h
+        };
+        // Init: `a` until its fork of `mid` (step 2), `b` until its own notify (step 3).
+        let mut init = vec![(a, 2), (b, 3)];
+        init.sort();
+        assert_eq!(holds("init"), init);
+        let mut mid = vec![(a, 2), (b, 0)];
+        mid.sort();
+        assert_eq!(holds("mid"), mid);
+        let mut leaf = vec![(a, 2), (b, 0)];
+        leaf.sort();
+        assert_eq!(holds("leaf"), leaf);
+        for nobody in ["other", "host"] {
+            let mut none = vec![(a, 0), (b, 0)];
+            none.sort();
+            assert_eq!(holds(nobody), none, "{nobody}");
+        }
     }
 }

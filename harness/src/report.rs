@@ -1243,14 +1243,19 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
         // The usual cause of a process's unfinished steps, which a scenario's author cannot
         // see in the record: init ended first, and the kernel killed the rest of its PID
         // namespace. Said once, on the process's first unfinished step.
-        let mut why_stopped = killed_with_init(plan, run, i).then(|| {
-            format!(
-                " (init ended without waiting for `{0}`, and when a PID namespace's init ends the \
-                 kernel kills every other process in it: let init `wait` for `{0}`, or `await` \
-                 an event `{0}` notifies at its end)",
-                p.name
-            )
-        });
+        // A process never created says nothing of init: its creator's step says why.
+        let mut why_stopped = if records.is_empty() {
+            Some(format!(" (`{}` was never created)", p.name))
+        } else {
+            killed_with_init(plan, run, i).then(|| {
+                format!(
+                    " (init ended without waiting for `{0}`, and when a PID namespace's init \
+                     ends the kernel kills every other process in it: let init `wait` for \
+                     `{0}`, or `await` an event `{0}` notifies at its end)",
+                    p.name
+                )
+            })
+        };
         let mut stopped = false;
         // Whether the process is in the harness's PID namespace, as its start found it (an
         // `unshare` that failed leaves it shallower than planned).
@@ -1281,6 +1286,7 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
             }
             match records.get(&step.index) {
                 Some(r) if !stopped => {
+                    let mut never_notified = None;
                     // In the harness's PID namespace these numbers are the host's.
                     let text = match (&step.action, &r.obs) {
                         (
@@ -1290,10 +1296,20 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                             | Action::Getsid { .. },
                             Obs::Value(v),
                         ) if in_harness_pidns && *v > 0 => labels.host_pid(*v),
+                        (Action::Await { event }, Obs::Result(Res::Errno(libc::EPIPE))) => {
+                            never_notified = Some(&plan.procs[plan.events[*event].notifier].name);
+                            "never notified".into()
+                        }
                         (_, obs) => obs_text(&mut labels, run, obs),
                     };
                     writeln!(rec, "  {}. {what} -> {text}", step.index).unwrap();
-                    if let Err(m) = check(&mut labels, run, step, &r.obs) {
+                    if let Some(notifier) = never_notified {
+                        failures.push(format!(
+                            "{}:{}: {} step {} `{what}`: the event can no longer come: `{notifier}`, \
+                             which notifies it, ended or was never created before its `notify`",
+                            plan.source, step.line, p.name, step.index
+                        ));
+                    } else if let Err(m) = check(&mut labels, run, step, &r.obs) {
                         failures.push(format!(
                             "{}:{}: {} step {} `{what}`: {m}",
                             plan.source, step.line, p.name, step.index

@@ -525,6 +525,61 @@ fn a_broken_expectation_fails_naming_the_step() {
     );
 }
 
+/// An `await` whose notifier ended (or was never created) before its `notify` fails at once,
+/// naming the notifier, instead of waiting for the scenario's timeout (30 s in these files):
+/// every process lets go of an event's pipe once no later step of its own can notify it.
+#[test]
+fn an_event_whose_notifier_is_gone_fails_its_awaits_at_once() {
+    if !runs_scenarios() {
+        return;
+    }
+    let gone = |file: &str, awaits: &[(&str, &str)], notifier: &str| {
+        let path = format!("harness/tests/fixtures/{file}.yaml");
+        let stdout = run_verbose(&path, 1);
+        for (line, who) in awaits {
+            let want = format!("{path}:{line}: {who} step ");
+            let found = stdout.lines().any(|l| {
+                l.contains(&want)
+                    && l.ends_with(&format!(
+                        "`await(go)`: the event can no longer come: `{notifier}`, which notifies \
+                         it, ended or was never created before its `notify`"
+                    ))
+            });
+            assert!(found, "{want}…\n{stdout}");
+        }
+        assert!(!stdout.contains("timed out"), "{stdout}");
+        assert!(stdout.contains("await(go) -> never notified\n"), "{stdout}");
+        stdout
+    };
+    let stdout = gone("event-notifier-crashes", &[("15", "init")], "worker");
+    // Init went on past the failed `await`, and reaped the notifier.
+    assert!(
+        stdout.contains("3. wait(worker) -> killed by SIGSEGV\n"),
+        "{stdout}"
+    );
+    let stdout = gone(
+        "event-notifier-never-created",
+        &[("14", "init")],
+        "notifier",
+    );
+    assert!(
+        stdout.contains(
+            "13: notifier step 1 `notify(go)`: did not complete (`notifier` was never created)\n"
+        ),
+        "{stdout}"
+    );
+    gone(
+        "event-notifier-grandchild-crashes",
+        &[("19", "init"), ("23", "host")],
+        "leaf",
+    );
+    if privileged() {
+        // The bomb's processes outlive the notifier; they must not hold the pipe either.
+        let stdout = gone("event-notifier-forked-a-bomb", &[("16", "init")], "worker");
+        assert!(stdout.contains("1. fork_bomb() -> EAGAIN"), "{stdout}");
+    }
+}
+
 /// `NSSPEC_TIMING=1`: each process marks the phases it reaches, on one clock, so a scenario can
 /// be followed from the runner through its supervisor into init and back; without it, nothing.
 #[test]
