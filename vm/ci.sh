@@ -78,13 +78,15 @@ qemu-system-x86_64 --version | head -n 1
 step "shellcheck the VM scripts"
 shellcheck vm/run vm/matrix vm/fetch-kernel vm/ci.sh
 shellcheck -s sh vm/init
-# No $( ) or <( ) in vm/run (comments aside): bash 5.2 runs a pending trap when it parses one it
-# is about to expand, in a state where the trap's own text is a syntax error (exit 2; see the
-# note in vm/run and the TERM check further down).
-subst=$(sed -E 's/(^|[[:space:]])#.*$//' vm/run | grep -nE '\$\(([^(]|$)|[<>]\(' || true)
-[ -z "$subst" ] || fail "vm/run expands \$( ) or <( ) again (bash 5.2 then fails a trap that fires there):
+# No $( ) or <( ) in vm/run or vm/matrix (comments aside): bash 5.2 runs a pending trap when it
+# parses one it is about to expand, in a state where the trap's own text is a syntax error
+# (exit 2; see the note in vm/run and the TERM check further down).
+for script in vm/run vm/matrix; do
+  subst=$(sed -E 's/(^|[[:space:]])#.*$//' "$script" | grep -nE '\$\(([^(]|$)|[<>]\(' || true)
+  [ -z "$subst" ] || fail "$script expands \$( ) or <( ) again (bash 5.2 then fails a trap that fires there):
 $subst"
-ok "shellcheck clean; no \$( ) or <( ) in vm/run"
+done
+ok "shellcheck clean; no \$( ) or <( ) in vm/run or vm/matrix"
 
 step "vm/matrix's own logic, with a stand-in for vm/run (no VM)"
 # A copy of vm/matrix beside a vm/run that records its arguments and answers as told by the
@@ -103,13 +105,16 @@ case "$kernel" in
   */bad) echo "error: scenarios/none.yaml: No such file or directory" >&2; exit 2 ;;
   */qemufail) printf '%s\n' 'vm/run: QEMU failed (exit 1):' '  qemu-system-x86_64: cannot load kernel' >&2; exit 125 ;;
   */hang) echo '{"id":"pid/x","status":"passed","record":"r"}'; echo "vm/run: the run did not finish" >&2; exit 124 ;;
-  */slow*) trap 'echo "stopped $$" >> "$MX_CALLS.term"; kill $!; exit 143' TERM; echo "running $$" >> "$MX_CALLS.term"
+  # Stopping takes a while, as vm/run's does (it stops QEMU): a second signal to vm/matrix
+  # then comes during its clean-up.
+  */slow*) trap 'echo "stopped $$" >> "$MX_CALLS.term"; kill $!; sleep 0.5; exit 143' TERM; echo "running $$" >> "$MX_CALLS.term"
     sleep 60 & wait ;;
+  */other) echo '{"id":"pid/x","status":"failed","snapshot":"differs","record":"line 1\nline 2\n"}'; exit 1 ;;
   *) echo '{"id":"pid/x","status":"passed","record":"r"}' ;;
 esac
 STANDIN
 chmod +x "$mx/vm/run"
-: > "$mx/k/good1"; : > "$mx/k/good2"; : > "$mx/k/bad"; : > "$mx/k/slow"; : > "$mx/k/slow2"; : > "$mx/k/qemufail"; : > "$mx/k/hang"
+: > "$mx/k/good1"; : > "$mx/k/good2"; : > "$mx/k/bad"; : > "$mx/k/slow"; : > "$mx/k/slow2"; : > "$mx/k/qemufail"; : > "$mx/k/hang"; : > "$mx/k/other"
 matrix_run() { # EXPECTED-EXIT ARGS...: run the copy; the vm/run calls it made go to $mx/calls
   local want=$1 rc=0
   shift
@@ -170,6 +175,15 @@ echo '<testsuites tests="1" failures="0" errors="0"/>' > "$mx/j2/kernel-2.xml"
 matrix_run 125 --kernels "$mx/k/good1,$mx/k/bad" -j 1 --junit "$mx/j2"
 grep -q '<error message="vm/run exited 2 before nsspec wrote its report' "$mx/j2/kernel-2.xml" ||
   fail "vm/matrix --junit wrote no report with an error for a failed kernel: $(cat "$mx/j2/kernel-2.xml" 2>&1)"
+# The table, and --diff: the record of pid/x differs between the two kernels.
+matrix_run 1 --kernels "$mx/k/good1,$mx/k/other" -j 1 --diff
+grep -qE '^pid/x +PASS\* +FAIL!snap\*$' "$mx/out" ||
+  fail "vm/matrix's table row for pid/x is wrong: $(cat "$mx/out")"
+grep -qE '^\(vm/run exit\) +0 +1$' "$mx/out" || fail "vm/matrix's exit row is wrong: $(cat "$mx/out")"
+grep -qx "  pid/x: $mx/k/good1 | $mx/k/other" "$mx/out" || fail "vm/matrix did not group the kernels: $(cat "$mx/out")"
+if ! grep -qx '    -r' "$mx/out" || ! grep -qx '    +line 1' "$mx/out" || ! grep -qx '    +line 2' "$mx/out"; then
+  fail "vm/matrix --diff did not show the two records: $(cat "$mx/out")"
+fi
 # TERM to vm/matrix must reach each vm/run (which stops its QEMU on TERM), not just a shell
 # around it.
 : > "$mx/calls.term"
@@ -181,6 +195,20 @@ wait "$mpid" || true
 if [ "$(grep -c '^stopped' "$mx/calls.term")" -ne 2 ]; then
   fail "TERM to vm/matrix did not reach both vm/runs: $(cat "$mx/calls.term")"
 fi
+# Two TERMs 0.1 s apart (as `timeout -s TERM` and then the process group would): the second
+# comes during the clean-up, which must finish all the same, its scratch folder removed.
+: > "$mx/calls.term"
+mkdir "$mx/scratch"
+TMPDIR=$mx/scratch MX_CALLS=$mx/calls "$mx/vm/matrix" --nsspec /bin/true --kernels "$mx/k/slow,$mx/k/slow2" -j 2 > /dev/null 2>&1 &
+mpid=$!
+for _ in $(seq 100); do [ "$(grep -c '^running' "$mx/calls.term")" -lt 2 ] || break; sleep 0.1; done
+kill -TERM "$mpid"
+sleep 0.1
+kill -TERM "$mpid" 2>/dev/null || true
+wait "$mpid" || true
+left=$(find "$mx/scratch" -mindepth 1 -maxdepth 1)
+[ -z "$left" ] || fail "vm/matrix left its scratch folder after two TERMs: $left"
+[ "$(grep -c '^stopped' "$mx/calls.term")" -eq 2 ] || fail "two TERMs to vm/matrix did not stop both vm/runs: $(cat "$mx/calls.term")"
 rm -rf "$mx"
 # vm/run's own bad usage and missing build, before anything is packed or booted (125).
 set +e
