@@ -4477,8 +4477,12 @@ pub(crate) fn parse_mounts(text: &str) -> Vec<(String, String)> {
 struct MountInfoLine<'a> {
     id: u64,
     parent: u64,
+    /// The directory of the filesystem mounted there (`/` for its whole tree).
+    root: &'a str,
     /// As mountinfo writes it (space, tab, newline and backslash escaped in octal).
     point: &'a str,
+    /// The per-mount options (`rw,nosuid,…`).
+    options: &'a str,
     /// The optional fields (`shared:N`, `master:N`, `unbindable`, …), space-separated.
     optional: &'a str,
     fstype: &'a str,
@@ -4490,16 +4494,46 @@ impl<'a> MountInfoLine<'a> {
         let mut f = left.splitn(7, ' ');
         let id = f.next()?.parse().ok()?;
         let parent = f.next()?.parse().ok()?;
-        let point = f.nth(2)?;
-        f.next()?; // the mount options
+        let root = f.nth(1)?;
+        let point = f.next()?;
+        let options = f.next()?;
         Some(MountInfoLine {
             id,
             parent,
+            root,
             point,
+            options,
             optional: f.next().unwrap_or_default(),
             fstype: right.split(' ').next()?,
         })
     }
+}
+
+/// Whether a mountinfo text shows a procfs that a user namespace could mount again: one
+/// mounted whole and writable, with nothing mounted on any of its files or directories. The
+/// kernel lets a mount namespace owned by a user namespace other than the initial one mount a
+/// procfs only where one is "fully visible" there (mount_too_revealing() in fs/namespace.c):
+/// whole, with the flags asked for not more permissive than its locked ones, and none of its
+/// locked submounts (all are, in a namespace copied into a user namespace) covering anything
+/// but a permanently empty directory. The only such directory of a procfs is
+/// /proc/sys/fs/binfmt_misc (register_sysctl_mount_point()), where systemd mounts binfmt_misc.
+/// Container runtimes mount over parts of /proc (/proc/kcore, /proc/keys, /proc/sys, …), and
+/// then a rootless sandbox, or a scenario's user namespace, cannot mount its own.
+pub(crate) fn procfs_fully_visible(text: &str) -> bool {
+    let lines: Vec<MountInfoLine> = text.lines().filter_map(MountInfoLine::parse).collect();
+    let has = |options: &str, o: &str| options.split(',').any(|x| x == o);
+    lines.iter().any(|m| {
+        m.fstype == "proc"
+            && m.root == "/"
+            && has(m.options, "rw")
+            // The atime flags are locked too, and a new mount's default is relatime.
+            && has(m.options, "relatime")
+            && !has(m.options, "noatime")
+            && !has(m.options, "nodiratime")
+            && !lines.iter().any(|c| {
+                c.parent == m.id && c.id != m.id && !c.point.ends_with("/sys/fs/binfmt_misc")
+            })
+    })
 }
 
 /// Watches the caller's mount table without re-reading it after every scenario: the kernel
@@ -5297,6 +5331,34 @@ pub(crate) fn forked(f: impl FnOnce() -> i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether a user namespace could mount a procfs, judged from mountinfo as
+    /// mount_too_revealing() judges it: a whole, writable, relatime procfs with nothing over
+    /// it but binfmt_misc on its permanently empty directory.
+    #[test]
+    fn a_procfs_is_fully_visible_only_with_nothing_over_it() {
+        let root = "20 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
+        let proc = "22 20 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n";
+        let binfmt = "40 22 0:40 / /proc/sys/fs/binfmt_misc rw,relatime shared:20 - \
+                      binfmt_misc binfmt_misc rw\n";
+        let kcore = "41 22 0:5 /null /proc/kcore rw,nosuid - devtmpfs udev rw\n";
+        let sys = "42 22 0:21 /sys /proc/sys ro,nosuid,nodev,noexec,relatime - proc proc rw\n";
+        let visible = |parts: &[&str]| procfs_fully_visible(&parts.concat());
+        assert!(visible(&[root, proc]));
+        assert!(visible(&[root, proc, binfmt]));
+        // Container runtimes' masks: a file covered, a directory bound read-only over itself.
+        assert!(!visible(&[root, proc, kcore]));
+        assert!(!visible(&[root, proc, sys]));
+        // Flags a new mount cannot match: read-only, or other atime flags, are locked.
+        assert!(!visible(&[root, &proc.replace("rw,nosuid", "ro,nosuid")]));
+        assert!(!visible(&[root, &proc.replace("relatime", "noatime")]));
+        // Not the procfs's whole tree.
+        assert!(!visible(&[root, &proc.replace(" / /proc", " /sys /proc")]));
+        // No procfs at all; and a second, uncovered one beside a covered one suffices.
+        assert!(!visible(&[root]));
+        let other = "50 20 0:60 / /tmp/p rw,relatime - proc proc rw\n";
+        assert!(visible(&[root, proc, kcore, other]));
+    }
 
     /// A scenario that does not fit is passed over, not waited for, and starts first once it
     /// fits; the order among those passed over is kept.

@@ -77,21 +77,48 @@ fn sandbox_ok(kinds: &BTreeMap<String, String>) -> bool {
 /// in a user namespace of its own (`in_userns`) gave: `Some(false)` directly, as root;
 /// `Some(true)` in its own user namespace, rootless; `None` where neither works. Root that
 /// lacks some of [`ROOT_CAPS`] prefers its own user namespace, where it has them all; where
-/// it cannot make one (mapping root there needs CAP_SETFCAP), it runs as root all the same,
-/// and the scenarios that need the missing capabilities fail.
+/// it cannot make one (mapping root there needs CAP_SETFCAP), or cannot mount a procfs in
+/// one (`proc_in_userns_fails`: part of /proc is covered, as in containers), it runs as root
+/// all the same, and the scenarios that need the missing capabilities fail.
 fn sandbox_route(
     cap_eff: u64,
     direct: &BTreeMap<String, String>,
     in_userns: &BTreeMap<String, String>,
+    proc_in_userns_fails: bool,
 ) -> Option<bool> {
     let root = cap_eff & (1 << CAP_SYS_ADMIN) != 0 && sandbox_ok(direct);
-    if root && full_root(cap_eff) {
+    let rootless = sandbox_ok(in_userns);
+    if root && (full_root(cap_eff) || !rootless || proc_in_userns_fails) {
         Some(false)
-    } else if sandbox_ok(in_userns) {
-        Some(true)
     } else {
-        root.then_some(false)
+        rootless.then_some(true)
     }
+}
+
+/// Mounting a new procfs in new PID and mount namespaces, inside a user namespace of its own
+/// (`in_userns`) or not: "ok" or the errno.
+fn mount_proc_outcome(in_userns: bool, uid: u32, gid: u32) -> String {
+    outcome(in_child(|| {
+        if in_userns {
+            enter_own_userns(uid, gid)?;
+        }
+        unshare(libc::CLONE_NEWNS | libc::CLONE_NEWPID)?;
+        in_child(|| {
+            make_mounts_private()?;
+            nix::mount::mount(
+                Some("proc"),
+                "/proc",
+                Some("proc"),
+                nix::mount::MsFlags::empty(),
+                None::<&str>,
+            )
+        })
+    }))
+}
+
+/// Whether a fact says the attempt failed (not: worked, was not probed, or was not tried).
+fn fact_failed(fact: &str) -> bool {
+    fact != "ok" && fact != "not probed" && !fact.starts_with(NOT_TRIED)
 }
 
 /// The capabilities of [`ROOT_CAPS`] that the effective set `cap_eff` lacks.
@@ -117,11 +144,6 @@ fn map_root_outcome(uid: u32, gid: u32) -> String {
 
 /// How a fact that could not be tried begins.
 const NOT_TRIED: &str = "not tried";
-
-/// Whether the `map_root` fact says mapping root failed (not: worked, or was not tried).
-fn map_root_failed(fact: &str) -> bool {
-    fact != "ok" && fact != "not probed" && !fact.starts_with(NOT_TRIED)
-}
 
 /// Whether `cap_eff` holds CAP_SYS_ADMIN and every one of [`ROOT_CAPS`]: root mode's
 /// capabilities.
@@ -179,8 +201,16 @@ pub struct Host {
     pub in_userns: BTreeMap<String, String>,
     /// unshare(CLONE_NEWUSER) by a process without capabilities: "ok" or the errno.
     pub unprivileged_userns: String,
-    /// Mounting a new procfs in new PID and mount namespaces: "ok" or the errno.
+    /// Mounting a new procfs in new PID and mount namespaces, the way the sandbox is made:
+    /// "ok", the errno, or "not probed" (only `nsspec probe` tries it).
     pub proc_mount: String,
+    /// Mounting a new procfs in new PID and mount namespaces inside a new user namespace, as
+    /// a rootless run, or a scenario that lists `user`, does with `proc: fresh`: "ok", the
+    /// errno (EPERM where something covers part of /proc, as in containers), "not probed", or
+    /// why it was not tried. A run infers "ok" from its mount table where nothing covers
+    /// /proc ([`crate::executor::procfs_fully_visible`]).
+    #[serde(default = "not_probed")]
+    pub proc_in_userns: String,
     /// Making every mount private in a new mount namespace, as the harness's sandbox does:
     /// "ok", the errno, or "not probed" (a run's first probe infers it works). EINVAL where `/`
     /// is not a mount point, as in a plain chroot.
@@ -359,7 +389,32 @@ impl Host {
         // root is no mount point passes every other check and fails every scenario's set-up.
         // Tried the way the sandbox would be made, and only where it could be: elsewhere the
         // failure to make the namespaces is the reason, not this.
-        let route = sandbox_route(cap_eff, &direct, &in_userns);
+        // A procfs in a mount namespace of a user namespace (the rootless sandbox's, or a
+        // scenario's that lists `user`): refused where part of /proc is covered. Needed only
+        // by scenarios with `proc: fresh`, and in a run as full root only by those that also
+        // list `user`; inferred from the mount table where nothing covers /proc.
+        let proc_in_userns = {
+            let needed = scope
+                .as_ref()
+                .is_none_or(|s| s.proc_in_user || (s.proc_fresh && !full_root(cap_eff)));
+            let userns = sandbox_ok(&in_userns)
+                || (cap_sys_admin && direct.get("user").is_some_and(|v| v == "ok"));
+            if !needed {
+                not_probed()
+            } else if !userns {
+                format!("{NOT_TRIED}: no user namespace with a mount namespace can be made")
+            } else if scope.is_some()
+                && may_infer
+                && std::fs::read_to_string("/proc/self/mountinfo")
+                    .is_ok_and(|t| crate::executor::procfs_fully_visible(&t))
+            {
+                inferred = true;
+                "ok".into()
+            } else {
+                mount_proc_outcome(true, uid, gid)
+            }
+        };
+        let route = sandbox_route(cap_eff, &direct, &in_userns, fact_failed(&proc_in_userns));
         let private_mounts = match route {
             Some(rootless) if scope.is_none() || !may_infer => outcome(in_child(|| {
                 if rootless {
@@ -379,25 +434,10 @@ impl Host {
             }
             Some(_) => not_probed(),
         };
-        let proc_mount = if scope.is_some() {
-            not_probed()
-        } else {
-            outcome(in_child(|| {
-                if !cap_sys_admin {
-                    enter_own_userns(uid, gid)?;
-                }
-                unshare(libc::CLONE_NEWNS | libc::CLONE_NEWPID)?;
-                in_child(|| {
-                    make_mounts_private()?;
-                    nix::mount::mount(
-                        Some("proc"),
-                        "/proc",
-                        Some("proc"),
-                        nix::mount::MsFlags::empty(),
-                        None::<&str>,
-                    )
-                })
-            }))
+        // Only for `nsspec probe`, and like the private mounts: the way the sandbox would be.
+        let proc_mount = match route {
+            Some(rootless) if scope.is_none() => mount_proc_outcome(rootless, uid, gid),
+            _ => not_probed(),
         };
         // The sysctls only explain failures: a run where everything probed works skips them.
         let all_ok = scope.is_some()
@@ -422,6 +462,7 @@ impl Host {
             in_userns,
             unprivileged_userns,
             proc_mount,
+            proc_in_userns,
             private_mounts,
             map_root,
             initial_ns: scope
@@ -492,7 +533,12 @@ impl Host {
                 self.private_mounts
             ));
         }
-        match sandbox_route(self.cap_eff, &self.direct, &self.in_userns) {
+        match sandbox_route(
+            self.cap_eff,
+            &self.direct,
+            &self.in_userns,
+            fact_failed(&self.proc_in_userns),
+        ) {
             Some(false) => return Mode::Root,
             Some(true) => return Mode::Rootless,
             None => {}
@@ -758,7 +804,7 @@ impl Host {
         // capability this root lacks.
         if plan.namespaces.contains(&NsKind::User)
             && self.mode == Mode::Root
-            && map_root_failed(&self.map_root)
+            && fact_failed(&self.map_root)
         {
             let (why, fix) = if self.cap_eff & (1 << CAP_SETFCAP) == 0 {
                 (
@@ -774,6 +820,27 @@ impl Host {
                 "needs a user namespace whose root the harness maps to uid {0} (\"0 {0} 1\" in \
                  its uid_map), but that fails here with {1}{why}; {fix}",
                 self.uid, self.map_root
+            ));
+        }
+        // A fresh /proc in a user namespace: the sandbox's when rootless, or init's own.
+        let in_user = plan.namespaces.contains(&NsKind::User);
+        if plan.proc_fresh
+            && (in_user || self.mode == Mode::Rootless)
+            && fact_failed(&self.proc_in_userns)
+        {
+            let whose = if in_user {
+                "the user namespace `namespaces` lists"
+            } else {
+                "the user namespace of its own that nsspec runs rootless in"
+            };
+            missing.push(format!(
+                "needs a new procfs (`proc: fresh`) mounted in {whose}, but that fails here with \
+                 {}: the kernel lets a user namespace mount a procfs only where one is fully \
+                 visible, with nothing mounted over any part of it (mount_too_revealing() in \
+                 fs/namespace.c), and container runtimes cover parts of /proc (/proc/kcore, \
+                 /proc/keys, /proc/sys, …); uncover /proc (`docker run --security-opt \
+                 systempaths=unconfined`, or `--privileged`) or use `vm/run`",
+                self.proc_in_userns
             ));
         }
         (!missing.is_empty()).then(|| missing.join("; "))
@@ -884,10 +951,21 @@ impl Host {
             &self.unprivileged_userns,
         );
         row(&mut s, "mount a new procfs", &self.proc_mount);
+        row(
+            &mut s,
+            "mount a procfs in a user namespace",
+            &self.proc_in_userns,
+        );
         row(&mut s, "make mounts private", &self.private_mounts);
         row(&mut s, "map root in a new user namespace", &self.map_root);
         let mode = match &self.mode {
-            Mode::Root => "root: namespaces are created directly".to_string(),
+            Mode::Root => {
+                let lacking = self
+                    .root_lacking()
+                    .map(|l| format!(", lacking {l} (scenarios that need it fail)"))
+                    .unwrap_or_default();
+                format!("root: namespaces are created directly{lacking}")
+            }
             Mode::Rootless => {
                 let why = self
                     .root_lacking()
@@ -918,6 +996,10 @@ struct Scope {
     process_limit: bool,
     /// Whether to try clone3(2).
     clone3: bool,
+    /// Whether a plan mounts a fresh /proc (`proc: fresh`), and one does so in a user
+    /// namespace it lists.
+    proc_fresh: bool,
+    proc_in_user: bool,
 }
 
 /// Why [`fork_room`] found no answer.
@@ -989,6 +1071,10 @@ fn scope_of(plans: &[&Plan]) -> Scope {
     let (mut unprivileged, mut initial) = (false, false);
     let (mut setgroups, mut cgroup, mut process_limit) = (false, false, false);
     let mut clone3 = false;
+    let proc_fresh = plans.iter().any(|p| p.proc_fresh);
+    let proc_in_user = plans
+        .iter()
+        .any(|p| p.proc_fresh && p.namespaces.contains(&NsKind::User));
     for r in plans.iter().flat_map(|p| &p.requirements) {
         match r {
             Requirement::Namespace(k) => {
@@ -1011,6 +1097,8 @@ fn scope_of(plans: &[&Plan]) -> Scope {
         cgroup,
         process_limit,
         clone3,
+        proc_fresh,
+        proc_in_user,
     }
 }
 

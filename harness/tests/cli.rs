@@ -3825,6 +3825,108 @@ fn world_readable_copies(bin: &Path, files: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `args` run in a private mount namespace where /dev/null covers /proc/version, as container
+/// runtimes cover /proc/kcore and others: a user namespace can mount no procfs there.
+fn with_covered_proc(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new("unshare")
+        .args(["-m", "--propagation", "private", "--", "sh", "-c"])
+        .arg("mount --bind /dev/null /proc/version && exec \"$0\" \"$@\"")
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+/// Where something covers part of /proc (a container's masked paths), the kernel refuses a
+/// procfs to a user namespace (mount_too_revealing): scenarios that need one skip saying so
+/// (they failed their set-up with EPERM), root that lacks capabilities runs as root instead of
+/// rootless (where every `proc: fresh` scenario failed), and `nsspec probe` shows the fact.
+#[test]
+fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    let why = "mounted in the user namespace `namespaces` lists, but that fails here with EPERM: \
+               Operation not permitted: the kernel lets a user namespace mount a procfs only \
+               where one is fully visible";
+    // Full root: only the scenarios whose init has a user namespace and a fresh /proc skip.
+    let out = with_covered_proc(&[bin.as_os_str(), os("run"), os("scenarios/user")]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(", 0 failed,"), "{stdout}");
+    for id in ["user/root-inside", "user/host-sees-user-ns-init"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("SKIP  {id} ")))
+            .unwrap_or_else(|| panic!("{id}: {stdout}"));
+        assert!(line.contains(why), "{line}");
+    }
+    assert!(stdout.contains("PASS  user/"), "{stdout}");
+    // Root without CAP_NET_ADMIN would run rootless, where no scenario gets a fresh /proc: it
+    // runs as root, and says what it lacks.
+    let lacking = [
+        os("setpriv"),
+        os("--inh-caps=-all"),
+        os("--bounding-set=-net_admin"),
+        os("--"),
+        bin.as_os_str(),
+    ];
+    let out = with_covered_proc(&[&lacking[..], &[os("run"), os("scenarios/pid")]].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(
+        stdout.starts_with("running ")
+            && stdout
+                .lines()
+                .next()
+                .unwrap()
+                .contains("as root, lacking CAP_NET_ADMIN"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!stdout.contains("SKIP  pid/getpid-is-one"), "{stdout}");
+    let out = with_covered_proc(&[&lacking[..], &[os("probe")]].concat());
+    let (stdout, stderr) = text(&out);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("mount a procfs in a user namespace ")
+                && l.ends_with(" EPERM: Operation not permitted")),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("nsspec runs scenarios here as root: namespaces are created directly, lacking CAP_NET_ADMIN"),
+        "{stdout}"
+    );
+    // Rootless (nobody): its own user namespace cannot mount one either, so every scenario
+    // with `proc: fresh` skips, naming that namespace.
+    let nobody = [
+        os("setpriv"),
+        os("--reuid=65534"),
+        os("--regid=65534"),
+        os("--clear-groups"),
+        os("--"),
+        bin.as_os_str(),
+        os("run"),
+        os("-f"),
+        os("pid/getpid-is-one"),
+    ];
+    let out = with_covered_proc(&nobody);
+    let (stdout, stderr) = text(&out);
+    if stdout.contains("nowhere") {
+        return eprintln!("skipped the rootless part: no user namespaces here: {stdout}");
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "SKIP  pid/getpid-is-one  (needs a new procfs (`proc: fresh`) mounted in the user \
+             namespace of its own that nsspec runs rootless in, but that fails here with EPERM"
+        ),
+        "{stdout}"
+    );
+}
+
 /// Root of a user namespace made with `unshare -Ur`: util-linux writes "deny" to
 /// /proc/self/setgroups, and every user namespace below inherits it.
 #[test]
