@@ -440,19 +440,8 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     };
     if !json {
         let mode = match &host.mode {
-            Mode::Root => match host.root_lacking() {
-                // Root that lacks some, and can make no user namespace of its own to get them.
-                Some(lacking) => {
-                    let (it, them) = if lacking.contains(", ") {
-                        ("one of them", "them")
-                    } else {
-                        ("it", "it")
-                    };
-                    format!(
-                        "as root, lacking {lacking} (scenarios that need {it} fail; grant {them} \
-                         or use `vm/run`)"
-                    )
-                }
+            Mode::Root => match host.lacking_note() {
+                Some(note) => format!("as root, {note}"),
                 None => "as root".to_string(),
             },
             Mode::Rootless => "rootless (in a user namespace of its own)".to_string(),

@@ -570,6 +570,20 @@ impl Host {
         ))
     }
 
+    /// For root mode where root lacks some of [`ROOT_CAPS`] (it can make no user namespace of
+    /// its own to get them, or none that can mount a procfs): which, and what follows.
+    pub fn lacking_note(&self) -> Option<String> {
+        let lacking = self.root_lacking()?;
+        let (it, them) = if lacking.contains(", ") {
+            ("one of them", "them")
+        } else {
+            ("it", "it")
+        };
+        Some(format!(
+            "lacking {lacking} (scenarios that need {it} fail; grant {them} or use `vm/run`)"
+        ))
+    }
+
     /// The capabilities of [`ROOT_CAPS`] this root (CAP_SYS_ADMIN) lacks, if it is root and
     /// lacks any: why it runs rootless.
     pub fn root_lacking(&self) -> Option<String> {
@@ -961,8 +975,8 @@ impl Host {
         let mode = match &self.mode {
             Mode::Root => {
                 let lacking = self
-                    .root_lacking()
-                    .map(|l| format!(", lacking {l} (scenarios that need it fail)"))
+                    .lacking_note()
+                    .map(|note| format!(", {note}"))
                     .unwrap_or_default();
                 format!("root: namespaces are created directly{lacking}")
             }

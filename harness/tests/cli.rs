@@ -3864,12 +3864,12 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
         assert!(line.contains(why), "{line}");
     }
     assert!(stdout.contains("PASS  user/"), "{stdout}");
-    // Root without CAP_NET_ADMIN would run rootless, where no scenario gets a fresh /proc: it
-    // runs as root, and says what it lacks.
+    // Root without CAP_NET_ADMIN and CAP_SYS_TIME would run rootless, where no scenario gets a
+    // fresh /proc: it runs as root, and says what it lacks.
     let lacking = [
         os("setpriv"),
         os("--inh-caps=-all"),
-        os("--bounding-set=-net_admin"),
+        os("--bounding-set=-net_admin,-sys_time"),
         os("--"),
         bin.as_os_str(),
     ];
@@ -3877,11 +3877,10 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
     let (stdout, stderr) = text(&out);
     assert!(
         stdout.starts_with("running ")
-            && stdout
-                .lines()
-                .next()
-                .unwrap()
-                .contains("as root, lacking CAP_NET_ADMIN"),
+            && stdout.lines().next().unwrap().contains(
+                "as root, lacking CAP_NET_ADMIN, CAP_SYS_TIME (scenarios that need one of \
+                     them fail; grant them or use `vm/run`)"
+            ),
         "{stdout}{stderr}"
     );
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
@@ -3896,7 +3895,11 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
         "{stdout}{stderr}"
     );
     assert!(
-        stdout.contains("nsspec runs scenarios here as root: namespaces are created directly, lacking CAP_NET_ADMIN"),
+        stdout.contains(
+            "nsspec runs scenarios here as root: namespaces are created directly, lacking \
+             CAP_NET_ADMIN, CAP_SYS_TIME (scenarios that need one of them fail; grant them or \
+             use `vm/run`)\n"
+        ),
         "{stdout}"
     );
     // Rootless (nobody): its own user namespace cannot mount one either, so every scenario
