@@ -962,8 +962,20 @@ fn expects_something(step: &StepPlan) -> bool {
 }
 
 /// Whether process `p` is in init's PID namespace, which init created, init ended without a
-/// step waiting for `p`, and no step signalled `p`: then the kernel killed `p` when init ended.
+/// step waiting for `p`, no step signalled `p`, and no `wait` for `p` saw it end (its parent's,
+/// where that is not init: then `p` ended by itself): then the kernel killed `p` when init
+/// ended.
 fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
+    let seen_ending = run.records.iter().any(|r| {
+        matches!(r.obs, Obs::Waited(Waited::Exited(_) | Waited::Signaled(_)))
+            && plan.procs[r.proc]
+                .steps
+                .get(r.step.wrapping_sub(1))
+                .is_some_and(|s| matches!(s.action, Action::Wait { target, .. } if target == p))
+    });
+    if seen_ending {
+        return false;
+    }
     use crate::plan::Who;
     let init = &plan.procs[0];
     let signalled = plan

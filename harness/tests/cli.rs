@@ -568,10 +568,15 @@ fn an_event_whose_notifier_is_gone_fails_its_awaits_at_once() {
         ),
         "{stdout}"
     );
-    gone(
+    let stdout = gone(
         "event-notifier-grandchild-crashes",
         &[("19", "init"), ("23", "host")],
         "leaf",
+    );
+    // `middle` saw `leaf` die of its crash: init's end is not why its `notify` never ran.
+    assert!(
+        stdout.contains("17: leaf step 2 `notify(go)`: did not complete\n"),
+        "{stdout}"
     );
     if privileged() {
         // The bomb's processes outlive the notifier; they must not hold the pipe either.
