@@ -795,7 +795,8 @@ struct Table {
 
 impl Table {
     fn new() -> Result<Table, Errno> {
-        let len = std::mem::size_of::<Slot>() * (MAX_PROCS + 1);
+        // One slot more than processes: the last one's `levels` is the teardown flag.
+        let len = std::mem::size_of::<Slot>() * (MAX_PROCS + 2);
         // SAFETY: a fresh anonymous mapping; zeroed memory is a valid array of atomics.
         let ptr = unsafe {
             libc::mmap(
@@ -811,6 +812,25 @@ impl Table {
             return Err(Errno::last());
         }
         Ok(Table { base: ptr.cast() })
+    }
+
+    /// Set once the scenario is being ended from outside its steps: the supervisor is about to
+    /// kill what is left (time ran out, or init never started), or init failed its set-up. An
+    /// event pipe that reads as ended after this may have been closed by those deaths, not by
+    /// its notifier's own end, so its `await`s wait to be killed instead of recording "never
+    /// notified": what the record says must not depend on which process a kill reached first.
+    fn teardown(&self) -> &std::sync::atomic::AtomicI32 {
+        // SAFETY: the slot after the last process's, inside the mapping (see `new`).
+        unsafe { &(*self.base.add(MAX_PROCS + 1)).levels }
+    }
+
+    fn begin_teardown(&self) {
+        self.teardown()
+            .store(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn tearing_down(&self) -> bool {
+        self.teardown().load(std::sync::atomic::Ordering::SeqCst) != 0
     }
 
     fn slot(&self, i: usize) -> &Slot {
@@ -1184,6 +1204,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // Only the scenario's processes may write to an event's pipe (see `let_go_of_events`);
     // the read ends stay, so that a `notify` never meets a pipe without readers.
     let _event_reads: Vec<OwnedFd> = events.into_iter().map(|(r, _)| r).collect();
+    ctx.holds.borrow_mut().clear();
     // Release init and the host process together once both have started (or failed to).
     // Init alone needs no release: every other process is its descendant and publishes its
     // PIDs before the step that created it returns.
@@ -1225,6 +1246,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         if timed_out {
             // Again on every tick: a v1 cgroup is killed PID by PID, and without a cgroup
             // each kill of ours orphans the next generation to us.
+            ctx.table.begin_teardown();
             kill_scenario(
                 &live,
                 killable.then(|| limit.cgroup_fd()).flatten(),
@@ -1251,6 +1273,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             // Everything at once: an orphan outside a PID namespace would otherwise hold the
             // results pipe open until the grace period ran out.
             killable = killable_cgroup(ctx, &limit);
+            ctx.table.begin_teardown();
             kill_scenario(
                 &live,
                 killable.then(|| limit.cgroup_fd()).flatten(),
@@ -1293,6 +1316,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
                 // Not reaped here: a zombie is left until the results end, as everywhere (what
                 // the scenario's processes see of it must not depend on timing). Whether this
                 // kill is what ended it is for the report to tell (a step may have killed it).
+                ctx.table.begin_teardown();
                 kill_pid(pid);
                 out.harness_killed.push(h);
             }
@@ -1365,6 +1389,9 @@ fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
             0,
             Obs::Failed(format!("setting up init failed: {e}")),
         );
+        // The supervisor kills the host process for it (init never started); our exit closes
+        // event pipes the host may await (see `Table::teardown`).
+        ctx.table.begin_teardown();
         let _ = write_all(ctx.ready.1, &[1]);
         exit_now(1);
     }
@@ -1465,6 +1492,8 @@ fn steps_from(ctx: &Ctx, me: usize, mut next: usize) -> ! {
                 let inner = &own[next..(next + inner).min(own.len())];
                 next += inner.len();
                 thread_with_steps(ctx, me, step, inner);
+                // Also where no thread could be made and its steps never ran.
+                let_go_of_events(ctx, step.index + inner.len());
             }
             Action::Thread {
                 take_over: true, ..
@@ -2307,6 +2336,11 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             let mut byte = [0u8];
             Obs::Result(match read_retry(ctx.events[*event].0, &mut byte) {
                 Ok(1) => Res::Ok,
+                // End of file while the scenario is being ended: perhaps only a kill's doing.
+                Ok(_) if ctx.table.tearing_down() => loop {
+                    // SAFETY: pause() has no preconditions; the kill ends it.
+                    unsafe { libc::pause() };
+                },
                 // End of file: its notifier is gone without notifying (`let_go_of_events`).
                 // Recorded as EPIPE, which read() itself never returns; the report says what
                 // it means.

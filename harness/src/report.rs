@@ -1318,7 +1318,8 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                     if let Some(notifier) = never_notified {
                         failures.push(format!(
                             "{}:{}: {} step {} `{what}`: the event can no longer come: `{notifier}`, \
-                             which notifies it, ended or was never created before its `notify`",
+                             which notifies it, ended, was never created, or went past its \
+                             `notify` without running it",
                             plan.source, step.line, p.name, step.index
                         ));
                     } else if let Err(m) = check(&mut labels, run, step, &r.obs) {
