@@ -4520,6 +4520,8 @@ struct MountInfoLine<'a> {
     /// The optional fields (`shared:N`, `master:N`, `unbindable`, …), space-separated.
     optional: &'a str,
     fstype: &'a str,
+    /// The superblock's options (`rw` or `ro`, …), after the source.
+    super_options: &'a str,
 }
 
 impl<'a> MountInfoLine<'a> {
@@ -4539,6 +4541,7 @@ impl<'a> MountInfoLine<'a> {
             options,
             optional: f.next().unwrap_or_default(),
             fstype: right.split(' ').next()?,
+            super_options: right.split(' ').nth(2).unwrap_or_default(),
         })
     }
 }
@@ -4547,10 +4550,11 @@ impl<'a> MountInfoLine<'a> {
 /// mounted whole and writable, with nothing mounted on any of its files or directories. The
 /// kernel lets a mount namespace owned by a user namespace other than the initial one mount a
 /// procfs only where one is "fully visible" there (mount_too_revealing() in fs/namespace.c):
-/// whole, with the flags asked for not more permissive than its locked ones, and none of its
-/// locked submounts (all are, in a namespace copied into a user namespace) covering anything
-/// but a permanently empty directory. The only such directory of a procfs is
-/// /proc/sys/fs/binfmt_misc (register_sysctl_mount_point()), where systemd mounts binfmt_misc.
+/// whole, with the flags asked for not more permissive than its locked ones (a read-only
+/// superblock counts as a locked read-only mount), and none of its locked submounts (all are,
+/// in a namespace copied into a user namespace) covering anything but a permanently empty
+/// directory. A procfs has two: /proc/sys/fs/binfmt_misc (register_sysctl_mount_point()),
+/// where systemd mounts binfmt_misc, and /proc/fs/nfsd (proc_create_mount_point()).
 /// Container runtimes mount over parts of /proc (/proc/kcore, /proc/keys, /proc/sys, …), and
 /// then a rootless sandbox, or a scenario's user namespace, cannot mount its own.
 pub(crate) fn procfs_fully_visible(text: &str) -> bool {
@@ -4560,12 +4564,16 @@ pub(crate) fn procfs_fully_visible(text: &str) -> bool {
         m.fstype == "proc"
             && m.root == "/"
             && has(m.options, "rw")
+            && has(m.super_options, "rw")
             // The atime flags are locked too, and a new mount's default is relatime.
             && has(m.options, "relatime")
             && !has(m.options, "noatime")
             && !has(m.options, "nodiratime")
             && !lines.iter().any(|c| {
-                c.parent == m.id && c.id != m.id && !c.point.ends_with("/sys/fs/binfmt_misc")
+                c.parent == m.id
+                    && c.id != m.id
+                    && !c.point.ends_with("/sys/fs/binfmt_misc")
+                    && !c.point.ends_with("/fs/nfsd")
             })
     })
 }
@@ -5386,6 +5394,12 @@ mod tests {
         // Flags a new mount cannot match: read-only, or other atime flags, are locked.
         assert!(!visible(&[root, &proc.replace("rw,nosuid", "ro,nosuid")]));
         assert!(!visible(&[root, &proc.replace("relatime", "noatime")]));
+        assert!(!visible(&[
+            root,
+            &proc.replace("proc proc rw", "proc proc ro")
+        ]));
+        let nfsd = "43 22 0:41 / /proc/fs/nfsd rw,relatime - nfsd nfsd rw\n";
+        assert!(visible(&[root, proc, binfmt, nfsd]));
         // Not the procfs's whole tree.
         assert!(!visible(&[root, &proc.replace(" / /proc", " /sys /proc")]));
         // No procfs at all; and a second, uncovered one beside a covered one suffices.

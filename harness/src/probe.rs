@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
 use crate::executor::{drop_all_caps, enter_own_userns, in_child, make_mounts_private, unshare};
-use crate::plan::{Plan, Requirement};
+use crate::plan::{Action, Plan, Requirement};
 use crate::schema::NsKind;
 
 /// Bit of CAP_SYS_ADMIN in the capability sets (linux/capability.h).
@@ -60,6 +60,10 @@ fn proc_problem() -> Option<String> {
 }
 
 /// What a fact no probe measured reads as.
+fn yes() -> bool {
+    true
+}
+
 fn not_probed() -> String {
     "not probed".to_string()
 }
@@ -77,22 +81,33 @@ fn sandbox_ok(kinds: &BTreeMap<String, String>) -> bool {
 /// in a user namespace of its own (`in_userns`) gave: `Some(false)` directly, as root;
 /// `Some(true)` in its own user namespace, rootless; `None` where neither works. Root that
 /// lacks some of [`ROOT_CAPS`] prefers its own user namespace, where it has them all; where
-/// it cannot make one (mapping root there needs CAP_SETFCAP), or cannot mount a procfs in
-/// one (`proc_in_userns_fails`: part of /proc is covered, as in containers), it runs as root
-/// all the same, and the scenarios that need the missing capabilities fail.
+/// it cannot make one (mapping root there needs CAP_SETFCAP), it runs as root all the same,
+/// and the scenarios that need the missing capabilities fail. (Where a covered /proc keeps
+/// a user namespace from mounting a procfs, it still runs rootless: the scenarios that mount
+/// one skip saying why, where as root those that need a missing capability would fail.)
 fn sandbox_route(
     cap_eff: u64,
     direct: &BTreeMap<String, String>,
     in_userns: &BTreeMap<String, String>,
-    proc_in_userns_fails: bool,
 ) -> Option<bool> {
     let root = cap_eff & (1 << CAP_SYS_ADMIN) != 0 && sandbox_ok(direct);
-    let rootless = sandbox_ok(in_userns);
-    if root && (full_root(cap_eff) || !rootless || proc_in_userns_fails) {
+    if root && full_root(cap_eff) {
         Some(false)
+    } else if sandbox_ok(in_userns) {
+        Some(true)
     } else {
-        rootless.then_some(true)
+        root.then_some(false)
     }
+}
+
+/// Whether a plan mounts a procfs: its init's fresh /proc, or a `mount_proc` step.
+fn mounts_proc(plan: &Plan) -> bool {
+    plan.proc_fresh
+        || plan
+            .procs
+            .iter()
+            .flat_map(|p| &p.steps)
+            .any(|s| matches!(s.action, Action::MountProc { .. }))
 }
 
 /// Mounting a new procfs in new PID and mount namespaces, inside a user namespace of its own
@@ -211,6 +226,11 @@ pub struct Host {
     /// /proc ([`crate::executor::procfs_fully_visible`]).
     #[serde(default = "not_probed")]
     pub proc_in_userns: String,
+    /// Whether nsspec runs in the initial user namespace (read only where a plan mounts a
+    /// procfs, true elsewhere): if not, its sandbox's mount namespace is owned by another, and
+    /// even root's `proc: fresh` needs `proc_in_userns`.
+    #[serde(default = "yes")]
+    pub userns_initial: bool,
     /// Making every mount private in a new mount namespace, as the harness's sandbox does:
     /// "ok", the errno, or "not probed" (a run's first probe infers it works). EINVAL where `/`
     /// is not a mount point, as in a plain chroot.
@@ -389,14 +409,17 @@ impl Host {
         // root is no mount point passes every other check and fails every scenario's set-up.
         // Tried the way the sandbox would be made, and only where it could be: elsewhere the
         // failure to make the namespaces is the reason, not this.
-        // A procfs in a mount namespace of a user namespace (the rootless sandbox's, or a
-        // scenario's that lists `user`): refused where part of /proc is covered. Needed only
-        // by scenarios with `proc: fresh`, and in a run as full root only by those that also
-        // list `user`; inferred from the mount table where nothing covers /proc.
+        // A procfs in a mount namespace owned by a user namespace other than the initial one
+        // (the rootless sandbox's, root's own under `unshare -Ur`, or one a scenario makes):
+        // refused where part of /proc is covered. Asked only for plans that mount a procfs,
+        // and in a run as full root in the initial user namespace only for those that make a
+        // user namespace; inferred from the mount table where nothing covers /proc.
+        let wants_proc = scope.as_ref().is_none_or(|s| s.mounts_proc);
+        let userns_initial = !wants_proc || at_initial(NsKind::User, PROC_USER_INIT_INO);
         let proc_in_userns = {
-            let needed = scope
-                .as_ref()
-                .is_none_or(|s| s.proc_in_user || (s.proc_fresh && !full_root(cap_eff)));
+            let needed = scope.as_ref().is_none_or(|s| {
+                s.mounts_proc_in_user || (s.mounts_proc && !(full_root(cap_eff) && userns_initial))
+            });
             let userns = sandbox_ok(&in_userns)
                 || (cap_sys_admin && direct.get("user").is_some_and(|v| v == "ok"));
             if !needed {
@@ -411,10 +434,19 @@ impl Host {
                 inferred = true;
                 "ok".into()
             } else {
-                mount_proc_outcome(true, uid, gid)
+                match mount_proc_outcome(true, uid, gid) {
+                    // Not the procfs: no user namespace mapping root (no CAP_SETFCAP) at all.
+                    e if e != "ok" && in_child(|| enter_own_userns(uid, gid)).is_err() => {
+                        format!(
+                            "{NOT_TRIED}: no user namespace mapping nsspec's uid to root can be \
+                             made ({e})"
+                        )
+                    }
+                    e => e,
+                }
             }
         };
-        let route = sandbox_route(cap_eff, &direct, &in_userns, fact_failed(&proc_in_userns));
+        let route = sandbox_route(cap_eff, &direct, &in_userns);
         let private_mounts = match route {
             Some(rootless) if scope.is_none() || !may_infer => outcome(in_child(|| {
                 if rootless {
@@ -463,6 +495,7 @@ impl Host {
             unprivileged_userns,
             proc_mount,
             proc_in_userns,
+            userns_initial,
             private_mounts,
             map_root,
             initial_ns: scope
@@ -533,12 +566,7 @@ impl Host {
                 self.private_mounts
             ));
         }
-        match sandbox_route(
-            self.cap_eff,
-            &self.direct,
-            &self.in_userns,
-            fact_failed(&self.proc_in_userns),
-        ) {
+        match sandbox_route(self.cap_eff, &self.direct, &self.in_userns) {
             Some(false) => return Mode::Root,
             Some(true) => return Mode::Rootless,
             None => {}
@@ -836,26 +864,46 @@ impl Host {
                 self.uid, self.map_root
             ));
         }
-        // A fresh /proc in a user namespace: the sandbox's when rootless, or init's own.
-        let in_user = plan.namespaces.contains(&NsKind::User);
-        if plan.proc_fresh
-            && (in_user || self.mode == Mode::Rootless)
-            && fact_failed(&self.proc_in_userns)
-        {
-            let whose = if in_user {
-                "the user namespace `namespaces` lists"
+        // A procfs mounted in a mount namespace owned by a user namespace other than the
+        // initial one: the sandbox's (rootless, or root inside `unshare -Ur`), or init's where
+        // `namespaces` lists `user`. A `mount_proc` step in a user namespace a step makes is
+        // refused too, unless init's own fresh /proc is there to be fully visible.
+        if fact_failed(&self.proc_in_userns) {
+            let sandbox = self.mode == Mode::Rootless || !self.userns_initial;
+            let in_user = plan.namespaces.contains(&NsKind::User);
+            let steps_mount = mounts_proc(plan) && !plan.proc_fresh;
+            let whose = if plan.proc_fresh && in_user {
+                Some(
+                    "a new procfs (`proc: fresh`) mounted in the user namespace `namespaces` lists",
+                )
+            } else if mounts_proc(plan) && sandbox {
+                Some(if self.mode == Mode::Rootless {
+                    "a new procfs mounted in the user namespace of its own that nsspec runs \
+                     rootless in"
+                } else {
+                    "a new procfs mounted in the user namespace nsspec runs in, which is not the \
+                     initial one"
+                })
+            } else if steps_mount && plan.kinds_in_play().any(|k| k == NsKind::User) {
+                Some("a new procfs (`mount_proc`) mounted in a user namespace of the scenario's")
             } else {
-                "the user namespace of its own that nsspec runs rootless in"
+                None
             };
-            missing.push(format!(
-                "needs a new procfs (`proc: fresh`) mounted in {whose}, but that fails here with \
-                 {}: the kernel lets a user namespace mount a procfs only where one is fully \
-                 visible, with nothing mounted over any part of it (mount_too_revealing() in \
-                 fs/namespace.c), and container runtimes cover parts of /proc (/proc/kcore, \
-                 /proc/keys, /proc/sys, …); uncover /proc (`docker run --security-opt \
-                 systempaths=unconfined`, or `--privileged`) or use `vm/run`",
-                self.proc_in_userns
-            ));
+            if let Some(whose) = whose {
+                let caps = self
+                    .root_lacking()
+                    .map(|l| format!(", grant this root {l} (it then runs as root)"))
+                    .unwrap_or_default();
+                missing.push(format!(
+                    "needs {whose}, but that fails here with {}: the kernel lets a user \
+                     namespace mount a procfs only where one is fully visible, with nothing \
+                     mounted over any part of it (mount_too_revealing() in fs/namespace.c), and \
+                     container runtimes cover parts of /proc (/proc/kcore, /proc/keys, \
+                     /proc/sys, …); uncover /proc (`docker run --security-opt \
+                     systempaths=unconfined`, or `--privileged`){caps} or use `vm/run`",
+                    self.proc_in_userns
+                ));
+            }
         }
         (!missing.is_empty()).then(|| missing.join("; "))
     }
@@ -1010,10 +1058,9 @@ struct Scope {
     process_limit: bool,
     /// Whether to try clone3(2).
     clone3: bool,
-    /// Whether a plan mounts a fresh /proc (`proc: fresh`), and one does so in a user
-    /// namespace it lists.
-    proc_fresh: bool,
-    proc_in_user: bool,
+    /// Whether a plan mounts a procfs ([`mounts_proc`]), and one that makes a user namespace.
+    mounts_proc: bool,
+    mounts_proc_in_user: bool,
 }
 
 /// Why [`fork_room`] found no answer.
@@ -1085,10 +1132,10 @@ fn scope_of(plans: &[&Plan]) -> Scope {
     let (mut unprivileged, mut initial) = (false, false);
     let (mut setgroups, mut cgroup, mut process_limit) = (false, false, false);
     let mut clone3 = false;
-    let proc_fresh = plans.iter().any(|p| p.proc_fresh);
-    let proc_in_user = plans
+    let mounts_proc = plans.iter().any(|p| self::mounts_proc(p));
+    let mounts_proc_in_user = plans
         .iter()
-        .any(|p| p.proc_fresh && p.namespaces.contains(&NsKind::User));
+        .any(|p| self::mounts_proc(p) && p.kinds_in_play().any(|k| k == NsKind::User));
     for r in plans.iter().flat_map(|p| &p.requirements) {
         match r {
             Requirement::Namespace(k) => {
@@ -1111,8 +1158,8 @@ fn scope_of(plans: &[&Plan]) -> Scope {
         cgroup,
         process_limit,
         clone3,
-        proc_fresh,
-        proc_in_user,
+        mounts_proc,
+        mounts_proc_in_user,
     }
 }
 

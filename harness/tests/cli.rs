@@ -3883,9 +3883,11 @@ fn with_covered_proc(args: &[&std::ffi::OsStr]) -> Output {
 }
 
 /// Where something covers part of /proc (a container's masked paths), the kernel refuses a
-/// procfs to a user namespace (mount_too_revealing): scenarios that need one skip saying so
-/// (they failed their set-up with EPERM), root that lacks capabilities runs as root instead of
-/// rootless (where every `proc: fresh` scenario failed), and `nsspec probe` shows the fact.
+/// procfs to a mount namespace owned by any user namespace but the initial one
+/// (mount_too_revealing): the scenarios that would mount one there skip saying so — as root,
+/// those whose init has a user namespace; rootless (and as root that lacks capabilities, which
+/// runs rootless), and as root inside `unshare -Ur`, every one that mounts a procfs. They
+/// failed their set-up or their `mount_proc` steps with EPERM; nothing fails now.
 #[test]
 fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
     if !privileged() {
@@ -3893,62 +3895,45 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
     }
     let bin = world_executable_nsspec();
     let os = |s: &'static str| std::ffi::OsStr::new(s);
-    let why = "mounted in the user namespace `namespaces` lists, but that fails here with EPERM: \
-               Operation not permitted: the kernel lets a user namespace mount a procfs only \
-               where one is fully visible";
-    // Full root: only the scenarios whose init has a user namespace and a fresh /proc skip.
-    let out = with_covered_proc(&[bin.as_os_str(), os("run"), os("scenarios/user")]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains(", 0 failed,"), "{stdout}");
-    for id in ["user/root-inside", "user/host-sees-user-ns-init"] {
-        let line = stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("SKIP  {id} ")))
-            .unwrap_or_else(|| panic!("{id}: {stdout}"));
-        assert!(line.contains(why), "{line}");
-    }
-    assert!(stdout.contains("PASS  user/"), "{stdout}");
-    // Root without CAP_NET_ADMIN and CAP_SYS_TIME would run rootless, where no scenario gets a
-    // fresh /proc: it runs as root, and says what it lacks.
-    let lacking = [
-        os("setpriv"),
-        os("--inh-caps=-all"),
-        os("--bounding-set=-net_admin,-sys_time"),
-        os("--"),
-        bin.as_os_str(),
-    ];
-    let out = with_covered_proc(&[&lacking[..], &[os("run"), os("scenarios/pid")]].concat());
-    let (stdout, stderr) = text(&out);
-    assert!(
-        stdout.starts_with("running ")
-            && stdout.lines().next().unwrap().contains(
-                "as root, lacking CAP_NET_ADMIN, CAP_SYS_TIME (scenarios that need one of \
-                     them fail; grant them or use `vm/run`)"
-            ),
-        "{stdout}{stderr}"
-    );
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(!stdout.contains("SKIP  pid/getpid-is-one"), "{stdout}");
-    let out = with_covered_proc(&[&lacking[..], &[os("probe")]].concat());
-    let (stdout, stderr) = text(&out);
-    assert!(
+    let fails = "but that fails here with EPERM: Operation not permitted: the kernel lets a user \
+                 namespace mount a procfs only where one is fully visible";
+    let run = |args: &[&std::ffi::OsStr], skipped: &[(&str, &str)]| {
+        let out = with_covered_proc(args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(stdout.contains(" passed, 0 failed, "), "{stdout}");
+        for (id, whose) in skipped {
+            let line = stdout
+                .lines()
+                .find(|l| l.starts_with(&format!("SKIP  {id} ")))
+                .unwrap_or_else(|| panic!("{id}: {stdout}"));
+            assert!(line.contains(&format!("needs {whose}, {fails}")), "{line}");
+        }
         stdout
-            .lines()
-            .any(|l| l.starts_with("mount a procfs in a user namespace ")
-                && l.ends_with(" EPERM: Operation not permitted")),
-        "{stdout}{stderr}"
+    };
+    // Full root: only the scenarios whose init has a user namespace and a fresh /proc skip.
+    let stdout = run(
+        &[
+            bin.as_os_str(),
+            os("run"),
+            os("scenarios/user"),
+            os("scenarios/pid"),
+        ],
+        &[
+            (
+                "user/root-inside",
+                "a new procfs (`proc: fresh`) mounted in the user namespace `namespaces` lists",
+            ),
+            (
+                "user/host-sees-user-ns-init",
+                "a new procfs (`proc: fresh`) mounted in the user namespace `namespaces` lists",
+            ),
+        ],
     );
-    assert!(
-        stdout.contains(
-            "nsspec runs scenarios here as root: namespaces are created directly, lacking \
-             CAP_NET_ADMIN, CAP_SYS_TIME (scenarios that need one of them fail; grant them or \
-             use `vm/run`)\n"
-        ),
-        "{stdout}"
-    );
-    // Rootless (nobody): its own user namespace cannot mount one either, so every scenario
-    // with `proc: fresh` skips, naming that namespace.
+    assert!(stdout.contains("PASS  pid/getpid-is-one "), "{stdout}");
+    // Rootless: every scenario that mounts a procfs, `mount_proc` steps too.
+    let rootless = "a new procfs mounted in the user namespace of its own that nsspec runs \
+                    rootless in";
     let nobody = [
         os("setpriv"),
         os("--reuid=65534"),
@@ -3959,18 +3944,101 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
         os("run"),
         os("-f"),
         os("pid/getpid-is-one"),
+        os("-f"),
+        os("mount/proc-without-mount-ns"),
     ];
     let out = with_covered_proc(&nobody);
-    let (stdout, stderr) = text(&out);
-    if stdout.contains("nowhere") {
-        return eprintln!("skipped the rootless part: no user namespaces here: {stdout}");
+    if !String::from_utf8_lossy(&out.stdout).contains("nowhere") {
+        run(
+            &nobody,
+            &[
+                ("pid/getpid-is-one", rootless),
+                ("mount/proc-without-mount-ns", rootless),
+            ],
+        );
     }
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    // Root lacking CAP_NET_ADMIN runs rootless all the same, and is told what would let it run
+    // as root instead.
+    let lacking = [
+        os("setpriv"),
+        os("--inh-caps=-all"),
+        os("--bounding-set=-net_admin"),
+        os("--"),
+        bin.as_os_str(),
+        os("run"),
+        os("-f"),
+        os("pid/getpid-is-one"),
+    ];
+    let stdout = run(&lacking, &[("pid/getpid-is-one", rootless)]);
     assert!(
-        stdout.contains(
-            "SKIP  pid/getpid-is-one  (needs a new procfs (`proc: fresh`) mounted in the user \
-             namespace of its own that nsspec runs rootless in, but that fails here with EPERM"
-        ),
+        stdout.contains(", grant this root CAP_NET_ADMIN (it then runs as root) or use `vm/run`)"),
+        "{stdout}"
+    );
+    // Root inside `unshare -Ur`: its sandbox's mount namespace is owned by that user namespace.
+    run(
+        &[
+            os("unshare"),
+            os("-Ur"),
+            bin.as_os_str(),
+            os("run"),
+            os("-f"),
+            os("pid/getpid-is-one"),
+        ],
+        &[(
+            "pid/getpid-is-one",
+            "a new procfs mounted in the user namespace nsspec runs in, which is not the initial one",
+        )],
+    );
+    // What `nsspec probe` shows there.
+    let out = with_covered_proc(&[bin.as_os_str(), os("probe")]);
+    let (stdout, stderr) = text(&out);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("mount a procfs in a user namespace ")
+                && l.ends_with(" EPERM: Operation not permitted")),
+        "{stdout}{stderr}"
+    );
+}
+
+/// Root that lacks capabilities and cannot make a user namespace of its own (no CAP_SETFCAP)
+/// runs as root; with more than one capability missing, the run's header and `nsspec probe`
+/// name them all, in the plural.
+#[test]
+fn root_lacking_several_capabilities_is_told_of_them_all() {
+    if !privileged() || !kernel_at_least(5, 12) {
+        return;
+    }
+    let nsspec = |args: &[&str]| {
+        let out = Command::new("setpriv")
+            .args([
+                "--inh-caps=-all",
+                "--bounding-set=-setfcap,-net_admin",
+                "--",
+            ])
+            .arg(env!("CARGO_BIN_EXE_nsspec"))
+            .args(args)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        text(&out).0
+    };
+    let note = "lacking CAP_NET_ADMIN, CAP_SETFCAP (scenarios that need one of them fail; grant \
+                them or use `vm/run`)";
+    let stdout = nsspec(&["run", "-f", "pid/getpid-is-one"]);
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .ends_with(&format!("as root, {note}")),
+        "{stdout}"
+    );
+    let stdout = nsspec(&["probe"]);
+    assert!(
+        stdout.contains(&format!(
+            "nsspec runs scenarios here as root: namespaces are created directly, {note}\n"
+        )),
         "{stdout}"
     );
 }
