@@ -788,6 +788,13 @@ struct Slot {
     nspid: [std::sync::atomic::AtomicI32; MAX_LEVELS],
 }
 
+/// What nsspec is killing of a scenario (see [`Table::teardown`]).
+#[derive(Clone, Copy)]
+enum Teardown {
+    Host = 1,
+    All = 2,
+}
+
 /// A table of [`Slot`]s in anonymous shared memory, inherited by every fork.
 struct Table {
     base: *mut Slot,
@@ -814,23 +821,29 @@ impl Table {
         Ok(Table { base: ptr.cast() })
     }
 
-    /// Set once the scenario is being ended from outside its steps: the supervisor is about to
-    /// kill what is left (time ran out, or init never started), or init failed its set-up. An
-    /// event pipe that reads as ended after this may have been closed by those deaths, not by
-    /// its notifier's own end, so its `await`s wait to be killed instead of recording "never
-    /// notified": what the record says must not depend on which process a kill reached first.
+    /// Set once nsspec ends what is left of the scenario from outside its steps: the host
+    /// process alone ([`Teardown::Host`]: init never started, so the supervisor kills it) or
+    /// everything (time ran out). An event pipe that reads as ended after this may have been
+    /// closed by those deaths, not by its notifier's own end, so the `await`s of the processes
+    /// being killed wait for it instead of recording "never notified": what the record says
+    /// must not depend on which process a kill reached first.
     fn teardown(&self) -> &std::sync::atomic::AtomicI32 {
         // SAFETY: the slot after the last process's, inside the mapping (see `new`).
         unsafe { &(*self.base.add(MAX_PROCS + 1)).levels }
     }
 
-    fn begin_teardown(&self) {
+    fn begin_teardown(&self, what: Teardown) {
         self.teardown()
-            .store(1, std::sync::atomic::Ordering::SeqCst);
+            .fetch_max(what as i32, std::sync::atomic::Ordering::SeqCst);
     }
 
-    fn tearing_down(&self) -> bool {
-        self.teardown().load(std::sync::atomic::Ordering::SeqCst) != 0
+    /// Whether process `me` is being killed by nsspec (see [`Table::teardown`]).
+    fn tearing_down(&self, me: usize, host: Option<usize>) -> bool {
+        match self.teardown().load(std::sync::atomic::Ordering::SeqCst) {
+            0 => false,
+            t if t == Teardown::Host as i32 => Some(me) == host,
+            _ => true,
+        }
     }
 
     fn slot(&self, i: usize) -> &Slot {
@@ -1246,7 +1259,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         if timed_out {
             // Again on every tick: a v1 cgroup is killed PID by PID, and without a cgroup
             // each kill of ours orphans the next generation to us.
-            ctx.table.begin_teardown();
+            ctx.table.begin_teardown(Teardown::All);
             kill_scenario(
                 &live,
                 killable.then(|| limit.cgroup_fd()).flatten(),
@@ -1273,7 +1286,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             // Everything at once: an orphan outside a PID namespace would otherwise hold the
             // results pipe open until the grace period ran out.
             killable = killable_cgroup(ctx, &limit);
-            ctx.table.begin_teardown();
+            ctx.table.begin_teardown(Teardown::All);
             kill_scenario(
                 &live,
                 killable.then(|| limit.cgroup_fd()).flatten(),
@@ -1316,7 +1329,9 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
                 // Not reaped here: a zombie is left until the results end, as everywhere (what
                 // the scenario's processes see of it must not depend on timing). Whether this
                 // kill is what ended it is for the report to tell (a step may have killed it).
-                ctx.table.begin_teardown();
+                // A host process without steps awaits nothing; one with steps is killed only
+                // when init never started.
+                ctx.table.begin_teardown(Teardown::Host);
                 kill_pid(pid);
                 out.harness_killed.push(h);
             }
@@ -1390,8 +1405,9 @@ fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
             Obs::Failed(format!("setting up init failed: {e}")),
         );
         // The supervisor kills the host process for it (init never started); our exit closes
-        // event pipes the host may await (see `Table::teardown`).
-        ctx.table.begin_teardown();
+        // event pipes the host may await (see `Table::teardown`). The host's own children
+        // are not killed: they see the pipes end, as they would after any notifier's end.
+        ctx.table.begin_teardown(Teardown::Host);
         let _ = write_all(ctx.ready.1, &[1]);
         exit_now(1);
     }
@@ -2337,7 +2353,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             Obs::Result(match read_retry(ctx.events[*event].0, &mut byte) {
                 Ok(1) => Res::Ok,
                 // End of file while the scenario is being ended: perhaps only a kill's doing.
-                Ok(_) if ctx.table.tearing_down() => loop {
+                Ok(_) if ctx.table.tearing_down(me, ctx.plan.host) => loop {
                     // SAFETY: pause() has no preconditions; the kill ends it.
                     unsafe { libc::pause() };
                 },

@@ -100,6 +100,53 @@ fn sandbox_route(
     }
 }
 
+/// Whether a plan mounts a procfs in a user namespace of its own making where no procfs is
+/// fully visible even on a host whose /proc is (see [`crate::executor::procfs_fully_visible`]):
+/// init's fresh /proc where `namespaces` lists `user`, or a `mount_proc` step of a process
+/// that is in a user namespace of the scenario's by then, unless it is in init's tree and
+/// init has a fresh /proc, which is fully visible in every mount namespace copied from
+/// init's. (A process of the host's tree copies the harness's mount namespace.)
+fn mounts_proc_in_own_userns(plan: &Plan) -> bool {
+    if plan.proc_fresh && plan.namespaces.contains(&NsKind::User) {
+        return true;
+    }
+    // Whether each process starts in a user namespace of the scenario's; parents first.
+    let n = plan.procs.len();
+    let mut starts_in_user: Vec<Option<bool>> = vec![None; n];
+    starts_in_user[0] = Some(plan.namespaces.contains(&NsKind::User));
+    if let Some(h) = plan.host {
+        starts_in_user[h] = Some(false);
+    }
+    let in_init_tree = |mut p: usize| loop {
+        match plan.procs[p].parent {
+            _ if p == 0 => break true,
+            Some(up) => p = up,
+            None => break false,
+        }
+    };
+    let mut found = false;
+    let mut todo: Vec<usize> = (0..n).filter(|p| starts_in_user[*p].is_some()).collect();
+    while let Some(p) = todo.pop() {
+        let mut in_user = starts_in_user[p].unwrap_or(false);
+        for step in &plan.procs[p].steps {
+            match &step.action {
+                Action::Unshare { kinds, .. } | Action::Setns { kinds, .. } => {
+                    in_user |= kinds.contains(&NsKind::User);
+                }
+                Action::Fork { child, kinds, .. } | Action::Enter { child, kinds, .. } => {
+                    starts_in_user[*child] = Some(in_user || kinds.contains(&NsKind::User));
+                    todo.push(*child);
+                }
+                Action::MountProc { .. } if in_user => {
+                    found |= !(plan.proc_fresh && in_init_tree(p));
+                }
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
 /// Whether a plan mounts a procfs: its init's fresh /proc, or a `mount_proc` step.
 fn mounts_proc(plan: &Plan) -> bool {
     plan.proc_fresh
@@ -110,12 +157,24 @@ fn mounts_proc(plan: &Plan) -> bool {
             .any(|s| matches!(s.action, Action::MountProc { .. }))
 }
 
-/// Mounting a new procfs in new PID and mount namespaces, inside a user namespace of its own
-/// (`in_userns`) or not: "ok" or the errno.
-fn mount_proc_outcome(in_userns: bool, uid: u32, gid: u32) -> String {
+/// How a procfs is mounted in new PID and mount namespaces: directly, in a user namespace
+/// of nsspec's own that maps its uid to root (as the rootless sandbox is made), or in a new
+/// user namespace without maps (which needs no CAP_SETFCAP: only whether the kernel lets a
+/// user namespace mount a procfs here is asked).
+#[derive(Clone, Copy)]
+enum ProcTrial {
+    Direct,
+    Mapped(u32, u32),
+    Unmapped,
+}
+
+/// Mounting a new procfs the `how` way: "ok" or the errno.
+fn mount_proc_outcome(how: ProcTrial) -> String {
     outcome(in_child(|| {
-        if in_userns {
-            enter_own_userns(uid, gid)?;
+        match how {
+            ProcTrial::Direct => {}
+            ProcTrial::Mapped(uid, gid) => enter_own_userns(uid, gid)?,
+            ProcTrial::Unmapped => unshare(libc::CLONE_NEWUSER)?,
         }
         unshare(libc::CLONE_NEWNS | libc::CLONE_NEWPID)?;
         in_child(|| {
@@ -434,16 +493,7 @@ impl Host {
                 inferred = true;
                 "ok".into()
             } else {
-                match mount_proc_outcome(true, uid, gid) {
-                    // Not the procfs: no user namespace mapping root (no CAP_SETFCAP) at all.
-                    e if e != "ok" && in_child(|| enter_own_userns(uid, gid)).is_err() => {
-                        format!(
-                            "{NOT_TRIED}: no user namespace mapping nsspec's uid to root can be \
-                             made ({e})"
-                        )
-                    }
-                    e => e,
-                }
+                mount_proc_outcome(ProcTrial::Unmapped)
             }
         };
         let route = sandbox_route(cap_eff, &direct, &in_userns);
@@ -468,7 +518,11 @@ impl Host {
         };
         // Only for `nsspec probe`, and like the private mounts: the way the sandbox would be.
         let proc_mount = match route {
-            Some(rootless) if scope.is_none() => mount_proc_outcome(rootless, uid, gid),
+            Some(rootless) if scope.is_none() => mount_proc_outcome(if rootless {
+                ProcTrial::Mapped(uid, gid)
+            } else {
+                ProcTrial::Direct
+            }),
             _ => not_probed(),
         };
         // The sysctls only explain failures: a run where everything probed works skips them.
@@ -865,42 +919,48 @@ impl Host {
             ));
         }
         // A procfs mounted in a mount namespace owned by a user namespace other than the
-        // initial one: the sandbox's (rootless, or root inside `unshare -Ur`), or init's where
-        // `namespaces` lists `user`. A `mount_proc` step in a user namespace a step makes is
-        // refused too, unless init's own fresh /proc is there to be fully visible.
+        // initial one: the sandbox's (rootless, or root inside `unshare -Ur`), where every
+        // procfs of the scenario's is mounted, or one the scenario makes.
         if fact_failed(&self.proc_in_userns) {
             let sandbox = self.mode == Mode::Rootless || !self.userns_initial;
-            let in_user = plan.namespaces.contains(&NsKind::User);
-            let steps_mount = mounts_proc(plan) && !plan.proc_fresh;
-            let whose = if plan.proc_fresh && in_user {
-                Some(
-                    "a new procfs (`proc: fresh`) mounted in the user namespace `namespaces` lists",
-                )
-            } else if mounts_proc(plan) && sandbox {
+            let whose = if sandbox && mounts_proc(plan) {
                 Some(if self.mode == Mode::Rootless {
-                    "a new procfs mounted in the user namespace of its own that nsspec runs \
-                     rootless in"
+                    let caps = self
+                        .root_lacking()
+                        .map(|l| format!(" (grant this root {l} and it runs as root)"))
+                        .unwrap_or_default();
+                    format!(
+                        "a new procfs mounted in the user namespace of its own that nsspec runs \
+                         rootless in{caps}"
+                    )
                 } else {
                     "a new procfs mounted in the user namespace nsspec runs in, which is not the \
                      initial one"
+                        .to_string()
                 })
-            } else if steps_mount && plan.kinds_in_play().any(|k| k == NsKind::User) {
-                Some("a new procfs (`mount_proc`) mounted in a user namespace of the scenario's")
+            } else if plan.proc_fresh && plan.namespaces.contains(&NsKind::User) {
+                Some(
+                    "a new procfs (`proc: fresh`) mounted in the user namespace `namespaces` \
+                     lists"
+                        .to_string(),
+                )
+            } else if mounts_proc_in_own_userns(plan) {
+                Some(
+                    "a new procfs (`mount_proc`) mounted in a user namespace a step makes or \
+                     joins"
+                        .to_string(),
+                )
             } else {
                 None
             };
             if let Some(whose) = whose {
-                let caps = self
-                    .root_lacking()
-                    .map(|l| format!(", grant this root {l} (it then runs as root)"))
-                    .unwrap_or_default();
                 missing.push(format!(
                     "needs {whose}, but that fails here with {}: the kernel lets a user \
                      namespace mount a procfs only where one is fully visible, with nothing \
                      mounted over any part of it (mount_too_revealing() in fs/namespace.c), and \
                      container runtimes cover parts of /proc (/proc/kcore, /proc/keys, \
                      /proc/sys, …); uncover /proc (`docker run --security-opt \
-                     systempaths=unconfined`, or `--privileged`){caps} or use `vm/run`",
+                     systempaths=unconfined`, or `--privileged`) or use `vm/run`",
                     self.proc_in_userns
                 ));
             }
@@ -1058,7 +1118,8 @@ struct Scope {
     process_limit: bool,
     /// Whether to try clone3(2).
     clone3: bool,
-    /// Whether a plan mounts a procfs ([`mounts_proc`]), and one that makes a user namespace.
+    /// Whether a plan mounts a procfs ([`mounts_proc`]), and one in a user namespace of its
+    /// own making ([`mounts_proc_in_own_userns`]).
     mounts_proc: bool,
     mounts_proc_in_user: bool,
 }
@@ -1133,9 +1194,7 @@ fn scope_of(plans: &[&Plan]) -> Scope {
     let (mut setgroups, mut cgroup, mut process_limit) = (false, false, false);
     let mut clone3 = false;
     let mounts_proc = plans.iter().any(|p| self::mounts_proc(p));
-    let mounts_proc_in_user = plans
-        .iter()
-        .any(|p| self::mounts_proc(p) && p.kinds_in_play().any(|k| k == NsKind::User));
+    let mounts_proc_in_user = plans.iter().any(|p| mounts_proc_in_own_userns(p));
     for r in plans.iter().flat_map(|p| &p.requirements) {
         match r {
             Requirement::Namespace(k) => {

@@ -962,12 +962,14 @@ fn expects_something(step: &StepPlan) -> bool {
 }
 
 /// Whether process `p` is in init's PID namespace, which init created, init ended without a
-/// step waiting for `p`, no step signalled `p`, and no `wait` for `p` saw it end (its parent's,
-/// where that is not init: then `p` ended by itself): then the kernel killed `p` when init
-/// ended.
+/// step waiting for `p`, no step signalled `p`, and no `wait` for `p` saw it end otherwise
+/// than by SIGKILL (a crash its parent reaped: then `p` ended by itself; init's end kills
+/// with SIGKILL, which a `wait` outside the namespace, the host's, can see): then the
+/// kernel killed `p` when init ended.
 fn killed_with_init(plan: &Plan, run: &RunOutput, p: usize) -> bool {
     let seen_ending = run.records.iter().any(|r| {
-        matches!(r.obs, Obs::Waited(Waited::Exited(_) | Waited::Signaled(_)))
+        (matches!(r.obs, Obs::Waited(Waited::Exited(_)))
+            || matches!(r.obs, Obs::Waited(Waited::Signaled(s)) if s != libc::SIGKILL))
             && plan.procs[r.proc]
                 .steps
                 .get(r.step.wrapping_sub(1))

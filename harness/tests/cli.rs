@@ -578,6 +578,21 @@ fn an_event_whose_notifier_is_gone_fails_its_awaits_at_once() {
         stdout.contains("17: leaf step 2 `notify(go)`: did not complete\n"),
         "{stdout}"
     );
+    // But a SIGKILL the host's `wait` saw is init's end's doing, and is said to be.
+    let stdout = run_verbose(
+        "harness/tests/fixtures/killed-with-init-seen-by-the-host.yaml",
+        1,
+    );
+    assert!(
+        stdout.contains(
+            "19: j step 3 `getpid()`: never ran (init ended without waiting for `j`, and when a \
+             PID namespace's init ends the kernel kills every other process in it"
+        ),
+        "{stdout}"
+    );
+    // Beside a host process that nsspec kills once init has ended (no PID namespace, so init's
+    // children run on): that kill must not stop the `await` from failing at once.
+    gone("event-notifier-crashes-beside-a-host", &[("10", "a")], "n");
     // The notifier is alive but its `notify` was among a `thread`'s steps, never run.
     let stdout = gone(
         "event-notifier-thread-not-made",
@@ -3931,6 +3946,72 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
         ],
     );
     assert!(stdout.contains("PASS  pid/getpid-is-one "), "{stdout}");
+    // `mount_proc` steps in a user namespace a step makes: in init's tree without a fresh
+    // /proc, and in the host's tree (the harness's mount namespace) despite init's.
+    let step_made = "a new procfs (`mount_proc`) mounted in a user namespace a step makes or joins";
+    let fixtures = [
+        "harness/tests/fixtures/mount-proc-in-a-step-userns.yaml",
+        "harness/tests/fixtures/mount-proc-in-a-host-child-userns.yaml",
+        "harness/tests/fixtures/mount-proc-before-a-userns.yaml",
+    ];
+    let files: Vec<&std::ffi::OsStr> = fixtures.iter().map(std::ffi::OsStr::new).collect();
+    let stdout = run(
+        &[
+            &[bin.as_os_str(), os("run"), os("--no-snapshots")][..],
+            &files[..],
+        ]
+        .concat(),
+        &[
+            ("mount-proc-in-a-step-userns", step_made),
+            ("mount-proc-in-a-host-child-userns", step_made),
+        ],
+    );
+    // Init mounts outside any user namespace: nothing to skip.
+    assert!(
+        stdout.contains("PASS  mount-proc-before-a-userns "),
+        "{stdout}"
+    );
+    // Root without CAP_SETFCAP cannot map root, but the fact needs no map: the same skip.
+    run(
+        &[
+            os("setpriv"),
+            os("--inh-caps=-all"),
+            os("--bounding-set=-setfcap"),
+            os("--"),
+            bin.as_os_str(),
+            os("run"),
+            os("--no-snapshots"),
+            files[0],
+        ],
+        &[("mount-proc-in-a-step-userns", step_made)],
+    );
+    // …and where nothing covers /proc, that root runs it (it skipped as if covered when the
+    // fact was tried with a root map, which needs CAP_SETFCAP).
+    let out = Command::new("setpriv")
+        .args(["--inh-caps=-all", "--bounding-set=-setfcap", "--"])
+        .arg(&bin)
+        .args(["run", "--no-snapshots", fixtures[0]])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let (uncovered, stderr) = text(&out);
+    assert!(
+        uncovered.contains("PASS  mount-proc-in-a-step-userns "),
+        "{uncovered}{stderr}"
+    );
+    let out = Command::new("setpriv")
+        .args(["--inh-caps=-all", "--bounding-set=-setfcap", "--"])
+        .arg(&bin)
+        .arg("probe")
+        .output()
+        .unwrap();
+    let (probed, stderr) = text(&out);
+    assert!(
+        probed
+            .lines()
+            .any(|l| l.starts_with("mount a procfs in a user namespace ") && l.ends_with(" ok")),
+        "{probed}{stderr}"
+    );
     // Rootless: every scenario that mounts a procfs, `mount_proc` steps too.
     let rootless = "a new procfs mounted in the user namespace of its own that nsspec runs \
                     rootless in";
@@ -3969,10 +4050,13 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
         os("-f"),
         os("pid/getpid-is-one"),
     ];
-    let stdout = run(&lacking, &[("pid/getpid-is-one", rootless)]);
-    assert!(
-        stdout.contains(", grant this root CAP_NET_ADMIN (it then runs as root) or use `vm/run`)"),
-        "{stdout}"
+    run(
+        &lacking,
+        &[(
+            "pid/getpid-is-one",
+            "a new procfs mounted in the user namespace of its own that nsspec runs rootless in \
+             (grant this root CAP_NET_ADMIN and it runs as root)",
+        )],
     );
     // Root inside `unshare -Ur`: its sandbox's mount namespace is owned by that user namespace.
     run(
