@@ -157,6 +157,7 @@ matrix_run 2 --kernels "$mx/k/good1,$mx/k/good1" -j 1
 [ ! -s "$mx/calls" ] || fail "vm/matrix ran vm/run for a kernel listed twice"
 matrix_run 0 --help
 grep -q '^vm/matrix' "$mx/out" || fail "vm/matrix --help printed nothing on stdout"
+! grep -q 'shellcheck' "$mx/out" || fail "vm/matrix --help printed a shellcheck directive: $(cat "$mx/out")"
 # vm/run's options that concern the guest pass through.
 matrix_run 0 --kernels "$mx/k/good1" -j 1 --env A=1 --include /etc/hostname --collect /tmp -v
 grep -q -- '--env A=1 --include /etc/hostname --collect /tmp -v ' "$mx/calls" ||

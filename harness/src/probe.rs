@@ -705,7 +705,8 @@ impl Host {
                     {
                         missing.push(format!(
                             "needs root with all its capabilities; this root lacks {lacking}, so \
-                             the run is rootless — grant them or use `vm/run`"
+                             the run is rootless — grant {} or use `vm/run`",
+                            if lacking.contains(", ") { "them" } else { "it" }
                         ));
                     } else if self.mode != Mode::Root {
                         missing.push(
@@ -925,8 +926,10 @@ impl Host {
             let sandbox = self.mode == Mode::Rootless || !self.userns_initial;
             let whose = if sandbox && mounts_proc(plan) {
                 Some(if self.mode == Mode::Rootless {
+                    // As root it would still skip one that mounts in its own user namespace.
                     let caps = self
                         .root_lacking()
+                        .filter(|_| !mounts_proc_in_own_userns(plan))
                         .map(|l| format!(" (grant this root {l} and it runs as root)"))
                         .unwrap_or_default();
                     format!(
@@ -946,8 +949,8 @@ impl Host {
                 )
             } else if mounts_proc_in_own_userns(plan) {
                 Some(
-                    "a new procfs (`mount_proc`) mounted in a user namespace a step makes or \
-                     joins"
+                    "a new procfs (`mount_proc`) mounted in a user namespace of the scenario's \
+                     (from `namespaces` or a step)"
                         .to_string(),
                 )
             } else {

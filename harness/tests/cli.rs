@@ -3948,7 +3948,8 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
     assert!(stdout.contains("PASS  pid/getpid-is-one "), "{stdout}");
     // `mount_proc` steps in a user namespace a step makes: in init's tree without a fresh
     // /proc, and in the host's tree (the harness's mount namespace) despite init's.
-    let step_made = "a new procfs (`mount_proc`) mounted in a user namespace a step makes or joins";
+    let step_made = "a new procfs (`mount_proc`) mounted in a user namespace of the scenario's \
+                     (from `namespaces` or a step)";
     let fixtures = [
         "harness/tests/fixtures/mount-proc-in-a-step-userns.yaml",
         "harness/tests/fixtures/mount-proc-in-a-host-child-userns.yaml",
@@ -4039,7 +4040,7 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
         );
     }
     // Root lacking CAP_NET_ADMIN runs rootless all the same, and is told what would let it run
-    // as root instead.
+    // as root instead, where that would help: not for a scenario that would skip as root too.
     let lacking = [
         os("setpriv"),
         os("--inh-caps=-all"),
@@ -4049,15 +4050,29 @@ fn a_covered_proc_skips_what_needs_a_procfs_in_a_user_namespace() {
         os("run"),
         os("-f"),
         os("pid/getpid-is-one"),
+        os("-f"),
+        os("user/root-inside"),
     ];
-    run(
+    let stdout = run(
         &lacking,
-        &[(
-            "pid/getpid-is-one",
-            "a new procfs mounted in the user namespace of its own that nsspec runs rootless in \
-             (grant this root CAP_NET_ADMIN and it runs as root)",
-        )],
+        &[
+            (
+                "pid/getpid-is-one",
+                "a new procfs mounted in the user namespace of its own that nsspec runs rootless \
+                 in (grant this root CAP_NET_ADMIN and it runs as root)",
+            ),
+            (
+                "user/root-inside",
+                "a new procfs mounted in the user namespace of its own that nsspec runs rootless \
+                 in",
+            ),
+        ],
     );
+    let own = stdout
+        .lines()
+        .find(|l| l.starts_with("SKIP  user/root-inside "))
+        .unwrap_or_default();
+    assert!(!own.contains("grant this root"), "{own}");
     // Root inside `unshare -Ur`: its sandbox's mount namespace is owned by that user namespace.
     run(
         &[
