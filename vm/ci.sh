@@ -185,28 +185,28 @@ grep -qx "  pid/x: $mx/k/good1 | $mx/k/other" "$mx/out" || fail "vm/matrix did n
 if ! grep -qx '    -r' "$mx/out" || ! grep -qx '    +line 1' "$mx/out" || ! grep -qx '    +line 2' "$mx/out"; then
   fail "vm/matrix --diff did not show the two records: $(cat "$mx/out")"
 fi
+# Runs the copy on the two slow stand-ins, waits until both runs are going, and sends it
+# TERM $1 times, 0.1 s apart; $mx/calls.term says which runs were stopped.
+term_matrix() {
+  local n mpid
+  : > "$mx/calls.term"
+  TMPDIR=$mx/scratch MX_CALLS=$mx/calls "$mx/vm/matrix" --nsspec /bin/true --kernels "$mx/k/slow,$mx/k/slow2" -j 2 > /dev/null 2>&1 &
+  mpid=$!
+  for _ in $(seq 100); do [ "$(grep -c '^running' "$mx/calls.term")" -lt 2 ] || break; sleep 0.1; done
+  kill -TERM "$mpid"
+  for ((n = 2; n <= $1; n++)); do sleep 0.1; kill -TERM "$mpid" 2>/dev/null || true; done
+  wait "$mpid" || true
+}
+mkdir "$mx/scratch"
 # TERM to vm/matrix must reach each vm/run (which stops its QEMU on TERM), not just a shell
 # around it.
-: > "$mx/calls.term"
-MX_CALLS=$mx/calls "$mx/vm/matrix" --nsspec /bin/true --kernels "$mx/k/slow,$mx/k/slow2" -j 2 > /dev/null 2>&1 &
-mpid=$!
-for _ in $(seq 100); do [ "$(grep -c '^running' "$mx/calls.term")" -lt 2 ] || break; sleep 0.1; done
-kill -TERM "$mpid"
-wait "$mpid" || true
+term_matrix 1
 if [ "$(grep -c '^stopped' "$mx/calls.term")" -ne 2 ]; then
   fail "TERM to vm/matrix did not reach both vm/runs: $(cat "$mx/calls.term")"
 fi
 # Two TERMs 0.1 s apart (as `timeout -s TERM` and then the process group would): the second
 # comes during the clean-up, which must finish all the same, its scratch folder removed.
-: > "$mx/calls.term"
-mkdir "$mx/scratch"
-TMPDIR=$mx/scratch MX_CALLS=$mx/calls "$mx/vm/matrix" --nsspec /bin/true --kernels "$mx/k/slow,$mx/k/slow2" -j 2 > /dev/null 2>&1 &
-mpid=$!
-for _ in $(seq 100); do [ "$(grep -c '^running' "$mx/calls.term")" -lt 2 ] || break; sleep 0.1; done
-kill -TERM "$mpid"
-sleep 0.1
-kill -TERM "$mpid" 2>/dev/null || true
-wait "$mpid" || true
+term_matrix 2
 left=$(find "$mx/scratch" -mindepth 1 -maxdepth 1)
 [ -z "$left" ] || fail "vm/matrix left its scratch folder after two TERMs: $left"
 [ "$(grep -c '^stopped' "$mx/calls.term")" -eq 2 ] || fail "two TERMs to vm/matrix did not stop both vm/runs: $(cat "$mx/calls.term")"

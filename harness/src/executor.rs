@@ -1082,13 +1082,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         cgroup_key: String::new(),
         pidfds: RefCell::new(plan.handles.iter().map(|_| None).collect()),
         own_session: Cell::new(false),
-        holds: RefCell::new(
-            plan.events
-                .iter()
-                .enumerate()
-                .map(|(e, _)| (e, usize::MAX))
-                .collect(),
-        ),
+        holds: RefCell::new((0..plan.events.len()).map(|e| (e, usize::MAX)).collect()),
     };
     let started = Instant::now();
     let deadline = started + plan.timeout;

@@ -110,13 +110,6 @@ fn mounts_proc_in_own_userns(plan: &Plan) -> bool {
     if plan.proc_fresh && plan.namespaces.contains(&NsKind::User) {
         return true;
     }
-    // Whether each process starts in a user namespace of the scenario's; parents first.
-    let n = plan.procs.len();
-    let mut starts_in_user: Vec<Option<bool>> = vec![None; n];
-    starts_in_user[0] = Some(plan.namespaces.contains(&NsKind::User));
-    if let Some(h) = plan.host {
-        starts_in_user[h] = Some(false);
-    }
     let in_init_tree = |mut p: usize| loop {
         match plan.procs[p].parent {
             _ if p == 0 => break true,
@@ -125,17 +118,17 @@ fn mounts_proc_in_own_userns(plan: &Plan) -> bool {
         }
     };
     let mut found = false;
-    let mut todo: Vec<usize> = (0..n).filter(|p| starts_in_user[*p].is_some()).collect();
-    while let Some(p) = todo.pop() {
-        let mut in_user = starts_in_user[p].unwrap_or(false);
+    // Each process with whether it starts in a user namespace of the scenario's; parents first.
+    let mut todo = vec![(0, plan.namespaces.contains(&NsKind::User))];
+    todo.extend(plan.host.map(|h| (h, false)));
+    while let Some((p, mut in_user)) = todo.pop() {
         for step in &plan.procs[p].steps {
             match &step.action {
                 Action::Unshare { kinds, .. } | Action::Setns { kinds, .. } => {
                     in_user |= kinds.contains(&NsKind::User);
                 }
                 Action::Fork { child, kinds, .. } | Action::Enter { child, kinds, .. } => {
-                    starts_in_user[*child] = Some(in_user || kinds.contains(&NsKind::User));
-                    todo.push(*child);
+                    todo.push((*child, in_user || kinds.contains(&NsKind::User)));
                 }
                 Action::MountProc { .. } if in_user => {
                     found |= !(plan.proc_fresh && in_init_tree(p));

@@ -626,11 +626,9 @@ fn awaits_cut_off_by_the_time_limit_are_never_said_to_be_never_notified() {
     for _ in 0..10 {
         let stdout = run_verbose("harness/tests/fixtures/event-awaits-at-timeout.yaml", 1);
         assert!(stdout.contains("timed out after 0.3s"), "{stdout}");
+        assert!(!stdout.contains("never notified"), "{stdout}");
         for a in ["a1", "a2", "a3", "a4"] {
-            assert!(
-                stdout.contains(&format!("{a}: ")) && !stdout.contains("never notified"),
-                "{stdout}"
-            );
+            assert!(stdout.contains(&format!("{a}: ")), "{stdout}");
         }
         assert_eq!(
             stdout.matches("1. await(e) -> did not complete\n").count(),
