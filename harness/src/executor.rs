@@ -2033,16 +2033,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 _ => Obs::Failed(format!("no Pid or NSpid line of numbers in {path}")),
             }
         }),
-        Action::Visible { target, .. } => match resolve(ctx, me, *target) {
-            Err(obs) => obs,
-            Ok((pid, level)) => Obs::Visible {
-                pid,
-                level,
-                // A reaped process has no /proc entry, whoever has its number now.
-                visible: !reaped(ctx, *target)
-                    && std::path::Path::new(&format!("/proc/{pid}")).exists(),
-            },
-        },
+        Action::Visible { target, .. } => visible(ctx, me, *target),
         Action::MountProc {
             target, options, ..
         } => {
@@ -3800,6 +3791,73 @@ fn resolve(ctx: &Ctx, me: usize, who: Who) -> Result<(i64, usize), Obs> {
             }
         }
     }
+}
+
+/// Whether `who` has a /proc/PID directory in the process's /proc. That procfs shows the PID
+/// namespace it was mounted for, which need not be the process's own (an inherited outer
+/// /proc, or one a process of another namespace mounted in a shared mount namespace): the
+/// number looked up is the target's in that namespace, and a target outside it is not
+/// visible whatever process has the same number there (pid_namespaces(7)).
+fn visible(ctx: &Ctx, me: usize, who: Who) -> Obs {
+    let (pid, level) = match resolve(ctx, me, who) {
+        Err(obs) => return obs,
+        Ok(found) => found,
+    };
+    let Who::Proc(t) = who else {
+        // The supervisor is in the harness's namespace, which every procfs of the scenario's
+        // is at or below: it is visible only in one of that namespace (level 0).
+        return match proc_level(ctx) {
+            Some(Ok(0)) => Obs::Visible {
+                pid,
+                level,
+                visible: std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            },
+            Some(Ok(_)) => Obs::Visible {
+                pid,
+                level,
+                visible: false,
+            },
+            Some(Err(())) => proc_above_harness("/proc"),
+            None => proc_of_another_namespace(),
+        };
+    };
+    let l = match proc_level(ctx) {
+        Some(Ok(l)) => l,
+        Some(Err(())) => return proc_above_harness("/proc"),
+        None => return proc_of_another_namespace(),
+    };
+    // The procfs is of the namespace at level `l` of the process's own chain (its
+    // /proc/self is there); the target is in it when their chains agree that far.
+    let mine = &ctx.plan.procs[me].pidns;
+    let theirs = &ctx.plan.procs[t].pidns;
+    let nspid = ctx.table.nspid(t).unwrap_or_default();
+    let inside =
+        l < mine.len() && l < theirs.len() && mine[..=l] == theirs[..=l] && l < nspid.len();
+    if !inside {
+        return Obs::Visible {
+            pid,
+            level,
+            visible: false,
+        };
+    }
+    let pid = nspid[l];
+    Obs::Visible {
+        pid,
+        level: l,
+        // A reaped process has no /proc entry, whoever has its number now.
+        visible: !reaped(ctx, who) && std::path::Path::new(&format!("/proc/{pid}")).exists(),
+    }
+}
+
+/// The refusal of `visible` where the process's /proc has no /proc/self: a procfs of a PID
+/// namespace the process is not in, whose numbers it cannot map to the scenario's processes.
+fn proc_of_another_namespace() -> Obs {
+    Obs::Failed(
+        "the process's /proc is of a PID namespace it is not in (it has no /proc/self), so \
+         which number names the target there is unknown; look from a process inside that \
+         namespace"
+            .into(),
+    )
 }
 
 /// `step` on the process's kept pidfd `handle`. Validation lets a process name only a handle

@@ -525,6 +525,40 @@ fn a_broken_expectation_fails_naming_the_step() {
     );
 }
 
+/// `visible` looks the target up by its number in the PID namespace of the procfs the
+/// process sees, not by the number the process knows it by: through the harness's /proc that
+/// is its outer number, and where the process is not in that procfs's namespace at all there
+/// is no answer to give (a /proc/2 there is some other process).
+#[test]
+fn visible_looks_in_the_namespace_of_the_proc_it_reads() {
+    if !runs_scenarios() || !kernel_at_least(5, 5) {
+        return;
+    }
+    let stdout = run_verbose(
+        "harness/tests/fixtures/visible-through-an-outer-proc.yaml",
+        0,
+    );
+    assert!(
+        stdout.contains("2. visible(c) -> pid host-pid#2: visible\n"),
+        "{stdout}"
+    );
+    let path = "harness/tests/fixtures/visible-in-a-child-namespaces-proc.yaml";
+    let out = nsspec(&["run", "--no-snapshots", "-v", path]);
+    let (stdout, stderr) = text(&out);
+    if stdout.contains("SKIP  visible-in-a-child-namespaces-proc") {
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "{path}:26: init step 4 `visible(c)`: the harness could not carry out the step: the \
+             process's /proc is of a PID namespace it is not in (it has no /proc/self), so which \
+             number names the target there is unknown; look from a process inside that namespace"
+        )),
+        "{stdout}"
+    );
+}
+
 /// An `await` whose notifier ended (or was never created) before its `notify` fails at once,
 /// naming the notifier, instead of waiting for the scenario's timeout (30 s in these files):
 /// every process lets go of an event's pipe once no later step of its own can notify it.
