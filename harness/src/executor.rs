@@ -948,6 +948,40 @@ struct ClockBase {
     realtime: i128,
 }
 
+impl ClockBase {
+    fn now() -> ClockBase {
+        let (realtime, [monotonic, boottime]) = beside_realtime(|| {
+            Ok::<_, Errno>([
+                clock_ns(libc::CLOCK_MONOTONIC),
+                clock_ns(libc::CLOCK_BOOTTIME),
+            ])
+        })
+        .unwrap_or_default();
+        ClockBase {
+            monotonic,
+            boottime,
+            realtime,
+        }
+    }
+}
+
+/// `read` bracketed by two CLOCK_REALTIME readings, with their midpoint: CLOCK_REALTIME is the
+/// one clock a time namespace leaves alone, so it links a process's clocks to the harness's.
+/// Read again (a few times) when the two are more than a millisecond apart: the process was
+/// preempted in between, and the pair would not be of one moment.
+fn beside_realtime<T, E>(mut read: impl FnMut() -> Result<T, E>) -> Result<(i128, T), E> {
+    let mut tries = 0;
+    loop {
+        let before = clock_ns(libc::CLOCK_REALTIME);
+        let value = read()?;
+        let after = clock_ns(libc::CLOCK_REALTIME);
+        tries += 1;
+        if after - before <= 1_000_000 || tries == 5 {
+            return Ok((before + (after - before) / 2, value));
+        }
+    }
+}
+
 /// The cgroup the supervisor put the scenario in (see [`crate::limits`]).
 struct ScenarioCgroup {
     /// An open descriptor of its directory.
@@ -1118,11 +1152,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         ));
     }
     (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
-    ctx.clocks = ClockBase {
-        monotonic: clock_ns(libc::CLOCK_MONOTONIC),
-        boottime: clock_ns(libc::CLOCK_BOOTTIME),
-        realtime: clock_ns(libc::CLOCK_REALTIME),
-    };
+    ctx.clocks = ClockBase::now();
     let ctx: &Ctx = Box::leak(Box::new(ctx));
 
     // The host process is forked before unshare(CLONE_NEWPID): afterwards every child of the
@@ -2506,28 +2536,48 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             }
         },
         Action::Clock { clock, shift, .. } => {
-            let (now, base) = match clock {
-                ClockKind::Monotonic => (Ok(clock_ns(libc::CLOCK_MONOTONIC)), ctx.clocks.monotonic),
-                ClockKind::Boottime => (Ok(clock_ns(libc::CLOCK_BOOTTIME)), ctx.clocks.boottime),
-                ClockKind::Realtime => (Ok(clock_ns(libc::CLOCK_REALTIME)), ctx.clocks.realtime),
-                ClockKind::Uptime => (uptime_ns(ctx), ctx.clocks.boottime),
-            };
-            match now {
-                Err(e) => Obs::Result(Res::Errno(e as i32)),
-                Ok(now) => {
-                    // Since `base` was read, at most the scenario's time limit has passed (plus
-                    // a second of slack); /proc/uptime is rounded down to 10 ms.
-                    let elapsed = now - base - i128::from(*shift) * 1_000_000_000;
+            let base = ctx.clocks;
+            let shift = i128::from(*shift) * 1_000_000_000;
+            // /proc/uptime is rounded down to 10 ms; the rest of the slack is for the
+            // readings, which are each a pair taken within a millisecond.
+            let slack = 20_000_000;
+            let (read, harness) = match clock {
+                ClockKind::Realtime => {
+                    // Not virtualised, so there is nothing to link it through: at most the
+                    // scenario's time limit (and a second) has passed since the harness's.
+                    let now = clock_ns(libc::CLOCK_REALTIME);
+                    let elapsed = now - base.realtime - shift;
                     let limit = (ctx.plan.timeout + Duration::from_secs(1)).as_nanos() as i128;
-                    let slack = 20_000_000;
-                    let matches = (-slack..=limit).contains(&elapsed);
                     let off = if elapsed < 0 {
                         elapsed
                     } else {
                         elapsed - limit.min(elapsed)
                     };
+                    return Some(Obs::Clock {
+                        matches: (-slack..=limit).contains(&elapsed),
+                        off_ms: (off / 1_000_000) as i64,
+                    });
+                }
+                ClockKind::Monotonic => (
+                    beside_realtime(|| Ok::<_, Errno>(clock_ns(libc::CLOCK_MONOTONIC))),
+                    base.monotonic,
+                ),
+                ClockKind::Boottime => (
+                    beside_realtime(|| Ok::<_, Errno>(clock_ns(libc::CLOCK_BOOTTIME))),
+                    base.boottime,
+                ),
+                ClockKind::Uptime => (beside_realtime(|| uptime_ns(ctx)), base.boottime),
+            };
+            match read {
+                Err(e) => Obs::Result(Res::Errno(e as i32)),
+                Ok((real, now)) => {
+                    // The harness's clock now is its reading plus the CLOCK_REALTIME time
+                    // since (the clocks run at one rate: NTP slews them alike, and only a step
+                    // of CLOCK_REALTIME, settimeofday(2), parts them), so the difference is
+                    // the process's offset less `shift`, whatever the time since.
+                    let off = (now - harness) - (real - base.realtime) - shift;
                     Obs::Clock {
-                        matches,
+                        matches: (-slack..=slack).contains(&off),
                         off_ms: (off / 1_000_000) as i64,
                     }
                 }

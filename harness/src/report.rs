@@ -675,13 +675,20 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
         }
         (
             Action::Clock {
-                expect: Some(e), ..
+                clock,
+                expect: Some(e),
+                ..
             },
             o,
         ) => match o {
             Obs::Clock { matches, .. } if matches == e => Ok(()),
-            Obs::Clock { off_ms, .. } => Err(format!(
+            Obs::Clock { off_ms, .. } if *clock == ClockKind::Realtime => Err(format!(
                 "expected {e}, observed {} (off by {off_ms} ms beyond the scenario's time window)",
+                !e
+            )),
+            Obs::Clock { off_ms, .. } => Err(format!(
+                "expected {e}, observed {} (it reads the harness's clock shifted by `shift` \
+                 {off_ms:+} ms)",
                 !e
             )),
             _ => mismatch(e.to_string(), labels),

@@ -525,6 +525,25 @@ fn a_broken_expectation_fails_naming_the_step() {
     );
 }
 
+/// `clock` tells a time namespace's offset of seconds from its neighbours: it compares through
+/// CLOCK_REALTIME, not within a window as wide as the scenario's time limit (5 s), in which an
+/// offset of 4 s read as none.
+#[test]
+fn clock_tells_an_offset_of_seconds_exactly() {
+    if !runs_scenarios() || !kernel_at_least(5, 7) {
+        return;
+    }
+    let stdout = run_verbose("harness/tests/fixtures/clock-offset-of-seconds.yaml", 0);
+    for line in [
+        "1. clock(CLOCK_MONOTONIC = the harness's +4 s) -> true\n",
+        "2. clock(CLOCK_MONOTONIC = the harness's) -> false\n",
+        "3. clock(CLOCK_MONOTONIC = the harness's +3 s) -> false\n",
+        "4. clock(CLOCK_MONOTONIC = the harness's +5 s) -> false\n",
+    ] {
+        assert!(stdout.contains(line), "{line}{stdout}");
+    }
+}
+
 /// `visible` looks the target up by its number in the PID namespace of the procfs the
 /// process sees, not by the number the process knows it by: through the harness's /proc that
 /// is its outer number, and where the process is not in that procfs's namespace at all there
