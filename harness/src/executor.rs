@@ -60,8 +60,8 @@ use crate::schema::{ClockKind, CrashKind, NsKind, NsRequest, SocketKind, SysvKin
 const MAX_LEVELS: usize = 40;
 /// Records longer than this are replaced: pipe writes up to PIPE_BUF (4096) are atomic.
 const MAX_RECORD: usize = 4000;
-/// Most bytes of a file a `read` step records.
-const MAX_TEXT: usize = 2048;
+/// Most bytes of a file a `read` step records (a record must fit in [`MAX_RECORD`]).
+pub(crate) const MAX_TEXT: usize = 2048;
 /// How long the supervisor keeps draining results after killing a timed-out scenario.
 const KILL_GRACE: Duration = Duration::from_secs(2);
 /// How often the supervisor looks for children to reap or kill once results have ended or time
@@ -175,8 +175,12 @@ pub enum Obs {
         errno: Option<i32>,
     },
     Hostname(String),
-    /// File content, white space folded.
-    Text(String),
+    /// File content, white space folded. `cut`: the file goes on past the [`MAX_TEXT`] bytes
+    /// read, so the text is only its start and no expectation of the whole file can be judged.
+    Text {
+        text: String,
+        cut: bool,
+    },
     Flag(bool),
     /// Names, sorted (the directories of a `subdirs` step).
     Names(Vec<String>),
@@ -2110,7 +2114,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 }
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
-                    Obs::Text(crate::plan::fold_space(&text))
+                    Obs::Text {
+                        text: crate::plan::fold_space(&text),
+                        cut: bytes.len() > MAX_TEXT,
+                    }
                 }
                 Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
             }

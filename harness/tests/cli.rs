@@ -5356,6 +5356,42 @@ fn a_read_of_the_host_process_maps_creates_it() {
     assert!(stdout.contains("host: NSpid host-pid#"), "{stdout}");
 }
 
+/// A `read` takes a file's first 2 KiB (and one byte more, to see that it goes on): an
+/// expectation of those 2 KiB must fail on a longer file rather than pass on its start, and the
+/// record says the text was cut. A file of exactly 2 KiB is read whole.
+#[test]
+fn a_read_of_a_file_longer_than_2_kib_fails_its_expectation() {
+    if !runs_scenarios() {
+        return;
+    }
+    let scratch = Scratch::new("read-cut");
+    let a = "a".repeat(2048);
+    let long = scratch.file("long.txt", &format!("{a} THE REST DIFFERS"));
+    let exact = scratch.file("exact.txt", &a);
+    let scenario = |name: &str, path: &str| {
+        scratch.file(
+            &format!("{name}.yaml"),
+            &format!("name: {name}\nnamespaces: [mount]\nsteps:\n  - read: {{ path: {path}, expect: \"{a}\" }}\n"),
+        )
+    };
+    let cut = scenario("cut", &long);
+    let stdout = run_verbose(&cut, 1);
+    assert!(
+        stdout.contains(&format!(
+            "cut.yaml:4: init step 1 `read({long})`: the file is longer than the 2048 bytes a \
+             `read` takes: only its start was read, which cannot be compared with an expected \
+             content\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("a\" (cut: the file is longer than the 2048 bytes read)\n"),
+        "{stdout}"
+    );
+    let stdout = run_verbose(&scenario("whole", &exact), 0);
+    assert!(!stdout.contains("(cut"), "{stdout}");
+}
+
 /// A `kill` with signal 0 sends nothing: the note on a process that init's end killed stays.
 #[test]
 fn a_signal_0_kill_leaves_the_note_on_processes_killed_with_init() {
