@@ -41,6 +41,7 @@
 //! single write() of at most PIPE_BUF bytes, so records from different processes never
 //! interleave. Processes find each other's PIDs through a small table in shared memory.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -246,7 +247,7 @@ pub struct Timeout {
 /// One line of /proc/PID/mountinfo, as far as a `mounts` step reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountSeen {
-    /// As mountinfo writes it (space, tab, newline and backslash escaped in octal).
+    /// The path, with mountinfo's octal escapes decoded (see [`MountSeen::entry`]).
     pub point: String,
     pub fstype: String,
     /// The peer group it belongs to (`shared:N`) and the one it receives from (`master:N`).
@@ -258,7 +259,18 @@ pub struct MountSeen {
 impl MountSeen {
     /// The mount as a `mounts` expectation writes it: `POINT FSTYPE PROPAGATION`.
     pub fn entry(&self) -> String {
-        format!("{} {} {}", self.point, self.fstype, self.propagation())
+        format!(
+            "{} {} {}",
+            self.shown_point(),
+            self.fstype,
+            self.propagation()
+        )
+    }
+
+    /// The mount point as mountinfo writes it, white space and backslashes escaped in octal:
+    /// one field, however the path is spelled, in entries and the record.
+    pub fn shown_point(&self) -> String {
+        crate::plan::escape_mount_path(&self.point)
     }
 
     /// The propagation as a `mounts` expectation names it (see `plan::PROPAGATIONS`).
@@ -339,7 +351,8 @@ pub(crate) fn mounts_under(text: &str, under: &str) -> Vec<MountSeen> {
         .filter(|l| tree.contains(&l.id) && crate::plan::under_mount(&l.seen.point, under))
         .map(|l| l.seen)
         .collect();
-    seen.sort_by(|a, b| a.point.cmp(&b.point));
+    // As the entries are written (`plan::mount_point`), so that both lists sort alike.
+    seen.sort_by_cached_key(MountSeen::shown_point);
     seen
 }
 
@@ -4524,19 +4537,20 @@ pub(crate) fn parse_mounts(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// One line of /proc/PID/mountinfo, as far as nsspec reads it (proc_pid_mountinfo(5)).
+/// One line of /proc/PID/mountinfo, as far as nsspec reads it (proc_pid_mountinfo(5)). The
+/// kernel escapes space, tab, newline and backslash in paths in octal (`\040`, …); `root`,
+/// `point` and `fstype` hold them decoded, so they compare with real paths.
 struct MountInfoLine<'a> {
     id: u64,
     parent: u64,
     /// The directory of the filesystem mounted there (`/` for its whole tree).
-    root: &'a str,
-    /// As mountinfo writes it (space, tab, newline and backslash escaped in octal).
-    point: &'a str,
+    root: Cow<'a, str>,
+    point: Cow<'a, str>,
     /// The per-mount options (`rw,nosuid,…`).
     options: &'a str,
     /// The optional fields (`shared:N`, `master:N`, `unbindable`, …), space-separated.
     optional: &'a str,
-    fstype: &'a str,
+    fstype: Cow<'a, str>,
     /// The superblock's options (`rw` or `ro`, …), after the source.
     super_options: &'a str,
 }
@@ -4550,15 +4564,17 @@ impl<'a> MountInfoLine<'a> {
         let root = f.nth(1)?;
         let point = f.next()?;
         let options = f.next()?;
+        let mut r = right.splitn(3, ' ');
+        let unescape = crate::plan::unescape_mount_path;
         Some(MountInfoLine {
             id,
             parent,
-            root,
-            point,
+            root: unescape(root),
+            point: unescape(point),
             options,
             optional: f.next().unwrap_or_default(),
-            fstype: right.split(' ').next()?,
-            super_options: right.split(' ').nth(2).unwrap_or_default(),
+            fstype: unescape(r.next()?),
+            super_options: r.nth(1).unwrap_or_default(),
         })
     }
 }
@@ -5496,6 +5512,40 @@ mod tests {
         assert_eq!(stacked.len(), 1);
         assert_eq!(stacked[0].master, Some(4));
         assert!(mounts_under(text, "/proc/sys/c").is_empty());
+    }
+
+    /// mountinfo writes a path's space, tab, newline and backslash in octal: `under` is a path
+    /// and finds the mount by the name it stands for, never by the escaped text.
+    #[test]
+    fn mounts_under_reads_mountinfo_escapes() {
+        let text = "\
+20 1 0:5 / /mnt rw - tmpfs tmpfs rw
+21 20 0:6 / /mnt/a\\040b rw - tmpfs tmpfs rw
+22 20 0:7 / /mnt/a-b rw - tmpfs tmpfs rw
+23 20 0:8 / /mnt/a\\134040b rw - tmpfs tmpfs rw
+";
+        let seen = mounts_under(text, "/mnt/a b");
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].point, "/mnt/a b");
+        assert_eq!(seen[0].entry(), r"/mnt/a\040b tmpfs private");
+        // The directory literally named `a\040b` is another one.
+        let literal = mounts_under(text, r"/mnt/a\040b");
+        assert_eq!(literal.len(), 1);
+        assert_eq!(literal[0].entry(), r"/mnt/a\134040b tmpfs private");
+        // Sorted as the entries are written (`plan::mount_point`), `\` after `-`.
+        let all: Vec<String> = mounts_under(text, "/mnt")
+            .iter()
+            .map(MountSeen::entry)
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "/mnt tmpfs private",
+                "/mnt/a-b tmpfs private",
+                r"/mnt/a\040b tmpfs private",
+                r"/mnt/a\134040b tmpfs private",
+            ]
+        );
     }
 
     /// `links` leaves out the fallback tunnels a loaded tunnel module adds to every new network

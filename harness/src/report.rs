@@ -553,7 +553,7 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
                     if tags.is_empty() {
                         tags.push("private".into());
                     }
-                    format!("{} {} {}", m.point, m.fstype, tags.join(" "))
+                    format!("{} {} {}", m.shown_point(), m.fstype, tags.join(" "))
                 })
                 .collect();
             format!("{shown:?}")

@@ -2108,6 +2108,25 @@ fn children_of_a_process_entered_into_a_pid_namespace_are_planned_there() {
     run_verbose("harness/tests/fixtures/enter-pid-then-fork.yaml", 0);
 }
 
+/// Mount points with white space or backslashes, which mountinfo writes escaped in octal:
+/// `mounts` finds them by the path `under` names (not the escaped text), and an entry can
+/// name them (`\040`). Before, `under: "/mnt/a b"` listed nothing, `expect: []` passed, and
+/// no entry could describe the mount.
+#[test]
+fn mounts_compare_mountinfo_paths_unescaped() {
+    if !runs_scenarios() || !kernel_at_least(5, 2) {
+        return;
+    }
+    let stdout = run_verbose(
+        "harness/tests/fixtures/mount-points-with-white-space.yaml",
+        0,
+    );
+    assert!(
+        stdout.contains(r#"7. mounts(/mnt/a b) -> ["/mnt/a\\040b tmpfs private"]"#),
+        "{stdout}"
+    );
+}
+
 /// Where an `unshare` did not do what its step expected, the plan's PID-namespace levels are
 /// wrong: `set_tid` could then choose a host PID and a pidfd could signal the supervisor. The
 /// run refuses both.
