@@ -220,8 +220,8 @@ pub enum Obs {
 /// What the supervisor saw of its own view before and after the scenario.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OuterView {
-    /// (mount point, filesystem type) of every mount, in mountinfo order.
-    pub mounts: Vec<(String, String)>,
+    /// Every mount, in mountinfo order.
+    pub mounts: Vec<OuterMount>,
     /// What /proc/self points at: `Ok(pid)` or the errno of readlink.
     pub proc_self: Result<i64, i32>,
     pub hostname: String,
@@ -234,6 +234,35 @@ impl Default for OuterView {
             proc_self: Err(libc::ENOENT),
             hostname: String::new(),
         }
+    }
+}
+
+/// One mount of the outer view: its mountinfo line but for the propagation fields (peer-group
+/// numbers). Two readings of the same mount namespace compare equal only for the very same
+/// mount, as it was: a mount swapped for another of the same type and place has another mount
+/// ID, and one of a new superblock (a new procfs) another device; a remount shows in the
+/// options. Paths are decoded (see `MountInfoLine`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OuterMount {
+    pub id: u64,
+    pub parent: u64,
+    pub dev: String,
+    pub root: String,
+    pub point: String,
+    pub options: String,
+    pub fstype: String,
+    pub source: String,
+    pub super_options: String,
+}
+
+impl OuterMount {
+    /// `TYPE on POINT`, the point escaped as mountinfo writes it: for reports.
+    pub fn shown(&self) -> String {
+        format!(
+            "{} on {}",
+            self.fstype,
+            crate::plan::escape_mount_path(&self.point)
+        )
     }
 }
 
@@ -449,11 +478,9 @@ pub fn run_many(
     // Fork bombs passed over until those running leave them room, oldest first.
     let mut waiting: Vec<usize> = Vec::new();
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
-    let baseline = watch.mounts();
-    let mut env = RunEnv {
+    let env = RunEnv {
         rootless: host.mode == Mode::Rootless,
-        cgroups: crate::limits::places(&baseline),
-        baseline,
+        cgroups: crate::limits::places(&watch.mounts()),
         signals_ignored: host.signals_ignored,
     };
     crate::timing::mark("runner: run prepared");
@@ -486,13 +513,9 @@ pub fn run_many(
             else {
                 break;
             };
-            // Each scenario is judged against the table as it was when it started: a mount
-            // made on the host meanwhile is no doing of later scenarios, whose sandboxes start
-            // as copies of the table with it.
-            let (mounts, changed) = watch.now();
-            if changed {
-                env.baseline = parse_mounts(&String::from_utf8_lossy(&mounts));
-            }
+            // The runner's own table is checked against the text as it was when the scenario
+            // started: a mount made on the host meanwhile is no doing of later scenarios.
+            let (mounts, _) = watch.now();
             match Active::spawn(start, plans[start], &env, mounts) {
                 Ok(a) => active.push(a),
                 Err(error) => done(start, failed(error)),
@@ -594,8 +617,6 @@ impl Drop for Exiting {
 struct RunEnv {
     /// The harness runs in a user namespace of its own (see `probe::Mode::Rootless`).
     rootless: bool,
-    /// The runner's mounts, which each sandbox starts as a copy of.
-    baseline: Vec<(String, String)>,
     /// Where scenario cgroups can be created.
     cgroups: crate::limits::Places,
     /// The signals the runner ignores, which each supervisor sets back to their default.
@@ -997,7 +1018,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     } else {
         plan
     };
-    let (rootless, baseline) = (env.rootless, &env.baseline);
+    let rootless = env.rootless;
     set_pdeathsig(libc::SIGKILL);
     // The runner may have died between fork() and prctl(): then nobody would kill us.
     if nix::unistd::getppid().as_raw() != runner {
@@ -1042,8 +1063,11 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         Ok(fd) => fd,
         Err(e) => return failed(format!("cannot open /proc: {}", e.desc())),
     };
-    // Only "changed or not" is needed here (the text is read if it changed): no baseline.
-    let mut watch = MountWatch::unread(host_proc.as_raw_fd(), "self/mountinfo");
+    // The outer view before the scenario is read here, in the sandbox's own mount namespace,
+    // and not taken from the runner's table: mount IDs are per namespace (a copy gets new
+    // ones), and only the same namespace's IDs tell a mount from its replacement.
+    let mut watch = MountWatch::open(host_proc.as_raw_fd(), "self/mountinfo");
+    let before = outer_mounts(&watch.current);
     let me = nix::unistd::getpid().as_raw() as i64;
     let harness_kinds: BTreeMap<NsKind, u64> = NsKind::ALL
         .into_iter()
@@ -1059,7 +1083,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             .kinds_in_play()
             .filter_map(|k| Some((k.name().to_string(), *harness_kinds.get(&k)?)))
             .collect(),
-        before: outer_view(baseline.to_vec()),
+        before: outer_view(before.clone()),
         ..RunOutput::default()
     };
     let setup = (|| -> Result<_, Errno> {
@@ -1379,8 +1403,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         }
     }
     let after = match watch.changed_text() {
-        Some(text) => parse_mounts(&String::from_utf8_lossy(&text)),
-        None => baseline.to_vec(),
+        Some(text) => outer_mounts(&text),
+        None => before,
     };
     out.after = outer_view(after);
     out
@@ -4537,12 +4561,33 @@ pub(crate) fn parse_mounts(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Every mount of a mountinfo text, for the outer view.
+fn outer_mounts(text: &[u8]) -> Vec<OuterMount> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter_map(MountInfoLine::parse)
+        .map(|m| OuterMount {
+            id: m.id,
+            parent: m.parent,
+            dev: m.dev.to_string(),
+            root: m.root.into_owned(),
+            point: m.point.into_owned(),
+            options: m.options.to_string(),
+            fstype: m.fstype.into_owned(),
+            source: m.source.into_owned(),
+            super_options: m.super_options.to_string(),
+        })
+        .collect()
+}
+
 /// One line of /proc/PID/mountinfo, as far as nsspec reads it (proc_pid_mountinfo(5)). The
 /// kernel escapes space, tab, newline and backslash in paths in octal (`\040`, …); `root`,
-/// `point` and `fstype` hold them decoded, so they compare with real paths.
+/// `point`, `fstype` and `source` hold them decoded, so they compare with real paths.
 struct MountInfoLine<'a> {
     id: u64,
     parent: u64,
+    /// The superblock's device, `MAJOR:MINOR`.
+    dev: &'a str,
     /// The directory of the filesystem mounted there (`/` for its whole tree).
     root: Cow<'a, str>,
     point: Cow<'a, str>,
@@ -4551,6 +4596,8 @@ struct MountInfoLine<'a> {
     /// The optional fields (`shared:N`, `master:N`, `unbindable`, …), space-separated.
     optional: &'a str,
     fstype: Cow<'a, str>,
+    /// What was mounted (a device, `proc`, `none`, …).
+    source: Cow<'a, str>,
     /// The superblock's options (`rw` or `ro`, …), after the source.
     super_options: &'a str,
 }
@@ -4561,7 +4608,8 @@ impl<'a> MountInfoLine<'a> {
         let mut f = left.splitn(7, ' ');
         let id = f.next()?.parse().ok()?;
         let parent = f.next()?.parse().ok()?;
-        let root = f.nth(1)?;
+        let dev = f.next()?;
+        let root = f.next()?;
         let point = f.next()?;
         let options = f.next()?;
         let mut r = right.splitn(3, ' ');
@@ -4569,12 +4617,14 @@ impl<'a> MountInfoLine<'a> {
         Some(MountInfoLine {
             id,
             parent,
+            dev,
             root: unescape(root),
             point: unescape(point),
             options,
             optional: f.next().unwrap_or_default(),
             fstype: unescape(r.next()?),
-            super_options: r.nth(1).unwrap_or_default(),
+            source: unescape(r.next().unwrap_or_default()),
+            super_options: r.next().unwrap_or_default(),
         })
     }
 }
@@ -4629,15 +4679,6 @@ impl MountWatch {
         MountWatch { fd, current }
     }
 
-    /// Like [`MountWatch::open`] without reading the table: for [`MountWatch::changed_text`]
-    /// alone, which polls for the kernel's change event rather than comparing texts.
-    fn unread(dir: RawFd, path: &str) -> MountWatch {
-        MountWatch {
-            fd: open_at(dir, path).ok(),
-            current: Vec::new().into(),
-        }
-    }
-
     fn mounts(&self) -> Vec<(String, String)> {
         parse_mounts(&String::from_utf8_lossy(&self.current))
     }
@@ -4668,13 +4709,10 @@ impl MountWatch {
     }
 }
 
-/// The mounts (point, type) of `a` that are not in `b`, counted with repeats: a mount point can
-/// be stacked on more than once.
-pub(crate) fn mounts_minus<'a>(
-    a: &'a [(String, String)],
-    b: &[(String, String)],
-) -> Vec<&'a (String, String)> {
-    let mut rest: Vec<&(String, String)> = b.iter().collect();
+/// The mounts of `a` that are not in `b`, counted with repeats: a mount point can be stacked
+/// on more than once.
+pub(crate) fn mounts_minus<'a, M: PartialEq>(a: &'a [M], b: &[M]) -> Vec<&'a M> {
+    let mut rest: Vec<&M> = b.iter().collect();
     a.iter()
         .filter(|m| match rest.iter().position(|r| r == m) {
             Some(i) => {
@@ -4738,7 +4776,7 @@ fn read_fd(fd: &OwnedFd) -> Vec<u8> {
 }
 
 /// The supervisor's view; `mounts` is given (the watch knows whether they changed).
-fn outer_view(mounts: Vec<(String, String)>) -> OuterView {
+fn outer_view(mounts: Vec<OuterMount>) -> OuterView {
     let proc_self = match nix::fcntl::readlink("/proc/self") {
         Ok(s) => s.to_str().and_then(|s| s.parse().ok()).ok_or(libc::EINVAL),
         Err(e) => Err(e as i32),

@@ -2108,6 +2108,21 @@ fn children_of_a_process_entered_into_a_pid_namespace_are_planned_there() {
     run_verbose("harness/tests/fixtures/enter-pid-then-fork.yaml", 0);
 }
 
+/// A mount of the outer view replaced by another of the same type on the same point is a
+/// change of the mount table: before, the tables were compared as (point, type) pairs, and a
+/// /proc unmounted and mounted again with other options passed `proc_intact: true`.
+#[test]
+fn an_outer_mount_replaced_by_one_of_its_kind_is_a_change() {
+    if !privileged() || !kernel_at_least(5, 8) {
+        return;
+    }
+    let stdout = run_verbose("harness/tests/fixtures/outer-proc-replaced.yaml", 0);
+    assert!(
+        stdout.contains("mount table: changed (added: [proc on /proc], removed: [proc on /proc])"),
+        "{stdout}"
+    );
+}
+
 /// Mount points with white space or backslashes, which mountinfo writes escaped in octal:
 /// `mounts` finds them by the path `under` names (not the escaped text), and an entry can
 /// name them (`\040`). Before, `under: "/mnt/a b"` listed nothing, `expect: []` passed, and
