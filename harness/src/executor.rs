@@ -41,6 +41,7 @@
 //! single write() of at most PIPE_BUF bytes, so records from different processes never
 //! interleave. Processes find each other's PIDs through a small table in shared memory.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -60,8 +61,8 @@ use crate::schema::{ClockKind, CrashKind, NsKind, NsRequest, SocketKind, SysvKin
 const MAX_LEVELS: usize = 40;
 /// Records longer than this are replaced: pipe writes up to PIPE_BUF (4096) are atomic.
 const MAX_RECORD: usize = 4000;
-/// Most bytes of a file a `read` step records.
-const MAX_TEXT: usize = 2048;
+/// Most bytes of a file a `read` step records (a record must fit in [`MAX_RECORD`]).
+pub(crate) const MAX_TEXT: usize = 2048;
 /// How long the supervisor keeps draining results after killing a timed-out scenario.
 const KILL_GRACE: Duration = Duration::from_secs(2);
 /// How often the supervisor looks for children to reap or kill once results have ended or time
@@ -175,8 +176,12 @@ pub enum Obs {
         errno: Option<i32>,
     },
     Hostname(String),
-    /// File content, white space folded.
-    Text(String),
+    /// File content, white space folded. `cut`: the file goes on past the [`MAX_TEXT`] bytes
+    /// read, so the text is only its start and no expectation of the whole file can be judged.
+    Text {
+        text: String,
+        cut: bool,
+    },
     Flag(bool),
     /// Names, sorted (the directories of a `subdirs` step).
     Names(Vec<String>),
@@ -215,8 +220,8 @@ pub enum Obs {
 /// What the supervisor saw of its own view before and after the scenario.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OuterView {
-    /// (mount point, filesystem type) of every mount, in mountinfo order.
-    pub mounts: Vec<(String, String)>,
+    /// Every mount, in mountinfo order.
+    pub mounts: Vec<OuterMount>,
     /// What /proc/self points at: `Ok(pid)` or the errno of readlink.
     pub proc_self: Result<i64, i32>,
     pub hostname: String,
@@ -232,6 +237,35 @@ impl Default for OuterView {
     }
 }
 
+/// One mount of the outer view: its mountinfo line but for the propagation fields (peer-group
+/// numbers). Two readings of the same mount namespace compare equal only for the very same
+/// mount, as it was: a mount swapped for another of the same type and place has another mount
+/// ID, and one of a new superblock (a new procfs) another device; a remount shows in the
+/// options. Paths are decoded (see `MountInfoLine`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OuterMount {
+    pub id: u64,
+    pub parent: u64,
+    pub dev: String,
+    pub root: String,
+    pub point: String,
+    pub options: String,
+    pub fstype: String,
+    pub source: String,
+    pub super_options: String,
+}
+
+impl OuterMount {
+    /// `TYPE on POINT`, the point escaped as mountinfo writes it: for reports.
+    pub fn shown(&self) -> String {
+        format!(
+            "{} on {}",
+            self.fstype,
+            crate::plan::escape_mount_path(&self.point)
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timeout {
     pub after: Duration,
@@ -242,7 +276,7 @@ pub struct Timeout {
 /// One line of /proc/PID/mountinfo, as far as a `mounts` step reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountSeen {
-    /// As mountinfo writes it (space, tab, newline and backslash escaped in octal).
+    /// The path, with mountinfo's octal escapes decoded (see [`MountSeen::entry`]).
     pub point: String,
     pub fstype: String,
     /// The peer group it belongs to (`shared:N`) and the one it receives from (`master:N`).
@@ -254,7 +288,18 @@ pub struct MountSeen {
 impl MountSeen {
     /// The mount as a `mounts` expectation writes it: `POINT FSTYPE PROPAGATION`.
     pub fn entry(&self) -> String {
-        format!("{} {} {}", self.point, self.fstype, self.propagation())
+        format!(
+            "{} {} {}",
+            self.shown_point(),
+            self.fstype,
+            self.propagation()
+        )
+    }
+
+    /// The mount point as mountinfo writes it, white space and backslashes escaped in octal:
+    /// one field, however the path is spelled, in entries and the record.
+    pub fn shown_point(&self) -> String {
+        crate::plan::escape_mount_path(&self.point)
     }
 
     /// The propagation as a `mounts` expectation names it (see `plan::PROPAGATIONS`).
@@ -335,7 +380,8 @@ pub(crate) fn mounts_under(text: &str, under: &str) -> Vec<MountSeen> {
         .filter(|l| tree.contains(&l.id) && crate::plan::under_mount(&l.seen.point, under))
         .map(|l| l.seen)
         .collect();
-    seen.sort_by(|a, b| a.point.cmp(&b.point));
+    // As the entries are written (`plan::mount_point`), so that both lists sort alike.
+    seen.sort_by_cached_key(MountSeen::shown_point);
     seen
 }
 
@@ -432,11 +478,9 @@ pub fn run_many(
     // Fork bombs passed over until those running leave them room, oldest first.
     let mut waiting: Vec<usize> = Vec::new();
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
-    let baseline = watch.mounts();
-    let mut env = RunEnv {
+    let env = RunEnv {
         rootless: host.mode == Mode::Rootless,
-        cgroups: crate::limits::places(&baseline),
-        baseline,
+        cgroups: crate::limits::places(&watch.mounts()),
         signals_ignored: host.signals_ignored,
     };
     crate::timing::mark("runner: run prepared");
@@ -469,13 +513,9 @@ pub fn run_many(
             else {
                 break;
             };
-            // Each scenario is judged against the table as it was when it started: a mount
-            // made on the host meanwhile is no doing of later scenarios, whose sandboxes start
-            // as copies of the table with it.
-            let (mounts, changed) = watch.now();
-            if changed {
-                env.baseline = parse_mounts(&String::from_utf8_lossy(&mounts));
-            }
+            // The runner's own table is checked against the text as it was when the scenario
+            // started: a mount made on the host meanwhile is no doing of later scenarios.
+            let (mounts, _) = watch.now();
             match Active::spawn(start, plans[start], &env, mounts) {
                 Ok(a) => active.push(a),
                 Err(error) => done(start, failed(error)),
@@ -577,8 +617,6 @@ impl Drop for Exiting {
 struct RunEnv {
     /// The harness runs in a user namespace of its own (see `probe::Mode::Rootless`).
     rootless: bool,
-    /// The runner's mounts, which each sandbox starts as a copy of.
-    baseline: Vec<(String, String)>,
     /// Where scenario cgroups can be created.
     cgroups: crate::limits::Places,
     /// The signals the runner ignores, which each supervisor sets back to their default.
@@ -1014,7 +1052,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     } else {
         plan
     };
-    let (rootless, baseline) = (env.rootless, &env.baseline);
+    let rootless = env.rootless;
     set_pdeathsig(libc::SIGKILL);
     // The runner may have died between fork() and prctl(): then nobody would kill us.
     if nix::unistd::getppid().as_raw() != runner {
@@ -1059,8 +1097,11 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         Ok(fd) => fd,
         Err(e) => return failed(format!("cannot open /proc: {}", e.desc())),
     };
-    // Only "changed or not" is needed here (the text is read if it changed): no baseline.
-    let mut watch = MountWatch::unread(host_proc.as_raw_fd(), "self/mountinfo");
+    // The outer view before the scenario is read here, in the sandbox's own mount namespace,
+    // and not taken from the runner's table: mount IDs are per namespace (a copy gets new
+    // ones), and only the same namespace's IDs tell a mount from its replacement.
+    let mut watch = MountWatch::open(host_proc.as_raw_fd(), "self/mountinfo");
+    let before = outer_mounts(&watch.current);
     let me = nix::unistd::getpid().as_raw() as i64;
     let harness_kinds: BTreeMap<NsKind, u64> = NsKind::ALL
         .into_iter()
@@ -1076,7 +1117,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             .kinds_in_play()
             .filter_map(|k| Some((k.name().to_string(), *harness_kinds.get(&k)?)))
             .collect(),
-        before: outer_view(baseline.to_vec()),
+        before: outer_view(before.clone()),
         ..RunOutput::default()
     };
     let setup = (|| -> Result<_, Errno> {
@@ -1392,8 +1433,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         }
     }
     let after = match watch.changed_text() {
-        Some(text) => parse_mounts(&String::from_utf8_lossy(&text)),
-        None => baseline.to_vec(),
+        Some(text) => outer_mounts(&text),
+        None => before,
     };
     out.after = outer_view(after);
     out
@@ -2131,7 +2172,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 }
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
-                    Obs::Text(crate::plan::fold_space(&text))
+                    Obs::Text {
+                        text: crate::plan::fold_space(&text),
+                        cut: bytes.len() > MAX_TEXT,
+                    }
                 }
                 Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
             }
@@ -4625,19 +4669,43 @@ pub(crate) fn parse_mounts(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// One line of /proc/PID/mountinfo, as far as nsspec reads it (proc_pid_mountinfo(5)).
+/// Every mount of a mountinfo text, for the outer view.
+fn outer_mounts(text: &[u8]) -> Vec<OuterMount> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter_map(MountInfoLine::parse)
+        .map(|m| OuterMount {
+            id: m.id,
+            parent: m.parent,
+            dev: m.dev.to_string(),
+            root: m.root.into_owned(),
+            point: m.point.into_owned(),
+            options: m.options.to_string(),
+            fstype: m.fstype.into_owned(),
+            source: m.source.into_owned(),
+            super_options: m.super_options.to_string(),
+        })
+        .collect()
+}
+
+/// One line of /proc/PID/mountinfo, as far as nsspec reads it (proc_pid_mountinfo(5)). The
+/// kernel escapes space, tab, newline and backslash in paths in octal (`\040`, …); `root`,
+/// `point`, `fstype` and `source` hold them decoded, so they compare with real paths.
 struct MountInfoLine<'a> {
     id: u64,
     parent: u64,
+    /// The superblock's device, `MAJOR:MINOR`.
+    dev: &'a str,
     /// The directory of the filesystem mounted there (`/` for its whole tree).
-    root: &'a str,
-    /// As mountinfo writes it (space, tab, newline and backslash escaped in octal).
-    point: &'a str,
+    root: Cow<'a, str>,
+    point: Cow<'a, str>,
     /// The per-mount options (`rw,nosuid,…`).
     options: &'a str,
     /// The optional fields (`shared:N`, `master:N`, `unbindable`, …), space-separated.
     optional: &'a str,
-    fstype: &'a str,
+    fstype: Cow<'a, str>,
+    /// What was mounted (a device, `proc`, `none`, …).
+    source: Cow<'a, str>,
     /// The superblock's options (`rw` or `ro`, …), after the source.
     super_options: &'a str,
 }
@@ -4648,18 +4716,23 @@ impl<'a> MountInfoLine<'a> {
         let mut f = left.splitn(7, ' ');
         let id = f.next()?.parse().ok()?;
         let parent = f.next()?.parse().ok()?;
-        let root = f.nth(1)?;
+        let dev = f.next()?;
+        let root = f.next()?;
         let point = f.next()?;
         let options = f.next()?;
+        let mut r = right.splitn(3, ' ');
+        let unescape = crate::plan::unescape_mount_path;
         Some(MountInfoLine {
             id,
             parent,
-            root,
-            point,
+            dev,
+            root: unescape(root),
+            point: unescape(point),
             options,
             optional: f.next().unwrap_or_default(),
-            fstype: right.split(' ').next()?,
-            super_options: right.split(' ').nth(2).unwrap_or_default(),
+            fstype: unescape(r.next()?),
+            source: unescape(r.next().unwrap_or_default()),
+            super_options: r.next().unwrap_or_default(),
         })
     }
 }
@@ -4714,15 +4787,6 @@ impl MountWatch {
         MountWatch { fd, current }
     }
 
-    /// Like [`MountWatch::open`] without reading the table: for [`MountWatch::changed_text`]
-    /// alone, which polls for the kernel's change event rather than comparing texts.
-    fn unread(dir: RawFd, path: &str) -> MountWatch {
-        MountWatch {
-            fd: open_at(dir, path).ok(),
-            current: Vec::new().into(),
-        }
-    }
-
     fn mounts(&self) -> Vec<(String, String)> {
         parse_mounts(&String::from_utf8_lossy(&self.current))
     }
@@ -4753,13 +4817,10 @@ impl MountWatch {
     }
 }
 
-/// The mounts (point, type) of `a` that are not in `b`, counted with repeats: a mount point can
-/// be stacked on more than once.
-pub(crate) fn mounts_minus<'a>(
-    a: &'a [(String, String)],
-    b: &[(String, String)],
-) -> Vec<&'a (String, String)> {
-    let mut rest: Vec<&(String, String)> = b.iter().collect();
+/// The mounts of `a` that are not in `b`, counted with repeats: a mount point can be stacked
+/// on more than once.
+pub(crate) fn mounts_minus<'a, M: PartialEq>(a: &'a [M], b: &[M]) -> Vec<&'a M> {
+    let mut rest: Vec<&M> = b.iter().collect();
     a.iter()
         .filter(|m| match rest.iter().position(|r| r == m) {
             Some(i) => {
@@ -4823,7 +4884,7 @@ fn read_fd(fd: &OwnedFd) -> Vec<u8> {
 }
 
 /// The supervisor's view; `mounts` is given (the watch knows whether they changed).
-fn outer_view(mounts: Vec<(String, String)>) -> OuterView {
+fn outer_view(mounts: Vec<OuterMount>) -> OuterView {
     let proc_self = match nix::fcntl::readlink("/proc/self") {
         Ok(s) => s.to_str().and_then(|s| s.parse().ok()).ok_or(libc::EINVAL),
         Err(e) => Err(e as i32),
@@ -5597,6 +5658,40 @@ mod tests {
         assert_eq!(stacked.len(), 1);
         assert_eq!(stacked[0].master, Some(4));
         assert!(mounts_under(text, "/proc/sys/c").is_empty());
+    }
+
+    /// mountinfo writes a path's space, tab, newline and backslash in octal: `under` is a path
+    /// and finds the mount by the name it stands for, never by the escaped text.
+    #[test]
+    fn mounts_under_reads_mountinfo_escapes() {
+        let text = "\
+20 1 0:5 / /mnt rw - tmpfs tmpfs rw
+21 20 0:6 / /mnt/a\\040b rw - tmpfs tmpfs rw
+22 20 0:7 / /mnt/a-b rw - tmpfs tmpfs rw
+23 20 0:8 / /mnt/a\\134040b rw - tmpfs tmpfs rw
+";
+        let seen = mounts_under(text, "/mnt/a b");
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].point, "/mnt/a b");
+        assert_eq!(seen[0].entry(), r"/mnt/a\040b tmpfs private");
+        // The directory literally named `a\040b` is another one.
+        let literal = mounts_under(text, r"/mnt/a\040b");
+        assert_eq!(literal.len(), 1);
+        assert_eq!(literal[0].entry(), r"/mnt/a\134040b tmpfs private");
+        // Sorted as the entries are written (`plan::mount_point`), `\` after `-`.
+        let all: Vec<String> = mounts_under(text, "/mnt")
+            .iter()
+            .map(MountSeen::entry)
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "/mnt tmpfs private",
+                "/mnt/a-b tmpfs private",
+                r"/mnt/a\040b tmpfs private",
+                r"/mnt/a\134040b tmpfs private",
+            ]
+        );
     }
 
     /// `links` leaves out the fallback tunnels a loaded tunnel module adds to every new network

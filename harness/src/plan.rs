@@ -1276,6 +1276,49 @@ pub fn mount_point(entry: &str) -> &str {
     entry.split(' ').next().unwrap_or_default()
 }
 
+/// A path as /proc/PID/mountinfo writes it: the kernel escapes space, tab, newline and
+/// backslash in octal (`\040`, `\011`, `\012`, `\134`; mangle() in fs/proc_namespace.c), so
+/// that fields stay split by spaces.
+pub fn escape_mount_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            ' ' | '\t' | '\n' | '\\' => out.push_str(&format!("\\{:03o}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The path a mountinfo field names: every `\` followed by three octal digits is the byte of
+/// that code (the kernel writes only the four of [`escape_mount_path`] so, but any is read); a
+/// backslash not followed by them stands for itself.
+pub fn unescape_mount_path(field: &str) -> std::borrow::Cow<'_, str> {
+    if !field.contains('\\') {
+        return field.into();
+    }
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = |j: usize| b.get(j).is_some_and(|c| (b'0'..=b'7').contains(c));
+        if b[i] == b'\\' && octal(i + 1) && octal(i + 2) && octal(i + 3) {
+            let code = b[i + 1..i + 4]
+                .iter()
+                .fold(0u32, |n, c| n * 8 + u32::from(c - b'0'));
+            // \400 and above are no byte: kept as written.
+            if let Ok(byte) = u8::try_from(code) {
+                out.push(byte);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned().into()
+}
+
 /// Whether mount point `point` is `under` or below it.
 pub fn under_mount(point: &str, under: &str) -> bool {
     let base = under.trim_end_matches('/');
@@ -3661,12 +3704,29 @@ impl<'a> Builder<'a> {
             ))
         };
         let [point, fstype, propagation] = fields[..] else {
-            return bad(format!("{} fields instead of 3", fields.len()));
+            let hint = if fields.len() > 3 {
+                " (a space in POINT is written `\\040`, as /proc/self/mountinfo and the record \
+                 write it)"
+            } else {
+                ""
+            };
+            return bad(format!("{} fields instead of 3{hint}", fields.len()));
         };
-        let point = as_mount_point(point);
+        // POINT is written as mountinfo and the record write it, its white space and
+        // backslashes escaped in octal; compared as the path it names.
+        let decoded = unescape_mount_path(point);
+        if decoded.contains('\0') {
+            return bad(
+                "a mount point holds no NUL character (in a double-quoted YAML string `\\0` is \
+                 one: write `\\040` in a plain or single-quoted string)"
+                    .into(),
+            );
+        }
+        let point = as_mount_point(&decoded);
         if !under_mount(point, under) {
             return bad(format!("`{point}` is not `{under}` or below it"));
         }
+        let point = escape_mount_path(point);
         if !PROPAGATIONS.contains(&propagation) {
             return bad(format!(
                 "the propagation must be one of {}",
@@ -5028,6 +5088,54 @@ steps:
         };
         assert!(clone_of(", namespaces: [pid]").is_some_and(|e| e.contains(stale)));
         assert_eq!(clone_of(""), None);
+    }
+
+    #[test]
+    fn mount_paths_escape_as_mountinfo_writes_them() {
+        let odd = "/mnt/a b\tc\nd\\e";
+        assert_eq!(escape_mount_path(odd), r"/mnt/a\040b\011c\012d\134e");
+        assert_eq!(unescape_mount_path(&escape_mount_path(odd)), odd);
+        assert_eq!(escape_mount_path("/proc/sys"), "/proc/sys");
+        // A backslash without three octal digits, or past a byte's range, stays as written.
+        assert_eq!(unescape_mount_path(r"/a\b\04\400\0"), r"/a\b\04\400\0");
+        assert_eq!(unescape_mount_path(r"\134040"), r"\040");
+    }
+
+    #[test]
+    fn mounts_entries_name_points_with_white_space_escaped() {
+        let entries = |list: &str| {
+            let p = plan(&format!(
+                "name: t\nnamespaces: [mount]\nsteps:\n  - mounts: {{ under: /mnt, expect: {list} }}\n"
+            ));
+            match &p.procs[0].steps[0].action {
+                Action::Mounts { expect, .. } => expect.clone().unwrap(),
+                other => panic!("{other:?}"),
+            }
+        };
+        // Written with mountinfo's escapes, kept in the one spelling the record uses; a
+        // backslash alone is itself, so written `\134` there.
+        assert_eq!(
+            entries(r"['/mnt/a\040b/ tmpfs private', '/mnt/c\d tmpfs shared']"),
+            [r"/mnt/a\040b tmpfs private", r"/mnt/c\134d tmpfs shared"]
+        );
+        let err = |list: &str| {
+            load(
+                "mount/t",
+                "t.yaml",
+                &format!(
+                    "name: t\nnamespaces: [mount]\nsteps:\n  - mounts: {{ under: /mnt, expect: {list} }}\n"
+                ),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let e = err(r#"["/mnt/a b tmpfs private"]"#);
+        assert!(
+            e.ends_with("4 fields instead of 3 (a space in POINT is written `\\040`, as /proc/self/mountinfo and the record write it)"),
+            "{e}"
+        );
+        let e = err(r#"["/mnt/a\040b tmpfs private"]"#);
+        assert!(e.contains("holds no NUL character"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
-use crate::executor::{Obs, Record, Res, RunOutput, Waited};
+use crate::executor::{Obs, OuterMount, Record, Res, RunOutput, Waited};
 use crate::plan::{Action, NsIoctlExpect, Outcome, Plan, ReadExpect, StepPlan, WaitStatus, Who};
 use crate::schema::{ClockKind, NsIs, NsKind, SocketKind, SysvKind};
 
@@ -527,7 +527,11 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
                 format!("{h:?}")
             }
         }
-        Obs::Text(t) => format!("{t:?}"),
+        Obs::Text { text, cut: false } => format!("{text:?}"),
+        Obs::Text { text, cut: true } => format!(
+            "{text:?} (cut: the file is longer than the {} bytes read)",
+            crate::executor::MAX_TEXT
+        ),
         Obs::Flag(b) => b.to_string(),
         Obs::Names(n) => format!("{n:?}"),
         Obs::Mounts(m) => {
@@ -549,7 +553,7 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
                     if tags.is_empty() {
                         tags.push("private".into());
                     }
-                    format!("{} {} {}", m.point, m.fstype, tags.join(" "))
+                    format!("{} {} {}", m.shown_point(), m.fstype, tags.join(" "))
                 })
                 .collect();
             format!("{shown:?}")
@@ -610,7 +614,14 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             },
             o,
         ) => match (e, o) {
-            (ReadExpect::Text(e), Obs::Text(t)) if t == e => Ok(()),
+            // Only the file's start was read: however it compares, the rest is unknown.
+            // (The text itself is in the record: a message of 2 KiB would bury the reason.)
+            (ReadExpect::Text(_), Obs::Text { cut: true, .. }) => Err(format!(
+                "the file is longer than the {} bytes a `read` takes: only its start was read, \
+                 which cannot be compared with an expected content",
+                crate::executor::MAX_TEXT
+            )),
+            (ReadExpect::Text(e), Obs::Text { text, .. }) if text == e => Ok(()),
             (ReadExpect::Errno(e), Obs::Result(Res::Errno(got))) if *e as i32 == *got => Ok(()),
             (ReadExpect::Text(e), _) => mismatch(format!("{e:?}"), labels),
             (ReadExpect::Errno(e), _) => mismatch(outcome_text(&Outcome::Errno(*e)), labels),
@@ -1454,10 +1465,12 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
 }
 
 /// Mounts in `a` not matched one-for-one in `b` ("proc on /proc"): stacked mounts count twice.
-fn multiset_minus(a: &[(String, String)], b: &[(String, String)]) -> Vec<String> {
+/// Matched whole (mount ID, device, options, …): a mount replaced by one of the same type on
+/// the same point is both removed and added.
+fn multiset_minus(a: &[OuterMount], b: &[OuterMount]) -> Vec<String> {
     crate::executor::mounts_minus(a, b)
         .into_iter()
-        .map(|(point, fstype)| format!("{fstype} on {point}"))
+        .map(OuterMount::shown)
         .collect()
 }
 
@@ -1499,9 +1512,24 @@ mod tests {
         .unwrap()
     }
 
+    /// A mount of the outer view with ID `id` (and a device of its own).
+    fn mount(id: u64, point: &str, fstype: &str) -> OuterMount {
+        OuterMount {
+            id,
+            parent: 1,
+            dev: format!("0:{id}"),
+            root: "/".into(),
+            point: point.into(),
+            options: "rw,relatime".into(),
+            fstype: fstype.into(),
+            source: fstype.into(),
+            super_options: "rw".into(),
+        }
+    }
+
     fn run(obs: Vec<(usize, usize, Obs)>) -> RunOutput {
         let view = OuterView {
-            mounts: vec![("/".into(), "ext4".into()), ("/proc".into(), "proc".into())],
+            mounts: vec![mount(1, "/", "ext4"), mount(2, "/proc", "proc")],
             proc_self: Ok(100),
             hostname: "box".into(),
         };
@@ -1642,13 +1670,59 @@ mod tests {
         }
     }
 
+    /// A `read` takes a file's first 2 KiB: an expectation that matches that start must not
+    /// pass when the file goes on (a false pass), and the record says the text was cut.
+    #[test]
+    fn a_read_cut_short_fails_any_expected_content() {
+        let a = "a".repeat(crate::executor::MAX_TEXT);
+        let p = crate::plan::load(
+            "mount/t",
+            "t.yaml",
+            &format!("name: t\nnamespaces: [mount]\nsteps:\n  - read: {{ path: /big, expect: \"{a}\" }}\n  - read: {{ path: /big }}\n"),
+        )
+        .unwrap();
+        let cut = Obs::Text {
+            text: a.clone(),
+            cut: true,
+        };
+        let (fails, rec) = evaluate(&p, &run(vec![(0, 1, cut.clone()), (0, 2, cut)]));
+        assert_eq!(fails.len(), 1, "{fails:?}");
+        assert!(
+            fails[0].starts_with(
+                "t.yaml:4: init step 1 `read(/big)`: the file is longer than the 2048 bytes"
+            ),
+            "{fails:?}"
+        );
+        assert!(
+            rec.contains(&format!(
+                "2. read(/big) -> \"{a}\" (cut: the file is longer than the 2048 bytes read)\n"
+            )),
+            "{rec}"
+        );
+        // The same text, all of the file: passes, and the record is as before.
+        let whole = Obs::Text {
+            text: a.clone(),
+            cut: false,
+        };
+        let (fails, rec) = evaluate(&p, &run(vec![(0, 1, whole.clone()), (0, 2, whole)]));
+        assert!(fails.is_empty(), "{fails:?}");
+        assert!(
+            rec.contains(&format!("2. read(/big) -> \"{a}\"\n")),
+            "{rec}"
+        );
+    }
+
     #[test]
     fn the_same_mounts_in_another_order_are_unchanged() {
         let p = plan();
         let mut r = run(vec![]);
-        let m = |point: &str, fs: &str| (point.to_string(), fs.to_string());
-        r.before.mounts = vec![m("/", "ext4"), m("/proc", "proc"), m("/sys", "sysfs")];
-        r.after.mounts = vec![m("/", "ext4"), m("/sys", "sysfs"), m("/proc", "proc")];
+        let (root, proc, sys) = (
+            mount(1, "/", "ext4"),
+            mount(2, "/proc", "proc"),
+            mount(3, "/sys", "sysfs"),
+        );
+        r.before.mounts = vec![root.clone(), proc.clone(), sys.clone()];
+        r.after.mounts = vec![root, sys, proc];
         let (fails, rec) = evaluate(&p, &r);
         assert!(rec.contains("mount table: unchanged"), "{rec}");
         assert!(
@@ -1656,7 +1730,7 @@ mod tests {
             "{fails:?}"
         );
         // A second proc on /proc is a change, though the same pairs appear in both.
-        r.after.mounts.push(m("/proc", "proc"));
+        r.after.mounts.push(mount(4, "/proc", "proc"));
         let (_, rec) = evaluate(&p, &r);
         assert!(
             rec.contains("mount table: changed (added: [proc on /proc], removed: [])"),
@@ -1668,7 +1742,7 @@ mod tests {
     fn a_changed_outer_proc_fails_proc_intact() {
         let p = plan();
         let mut r = run(vec![]);
-        r.after.mounts.push(("/proc".into(), "proc".into()));
+        r.after.mounts.push(mount(9, "/proc", "proc"));
         r.after.proc_self = Err(libc::ENOENT);
         let (fails, rec) = evaluate(&p, &r);
         assert!(
@@ -1682,6 +1756,45 @@ mod tests {
         assert!(
             fails.iter().any(|f| f
                 .starts_with("t.yaml:10: host check `proc_intact`: expected true, observed false")),
+            "{fails:?}"
+        );
+    }
+
+    /// A mount swapped for another of the same type on the same point is a change, however the
+    /// new one differs: its mount ID, its superblock (device), its options. Compared by point
+    /// and type alone, a /proc unmounted and mounted again with `hidepid` passed `proc_intact`.
+    #[test]
+    fn a_mount_replaced_by_one_of_its_kind_fails_proc_intact() {
+        let p = plan();
+        let replaced = |change: &dyn Fn(&mut OuterMount)| {
+            let mut r = run(vec![]);
+            change(&mut r.after.mounts[1]);
+            let (fails, rec) = evaluate(&p, &r);
+            assert!(
+                rec.contains(
+                    "mount table: changed (added: [proc on /proc], removed: [proc on /proc])"
+                ),
+                "{rec}"
+            );
+            assert!(
+                fails.iter().any(|f| f.starts_with(
+                    "t.yaml:10: host check `proc_intact`: expected true, observed false (mount \
+                     table changed"
+                )),
+                "{fails:?}"
+            );
+        };
+        replaced(&|m| m.id = 7);
+        replaced(&|m| m.dev = "0:77".into());
+        replaced(&|m| m.super_options = "rw,hidepid=invisible,subset=pid".into());
+        replaced(&|m| m.options = "rw,nosuid,nodev,noexec,relatime".into());
+        replaced(&|m| m.source = "none".into());
+        replaced(&|m| m.root = "/1".into());
+        // Read twice, the same mounts are unchanged.
+        let (fails, rec) = evaluate(&p, &run(vec![]));
+        assert!(rec.contains("mount table: unchanged"), "{rec}");
+        assert!(
+            !fails.iter().any(|f| f.contains("proc_intact")),
             "{fails:?}"
         );
     }

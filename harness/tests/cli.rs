@@ -2161,6 +2161,40 @@ fn children_of_a_process_entered_into_a_pid_namespace_are_planned_there() {
     run_verbose("harness/tests/fixtures/enter-pid-then-fork.yaml", 0);
 }
 
+/// A mount of the outer view replaced by another of the same type on the same point is a
+/// change of the mount table: before, the tables were compared as (point, type) pairs, and a
+/// /proc unmounted and mounted again with other options passed `proc_intact: true`.
+#[test]
+fn an_outer_mount_replaced_by_one_of_its_kind_is_a_change() {
+    if !privileged() || !kernel_at_least(5, 8) {
+        return;
+    }
+    let stdout = run_verbose("harness/tests/fixtures/outer-proc-replaced.yaml", 0);
+    assert!(
+        stdout.contains("mount table: changed (added: [proc on /proc], removed: [proc on /proc])"),
+        "{stdout}"
+    );
+}
+
+/// Mount points with white space or backslashes, which mountinfo writes escaped in octal:
+/// `mounts` finds them by the path `under` names (not the escaped text), and an entry can
+/// name them (`\040`). Before, `under: "/mnt/a b"` listed nothing, `expect: []` passed, and
+/// no entry could describe the mount.
+#[test]
+fn mounts_compare_mountinfo_paths_unescaped() {
+    if !runs_scenarios() || !kernel_at_least(5, 2) {
+        return;
+    }
+    let stdout = run_verbose(
+        "harness/tests/fixtures/mount-points-with-white-space.yaml",
+        0,
+    );
+    assert!(
+        stdout.contains(r#"7. mounts(/mnt/a b) -> ["/mnt/a\\040b tmpfs private"]"#),
+        "{stdout}"
+    );
+}
+
 /// Where an `unshare` did not do what its step expected, the plan's PID-namespace levels are
 /// wrong: `set_tid` could then choose a host PID and a pidfd could signal the supervisor. The
 /// run refuses both.
@@ -5407,6 +5441,42 @@ fn a_read_of_the_host_process_maps_creates_it() {
         "{stdout}"
     );
     assert!(stdout.contains("host: NSpid host-pid#"), "{stdout}");
+}
+
+/// A `read` takes a file's first 2 KiB (and one byte more, to see that it goes on): an
+/// expectation of those 2 KiB must fail on a longer file rather than pass on its start, and the
+/// record says the text was cut. A file of exactly 2 KiB is read whole.
+#[test]
+fn a_read_of_a_file_longer_than_2_kib_fails_its_expectation() {
+    if !runs_scenarios() {
+        return;
+    }
+    let scratch = Scratch::new("read-cut");
+    let a = "a".repeat(2048);
+    let long = scratch.file("long.txt", &format!("{a} THE REST DIFFERS"));
+    let exact = scratch.file("exact.txt", &a);
+    let scenario = |name: &str, path: &str| {
+        scratch.file(
+            &format!("{name}.yaml"),
+            &format!("name: {name}\nnamespaces: [mount]\nsteps:\n  - read: {{ path: {path}, expect: \"{a}\" }}\n"),
+        )
+    };
+    let cut = scenario("cut", &long);
+    let stdout = run_verbose(&cut, 1);
+    assert!(
+        stdout.contains(&format!(
+            "cut.yaml:4: init step 1 `read({long})`: the file is longer than the 2048 bytes a \
+             `read` takes: only its start was read, which cannot be compared with an expected \
+             content\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("a\" (cut: the file is longer than the 2048 bytes read)\n"),
+        "{stdout}"
+    );
+    let stdout = run_verbose(&scenario("whole", &exact), 0);
+    assert!(!stdout.contains("(cut"), "{stdout}");
 }
 
 /// A `kill` with signal 0 sends nothing: the note on a process that init's end killed stays.
