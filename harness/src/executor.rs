@@ -3184,7 +3184,11 @@ fn sysv_get(object: SysvKind, key: i32, create: bool) -> Result<(), Errno> {
     Errno::result(r).map(drop)
 }
 
-/// mq_open(3) of `name` (with its leading `/`), closed again at once.
+/// mq_open(3) of `name` (with its leading `/`), closed again at once. A queue is created with
+/// room for one message of one byte: with the defaults (10 of 8192 bytes, fs.mqueue.*_default)
+/// each one charges about 80 KiB to its user's RLIMIT_MSGQUEUE (800 KiB by default) for as long
+/// as its IPC namespace lives, so a few concurrent runs, or any other process of the same user
+/// holding queues, made `mq_open` fail with EMFILE (mq_overview(7)).
 ///
 /// # References
 /// mq_open(3), mq_overview(7): the system call takes the name without the leading slash.
@@ -3197,14 +3201,18 @@ fn mq_open(name: &str, create: bool) -> Result<(), Errno> {
         } else {
             0
         };
-    // SAFETY: `c` is a valid C string; a null attribute pointer selects the defaults.
+    // SAFETY: an all-zero mq_attr is a valid value of this plain C struct.
+    let mut attr: libc::mq_attr = unsafe { std::mem::zeroed() };
+    attr.mq_maxmsg = 1;
+    attr.mq_msgsize = 1;
+    // SAFETY: `c` is a valid C string and `attr` a valid mq_attr (read only with O_CREAT).
     let fd = unsafe {
         libc::syscall(
             libc::SYS_mq_open,
             c.as_ptr(),
             flags,
             0o600 as libc::c_uint,
-            std::ptr::null::<libc::mq_attr>(),
+            &attr as *const libc::mq_attr,
         )
     };
     let fd = Errno::result(fd)?;

@@ -525,6 +525,40 @@ fn a_broken_expectation_fails_naming_the_step() {
     );
 }
 
+/// Message queues are created small: with the defaults each charged about 80 KiB to the user's
+/// RLIMIT_MSGQUEUE (800 KiB), which every other process of the user shares, so concurrent runs
+/// made `ipc/mqueue-per-namespace` fail with EMFILE. Here the limit leaves room for one default
+/// queue and not two.
+#[test]
+fn message_queues_fit_a_small_rlimit_msgqueue() {
+    if !runs_scenarios() {
+        return;
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args(["run", "--no-snapshots", "-f", "ipc/mqueue-per-namespace"])
+        .current_dir(root());
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 100_000,
+                rlim_max: 100_000,
+            };
+            if libc::setrlimit(libc::RLIMIT_MSGQUEUE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("PASS  ipc/mqueue-per-namespace"),
+        "{stdout}"
+    );
+}
+
 /// `clock` tells a time namespace's offset of seconds from its neighbours: it compares through
 /// CLOCK_REALTIME, not within a window as wide as the scenario's time limit (5 s), in which an
 /// offset of 4 s read as none.
