@@ -1061,6 +1061,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         Ok(s) => s,
         Err(e) => {
             out.error = Some(format!("cannot set up the scenario: {}", e.desc()));
+            out.after = outer_view_now(&mut watch, baseline);
             return out;
         }
     };
@@ -1112,10 +1113,12 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // The probe skips such a scenario; should it have misjudged, never fork without a bound.
     if plan.requirements.contains(&Requirement::ProcessLimit) && !limit.binds() {
         limit.release();
-        return failed(format!(
+        out.error = Some(format!(
             "refusing to fork without an enforced process limit: {}",
             limit.description
         ));
+        out.after = outer_view_now(&mut watch, baseline);
+        return out;
     }
     (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
     ctx.clocks = ClockBase {
@@ -1138,6 +1141,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             Ok(pid) => Some((h, pid)),
             Err(e) => {
                 out.error = Some(format!("cannot fork the host process: {}", e.desc()));
+                out.after = outer_view_now(&mut watch, baseline);
                 return out;
             }
         },
@@ -1168,6 +1172,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             "cannot create the scenario's namespaces: unshare: {e}"
         ));
         out.setup_failed = true;
+        out.after = outer_view_now(&mut watch, baseline);
         return out;
     }
     let init_body = || {
@@ -1204,6 +1209,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             kill_and_reap(host.map(|h| h.1));
             out.error = Some(format!("cannot fork init: {}", e.desc()));
             out.setup_failed = with_user;
+            out.after = outer_view_now(&mut watch, baseline);
             return out;
         }
     };
@@ -4715,6 +4721,15 @@ fn read_fd(fd: &OwnedFd) -> Vec<u8> {
 }
 
 /// The supervisor's view; `mounts` is given (the watch knows whether they changed).
+/// The outer view now, for a scenario cut short before its init ran: left at its default the
+/// view would read as a host whose mounts, /proc and hostname were all gone.
+fn outer_view_now(watch: &mut MountWatch, baseline: &[(String, String)]) -> OuterView {
+    outer_view(match watch.changed_text() {
+        Some(text) => parse_mounts(&String::from_utf8_lossy(&text)),
+        None => baseline.to_vec(),
+    })
+}
+
 fn outer_view(mounts: Vec<(String, String)>) -> OuterView {
     let proc_self = match nix::fcntl::readlink("/proc/self") {
         Ok(s) => s.to_str().and_then(|s| s.parse().ok()).ok_or(libc::EINVAL),

@@ -5456,3 +5456,48 @@ fn the_clock_opens_nothing_but_procfs_at_proc_uptime() {
     );
     assert!(started.elapsed() < Duration::from_secs(20), "{stdout}");
 }
+
+/// A scenario whose init cannot be forked (here: a v1 pids cgroup above nsspec allows only
+/// the runner, its guardian and the supervisor) fails with the harness error, and its record
+/// says the outer view is as it was: not that every mount, /proc/self and the hostname went
+/// (the view after was left unread on that early return).
+#[test]
+fn a_scenario_whose_init_cannot_fork_claims_no_change_of_the_host() {
+    let v1 = Path::new("/sys/fs/cgroup/pids");
+    if !privileged() || !v1.join("cgroup.procs").exists() {
+        eprintln!(
+            "skipped: needs root and a v1 pids hierarchy at {}",
+            v1.display()
+        );
+        return;
+    }
+    let dir = v1.join(format!("nsspec-test-nofork-{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("pids.max"), "3").unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo $$ > {} && exec {} run -v --no-snapshots scenarios/pid/getpid-is-one.yaml",
+            dir.join("cgroup.procs").display(),
+            env!("CARGO_BIN_EXE_nsspec")
+        ))
+        .current_dir(root())
+        .output()
+        .expect("sh runs");
+    // nsspec has exited: the cgroup is empty again (its scenario cgroup removed).
+    let removed = std::fs::remove_dir(&dir);
+    let (stdout, stderr) = text(&out);
+    removed.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("harness error: cannot fork init"),
+        "{stdout}"
+    );
+    for line in [
+        "mount table: unchanged",
+        "/proc/self: the harness's own PID",
+        "hostname: unchanged",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
+    }
+}
