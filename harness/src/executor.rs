@@ -435,7 +435,7 @@ pub fn run_many(
     let baseline = watch.mounts();
     let mut env = RunEnv {
         rootless: host.mode == Mode::Rootless,
-        cgroups: crate::limits::places(&baseline),
+        cgroups: crate::limits::places(&String::from_utf8_lossy(&watch.current)),
         baseline,
         signals_ignored: host.signals_ignored,
     };
@@ -1121,6 +1121,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         return out;
     }
     (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
+    let needs_cgroup = plan.requirements.contains(&Requirement::ProcessLimit)
+        || plan.requirements.contains(&Requirement::ScenarioCgroup);
     ctx.clocks = ClockBase {
         monotonic: clock_ns(libc::CLOCK_MONOTONIC),
         boottime: clock_ns(libc::CLOCK_BOOTTIME),
@@ -1132,7 +1134,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // supervisor would land in the scenario's PID namespace.
     let host = match plan.host {
         None => None,
-        Some(h) => match spawn_in(&mut limit, 0, || {
+        Some(h) => match spawn_in(&mut limit, 0, !needs_cgroup, || {
             set_pdeathsig(libc::SIGKILL);
             start_process(ctx, h);
             ready_then_go(ctx);
@@ -1186,7 +1188,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         init_main(ctx, clone_flags)
     };
     let init = if with_user {
-        spawn_in(&mut limit, clone_flags, init_body).and_then(|pid| {
+        spawn_in(&mut limit, clone_flags, !needs_cgroup, init_body).and_then(|pid| {
             let released = write_id_maps(ctx.host_proc, pid)
                 .and_then(|()| write_all(mapped.1.as_raw_fd(), &[1]));
             if let Err(e) = released {
@@ -1197,7 +1199,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             Ok(pid)
         })
     } else {
-        spawn_in(&mut limit, 0, init_body)
+        let fresh_pid_ns = for_children & libc::CLONE_NEWPID != 0;
+        spawn_in(&mut limit, 0, !needs_cgroup && !fresh_pid_ns, init_body)
     };
     crate::timing::mark("supervisor: init forked");
     // The cgroup now holds the scenario; the supervisor's own forks (none) would not belong.
@@ -4834,17 +4837,45 @@ fn child_main(child: impl FnOnce()) -> ! {
 /// the new namespaces `flags` (0: none, a plain fork): with clone3(CLONE_INTO_CGROUP) where
 /// the cgroup is v2 and the kernel has it (5.7), else after moving the supervisor in (see
 /// the `limits` module for why migrating is avoided).
+///
+/// Where the cgroup refuses the process (delegation containment: EACCES; a cgroup below a
+/// threaded one: EOPNOTSUPP; outside the cgroup namespace under nsdelegate: ENOENT) and
+/// `may_go_without` (the scenario needs neither a cgroup of its own nor a process limit, and
+/// a failed clone cannot have used up a PID namespace, see below), the process is created
+/// outside and the cgroup given up ([`crate::limits::Limit::abandon`]): the place was
+/// misjudged, not the scenario. Not after unshare(CLONE_NEWPID): clone3 fails in
+/// cgroup_can_fork() after allocating the new namespace's PID 1, and a namespace whose first
+/// process never started refuses every later fork (ENOMEM).
 fn spawn_in(
     limit: &mut crate::limits::Limit,
     flags: libc::c_int,
+    may_go_without: bool,
     child: impl FnOnce(),
 ) -> Result<i32, Errno> {
     if let Some(cgroup) = limit.clone_into() {
         match clone3_forklike(flags, &[], Some(cgroup)) {
             Ok(0) => child_main(child),
             Ok(pid) => return Ok(pid),
-            // No clone3 (< 5.3) or no CLONE_INTO_CGROUP (< 5.7): migrate instead.
-            Err(Errno::ENOSYS | Errno::EINVAL | Errno::E2BIG | Errno::EOPNOTSUPP) => {}
+            // No clone3 (< 5.3) or no CLONE_INTO_CGROUP (< 5.7: an unknown flag, or a larger
+            // struct than the kernel knows): migrate instead. EOPNOTSUPP is the cgroup's answer
+            // (not a valid domain), which a migration would get too.
+            Err(Errno::ENOSYS | Errno::EINVAL | Errno::E2BIG) => {}
+            Err(
+                e @ (Errno::EACCES
+                | Errno::EPERM
+                | Errno::ENOENT
+                | Errno::EOPNOTSUPP
+                | Errno::EBUSY),
+            ) if may_go_without => {
+                // EPERM can be the namespaces' answer instead: then this fails the same.
+                let pid = if flags == 0 {
+                    fork_child(child)
+                } else {
+                    clone_child(flags, child)
+                }?;
+                limit.abandon(e);
+                return Ok(pid);
+            }
             Err(e) => return Err(e),
         }
     }
