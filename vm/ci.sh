@@ -353,6 +353,8 @@ for c in cgns partial threaded threaded-root room; do
   grep -qx "case $c: exit 0" "$tmp/corners.out" || fail "cgroup v2 case $c did not pass"
 done
 ! grep -q -e '^FAIL' -e 'cannot fork' "$tmp/corners.out" || fail "a scenario failed in a cgroup v2 corner"
+grep -q "no cgroup2 mount shows nsspec's own cgroup" "$tmp/corners.out" \
+  || fail "below a cgroup namespace's root the skip does not say the host's cgroup2 mount is outside it"
 grep -q '^PASS  fork-bomb' "$tmp/corners.out" || fail "rootless with partial delegation, the fork bomb did not run under RLIMIT_NPROC"
 grep -q 'fork bombs may take at most a quarter of the PIDs this host has free, 4 now' "$tmp/corners.out" \
   || fail "the pids.max of nsspec's own cgroup was not counted in the room for fork bombs"

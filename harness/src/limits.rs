@@ -60,6 +60,8 @@ pub(crate) struct Places {
     /// after a plain `unshare -C`). As root the supervisor mounts one in its private mount
     /// namespace, which the kernel roots at the namespace's root.
     mount_v2: bool,
+    /// cgroup2 is mounted, but rooted where it does not show the harness's cgroup.
+    v2_elsewhere: bool,
 }
 
 /// Finds where scenario cgroups can be created and removes cgroups that earlier, killed runs
@@ -173,6 +175,7 @@ fn find_places(mountinfo: &str) -> Places {
     Places {
         list,
         mount_v2: v2.is_none(),
+        v2_elsewhere: v2.is_none() && !cgroup2_mounts(mountinfo).is_empty(),
     }
 }
 
@@ -549,6 +552,20 @@ impl Outlook {
         if plain.is_empty() && self.places.mount_v2 {
             match try_cgroup2_mount() {
                 Ok(()) => return Ok(()),
+                Err(e) if self.places.v2_elsewhere => why.push(format!(
+                    "no cgroup2 mount shows nsspec's own cgroup (they are rooted outside its \
+                     cgroup namespace, as after a plain `unshare -C`), and one of the namespace \
+                     mounted on {CGROUP2_DEFAULT} in a private mount namespace gives no writable \
+                     cgroup ({}{}); mount cgroup2 inside the namespace (`unshare -Cm`, then \
+                     `mount -t cgroup2 none {CGROUP2_DEFAULT}` in place of the old one) or use \
+                     `vm/run`",
+                    crate::report::errno_text(e as i32),
+                    if e == Errno::EBUSY {
+                        ": the host's cgroup2 is mounted right there"
+                    } else {
+                        ""
+                    }
+                )),
                 Err(e) => why.push(format!(
                     "no cgroup2 in reach, and one mounted on {CGROUP2_DEFAULT} in a private mount \
                      namespace gives no writable cgroup ({})",

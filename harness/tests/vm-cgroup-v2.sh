@@ -9,7 +9,7 @@ g1=scenarios/pid/getpid-is-one.yaml
 rf=scenarios/cgroup/root-fixed-at-creation.yaml
 chmod 755 . harness harness/tests harness/tests/faults scenarios scenarios/pid scenarios/cgroup
 chmod 644 $fb $g1 $rf
-show() { grep -e '^PASS' -e '^FAIL' -e '^SKIP' -e 'passed,' -e 'cannot' | cut -c1-300; }
+show() { grep -e '^PASS' -e '^FAIL' -e '^SKIP' -e 'passed,' -e 'cannot' | cut -c1-700; }
 # Runs "$@" in a subshell moved into the cgroup $1 (made first), then removes it.
 case_in() {
   name=$1 dir=$2; shift 2
