@@ -338,6 +338,28 @@ grep -q 'process limit: cgroup v2 pids.max=64' "$tmp/cgroup.out" || fail "no cgr
 grep -qx 'left: 0' "$tmp/cgroup.out" || fail "a scenario cgroup was left behind"
 ok "cgroup v2 pids limit (processes cloned into the cgroup), nothing left"
 
+step "cgroup v2 corners: a cgroup namespace below the root, partial delegation, threaded cgroups, a limit on nsspec's own cgroup"
+# Each fails every scenario ("cannot fork init") or ignores the limit when the harness
+# misjudges where a scenario cgroup can go; unmet needs must skip with the reason instead.
+set +e
+vm/run --kernel "$kernel" --timeout 180 --include "$nsspec" --include "$(command -v unshare)" \
+  --include "$(command -v setpriv)" -- /bin/sh harness/tests/vm-cgroup-v2.sh "$nsspec" \
+  "$(command -v unshare)" "$(command -v setpriv)" > "$tmp/corners.out"
+rc=$?
+set -e
+cat "$tmp/corners.out"
+[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+for c in cgns partial threaded threaded-root room; do
+  grep -qx "case $c: exit 0" "$tmp/corners.out" || fail "cgroup v2 case $c did not pass"
+done
+! grep -q -e '^FAIL' -e 'cannot fork' "$tmp/corners.out" || fail "a scenario failed in a cgroup v2 corner"
+grep -q "no cgroup2 mount shows nsspec's own cgroup" "$tmp/corners.out" \
+  || fail "below a cgroup namespace's root the skip does not say the host's cgroup2 mount is outside it"
+grep -q '^PASS  fork-bomb' "$tmp/corners.out" || fail "rootless with partial delegation, the fork bomb did not run under RLIMIT_NPROC"
+grep -q 'fork bombs may take at most a quarter of the PIDs this host has free, 4 now' "$tmp/corners.out" \
+  || fail "the pids.max of nsspec's own cgroup was not counted in the room for fork bombs"
+ok "cgroup v2 corners: unusable places skip with reasons, none fails; a limit on nsspec's own cgroup bounds fork bombs"
+
 step "programs go into the guest without their debug sections; --keep-debug packs them whole"
 cargo build --quiet --bin nsspec
 dbg=${CARGO_TARGET_DIR:-$repo/target}/x86_64-unknown-linux-gnu/debug/nsspec

@@ -480,7 +480,7 @@ pub fn run_many(
     let mut watch = MountWatch::open(libc::AT_FDCWD, "/proc/self/mountinfo");
     let env = RunEnv {
         rootless: host.mode == Mode::Rootless,
-        cgroups: crate::limits::places(&watch.mounts()),
+        cgroups: crate::limits::places(&String::from_utf8_lossy(&watch.current)),
         signals_ignored: host.signals_ignored,
     };
     crate::timing::mark("runner: run prepared");
@@ -1136,6 +1136,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         Ok(s) => s,
         Err(e) => {
             out.error = Some(format!("cannot set up the scenario: {}", e.desc()));
+            out.after = outer_view_now(&mut watch, &before);
             return out;
         }
     };
@@ -1187,12 +1188,16 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // The probe skips such a scenario; should it have misjudged, never fork without a bound.
     if plan.requirements.contains(&Requirement::ProcessLimit) && !limit.binds() {
         limit.release();
-        return failed(format!(
+        out.error = Some(format!(
             "refusing to fork without an enforced process limit: {}",
             limit.description
         ));
+        out.after = outer_view_now(&mut watch, &before);
+        return out;
     }
     (ctx.cgroup, ctx.cgroup_key) = scenario_cgroup(&limit);
+    let needs_cgroup = plan.requirements.contains(&Requirement::ProcessLimit)
+        || plan.requirements.contains(&Requirement::ScenarioCgroup);
     ctx.clocks = ClockBase::now();
     let ctx: &Ctx = Box::leak(Box::new(ctx));
 
@@ -1200,7 +1205,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // supervisor would land in the scenario's PID namespace.
     let host = match plan.host {
         None => None,
-        Some(h) => match spawn_in(&mut limit, 0, || {
+        Some(h) => match spawn_in(&mut limit, 0, !needs_cgroup, || {
             set_pdeathsig(libc::SIGKILL);
             start_process(ctx, h);
             ready_then_go(ctx);
@@ -1209,6 +1214,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             Ok(pid) => Some((h, pid)),
             Err(e) => {
                 out.error = Some(format!("cannot fork the host process: {}", e.desc()));
+                out.after = outer_view_now(&mut watch, &before);
                 return out;
             }
         },
@@ -1239,6 +1245,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             "cannot create the scenario's namespaces: unshare: {e}"
         ));
         out.setup_failed = true;
+        out.after = outer_view_now(&mut watch, &before);
         return out;
     }
     let init_body = || {
@@ -1252,7 +1259,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         init_main(ctx, clone_flags)
     };
     let init = if with_user {
-        spawn_in(&mut limit, clone_flags, init_body).and_then(|pid| {
+        spawn_in(&mut limit, clone_flags, !needs_cgroup, init_body).and_then(|pid| {
             let released = write_id_maps(ctx.host_proc, pid)
                 .and_then(|()| write_all(mapped.1.as_raw_fd(), &[1]));
             if let Err(e) = released {
@@ -1263,7 +1270,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             Ok(pid)
         })
     } else {
-        spawn_in(&mut limit, 0, init_body)
+        let fresh_pid_ns = for_children & libc::CLONE_NEWPID != 0;
+        spawn_in(&mut limit, 0, !needs_cgroup && !fresh_pid_ns, init_body)
     };
     crate::timing::mark("supervisor: init forked");
     // The cgroup now holds the scenario; the supervisor's own forks (none) would not belong.
@@ -1275,6 +1283,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             kill_and_reap(host.map(|h| h.1));
             out.error = Some(format!("cannot fork init: {}", e.desc()));
             out.setup_failed = with_user;
+            out.after = outer_view_now(&mut watch, &before);
             return out;
         }
     };
@@ -1432,11 +1441,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             }
         }
     }
-    let after = match watch.changed_text() {
-        Some(text) => outer_mounts(&text),
-        None => before,
-    };
-    out.after = outer_view(after);
+    out.after = outer_view_now(&mut watch, &before);
     out
 }
 
@@ -4795,10 +4800,6 @@ impl MountWatch {
         MountWatch { fd, current }
     }
 
-    fn mounts(&self) -> Vec<(String, String)> {
-        parse_mounts(&String::from_utf8_lossy(&self.current))
-    }
-
     /// The current text when the table may have changed since the last look, else `None`.
     fn changed_text(&mut self) -> Option<Vec<u8>> {
         let fd = self.fd.as_ref()?;
@@ -4892,6 +4893,15 @@ fn read_fd(fd: &OwnedFd) -> Vec<u8> {
 }
 
 /// The supervisor's view; `mounts` is given (the watch knows whether they changed).
+/// The outer view now. Also read for a scenario cut short before its init ran: left at its
+/// default the view would read as a host whose mounts, /proc and hostname were all gone.
+fn outer_view_now(watch: &mut MountWatch, before: &[OuterMount]) -> OuterView {
+    outer_view(match watch.changed_text() {
+        Some(text) => outer_mounts(&text),
+        None => before.to_vec(),
+    })
+}
+
 fn outer_view(mounts: Vec<OuterMount>) -> OuterView {
     let proc_self = match nix::fcntl::readlink("/proc/self") {
         Ok(s) => s.to_str().and_then(|s| s.parse().ok()).ok_or(libc::EINVAL),
@@ -4996,17 +5006,45 @@ fn child_main(child: impl FnOnce()) -> ! {
 /// the new namespaces `flags` (0: none, a plain fork): with clone3(CLONE_INTO_CGROUP) where
 /// the cgroup is v2 and the kernel has it (5.7), else after moving the supervisor in (see
 /// the `limits` module for why migrating is avoided).
+///
+/// Where the cgroup refuses the process (delegation containment: EACCES; a cgroup below a
+/// threaded one: EOPNOTSUPP; outside the cgroup namespace under nsdelegate: ENOENT) and
+/// `may_go_without` (the scenario needs neither a cgroup of its own nor a process limit, and
+/// a failed clone cannot have used up a PID namespace, see below), the process is created
+/// outside and the cgroup given up ([`crate::limits::Limit::abandon`]): the place was
+/// misjudged, not the scenario. Not after unshare(CLONE_NEWPID): clone3 fails in
+/// cgroup_can_fork() after allocating the new namespace's PID 1, and a namespace whose first
+/// process never started refuses every later fork (ENOMEM).
 fn spawn_in(
     limit: &mut crate::limits::Limit,
     flags: libc::c_int,
+    may_go_without: bool,
     child: impl FnOnce(),
 ) -> Result<i32, Errno> {
     if let Some(cgroup) = limit.clone_into() {
         match clone3_forklike(flags, &[], Some(cgroup)) {
             Ok(0) => child_main(child),
             Ok(pid) => return Ok(pid),
-            // No clone3 (< 5.3) or no CLONE_INTO_CGROUP (< 5.7): migrate instead.
-            Err(Errno::ENOSYS | Errno::EINVAL | Errno::E2BIG | Errno::EOPNOTSUPP) => {}
+            // No clone3 (< 5.3) or no CLONE_INTO_CGROUP (< 5.7: an unknown flag, or a larger
+            // struct than the kernel knows): migrate instead. EOPNOTSUPP is the cgroup's answer
+            // (not a valid domain), which a migration would get too.
+            Err(Errno::ENOSYS | Errno::EINVAL | Errno::E2BIG) => {}
+            Err(
+                e @ (Errno::EACCES
+                | Errno::EPERM
+                | Errno::ENOENT
+                | Errno::EOPNOTSUPP
+                | Errno::EBUSY),
+            ) if may_go_without => {
+                // EPERM can be the namespaces' answer instead: then this fails the same.
+                let pid = if flags == 0 {
+                    fork_child(child)
+                } else {
+                    clone_child(flags, child)
+                }?;
+                limit.abandon(e);
+                return Ok(pid);
+            }
             Err(e) => return Err(e),
         }
     }

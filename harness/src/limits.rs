@@ -46,6 +46,8 @@ pub(crate) struct Place {
     parent_path: String,
     /// The cgroup the harness is in (where the supervisor returns to on v1).
     origin: PathBuf,
+    /// The mount point `parent` and `origin` are reached through: nothing above it is visible.
+    mount: PathBuf,
 }
 
 /// Where scenario cgroups can go, found once per run by the runner.
@@ -53,43 +55,108 @@ pub(crate) struct Place {
 pub(crate) struct Places {
     /// Best first.
     list: Vec<Place>,
-    /// No cgroup2 is mounted anywhere (a minimal VM guest): as root the supervisor mounts one
-    /// in its private mount namespace.
+    /// No cgroup2 mount shows the harness's own cgroup: none is mounted at all (a minimal VM
+    /// guest), or those mounted are rooted outside its cgroup namespace (the host's mount
+    /// after a plain `unshare -C`). As root the supervisor mounts one in its private mount
+    /// namespace, which the kernel roots at the namespace's root.
     mount_v2: bool,
+    /// cgroup2 is mounted, but rooted where it does not show the harness's cgroup.
+    v2_elsewhere: bool,
 }
 
 /// Finds where scenario cgroups can be created and removes cgroups that earlier, killed runs
-/// left there. Once per run: `mounts` are the runner's (mount point, type) pairs.
-pub(crate) fn places(mounts: &[(String, String)]) -> Places {
-    let places = find_places(mounts);
+/// left there. Once per run: `mountinfo` is the runner's /proc/self/mountinfo. Places whose
+/// cgroups could not take a process (see [`attachable`]) are left out, so that a supervisor
+/// never creates one there: a failed clone3(CLONE_INTO_CGROUP) after unshare(CLONE_NEWPID)
+/// would have allocated, and so used up, the new PID namespace's PID 1.
+pub(crate) fn places(mountinfo: &str) -> Places {
+    let mut places = find_places(mountinfo);
+    places.list.retain(|p| attachable(p).is_ok());
     for p in &places.list {
         remove_stale(&p.parent);
     }
     places
 }
 
-/// [`places`] without the sweep.
-fn find_places(mounts: &[(String, String)]) -> Places {
+/// The cgroup2 mounts of a mountinfo text that no later mount covers (on the same point):
+/// (root, mount point), in mountinfo order. The root is the mounted cgroup's path relative to
+/// the reader's cgroup namespace (`/..` and below: outside it).
+fn cgroup2_mounts(mountinfo: &str) -> Vec<(&str, &str)> {
+    // (root, point, type) of each line.
+    let lines: Vec<(&str, &str, &str)> = mountinfo
+        .lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let mut f = left.split(' ');
+            Some((f.nth(3)?, f.next()?, right.split(' ').next()?))
+        })
+        .collect();
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, point, fstype))| {
+            *fstype == "cgroup2" && !lines[i + 1..].iter().any(|(_, p, _)| p == point)
+        })
+        .map(|(_, &(root, point, _))| (root, point))
+        .collect()
+}
+
+/// The directory of the cgroup `path` (as /proc/self/cgroup shows it) below a cgroup2 mount of
+/// the cgroup `root` (mountinfo's root field) at `point`: a bind of a subtree shows the cgroup
+/// C at point + (C − root). None where that mount does not show it: C is not below `root`, or
+/// either lies outside the reader's cgroup namespace (`/..`), where a mount made before
+/// `unshare -C` leaves the harness's own cgroup and nsdelegate refuses every move (ENOENT).
+fn dir_through(point: &Path, root: &str, path: &str) -> Option<PathBuf> {
+    let parts = |p: &str| -> Option<Vec<String>> {
+        let v: Vec<String> = p
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_string)
+            .collect();
+        (!v.iter().any(|c| c == "..")).then_some(v)
+    };
+    let (root, path) = (parts(root)?, parts(path)?);
+    let below = path.strip_prefix(root.as_slice())?;
+    Some(below.iter().fold(point.to_path_buf(), |d, c| d.join(c)))
+}
+
+/// Of the cgroup2 mounts in `mountinfo`, the one that shows the cgroup `path` with the most of
+/// the hierarchy above it (the first of those): a sibling of the harness's cgroup must be
+/// reachable. (mount point, its root, the cgroup's directory.)
+fn v2_mount_for(mountinfo: &str, path: &str) -> Option<(PathBuf, String, PathBuf)> {
+    let mut best: Option<(usize, (PathBuf, String, PathBuf))> = None;
+    for (root, point) in cgroup2_mounts(mountinfo) {
+        let Some(dir) = dir_through(Path::new(point), root, path) else {
+            continue;
+        };
+        let depth = dir.components().count() - Path::new(point).components().count();
+        if best.as_ref().is_none_or(|(d, _)| depth > *d) {
+            best = Some((depth, (PathBuf::from(point), root.to_string(), dir)));
+        }
+    }
+    best.map(|(_, found)| found)
+}
+
+/// [`places`] without the checks and the sweep.
+fn find_places(mountinfo: &str) -> Places {
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let v2_path = cgroup_line(&own, "");
-    let v2_mount = mounts
-        .iter()
-        .find(|(_, fstype)| fstype == "cgroup2")
-        .map(|(point, _)| PathBuf::from(point));
+    let v2 = v2_path
+        .as_deref()
+        .and_then(|path| v2_mount_for(mountinfo, path));
     let mut list = Vec::new();
-    if let (Some(mount), Some(path)) = (&v2_mount, &v2_path) {
-        let cur = mount.join(path.trim_start_matches('/'));
+    if let Some((mount, root, cur)) = &v2 {
         let has_pids = std::fs::read_to_string(mount.join("cgroup.controllers"))
             .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"));
-        if has_pids && cur == *mount {
+        if has_pids && cur == mount {
             // The root cgroup may hold processes and have children with controllers.
-            list.push(Place::v2(true, mount, mount, mount));
+            list.push(Place::v2(true, mount, root, mount, mount));
         } else if has_pids && let Some(parent) = cur.parent().filter(|p| p.starts_with(mount)) {
             // A sibling of our own cgroup: v2 forbids controllers below a cgroup that holds
             // processes, and ours holds the harness.
-            list.push(Place::v2(true, mount, parent, &cur));
+            list.push(Place::v2(true, mount, root, parent, cur));
         }
-        list.push(Place::v2(false, mount, &cur, &cur));
+        list.push(Place::v2(false, mount, root, cur, cur));
     }
     if let Some(path) = cgroup_line(&own, "pids") {
         let cur = Path::new(V1_PIDS).join(path.trim_start_matches('/'));
@@ -101,26 +168,45 @@ fn find_places(mounts: &[(String, String)]) -> Places {
                 parent: cur.clone(),
                 parent_path: path,
                 origin: cur,
+                mount: PathBuf::from(V1_PIDS),
             },
         );
     }
     Places {
         list,
-        mount_v2: v2_mount.is_none(),
+        mount_v2: v2.is_none(),
+        v2_elsewhere: v2.is_none() && !cgroup2_mounts(mountinfo).is_empty(),
     }
 }
 
 impl Place {
-    /// A place in the cgroup2 hierarchy mounted at `mount`, for `nsspec-<pid>` below `parent`.
-    fn v2(pids: bool, mount: &Path, parent: impl AsRef<Path>, origin: &Path) -> Place {
+    /// What the cgroups of this hierarchy above a scenario's let it have: see
+    /// [`Outlook::cgroup_room`]. `read` reads a number from a cgroup file.
+    fn room(&self, read: &dyn Fn(&Path) -> Option<u64>) -> Option<u64> {
+        // From the harness's own cgroup up, not the parent: on v2 that is the sibling's.
+        room_above(&self.origin, &self.mount, read)
+    }
+
+    /// A place in the cgroup2 hierarchy whose cgroup `root` is mounted at `mount`, for
+    /// `nsspec-<pid>` below `parent`.
+    fn v2(pids: bool, mount: &Path, root: &str, parent: impl AsRef<Path>, origin: &Path) -> Place {
         let parent = parent.as_ref().to_path_buf();
         let rel = parent.strip_prefix(mount).unwrap_or(Path::new(""));
+        let mut parent_path = root.trim_end_matches('/').to_string();
+        for c in rel.components() {
+            parent_path.push('/');
+            parent_path.push_str(&c.as_os_str().to_string_lossy());
+        }
+        if parent_path.is_empty() {
+            parent_path.push('/');
+        }
         Place {
             v2: true,
             pids,
-            parent_path: format!("/{}", rel.display()),
+            parent_path,
             parent,
             origin: origin.to_path_buf(),
+            mount: mount.to_path_buf(),
         }
     }
 }
@@ -163,6 +249,8 @@ pub(crate) struct Limit {
     /// Where the supervisor mounted cgroup2 itself (in its private mount namespace), to
     /// unmount on release.
     mounted: Option<PathBuf>,
+    /// The `pids.max` asked for, for RLIMIT_NPROC should the cgroup be given up.
+    max: u32,
     pub(crate) description: String,
 }
 
@@ -200,6 +288,7 @@ impl Limit {
                 pids: true,
                 rlimit: false,
                 mounted: None,
+                max,
             };
         }
         let ok = nix::sys::resource::setrlimit(
@@ -213,6 +302,7 @@ impl Limit {
             pids: false,
             rlimit: ok,
             mounted: None,
+            max,
             description: match (ok, rootless) {
                 (true, true) => format!("RLIMIT_NPROC={max} (no writable pids cgroup)"),
                 (true, false) => format!(
@@ -244,9 +334,10 @@ impl Limit {
             if mount_cgroup2(&point) {
                 // /proc/self/cgroup has a `0::` line only once cgroup2 is mounted somewhere.
                 let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-                if let Some(path) = cgroup_line(&own, "") {
-                    let cur = point.join(path.trim_start_matches('/'));
-                    plain.push(Place::v2(false, &point, &cur, &cur));
+                // The new mount's root is the cgroup namespace's root, "/".
+                if let Some(cur) = cgroup_line(&own, "").and_then(|p| dir_through(&point, "/", &p))
+                {
+                    plain.push(Place::v2(false, &point, "/", &cur, &cur));
                 }
                 self.mounted = Some(point);
             }
@@ -263,6 +354,37 @@ impl Limit {
             }
         }
         self.unmount();
+    }
+
+    /// Gives the cgroup up after the kernel refused to create a scenario process in it (`e`,
+    /// from clone3(CLONE_INTO_CGROUP)) and that process was created outside instead: the places
+    /// were judged by permissions and types (see [`attachable`]), and the kernel may still
+    /// know better. The scenario runs on without a cgroup of its own, under RLIMIT_NPROC
+    /// (which binds in rootless mode only).
+    pub(crate) fn abandon(&mut self, e: Errno) {
+        let Some(c) = self.cgroup.take() else { return };
+        let _ = remove_tree_at(c.parent_fd.as_fd(), &c.name());
+        self.unmount();
+        self.mounted = None;
+        self.pids = false;
+        if !self.rlimit {
+            self.rlimit = nix::sys::resource::setrlimit(
+                nix::sys::resource::Resource::RLIMIT_NPROC,
+                self.max.into(),
+                self.max.into(),
+            )
+            .is_ok();
+        }
+        self.description.push_str(&format!(
+            "; given up: the cgroup could not take the scenario's processes ({}), so none has \
+             one{}",
+            crate::report::errno_text(e as i32),
+            if self.rlimit {
+                format!(" and RLIMIT_NPROC={} stands in", self.max)
+            } else {
+                String::new()
+            }
+        ));
     }
 
     /// Whether the limit is enforced: a pids cgroup, or RLIMIT_NPROC where it binds (tried by
@@ -360,29 +482,21 @@ impl Outlook {
     /// `rootless`: the supervisors will run in user namespaces of their own.
     pub(crate) fn here(rootless: bool) -> Outlook {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let mounts = crate::executor::parse_mounts(&mountinfo);
         Outlook {
-            places: find_places(&mounts),
+            places: find_places(&mountinfo),
             rootless,
         }
     }
 
     /// How many more processes the cgroups above a scenario's would let it have: the least
-    /// `pids.max` − `pids.current` of the parent it is made in and that parent's ancestors (a
-    /// systemd unit's TasksMax, a container's pids limit), None where none of them sets one.
-    /// A scenario's own `pids.max` bounds it, but its processes count against those too.
+    /// `pids.max` − `pids.current` of the harness's own cgroup and its ancestors (a systemd
+    /// unit's TasksMax, a container's pids limit), None where none of them sets one. A
+    /// scenario's own `pids.max` bounds it, but its processes count against its ancestors
+    /// too. On v2 its cgroup is a sibling of the harness's own, so a limit set on that one
+    /// does not count them; it is honoured all the same, as the limit whoever started nsspec
+    /// meant for everything it runs.
     pub(crate) fn cgroup_room(&self) -> Option<u64> {
-        // `dir` and its ancestors up to the hierarchy's root, `levels` below it.
-        let room = |dir: &Path, levels: usize| {
-            dir.ancestors()
-                .take(levels + 1)
-                .filter_map(|d| {
-                    let max = read_number(&d.join("pids.max"))?;
-                    Some(max.saturating_sub(read_number(&d.join("pids.current"))?))
-                })
-                .min()
-        };
-        let levels = |p: &Place| p.parent_path.split('/').filter(|c| !c.is_empty()).count();
+        let room = |p: &Place| p.room(&|f| read_number(f));
         if let Some(place) = self
             .places
             .list
@@ -390,16 +504,12 @@ impl Outlook {
             .filter(|p| p.pids)
             .find(|p| usable(p).is_ok())
         {
-            return room(&place.parent, levels(place));
+            return room(place);
         }
         // No cgroup of the scenario's own (rootless: RLIMIT_NPROC bounds it): its processes
         // stay in nsspec's own cgroup, and count against it and every cgroup above, in each
         // hierarchy. Reading their limits needs no write access.
-        self.places
-            .list
-            .iter()
-            .filter_map(|p| room(&p.origin, levels(p) + usize::from(p.origin != p.parent)))
-            .min()
+        self.places.list.iter().filter_map(room).min()
     }
 
     /// Whether a cgroup with `pids.max` can be made, else what each place lacks.
@@ -442,6 +552,20 @@ impl Outlook {
         if plain.is_empty() && self.places.mount_v2 {
             match try_cgroup2_mount() {
                 Ok(()) => return Ok(()),
+                Err(e) if self.places.v2_elsewhere => why.push(format!(
+                    "no cgroup2 mount shows nsspec's own cgroup (they are rooted outside its \
+                     cgroup namespace, as after a plain `unshare -C`), and one of the namespace \
+                     mounted on {CGROUP2_DEFAULT} in a private mount namespace gives no writable \
+                     cgroup ({}{}); mount cgroup2 inside the namespace (`unshare -Cm`, then \
+                     `mount -t cgroup2 none {CGROUP2_DEFAULT}` in place of the old one) or use \
+                     `vm/run`",
+                    crate::report::errno_text(e as i32),
+                    if e == Errno::EBUSY {
+                        ": the host's cgroup2 is mounted right there"
+                    } else {
+                        ""
+                    }
+                )),
                 Err(e) => why.push(format!(
                     "no cgroup2 in reach, and one mounted on {CGROUP2_DEFAULT} in a private mount \
                      namespace gives no writable cgroup ({})",
@@ -470,6 +594,18 @@ impl Outlook {
     }
 }
 
+/// The least `pids.max` − `pids.current` of the cgroup `dir` and its ancestors up to `mount`
+/// (above it nothing is visible), as `read` finds those files; None where none sets a limit.
+fn room_above(dir: &Path, mount: &Path, read: &dyn Fn(&Path) -> Option<u64>) -> Option<u64> {
+    dir.ancestors()
+        .take_while(|d| d.starts_with(mount))
+        .filter_map(|d| {
+            let max = read(&d.join("pids.max"))?;
+            Some(max.saturating_sub(read(&d.join("pids.current"))?))
+        })
+        .min()
+}
+
 /// The whole number a one-line file holds (a sysctl, a cgroup's `pids.max`); None where it
 /// cannot be read or holds something else (`max`).
 pub(crate) fn read_number(path: &Path) -> Option<u64> {
@@ -496,7 +632,41 @@ fn usable(place: &Place) -> Result<(), String> {
     {
         return Err(format!("{} lacks pids", control.display()));
     }
-    Ok(())
+    attachable(place)
+}
+
+/// Whether a v2 cgroup made in `place` could take the scenario's processes, which the kernel
+/// checks only when they are cloned into it (clone3 fails then, every scenario with it):
+/// the writer needs write access to `cgroup.procs` of the common ancestor of where the
+/// process is and where it goes ("Delegation containment" in cgroup-v2.rst: EACCES), here
+/// `place.parent` (the harness's own cgroup or its parent); and the new cgroup must be a
+/// valid domain, which a child of a threaded cgroup or of a threaded domain other than the
+/// root is not (EOPNOTSUPP). v1 has neither rule; its place is taken from /proc/self/cgroup
+/// alone, so it must at least be a cgroup (an unmounted hierarchy leaves an empty directory).
+fn attachable(place: &Place) -> Result<(), String> {
+    let procs = place.parent.join("cgroup.procs");
+    if !place.v2 {
+        return match procs.exists() {
+            true => Ok(()),
+            false => Err(format!("{} is no cgroup", place.parent.display())),
+        };
+    }
+    nix::unistd::access(&procs, nix::unistd::AccessFlags::W_OK).map_err(|e| {
+        format!(
+            "{} is not writable ({}), and a process can enter a cgroup below it only then",
+            procs.display(),
+            crate::report::errno_text(e as i32)
+        )
+    })?;
+    // The root has no cgroup.type and may mix threaded and domain children.
+    match std::fs::read_to_string(place.parent.join("cgroup.type")) {
+        Ok(t) if t.trim() != "domain" => Err(format!(
+            "{} is a {} cgroup, below which a new cgroup cannot take processes",
+            place.parent.display(),
+            t.trim()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Tries in a child what `Limit::group_only` does where no cgroup2 is in reach: mount one in a
@@ -510,10 +680,9 @@ fn try_cgroup2_mount() -> Result<(), nix::errno::Errno> {
         mount_cgroup2_on(point)?;
         let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
         let path = cgroup_line(&own, "").ok_or(nix::errno::Errno::ENOENT)?;
-        nix::unistd::access(
-            &point.join(path.trim_start_matches('/')),
-            nix::unistd::AccessFlags::W_OK,
-        )
+        let cur = dir_through(point, "/", &path).ok_or(nix::errno::Errno::ENOENT)?;
+        nix::unistd::access(&cur, nix::unistd::AccessFlags::W_OK)?;
+        attachable(&Place::v2(false, point, "/", &cur, &cur)).map_err(|_| Errno::EACCES)
     })
 }
 
@@ -1035,6 +1204,106 @@ mod tests {
         let pidfds =
             crate::executor::pidfd_open(std::process::id() as i32).err() != Some(Errno::ENOSYS);
         assert_eq!(code, if pidfds { 0 } else { 13 });
+    }
+
+    /// A line of mountinfo for a cgroup2 mount of `root` at `point`.
+    fn cgroup2_line(id: u32, root: &str, point: &str) -> String {
+        format!("{id} 1 0:26 {root} {point} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n")
+    }
+
+    /// The mount's root decides where the harness's cgroup is: a bind of a subtree shows the
+    /// cgroup C at point + (C − root); a mount rooted outside the cgroup namespace (`/..`,
+    /// the host's mount after `unshare -C`), or at a cgroup that C is not below, shows it
+    /// nowhere — joining C onto such a mount made scenario cgroups outside the namespace,
+    /// where nsdelegate refuses every clone into them (ENOENT).
+    #[test]
+    fn the_own_cgroup_is_found_through_the_mount_root() {
+        let at = |root: &str, path: &str| dir_through(Path::new("/m"), root, path);
+        assert_eq!(at("/", "/a/b"), Some(PathBuf::from("/m/a/b")));
+        assert_eq!(at("/", "/"), Some(PathBuf::from("/m")));
+        assert_eq!(at("/a", "/a/b"), Some(PathBuf::from("/m/b")));
+        assert_eq!(at("/a/b/", "/a/b"), Some(PathBuf::from("/m")));
+        assert_eq!(at("/..", "/"), None);
+        assert_eq!(at("/../..", "/a"), None);
+        assert_eq!(at("/..", "/../x"), None);
+        assert_eq!(at("/", "/../x"), None);
+        assert_eq!(at("/a", "/ab"), None);
+        assert_eq!(at("/a/b", "/a"), None);
+
+        // The host's mount after `unshare -C`: nothing; a mount of our own namespace's root
+        // beside it is found, wherever it is in the table.
+        let host = cgroup2_line(30, "/..", "/sys/fs/cgroup");
+        assert_eq!(v2_mount_for(&host, "/"), None);
+        let ours = cgroup2_line(40, "/", "/tmp/cg");
+        for table in [format!("{host}{ours}"), format!("{ours}{host}")] {
+            assert_eq!(
+                v2_mount_for(&table, "/x"),
+                Some(("/tmp/cg".into(), "/".into(), "/tmp/cg/x".into()))
+            );
+        }
+        // Of two that show it, the one showing more of the hierarchy (a parent for the
+        // sibling place), whatever the order.
+        let whole = cgroup2_line(30, "/", "/sys/fs/cgroup");
+        let bind = cgroup2_line(41, "/user.slice", "/run/cg");
+        for table in [format!("{bind}{whole}"), format!("{whole}{bind}")] {
+            assert_eq!(
+                v2_mount_for(&table, "/user.slice/u"),
+                Some((
+                    "/sys/fs/cgroup".into(),
+                    "/".into(),
+                    "/sys/fs/cgroup/user.slice/u".into()
+                ))
+            );
+        }
+        // A mount covered by a later one on the same point is not reached through it.
+        let over = "50 30 0:40 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n";
+        assert_eq!(v2_mount_for(&format!("{whole}{over}"), "/a"), None);
+        assert_eq!(
+            v2_mount_for(&format!("{whole}{over}{bind}"), "/user.slice/u"),
+            Some(("/run/cg".into(), "/user.slice".into(), "/run/cg/u".into()))
+        );
+        // What /proc/PID/cgroup shows for a cgroup made below a bind: the root, then the rest.
+        let place = Place::v2(
+            true,
+            Path::new("/run/cg"),
+            "/user.slice",
+            "/run/cg/u",
+            Path::new("/run/cg/u/s"),
+        );
+        assert_eq!(place.parent_path, "/user.slice/u");
+        let top = Place::v2(false, Path::new("/m"), "/", "/m", Path::new("/m"));
+        assert_eq!(top.parent_path, "/");
+    }
+
+    /// On v2 a scenario's cgroup is a sibling of the harness's own, so the room counts the
+    /// harness's cgroup (its `pids.max`: a systemd unit's TasksMax, a container's limit) as
+    /// well as the parent and everything above it, up to the mount and no further.
+    #[test]
+    fn the_room_counts_the_harness_cgroup_and_those_above_up_to_the_mount() {
+        let mount = Path::new("/sys/fs/cgroup");
+        let place = Place::v2(true, mount, "/", mount, &mount.join("lim"));
+        let room = |files: &[(&str, u64)]| {
+            place.room(&|f: &Path| {
+                let f = f.to_str()?;
+                files.iter().find(|(name, _)| *name == f).map(|(_, n)| *n)
+            })
+        };
+        let lim = [
+            ("/sys/fs/cgroup/lim/pids.max", 20),
+            ("/sys/fs/cgroup/lim/pids.current", 2),
+        ];
+        // `mkdir lim; echo 20 > lim/pids.max; echo $$ > lim/cgroup.procs`: 18 more.
+        assert_eq!(room(&lim), Some(18));
+        let above = [
+            ("/sys/fs/cgroup/pids.max", 5),
+            ("/sys/fs/cgroup/pids.current", 1),
+            // Above the mount: not of this hierarchy.
+            ("/sys/fs/pids.max", 1),
+            ("/sys/fs/pids.current", 1),
+        ];
+        assert_eq!(room(&[lim[0], lim[1], above[0], above[1]]), Some(4));
+        assert_eq!(room(&[above[2], above[3]]), None);
+        assert_eq!(room(&above), Some(4));
     }
 
     #[test]

@@ -5613,3 +5613,158 @@ fn the_clock_opens_nothing_but_procfs_at_proc_uptime() {
     );
     assert!(started.elapsed() < Duration::from_secs(20), "{stdout}");
 }
+
+/// Where the host mounts cgroup2 with its whole hierarchy (root `/`), if it does.
+fn cgroup2_root_mount() -> Option<PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines()
+        .filter(|l| l.contains(" - cgroup2 "))
+        .find(|l| l.split(' ').nth(3) == Some("/"))
+        .and_then(|l| Some(PathBuf::from(l.split(' ').nth(4)?)))
+}
+
+/// Runs `script` (sh) as root in a mount namespace of its own (private), inside a new cgroup
+/// v2 `name` below the root of the host's cgroup2 mount `mount` (`$CG`: that cgroup, made
+/// before and removed after), with nsspec as `$N` and the v1 pids hierarchy unmounted there,
+/// so that the scenarios' cgroups can only be v2 ones.
+fn in_new_v2_cgroup(mount: &Path, name: &str, prepare: &str, script: &str) -> Output {
+    let cg = mount.join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir(&cg).unwrap();
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(format!(
+            "set -e; {prepare}; echo $$ > \"$ENTER/cgroup.procs\"; \
+             if grep -q ' /sys/fs/cgroup/pids ' /proc/self/mountinfo; then umount /sys/fs/cgroup/pids; fi; \
+             set +e; {script}"
+        ))
+        .env("CG", &cg)
+        .env("ENTER", &cg)
+        .env("N", env!("CARGO_BIN_EXE_nsspec"))
+        .current_dir(root())
+        .output()
+        .expect("unshare runs");
+    // Every process that was in it has exited: deepest first.
+    let mut dirs = vec![cg.clone()];
+    let mut i = 0;
+    while i < dirs.len() {
+        if let Ok(entries) = std::fs::read_dir(&dirs[i]) {
+            dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
+        i += 1;
+    }
+    for d in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
+    assert!(!cg.exists(), "{} was left", cg.display());
+    out
+}
+
+/// In a cgroup namespace below the hierarchy's root with the host's cgroup2 mount still in
+/// place (a plain `unshare -C`), that mount is rooted outside the namespace (`/..` in
+/// mountinfo): the harness's own cgroup is not reached through it. Joining /proc/self/cgroup's
+/// `/` onto it put the scenarios' cgroups at the real root, outside the namespace (nsdelegate
+/// then refuses every clone into them: "cannot fork init: ENOENT"; without it, the cgroup
+/// scenarios record paths outside their namespace). nsspec mounts a cgroup2 of the namespace
+/// in its sandbox instead, and the cgroup scenarios pass.
+#[test]
+fn a_cgroup_namespace_below_the_root_gets_scenario_cgroups_inside_it() {
+    let Some(mount) = cgroup2_root_mount().filter(|_| privileged()) else {
+        eprintln!("skipped: needs root and a cgroup2 mount of the whole hierarchy");
+        return;
+    };
+    let out = in_new_v2_cgroup(
+        &mount,
+        "nsspec-test-cgns",
+        "true",
+        "unshare --cgroup \"$N\" run -v scenarios/cgroup/",
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(" 0 failed, 0 skipped"), "{stdout}");
+    assert!(!stdout.contains("cannot fork"), "{stdout}");
+    // Not through the host's mount, which shows the namespace's root as some cgroup below
+    // its own: the hierarchy's root, outside the namespace.
+    let places: Vec<&Path> = stdout
+        .lines()
+        .filter_map(|l| {
+            l.split_once("is cgroup v2 nsspec-")?
+                .1
+                .split_once(" under ")
+        })
+        .map(|(_, dir)| Path::new(dir))
+        .collect();
+    assert_eq!(places.len(), 5, "{stdout}");
+    assert!(places.iter().all(|p| *p != mount), "{stdout}");
+}
+
+/// Below a threaded cgroup a new cgroup cannot take processes (clone3 gives EOPNOTSUPP, after
+/// the new PID namespace's PID 1 was allocated, so no fallback fork works there): nsspec in a
+/// threaded cgroup skips the scenarios that need a cgroup of their own, naming why, and runs
+/// the rest without one.
+#[test]
+fn a_threaded_cgroup_is_no_place_for_scenario_cgroups() {
+    let Some(mount) = cgroup2_root_mount().filter(|_| privileged()) else {
+        eprintln!("skipped: needs root and a cgroup2 mount of the whole hierarchy");
+        return;
+    };
+    let out = in_new_v2_cgroup(
+        &mount,
+        "nsspec-test-threaded",
+        "mkdir \"$CG/t\"; echo threaded > \"$CG/t/cgroup.type\"; ENTER=$CG/t",
+        "\"$N\" run scenarios/pid/getpid-is-one.yaml scenarios/cgroup/root-fixed-at-creation.yaml",
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("PASS  pid/getpid-is-one"), "{stdout}");
+    assert!(
+        stdout.contains("SKIP  cgroup/root-fixed-at-creation")
+            && stdout
+                .contains("is a threaded cgroup, below which a new cgroup cannot take processes"),
+        "{stdout}"
+    );
+}
+
+/// A scenario whose init cannot be forked (here: a v1 pids cgroup above nsspec allows only
+/// the runner, its guardian and the supervisor) fails with the harness error, and its record
+/// says the outer view is as it was: not that every mount, /proc/self and the hostname went
+/// (the view after was left unread on that early return).
+#[test]
+fn a_scenario_whose_init_cannot_fork_claims_no_change_of_the_host() {
+    let v1 = Path::new("/sys/fs/cgroup/pids");
+    if !privileged() || !v1.join("cgroup.procs").exists() {
+        eprintln!(
+            "skipped: needs root and a v1 pids hierarchy at {}",
+            v1.display()
+        );
+        return;
+    }
+    let dir = v1.join(format!("nsspec-test-nofork-{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("pids.max"), "3").unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo $$ > {} && exec {} run -v --no-snapshots scenarios/pid/getpid-is-one.yaml",
+            dir.join("cgroup.procs").display(),
+            env!("CARGO_BIN_EXE_nsspec")
+        ))
+        .current_dir(root())
+        .output()
+        .expect("sh runs");
+    // nsspec has exited: the cgroup is empty again (its scenario cgroup removed).
+    let removed = std::fs::remove_dir(&dir);
+    let (stdout, stderr) = text(&out);
+    removed.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("harness error: cannot fork init"),
+        "{stdout}"
+    );
+    for line in [
+        "mount table: unchanged",
+        "/proc/self: the harness's own PID",
+        "hostname: unchanged",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in\n{stdout}");
+    }
+}
