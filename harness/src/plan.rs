@@ -2551,6 +2551,20 @@ impl<'a> Builder<'a> {
                     ));
                 }
                 let child = self.index_of(&e.name.value).expect("declared");
+                // As for `fork`: when setns() fails, nsspec's joining process creates nothing,
+                // and the steps would be reported as never run, whatever the kernel did.
+                if !matches!(e.expect, None | Some(RawOutcome::Ok))
+                    && !self.pending[child].is_empty()
+                {
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "an `enter` expected to fail has no process to run `steps`: `{}` is \
+                             created only when the joins succeed; leave `steps` out, or expect `ok`",
+                            e.name.value
+                        ),
+                    ));
+                }
                 let (target, kinds) =
                     self.joining(me, host, &e.target, &e.namespaces, e.pidfd, "enter")?;
                 let pidns = if kinds.contains(&NsKind::Pid) {
