@@ -1408,6 +1408,11 @@ struct Builder<'a> {
     taken_over: Option<Location>,
     /// Where each `wait` step is, by process and step index.
     wait_at: BTreeMap<(usize, usize), Location>,
+    /// The step that creates each process (its creator, the step's index there, its line and
+    /// whether it is an `enter`); `None` for init and the host process.
+    created_at: Vec<Option<(usize, usize, u64, bool)>>,
+    /// The index of the step being resolved in its process.
+    step_at: usize,
 }
 
 /// What a process has that fork() copies to the children it creates afterwards (the
@@ -1459,6 +1464,8 @@ impl<'a> Builder<'a> {
             unstarted_pidns: None,
             taken_over: None,
             wait_at: BTreeMap::new(),
+            created_at: Vec::new(),
+            step_at: 0,
         }
     }
 
@@ -1721,6 +1728,7 @@ impl<'a> Builder<'a> {
             pidns,
         });
         self.pending.push(steps);
+        self.created_at.push(None);
     }
 
     fn kinds(
@@ -1745,7 +1753,8 @@ impl<'a> Builder<'a> {
         let pending = std::mem::take(&mut self.pending[p]);
         let mut raw_steps = self.flatten_threads(pending)?;
         let mut child_pidns = self.procs[p].pidns.clone();
-        for step in &mut raw_steps {
+        for (i, step) in raw_steps.iter_mut().enumerate() {
+            let made_at = Some((p, i, step.referenced.line(), false));
             match &mut step.value {
                 RawStep::Unshare(u) => {
                     let expected_ok = !matches!(u.expect, Some(RawOutcome::Errno(_)));
@@ -1765,6 +1774,7 @@ impl<'a> Builder<'a> {
                         self.next_ns += 1;
                     }
                     self.add_proc(f.name.value.clone(), Some(p), pidns, steps);
+                    *self.created_at.last_mut().expect("just added") = made_at;
                 }
                 RawStep::Enter(e) => {
                     self.declare(&e.name)?;
@@ -1773,6 +1783,8 @@ impl<'a> Builder<'a> {
                     // joining child of the caller, as with nsenter): in the namespace for our
                     // children. With `pid`, its target's, fixed when resolved.
                     self.add_proc(e.name.value.clone(), Some(p), child_pidns.clone(), steps);
+                    *self.created_at.last_mut().expect("just added") =
+                        made_at.map(|(p, i, line, _)| (p, i, line, true));
                 }
                 _ => {}
             }
@@ -1890,7 +1902,10 @@ impl<'a> Builder<'a> {
             "host" => Who::Proc(host.expect("host process is always planned")),
             "supervisor" => Who::Supervisor,
             name => match self.index_of(name) {
-                Some(i) if i != 0 && Some(i) != host => Who::Proc(i),
+                Some(i) if i != 0 && Some(i) != host => {
+                    self.exists_here(me, i, s)?;
+                    Who::Proc(i)
+                }
                 _ => {
                     let known: Vec<&str> = self
                         .procs
@@ -1913,6 +1928,56 @@ impl<'a> Builder<'a> {
                 }
             },
         })
+    }
+
+    /// Refuses a step of `me` (the one being resolved) that names process `c` where `c`
+    /// certainly does not exist yet: `me` itself creates it, or the process that creates it (or
+    /// one of that one's creators), only with a later step. Steps run in order, so the run
+    /// could only fail (`c` has not started). A process created by another process is left
+    /// alone: without events between them, which comes first is a race, not a certainty.
+    fn exists_here(
+        &self,
+        me: usize,
+        c: usize,
+        name: &Spanned<String>,
+    ) -> Result<(), ScenarioError> {
+        let mut x = c;
+        while let Some((q, j, line, enter)) = self.created_at[x] {
+            if q != me {
+                x = q;
+                continue;
+            }
+            if self.step_at > j {
+                return Ok(());
+            }
+            let how = if enter { "`enter`" } else { "`fork`" };
+            let creates = if x == c {
+                format!(
+                    "`{}` creates it with its {how} on line {line}",
+                    self.procs[me].name
+                )
+            } else {
+                format!(
+                    "it is created by `{}`, which `{}` creates with its {how} on line {line}",
+                    self.procs[x].name, self.procs[me].name
+                )
+            };
+            let when = if self.step_at == j {
+                "by this very step"
+            } else {
+                "after this step"
+            };
+            return Err(self.err(
+                &name.referenced,
+                format!(
+                    "`{}` does not exist yet here: {creates}, {when}, and steps run in order; \
+                     a step can name a process only once it has been created: move this step \
+                     after that {how}",
+                    self.procs[c].name
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Refuses a signal (`what`, through the name or pidfd `by`) to the harness's supervisor
@@ -2313,6 +2378,7 @@ impl<'a> Builder<'a> {
         // done the thread has ended (the executor waits until it is unlisted).
         let mut threaded_before = None;
         for (i, step) in raw.into_iter().enumerate() {
+            self.step_at = i;
             self.steps += 1;
             if self.steps > MAX_STEPS {
                 return Err(self.err(
@@ -4424,6 +4490,70 @@ mod tests {
     fn err(steps: &str) -> Option<String> {
         let text = format!("name: t\nnamespaces: [pid]\nsteps:\n{steps}");
         load("t", "t.yaml", &text).err().map(|e| e.to_string())
+    }
+
+    /// A step naming a process before the step that creates it, in the same process or up its
+    /// creators' chain, is refused for every step that names a process; one in another process
+    /// (a race without events) is not.
+    #[test]
+    fn a_process_is_named_only_once_it_can_exist() {
+        let before = |step: &str| {
+            err(&format!(
+                "  - {step}\n  - fork: {{ name: c, steps: [ {{ pause: {{}} }} ] }}\n  - kill: {{ pid: c, signal: KILL }}\n"
+            ))
+        };
+        for step in [
+            "kill: { pid: c, expect: { errno: ESRCH } }",
+            "kill: { group: c, expect: { errno: ESRCH } }",
+            "wait: { pid: c, expect: { errno: ECHILD } }",
+            "visible: { pid: c, expect: false }",
+            "pidfd_open: { pid: c, as: c, expect: { errno: ESRCH } }",
+            "cgroup: { pid: c }",
+            "ns_ioctl: { pid: c, kind: pid, request: NS_GET_NSTYPE }",
+            "read: { pid: c, path: uid_map }",
+            "write: { pid: c, path: setgroups, content: deny }",
+            "setns: { target: c, namespaces: [uts] }",
+            "enter: { name: e, target: c, namespaces: [uts] }",
+        ] {
+            let e = before(step).unwrap_or_else(|| panic!("accepted: {step}"));
+            assert!(
+                e.contains(
+                    "`c` does not exist yet here: `init` creates it with its `fork` on line 5, \
+                     after this step"
+                ),
+                "{step}: {e}"
+            );
+        }
+        // Up the chain: `a`, which creates `c`, comes later; and an `enter` naming its own child.
+        let e =
+            err("  - kill: { pid: c }\n  - fork: { name: a, steps: [ { fork: { name: c } } ] }\n")
+                .expect("refused");
+        assert!(
+            e.contains("it is created by `a`, which `init` creates with its `fork` on line 5"),
+            "{e}"
+        );
+        let e = err(
+            "  - fork: { name: t, steps: [ { pause: {} } ] }\n  - enter: { name: e, target: e, namespaces: [uts] }\n",
+        )
+        .expect("refused");
+        assert!(e.contains("by this very step"), "{e}");
+        // Among a thread's steps too: they run in order with the process's.
+        assert!(
+            err("  - thread: { steps: [ { kill: { pid: c } } ] }\n  - fork: { name: c }\n")
+                .is_some()
+        );
+        // After the `fork`, or from another process (a race): accepted.
+        assert_eq!(
+            err("  - fork: { name: c }\n  - kill: { pid: c, expect: { errno: ESRCH } }\n"),
+            None
+        );
+        assert_eq!(
+            err(
+                "  - fork: { name: k, steps: [ { kill: { pid: c, signal: 0, expect: { errno: ESRCH } } } ] }\n  \
+                 - fork: { name: c }\n"
+            ),
+            None
+        );
     }
 
     /// A `wait` for a child that awaits what comes after the `wait` is refused, and only where
