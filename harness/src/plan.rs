@@ -1390,6 +1390,11 @@ struct Builder<'a> {
     /// The oldest kernel its steps need, where that is above `kernel_at_least`: an implied
     /// requirement, so that an older kernel skips the scenario rather than fails it.
     implied_kernel: (u32, u32),
+    /// The step that implies `implied_kernel`, and what it is (for messages).
+    implied_by: Option<(Location, &'static str)>,
+    /// The newest kernel the scenario runs on, exclusive (its lowest `kernel_below`), and
+    /// where that requirement is.
+    kernel_below: Option<((u32, u32), Location)>,
     /// Every `pidfd_open`'s handle (in the order processes are resolved), whether its step
     /// expects success, and where its name is.
     handles: Vec<(HandlePlan, bool, Location)>,
@@ -1456,6 +1461,8 @@ impl<'a> Builder<'a> {
             clones3: false,
             kernel_at_least: (0, 0),
             implied_kernel: (0, 0),
+            implied_by: None,
+            kernel_below: None,
             handles: Vec::new(),
             handle_names: BTreeSet::new(),
             born: BTreeMap::new(),
@@ -1560,6 +1567,9 @@ impl<'a> Builder<'a> {
                 }
                 RawRequirement::KernelBelow(v) => {
                     let (a, b) = version(v)?;
+                    if self.kernel_below.is_none_or(|(below, _)| (a, b) < below) {
+                        self.kernel_below = Some(((a, b), r.referenced));
+                    }
                     Requirement::KernelBelow(a, b)
                 }
                 RawRequirement::InitialNamespace(k) => match k.value {
@@ -1594,6 +1604,29 @@ impl<'a> Builder<'a> {
             });
         }
 
+        // Every kernel the scenario could run on is at least `kernel_at_least` and older than
+        // `kernel_below`: where that is none, it would be skipped everywhere, never run.
+        if let Some(((a, b), at)) = self.kernel_below
+            && self.kernel_at_least >= (a, b)
+        {
+            let (c, d) = self.kernel_at_least;
+            let why = if (c, d) == (0, 0) {
+                format!("no kernel is older than {a}.{b}")
+            } else {
+                format!(
+                    "with `kernel: \"{c}.{d}\"` it leaves no kernel to run on (none is {c}.{d} or \
+                     newer and older than {a}.{b})"
+                )
+            };
+            return Err(self.err(
+                &at,
+                format!(
+                    "`kernel_below: \"{a}.{b}\"`: {why}, so the scenario would be skipped on every \
+                     kernel; give each version range a scenario of its own, with `kernel` below \
+                     `kernel_below`"
+                ),
+            ));
+        }
         let init_pidns = if namespaces.contains(&NsKind::Pid) {
             self.next_ns += 1;
             vec![0, 1]
@@ -1662,6 +1695,20 @@ impl<'a> Builder<'a> {
             self.procs.pop();
             None
         };
+        if let (Some(((a, b), at)), Some((step, what))) = (self.kernel_below, self.implied_by)
+            && self.implied_kernel >= (a, b)
+        {
+            let (c, d) = self.implied_kernel;
+            return Err(self.err(
+                &at,
+                format!(
+                    "`kernel_below: \"{a}.{b}\"` leaves no kernel to run on: the {what} step on \
+                     line {} needs Linux {c}.{d} or newer, so the scenario would be skipped on \
+                     every kernel; leave that step out of a scenario for kernels older than {a}.{b}",
+                    step.line()
+                ),
+            ));
+        }
         let events = self.check_events()?;
         if let Some(at) = self.mount_step
             && !namespaces.contains(&NsKind::Mount)
@@ -2068,6 +2115,15 @@ impl<'a> Builder<'a> {
         ))
     }
 
+    /// Records that a step (`what`, at `at`) needs kernel `version` or newer: an implied
+    /// requirement where it is above the scenario's own.
+    fn needs_kernel(&mut self, version: (u32, u32), at: &Location, what: &'static str) {
+        if version > self.implied_kernel {
+            self.implied_kernel = version;
+            self.implied_by = Some((*at, what));
+        }
+    }
+
     /// Checks an expected PID (or getppid()'s 0) against what the kernel can return.
     fn pid_value(
         &self,
@@ -2129,7 +2185,7 @@ impl<'a> Builder<'a> {
             return Err(self.err(&extra.referenced, message));
         }
         if !set_tid.is_empty() {
-            self.implied_kernel = self.implied_kernel.max((5, 5));
+            self.needs_kernel((5, 5), &set_tid[0].referenced, "`fork` with `set_tid`");
         }
         Ok(set_tid.iter().map(|v| v.value as libc::pid_t).collect())
     }
@@ -2156,7 +2212,12 @@ impl<'a> Builder<'a> {
         }
         self.kinds_used.extend(kinds.iter().copied());
         if pidfd {
-            self.implied_kernel = self.implied_kernel.max((5, 8));
+            let what = if what == "enter" {
+                "`enter` with `pidfd`"
+            } else {
+                "`setns` with `pidfd`"
+            };
+            self.needs_kernel((5, 8), &target.referenced, what);
         }
         Ok((who, kinds))
     }
@@ -2781,7 +2842,7 @@ impl<'a> Builder<'a> {
                     self.now.handles.insert(handle);
                 }
                 // pidfd_open(2) came in 5.3, pidfd_send_signal(2) in 5.1.
-                self.implied_kernel = self.implied_kernel.max((5, 3));
+                self.needs_kernel((5, 3), at, "`pidfd_open`");
                 Action::PidfdOpen {
                     target,
                     label: o.pid.value.clone(),
@@ -2792,7 +2853,7 @@ impl<'a> Builder<'a> {
             RawStep::PidfdFdinfo(f) => {
                 let handle = self.open_handle(me, &f.pidfd)?;
                 // NSpid in a pidfd's fdinfo, and -1 for a reaped process, came with Linux 5.5.
-                self.implied_kernel = self.implied_kernel.max((5, 5));
+                self.needs_kernel((5, 5), at, "`pidfd_fdinfo`");
                 let expect = match &f.expect {
                     None => None,
                     Some(s) if s.value.trim() == "0" => Some(vec![Some(0)]),
@@ -2811,7 +2872,7 @@ impl<'a> Builder<'a> {
                     return Err(self.for_children_err(&n.kind));
                 }
                 // The pidfs ioctls came with Linux 6.11 (ENOTTY before).
-                self.implied_kernel = self.implied_kernel.max((6, 11));
+                self.needs_kernel((6, 11), at, "`pidfd_ns`");
                 let expect = match &n.expect {
                     None => None,
                     Some(e) => match &e.value {
@@ -3565,10 +3626,11 @@ impl<'a> Builder<'a> {
                 // ioctl_ns(2): NS_GET_USERNS and NS_GET_PARENT came with Linux 4.9,
                 // NS_GET_NSTYPE and NS_GET_OWNER_UID with 4.11; before, ENOTTY would fail the
                 // scenario where the kernel simply lacks the request.
-                self.implied_kernel = self.implied_kernel.max(match request {
+                let needs = match request {
                     NsRequest::Parent | NsRequest::Userns => (4, 9),
                     NsRequest::OwnerUid | NsRequest::Nstype => (4, 11),
-                });
+                };
+                self.needs_kernel(needs, at, "`ns_ioctl`");
                 let expect = match &n.expect {
                     None => None,
                     Some(e) => Some(self.ns_ioctl_expect(&n.request, e)?),
@@ -4554,6 +4616,53 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// Kernel requirements that no kernel meets — together, or with a kernel a step implies —
+    /// are refused; an empty range only.
+    #[test]
+    fn kernel_ranges_must_hold_a_kernel() {
+        let with = |requires: &str, steps: &str| {
+            load(
+                "t",
+                "t.yaml",
+                &format!("name: t\nrequires: {requires}\nnamespaces: [pid]\nsteps:\n{steps}"),
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        let getpid = "  - getpid: {}\n";
+        let e = with(r#"[{ kernel: "5.0" }, { kernel_below: "5.0" }]"#, getpid).expect("refused");
+        assert!(
+            e.starts_with(
+                "t.yaml:2:31: `kernel_below: \"5.0\"`: with `kernel: \"5.0\"` it leaves no kernel"
+            ),
+            "{e}"
+        );
+        // The lowest `kernel_below` and the highest `kernel` decide, in any order.
+        assert!(
+            with(
+                r#"[{ kernel_below: "6.1" }, { kernel: "6.2" }, { kernel_below: "7.0" }]"#,
+                getpid
+            )
+            .is_some()
+        );
+        assert!(
+            with(r#"[{ kernel_below: "0.0" }]"#, getpid)
+                .is_some_and(|e| e.contains("no kernel is older than 0.0"))
+        );
+        assert_eq!(
+            with(r#"[{ kernel: "4.9" }, { kernel_below: "4.10" }]"#, getpid),
+            None
+        );
+        // A step's own kernel: pidfd_open(2) came with 5.3.
+        let pidfd = "  - pidfd_open: { pid: self, as: me }\n";
+        let e = with(r#"[{ kernel_below: "5.3" }]"#, pidfd).expect("refused");
+        assert!(
+            e.contains("the `pidfd_open` step on line 5 needs Linux 5.3 or newer"),
+            "{e}"
+        );
+        assert_eq!(with(r#"[{ kernel_below: "5.4" }]"#, pidfd), None);
     }
 
     /// A `wait` for a child that awaits what comes after the `wait` is refused, and only where
