@@ -1271,6 +1271,29 @@ fn as_mount_point(path: &str) -> &str {
     }
 }
 
+/// Whether `path` is written without `.` and `..` components and without `//`: as the kernel
+/// writes paths (mountinfo) and as `write`'s allow-list names them. Paths compared as text
+/// must be plain, or another spelling of the same file would slip past or match nothing.
+pub(crate) fn plain_path(path: &str) -> bool {
+    !(path.split('/').any(|c| c == ".." || c == ".") || path.contains("//"))
+}
+
+/// `path` made plain by its text alone (`..` removes the name before it), for messages: what
+/// the writer of a path that is not plain probably meant.
+fn plain_spelling(path: &str) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                names.pop();
+            }
+            name => names.push(name),
+        }
+    }
+    format!("/{}", names.join("/"))
+}
+
 /// The mount point of a `mounts` entry (its first field).
 pub fn mount_point(entry: &str) -> &str {
     entry.split(' ').next().unwrap_or_default()
@@ -3601,7 +3624,21 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Mounts(m) => {
+                // Trailing slashes are trimmed as mountinfo has none (`//` is `/`).
                 let under = as_mount_point(&self.path("under", &m.under)?).to_string();
+                if !plain_path(&under) {
+                    return Err(self.err(
+                        &m.under.referenced,
+                        format!(
+                            "`under` `{}` is not a plain path: it is compared with the mount \
+                             points of /proc/self/mountinfo as text, which never hold `.`, `..` or \
+                             `//`, so it would match nothing (and `expect: []` pass whatever is \
+                             mounted); write `{}`",
+                            m.under.value,
+                            plain_spelling(&under)
+                        ),
+                    ));
+                }
                 let expect = match &m.expect {
                     None => None,
                     Some(list) => {
@@ -3815,6 +3852,13 @@ impl<'a> Builder<'a> {
             return bad(format!("{} fields instead of 3", fields.len()));
         };
         let point = as_mount_point(point);
+        if !plain_path(point) {
+            return bad(format!(
+                "`{point}` is not a plain path, as mountinfo writes mount points (no `.`, `..` \
+                 or `//`): write `{}`",
+                plain_spelling(point)
+            ));
+        }
         if !under_mount(point, under) {
             return bad(format!("`{point}` is not `{under}` or below it"));
         }
@@ -4506,7 +4550,7 @@ pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
             OWN_PROC_FILES.join(", ")
         ))
     };
-    if path.split('/').any(|c| c == ".." || c == ".") || path.contains("//") {
+    if !plain_path(path) {
         return refuse("is not a plain path");
     }
     for own in ["/proc/self/", "/proc/thread-self/"] {
@@ -5498,6 +5542,25 @@ steps:
         };
         assert_eq!(under(0), "/proc/sys");
         assert_eq!(under(1), "/");
+        // Other spellings would match nothing: refused, with the plain one to write.
+        for (under, plain) in [
+            ("//mnt", "/mnt"),
+            ("/mnt/.", "/mnt"),
+            ("/tmp/../mnt", "/mnt"),
+        ] {
+            let e = err(&format!(
+                "  - mounts: {{ under: \"{under}\", expect: [] }}\n"
+            ))
+            .expect("refused");
+            assert!(
+                e.contains(&format!("`under` `{under}` is not a plain path"))
+                    && e.ends_with(&format!("write `{plain}`")),
+                "{e}"
+            );
+        }
+        let e = err("  - mounts: { under: /mnt, expect: [\"/mnt/./a tmpfs private\"] }\n")
+            .expect("refused");
+        assert!(e.contains("`/mnt/./a` is not a plain path"), "{e}");
     }
 
     #[test]
