@@ -918,6 +918,18 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         E::NullIntoString { .. } => "a value is required here, got nothing (null)".into(),
         // `!!str 1` where a number is wanted: the value is fine, the tag is what is wrong.
         // The error points at the tag, which is what has to go.
+        // A tagged value that YAML cannot make what its tag says (`!!int 02`, `!!bool maybe`)
+        // where a `read` expects text: the type the error names is the tag's, not the field's.
+        _ if let Some((tag, at)) = tag_before(text, line, column)
+            && read_expectation_at(text, line, at) =>
+        {
+            column = at;
+            format!(
+                "`{tag} {written}`: a `read` expects the file's text, and the tag `{tag}` makes \
+                 this something else: leave the tag out and write the text in quotes, \
+                 `\"{written}\"`"
+            )
+        }
         E::InvalidScalar { ty, .. } if let Some((tag, at)) = tag_before(text, line, column) => {
             column = at;
             format!(
@@ -1035,6 +1047,43 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         column: column.max(1),
         message: one_line(message),
     }
+}
+
+/// Whether the tagged scalar whose tag starts at `line`:`tag_at` is a `read` step's `expect`,
+/// which the error cannot tell (it knows the type wanted, not the field): the file is parsed
+/// again with the tag blanked out, and the `read` expectations found are compared with it.
+/// Only for a message, on the way out with an error: the parse is bounded as any other.
+fn read_expectation_at(text: &str, line: u64, tag_at: u64) -> bool {
+    fn found(steps: &[Spanned<RawStep>], line: u64, tag_at: u64) -> bool {
+        steps.iter().any(|s| match &s.value {
+            RawStep::Read(r) => r
+                .expect
+                .as_ref()
+                .is_some_and(|e| e.referenced.line() == line && e.referenced.column() >= tag_at),
+            RawStep::Fork(f) => found(&f.steps, line, tag_at),
+            RawStep::Enter(e) => found(&e.steps, line, tag_at),
+            RawStep::Thread(t) => t
+                .steps
+                .as_ref()
+                .is_some_and(|steps| found(&steps.value, line, tag_at)),
+            _ => false,
+        })
+    }
+    let Some((l, start)) = line_at(text, line, tag_at) else {
+        return false;
+    };
+    let tag_len = l[start..].find([' ', '\t']).unwrap_or(l.len() - start);
+    // Blanked, not removed, so that every column stays where it was. `l` is a slice of
+    // `text` (`line_at` takes it from `text.lines()`): its place there is its offset.
+    let line_start = l.as_ptr() as usize - text.as_ptr() as usize;
+    let mut blanked = text.to_string();
+    blanked.replace_range(
+        line_start + start..line_start + start + tag_len,
+        &" ".repeat(tag_len),
+    );
+    crate::schema::parse(&blanked).is_ok_and(|raw| {
+        found(&raw.steps, line, tag_at) || raw.host.is_some_and(|h| found(&h.steps, line, tag_at))
+    })
 }
 
 /// serde's "unknown variant `X`, expected one of a, b" in a scenario author's words: an
@@ -5167,6 +5216,42 @@ steps:
             expect("{ errno: ENOENT }"),
             Some(ReadExpect::Errno(Errno::ENOENT))
         );
+        // Among a thread's steps too.
+        let p = plan(
+            "name: t\nnamespaces: []\nsteps:\n  - thread: { steps: [ { read: { path: /proc/self/setgroups, expect: 0x1f } } ] }\n",
+        );
+        assert!(matches!(
+            &p.procs[0].steps[1].action,
+            Action::Read { expect: Some(ReadExpect::Text(t)), .. } if t == "0x1f"
+        ));
+        // A tag YAML cannot apply is refused as text expected, not as the tag's type; where
+        // a number is expected, as a number.
+        let tagged = |steps: &str| {
+            load(
+                "t",
+                "t.yaml",
+                &format!("name: t\nnamespaces: []\nsteps:\n{steps}"),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        for (steps, want) in [
+            (
+                "  - read: { path: /proc/self/setgroups, expect: !!int 02 }\n",
+                "t.yaml:4:49: `!!int 02`: a `read` expects the file's text",
+            ),
+            (
+                "  - fork: { name: c, steps: [ { read: { path: /a, expect: !!bool maybe } } ] }\n",
+                "t.yaml:4:59: `!!bool maybe`: a `read` expects the file's text",
+            ),
+            (
+                "  - getuid: { expect: !!int 02 }\n",
+                "t.yaml:4:23: `!!int 02`: expected a whole number, and the tag",
+            ),
+        ] {
+            let e = tagged(steps);
+            assert!(e.starts_with(want), "{e}");
+        }
     }
 
     /// `set_ids` is refused in a process glibc's clone() made from a multithreaded one (and in
