@@ -5675,6 +5675,49 @@ steps:
             p.requirements
                 .contains(&Requirement::Namespace(NsKind::Pid))
         );
+        // `expect: ~` is no `expect`: no expectation on a step that observes a value, the
+        // default on one whose result is ok or an errno (docs/scenarios.md, Steps).
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - getpid: { expect: ~ }\n  \
+             - read: { path: /proc/self/comm, expect: null }\n  - fork: { name: c }\n  \
+             - wait: { pid: c, expect: ~ }\n",
+        );
+        assert!(matches!(
+            p.procs[0].steps[0].action,
+            Action::Getpid { expect: None }
+        ));
+        assert!(matches!(
+            p.procs[0].steps[1].action,
+            Action::Read { expect: None, .. }
+        ));
+        assert!(matches!(
+            p.procs[0].steps[3].action,
+            Action::Wait { expect: None, .. }
+        ));
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - kill: { pid: parent, expect: ~ }\n  \
+             - umount: { target: /x, expect: null }\n  - fork_bomb: { expect: ~ }\n",
+        );
+        assert!(matches!(
+            p.procs[0].steps[0].action,
+            Action::Kill {
+                expect: Outcome::Ok,
+                ..
+            }
+        ));
+        assert!(matches!(
+            p.procs[0].steps[1].action,
+            Action::Umount {
+                expect: Outcome::Ok,
+                ..
+            }
+        ));
+        assert!(matches!(
+            p.procs[0].steps[2].action,
+            Action::ForkBomb {
+                expect: Outcome::Errno(Errno::EAGAIN)
+            }
+        ));
     }
 
     #[test]
