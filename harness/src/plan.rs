@@ -918,6 +918,18 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         E::NullIntoString { .. } => "a value is required here, got nothing (null)".into(),
         // `!!str 1` where a number is wanted: the value is fine, the tag is what is wrong.
         // The error points at the tag, which is what has to go.
+        // A tagged value that YAML cannot make what its tag says (`!!int 02`, `!!bool maybe`)
+        // where a `read` expects text: the type the error names is the tag's, not the field's.
+        _ if let Some((tag, at)) = tag_before(text, line, column)
+            && read_expectation_at(text, line, at) =>
+        {
+            column = at;
+            format!(
+                "`{tag} {written}`: a `read` expects the file's text, and the tag `{tag}` makes \
+                 this something else: leave the tag out and write the text in quotes, \
+                 `\"{written}\"`"
+            )
+        }
         E::InvalidScalar { ty, .. } if let Some((tag, at)) = tag_before(text, line, column) => {
             column = at;
             format!(
@@ -1035,6 +1047,43 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
         column: column.max(1),
         message: one_line(message),
     }
+}
+
+/// Whether the tagged scalar whose tag starts at `line`:`tag_at` is a `read` step's `expect`,
+/// which the error cannot tell (it knows the type wanted, not the field): the file is parsed
+/// again with the tag blanked out, and the `read` expectations found are compared with it.
+/// Only for a message, on the way out with an error: the parse is bounded as any other.
+fn read_expectation_at(text: &str, line: u64, tag_at: u64) -> bool {
+    fn found(steps: &[Spanned<RawStep>], line: u64, tag_at: u64) -> bool {
+        steps.iter().any(|s| match &s.value {
+            RawStep::Read(r) => r
+                .expect
+                .as_ref()
+                .is_some_and(|e| e.referenced.line() == line && e.referenced.column() >= tag_at),
+            RawStep::Fork(f) => found(&f.steps, line, tag_at),
+            RawStep::Enter(e) => found(&e.steps, line, tag_at),
+            RawStep::Thread(t) => t
+                .steps
+                .as_ref()
+                .is_some_and(|steps| found(&steps.value, line, tag_at)),
+            _ => false,
+        })
+    }
+    let Some((l, start)) = line_at(text, line, tag_at) else {
+        return false;
+    };
+    let tag_len = l[start..].find([' ', '\t']).unwrap_or(l.len() - start);
+    // Blanked, not removed, so that every column stays where it was. `l` is a slice of
+    // `text` (`line_at` takes it from `text.lines()`): its place there is its offset.
+    let line_start = l.as_ptr() as usize - text.as_ptr() as usize;
+    let mut blanked = text.to_string();
+    blanked.replace_range(
+        line_start + start..line_start + start + tag_len,
+        &" ".repeat(tag_len),
+    );
+    crate::schema::parse(&blanked).is_ok_and(|raw| {
+        found(&raw.steps, line, tag_at) || raw.host.is_some_and(|h| found(&h.steps, line, tag_at))
+    })
 }
 
 /// serde's "unknown variant `X`, expected one of a, b" in a scenario author's words: an
@@ -1271,6 +1320,29 @@ fn as_mount_point(path: &str) -> &str {
     }
 }
 
+/// Whether `path` is written without `.` and `..` components and without `//`: as the kernel
+/// writes paths (mountinfo) and as `write`'s allow-list names them. Paths compared as text
+/// must be plain, or another spelling of the same file would slip past or match nothing.
+pub(crate) fn plain_path(path: &str) -> bool {
+    !(path.split('/').any(|c| c == ".." || c == ".") || path.contains("//"))
+}
+
+/// `path` made plain by its text alone (`..` removes the name before it), for messages: what
+/// the writer of a path that is not plain probably meant.
+fn plain_spelling(path: &str) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                names.pop();
+            }
+            name => names.push(name),
+        }
+    }
+    format!("/{}", names.join("/"))
+}
+
 /// The mount point of a `mounts` entry (its first field).
 pub fn mount_point(entry: &str) -> &str {
     entry.split(' ').next().unwrap_or_default()
@@ -1433,6 +1505,11 @@ struct Builder<'a> {
     /// The oldest kernel its steps need, where that is above `kernel_at_least`: an implied
     /// requirement, so that an older kernel skips the scenario rather than fails it.
     implied_kernel: (u32, u32),
+    /// The step that implies `implied_kernel`, and what it is (for messages).
+    implied_by: Option<(Location, &'static str)>,
+    /// The newest kernel the scenario runs on, exclusive (its lowest `kernel_below`), and
+    /// where that requirement is.
+    kernel_below: Option<((u32, u32), Location)>,
     /// Every `pidfd_open`'s handle (in the order processes are resolved), whether its step
     /// expects success, and where its name is.
     handles: Vec<(HandlePlan, bool, Location)>,
@@ -1451,6 +1528,13 @@ struct Builder<'a> {
     taken_over: Option<Location>,
     /// Where each `wait` step is, by process and step index.
     wait_at: BTreeMap<(usize, usize), Location>,
+    /// Where each `pause` step is, by process and step index.
+    pause_at: BTreeMap<(usize, usize), Location>,
+    /// The step that creates each process (its creator, the step's index there, its line and
+    /// whether it is an `enter`); `None` for init and the host process.
+    created_at: Vec<Option<(usize, usize, u64, bool)>>,
+    /// The index of the step being resolved in its process.
+    step_at: usize,
 }
 
 /// What a process has that fork() copies to the children it creates afterwards (the
@@ -1494,6 +1578,8 @@ impl<'a> Builder<'a> {
             clones3: false,
             kernel_at_least: (0, 0),
             implied_kernel: (0, 0),
+            implied_by: None,
+            kernel_below: None,
             handles: Vec::new(),
             handle_names: BTreeSet::new(),
             born: BTreeMap::new(),
@@ -1502,6 +1588,9 @@ impl<'a> Builder<'a> {
             unstarted_pidns: None,
             taken_over: None,
             wait_at: BTreeMap::new(),
+            pause_at: BTreeMap::new(),
+            created_at: Vec::new(),
+            step_at: 0,
         }
     }
 
@@ -1596,6 +1685,9 @@ impl<'a> Builder<'a> {
                 }
                 RawRequirement::KernelBelow(v) => {
                     let (a, b) = version(v)?;
+                    if self.kernel_below.is_none_or(|(below, _)| (a, b) < below) {
+                        self.kernel_below = Some(((a, b), r.referenced));
+                    }
                     Requirement::KernelBelow(a, b)
                 }
                 RawRequirement::InitialNamespace(k) => match k.value {
@@ -1630,6 +1722,29 @@ impl<'a> Builder<'a> {
             });
         }
 
+        // Every kernel the scenario could run on is at least `kernel_at_least` and older than
+        // `kernel_below`: where that is none, it would be skipped everywhere, never run.
+        if let Some(((a, b), at)) = self.kernel_below
+            && self.kernel_at_least >= (a, b)
+        {
+            let (c, d) = self.kernel_at_least;
+            let why = if (c, d) == (0, 0) {
+                format!("no kernel is older than {a}.{b}")
+            } else {
+                format!(
+                    "with `kernel: \"{c}.{d}\"` it leaves no kernel to run on (none is {c}.{d} or \
+                     newer and older than {a}.{b})"
+                )
+            };
+            return Err(self.err(
+                &at,
+                format!(
+                    "`kernel_below: \"{a}.{b}\"`: {why}, so the scenario would be skipped on every \
+                     kernel; give each version range a scenario of its own, with `kernel` below \
+                     `kernel_below`"
+                ),
+            ));
+        }
         let init_pidns = if namespaces.contains(&NsKind::Pid) {
             self.next_ns += 1;
             vec![0, 1]
@@ -1698,7 +1813,21 @@ impl<'a> Builder<'a> {
             self.procs.pop();
             None
         };
-        let events = self.check_events()?;
+        if let (Some(((a, b), at)), Some((step, what))) = (self.kernel_below, self.implied_by)
+            && self.implied_kernel >= (a, b)
+        {
+            let (c, d) = self.implied_kernel;
+            return Err(self.err(
+                &at,
+                format!(
+                    "`kernel_below: \"{a}.{b}\"` leaves no kernel to run on: the {what} step on \
+                     line {} needs Linux {c}.{d} or newer, so the scenario would be skipped on \
+                     every kernel; leave that step out of a scenario for kernels older than {a}.{b}",
+                    step.line()
+                ),
+            ));
+        }
+        let events = self.check_events(host.filter(|_| host_steps_given))?;
         if let Some(at) = self.mount_step
             && !namespaces.contains(&NsKind::Mount)
             && !self.kinds_used.contains(&NsKind::Mount)
@@ -1764,6 +1893,7 @@ impl<'a> Builder<'a> {
             pidns,
         });
         self.pending.push(steps);
+        self.created_at.push(None);
     }
 
     fn kinds(
@@ -1788,7 +1918,8 @@ impl<'a> Builder<'a> {
         let pending = std::mem::take(&mut self.pending[p]);
         let mut raw_steps = self.flatten_threads(pending)?;
         let mut child_pidns = self.procs[p].pidns.clone();
-        for step in &mut raw_steps {
+        for (i, step) in raw_steps.iter_mut().enumerate() {
+            let made_at = Some((p, i, step.referenced.line(), false));
             match &mut step.value {
                 RawStep::Unshare(u) => {
                     let expected_ok = !matches!(u.expect, Some(RawOutcome::Errno(_)));
@@ -1808,6 +1939,7 @@ impl<'a> Builder<'a> {
                         self.next_ns += 1;
                     }
                     self.add_proc(f.name.value.clone(), Some(p), pidns, steps);
+                    *self.created_at.last_mut().expect("just added") = made_at;
                 }
                 RawStep::Enter(e) => {
                     self.declare(&e.name)?;
@@ -1816,6 +1948,8 @@ impl<'a> Builder<'a> {
                     // joining child of the caller, as with nsenter): in the namespace for our
                     // children. With `pid`, its target's, fixed when resolved.
                     self.add_proc(e.name.value.clone(), Some(p), child_pidns.clone(), steps);
+                    *self.created_at.last_mut().expect("just added") =
+                        made_at.map(|(p, i, line, _)| (p, i, line, true));
                 }
                 _ => {}
             }
@@ -1933,7 +2067,10 @@ impl<'a> Builder<'a> {
             "host" => Who::Proc(host.expect("host process is always planned")),
             "supervisor" => Who::Supervisor,
             name => match self.index_of(name) {
-                Some(i) if i != 0 && Some(i) != host => Who::Proc(i),
+                Some(i) if i != 0 && Some(i) != host => {
+                    self.exists_here(me, i, s)?;
+                    Who::Proc(i)
+                }
                 _ => {
                     let known: Vec<&str> = self
                         .procs
@@ -1956,6 +2093,56 @@ impl<'a> Builder<'a> {
                 }
             },
         })
+    }
+
+    /// Refuses a step of `me` (the one being resolved) that names process `c` where `c`
+    /// certainly does not exist yet: `me` itself creates it, or the process that creates it (or
+    /// one of that one's creators), only with a later step. Steps run in order, so the run
+    /// could only fail (`c` has not started). A process created by another process is left
+    /// alone: without events between them, which comes first is a race, not a certainty.
+    fn exists_here(
+        &self,
+        me: usize,
+        c: usize,
+        name: &Spanned<String>,
+    ) -> Result<(), ScenarioError> {
+        let mut x = c;
+        while let Some((q, j, line, enter)) = self.created_at[x] {
+            if q != me {
+                x = q;
+                continue;
+            }
+            if self.step_at > j {
+                return Ok(());
+            }
+            let how = if enter { "`enter`" } else { "`fork`" };
+            let creates = if x == c {
+                format!(
+                    "`{}` creates it with its {how} on line {line}",
+                    self.procs[me].name
+                )
+            } else {
+                format!(
+                    "it is created by `{}`, which `{}` creates with its {how} on line {line}",
+                    self.procs[x].name, self.procs[me].name
+                )
+            };
+            let when = if self.step_at == j {
+                "by this very step"
+            } else {
+                "after this step"
+            };
+            return Err(self.err(
+                &name.referenced,
+                format!(
+                    "`{}` does not exist yet here: {creates}, {when}, and steps run in order; \
+                     a step can name a process only once it has been created: move this step \
+                     after that {how}",
+                    self.procs[c].name
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Refuses a signal (`what`, through the name or pidfd `by`) to the harness's supervisor
@@ -2046,6 +2233,15 @@ impl<'a> Builder<'a> {
         ))
     }
 
+    /// Records that a step (`what`, at `at`) needs kernel `version` or newer: an implied
+    /// requirement where it is above the scenario's own.
+    fn needs_kernel(&mut self, version: (u32, u32), at: &Location, what: &'static str) {
+        if version > self.implied_kernel {
+            self.implied_kernel = version;
+            self.implied_by = Some((*at, what));
+        }
+    }
+
     /// Checks an expected PID (or getppid()'s 0) against what the kernel can return.
     fn pid_value(
         &self,
@@ -2107,7 +2303,7 @@ impl<'a> Builder<'a> {
             return Err(self.err(&extra.referenced, message));
         }
         if !set_tid.is_empty() {
-            self.implied_kernel = self.implied_kernel.max((5, 5));
+            self.needs_kernel((5, 5), &set_tid[0].referenced, "`fork` with `set_tid`");
         }
         Ok(set_tid.iter().map(|v| v.value as libc::pid_t).collect())
     }
@@ -2134,7 +2330,12 @@ impl<'a> Builder<'a> {
         }
         self.kinds_used.extend(kinds.iter().copied());
         if pidfd {
-            self.implied_kernel = self.implied_kernel.max((5, 8));
+            let what = if what == "enter" {
+                "`enter` with `pidfd`"
+            } else {
+                "`setns` with `pidfd`"
+            };
+            self.needs_kernel((5, 8), &target.referenced, what);
         }
         Ok((who, kinds))
     }
@@ -2356,6 +2557,7 @@ impl<'a> Builder<'a> {
         // done the thread has ended (the executor waits until it is unlisted).
         let mut threaded_before = None;
         for (i, step) in raw.into_iter().enumerate() {
+            self.step_at = i;
             self.steps += 1;
             if self.steps > MAX_STEPS {
                 return Err(self.err(
@@ -2388,8 +2590,14 @@ impl<'a> Builder<'a> {
             let line = step.referenced.line();
             let before_step_threaded = self.threaded;
             let action = self.resolve_step(me, step.value, host, &step.referenced)?;
-            if let Action::Wait { .. } = action {
-                self.wait_at.insert((me, i), step.referenced);
+            match action {
+                Action::Wait { .. } => {
+                    self.wait_at.insert((me, i), step.referenced);
+                }
+                Action::Pause => {
+                    self.pause_at.insert((me, i), step.referenced);
+                }
+                _ => {}
             }
             if let Action::Fork { child, .. } | Action::Enter { child, .. } = action {
                 let mut born = self.now.clone();
@@ -2594,6 +2802,20 @@ impl<'a> Builder<'a> {
                     ));
                 }
                 let child = self.index_of(&e.name.value).expect("declared");
+                // As for `fork`: when setns() fails, nsspec's joining process creates nothing,
+                // and the steps would be reported as never run, whatever the kernel did.
+                if !matches!(e.expect, None | Some(RawOutcome::Ok))
+                    && !self.pending[child].is_empty()
+                {
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "an `enter` expected to fail has no process to run `steps`: `{}` is \
+                             created only when the joins succeed; leave `steps` out, or expect `ok`",
+                            e.name.value
+                        ),
+                    ));
+                }
                 let (target, kinds) =
                     self.joining(me, host, &e.target, &e.namespaces, e.pidfd, "enter")?;
                 let pidns = if kinds.contains(&NsKind::Pid) {
@@ -2744,7 +2966,7 @@ impl<'a> Builder<'a> {
                     self.now.handles.insert(handle);
                 }
                 // pidfd_open(2) came in 5.3, pidfd_send_signal(2) in 5.1.
-                self.implied_kernel = self.implied_kernel.max((5, 3));
+                self.needs_kernel((5, 3), at, "`pidfd_open`");
                 Action::PidfdOpen {
                     target,
                     label: o.pid.value.clone(),
@@ -2755,7 +2977,7 @@ impl<'a> Builder<'a> {
             RawStep::PidfdFdinfo(f) => {
                 let handle = self.open_handle(me, &f.pidfd)?;
                 // NSpid in a pidfd's fdinfo, and -1 for a reaped process, came with Linux 5.5.
-                self.implied_kernel = self.implied_kernel.max((5, 5));
+                self.needs_kernel((5, 5), at, "`pidfd_fdinfo`");
                 let expect = match &f.expect {
                     None => None,
                     Some(s) if s.value.trim() == "0" => Some(vec![Some(0)]),
@@ -2774,7 +2996,7 @@ impl<'a> Builder<'a> {
                     return Err(self.for_children_err(&n.kind));
                 }
                 // The pidfs ioctls came with Linux 6.11 (ENOTTY before).
-                self.implied_kernel = self.implied_kernel.max((6, 11));
+                self.needs_kernel((6, 11), at, "`pidfd_ns`");
                 let expect = match &n.expect {
                     None => None,
                     Some(e) => match &e.value {
@@ -3494,7 +3716,21 @@ impl<'a> Builder<'a> {
                 }
             }
             RawStep::Mounts(m) => {
+                // Trailing slashes are trimmed as mountinfo has none (`//` is `/`).
                 let under = as_mount_point(&self.path("under", &m.under)?).to_string();
+                if !plain_path(&under) {
+                    return Err(self.err(
+                        &m.under.referenced,
+                        format!(
+                            "`under` `{}` is not a plain path: it is compared with the mount \
+                             points of /proc/self/mountinfo as text, which never hold `.`, `..` or \
+                             `//`, so it would match nothing (and `expect: []` pass whatever is \
+                             mounted); write `{}`",
+                            m.under.value,
+                            plain_spelling(&under)
+                        ),
+                    ));
+                }
                 let expect = match &m.expect {
                     None => None,
                     Some(list) => {
@@ -3528,10 +3764,11 @@ impl<'a> Builder<'a> {
                 // ioctl_ns(2): NS_GET_USERNS and NS_GET_PARENT came with Linux 4.9,
                 // NS_GET_NSTYPE and NS_GET_OWNER_UID with 4.11; before, ENOTTY would fail the
                 // scenario where the kernel simply lacks the request.
-                self.implied_kernel = self.implied_kernel.max(match request {
+                let needs = match request {
                     NsRequest::Parent | NsRequest::Userns => (4, 9),
                     NsRequest::OwnerUid | NsRequest::Nstype => (4, 11),
-                });
+                };
+                self.needs_kernel(needs, at, "`ns_ioctl`");
                 let expect = match &n.expect {
                     None => None,
                     Some(e) => Some(self.ns_ioctl_expect(&n.request, e)?),
@@ -3723,6 +3960,14 @@ impl<'a> Builder<'a> {
             );
         }
         let point = as_mount_point(&decoded);
+        if !plain_path(point) {
+            return bad(format!(
+                "`{}` is not a plain path, as mountinfo writes mount points (no `.`, `..` or \
+                 `//`): write `{}`",
+                escape_mount_path(point),
+                escape_mount_path(&plain_spelling(point))
+            ));
+        }
         if !under_mount(point, under) {
             return bad(format!("`{point}` is not `{under}` or below it"));
         }
@@ -3747,7 +3992,8 @@ impl<'a> Builder<'a> {
         false
     }
 
-    fn check_events(&self) -> Result<Vec<EventPlan>, ScenarioError> {
+    /// `host`: the host process, where it has steps of its own (nsspec waits for it to end).
+    fn check_events(&self, host: Option<usize>) -> Result<Vec<EventPlan>, ScenarioError> {
         let mut out = Vec::new();
         for (name, notifies, awaits) in &self.events {
             if notifies.is_empty() {
@@ -3775,7 +4021,7 @@ impl<'a> Builder<'a> {
             });
         }
         self.check_await_cycles()?;
-        self.check_wait_deadlocks()?;
+        self.check_wait_deadlocks(host)?;
         Ok(out)
     }
 
@@ -3792,9 +4038,18 @@ impl<'a> Builder<'a> {
     /// one of its PID namespaces may end, init's included (and where init is in the harness's
     /// PID namespace, init's end is counted for every process: more ways to end can only let
     /// more through).
-    fn check_wait_deadlocks(&self) -> Result<(), ScenarioError> {
+    ///
+    /// Then the same once more with `pause` returning only where a signal step may have run
+    /// (a `pause` blocks until a signal ends its process): refused are a `wait` for a child
+    /// held up so, and the host process (`host`, which has steps: nsspec waits for it to end)
+    /// held up so while init may end. Where init itself cannot end, the scenario is a
+    /// deliberate hang, as those that test the time limit are (harness/tests/faults/hang.yaml).
+    fn check_wait_deadlocks(&self, host: Option<usize>) -> Result<(), ScenarioError> {
         let steps = || self.procs.iter().flat_map(|p| &p.steps);
-        if !steps().any(|s| matches!(s.action, Action::Wait { .. })) {
+        let pauses = steps().any(|s| matches!(s.action, Action::Pause));
+        // A pausing host process is held up even where nothing `wait`s.
+        let host_pauses = pauses && host.is_some();
+        if !(host_pauses || steps().any(|s| matches!(s.action, Action::Wait { .. }))) {
             return Ok(());
         }
         // The steps that send a signal (not 0, which sends nothing): once one of them may have
@@ -3845,7 +4100,8 @@ impl<'a> Builder<'a> {
             })
             .collect();
         let waits_for_child = |p: usize, i: usize| waited[p][i];
-        if !waited.iter().flatten().any(Option::is_some) {
+        let waits = waited.iter().flatten().any(Option::is_some);
+        if !(waits || host_pauses) {
             return Ok(());
         }
         let (first, nodes) = self.step_nodes();
@@ -3897,71 +4153,76 @@ impl<'a> Builder<'a> {
                 out
             })
             .collect();
-        let mut started = vec![false; nodes];
-        let mut ended = vec![false; self.procs.len()];
         let signalled = |started: &[bool]| signal_steps.iter().any(|&(q, j)| started[node(q, j)]);
-        let returns = |p: usize, i: usize, started: &[bool], ended: &[bool]| -> bool {
-            if signalled(started) {
-                return true;
-            }
-            match self.procs[p].steps[i].action {
-                Action::Await { event } => {
-                    let (n, j) = notify_at[event];
-                    started[node(n, j)]
+        let returns =
+            |p: usize, i: usize, started: &[bool], ended: &[bool], pause_blocks: bool| -> bool {
+                if signalled(started) {
+                    return true;
                 }
-                _ => waits_for_child(p, i).is_none_or(|c| ended[c]),
-            }
-        };
-        loop {
-            let mut changed = false;
-            for (p, proc) in self.procs.iter().enumerate() {
-                let begins = match created_by[p] {
-                    None => proc.parent.is_none(),
-                    Some((q, j)) => started[node(q, j)],
-                };
-                let mut now = begins;
-                for i in 0..=proc.steps.len() {
-                    if !now {
-                        break;
+                match self.procs[p].steps[i].action {
+                    Action::Await { event } => {
+                        let (n, j) = notify_at[event];
+                        started[node(n, j)]
                     }
-                    if !started[node(p, i)] {
-                        started[node(p, i)] = true;
+                    Action::Pause => !pause_blocks,
+                    _ => waits_for_child(p, i).is_none_or(|c| ended[c]),
+                }
+            };
+        // What may start and which processes may end: the least fixed point.
+        let solve = |pause_blocks: bool| -> (Vec<bool>, Vec<bool>) {
+            let mut started = vec![false; nodes];
+            let mut ended = vec![false; self.procs.len()];
+            loop {
+                let mut changed = false;
+                for (p, proc) in self.procs.iter().enumerate() {
+                    let begins = match created_by[p] {
+                        None => proc.parent.is_none(),
+                        Some((q, j)) => started[node(q, j)],
+                    };
+                    let mut now = begins;
+                    for i in 0..=proc.steps.len() {
+                        if !now {
+                            break;
+                        }
+                        if !started[node(p, i)] {
+                            started[node(p, i)] = true;
+                            changed = true;
+                        }
+                        now = i < proc.steps.len() && returns(p, i, &started, &ended, pause_blocks);
+                    }
+                    // A process that armed its parent-death signal may get it whenever its parent
+                    // (or the thread that forked it, or whoever adopts it) ends: which, and whether
+                    // the signal ends it, is not worked out.
+                    let ends = started[node(p, proc.steps.len())]
+                        || proc.steps.iter().enumerate().any(|(i, s)| {
+                            matches!(s.action, Action::Crash { .. } | Action::SetPdeathsig { .. })
+                                && started[node(p, i)]
+                        })
+                        || killers[p].iter().any(|&q| ended[q]);
+                    if ends && !ended[p] {
+                        ended[p] = true;
                         changed = true;
                     }
-                    now = i < proc.steps.len() && returns(p, i, &started, &ended);
                 }
-                // A process that armed its parent-death signal may get it whenever its parent
-                // (or the thread that forked it, or whoever adopts it) ends: which, and whether
-                // the signal ends it, is not worked out.
-                let ends = started[node(p, proc.steps.len())]
-                    || proc.steps.iter().enumerate().any(|(i, s)| {
-                        matches!(s.action, Action::Crash { .. } | Action::SetPdeathsig { .. })
-                            && started[node(p, i)]
-                    })
-                    || killers[p].iter().any(|&q| ended[q]);
-                if ends && !ended[p] {
-                    ended[p] = true;
-                    changed = true;
+                if !changed {
+                    break;
                 }
             }
-            if !changed {
-                break;
-            }
-        }
+            (started, ended)
+        };
+        let (started, ended) = solve(false);
         // A step that may start but cannot return holds its process up; what holds up each one
         // is another, so following them from any comes round to a cycle.
-        let stuck = |p: usize, i: usize| started[node(p, i)] && !returns(p, i, &started, &ended);
-        let Some(mut at) = self
+        let stuck =
+            |p: usize, i: usize| started[node(p, i)] && !returns(p, i, &started, &ended, false);
+        let first_stuck = self
             .procs
             .iter()
             .enumerate()
-            .find_map(|(p, proc)| (0..proc.steps.len()).find(|&i| stuck(p, i)).map(|i| (p, i)))
-        else {
-            return Ok(());
-        };
+            .find_map(|(p, proc)| (0..proc.steps.len()).find(|&i| stuck(p, i)).map(|i| (p, i)));
         // The stuck step that keeps a step or end of process `p` (step `i`, or `len` for its
         // end) from coming: the last one that may start before it, or its creator's.
-        let holding = |mut p: usize, mut i: usize| -> (usize, usize) {
+        let holding = |started: &[bool], mut p: usize, mut i: usize| -> (usize, usize) {
             loop {
                 if let Some(j) = (0..i).rev().find(|&j| started[node(p, j)]) {
                     return (p, j);
@@ -3969,34 +4230,111 @@ impl<'a> Builder<'a> {
                 (p, i) = created_by[p].expect("a process that never starts has a creator");
             }
         };
-        let blocker = |(p, i): (usize, usize)| match self.procs[p].steps[i].action {
+        // What holds up a stuck step; `None` for a `pause`, which nothing but a signal ends.
+        let blocker = |started: &[bool], (p, i): (usize, usize)| match self.procs[p].steps[i].action
+        {
             Action::Await { event } => {
                 let (n, j) = notify_at[event];
-                holding(n, j)
+                Some(holding(started, n, j))
             }
+            Action::Pause => None,
             _ => {
                 let c = waits_for_child(p, i).expect("a stuck step is an `await` or a `wait`");
-                holding(c, self.procs[c].steps.len())
+                Some(holding(started, c, self.procs[c].steps.len()))
             }
         };
-        let mut seen = Vec::new();
-        while !seen.contains(&at) {
-            seen.push(at);
-            at = blocker(at);
+        if let Some(mut at) = first_stuck.filter(|_| waits) {
+            let mut seen = Vec::new();
+            while !seen.contains(&at) {
+                seen.push(at);
+                at = blocker(&started, at).expect("no `pause` blocks here");
+            }
+            let cycle: Vec<(usize, usize)> =
+                seen[seen.iter().position(|&s| s == at).unwrap()..].to_vec();
+            // Told from the one written first.
+            let (start, _) = cycle
+                .iter()
+                .enumerate()
+                .min_by_key(|&(_, &(p, i))| (self.procs[p].steps[i].line, p, i))
+                .unwrap();
+            let (at, mut message) =
+                self.deadlock_chain(&cycle, start, &notify_at, waits_for_child, true);
+            message += ": none of them can return (a deadlock; no step that sends a signal, which \
+                        could end a process instead, can run before them), and the scenario would \
+                        wait until its time limit";
+            return Err(self.err(&at, message));
         }
-        let cycle: Vec<(usize, usize)> =
-            seen[seen.iter().position(|&s| s == at).unwrap()..].to_vec();
-        // Told from the one written first.
-        let (start, _) = cycle
+        if !pauses {
+            return Ok(());
+        }
+        let (started, ended) = solve(true);
+        // The chain of stuck steps from `at` to the `pause` that holds them all up, if it ends
+        // in one (not in a cycle: a wait for a process that a `pause` keeps from ending, say).
+        let to_pause = |mut at: (usize, usize)| -> Option<Vec<(usize, usize)>> {
+            let mut path = vec![at];
+            while let Some(next) = blocker(&started, at) {
+                if path.contains(&next) {
+                    return None;
+                }
+                path.push(next);
+                at = next;
+            }
+            Some(path)
+        };
+        let tail = |what: &str| {
+            format!(
+                ": a `pause` returns only when a signal ends its process, and no step that sends \
+                 one (`kill`, `pidfd_signal`) can run before it, nor can a process whose end \
+                 would end it (the init of its PID namespace) end first, so the scenario would \
+                 wait until its time limit; {what}, or leave the `pause` out"
+            )
+        };
+        // A `wait` for a child that can never end, the one written first.
+        let stuck_wait = self
+            .procs
             .iter()
             .enumerate()
-            .min_by_key(|&(_, &(p, i))| (self.procs[p].steps[i].line, p, i))
-            .unwrap();
-        let (at, mut message) = self.deadlock_chain(&cycle, start, &notify_at, waits_for_child);
-        message += ": none of them can return (a deadlock; no step that sends a signal, which \
-                    could end a process instead, can run before them), and the scenario would \
-                    wait until its time limit";
-        Err(self.err(&at, message))
+            .flat_map(|(p, proc)| (0..proc.steps.len()).map(move |i| (p, i)))
+            .filter(|&(p, i)| {
+                waits_for_child(p, i).is_some()
+                    && started[node(p, i)]
+                    && !returns(p, i, &started, &ended, true)
+            })
+            .filter_map(to_pause)
+            .min_by_key(|path| {
+                let (p, i) = path[0];
+                (self.procs[p].steps[i].line, p, i)
+            });
+        if let Some(path) = stuck_wait {
+            let (at, mut message) =
+                self.deadlock_chain(&path, 0, &notify_at, waits_for_child, false);
+            let (p, i) = path[0];
+            let child = &self.procs[waits_for_child(p, i).expect("a `wait`")].name;
+            message += &tail(&format!(
+                "send `{child}` a signal from a step that runs first (`kill: {{ pid: {child}, \
+                 signal: KILL }}` before the `wait`)"
+            ));
+            return Err(self.err(&at, message));
+        }
+        // The host process, with steps, which nsspec waits for, where init can end: what holds
+        // up its end.
+        if let Some(h) = host
+            && ended[0]
+            && !ended[h]
+            && let Some(path) = to_pause(holding(&started, h, self.procs[h].steps.len()))
+        {
+            let (at, message) = self.deadlock_chain(&path, 0, &notify_at, waits_for_child, false);
+            return Err(self.err(
+                &at,
+                format!(
+                    "{message}, so the host process never ends, and nsspec waits for a host \
+                     process with steps to end (one without steps is killed once init has \
+                     ended){}",
+                    tail("`kill` it from a step that runs (`kill: { pid: host, signal: KILL }`)")
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Refuses `await`s that wait for each other: each released by a `notify` that runs only
@@ -4076,7 +4414,7 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        let (at, mut message) = self.deadlock_chain(&waits, start, &notify_at, |_, _| None);
+        let (at, mut message) = self.deadlock_chain(&waits, start, &notify_at, |_, _| None, true);
         message += ": none of these `await`s can return (a deadlock), so no step after them \
                     would run; notify before awaiting in one of the processes";
         Err(self.err(&at, message))
@@ -4112,13 +4450,15 @@ impl<'a> Builder<'a> {
     /// A deadlock's chain, told from `cycle[start]` (where the error is located): `cycle`
     /// lists the stuck `await`s and `wait`s (process, step), each held up by the next and the
     /// last by the first. `notified`: each event's `notify` ([`Self::notify_steps`]);
-    /// `waited`: the child a stuck `wait` waits for.
+    /// `waited`: the child a stuck `wait` waits for. Not `cyclic`: a path from `cycle[start]`
+    /// to a `pause` at its end, which nothing holds up but the lack of a signal.
     fn deadlock_chain(
         &self,
         cycle: &[(usize, usize)],
         start: usize,
         notified: &[(usize, usize)],
         waited: impl Fn(usize, usize) -> Option<usize>,
+        cyclic: bool,
     ) -> (Location, String) {
         let child =
             |p: usize, i: usize| waited(p, i).expect("a stuck step is an `await` or a `wait`");
@@ -4131,6 +4471,10 @@ impl<'a> Builder<'a> {
                     self.procs[p0].name, self.events[event].0
                 ),
             ),
+            Action::Pause => (
+                self.pause_at[&(p0, i0)],
+                format!("`{}` stays in its `pause` here", self.procs[p0].name),
+            ),
             _ => (
                 self.wait_at[&(p0, i0)],
                 format!(
@@ -4140,7 +4484,8 @@ impl<'a> Builder<'a> {
                 ),
             ),
         };
-        for k in 0..cycle.len() {
+        let links = if cyclic { cycle.len() } else { cycle.len() - 1 };
+        for k in 0..links {
             let (p, i) = cycle[(start + k) % cycle.len()];
             let (q, j) = cycle[(start + k + 1) % cycle.len()];
             // What step `i` of `p` needs, and whose step holds that up.
@@ -4172,6 +4517,7 @@ impl<'a> Builder<'a> {
                         Action::Await { event } => {
                             format!("`await` of `{}`", self.events[*event].0)
                         }
+                        Action::Pause => "`pause`".to_string(),
                         _ => format!("`wait` for `{}`", self.procs[child(q, j)].name),
                     };
                     format!("{whose} {step} on line {}", self.procs[q].steps[j].line)
@@ -4314,7 +4660,7 @@ pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
             OWN_PROC_FILES.join(", ")
         ))
     };
-    if path.split('/').any(|c| c == ".." || c == ".") || path.contains("//") {
+    if !plain_path(path) {
         return refuse("is not a plain path");
     }
     for own in ["/proc/self/", "/proc/thread-self/"] {
@@ -4472,6 +4818,209 @@ mod tests {
         load("t", "t.yaml", &text).err().map(|e| e.to_string())
     }
 
+    /// A step naming a process before the step that creates it, in the same process or up its
+    /// creators' chain, is refused for every step that names a process; one in another process
+    /// (a race without events) is not.
+    #[test]
+    fn a_process_is_named_only_once_it_can_exist() {
+        let before = |step: &str| {
+            err(&format!(
+                "  - {step}\n  - fork: {{ name: c, steps: [ {{ pause: {{}} }} ] }}\n  - kill: {{ pid: c, signal: KILL }}\n"
+            ))
+        };
+        for step in [
+            "kill: { pid: c, expect: { errno: ESRCH } }",
+            "kill: { group: c, expect: { errno: ESRCH } }",
+            "wait: { pid: c, expect: { errno: ECHILD } }",
+            "visible: { pid: c, expect: false }",
+            "pidfd_open: { pid: c, as: c, expect: { errno: ESRCH } }",
+            "cgroup: { pid: c }",
+            "ns_ioctl: { pid: c, kind: pid, request: NS_GET_NSTYPE }",
+            "read: { pid: c, path: uid_map }",
+            "write: { pid: c, path: setgroups, content: deny }",
+            "setns: { target: c, namespaces: [uts] }",
+            "enter: { name: e, target: c, namespaces: [uts] }",
+        ] {
+            let e = before(step).unwrap_or_else(|| panic!("accepted: {step}"));
+            assert!(
+                e.contains(
+                    "`c` does not exist yet here: `init` creates it with its `fork` on line 5, \
+                     after this step"
+                ),
+                "{step}: {e}"
+            );
+        }
+        // Up the chain: `a`, which creates `c`, comes later; and an `enter` naming its own child.
+        let e =
+            err("  - kill: { pid: c }\n  - fork: { name: a, steps: [ { fork: { name: c } } ] }\n")
+                .expect("refused");
+        assert!(
+            e.contains("it is created by `a`, which `init` creates with its `fork` on line 5"),
+            "{e}"
+        );
+        let e = err(
+            "  - fork: { name: t, steps: [ { pause: {} } ] }\n  - enter: { name: e, target: e, namespaces: [uts] }\n",
+        )
+        .expect("refused");
+        assert!(e.contains("by this very step"), "{e}");
+        // Among a thread's steps too: they run in order with the process's.
+        assert!(
+            err("  - thread: { steps: [ { kill: { pid: c } } ] }\n  - fork: { name: c }\n")
+                .is_some()
+        );
+        // After the `fork`, or from another process (a race): accepted.
+        assert_eq!(
+            err("  - fork: { name: c }\n  - kill: { pid: c, expect: { errno: ESRCH } }\n"),
+            None
+        );
+        assert_eq!(
+            err(
+                "  - fork: { name: k, steps: [ { kill: { pid: c, signal: 0, expect: { errno: ESRCH } } } ] }\n  \
+                 - fork: { name: c }\n"
+            ),
+            None
+        );
+    }
+
+    /// Kernel requirements that no kernel meets — together, or with a kernel a step implies —
+    /// are refused; an empty range only.
+    #[test]
+    fn kernel_ranges_must_hold_a_kernel() {
+        let with = |requires: &str, steps: &str| {
+            load(
+                "t",
+                "t.yaml",
+                &format!("name: t\nrequires: {requires}\nnamespaces: [pid]\nsteps:\n{steps}"),
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        let getpid = "  - getpid: {}\n";
+        let e = with(r#"[{ kernel: "5.0" }, { kernel_below: "5.0" }]"#, getpid).expect("refused");
+        assert!(
+            e.starts_with(
+                "t.yaml:2:31: `kernel_below: \"5.0\"`: with `kernel: \"5.0\"` it leaves no kernel"
+            ),
+            "{e}"
+        );
+        // The lowest `kernel_below` and the highest `kernel` decide, in any order.
+        assert!(
+            with(
+                r#"[{ kernel_below: "6.1" }, { kernel: "6.2" }, { kernel_below: "7.0" }]"#,
+                getpid
+            )
+            .is_some()
+        );
+        assert!(
+            with(r#"[{ kernel_below: "0.0" }]"#, getpid)
+                .is_some_and(|e| e.contains("no kernel is older than 0.0"))
+        );
+        assert_eq!(
+            with(r#"[{ kernel: "4.9" }, { kernel_below: "4.10" }]"#, getpid),
+            None
+        );
+        // A step's own kernel: pidfd_open(2) came with 5.3.
+        let pidfd = "  - pidfd_open: { pid: self, as: me }\n";
+        let e = with(r#"[{ kernel_below: "5.3" }]"#, pidfd).expect("refused");
+        assert!(
+            e.contains("the `pidfd_open` step on line 5 needs Linux 5.3 or newer"),
+            "{e}"
+        );
+        assert_eq!(with(r#"[{ kernel_below: "5.4" }]"#, pidfd), None);
+    }
+
+    /// A `wait` for a child that a `pause` keeps from ending, and a host process so held while
+    /// init can end, are refused, only where no signal step can run first and no init's end
+    /// kills the process; a `pause` of init itself, or anything when init cannot end either,
+    /// is left to the time limit (the faults that test it).
+    #[test]
+    fn a_pause_nothing_can_end_is_refused_where_something_waits_for_it() {
+        let child = "  - fork: { name: a, steps: [ { pause: {} } ] }\n";
+        let e = err(&format!("{child}  - wait: {{ pid: a }}\n")).expect("refused");
+        assert!(
+            e.starts_with(
+                "t.yaml:5:5: `init` waits for `a` here, and `a` ends only after its `pause` on \
+                 line 4 returns: a `pause` returns only when a signal ends its process"
+            ),
+            "{e}"
+        );
+        // Through an event: `b` awaits what `a` notifies after its `pause`.
+        let e = err(&format!(
+            "{}  - fork: {{ name: b, steps: [ {{ await: {{ event: x }} }} ] }}\n  - wait: {{ pid: b }}\n",
+            "  - fork: { name: a, steps: [ { pause: {} }, { notify: { event: x } } ] }\n"
+        ))
+        .expect("refused");
+        assert!(
+            e.contains(
+                "`init` waits for `b` here, and `b` ends only after its `await` of `x` on line 5 \
+                 returns, which `a` notifies on line 4 only after its `pause` on line 4 returns"
+            ),
+            "{e}"
+        );
+        // A signal step that can run first, a `set_pdeathsig`, or a `kill` only after the
+        // `wait` (which never runs: still refused).
+        assert_eq!(
+            err(&format!(
+                "{child}  - kill: {{ pid: a, signal: KILL }}\n  - wait: {{ pid: a }}\n"
+            )),
+            None
+        );
+        assert_eq!(
+            err(
+                "  - fork: { name: a, steps: [ { set_pdeathsig: { signal: KILL } }, { pause: {} } ] }\n  \
+                 - wait: { pid: a }\n"
+            ),
+            None
+        );
+        assert!(
+            err(&format!(
+                "{child}  - wait: {{ pid: a }}\n  - kill: {{ pid: a, signal: KILL }}\n"
+            ))
+            .is_some()
+        );
+        // The init of a namespace `c` is in ends, and so ends `c`.
+        assert_eq!(
+            err(
+                "  - fork:\n      name: a\n      namespaces: [pid]\n      steps:\n        \
+                 - fork: { name: c, steps: [ { pause: {} } ] }\n  - wait: { pid: c }\n"
+            ),
+            None
+        );
+        // Init's own `pause` is a hang left to the time limit.
+        assert_eq!(err("  - pause: {}\n"), None);
+        let host = |init: &str, host: &str| {
+            load(
+                "t",
+                "t.yaml",
+                &format!("name: t\nnamespaces: [pid]\nsteps:\n{init}host:\n  steps:\n{host}"),
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        let e = host("  - getpid: {}\n", "    - pause: {}\n").expect("refused");
+        assert!(
+            e.starts_with(
+                "t.yaml:7:7: `host` stays in its `pause` here, so the host process never ends"
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            host(
+                "  - kill: { pid: host, signal: KILL }\n",
+                "    - pause: {}\n"
+            ),
+            None
+        );
+        // Init cannot end either: a deliberate hang (faults/hang.yaml).
+        assert_eq!(
+            host(
+                "  - await: { event: never }\n",
+                "    - pause: {}\n    - notify: { event: never }\n"
+            ),
+            None
+        );
+    }
+
     /// A `wait` for a child that awaits what comes after the `wait` is refused, and only where
     /// no other way out exists: a signal step anywhere, the `notify` first, a second `wait`
     /// (ECHILD at once) or a child that crashes first all let the scenario through.
@@ -4543,13 +5092,14 @@ mod tests {
             ),
             None
         );
-        // A `wait` before the `fork` returns ECHILD at once.
-        assert_eq!(
+        // A `wait` before the `fork` is no deadlock: it names a process that does not exist
+        // yet, which the run could only fail (`c` has not started), and is refused for that.
+        assert!(
             err("  - wait: { pid: c, expect: { errno: ECHILD } }\n\
                  {child}  - notify: { event: e }\n"
                 .replace("{child}", child)
-                .as_str()),
-            None
+                .as_str())
+            .is_some_and(|e| e.contains("`c` does not exist yet here")),
         );
         // A child ends when the first process of its PID namespace does: here `n`, which ends
         // at once, so the `wait` can return.
@@ -4727,6 +5277,42 @@ steps:
             expect("{ errno: ENOENT }"),
             Some(ReadExpect::Errno(Errno::ENOENT))
         );
+        // Among a thread's steps too.
+        let p = plan(
+            "name: t\nnamespaces: []\nsteps:\n  - thread: { steps: [ { read: { path: /proc/self/setgroups, expect: 0x1f } } ] }\n",
+        );
+        assert!(matches!(
+            &p.procs[0].steps[1].action,
+            Action::Read { expect: Some(ReadExpect::Text(t)), .. } if t == "0x1f"
+        ));
+        // A tag YAML cannot apply is refused as text expected, not as the tag's type; where
+        // a number is expected, as a number.
+        let tagged = |steps: &str| {
+            load(
+                "t",
+                "t.yaml",
+                &format!("name: t\nnamespaces: []\nsteps:\n{steps}"),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        for (steps, want) in [
+            (
+                "  - read: { path: /proc/self/setgroups, expect: !!int 02 }\n",
+                "t.yaml:4:49: `!!int 02`: a `read` expects the file's text",
+            ),
+            (
+                "  - fork: { name: c, steps: [ { read: { path: /a, expect: !!bool maybe } } ] }\n",
+                "t.yaml:4:59: `!!bool maybe`: a `read` expects the file's text",
+            ),
+            (
+                "  - getuid: { expect: !!int 02 }\n",
+                "t.yaml:4:23: `!!int 02`: expected a whole number, and the tag",
+            ),
+        ] {
+            let e = tagged(steps);
+            assert!(e.starts_with(want), "{e}");
+        }
     }
 
     /// `set_ids` is refused in a process glibc's clone() made from a multithreaded one (and in
@@ -5150,6 +5736,25 @@ steps:
         };
         assert_eq!(under(0), "/proc/sys");
         assert_eq!(under(1), "/");
+        // Other spellings would match nothing: refused, with the plain one to write.
+        for (under, plain) in [
+            ("//mnt", "/mnt"),
+            ("/mnt/.", "/mnt"),
+            ("/tmp/../mnt", "/mnt"),
+        ] {
+            let e = err(&format!(
+                "  - mounts: {{ under: \"{under}\", expect: [] }}\n"
+            ))
+            .expect("refused");
+            assert!(
+                e.contains(&format!("`under` `{under}` is not a plain path"))
+                    && e.ends_with(&format!("write `{plain}`")),
+                "{e}"
+            );
+        }
+        let e = err("  - mounts: { under: /mnt, expect: [\"/mnt/./a tmpfs private\"] }\n")
+            .expect("refused");
+        assert!(e.contains("`/mnt/./a` is not a plain path"), "{e}");
     }
 
     #[test]
@@ -5179,6 +5784,49 @@ steps:
             p.requirements
                 .contains(&Requirement::Namespace(NsKind::Pid))
         );
+        // `expect: ~` is no `expect`: no expectation on a step that observes a value, the
+        // default on one whose result is ok or an errno (docs/scenarios.md, Steps).
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - getpid: { expect: ~ }\n  \
+             - read: { path: /proc/self/comm, expect: null }\n  - fork: { name: c }\n  \
+             - wait: { pid: c, expect: ~ }\n",
+        );
+        assert!(matches!(
+            p.procs[0].steps[0].action,
+            Action::Getpid { expect: None }
+        ));
+        assert!(matches!(
+            p.procs[0].steps[1].action,
+            Action::Read { expect: None, .. }
+        ));
+        assert!(matches!(
+            p.procs[0].steps[3].action,
+            Action::Wait { expect: None, .. }
+        ));
+        let p = plan(
+            "name: t\nnamespaces: [pid]\nsteps:\n  - kill: { pid: parent, expect: ~ }\n  \
+             - umount: { target: /x, expect: null }\n  - fork_bomb: { expect: ~ }\n",
+        );
+        assert!(matches!(
+            p.procs[0].steps[0].action,
+            Action::Kill {
+                expect: Outcome::Ok,
+                ..
+            }
+        ));
+        assert!(matches!(
+            p.procs[0].steps[1].action,
+            Action::Umount {
+                expect: Outcome::Ok,
+                ..
+            }
+        ));
+        assert!(matches!(
+            p.procs[0].steps[2].action,
+            Action::ForkBomb {
+                expect: Outcome::Errno(Errno::EAGAIN)
+            }
+        ));
     }
 
     #[test]

@@ -41,6 +41,11 @@ fn untype_read_expectations(steps: &mut [Spanned<RawStep>], text: &str) {
         match &mut step.value {
             RawStep::Fork(f) => untype_read_expectations(&mut f.steps, text),
             RawStep::Enter(e) => untype_read_expectations(&mut e.steps, text),
+            RawStep::Thread(t) => {
+                if let Some(steps) = &mut t.steps {
+                    untype_read_expectations(&mut steps.value, text);
+                }
+            }
             RawStep::Read(r) => {
                 if let Some(e) = &mut r.expect
                     && matches!(e.value, RawReadExpect::Typed(_))
