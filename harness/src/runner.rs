@@ -162,15 +162,32 @@ fn differs(source: &Source, plan: &Plan, path: &str, committed: &str, record: &s
         .context_radius(3)
         .header("snapshot", "observed")
         .to_string();
+    // Line by line, so that the diff keeps its lines: a committed snapshot is any file, and its
+    // escape sequences, carriage returns or ^As must not reach the terminal (or forge a line of
+    // the report) when the diff is printed; the record can hold what a scenario read as well.
+    let diff: String = diff
+        .split_inclusive('\n')
+        .map(|line| match line.strip_suffix('\n') {
+            Some(line) => format!("{}\n", crate::catalogue::escape_controls(line)),
+            None => crate::catalogue::escape_controls(line),
+        })
+        .collect();
     let hint = if source.snapshot_writable() {
         ACCEPT_HINT
     } else {
         REVIEW_HINT
     };
-    format!(
-        "{}: the observation record differs from the snapshot {path}:\n{diff}{hint}",
-        plan.source
+    located(
+        plan,
+        format!("the observation record differs from the snapshot {path}:\n{diff}{hint}"),
     )
+}
+
+/// A failure of the scenario as a whole (no line of the file to blame), located at its file
+/// like every other failure: the first one is the JUnit `<failure message>`, and a CI
+/// annotation needs the file.
+fn located(plan: &Plan, message: String) -> String {
+    format!("{}: {message}", plan.source)
 }
 
 /// Judges one run: expectations first (they say precisely what is wrong), then the snapshot.
@@ -207,9 +224,10 @@ pub fn judge(
     match snapshot {
         None => {}
         Some((path, Err(why))) => {
-            result
-                .messages
-                .push(format!("cannot read the snapshot {path}: {why}"));
+            result.messages.push(located(
+                plan,
+                format!("cannot read the snapshot {path}: {why}"),
+            ));
         }
         Some((path, Ok(committed)))
             if accept && committed.as_deref().map(str::trim_end) != Some(record.trim_end()) =>
@@ -217,9 +235,10 @@ pub fn judge(
             result.snapshot = match write_snapshot(&path, &source.display, &record) {
                 Ok(()) => SnapshotState::Written(path),
                 Err(e) => {
-                    result
-                        .messages
-                        .push(format!("cannot write the snapshot {path}: {e}"));
+                    result.messages.push(located(
+                        plan,
+                        format!("cannot write the snapshot {path}: {e}"),
+                    ));
                     // Still there and still different: shown as in a run without --accept.
                     match committed {
                         Some(committed) => {
@@ -235,13 +254,17 @@ pub fn judge(
         }
         Some((path, Ok(None))) => {
             if snapshots == (Snapshots::Compare { ci: true }) {
-                result.messages.push(format!(
-                    "no snapshot at {path} (a missing snapshot fails under CI, as with insta); {}",
-                    if source.snapshot_writable() {
-                        ACCEPT_HINT
-                    } else {
-                        REVIEW_HINT
-                    }
+                result.messages.push(located(
+                    plan,
+                    format!(
+                        "no snapshot at {path} (a missing snapshot fails under CI, as with \
+                         insta); {}",
+                        if source.snapshot_writable() {
+                            ACCEPT_HINT
+                        } else {
+                            REVIEW_HINT
+                        }
+                    ),
                 ));
             }
             result.snapshot = SnapshotState::Missing(path);

@@ -5579,3 +5579,118 @@ fn the_clock_opens_nothing_but_procfs_at_proc_uptime() {
     );
     assert!(started.elapsed() < Duration::from_secs(20), "{stdout}");
 }
+
+/// A committed snapshot is any file: its escape sequences, carriage returns and other control
+/// characters used to reach the terminal raw in the diff of a failing scenario.
+#[test]
+fn a_snapshot_diff_shows_control_characters_escaped() {
+    if !runs_scenarios() {
+        return;
+    }
+    let dir = Scratch::new("diff-controls");
+    let file = dir.0.join("scenarios/g/one.yaml");
+    plain_scenario(&file, "pid");
+    std::fs::create_dir_all(dir.0.join("snapshots")).unwrap();
+    std::fs::write(
+        dir.0.join("snapshots/g__one.snap"),
+        "---\nsource: x\n---\nscenario: g/one\nbad \x1b[31m red \x01\r!\n",
+    )
+    .unwrap();
+    let out = nsspec(&["run", file.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(r"-bad \u{1b}[31m red \u{1}\r"),
+        "{stdout:?}"
+    );
+    assert!(
+        !stdout.contains(['\x1b', '\x01', '\r']),
+        "raw control characters: {stdout:?}"
+    );
+}
+
+/// Every failure names the scenario file, the snapshot's as well: the first is the JUnit
+/// `<failure message>`, and a CI annotation needs the file. `no snapshot at` (under CI),
+/// `cannot read the snapshot` and `cannot write the snapshot` named only the snapshot.
+#[test]
+fn snapshot_failures_name_the_scenario_file() {
+    if !runs_scenarios() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new("located-snapshot");
+    let file = dir.0.join("p/scenarios/g/one.yaml");
+    plain_scenario(&file, "pid");
+    let snaps = dir.0.join("p/snapshots");
+    std::fs::create_dir_all(&snaps).unwrap();
+    let file = file.to_str().unwrap();
+    let first_message = |out: &Output| -> String {
+        let (stdout, stderr) = text(out);
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        let result: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+        result["messages"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    // Missing, under CI, with the JUnit report.
+    let xml = dir.0.join("r.xml");
+    let missing = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "--json", "--junit", xml.to_str().unwrap(), file])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let message = first_message(&missing);
+    assert!(
+        message.starts_with(&format!("{file}: no snapshot at ")),
+        "{message}"
+    );
+    let report = std::fs::read_to_string(&xml).unwrap_or_default();
+    assert!(
+        report.contains(&format!("<failure message=\"{file}: no snapshot at ")),
+        "{report}"
+    );
+
+    // Not a regular file.
+    std::fs::create_dir(snaps.join("g__one.snap")).unwrap();
+    let message = first_message(&nsspec(&["run", "--json", file]));
+    assert!(
+        message.starts_with(&format!("{file}: cannot read the snapshot ")),
+        "{message}"
+    );
+    std::fs::remove_dir(snaps.join("g__one.snap")).unwrap();
+
+    // A folder nsspec may not write to: root's, for nobody; a read-only one otherwise.
+    let bin = world_executable_nsspec();
+    let args = ["run", "--json", "--accept-snapshots", file];
+    let unwritable = if privileged() {
+        for d in dir.0.ancestors().take(1).chain(
+            [
+                &dir.0.join("p"),
+                &dir.0.join("p/scenarios"),
+                &dir.0.join("p/scenarios/g"),
+                &snaps,
+            ]
+            .map(PathBuf::as_path),
+        ) {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        as_nobody(&bin, &args).output().unwrap()
+    } else {
+        std::fs::set_permissions(&snaps, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let out = nsspec(&args);
+        std::fs::set_permissions(&snaps, std::fs::Permissions::from_mode(0o755)).unwrap();
+        out
+    };
+    let (stdout, _) = text(&unwritable);
+    if stdout.contains(r#""status":"skipped""#) {
+        eprintln!("skipped: nobody cannot run a PID namespace here: {stdout}");
+        return;
+    }
+    let message = first_message(&unwritable);
+    assert!(
+        message.starts_with(&format!("{file}: cannot write the snapshot ")),
+        "{message}"
+    );
+}
