@@ -5580,6 +5580,45 @@ fn the_clock_opens_nothing_but_procfs_at_proc_uptime() {
     assert!(started.elapsed() < Duration::from_secs(20), "{stdout}");
 }
 
+/// U+FFFE and U+FFFF are valid UTF-8 and no control characters, yet XML 1.0 does not allow
+/// them: a scenario file so named, or a snapshot holding one that differs from the record, used
+/// to reach the JUnit report raw (quick-junit drops only control characters), and no XML
+/// parser would read it. They are shown as escapes.
+#[test]
+fn junit_shows_what_xml_cannot_carry_as_escapes() {
+    let dir = Scratch::new("junit-xml-chars");
+    let scenarios = dir.0.join("scenarios/g");
+    plain_scenario(&scenarios.join("a\u{fffe}b.yaml"), "pid");
+    plain_scenario(&scenarios.join("one.yaml"), "pid");
+    std::fs::create_dir_all(dir.0.join("snapshots")).unwrap();
+    std::fs::write(
+        dir.0.join("snapshots/g__one.snap"),
+        "---\nsource: x\n---\nscenario: g/one\nz\u{fffe}\u{ffff}\n",
+    )
+    .unwrap();
+    let xml = dir.0.join("r.xml");
+    let out = nsspec(&[
+        "run",
+        "--junit",
+        xml.to_str().unwrap(),
+        scenarios.to_str().unwrap(),
+    ]);
+    let report = std::fs::read_to_string(&xml).unwrap_or_default();
+    let (stdout, stderr) = text(&out);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stdout}{stderr}");
+    assert!(
+        !report.is_empty() && !report.contains(['\u{fffe}', '\u{ffff}']),
+        "{report:?}"
+    );
+    assert!(
+        report.contains(r#"<testcase name="g/a\u{fffe}b" classname="g""#),
+        "{report}"
+    );
+    if runs_scenarios() {
+        assert!(report.contains(r"-z\u{fffe}\u{ffff}"), "{report}");
+    }
+}
+
 /// A committed snapshot is any file: its escape sequences, carriage returns and other control
 /// characters used to reach the terminal raw in the diff of a failing scenario.
 #[test]
