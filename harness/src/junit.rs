@@ -108,22 +108,34 @@ pub fn write(report: &Report, path: &Path) -> std::io::Result<()> {
     let xml = report
         .to_string()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    crate::runner::replace_through(path, temp_name(path)?, xml.as_bytes())
+}
+
+/// The names [`write`] tries for its file beside `path`: `.NAME.PID.tmp`, then
+/// `.NAME.PID-1.tmp`, … (see [`crate::runner::create_temp`]).
+fn temp_name(path: &Path) -> std::io::Result<impl Fn(u32) -> std::path::PathBuf> {
     let name = path
         .file_name()
-        .ok_or_else(|| std::io::Error::other("the path names no file"))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    crate::runner::replace_through(&path.with_file_name(temp_name), path, xml.as_bytes())
+        .ok_or_else(|| std::io::Error::other("the path names no file"))?
+        .to_owned();
+    let path = path.to_owned();
+    Ok(move |n: u32| {
+        let mut temp = std::ffi::OsString::from(".");
+        temp.push(&name);
+        temp.push(crate::runner::temp_suffix(n));
+        path.with_file_name(temp)
+    })
 }
 
 /// Why `path` cannot take a report, found before anything runs: a run of minutes should not
 /// end in "cannot write". Only a regular file (replaced whole) or a new name in an existing
 /// folder will do; the report is renamed into place, so a link or a device there would be
 /// replaced rather than written through (`--junit /dev/stdout` would replace /dev/stdout).
+/// The folder must take the file the report is written to first: it is made there and
+/// removed again, which answers for permissions, read-only mounts, ACLs and quotas alike.
 pub fn target_problem(path: &Path) -> Option<String> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_file() => return None,
+        Ok(m) if m.is_file() => {}
         Ok(m) if m.is_dir() => return Some("it is a directory".into()),
         Ok(m) if m.file_type().is_symlink() => {
             return Some("it is a symbolic link: name the file it points to".into());
@@ -142,9 +154,20 @@ pub fn target_problem(path: &Path) -> Option<String> {
         _ => Path::new("."),
     };
     match std::fs::metadata(parent) {
-        Ok(m) if m.is_dir() => None,
-        Ok(_) => Some(format!("{} is not a directory", parent.display())),
-        Err(e) => Some(format!("{}: {e}", parent.display())),
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Some(format!("{} is not a directory", parent.display())),
+        Err(e) => return Some(format!("{}: {e}", parent.display())),
+    }
+    let tried = temp_name(path).and_then(crate::runner::create_temp);
+    match tried {
+        Ok((_, temp)) => {
+            let _ = std::fs::remove_file(temp);
+            None
+        }
+        Err(e) => Some(format!(
+            "cannot create a file in {}: {e}",
+            crate::catalogue::escape_controls(&parent.to_string_lossy())
+        )),
     }
 }
 
@@ -294,6 +317,39 @@ mod tests {
         ] {
             assert!(xml.contains(shown), "{shown:?} not in {xml:?}");
         }
+    }
+
+    /// The temporary file's name carries the PID, which a run before this one may have had
+    /// (nsspec as a container's PID 1): what it left there is neither overwritten nor removed,
+    /// and it must not make this run's report fail either.
+    #[test]
+    fn a_file_left_at_the_temporary_name_is_kept_and_another_name_taken() {
+        let dir = std::env::temp_dir().join(format!("nsspec-junit-left-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("junit.xml");
+        let left = dir.join(format!(".junit.xml.{}.tmp", std::process::id()));
+        std::fs::write(&left, "left").unwrap();
+        let r = report(&[], &[], "", "s", &[], Duration::ZERO);
+        let written = write(&r, &path);
+        let problem = target_problem(&path);
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let (text, kept) = (
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            std::fs::read_to_string(&left).unwrap_or_default(),
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        written.unwrap();
+        assert_eq!(problem, None);
+        assert!(text.starts_with("<?xml"), "{text}");
+        assert_eq!(kept, "left");
+        assert_eq!(
+            names,
+            [left.file_name().unwrap().to_str().unwrap(), "junit.xml"]
+        );
     }
 
     #[test]

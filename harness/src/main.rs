@@ -92,8 +92,8 @@ enum Command {
         /// scenario (class name: its group), failures with their messages, skips with their
         /// reason, each observation record as the case's output, and the kernel release as a
         /// property; scenarios that produced no result are errors. Written once the run ends,
-        /// replacing FILE whole; a FILE that is a link or device, or whose folder is missing, is
-        /// refused before anything runs.
+        /// replacing FILE whole; a FILE that is a link or device, or whose folder is missing or
+        /// cannot be written, is refused before anything runs.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },

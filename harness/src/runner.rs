@@ -126,31 +126,61 @@ fn write_snapshot(path: &str, scenario: &str, record: &str) -> std::io::Result<(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let part = path.with_extension(format!("snap.{}.tmp", std::process::id()));
     let text = format!(
         "---\nsource: nsspec run --accept-snapshots\ninput_file: {scenario}\n---\n{}\n",
         record.trim_end()
     );
-    replace_through(&part, path, text.as_bytes())
+    let temp = |n| path.with_extension(format!("snap{}", temp_suffix(n)));
+    replace_through(path, temp, text.as_bytes())
 }
 
-/// Writes `bytes` to the new file `temp` and renames it over `path`, so that a reader (or a
-/// run killed meanwhile) never finds half a file. create_new: never through a link, and a
-/// file already at `temp` is not ours to overwrite or to remove.
+/// The end of the `n`th name [`create_temp`] tries for a file written beside another:
+/// `.PID.tmp`, then `.PID-1.tmp`, `.PID-2.tmp`, …
+pub(crate) fn temp_suffix(n: u32) -> String {
+    match n {
+        0 => format!(".{}.tmp", std::process::id()),
+        n => format!(".{}-{n}.tmp", std::process::id()),
+    }
+}
+
+/// Creates a new file at the first free name of `temp(0)`, `temp(1)`, … (up to 100), and
+/// returns it with its path. create_new: never through a link, and a file already at a name is
+/// not ours to overwrite or to remove. Such a file carries our PID, so it was left by a writer
+/// with our number that was killed before its rename — normal where nsspec is a container's
+/// PID 1 over a persistent workspace — or, in a folder shared across PID namespaces, belongs
+/// to a writer still at work; neither may make this write fail, so the next name is taken.
+pub(crate) fn create_temp(
+    temp: impl Fn(u32) -> std::path::PathBuf,
+) -> std::io::Result<(std::fs::File, std::path::PathBuf)> {
+    let mut n = 0;
+    loop {
+        let name = temp(n);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&name)
+        {
+            Ok(file) => return Ok((file, name)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 99 => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes `bytes` to a new file beside `path` (named by `temp`, see [`create_temp`]) and
+/// renames it over `path`, so that a reader (or a run killed meanwhile) never finds half a
+/// file.
 pub(crate) fn replace_through(
-    temp: &std::path::Path,
     path: &std::path::Path,
+    temp: impl Fn(u32) -> std::path::PathBuf,
     bytes: &[u8],
 ) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)?;
+    let (mut file, temp) = create_temp(temp)?;
     std::io::Write::write_all(&mut file, bytes)
         .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(temp, path))
+        .and_then(|()| std::fs::rename(&temp, path))
         .inspect_err(|_| {
-            let _ = std::fs::remove_file(temp);
+            let _ = std::fs::remove_file(&temp);
         })
 }
 
