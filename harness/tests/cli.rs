@@ -5739,6 +5739,97 @@ fn snapshot_failures_name_the_scenario_file() {
     );
 }
 
+/// A reader that goes away (`nsspec run | head -1`) used to kill nsspec with SIGPIPE at its
+/// next write, leaving its supervisors, scenario processes and cgroups to be torn down after it
+/// had returned. It stops the run as a signal does, and nsspec dies of SIGPIPE once nothing of
+/// the run is left.
+#[test]
+fn a_closed_output_stops_the_run_and_leaves_nothing() {
+    if !privileged() {
+        return;
+    }
+    use std::io::{BufRead, Read};
+    use std::os::unix::process::ExitStatusExt;
+    let marker = format!("NSSPEC_CLOSED_OUTPUT_{}", std::process::id());
+    let junit = std::env::temp_dir().join(format!("{marker}.xml"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    command
+        .args(["run", "-j", "4", "--no-snapshots", "--junit"])
+        .arg(&junit)
+        .current_dir(root())
+        .env(marker.as_str(), "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    default_interrupts(&mut command);
+    let mut child = command.spawn().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    // Scenarios under way: runner, guardian, a supervisor and its init at least.
+    let waiting = Instant::now();
+    while processes_with(&marker).len() < 4 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(5),
+            "the run did not start: {first}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    drop(stdout);
+    // Every process of the run seen until nsspec ends: the cgroups are named after the
+    // supervisors among them.
+    let mut seen = std::collections::BTreeSet::new();
+    let status = loop {
+        seen.extend(processes_with(&marker));
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "nsspec did not end after its reader left"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let left = processes_with(&marker);
+    let cgroups = cgroups_named_after(&seen);
+    let mut stderr = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    let report = std::fs::read_to_string(&junit).unwrap_or_default();
+    let _ = std::fs::remove_file(&junit);
+    assert_eq!(left, Vec::<u32>::new(), "left of the run; {stderr}");
+    assert_eq!(cgroups, Vec::<PathBuf>::new(), "{stderr}");
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?} {stderr}");
+    assert!(
+        stderr.contains("interrupted by SIGPIPE (its output was closed)")
+            && stderr.contains("nothing of the run is left"),
+        "{stderr}"
+    );
+    assert!(
+        report.contains("not finished: the run was interrupted by SIGPIPE"),
+        "{report}"
+    );
+}
+
+/// The `nsspec-<pid>[-<n>]` cgroups of the given PIDs that exist, where the harness makes them.
+fn cgroups_named_after(pids: &std::collections::BTreeSet<u32>) -> Vec<PathBuf> {
+    let mut places: Vec<PathBuf> = cgroup_place().into_iter().collect();
+    places.extend(["/sys/fs/cgroup/pids", "/sys/fs/cgroup"].map(PathBuf::from));
+    places.dedup();
+    let mut found = Vec::new();
+    for place in places {
+        for e in std::fs::read_dir(&place).into_iter().flatten().flatten() {
+            let name = e.file_name().into_string().unwrap_or_default();
+            if let Some(pid) = name
+                .strip_prefix("nsspec-")
+                .and_then(|p| p.split('-').next()?.parse::<u32>().ok())
+                && pids.contains(&pid)
+            {
+                found.push(e.path());
+            }
+        }
+    }
+    found
+}
+
 /// `--junit` into a folder nsspec cannot write to was found out only once the whole run was
 /// over; it is refused before anything runs, like a missing folder.
 #[test]
