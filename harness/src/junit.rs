@@ -2,8 +2,9 @@
 //! Jenkins, GitHub's test-report actions) show per test. One test suite per run (`nsspec on
 //! Linux <release>`), one test case per scenario: its group (`pid`) as the class name, its id
 //! (`pid/getpid-is-one`) as the name.
-//! Written with quick-junit (nextest's serializer), which escapes XML and drops the control
-//! characters XML 1.0 cannot carry.
+//! Written with quick-junit (nextest's serializer), which escapes XML. Every text is passed
+//! through [`xml_text`] first: quick-junit drops most control characters but lets U+FFFE and
+//! U+FFFF through, which XML 1.0 forbids as well, and a parser then rejects the whole report.
 
 use std::path::Path;
 use std::time::Duration;
@@ -27,19 +28,19 @@ pub fn report(
     properties: &[(&str, String)],
     wall: Duration,
 ) -> Report {
-    let mut suite = TestSuite::new(suite);
+    let mut suite = TestSuite::new(xml_text(suite));
     suite.set_time(wall);
     for (name, value) in properties {
-        suite.add_property(Property::new(*name, value.as_str()));
+        suite.add_property(Property::new(xml_text(name), xml_text(value)));
     }
     for r in results {
         suite.add_test_case(case(r));
     }
     for id in unreported {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status.set_message(why);
-        let mut case = TestCase::new(*id, status);
-        case.set_classname(id.split_once('/').map_or("nsspec", |(group, _)| group));
+        status.set_message(xml_text(why));
+        let mut case = TestCase::new(xml_text(id), status);
+        case.set_classname(xml_text(class_name(id)));
         suite.add_test_case(case);
     }
     let mut report = Report::new("nsspec");
@@ -53,25 +54,53 @@ fn case(r: &ScenarioResult) -> TestCase {
         Status::Passed => TestCaseStatus::success(),
         Status::Skipped => {
             let mut s = TestCaseStatus::skipped();
-            s.set_message(r.messages.join("; "));
+            s.set_message(xml_text(&r.messages.join("; ")));
             s
         }
         Status::Failed => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             // The first line names the file, line and step; the rest is in the description.
             let first = r.messages.first().map(String::as_str).unwrap_or_default();
-            s.set_message(first.lines().next().unwrap_or_default());
-            s.set_description(r.messages.join("\n"));
+            s.set_message(xml_text(first.lines().next().unwrap_or_default()));
+            s.set_description(xml_text(&r.messages.join("\n")));
             s
         }
     };
-    let mut case = TestCase::new(r.id.as_str(), status);
-    case.set_classname(r.id.split_once('/').map_or("nsspec", |(group, _)| group));
+    let mut case = TestCase::new(xml_text(&r.id), status);
+    case.set_classname(xml_text(class_name(&r.id)));
     case.set_time(Duration::from_millis(r.elapsed_ms));
     if let Some(record) = &r.record {
-        case.set_system_out(record.as_str());
+        case.set_system_out(xml_text(record));
     }
     case
+}
+
+/// A test case's class name: the scenario's group (`pid`), or `nsspec` for a loose file.
+fn class_name(id: &str) -> &str {
+    id.split_once('/').map_or("nsspec", |(group, _)| group)
+}
+
+/// `text` with every character XML 1.0 cannot carry (`Char` in its grammar: the C0 controls
+/// but tab, line feed and carriage return, and U+FFFE and U+FFFF) written as a Rust escape
+/// (`\u{1b}`, `\u{fffe}`), as the observation record writes them. Ids are free of controls,
+/// but not of the two non-characters, and a record or a snapshot diff can hold anything a
+/// scenario read: one such character made the whole report unreadable to every XML parser,
+/// and quick-junit would silently drop the controls (and, after an ESC, the text of the escape
+/// sequence), where the report should show what was there.
+pub fn xml_text(text: &str) -> String {
+    let forbidden = |c: char| matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+    if !text.contains(forbidden) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if forbidden(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Writes `report` to `path` whole or not at all (beside it as `.NAME.PID.tmp`, then renamed).
@@ -79,22 +108,34 @@ pub fn write(report: &Report, path: &Path) -> std::io::Result<()> {
     let xml = report
         .to_string()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    crate::runner::replace_through(path, temp_name(path)?, xml.as_bytes())
+}
+
+/// The names [`write`] tries for its file beside `path`: `.NAME.PID.tmp`, then
+/// `.NAME.PID-1.tmp`, … (see [`crate::runner::create_temp`]).
+fn temp_name(path: &Path) -> std::io::Result<impl Fn(u32) -> std::path::PathBuf> {
     let name = path
         .file_name()
-        .ok_or_else(|| std::io::Error::other("the path names no file"))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.tmp", std::process::id()));
-    crate::runner::replace_through(&path.with_file_name(temp_name), path, xml.as_bytes())
+        .ok_or_else(|| std::io::Error::other("the path names no file"))?
+        .to_owned();
+    let path = path.to_owned();
+    Ok(move |n: u32| {
+        let mut temp = std::ffi::OsString::from(".");
+        temp.push(&name);
+        temp.push(crate::runner::temp_suffix(n));
+        path.with_file_name(temp)
+    })
 }
 
 /// Why `path` cannot take a report, found before anything runs: a run of minutes should not
 /// end in "cannot write". Only a regular file (replaced whole) or a new name in an existing
 /// folder will do; the report is renamed into place, so a link or a device there would be
 /// replaced rather than written through (`--junit /dev/stdout` would replace /dev/stdout).
+/// The folder must take the file the report is written to first: it is made there and
+/// removed again, which answers for permissions, read-only mounts, ACLs and quotas alike.
 pub fn target_problem(path: &Path) -> Option<String> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_file() => return None,
+        Ok(m) if m.is_file() => {}
         Ok(m) if m.is_dir() => return Some("it is a directory".into()),
         Ok(m) if m.file_type().is_symlink() => {
             return Some("it is a symbolic link: name the file it points to".into());
@@ -113,9 +154,20 @@ pub fn target_problem(path: &Path) -> Option<String> {
         _ => Path::new("."),
     };
     match std::fs::metadata(parent) {
-        Ok(m) if m.is_dir() => None,
-        Ok(_) => Some(format!("{} is not a directory", parent.display())),
-        Err(e) => Some(format!("{}: {e}", parent.display())),
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Some(format!("{} is not a directory", parent.display())),
+        Err(e) => return Some(format!("{}: {e}", parent.display())),
+    }
+    let tried = temp_name(path).and_then(crate::runner::create_temp);
+    match tried {
+        Ok((_, temp)) => {
+            let _ = std::fs::remove_file(temp);
+            None
+        }
+        Err(e) => Some(format!(
+            "cannot create a file in {}: {e}",
+            crate::catalogue::escape_controls(&parent.to_string_lossy())
+        )),
     }
 }
 
@@ -209,8 +261,11 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("more\nsecond</failure>"), "{xml}");
-        // Escaped, and the terminal escapes and BEL that XML 1.0 cannot carry are gone.
-        assert!(xml.contains("rec &lt;b&gt; &amp; </system-out>"), "{xml}");
+        // Escaped, and the ESC and BEL that XML 1.0 cannot carry are shown as escapes.
+        assert!(
+            xml.contains(r"rec &lt;b&gt; &amp; \u{1b}[1m\u{7}</system-out>"),
+            "{xml}"
+        );
         assert!(
             xml.contains(r#"<skipped message="needs Linux 6.14"/>"#),
             "{xml}"
@@ -219,6 +274,81 @@ mod tests {
         assert!(
             xml.contains(r#"<property name="kernel" value="6.18.0"/>"#),
             "{xml}"
+        );
+    }
+
+    /// U+FFFE and U+FFFF are valid UTF-8 and no control characters, and quick-junit let them
+    /// through: a scenario file so named, or a record or snapshot diff holding one, made a
+    /// report no XML parser reads.
+    #[test]
+    fn what_xml_cannot_carry_is_escaped_in_every_text() {
+        let results = [
+            result(
+                "g/a\u{fffe}b",
+                Status::Failed,
+                &["x.yaml: differs:\n-z\u{ffff}\u{1}"],
+                Some("read \u{fffe}\u{b}\ttab\r\n"),
+            ),
+            result("g/s\u{ffff}", Status::Skipped, &["why \u{fffe}"], None),
+        ];
+        let xml = report(
+            &results,
+            &["g/n\u{fffe}"],
+            "not \u{ffff}",
+            "suite \u{fffe}",
+            &[("kernel", "6.1\u{ffff}".into())],
+            Duration::ZERO,
+        )
+        .to_string()
+        .unwrap();
+        assert!(
+            !xml.contains(['\u{fffe}', '\u{ffff}', '\u{1}', '\u{b}']),
+            "{xml:?}"
+        );
+        for shown in [
+            r#"<testsuite name="suite \u{fffe}""#,
+            r#"value="6.1\u{ffff}""#,
+            r#"<testcase name="g/a\u{fffe}b""#,
+            r"-z\u{ffff}\u{1}</failure>",
+            r"<system-out>read \u{fffe}\u{b}",
+            r#"<skipped message="why \u{fffe}"/>"#,
+            r#"<testcase name="g/n\u{fffe}""#,
+            r#"<error message="not \u{ffff}"/>"#,
+        ] {
+            assert!(xml.contains(shown), "{shown:?} not in {xml:?}");
+        }
+    }
+
+    /// The temporary file's name carries the PID, which a run before this one may have had
+    /// (nsspec as a container's PID 1): what it left there is neither overwritten nor removed,
+    /// and it must not make this run's report fail either.
+    #[test]
+    fn a_file_left_at_the_temporary_name_is_kept_and_another_name_taken() {
+        let dir = std::env::temp_dir().join(format!("nsspec-junit-left-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("junit.xml");
+        let left = dir.join(format!(".junit.xml.{}.tmp", std::process::id()));
+        std::fs::write(&left, "left").unwrap();
+        let r = report(&[], &[], "", "s", &[], Duration::ZERO);
+        let written = write(&r, &path);
+        let problem = target_problem(&path);
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let (text, kept) = (
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            std::fs::read_to_string(&left).unwrap_or_default(),
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        written.unwrap();
+        assert_eq!(problem, None);
+        assert!(text.starts_with("<?xml"), "{text}");
+        assert_eq!(kept, "left");
+        assert_eq!(
+            names,
+            [left.file_name().unwrap().to_str().unwrap(), "junit.xml"]
         );
     }
 

@@ -3,7 +3,8 @@
 //! Exit status: 0 when every scenario run passed (skips allowed), 1 when at least one failed,
 //! 2 for bad input or usage (an invalid scenario file, a missing path, an empty selection) and for
 //! output that could not be written. SIGINT, SIGTERM or SIGHUP during a run stop it, and
-//! nsspec dies of that signal once nothing of the run is left (see [`Interrupts`]).
+//! nsspec dies of that signal once nothing of the run is left (see [`Interrupts`]); a closed
+//! standard output does the same, and nsspec dies of SIGPIPE.
 //! The process never starts a thread: the executor forks from it (see `executor`).
 
 use std::io::Write;
@@ -62,7 +63,7 @@ struct Cli {
 enum Command {
     /// Run scenarios: the built-in catalogue, or the given files and folders.
     #[command(
-        after_help = "Exit status: 0 when every scenario that ran passed (skips allowed), 1 when one failed, 2 for bad input or usage (nothing runs) or output that could not be written. SIGINT, SIGTERM or SIGHUP stop the run: the running scenarios are killed and cleaned up, the results so far and the summary are printed, the JUnit report is written, and nsspec then dies of that signal.\n\nEnvironment: NSSPEC_TIMING=1 makes every process of the run (runner, guardian, supervisor, the scenario's init) write `nsspec-timing <µs since the runner's main> <pid> <role>: <phase>` to stderr at each phase it reaches."
+        after_help = "Exit status: 0 when every scenario that ran passed (skips allowed), 1 when one failed, 2 for bad input or usage (nothing runs) or output that could not be written. SIGINT, SIGTERM or SIGHUP stop the run: the running scenarios are killed and cleaned up, the results so far and the summary are printed, the JUnit report is written, and nsspec then dies of that signal. A closed standard output (`| head`) stops it the same way, and nsspec dies of SIGPIPE.\n\nEnvironment: NSSPEC_TIMING=1 makes every process of the run (runner, guardian, supervisor, the scenario's init) write `nsspec-timing <µs since the runner's main> <pid> <role>: <phase>` to stderr at each phase it reaches."
     )]
     Run {
         /// Scenario files or folders (searched recursively for *.yaml and *.yml). Default: built-in.
@@ -92,8 +93,8 @@ enum Command {
         /// scenario (class name: its group), failures with their messages, skips with their
         /// reason, each observation record as the case's output, and the kernel release as a
         /// property; scenarios that produced no result are errors. Written once the run ends,
-        /// replacing FILE whole; a FILE that is a link or device, or whose folder is missing, is
-        /// refused before anything runs.
+        /// replacing FILE whole; a FILE that is a link or device, or whose folder is missing or
+        /// cannot be written, is refused before anything runs.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
@@ -262,9 +263,18 @@ fn load(paths: &[PathBuf], filter: &[String]) -> Result<Vec<(Source, Plan)>, Exi
 /// runner expects of an interrupted program. Dying at once would leave supervisors, scenario
 /// processes and cgroups being torn down after `nsspec` has returned. A signal inherited as
 /// ignored (`nohup`, a background job of a non-interactive shell) stays ignored.
+///
+/// A closed standard output (`nsspec run | head -1`) ends the run the same way, for the same
+/// reason, and nsspec then dies of SIGPIPE as it would have at the write. SIGPIPE is blocked
+/// for that, not read from the signalfd: the kernel raises it for a write to any closed pipe,
+/// and one to stderr (a reader of the timing marks gone) must not stop a run. [`Out`] tells
+/// instead, through `closed`, once a write to stdout fails with EPIPE; the run stops on `stop`,
+/// an epoll of both.
 struct Interrupts {
-    fd: nix::sys::signalfd::SignalFd,
+    signals: Option<nix::sys::signalfd::SignalFd>,
     set: nix::sys::signal::SigSet,
+    closed: std::os::fd::OwnedFd,
+    stop: std::os::fd::OwnedFd,
 }
 
 impl Interrupts {
@@ -272,33 +282,76 @@ impl Interrupts {
     fn install(ignored: u64) -> Option<Interrupts> {
         use nix::sys::signal::{SigSet, Signal};
         use nix::sys::signalfd::{SfdFlags, SignalFd};
+        use std::os::fd::{FromRawFd, OwnedFd};
         let mut set = SigSet::empty();
-        let mut any = false;
         for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
             if ignored & (1 << (signal as i32 - 1)) == 0 {
                 set.add(signal);
-                any = true;
             }
         }
-        if !any {
-            return None;
-        }
-        set.thread_block().ok()?;
-        match SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK) {
-            Ok(fd) => Some(Interrupts { fd, set }),
-            Err(_) => {
-                let _ = set.thread_unblock();
+        let mut blocked = set;
+        blocked.add(Signal::SIGPIPE);
+        blocked.thread_block().ok()?;
+        let fds = (|| {
+            let signals = match set.iter().next() {
+                Some(_) => Some(
+                    SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+                        .ok()?,
+                ),
+                None => None,
+            };
+            // SAFETY: plain system calls; each descriptor is owned once it is valid.
+            let closed = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+            let closed = (closed >= 0).then(|| unsafe { OwnedFd::from_raw_fd(closed) })?;
+            let stop = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+            let stop = (stop >= 0).then(|| unsafe { OwnedFd::from_raw_fd(stop) })?;
+            for fd in signals
+                .as_ref()
+                .map(|s| s.as_raw_fd())
+                .into_iter()
+                .chain([closed.as_raw_fd()])
+            {
+                let mut event = libc::epoll_event {
+                    events: libc::EPOLLIN as u32,
+                    u64: 0,
+                };
+                // SAFETY: valid descriptors and event.
+                if unsafe { libc::epoll_ctl(stop.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) }
+                    != 0
+                {
+                    return None;
+                }
+            }
+            Some((signals, closed, stop))
+        })();
+        match fds {
+            Some((signals, closed, stop)) => Some(Interrupts {
+                signals,
+                set,
+                closed,
+                stop,
+            }),
+            None => {
+                let _ = blocked.thread_unblock();
                 None
             }
         }
     }
 
-    /// The signal received, if one was: the lowest-numbered of those pending, which is the
-    /// one the kernel would deliver first. Left pending, not read from the signalfd: while it
-    /// stays readable, [`Out`] gives up on a reader that stopped reading instead of waiting
-    /// for it with the signal blocked (the summary and the JUnit report come after such a
-    /// write), and [`Interrupts::die_of`] names the signal the report named.
+    /// What ends the run, if anything has: the signal received (the lowest-numbered of those
+    /// pending, which is the one the kernel would deliver first), else SIGPIPE once stdout is
+    /// closed. Left pending, not read from the signalfd: while it stays readable, [`Out`]
+    /// gives up on a reader that stopped reading instead of waiting for it with the signal
+    /// blocked (the summary and the JUnit report come after such a write), and
+    /// [`Interrupts::die_of`] names the signal the report named.
     fn received(&self) -> Option<nix::sys::signal::Signal> {
+        self.signal().or_else(|| {
+            self.output_closed()
+                .then_some(nix::sys::signal::Signal::SIGPIPE)
+        })
+    }
+
+    fn signal(&self) -> Option<nix::sys::signal::Signal> {
         let mut pending = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
         // SAFETY: sigpending fills the set it is given.
         if unsafe { libc::sigpending(pending.as_mut_ptr()) } != 0 {
@@ -313,12 +366,24 @@ impl Interrupts {
             .min_by_key(|s| *s as i32)
     }
 
+    /// Whether a write to stdout found its reader gone ([`Out`]).
+    fn output_closed(&self) -> bool {
+        let mut fd = libc::pollfd {
+            fd: self.closed.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no waiting.
+        unsafe { libc::poll(&mut fd, 1, 0) == 1 }
+    }
+
     /// Ends nsspec by `signal`, whose action is the default one (nsspec changes no
     /// disposition); the exit status only if that did not end it. `run`'s output, which does
     /// not go through std's stdout, is flushed by then. Only `signal` is unblocked: another
     /// of the set, pending too, must not end nsspec first under a name the report did not give.
+    /// SIGPIPE is pending already when a write raised it.
     fn die_of(self, signal: nix::sys::signal::Signal) -> ExitCode {
-        drop(self.fd);
+        drop(self.signals);
         let mut only = nix::sys::signal::SigSet::empty();
         only.add(signal);
         let _ = only.thread_unblock();
@@ -327,13 +392,26 @@ impl Interrupts {
     }
 }
 
+/// How a stopped run's reports name what stopped it.
+fn stop_cause(signal: Option<nix::sys::signal::Signal>) -> String {
+    match signal {
+        Some(nix::sys::signal::Signal::SIGPIPE) => {
+            "interrupted by SIGPIPE (its output was closed)".to_string()
+        }
+        Some(s) => format!("interrupted by {s}"),
+        None => "interrupted".to_string(),
+    }
+}
+
 /// `run`'s standard output. Each write waits until the descriptor can take it or until one of
 /// the interrupting signals has come, and then fails: a reader that stops reading (a pager, a
 /// stuck pipeline) cannot keep nsspec from stopping the run, cleaning up and dying of the
 /// signal, which a write blocked with the signals blocked would. At most PIPE_BUF bytes a write:
-/// poll(2)'s POLLOUT on a pipe promises room for that much.
+/// poll(2)'s POLLOUT on a pipe promises room for that much. A write that finds the reader
+/// gone (EPIPE) says so on `closed`, which stops the run (see [`Interrupts`]).
 struct Out {
     stop: Option<std::os::fd::RawFd>,
+    closed: Option<std::os::fd::RawFd>,
     stopped: bool,
 }
 
@@ -371,7 +449,15 @@ impl Write for Out {
         // SAFETY: writing `len` bytes of `buf`, which holds at least that many.
         let n = unsafe { libc::write(libc::STDOUT_FILENO, buf.as_ptr().cast(), len) };
         if n < 0 {
-            Err(std::io::Error::last_os_error())
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EPIPE)
+                && let Some(closed) = self.closed
+            {
+                let one = 1u64;
+                // SAFETY: writing the 8 bytes of `one` to our eventfd.
+                unsafe { libc::write(closed, (&raw const one).cast(), 8) };
+            }
+            Err(e)
         } else {
             Ok(n as usize)
         }
@@ -427,7 +513,8 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     let started = std::time::Instant::now();
     let interrupts = Interrupts::install(host.signals_ignored);
     let mut stdout = std::io::LineWriter::new(Out {
-        stop: interrupts.as_ref().map(|i| i.fd.as_raw_fd()),
+        stop: interrupts.as_ref().map(|i| i.stop.as_raw_fd()),
+        closed: interrupts.as_ref().map(|i| i.closed.as_raw_fd()),
         stopped: false,
     });
     // The first write error: the run goes on (its JUnit report and exit status still tell),
@@ -466,7 +553,9 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     // run is left when nsspec returns, not even a zombie. Not inherited by what we fork.
     // SAFETY: plain prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    let stop = interrupts.as_ref().map(|i| std::os::fd::AsFd::as_fd(&i.fd));
+    let stop = interrupts
+        .as_ref()
+        .map(|i| std::os::fd::AsFd::as_fd(&i.stop));
     let stopped = nsspec::runner::run_all(&plans, &host, snapshots, jobs, stop, |r| {
         match r.status {
             Status::Passed => passed += 1,
@@ -493,10 +582,7 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     let signal = interrupts.as_ref().and_then(Interrupts::received);
     let unfinished = plans.len().saturating_sub(passed + failed + skipped);
     let mut lost_junit = false;
-    let interruption = stopped.then(|| match signal {
-        Some(s) => format!("interrupted by {s}"),
-        None => "interrupted".to_string(),
-    });
+    let interruption = stopped.then(|| stop_cause(signal));
     if !json {
         let interrupted = interruption.as_ref().map_or(String::new(), |i| {
             format!(", {unfinished} not finished: {i}")
@@ -547,10 +633,11 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     if snapshots == Snapshots::Accept {
         note_unwritable_snapshots(&plans, paths.is_empty());
     }
-    if stopped && let Some(signal) = signal {
+    if stopped && signal.is_some() {
         say!(
-            "nsspec: interrupted by {signal}: {unfinished} scenario(s) stopped or not started; \
-             nothing of the run is left"
+            "nsspec: {}: {unfinished} scenario(s) stopped or not started; nothing of the run \
+             is left",
+            stop_cause(signal)
         );
     }
     // Checked last, after every write (a slow reader of stdout can take long): a signal that

@@ -126,31 +126,61 @@ fn write_snapshot(path: &str, scenario: &str, record: &str) -> std::io::Result<(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let part = path.with_extension(format!("snap.{}.tmp", std::process::id()));
     let text = format!(
         "---\nsource: nsspec run --accept-snapshots\ninput_file: {scenario}\n---\n{}\n",
         record.trim_end()
     );
-    replace_through(&part, path, text.as_bytes())
+    let temp = |n| path.with_extension(format!("snap{}", temp_suffix(n)));
+    replace_through(path, temp, text.as_bytes())
 }
 
-/// Writes `bytes` to the new file `temp` and renames it over `path`, so that a reader (or a
-/// run killed meanwhile) never finds half a file. create_new: never through a link, and a
-/// file already at `temp` is not ours to overwrite or to remove.
+/// The end of the `n`th name [`create_temp`] tries for a file written beside another:
+/// `.PID.tmp`, then `.PID-1.tmp`, `.PID-2.tmp`, …
+pub(crate) fn temp_suffix(n: u32) -> String {
+    match n {
+        0 => format!(".{}.tmp", std::process::id()),
+        n => format!(".{}-{n}.tmp", std::process::id()),
+    }
+}
+
+/// Creates a new file at the first free name of `temp(0)`, `temp(1)`, … (up to 100), and
+/// returns it with its path. create_new: never through a link, and a file already at a name is
+/// not ours to overwrite or to remove. Such a file carries our PID, so it was left by a writer
+/// with our number that was killed before its rename — normal where nsspec is a container's
+/// PID 1 over a persistent workspace — or, in a folder shared across PID namespaces, belongs
+/// to a writer still at work; neither may make this write fail, so the next name is taken.
+pub(crate) fn create_temp(
+    temp: impl Fn(u32) -> std::path::PathBuf,
+) -> std::io::Result<(std::fs::File, std::path::PathBuf)> {
+    let mut n = 0;
+    loop {
+        let name = temp(n);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&name)
+        {
+            Ok(file) => return Ok((file, name)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 99 => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes `bytes` to a new file beside `path` (named by `temp`, see [`create_temp`]) and
+/// renames it over `path`, so that a reader (or a run killed meanwhile) never finds half a
+/// file.
 pub(crate) fn replace_through(
-    temp: &std::path::Path,
     path: &std::path::Path,
+    temp: impl Fn(u32) -> std::path::PathBuf,
     bytes: &[u8],
 ) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)?;
+    let (mut file, temp) = create_temp(temp)?;
     std::io::Write::write_all(&mut file, bytes)
         .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(temp, path))
+        .and_then(|()| std::fs::rename(&temp, path))
         .inspect_err(|_| {
-            let _ = std::fs::remove_file(temp);
+            let _ = std::fs::remove_file(&temp);
         })
 }
 
@@ -162,15 +192,32 @@ fn differs(source: &Source, plan: &Plan, path: &str, committed: &str, record: &s
         .context_radius(3)
         .header("snapshot", "observed")
         .to_string();
+    // Line by line, so that the diff keeps its lines: a committed snapshot is any file, and its
+    // escape sequences, carriage returns or ^As must not reach the terminal (or forge a line of
+    // the report) when the diff is printed; the record can hold what a scenario read as well.
+    let diff: String = diff
+        .split_inclusive('\n')
+        .map(|line| match line.strip_suffix('\n') {
+            Some(line) => format!("{}\n", crate::catalogue::escape_controls(line)),
+            None => crate::catalogue::escape_controls(line),
+        })
+        .collect();
     let hint = if source.snapshot_writable() {
         ACCEPT_HINT
     } else {
         REVIEW_HINT
     };
-    format!(
-        "{}: the observation record differs from the snapshot {path}:\n{diff}{hint}",
-        plan.source
+    located(
+        plan,
+        format!("the observation record differs from the snapshot {path}:\n{diff}{hint}"),
     )
+}
+
+/// A failure of the scenario as a whole (no line of the file to blame), located at its file
+/// like every other failure: the first one is the JUnit `<failure message>`, and a CI
+/// annotation needs the file.
+fn located(plan: &Plan, message: String) -> String {
+    format!("{}: {message}", plan.source)
 }
 
 /// Judges one run: expectations first (they say precisely what is wrong), then the snapshot.
@@ -207,9 +254,10 @@ pub fn judge(
     match snapshot {
         None => {}
         Some((path, Err(why))) => {
-            result
-                .messages
-                .push(format!("cannot read the snapshot {path}: {why}"));
+            result.messages.push(located(
+                plan,
+                format!("cannot read the snapshot {path}: {why}"),
+            ));
         }
         Some((path, Ok(committed)))
             if accept && committed.as_deref().map(str::trim_end) != Some(record.trim_end()) =>
@@ -217,9 +265,10 @@ pub fn judge(
             result.snapshot = match write_snapshot(&path, &source.display, &record) {
                 Ok(()) => SnapshotState::Written(path),
                 Err(e) => {
-                    result
-                        .messages
-                        .push(format!("cannot write the snapshot {path}: {e}"));
+                    result.messages.push(located(
+                        plan,
+                        format!("cannot write the snapshot {path}: {e}"),
+                    ));
                     // Still there and still different: shown as in a run without --accept.
                     match committed {
                         Some(committed) => {
@@ -235,13 +284,17 @@ pub fn judge(
         }
         Some((path, Ok(None))) => {
             if snapshots == (Snapshots::Compare { ci: true }) {
-                result.messages.push(format!(
-                    "no snapshot at {path} (a missing snapshot fails under CI, as with insta); {}",
-                    if source.snapshot_writable() {
-                        ACCEPT_HINT
-                    } else {
-                        REVIEW_HINT
-                    }
+                result.messages.push(located(
+                    plan,
+                    format!(
+                        "no snapshot at {path} (a missing snapshot fails under CI, as with \
+                         insta); {}",
+                        if source.snapshot_writable() {
+                            ACCEPT_HINT
+                        } else {
+                            REVIEW_HINT
+                        }
+                    ),
                 ));
             }
             result.snapshot = SnapshotState::Missing(path);
