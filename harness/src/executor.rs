@@ -220,7 +220,8 @@ pub enum Obs {
 /// What the supervisor saw of its own view before and after the scenario.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OuterView {
-    /// Every mount, in mountinfo order.
+    /// Every mount, in mountinfo order; in a supervisor's report only those not in the other
+    /// reading (`RunOutput::keep_mount_changes_only`).
     pub mounts: Vec<OuterMount>,
     /// What /proc/self points at: `Ok(pid)` or the errno of readlink.
     pub proc_self: Result<i64, i32>,
@@ -413,6 +414,18 @@ pub struct RunOutput {
     /// have been dead or dying already).
     pub harness_killed: Vec<usize>,
     pub elapsed: Duration,
+}
+
+impl RunOutput {
+    /// Keeps of the outer view's two mount tables only the mounts that differ: their multiset
+    /// differences, all the report looks at, are those of what is left, and the whole tables,
+    /// each mount with every mountinfo field, made most of a passing scenario's report.
+    fn keep_mount_changes_only(&mut self) {
+        let (before, after) = (&self.before.mounts, &self.after.mounts);
+        let removed = mounts_minus(before, after).into_iter().cloned().collect();
+        let added = mounts_minus(after, before).into_iter().cloned().collect();
+        (self.before.mounts, self.after.mounts) = (removed, added);
+    }
 }
 
 /// Whether a scenario that forks until its process limit `next` stops it may start beside
@@ -689,10 +702,11 @@ impl Active {
                 }
                 // Scenario processes must not hold the report pipe: the runner reads it to EOF.
                 REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);
-                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     supervise(plan, runner, env)
                 }))
                 .unwrap_or_else(|_| failed("the supervisor panicked".into()));
+                out.keep_mount_changes_only();
                 let mut json = serde_json::to_vec(&out).unwrap_or_default();
                 // Marks the report complete (compact JSON has no newline of its own).
                 json.push(b'\n');
@@ -5938,5 +5952,33 @@ mod tests {
         let status = "Name:\tsh\nNSpid:\t11655\t6\t1\nNSsid:\t0\n";
         assert_eq!(parse_nspid(status), vec![11655, 6, 1]);
         assert!(parse_nspid("Name:\tsh\n").is_empty());
+    }
+
+    #[test]
+    fn a_report_keeps_only_the_mounts_that_differ_and_the_same_differences() {
+        let m = |id: u64, point: &str| OuterMount {
+            id,
+            parent: 1,
+            dev: "0:1".into(),
+            root: "/".into(),
+            point: point.into(),
+            options: "rw".into(),
+            fstype: "tmpfs".into(),
+            source: "none".into(),
+            super_options: "rw".into(),
+        };
+        let mut out = RunOutput::default();
+        out.before.mounts = vec![m(1, "/"), m(2, "/a"), m(3, "/b"), m(3, "/b")];
+        out.after.mounts = vec![m(1, "/"), m(3, "/b"), m(4, "/a")];
+        let minus = |a: &[OuterMount], b: &[OuterMount]| -> Vec<OuterMount> {
+            mounts_minus(a, b).into_iter().cloned().collect()
+        };
+        let removed = minus(&out.before.mounts, &out.after.mounts);
+        let added = minus(&out.after.mounts, &out.before.mounts);
+        out.keep_mount_changes_only();
+        assert_eq!(out.before.mounts, vec![m(2, "/a"), m(3, "/b")]);
+        assert_eq!(out.after.mounts, vec![m(4, "/a")]);
+        assert_eq!(minus(&out.before.mounts, &out.after.mounts), removed);
+        assert_eq!(minus(&out.after.mounts, &out.before.mounts), added);
     }
 }
