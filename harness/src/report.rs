@@ -143,9 +143,10 @@ impl Labels {
 }
 
 /// How a step is written in records and messages: `kill(parent, SIGKILL)`; a `thread`'s own
-/// steps begin with `[thread]`.
+/// steps begin with `[thread]`. Control characters a path may hold (a mount point with a
+/// newline) are escaped: raw, they would break the record's lines, one step to a line.
 pub fn describe(plan: &Plan, step: &StepPlan) -> String {
-    let what = describe_action(plan, step);
+    let what = crate::catalogue::escape_controls(&describe_action(plan, step));
     if step.in_thread {
         format!("[thread] {what}")
     } else {

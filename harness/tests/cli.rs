@@ -2227,6 +2227,11 @@ fn mounts_compare_mountinfo_paths_unescaped() {
         stdout.contains(r#"7. mounts(/mnt/a b) -> ["/mnt/a\\040b tmpfs private"]"#),
         "{stdout}"
     );
+    // A step's description escapes the newline of its path: one step to a record line.
+    assert!(
+        stdout.contains("\n          5. mount_tmpfs(/mnt/n\\nl) -> ok\n"),
+        "{stdout}"
+    );
 }
 
 /// Where an `unshare` did not do what its step expected, the plan's PID-namespace levels are
