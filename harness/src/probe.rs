@@ -882,7 +882,22 @@ impl Host {
                         check.name
                     )),
                     Ok(v) if !check.holds(&v) => {
-                        missing.push(format!("needs sysctl {check}, it is {}", v.trim()))
+                        let v = v.trim();
+                        // An ordering on a sysctl that is text (kernel.ostype) or several
+                        // numbers (kernel.printk) never holds: say why, or it reads as a value
+                        // that is merely too small.
+                        let why = if check.value.parse::<i64>().is_ok()
+                            && !matches!(check.op.as_str(), "=" | "!=")
+                            && v.parse::<i64>().is_err()
+                        {
+                            ", which is not a whole number"
+                        } else {
+                            ""
+                        };
+                        missing.push(format!(
+                            "needs sysctl {check}, it is {}{why}",
+                            crate::catalogue::escape_controls(v)
+                        ))
                     }
                     Ok(_) => {}
                 },

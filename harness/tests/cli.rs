@@ -6067,3 +6067,33 @@ fn junit_into_a_folder_that_cannot_be_written_is_refused_before_the_run() {
     );
     assert!(names.is_empty(), "{names:?}");
 }
+
+/// A sysctl requirement that orders a value that is no whole number (a text, or several
+/// numbers) never holds: the skip says so rather than reading as a value too small, and the
+/// value's tabs are escaped, not printed raw into the result line.
+#[test]
+fn a_sysctl_ordering_on_a_value_that_is_no_number_says_so() {
+    let dir = Scratch::new("sysctl-not-a-number");
+    let file = dir.file(
+        "s.yaml",
+        "name: s\nnamespaces: [pid]\nrequires: [{ sysctl: \"kernel.ostype >= 1\" }, \
+         { sysctl: \"kernel.printk > 1\" }]\nsteps:\n  - getpid: { expect: 1 }\n",
+    );
+    let out = nsspec(&["run", &file]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let skip = stdout
+        .lines()
+        .find(|l| l.starts_with("SKIP  s "))
+        .expect(&stdout);
+    assert!(
+        skip.contains("needs sysctl kernel.ostype >= 1, it is Linux, which is not a whole number;"),
+        "{skip}"
+    );
+    assert!(
+        skip.contains("\\t") && skip.ends_with(", which is not a whole number)"),
+        "{skip}"
+    );
+    assert!(!skip.contains('\t'), "{skip}");
+    std::fs::remove_dir_all(&dir.0).unwrap();
+}
