@@ -338,6 +338,21 @@ grep -q 'process limit: cgroup v2 pids.max=64' "$tmp/cgroup.out" || fail "no cgr
 grep -qx 'left: 0' "$tmp/cgroup.out" || fail "a scenario cgroup was left behind"
 ok "cgroup v2 pids limit (processes cloned into the cgroup), nothing left"
 
+step "cgroup v2 in the guest: a scenario's cgroup2 mount keeps the host's root flags"
+# A cgroup2 mount from the initial cgroup namespace sets the one superblock's flags to its own
+# options: a plain one cleared the guest's nsdelegate (vm/init mounts with it).
+set +e
+vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+  "$nsspec run -v --no-snapshots harness/tests/fixtures/mount-cgroup-keeps-the-host-flags.yaml; \
+   grep ' - cgroup2 ' /proc/self/mountinfo" > "$tmp/flags.out"
+rc=$?
+set -e
+cat "$tmp/flags.out"
+[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+grep -q '^PASS  mount-cgroup-keeps-the-host-flags' "$tmp/flags.out" || fail "the cgroup2 mount step did not pass"
+grep -q ' - cgroup2 cgroup2 .*nsdelegate' "$tmp/flags.out" || fail "a scenario's cgroup2 mount cleared the guest's nsdelegate"
+ok "a scenario's cgroup2 mount leaves the host's cgroup2 flags (nsdelegate) as they were"
+
 step "cgroup v2 corners: a cgroup namespace below the root, partial delegation, threaded cgroups, a limit on nsspec's own cgroup"
 # Each fails every scenario ("cannot fork init") or ignores the limit when the harness
 # misjudges where a scenario cgroup can go; unmet needs must skip with the reason instead.

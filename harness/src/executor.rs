@@ -2524,9 +2524,10 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             ),
             Some(c) => Obs::Result(res(cgroup_enter(ctx, c.dir.as_raw_fd(), path))),
         },
-        Action::MountCgroup { target, .. } => {
-            Obs::Result(res(mount_cgroup(target, &ctx.cgroup_key)))
-        }
+        Action::MountCgroup { target, .. } => match mount_cgroup(ctx, target, &ctx.cgroup_key) {
+            Ok(done) => Obs::Result(res(done)),
+            Err(refusal) => Obs::Failed(refusal),
+        },
         Action::BindMount {
             source,
             target,
@@ -3134,30 +3135,44 @@ fn cgroup_enter(ctx: &Ctx, dir: RawFd, path: &str) -> Result<(), Errno> {
 /// Mounts the scenario's cgroup hierarchy: cgroup2 when `key` is empty, else the v1
 /// hierarchy whose controller (or `name=`) is `key`. In a cgroup namespace other than the
 /// initial one, the mount's root is the namespace's root (cgroup_namespaces(7)).
-fn mount_cgroup(target: &str, key: &str) -> Result<(), Errno> {
+/// `Err`: the mount was refused, for the reason given.
+fn mount_cgroup(ctx: &Ctx, target: &str, key: &str) -> Result<Result<(), Errno>, String> {
     use nix::mount::MsFlags;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     if key.is_empty() {
-        nix::mount::mount(
-            Some("cgroup2"),
-            target,
-            Some("cgroup2"),
-            flags,
-            None::<&str>,
+        // With the flags the host's cgroup2 has, or a mount from the initial cgroup namespace
+        // would reset them for the whole host (crate::limits::cgroup2_mount_data). Read
+        // through the harness's /proc: the process's own may be anything by now.
+        let read = |f: &str| read_at(ctx.host_proc, &own_path(f)).unwrap_or_default();
+        let data = crate::limits::cgroup2_mount_data(
+            &read("mountinfo"),
+            &read("cgroup"),
+            crate::limits::initial_cgroupns(ctx.host_proc, &own_path("ns/cgroup")),
         )
+        .map_err(|_| {
+            "refusing to mount cgroup2 from the initial cgroup namespace with no cgroup2 mount \
+             in sight: the mount would set the host's cgroup2 flags (nsdelegate, \
+             memory_recursiveprot, …) to its own options, and which they are is unknown; \
+             mount it after an `unshare` of `cgroup`"
+                .to_string()
+        })?;
+        Ok(crate::limits::mount_cgroup2_with(
+            std::path::Path::new(target),
+            &data,
+        ))
     } else {
         let data = if key.starts_with("name=") {
             format!("none,{key}")
         } else {
             key.to_string()
         };
-        nix::mount::mount(
+        Ok(nix::mount::mount(
             Some("cgroup"),
             target,
             Some("cgroup"),
             flags,
             Some(data.as_str()),
-        )
+        ))
     }
 }
 

@@ -716,6 +716,17 @@ pub(crate) fn mount_cgroup2(point: &Path) -> bool {
 }
 
 fn mount_cgroup2_on(point: &Path) -> nix::Result<()> {
+    let read = |f: &str| std::fs::read_to_string(format!("/proc/self/{f}")).unwrap_or_default();
+    let data = cgroup2_mount_data(
+        &read("mountinfo"),
+        &read("cgroup"),
+        initial_cgroupns(libc::AT_FDCWD, "/proc/self/ns/cgroup"),
+    )?;
+    mount_cgroup2_with(point, &data)
+}
+
+/// mount(2) of cgroup2 on `point` with `data` (see [`cgroup2_mount_data`]).
+pub(crate) fn mount_cgroup2_with(point: &Path, data: &str) -> nix::Result<()> {
     nix::mount::mount(
         Some("cgroup2"),
         point,
@@ -723,8 +734,58 @@ fn mount_cgroup2_on(point: &Path) -> nix::Result<()> {
         nix::mount::MsFlags::MS_NOSUID
             | nix::mount::MsFlags::MS_NODEV
             | nix::mount::MsFlags::MS_NOEXEC,
-        None::<&str>,
+        Some(data),
     )
+}
+
+/// The root flags of cgroup2 that a mount's options set (cgroup2_fs_parameters in
+/// kernel/cgroup/cgroup.c), as mountinfo shows them among a cgroup2 mount's superblock options.
+const CGROUP2_ROOT_FLAGS: [&str; 6] = [
+    "nsdelegate",
+    "favordynmods",
+    "memory_localevents",
+    "memory_recursiveprot",
+    "memory_hugetlb_accounting",
+    "pids_localevents",
+];
+
+/// The options a new cgroup2 mount must pass to leave the host as it is. cgroup2 has one
+/// superblock, and a mount made from the initial cgroup namespace sets its root flags to the
+/// mount's options, for the whole host (apply_cgroup_root_flags() in kernel/cgroup/cgroup.c): a
+/// plain `mount -t cgroup2` on a systemd host clears `nsdelegate` and `memory_recursiveprot`
+/// everywhere. So the flags are those any cgroup2 mount in `mountinfo` shows; with none in
+/// sight, none where cgroup2 was never mounted since boot (`cgroup` has no `0::` line until it
+/// is, cgroup_show_path()), or from another cgroup namespace (where the kernel applies no
+/// flags). Otherwise the flags are not known, and the mount is refused (EPERM).
+pub(crate) fn cgroup2_mount_data(
+    mountinfo: &str,
+    cgroup: &str,
+    initial_cgroupns: bool,
+) -> nix::Result<String> {
+    let shown = mountinfo.lines().find_map(|l| {
+        let (_, rest) = l.split_once(" - ")?;
+        let mut fields = rest.split(' ');
+        (fields.next()? == "cgroup2").then(|| fields.nth(1).unwrap_or(""))
+    });
+    match shown {
+        Some(options) => Ok(options
+            .split(',')
+            .filter(|o| CGROUP2_ROOT_FLAGS.contains(o))
+            .collect::<Vec<_>>()
+            .join(",")),
+        None if cgroup_line(cgroup, "").is_none() || !initial_cgroupns => Ok(String::new()),
+        None => Err(Errno::EPERM),
+    }
+}
+
+/// Whether the namespace file `path` (at `dir`) is the initial cgroup namespace's, whose inode
+/// is fixed (PROC_CGROUP_INIT_INO, include/linux/proc_ns.h). Unknown counts as initial.
+pub(crate) fn initial_cgroupns(dir: RawFd, path: &str) -> bool {
+    const PROC_CGROUP_INIT_INO: u64 = 0xEFFF_FFFB;
+    // SAFETY: `dir` is AT_FDCWD or a descriptor the caller holds open for the call.
+    let dir = unsafe { BorrowedFd::borrow_raw(dir) };
+    nix::sys::stat::fstatat(dir, path, nix::fcntl::AtFlags::empty())
+        .map_or(true, |st| st.st_ino == PROC_CGROUP_INIT_INO)
 }
 
 /// How many names [`create`] tries: `nsspec-<me>`, then `nsspec-<me>-1` and on.
@@ -1323,5 +1384,28 @@ mod tests {
         ] {
             assert!(!is_cgroup_name(other), "{other}");
         }
+    }
+
+    #[test]
+    fn a_cgroup2_mount_passes_the_flags_the_host_has() {
+        let systemd = "28 23 0:24 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 \
+                       rw,nsdelegate,memory_recursiveprot\n";
+        let v2 = "0::/user.slice\n";
+        assert_eq!(
+            cgroup2_mount_data(systemd, v2, true),
+            Ok("nsdelegate,memory_recursiveprot".into())
+        );
+        let plain = "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(cgroup2_mount_data(plain, v2, true), Ok(String::new()));
+        let none = "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n";
+        // Mounted somewhere out of sight, from the initial cgroup namespace: unknown flags.
+        assert_eq!(cgroup2_mount_data(none, v2, true), Err(Errno::EPERM));
+        // Never mounted since boot (no `0::` line): the defaults are the flags.
+        assert_eq!(
+            cgroup2_mount_data(none, "1:pids:/\n", true),
+            Ok(String::new())
+        );
+        // From another cgroup namespace the kernel applies no flags.
+        assert_eq!(cgroup2_mount_data(none, v2, false), Ok(String::new()));
     }
 }
