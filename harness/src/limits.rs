@@ -70,7 +70,13 @@ pub(crate) struct Places {
 /// never creates one there: a failed clone3(CLONE_INTO_CGROUP) after unshare(CLONE_NEWPID)
 /// would have allocated, and so used up, the new PID namespace's PID 1.
 pub(crate) fn places(mountinfo: &str) -> Places {
-    let mut places = find_places(mountinfo);
+    let own = own_cgroups();
+    // What a cgroup2 mount must pass, as seen now: the guardian (forked next) may mount one
+    // only after a supervisor did, when its own view no longer tells (see `mount_cgroup2_on`).
+    let _ = HOST_CGROUP2_DATA.set(cgroup2_mount_data(mountinfo, &own, || {
+        initial_cgroupns(libc::AT_FDCWD, "/proc/self/ns/cgroup")
+    }));
+    let mut places = find_places(mountinfo, &own);
     places.list.retain(|p| attachable(p).is_ok());
     for p in &places.list {
         remove_stale(&p.parent);
@@ -138,9 +144,13 @@ fn v2_mount_for(mountinfo: &str, path: &str) -> Option<(PathBuf, String, PathBuf
 }
 
 /// [`places`] without the checks and the sweep.
-fn find_places(mountinfo: &str) -> Places {
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let v2_path = cgroup_line(&own, "");
+/// The caller's /proc/self/cgroup.
+fn own_cgroups() -> String {
+    std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default()
+}
+
+fn find_places(mountinfo: &str, own: &str) -> Places {
+    let v2_path = cgroup_line(own, "");
     let v2 = v2_path
         .as_deref()
         .and_then(|path| v2_mount_for(mountinfo, path));
@@ -158,7 +168,7 @@ fn find_places(mountinfo: &str) -> Places {
         }
         list.push(Place::v2(false, mount, root, cur, cur));
     }
-    if let Some(path) = cgroup_line(&own, "pids") {
+    if let Some(path) = cgroup_line(own, "pids") {
         let cur = Path::new(V1_PIDS).join(path.trim_start_matches('/'));
         list.insert(
             list.iter().take_while(|p| p.pids).count(),
@@ -483,7 +493,7 @@ impl Outlook {
     pub(crate) fn here(rootless: bool) -> Outlook {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
         Outlook {
-            places: find_places(&mountinfo),
+            places: find_places(&mountinfo, &own_cgroups()),
             rootless,
         }
     }
@@ -717,12 +727,27 @@ pub(crate) fn mount_cgroup2(point: &Path) -> bool {
 
 fn mount_cgroup2_on(point: &Path) -> nix::Result<()> {
     let read = |f: &str| std::fs::read_to_string(format!("/proc/self/{f}")).unwrap_or_default();
-    let data = cgroup2_mount_data(
+    let data = or_as_the_run_began(cgroup2_mount_data(
         &read("mountinfo"),
         &read("cgroup"),
-        initial_cgroupns(libc::AT_FDCWD, "/proc/self/ns/cgroup"),
-    )?;
+        || initial_cgroupns(libc::AT_FDCWD, "/proc/self/ns/cgroup"),
+    ))?;
     mount_cgroup2_with(point, &data)
+}
+
+/// [`cgroup2_mount_data`] as the runner saw it when the run began ([`places`]), for the
+/// processes it forks.
+static HOST_CGROUP2_DATA: std::sync::OnceLock<nix::Result<String>> = std::sync::OnceLock::new();
+
+/// `now`, or where the flags are not known from here (no cgroup2 mount in sight, though one
+/// was mounted since boot: a supervisor's own, say), what the run found when it began: the
+/// flags change only by a cgroup2 mount from the initial cgroup namespace, which nsspec makes
+/// only with them.
+pub(crate) fn or_as_the_run_began(now: nix::Result<String>) -> nix::Result<String> {
+    now.or_else(|e| match HOST_CGROUP2_DATA.get() {
+        Some(Ok(data)) => Ok(data.clone()),
+        _ => Err(e),
+    })
 }
 
 /// mount(2) of cgroup2 on `point` with `data` (see [`cgroup2_mount_data`]).
@@ -760,7 +785,7 @@ const CGROUP2_ROOT_FLAGS: [&str; 6] = [
 pub(crate) fn cgroup2_mount_data(
     mountinfo: &str,
     cgroup: &str,
-    initial_cgroupns: bool,
+    initial_cgroupns: impl FnOnce() -> bool,
 ) -> nix::Result<String> {
     let shown = mountinfo.lines().find_map(|l| {
         let (_, rest) = l.split_once(" - ")?;
@@ -773,7 +798,7 @@ pub(crate) fn cgroup2_mount_data(
             .filter(|o| CGROUP2_ROOT_FLAGS.contains(o))
             .collect::<Vec<_>>()
             .join(",")),
-        None if cgroup_line(cgroup, "").is_none() || !initial_cgroupns => Ok(String::new()),
+        None if cgroup_line(cgroup, "").is_none() || !initial_cgroupns() => Ok(String::new()),
         None => Err(Errno::EPERM),
     }
 }
@@ -1392,20 +1417,20 @@ mod tests {
                        rw,nsdelegate,memory_recursiveprot\n";
         let v2 = "0::/user.slice\n";
         assert_eq!(
-            cgroup2_mount_data(systemd, v2, true),
+            cgroup2_mount_data(systemd, v2, || true),
             Ok("nsdelegate,memory_recursiveprot".into())
         );
         let plain = "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
-        assert_eq!(cgroup2_mount_data(plain, v2, true), Ok(String::new()));
+        assert_eq!(cgroup2_mount_data(plain, v2, || true), Ok(String::new()));
         let none = "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n";
         // Mounted somewhere out of sight, from the initial cgroup namespace: unknown flags.
-        assert_eq!(cgroup2_mount_data(none, v2, true), Err(Errno::EPERM));
+        assert_eq!(cgroup2_mount_data(none, v2, || true), Err(Errno::EPERM));
         // Never mounted since boot (no `0::` line): the defaults are the flags.
         assert_eq!(
-            cgroup2_mount_data(none, "1:pids:/\n", true),
+            cgroup2_mount_data(none, "1:pids:/\n", || true),
             Ok(String::new())
         );
         // From another cgroup namespace the kernel applies no flags.
-        assert_eq!(cgroup2_mount_data(none, v2, false), Ok(String::new()));
+        assert_eq!(cgroup2_mount_data(none, v2, || false), Ok(String::new()));
     }
 }
