@@ -3954,13 +3954,13 @@ fn visible(ctx: &Ctx, me: usize, who: Who) -> Obs {
                 visible: false,
             },
             Some(Err(())) => proc_above_harness("/proc"),
-            None => proc_of_another_namespace(),
+            None => without_proc_self(pid, level),
         };
     };
     let l = match proc_level(ctx) {
         Some(Ok(l)) => l,
         Some(Err(())) => return proc_above_harness("/proc"),
-        None => return proc_of_another_namespace(),
+        None => return without_proc_self(pid, level),
     };
     // The procfs is of the namespace at level `l` of the process's own chain (its
     // /proc/self is there); the target is in it when their chains agree that far.
@@ -3982,6 +3982,23 @@ fn visible(ctx: &Ctx, me: usize, who: Who) -> Obs {
         level: l,
         // A reaped process has no /proc entry, whoever has its number now.
         visible: !reaped(ctx, who) && std::path::Path::new(&format!("/proc/{pid}")).exists(),
+    }
+}
+
+/// `visible`'s answer where the process's /proc has no /proc/self. No procfs there (an empty
+/// directory after a `chroot`, a tmpfs over it): whether the directory holds that name, which
+/// no process put there. A procfs of a PID namespace the process is not in: a refusal, as its
+/// numbers cannot be mapped to the scenario's processes.
+fn without_proc_self(pid: i64, level: usize) -> Obs {
+    let procfs = nix::sys::statfs::statfs("/proc")
+        .is_ok_and(|f| f.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC);
+    if procfs {
+        return proc_of_another_namespace();
+    }
+    Obs::Visible {
+        pid,
+        level,
+        visible: std::path::Path::new(&format!("/proc/{pid}")).exists(),
     }
 }
 

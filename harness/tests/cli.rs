@@ -610,6 +610,14 @@ fn visible_looks_in_the_namespace_of_the_proc_it_reads() {
         )),
         "{stdout}"
     );
+    // No procfs at all (an empty /proc after a `chroot`): nothing is visible, no error.
+    if privileged() && kernel_at_least(5, 2) {
+        let stdout = run_verbose("harness/tests/fixtures/visible-without-a-procfs.yaml", 0);
+        assert!(
+            stdout.contains("4. visible(self) -> pid 1: not visible\n"),
+            "{stdout}"
+        );
+    }
 }
 
 /// An `await` whose notifier ended (or was never created) before its `notify` fails at once,
