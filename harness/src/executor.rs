@@ -80,6 +80,17 @@ static GUARDIAN_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32:
 /// The descriptor that stops a run when it becomes readable (`run_many`'s `stop`), the runner's
 /// alone: closed in each supervisor.
 static STOP_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+/// Other descriptors of the runner's own ([`runner_only`]), closed in each supervisor too.
+static RUNNER_ONLY: [std::sync::atomic::AtomicI32; 2] =
+    [const { std::sync::atomic::AtomicI32::new(-1) }; 2];
+
+/// Names descriptors (at most two) that only the runner may hold, such as its signalfd: each
+/// supervisor closes them first thing, so no scenario process inherits them.
+pub fn runner_only(fds: &[RawFd]) {
+    for (slot, fd) in RUNNER_ONLY.iter().zip(fds) {
+        slot.store(*fd, std::sync::atomic::Ordering::Relaxed);
+    }
+}
 
 /// One observation, as sent by a scenario process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -480,6 +491,7 @@ pub fn run_many(
     impl Drop for Forget {
         fn drop(&mut self) {
             STOP_FD.store(-1, std::sync::atomic::Ordering::Relaxed);
+            runner_only(&[-1, -1]);
         }
     }
     let _forget = Forget;
@@ -696,9 +708,13 @@ impl Active {
             Ok(nix::unistd::ForkResult::Child) => {
                 drop(read_end);
                 let stop = STOP_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
-                if stop >= 0 {
-                    // SAFETY: the runner's descriptor, of no use here (and none of the scenario's).
-                    unsafe { libc::close(stop) };
+                let others = RUNNER_ONLY
+                    .iter()
+                    .map(|s| s.swap(-1, std::sync::atomic::Ordering::Relaxed));
+                for fd in others.chain([stop]).filter(|fd| *fd >= 0) {
+                    // SAFETY: the runner's descriptors, of no use here (and none of the
+                    // scenario's).
+                    unsafe { libc::close(fd) };
                 }
                 // Scenario processes must not hold the report pipe: the runner reads it to EOF.
                 REPORT_FD.store(write_end.as_raw_fd(), std::sync::atomic::Ordering::Relaxed);

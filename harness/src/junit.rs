@@ -160,10 +160,14 @@ pub fn target_problem(path: &Path) -> Option<String> {
     }
     let tried = temp_name(path).and_then(crate::runner::create_temp);
     match tried {
-        Ok((_, temp)) => {
-            let _ = std::fs::remove_file(temp);
-            None
-        }
+        // The report replaces FILE by a rename, which, like this removal, an append-only
+        // folder (chattr +a) refuses: such a folder takes the file but never the report.
+        Ok((_, temp)) => std::fs::remove_file(&temp).err().map(|e| {
+            format!(
+                "cannot remove a file from {}: {e}",
+                crate::catalogue::escape_controls(&parent.to_string_lossy())
+            )
+        }),
         Err(e) => Some(format!(
             "cannot create a file in {}: {e}",
             crate::catalogue::escape_controls(&parent.to_string_lossy())

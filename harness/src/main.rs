@@ -553,6 +553,10 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
     // run is left when nsspec returns, not even a zombie. Not inherited by what we fork.
     // SAFETY: plain prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if let Some(i) = &interrupts {
+        let signals = i.signals.as_ref().map(|s| s.as_raw_fd());
+        nsspec::executor::runner_only(&[signals.unwrap_or(-1), i.closed.as_raw_fd()]);
+    }
     let stop = interrupts
         .as_ref()
         .map(|i| std::os::fd::AsFd::as_fd(&i.stop));

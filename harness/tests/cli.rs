@@ -6105,3 +6105,116 @@ fn a_sysctl_ordering_on_a_value_that_is_no_number_says_so() {
     assert!(!skip.contains('\t'), "{skip}");
     std::fs::remove_dir_all(&dir.0).unwrap();
 }
+
+/// The runner's signalfd and its closed-output eventfd are its own: no supervisor or scenario
+/// process holds them (they were inherited by every process of the run, the signalfd once the
+/// run's stop descriptor became an epoll of both).
+#[test]
+fn the_runners_signal_descriptors_stay_in_the_runner() {
+    if !runs_scenarios() {
+        return;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
+        .args(["run", "--no-snapshots", "harness/tests/faults/hang.yaml"])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let runner = child.id() as i32;
+    let held = |pid: i32| -> Vec<String> {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                    .map(|l| l.to_string_lossy().into_owned())
+                    .filter(|l| l == "anon_inode:[signalfd]" || l == "anon_inode:[eventfd]")
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let parent_of = |pid: i32| -> Option<i32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    // The run's processes: the runner's descendants, once init (a grandchild) is there.
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    while started.elapsed() < Duration::from_secs(5) && seen.len() < 3 {
+        seen = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|&pid| {
+                let mut p = pid;
+                while let Some(up) = parent_of(p).filter(|&up| up > 1) {
+                    if up == runner {
+                        return true;
+                    }
+                    p = up;
+                }
+                false
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let runner_holds = held(runner);
+    let leaked: Vec<(i32, Vec<String>)> = seen
+        .iter()
+        .map(|&p| (p, held(p)))
+        .filter(|(_, h)| !h.is_empty())
+        .collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        seen.len() >= 3,
+        "the run's processes were not found: {seen:?}"
+    );
+    assert_eq!(runner_holds.len(), 2, "{runner_holds:?}");
+    assert!(leaked.is_empty(), "{leaked:?}");
+}
+
+/// `--junit` into an append-only folder (chattr +a) is refused before the run: the folder takes
+/// a new file but refuses the rename that replaces FILE, and the removal of the check's own
+/// temporary file, which was left behind while the run went ahead to fail at its end.
+#[test]
+fn junit_into_an_append_only_folder_is_refused_before_the_run() {
+    let dir = Scratch::new("junit-append-only");
+    let folder = dir.0.join("ap");
+    std::fs::create_dir(&folder).unwrap();
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .arg(flag)
+            .arg(&folder)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !chattr("+a") {
+        eprintln!("skipped: chattr +a does not work here");
+        std::fs::remove_dir_all(&dir.0).unwrap();
+        return;
+    }
+    let report = folder.join("j.xml");
+    let out = nsspec(&[
+        "run",
+        "-f",
+        "pid/getpid-is-one",
+        "--junit",
+        report.to_str().unwrap(),
+    ]);
+    let left: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(chattr("-a"));
+    std::fs::remove_dir_all(&dir.0).unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!stdout.contains("PASS"), "{stdout}");
+    assert!(stderr.contains("cannot remove a file from"), "{stderr}");
+    // The check's file: in an append-only folder nothing can remove it.
+    assert_eq!(left.len(), 1, "{left:?}");
+}
