@@ -30,7 +30,6 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 use std::path::{Path, PathBuf};
 
-const V1_PIDS: &str = "/sys/fs/cgroup/pids";
 /// Where the supervisor mounts cgroup2 (in its private mount namespace) when nothing has.
 const CGROUP2_DEFAULT: &str = "/sys/fs/cgroup";
 
@@ -88,20 +87,36 @@ pub(crate) fn places(mountinfo: &str) -> Places {
 /// (root, mount point), in mountinfo order. The root is the mounted cgroup's path relative to
 /// the reader's cgroup namespace (`/..` and below: outside it).
 fn cgroup2_mounts(mountinfo: &str) -> Vec<(&str, &str)> {
-    // (root, point, type) of each line.
-    let lines: Vec<(&str, &str, &str)> = mountinfo
+    cgroup_mounts(mountinfo, |fstype, _| fstype == "cgroup2")
+}
+
+/// [`cgroup2_mounts`] for the v1 hierarchy with the pids controller.
+fn v1_pids_mounts(mountinfo: &str) -> Vec<(&str, &str)> {
+    cgroup_mounts(mountinfo, |fstype, options| {
+        fstype == "cgroup" && options.split(',').any(|o| o == "pids")
+    })
+}
+
+/// The mounts of a mountinfo text whose (type, superblock options) `wanted` takes and that no
+/// later mount covers (on the same point): (root, mount point), in mountinfo order.
+fn cgroup_mounts(mountinfo: &str, wanted: impl Fn(&str, &str) -> bool) -> Vec<(&str, &str)> {
+    // (root, point, wanted) of each line.
+    let lines: Vec<(&str, &str, bool)> = mountinfo
         .lines()
         .filter_map(|l| {
             let (left, right) = l.split_once(" - ")?;
             let mut f = left.split(' ');
-            Some((f.nth(3)?, f.next()?, right.split(' ').next()?))
+            let mut r = right.split(' ');
+            let fstype = r.next()?;
+            let options = r.nth(1).unwrap_or("");
+            Some((f.nth(3)?, f.next()?, wanted(fstype, options)))
         })
         .collect();
     lines
         .iter()
         .enumerate()
-        .filter(|(i, (_, point, fstype))| {
-            *fstype == "cgroup2" && !lines[i + 1..].iter().any(|(_, p, _)| p == point)
+        .filter(|(i, (_, point, wanted))| {
+            *wanted && !lines[i + 1..].iter().any(|(_, p, _)| p == point)
         })
         .map(|(_, &(root, point, _))| (root, point))
         .collect()
@@ -130,8 +145,13 @@ fn dir_through(point: &Path, root: &str, path: &str) -> Option<PathBuf> {
 /// the hierarchy above it (the first of those): a sibling of the harness's cgroup must be
 /// reachable. (mount point, its root, the cgroup's directory.)
 fn v2_mount_for(mountinfo: &str, path: &str) -> Option<(PathBuf, String, PathBuf)> {
+    mount_for(cgroup2_mounts(mountinfo), path)
+}
+
+/// [`v2_mount_for`] among `mounts` of one hierarchy.
+fn mount_for(mounts: Vec<(&str, &str)>, path: &str) -> Option<(PathBuf, String, PathBuf)> {
     let mut best: Option<(usize, (PathBuf, String, PathBuf))> = None;
-    for (root, point) in cgroup2_mounts(mountinfo) {
+    for (root, point) in mounts {
         let Some(dir) = dir_through(Path::new(point), root, path) else {
             continue;
         };
@@ -143,12 +163,12 @@ fn v2_mount_for(mountinfo: &str, path: &str) -> Option<(PathBuf, String, PathBuf
     best.map(|(_, found)| found)
 }
 
-/// [`places`] without the checks and the sweep.
 /// The caller's /proc/self/cgroup.
 fn own_cgroups() -> String {
     std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default()
 }
 
+/// [`places`] without the checks and the sweep.
 fn find_places(mountinfo: &str, own: &str) -> Places {
     let v2_path = cgroup_line(own, "");
     let v2 = v2_path
@@ -168,8 +188,11 @@ fn find_places(mountinfo: &str, own: &str) -> Places {
         }
         list.push(Place::v2(false, mount, root, cur, cur));
     }
-    if let Some(path) = cgroup_line(own, "pids") {
-        let cur = Path::new(V1_PIDS).join(path.trim_start_matches('/'));
+    // As for v2, through the mount's root: after a plain `unshare -C` the host's mount is
+    // rooted outside the namespace, and the path /proc/self/cgroup gives is the namespace's.
+    if let Some(path) = cgroup_line(own, "pids")
+        && let Some((mount, _, cur)) = mount_for(v1_pids_mounts(mountinfo), &path)
+    {
         list.insert(
             list.iter().take_while(|p| p.pids).count(),
             Place {
@@ -178,7 +201,7 @@ fn find_places(mountinfo: &str, own: &str) -> Places {
                 parent: cur.clone(),
                 parent_path: path,
                 origin: cur,
-                mount: PathBuf::from(V1_PIDS),
+                mount,
             },
         );
     }
@@ -532,10 +555,11 @@ impl Outlook {
             }
         }
         if why.is_empty() {
-            why.push(format!(
-                "no pids controller in reach (neither a v1 pids hierarchy on {V1_PIDS} nor a \
-                 cgroup2 that offers it)"
-            ));
+            why.push(
+                "no pids controller in reach (neither a mounted v1 pids hierarchy nor a cgroup2 \
+                 that offers it, that shows nsspec's own cgroup)"
+                    .to_string(),
+            );
         }
         Err(why)
     }

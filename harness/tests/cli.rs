@@ -6218,3 +6218,46 @@ fn junit_into_an_append_only_folder_is_refused_before_the_run() {
     // The check's file: in an append-only folder nothing can remove it.
     assert_eq!(left.len(), 1, "{left:?}");
 }
+
+/// On a v1 hybrid host inside a cgroup namespace (a plain `unshare -C` below the root), the
+/// host's pids mount is rooted outside the namespace: the cgroup /proc/self/cgroup names is the
+/// namespace's, and joining it onto the mount point put scenario cgroups at the hierarchy's real
+/// root, where fork bombs escaped the pids.max of nsspec's own cgroup and three cgroup
+/// scenarios failed. Such a mount is no place: fork bombs skip, the rest passes.
+#[test]
+fn a_cgroup_namespace_below_the_v1_root_is_no_place_for_scenario_cgroups() {
+    let (v1, v2) = (
+        Path::new("/sys/fs/cgroup/pids"),
+        Path::new("/sys/fs/cgroup/unified"),
+    );
+    if !privileged() || !v1.join("cgroup.procs").exists() || !v2.join("cgroup.procs").exists() {
+        eprintln!("skipped: needs root and a v1 hybrid host");
+        return;
+    }
+    let name = format!("nsspec-test-v1ns-{}", std::process::id());
+    let (p, u) = (v1.join(&name), v2.join(&name));
+    std::fs::create_dir(&p).unwrap();
+    std::fs::create_dir(&u).unwrap();
+    std::fs::write(p.join("pids.max"), "30").unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo $$ > {}/cgroup.procs && echo $$ > {}/cgroup.procs && exec unshare -C {} run \
+             -v --no-snapshots harness/tests/faults/fork-bomb.yaml scenarios/cgroup",
+            p.display(),
+            u.display(),
+            env!("CARGO_BIN_EXE_nsspec")
+        ))
+        .current_dir(root())
+        .output()
+        .expect("sh runs");
+    // Everything of the run has ended: both cgroups are empty again.
+    let removed = (std::fs::remove_dir(&p), std::fs::remove_dir(&u));
+    let (stdout, stderr) = text(&out);
+    removed.0.unwrap();
+    removed.1.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("\nSKIP  fork-bomb "), "{stdout}");
+    assert!(!stdout.contains("\nFAIL "), "{stdout}");
+    assert!(stdout.contains("5 passed, 0 failed, 1 skipped"), "{stdout}");
+}
