@@ -4143,11 +4143,11 @@ impl<'a> Builder<'a> {
                     .filter_map(|ns| ns_first.get(ns).copied())
                     .filter(|&q| q != c)
                     .collect();
-                // Init's end kills every process of its PID namespace and those below; the
-                // rest (the host process's tree) nsspec leaves to end by itself, and where
-                // init is in the harness's namespace, whatever nsspec does is counted.
+                // Init's end kills every process of its PID namespace and those below
+                // (pid_namespaces(7)); the rest (the host process's tree, and everything where
+                // init is in the harness's namespace) nsspec leaves to end by itself.
                 let init_ns = &self.procs[0].pidns;
-                if c != 0 && (init_ns.len() < 2 || self.procs[c].pidns.starts_with(init_ns)) {
+                if c != 0 && init_ns.len() >= 2 && self.procs[c].pidns.starts_with(init_ns) {
                     out.push(0);
                 }
                 out
