@@ -399,17 +399,27 @@ for mode in default --keep-debug; do
 done
 ok "debug sections stripped by default ($host_size bytes → $stripped in the guest, and it runs); --keep-debug packs all $host_size"
 
-step "no cgroup mounted at all: cgroup scenarios still pass (the supervisor mounts cgroup2 privately)"
+step "no cgroup mounted at all: cgroup scenarios still pass (the supervisor mounts cgroup2 privately), and the flags stay"
+# Out of sight, the flags (vm/init mounted cgroup2 with nsdelegate) are learnt from a mount in a
+# cgroup namespace of a child's own; util-linux's unshare shows them the same way afterwards.
+unshare_bin=$(command -v unshare)
 set +e
-vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
-  "umount /sys/fs/cgroup && $nsspec run -v scenarios/cgroup" > "$tmp/nocgroup.out"
+vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" --include "$unshare_bin" -- /bin/sh -c \
+  "umount /sys/fs/cgroup && $nsspec run -v scenarios/cgroup \
+     harness/tests/fixtures/mount-cgroup-keeps-the-host-flags.yaml; \
+   $unshare_bin -Cm sh -c 'mount -t cgroup2 none /sys/fs/cgroup && grep \" - cgroup2 \" /proc/self/mountinfo'" \
+  > "$tmp/nocgroup.out"
 rc=$?
 set -e
 cat "$tmp/nocgroup.out"
 [ "$rc" -eq 0 ] || fail "vm/run exited $rc"
 grep -q "the scenario's cgroup (for cgroup steps, no limit) is cgroup v2 nsspec-" "$tmp/nocgroup.out" ||
   fail "the private cgroup2 fallback was not used"
-ok "cgroup steps without a cgroup mount"
+grep -q '^PASS  mount-cgroup-keeps-the-host-flags' "$tmp/nocgroup.out" ||
+  fail "with no cgroup2 in sight, a scenario's cgroup2 mount did not pass"
+grep -q ' - cgroup2 cgroup2 .*nsdelegate' "$tmp/nocgroup.out" ||
+  fail "with no cgroup2 in sight, the cgroup2 mounts cleared the guest's nsdelegate"
+ok "cgroup steps without a cgroup mount; the guest's cgroup2 flags kept"
 
 step "no cgroup mounted, nsspec killed mid-scenario: the guardian still removes the scenario's cgroups"
 # The supervisor's private cgroup2 mount dies with it: the guardian has to mount one of its own.

@@ -3160,11 +3160,9 @@ fn mount_cgroup(ctx: &Ctx, target: &str, key: &str) -> Result<Result<(), Errno>,
         // would reset them for the whole host (crate::limits::cgroup2_mount_data). Read
         // through the harness's /proc: the process's own may be anything by now.
         let read = |f: &str| read_at(ctx.host_proc, &own_path(f)).unwrap_or_default();
-        let data = crate::limits::or_as_the_run_began(crate::limits::cgroup2_mount_data(
-            &read("mountinfo"),
-            &read("cgroup"),
-            || crate::limits::initial_cgroupns(ctx.host_proc, &own_path("ns/cgroup")),
-        ))
+        let data = crate::limits::cgroup2_data(&read("mountinfo"), &read("cgroup"), || {
+            crate::limits::initial_cgroupns(ctx.host_proc, &own_path("ns/cgroup"))
+        })
         .map_err(|_| {
             "refusing to mount cgroup2 from the initial cgroup namespace with no cgroup2 mount \
              in sight: the mount would set the host's cgroup2 flags (nsdelegate, \

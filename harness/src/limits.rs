@@ -72,9 +72,13 @@ pub(crate) fn places(mountinfo: &str) -> Places {
     let own = own_cgroups();
     // What a cgroup2 mount must pass, as seen now: the guardian (forked next) may mount one
     // only after a supervisor did, when its own view no longer tells (see `mount_cgroup2_on`).
-    let _ = HOST_CGROUP2_DATA.set(cgroup2_mount_data(mountinfo, &own, || {
-        initial_cgroupns(libc::AT_FDCWD, "/proc/self/ns/cgroup")
-    }));
+    let _ = HOST_CGROUP2_DATA.set(cgroup2_mount_data(
+        mountinfo,
+        &own,
+        || initial_cgroupns(libc::AT_FDCWD, "/proc/self/ns/cgroup"),
+        // Not learnt here (a fork, on every run): what needs the flags learns them.
+        || Err(Errno::EPERM),
+    ));
     let mut places = find_places(mountinfo, &own);
     places.list.retain(|p| attachable(p).is_ok());
     for p in &places.list {
@@ -751,17 +755,32 @@ pub(crate) fn mount_cgroup2(point: &Path) -> bool {
 
 fn mount_cgroup2_on(point: &Path) -> nix::Result<()> {
     let read = |f: &str| std::fs::read_to_string(format!("/proc/self/{f}")).unwrap_or_default();
-    let data = or_as_the_run_began(cgroup2_mount_data(
-        &read("mountinfo"),
-        &read("cgroup"),
-        || initial_cgroupns(libc::AT_FDCWD, "/proc/self/ns/cgroup"),
-    ))?;
+    let data = cgroup2_data(&read("mountinfo"), &read("cgroup"), || {
+        initial_cgroupns(libc::AT_FDCWD, "/proc/self/ns/cgroup")
+    })?;
     mount_cgroup2_with(point, &data)
 }
 
 /// [`cgroup2_mount_data`] as the runner saw it when the run began ([`places`]), for the
 /// processes it forks.
 static HOST_CGROUP2_DATA: std::sync::OnceLock<nix::Result<String>> = std::sync::OnceLock::new();
+
+/// [`cgroup2_mount_data`] for a process of the run, from its `mountinfo` and `cgroup`: else as
+/// the run began ([`or_as_the_run_began`]), else learnt by a child: last, since a scenario
+/// process may have a second thread, and fork() then copies only the caller.
+pub(crate) fn cgroup2_data(
+    mountinfo: &str,
+    cgroup: &str,
+    initial_cgroupns: impl FnOnce() -> bool,
+) -> nix::Result<String> {
+    or_as_the_run_began(cgroup2_mount_data(
+        mountinfo,
+        cgroup,
+        initial_cgroupns,
+        || Err(Errno::EPERM),
+    ))
+    .or_else(|_| learn_cgroup2_flags())
+}
 
 /// `now`, or where the flags are not known from here (no cgroup2 mount in sight, though one
 /// was mounted since boot: a supervisor's own, say), what the run found when it began: the
@@ -804,26 +823,88 @@ const CGROUP2_ROOT_FLAGS: [&str; 6] = [
 /// plain `mount -t cgroup2` on a systemd host clears `nsdelegate` and `memory_recursiveprot`
 /// everywhere. So the flags are those any cgroup2 mount in `mountinfo` shows; with none in
 /// sight, none where cgroup2 was never mounted since boot (`cgroup` has no `0::` line until it
-/// is, cgroup_show_path()), or from another cgroup namespace (where the kernel applies no
-/// flags). Otherwise the flags are not known, and the mount is refused (EPERM).
+/// is, cgroup_show_path()) or from another cgroup namespace (where the kernel applies no
+/// flags); otherwise what `learn` finds out ([`learn_cgroup2_flags`]).
 pub(crate) fn cgroup2_mount_data(
     mountinfo: &str,
     cgroup: &str,
     initial_cgroupns: impl FnOnce() -> bool,
+    learn: impl FnOnce() -> nix::Result<String>,
 ) -> nix::Result<String> {
-    let shown = mountinfo.lines().find_map(|l| {
+    match shown_cgroup2_flags(mountinfo) {
+        Some(flags) => Ok(flags),
+        None if cgroup_line(cgroup, "").is_none() || !initial_cgroupns() => Ok(String::new()),
+        None => learn(),
+    }
+}
+
+/// The root flags the first cgroup2 mount in `mountinfo` shows among its superblock options
+/// (cgroup_show_options()), comma-separated; None without a cgroup2 mount.
+fn shown_cgroup2_flags(mountinfo: &str) -> Option<String> {
+    let options = mountinfo.lines().find_map(|l| {
         let (_, rest) = l.split_once(" - ")?;
         let mut fields = rest.split(' ');
         (fields.next()? == "cgroup2").then(|| fields.nth(1).unwrap_or(""))
-    });
-    match shown {
-        Some(options) => Ok(options
+    })?;
+    Some(
+        options
             .split(',')
             .filter(|o| CGROUP2_ROOT_FLAGS.contains(o))
             .collect::<Vec<_>>()
-            .join(",")),
-        None if cgroup_line(cgroup, "").is_none() || !initial_cgroupns() => Ok(String::new()),
-        None => Err(Errno::EPERM),
+            .join(","),
+    )
+}
+
+/// The host's cgroup2 flags where no mount in sight shows them: a child mounts cgroup2 in a
+/// cgroup (and mount) namespace of its own, where the kernel applies none of the mount's
+/// options to the flags, and reads them off that mount. The caller must be single-threaded.
+pub(crate) fn learn_cgroup2_flags() -> nix::Result<String> {
+    use crate::executor::{make_mounts_private, unshare};
+    // SAFETY: the caller is single-threaded; the child makes system calls and leaves by _exit.
+    match unsafe { libc::fork() } {
+        -1 => Err(Errno::last()),
+        0 => {
+            let found = (|| -> Option<u8> {
+                unshare(libc::CLONE_NEWNS | libc::CLONE_NEWCGROUP).ok()?;
+                make_mounts_private().ok()?;
+                let point = [CGROUP2_DEFAULT, "/mnt", "/tmp"]
+                    .into_iter()
+                    .map(Path::new)
+                    .find(|p| p.is_dir())?;
+                mount_cgroup2_with(point, "").ok()?;
+                let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+                let shown = shown_cgroup2_flags(&info)?;
+                Some(
+                    CGROUP2_ROOT_FLAGS
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| shown.split(',').any(|s| s == **f))
+                        .fold(0, |mask, (i, _)| mask | 1 << i),
+                )
+            })();
+            // SAFETY: _exit is always safe.
+            unsafe { libc::_exit(found.map_or(255, i32::from)) }
+        }
+        pid => {
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer.
+            while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+                if Errno::last() != Errno::EINTR {
+                    return Err(Errno::last());
+                }
+            }
+            let mask = libc::WEXITSTATUS(status);
+            if !libc::WIFEXITED(status) || mask >= 1 << CGROUP2_ROOT_FLAGS.len() {
+                return Err(Errno::EPERM);
+            }
+            Ok(CGROUP2_ROOT_FLAGS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & 1 << i != 0)
+                .map(|(_, f)| *f)
+                .collect::<Vec<_>>()
+                .join(","))
+        }
     }
 }
 
@@ -1441,20 +1522,29 @@ mod tests {
                        rw,nsdelegate,memory_recursiveprot\n";
         let v2 = "0::/user.slice\n";
         assert_eq!(
-            cgroup2_mount_data(systemd, v2, || true),
+            cgroup2_mount_data(systemd, v2, || true, || Err(Errno::EPERM)),
             Ok("nsdelegate,memory_recursiveprot".into())
         );
         let plain = "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
-        assert_eq!(cgroup2_mount_data(plain, v2, || true), Ok(String::new()));
+        assert_eq!(
+            cgroup2_mount_data(plain, v2, || true, || Err(Errno::EPERM)),
+            Ok(String::new())
+        );
         let none = "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n";
-        // Mounted somewhere out of sight, from the initial cgroup namespace: unknown flags.
-        assert_eq!(cgroup2_mount_data(none, v2, || true), Err(Errno::EPERM));
+        // Mounted somewhere out of sight, from the initial cgroup namespace: learnt.
+        assert_eq!(
+            cgroup2_mount_data(none, v2, || true, || Ok("nsdelegate".into())),
+            Ok("nsdelegate".into())
+        );
         // Never mounted since boot (no `0::` line): the defaults are the flags.
         assert_eq!(
-            cgroup2_mount_data(none, "1:pids:/\n", || true),
+            cgroup2_mount_data(none, "1:pids:/\n", || true, || Err(Errno::EPERM)),
             Ok(String::new())
         );
         // From another cgroup namespace the kernel applies no flags.
-        assert_eq!(cgroup2_mount_data(none, v2, || false), Ok(String::new()));
+        assert_eq!(
+            cgroup2_mount_data(none, v2, || false, || Err(Errno::EPERM)),
+            Ok(String::new())
+        );
     }
 }
