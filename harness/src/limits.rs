@@ -807,7 +807,8 @@ pub(crate) fn mount_cgroup2_with(point: &Path, data: &str) -> nix::Result<()> {
 }
 
 /// The root flags of cgroup2 that a mount's options set (cgroup2_fs_parameters in
-/// kernel/cgroup/cgroup.c), as mountinfo shows them among a cgroup2 mount's superblock options.
+/// kernel/cgroup/cgroup.c, up to Linux 7.x), as mountinfo shows them among a cgroup2 mount's
+/// superblock options: what [`learn_cgroup2_flags`] can tell.
 const CGROUP2_ROOT_FLAGS: [&str; 6] = [
     "nsdelegate",
     "favordynmods",
@@ -839,7 +840,10 @@ pub(crate) fn cgroup2_mount_data(
 }
 
 /// The root flags the first cgroup2 mount in `mountinfo` shows among its superblock options
-/// (cgroup_show_options()), comma-separated; None without a cgroup2 mount.
+/// (cgroup_show_options()), comma-separated; None without a cgroup2 mount. Every option but
+/// `rw`/`ro` and a security module's (`seclabel`, `context=…`) is taken, not only the flags
+/// [`CGROUP2_ROOT_FLAGS`] knows: a flag a later kernel adds is one that kernel accepts, and
+/// left out it would be cleared.
 fn shown_cgroup2_flags(mountinfo: &str) -> Option<String> {
     let options = mountinfo.lines().find_map(|l| {
         let (_, rest) = l.split_once(" - ")?;
@@ -849,7 +853,7 @@ fn shown_cgroup2_flags(mountinfo: &str) -> Option<String> {
     Some(
         options
             .split(',')
-            .filter(|o| CGROUP2_ROOT_FLAGS.contains(o))
+            .filter(|o| !o.is_empty() && !["rw", "ro", "seclabel"].contains(o) && !o.contains('='))
             .collect::<Vec<_>>()
             .join(","),
     )
@@ -874,6 +878,14 @@ pub(crate) fn learn_cgroup2_flags() -> nix::Result<String> {
                 mount_cgroup2_with(point, "").ok()?;
                 let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
                 let shown = shown_cgroup2_flags(&info)?;
+                // A flag this list does not know cannot be told through the exit status: the
+                // flags stay unknown.
+                if shown
+                    .split(',')
+                    .any(|f| !f.is_empty() && !CGROUP2_ROOT_FLAGS.contains(&f))
+                {
+                    return None;
+                }
                 Some(
                     CGROUP2_ROOT_FLAGS
                         .iter()
@@ -1524,6 +1536,13 @@ mod tests {
         assert_eq!(
             cgroup2_mount_data(systemd, v2, || true, || Err(Errno::EPERM)),
             Ok("nsdelegate,memory_recursiveprot".into())
+        );
+        // A security module's options stay out; a flag of a later kernel is passed on.
+        let labelled = "28 23 0:24 / /sys/fs/cgroup rw - cgroup2 cgroup2 \
+                        rw,seclabel,nsdelegate,memory_tiered\n";
+        assert_eq!(
+            cgroup2_mount_data(labelled, v2, || true, || Err(Errno::EPERM)),
+            Ok("nsdelegate,memory_tiered".into())
         );
         let plain = "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
         assert_eq!(
