@@ -77,17 +77,15 @@ static REPORT_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::n
 /// each supervisor, and closed in every process a supervisor forks, since a scenario process
 /// holding it would keep the guardian from ever seeing it closed.
 static GUARDIAN_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
-/// The descriptor that stops a run when it becomes readable (`run_many`'s `stop`), the runner's
-/// alone: closed in each supervisor.
-static STOP_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
-/// Other descriptors of the runner's own ([`runner_only`]), closed in each supervisor too.
-static RUNNER_ONLY: [std::sync::atomic::AtomicI32; 2] =
-    [const { std::sync::atomic::AtomicI32::new(-1) }; 2];
+/// The runner's own descriptors, closed in each supervisor: the one that stops a run when it
+/// becomes readable (`run_many`'s `stop`, first), and those [`runner_only`] names.
+static RUNNER_ONLY: [std::sync::atomic::AtomicI32; 3] =
+    [const { std::sync::atomic::AtomicI32::new(-1) }; 3];
 
 /// Names descriptors (at most two) that only the runner may hold, such as its signalfd: each
 /// supervisor closes them first thing, so no scenario process inherits them.
 pub fn runner_only(fds: &[RawFd]) {
-    for (slot, fd) in RUNNER_ONLY.iter().zip(fds) {
+    for (slot, fd) in RUNNER_ONLY[1..].iter().zip(fds) {
         slot.store(*fd, std::sync::atomic::Ordering::Relaxed);
     }
 }
@@ -490,12 +488,13 @@ pub fn run_many(
     struct Forget;
     impl Drop for Forget {
         fn drop(&mut self) {
-            STOP_FD.store(-1, std::sync::atomic::Ordering::Relaxed);
-            runner_only(&[-1, -1]);
+            for slot in &RUNNER_ONLY {
+                slot.store(-1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
     let _forget = Forget;
-    STOP_FD.store(
+    RUNNER_ONLY[0].store(
         stop.map_or(-1, |fd| fd.as_raw_fd()),
         std::sync::atomic::Ordering::Relaxed,
     );
@@ -707,11 +706,10 @@ impl Active {
             Err(e) => Err(format!("cannot fork the supervisor: {}", e.desc())),
             Ok(nix::unistd::ForkResult::Child) => {
                 drop(read_end);
-                let stop = STOP_FD.swap(-1, std::sync::atomic::Ordering::Relaxed);
-                let others = RUNNER_ONLY
+                let fds = RUNNER_ONLY
                     .iter()
                     .map(|s| s.swap(-1, std::sync::atomic::Ordering::Relaxed));
-                for fd in others.chain([stop]).filter(|fd| *fd >= 0) {
+                for fd in fds.filter(|fd| *fd >= 0) {
                     // SAFETY: the runner's descriptors, of no use here (and none of the
                     // scenario's).
                     unsafe { libc::close(fd) };
@@ -3953,50 +3951,42 @@ fn visible(ctx: &Ctx, me: usize, who: Who) -> Obs {
         Err(obs) => return obs,
         Ok(found) => found,
     };
-    let Who::Proc(t) = who else {
-        // The supervisor is in the harness's namespace, which every procfs of the scenario's
-        // is at or below: it is visible only in one of that namespace (level 0).
-        return match proc_level(ctx) {
-            Some(Ok(0)) => Obs::Visible {
-                pid,
-                level,
-                visible: std::path::Path::new(&format!("/proc/{pid}")).exists(),
-            },
-            Some(Ok(_)) => Obs::Visible {
-                pid,
-                level,
-                visible: false,
-            },
-            Some(Err(())) => proc_above_harness("/proc"),
-            None => without_proc_self(pid, level),
-        };
-    };
     let l = match proc_level(ctx) {
         Some(Ok(l)) => l,
         Some(Err(())) => return proc_above_harness("/proc"),
         None => return without_proc_self(pid, level),
     };
-    // The procfs is of the namespace at level `l` of the process's own chain (its
-    // /proc/self is there); the target is in it when their chains agree that far.
-    let mine = &ctx.plan.procs[me].pidns;
-    let theirs = &ctx.plan.procs[t].pidns;
-    let nspid = ctx.table.nspid(t).unwrap_or_default();
-    let inside =
-        l < mine.len() && l < theirs.len() && mine[..=l] == theirs[..=l] && l < nspid.len();
-    if !inside {
-        return Obs::Visible {
+    // The procfs is of the namespace at level `l` of the process's own chain (its /proc/self
+    // is there): the target is in it when their chains agree that far. The supervisor is in
+    // the harness's namespace (level 0) alone.
+    let there = match who {
+        Who::Supervisor => (l == 0).then_some(pid),
+        Who::Proc(t) => {
+            let mine = &ctx.plan.procs[me].pidns;
+            let theirs = &ctx.plan.procs[t].pidns;
+            let nspid = ctx.table.nspid(t).unwrap_or_default();
+            (l < mine.len() && l < theirs.len() && mine[..=l] == theirs[..=l] && l < nspid.len())
+                .then(|| nspid[l])
+        }
+    };
+    match there {
+        None => Obs::Visible {
             pid,
             level,
             visible: false,
-        };
+        },
+        Some(pid) => Obs::Visible {
+            pid,
+            level: l,
+            // A reaped process has no /proc entry, whoever has its number now.
+            visible: !reaped(ctx, who) && has_proc_entry(pid),
+        },
     }
-    let pid = nspid[l];
-    Obs::Visible {
-        pid,
-        level: l,
-        // A reaped process has no /proc entry, whoever has its number now.
-        visible: !reaped(ctx, who) && std::path::Path::new(&format!("/proc/{pid}")).exists(),
-    }
+}
+
+/// Whether the process's /proc holds an entry named `pid`.
+fn has_proc_entry(pid: i64) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// `visible`'s answer where the process's /proc has no /proc/self. No procfs there (an empty
@@ -4012,7 +4002,7 @@ fn without_proc_self(pid: i64, level: usize) -> Obs {
     Obs::Visible {
         pid,
         level,
-        visible: std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        visible: has_proc_entry(pid),
     }
 }
 
@@ -4735,7 +4725,7 @@ fn kill_pid(pid: i32) {
 }
 
 /// (mount point, filesystem type) of each line of a mountinfo text.
-pub(crate) fn parse_mounts(text: &str) -> Vec<(String, String)> {
+fn parse_mounts(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(MountInfoLine::parse)
         .map(|m| (m.point.to_string(), m.fstype.to_string()))
@@ -4764,27 +4754,27 @@ fn outer_mounts(text: &[u8]) -> Vec<OuterMount> {
 /// One line of /proc/PID/mountinfo, as far as nsspec reads it (proc_pid_mountinfo(5)). The
 /// kernel escapes space, tab, newline and backslash in paths in octal (`\040`, …); `root`,
 /// `point`, `fstype` and `source` hold them decoded, so they compare with real paths.
-struct MountInfoLine<'a> {
-    id: u64,
-    parent: u64,
+pub(crate) struct MountInfoLine<'a> {
+    pub(crate) id: u64,
+    pub(crate) parent: u64,
     /// The superblock's device, `MAJOR:MINOR`.
-    dev: &'a str,
+    pub(crate) dev: &'a str,
     /// The directory of the filesystem mounted there (`/` for its whole tree).
-    root: Cow<'a, str>,
-    point: Cow<'a, str>,
+    pub(crate) root: Cow<'a, str>,
+    pub(crate) point: Cow<'a, str>,
     /// The per-mount options (`rw,nosuid,…`).
-    options: &'a str,
+    pub(crate) options: &'a str,
     /// The optional fields (`shared:N`, `master:N`, `unbindable`, …), space-separated.
-    optional: &'a str,
-    fstype: Cow<'a, str>,
+    pub(crate) optional: &'a str,
+    pub(crate) fstype: Cow<'a, str>,
     /// What was mounted (a device, `proc`, `none`, …).
-    source: Cow<'a, str>,
+    pub(crate) source: Cow<'a, str>,
     /// The superblock's options (`rw` or `ro`, …), after the source.
-    super_options: &'a str,
+    pub(crate) super_options: &'a str,
 }
 
 impl<'a> MountInfoLine<'a> {
-    fn parse(line: &'a str) -> Option<MountInfoLine<'a>> {
+    pub(crate) fn parse(line: &'a str) -> Option<MountInfoLine<'a>> {
         let (left, right) = line.split_once(" - ")?;
         let mut f = left.splitn(7, ' ');
         let id = f.next()?.parse().ok()?;
@@ -4952,7 +4942,6 @@ fn read_fd(fd: &OwnedFd) -> Vec<u8> {
     }
 }
 
-/// The supervisor's view; `mounts` is given (the watch knows whether they changed).
 /// The outer view now. Also read for a scenario cut short before its init ran: left at its
 /// default the view would read as a host whose mounts, /proc and hostname were all gone.
 fn outer_view_now(watch: &mut MountWatch, before: &[OuterMount]) -> OuterView {
@@ -4962,6 +4951,7 @@ fn outer_view_now(watch: &mut MountWatch, before: &[OuterMount]) -> OuterView {
     })
 }
 
+/// The supervisor's view; `mounts` is given (the watch knows whether they changed).
 fn outer_view(mounts: Vec<OuterMount>) -> OuterView {
     let proc_self = match nix::fcntl::readlink("/proc/self") {
         Ok(s) => s.to_str().and_then(|s| s.parse().ok()).ok_or(libc::EINVAL),
@@ -5546,15 +5536,25 @@ fn read_some(fd: RawFd, max: usize, deadline: Instant) -> (usize, bool) {
 
 /// Runs `f` in a forked child and returns its result. The caller must be single-threaded.
 pub(crate) fn in_child(f: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errno> {
+    let code = child_exit_code(|| match f() {
+        Ok(()) => 0,
+        Err(e) => (e as i32).clamp(1, 255),
+    })?;
+    match code {
+        0 => Ok(()),
+        code => Err(Errno::from_raw(code)),
+    }
+}
+
+/// Runs `f` in a forked child and returns the exit status it gives (0–255); ECHILD where the
+/// child did not exit. The caller must be single-threaded.
+pub(crate) fn child_exit_code(f: impl FnOnce() -> i32) -> Result<i32, Errno> {
     // SAFETY: nsspec is single-threaded (see the executor's module docs); the child only makes
     // system calls and leaves with _exit.
     match unsafe { libc::fork() } {
         -1 => Err(Errno::last()),
         0 => {
-            let code = match f() {
-                Ok(()) => 0,
-                Err(e) => (e as i32).clamp(1, 255),
-            };
+            let code = f();
             // SAFETY: _exit is always safe.
             unsafe { libc::_exit(code) }
         }
@@ -5566,10 +5566,9 @@ pub(crate) fn in_child(f: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errn
                     return Err(Errno::last());
                 }
             }
-            match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
-                (true, 0) => Ok(()),
-                (true, code) => Err(Errno::from_raw(code)),
-                _ => Err(Errno::ECHILD),
+            match libc::WIFEXITED(status) {
+                true => Ok(libc::WEXITSTATUS(status)),
+                false => Err(Errno::ECHILD),
             }
         }
     }

@@ -23,7 +23,10 @@
 //! back. The supervisor and the guardian stay outside, so removing the cgroup needs no
 //! migration either. Older kernels fall back to `cgroup.procs`, which is only slower.
 
+use std::borrow::Cow;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use crate::executor::MountInfoLine;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -90,39 +93,41 @@ pub(crate) fn places(mountinfo: &str) -> Places {
 /// The cgroup2 mounts of a mountinfo text that no later mount covers (on the same point):
 /// (root, mount point), in mountinfo order. The root is the mounted cgroup's path relative to
 /// the reader's cgroup namespace (`/..` and below: outside it).
-fn cgroup2_mounts(mountinfo: &str) -> Vec<(&str, &str)> {
-    cgroup_mounts(mountinfo, |fstype, _| fstype == "cgroup2")
+fn cgroup2_mounts(mountinfo: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    cgroup_mounts(mountinfo, |m| m.fstype == "cgroup2")
 }
 
 /// [`cgroup2_mounts`] for the v1 hierarchy with the pids controller.
-fn v1_pids_mounts(mountinfo: &str) -> Vec<(&str, &str)> {
-    cgroup_mounts(mountinfo, |fstype, options| {
-        fstype == "cgroup" && options.split(',').any(|o| o == "pids")
+fn v1_pids_mounts(mountinfo: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    cgroup_mounts(mountinfo, |m| {
+        m.fstype == "cgroup" && m.super_options.split(',').any(|o| o == "pids")
     })
 }
 
-/// The mounts of a mountinfo text whose (type, superblock options) `wanted` takes and that no
-/// later mount covers (on the same point): (root, mount point), in mountinfo order.
-fn cgroup_mounts(mountinfo: &str, wanted: impl Fn(&str, &str) -> bool) -> Vec<(&str, &str)> {
-    // (root, point, wanted) of each line.
-    let lines: Vec<(&str, &str, bool)> = mountinfo
+/// The mounts of a mountinfo text that `wanted` takes and that no later mount covers (on the
+/// same point): (root, mount point), decoded, in mountinfo order.
+fn cgroup_mounts(
+    mountinfo: &str,
+    wanted: impl Fn(&MountInfoLine) -> bool,
+) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    let lines: Vec<(MountInfoLine, bool)> = mountinfo
         .lines()
-        .filter_map(|l| {
-            let (left, right) = l.split_once(" - ")?;
-            let mut f = left.split(' ');
-            let mut r = right.split(' ');
-            let fstype = r.next()?;
-            let options = r.nth(1).unwrap_or("");
-            Some((f.nth(3)?, f.next()?, wanted(fstype, options)))
+        .filter_map(MountInfoLine::parse)
+        .map(|m| {
+            let w = wanted(&m);
+            (m, w)
         })
         .collect();
+    let covered = |i: usize| {
+        lines[i + 1..]
+            .iter()
+            .any(|(m, _)| m.point == lines[i].0.point)
+    };
     lines
         .iter()
         .enumerate()
-        .filter(|(i, (_, point, wanted))| {
-            *wanted && !lines[i + 1..].iter().any(|(_, p, _)| p == point)
-        })
-        .map(|(_, &(root, point, _))| (root, point))
+        .filter(|&(i, (_, w))| *w && !covered(i))
+        .map(|(_, (m, _))| (m.root.clone(), m.point.clone()))
         .collect()
 }
 
@@ -153,15 +158,16 @@ fn v2_mount_for(mountinfo: &str, path: &str) -> Option<(PathBuf, String, PathBuf
 }
 
 /// [`v2_mount_for`] among `mounts` of one hierarchy.
-fn mount_for(mounts: Vec<(&str, &str)>, path: &str) -> Option<(PathBuf, String, PathBuf)> {
+fn mount_for(mounts: Vec<(Cow<str>, Cow<str>)>, path: &str) -> Option<(PathBuf, String, PathBuf)> {
     let mut best: Option<(usize, (PathBuf, String, PathBuf))> = None;
     for (root, point) in mounts {
-        let Some(dir) = dir_through(Path::new(point), root, path) else {
+        let point = Path::new(point.as_ref());
+        let Some(dir) = dir_through(point, &root, path) else {
             continue;
         };
-        let depth = dir.components().count() - Path::new(point).components().count();
+        let depth = dir.components().count() - point.components().count();
         if best.as_ref().is_none_or(|(d, _)| depth > *d) {
-            best = Some((depth, (PathBuf::from(point), root.to_string(), dir)));
+            best = Some((depth, (point.to_path_buf(), root.into_owned(), dir)));
         }
     }
     best.map(|(_, found)| found)
@@ -845,11 +851,11 @@ pub(crate) fn cgroup2_mount_data(
 /// [`CGROUP2_ROOT_FLAGS`] knows: a flag a later kernel adds is one that kernel accepts, and
 /// left out it would be cleared.
 fn shown_cgroup2_flags(mountinfo: &str) -> Option<String> {
-    let options = mountinfo.lines().find_map(|l| {
-        let (_, rest) = l.split_once(" - ")?;
-        let mut fields = rest.split(' ');
-        (fields.next()? == "cgroup2").then(|| fields.nth(1).unwrap_or(""))
-    })?;
+    let options = mountinfo
+        .lines()
+        .filter_map(MountInfoLine::parse)
+        .find(|m| m.fstype == "cgroup2")?
+        .super_options;
     Some(
         options
             .split(',')
@@ -863,67 +869,55 @@ fn shown_cgroup2_flags(mountinfo: &str) -> Option<String> {
 /// cgroup (and mount) namespace of its own, where the kernel applies none of the mount's
 /// options to the flags, and reads them off that mount. The caller must be single-threaded.
 pub(crate) fn learn_cgroup2_flags() -> nix::Result<String> {
-    use crate::executor::{make_mounts_private, unshare};
-    // SAFETY: the caller is single-threaded; the child makes system calls and leaves by _exit.
-    match unsafe { libc::fork() } {
-        -1 => Err(Errno::last()),
-        0 => {
-            let found = (|| -> Option<u8> {
-                unshare(libc::CLONE_NEWNS | libc::CLONE_NEWCGROUP).ok()?;
-                make_mounts_private().ok()?;
-                let point = [CGROUP2_DEFAULT, "/mnt", "/tmp"]
-                    .into_iter()
-                    .map(Path::new)
-                    .find(|p| p.is_dir())?;
-                mount_cgroup2_with(point, "").ok()?;
-                let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-                let shown = shown_cgroup2_flags(&info)?;
-                // A flag this list does not know cannot be told through the exit status: the
-                // flags stay unknown.
-                if shown
-                    .split(',')
-                    .any(|f| !f.is_empty() && !CGROUP2_ROOT_FLAGS.contains(&f))
-                {
-                    return None;
-                }
-                Some(
-                    CGROUP2_ROOT_FLAGS
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, f)| shown.split(',').any(|s| s == **f))
-                        .fold(0, |mask, (i, _)| mask | 1 << i),
-                )
-            })();
-            // SAFETY: _exit is always safe.
-            unsafe { libc::_exit(found.map_or(255, i32::from)) }
-        }
-        pid => {
-            let mut status = 0;
-            // SAFETY: `status` is a valid out-pointer.
-            while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
-                if Errno::last() != Errno::EINTR {
-                    return Err(Errno::last());
-                }
+    use crate::executor::{child_exit_code, make_mounts_private, unshare};
+    // The flags as a bit mask of CGROUP2_ROOT_FLAGS, the exit status; 255 where unknown.
+    let mask = child_exit_code(|| {
+        let found = (|| -> Option<u8> {
+            unshare(libc::CLONE_NEWNS | libc::CLONE_NEWCGROUP).ok()?;
+            make_mounts_private().ok()?;
+            let point = [CGROUP2_DEFAULT, "/mnt", "/tmp"]
+                .into_iter()
+                .map(Path::new)
+                .find(|p| p.is_dir())?;
+            mount_cgroup2_with(point, "").ok()?;
+            let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+            let shown = shown_cgroup2_flags(&info)?;
+            // A flag this list does not know cannot be told through the exit status: the
+            // flags stay unknown.
+            if shown
+                .split(',')
+                .any(|f| !f.is_empty() && !CGROUP2_ROOT_FLAGS.contains(&f))
+            {
+                return None;
             }
-            let mask = libc::WEXITSTATUS(status);
-            if !libc::WIFEXITED(status) || mask >= 1 << CGROUP2_ROOT_FLAGS.len() {
-                return Err(Errno::EPERM);
-            }
-            Ok(CGROUP2_ROOT_FLAGS
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| mask & 1 << i != 0)
-                .map(|(_, f)| *f)
-                .collect::<Vec<_>>()
-                .join(","))
-        }
+            Some(
+                CGROUP2_ROOT_FLAGS
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| shown.split(',').any(|s| s == **f))
+                    .fold(0, |mask, (i, _)| mask | 1 << i),
+            )
+        })();
+        found.map_or(255, i32::from)
+    })
+    // A child that did not exit told nothing either.
+    .or_else(|e| if e == Errno::ECHILD { Ok(255) } else { Err(e) })?;
+    if mask >= 1 << CGROUP2_ROOT_FLAGS.len() {
+        return Err(Errno::EPERM);
     }
+    Ok(CGROUP2_ROOT_FLAGS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & 1 << i != 0)
+        .map(|(_, f)| *f)
+        .collect::<Vec<_>>()
+        .join(","))
 }
 
 /// Whether the namespace file `path` (at `dir`) is the initial cgroup namespace's, whose inode
-/// is fixed (PROC_CGROUP_INIT_INO, include/linux/proc_ns.h). Unknown counts as initial.
+/// is fixed (include/linux/proc_ns.h). Unknown counts as initial.
 pub(crate) fn initial_cgroupns(dir: RawFd, path: &str) -> bool {
-    const PROC_CGROUP_INIT_INO: u64 = 0xEFFF_FFFB;
+    use crate::probe::PROC_CGROUP_INIT_INO;
     // SAFETY: `dir` is AT_FDCWD or a descriptor the caller holds open for the call.
     let dir = unsafe { BorrowedFd::borrow_raw(dir) };
     nix::sys::stat::fstatat(dir, path, nix::fcntl::AtFlags::empty())

@@ -883,11 +883,11 @@ impl Host {
                     )),
                     Ok(v) if !check.holds(&v) => {
                         let v = v.trim();
-                        // An ordering on a sysctl that is text (kernel.ostype) or several
-                        // numbers (kernel.printk) never holds: say why, or it reads as a value
-                        // that is merely too small.
-                        let why = if check.value.parse::<i64>().is_ok()
-                            && !matches!(check.op.as_str(), "=" | "!=")
+                        // An ordering (only ever of a number, validation sees to that) on a
+                        // sysctl that is text (kernel.ostype) or several numbers
+                        // (kernel.printk) never holds: say why, or it reads as a value that is
+                        // merely too small.
+                        let why = if !matches!(check.op.as_str(), "=" | "!=")
                             && v.parse::<i64>().is_err()
                         {
                             ", which is not a whole number"
@@ -1261,6 +1261,7 @@ fn try_kinds(
 const PROC_USER_INIT_INO: u64 = 0xEFFF_FFFD;
 const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
 const PROC_TIME_INIT_INO: u64 = 0xEFFF_FFFA;
+pub(crate) const PROC_CGROUP_INIT_INO: u64 = 0xEFFF_FFFB;
 
 /// Whether nsspec's namespace of `kind` is the initial one, whose inode is `ino`.
 fn at_initial(kind: NsKind, ino: u64) -> bool {
