@@ -4330,7 +4330,11 @@ impl<'a> Builder<'a> {
                     "{message}, so the host process never ends, and nsspec waits for a host \
                      process with steps to end (one without steps is killed once init has \
                      ended){}",
-                    tail("`kill` it from a step that runs (`kill: { pid: host, signal: KILL }`)")
+                    tail(
+                        "`kill` it from a step that runs in a process that sees it (`kill: { \
+                         pid: host, signal: KILL }`; init sees it only without a PID namespace \
+                         of its own)"
+                    )
                 ),
             ));
         }

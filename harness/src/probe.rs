@@ -826,10 +826,20 @@ impl Host {
                 }
                 Requirement::ScenarioCgroup => {
                     if self.scenario_cgroup != "ok" {
+                        // Rootless, real root is what is missing; as root it is, and the
+                        // reason may say what to do instead (mount cgroup2 inside the
+                        // namespace).
+                        let advice = if self.mode == Mode::Rootless {
+                            "; run as real root or use `vm/run`"
+                        } else if self.scenario_cgroup.contains("`vm/run`") {
+                            ""
+                        } else {
+                            "; use `vm/run`"
+                        };
                         missing.push(format!(
                             "needs a cgroup of the scenario's own (for `cgroup_enter`, or a \
-                             `cgroup` path under `<scenario>`), but none can be made here: {}; \
-                             run as real root or use `vm/run`",
+                             `cgroup` path under `<scenario>`), but none can be made here: \
+                             {}{advice}",
                             self.scenario_cgroup
                         ));
                     }
