@@ -2891,7 +2891,9 @@ fn a_signal_ends_a_run_whose_reader_stopped_before_it() {
 
 /// Two different signals at once: the summary, the JUnit report and the signal nsspec dies of
 /// all name the same one, the lower-numbered (the one the kernel delivers first). nsspec used
-/// to report the one it read and die of the other.
+/// to report the one it read and die of the other. "At once" is made true by stopping nsspec
+/// before sending them and continuing it after: sent back to back to a running nsspec, the
+/// second could come after it had stopped the run on the first and named it (it did in CI).
 #[test]
 fn two_signals_at_once_are_reported_as_the_one_nsspec_dies_of() {
     if !privileged() {
@@ -2912,8 +2914,19 @@ fn two_signals_at_once_are_reported_as_the_one_nsspec_dies_of() {
             .unwrap();
         wait_for_the_hang(&marker);
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, Signal::SIGSTOP).unwrap();
+        let stopping = Instant::now();
+        while process_state(child.id()) != Some('T') {
+            assert!(
+                stopping.elapsed() < Duration::from_secs(5),
+                "nsspec did not stop: {:?}",
+                process_state(child.id())
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         nix::sys::signal::kill(pid, first).unwrap();
         nix::sys::signal::kill(pid, second).unwrap();
+        nix::sys::signal::kill(pid, Signal::SIGCONT).unwrap();
         let out = child.wait_with_output().unwrap();
         let report = std::fs::read_to_string(&junit).unwrap_or_default();
         let _ = std::fs::remove_dir_all(&dir);
@@ -3220,6 +3233,17 @@ fn default_interrupts(command: &mut Command) {
             Ok(())
         });
     }
+}
+
+/// Field 3 of /proc/PID/stat, the state (R, S, T for stopped...).
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
 }
 
 /// Field 22 of /proc/PID/stat, the start time (after the command, which may hold spaces).
