@@ -1421,6 +1421,10 @@ mod tests {
         host.fork_room = Some(1000);
         let fits = host.unmet(&plan).unwrap_or_default();
         assert!(!fits.contains("pids_max"), "{fits}");
+        // A room of exactly pids_max is room enough; one less is not.
+        host.fork_room = Some(16);
+        let exact = host.unmet(&plan).unwrap_or_default();
+        assert!(!exact.contains("pids_max"), "{exact}");
         host.fork_room = Some(15);
         let small = host.unmet(&plan).unwrap_or_default();
         assert!(small.contains("at most a quarter"), "{small}");
