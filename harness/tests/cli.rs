@@ -939,9 +939,21 @@ fn world_executable_nsspec() -> TempBin {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = dir.join("nsspec");
-    std::fs::copy(env!("CARGO_BIN_EXE_nsspec"), &bin).unwrap();
+    copy_binary(&bin);
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     TempBin(bin)
+}
+
+/// Copies nsspec to `to` with cp(1), not std::fs::copy: a process another test thread forks
+/// while this one writes the copy would inherit the writable descriptor until its exec, and
+/// an exec of the copy meanwhile fails with ETXTBSY.
+fn copy_binary(to: &Path) {
+    let status = Command::new("cp")
+        .arg(env!("CARGO_BIN_EXE_nsspec"))
+        .arg(to)
+        .status()
+        .expect("cp runs");
+    assert!(status.success(), "cp to {}: {status:?}", to.display());
 }
 
 fn as_nobody(bin: &Path, args: &[&str]) -> Command {
@@ -2540,6 +2552,7 @@ fn a_crashing_init_fails_the_scenario_and_leaves_nothing() {
 
 #[test]
 fn hostile_mounts_and_hostname_land_in_the_sandbox() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -2645,6 +2658,17 @@ fn start_marked(file: &str, marker: &str, n: usize) -> std::process::Child {
     child
 }
 
+/// A copy of the fault `file` (relative to the repository) in `dir`, under the same name, with
+/// its 1 s time limit made a minute: for tests that act on a run while it hangs, which on a
+/// loaded machine could otherwise reach its limit first. The test ends the run itself.
+fn hanging_a_minute(dir: &Path, file: &str) -> String {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    assert!(text.contains("\ntimeout: 1\n"), "{file}");
+    let copy = dir.join(Path::new(file).file_name().unwrap());
+    std::fs::write(&copy, text.replace("\ntimeout: 1\n", "\ntimeout: 60\n")).unwrap();
+    copy.to_str().unwrap().to_string()
+}
+
 fn sigkill(mut child: std::process::Child) {
     sigkill_pid(child.id());
     child.wait().unwrap();
@@ -2670,13 +2694,16 @@ fn children_of(pid: u32) -> Vec<u32> {
 
 #[test]
 fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
     let since = started();
     let marker = format!("NSSPEC_SIGKILL_MARKER_{}", std::process::id());
     // Under way: runner, guardian, supervisor, init, its child, host.
-    let child = start_marked("harness/tests/faults/hang.yaml", &marker, 6);
+    let scratch = Scratch::new("sigkill-mid-run");
+    let hang = hanging_a_minute(&scratch.0, "harness/tests/faults/hang.yaml");
+    let child = start_marked(&hang, &marker, 6);
     sigkill(child);
     // PR_SET_PDEATHSIG and the namespace's init take the rest down; give the kernel a moment.
     let killed = Instant::now();
@@ -2696,6 +2723,7 @@ fn killing_nsspec_with_sigkill_mid_run_leaves_nothing_behind() {
 /// expects of an interrupted program.
 #[test]
 fn a_signal_stops_the_run_and_nsspec_dies_of_it_once_nothing_is_left() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -2715,10 +2743,11 @@ fn a_signal_stops_the_run_and_nsspec_dies_of_it_once_nothing_is_left() {
             "name: quick\nnamespaces: [pid]\nsteps:\n  - getpid: { expect: 1 }\n",
         )
         .unwrap();
+        let hang = hanging_a_minute(&dir, "harness/tests/faults/hang.yaml");
         let mut command = Command::new(env!("CARGO_BIN_EXE_nsspec"));
         command
             .args(["run", "-j", "1", "--junit", junit.to_str().unwrap()])
-            .args(["harness/tests/faults/hang.yaml", quick.to_str().unwrap()])
+            .args([&hang, quick.to_str().unwrap()])
             .current_dir(root())
             .env(marker.as_str(), "1")
             .stdout(Stdio::piped())
@@ -2774,6 +2803,7 @@ fn a_signal_stops_the_run_and_nsspec_dies_of_it_once_nothing_is_left() {
 /// the run: nsspec's writes give way to the signal, it cleans up and dies of it.
 #[test]
 fn a_signal_ends_a_run_whose_output_nobody_reads() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -2862,6 +2892,7 @@ fn wait_for_the_hang(marker: &str) {
 /// descriptor first and then wait on the pipe forever.
 #[test]
 fn a_signal_ends_a_run_whose_reader_stopped_before_it() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -2896,6 +2927,7 @@ fn a_signal_ends_a_run_whose_reader_stopped_before_it() {
 /// second could come after it had stopped the run on the first and named it (it did in CI).
 #[test]
 fn two_signals_at_once_are_reported_as_the_one_nsspec_dies_of() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -3127,7 +3159,7 @@ fn in_a_chroot_whose_root_is_no_mount_point_scenarios_skip() {
     for d in ["bin", "proc", "tmp"] {
         std::fs::create_dir_all(dir.join(d)).unwrap();
     }
-    std::fs::copy(env!("CARGO_BIN_EXE_nsspec"), dir.join("bin/nsspec")).unwrap();
+    copy_binary(&dir.join("bin/nsspec"));
     let script = format!(
         "mount -t proc proc {0}/proc && exec chroot {0} /bin/nsspec run -f pid/getpid-is-one",
         dir.display()
@@ -3166,7 +3198,7 @@ fn in_a_chroot_without_proc_scenarios_skip_saying_so() {
     for d in ["bin", "tmp"] {
         std::fs::create_dir_all(dir.join(d)).unwrap();
     }
-    std::fs::copy(env!("CARGO_BIN_EXE_nsspec"), dir.join("bin/nsspec")).unwrap();
+    copy_binary(&dir.join("bin/nsspec"));
     let script = format!(
         "chroot {0} /bin/nsspec run -f pid/getpid-is-one; echo \"exit $?\"; \
          exec chroot {0} /bin/nsspec probe",
@@ -3385,6 +3417,7 @@ fn the_sweep_leaves_the_cgroups_of_live_runs_in_other_pid_namespaces() {
 
 #[test]
 fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -3456,6 +3489,7 @@ fn a_run_sweeps_leftover_cgroups_of_dead_supervisors_once_they_are_a_minute_old(
 
 #[test]
 fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -3468,9 +3502,25 @@ fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
     // Killed mid-run, the runner cannot clean up: the guardian removes the whole tree.
     let marker = format!("NSSPEC_CGROUP_TREE_{}", std::process::id());
     // Runner, guardian, supervisor, host, init and nested: all six under way.
-    let child = start_marked(fault, &marker, 6);
-    // Let the steps create their cgroups (none of them waits for another process).
-    std::thread::sleep(Duration::from_millis(200));
+    let scratch = Scratch::new("cgroup-tree");
+    let child = start_marked(&hanging_a_minute(&scratch.0, fault), &marker, 6);
+    // Until the steps have made their cgroups (h, a/b/c and x/y in the scenario's).
+    let waiting = Instant::now();
+    loop {
+        let run: std::collections::BTreeSet<u32> = processes_with(&marker).into_iter().collect();
+        let made = cgroups_named_after(&run)
+            .iter()
+            .any(|cg| ["h", "a/b/c", "x/y"].iter().all(|d| cg.join(d).is_dir()));
+        if made {
+            break;
+        }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(5),
+            "the scenario's cgroups were not made: {:?}",
+            cgroups_named_after(&run)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     sigkill(child);
     let killed = Instant::now();
     while (!processes_with(&marker).is_empty() || !stale_cgroups(since).is_empty())
@@ -3484,6 +3534,7 @@ fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
 
 #[test]
 fn a_supervisor_killed_mid_scenario_leaves_nothing_once_nsspec_has_exited() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -3531,6 +3582,7 @@ fn a_supervisor_killed_mid_scenario_leaves_nothing_once_nsspec_has_exited() {
 
 #[test]
 fn a_dead_guardian_leaves_the_rest_of_the_run_unharmed() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -3593,6 +3645,7 @@ fn parallel_runs_record_exactly_what_serial_runs_record() {
 
 #[test]
 fn a_fork_bomb_is_contained_by_the_pids_limit() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -3603,6 +3656,17 @@ fn a_fork_bomb_is_contained_by_the_pids_limit() {
     assert_eq!(stale_cgroups(since), Vec::<PathBuf>::new());
 }
 
+/// Held by every test that checks [`stale_cgroups`] and by every test whose runs leave a
+/// scenario cgroup without its supervisor for a moment (a supervisor or runner killed, a run
+/// stopped by a signal or a closed output, cgroups made by hand): until the guardian has
+/// removed such a cgroup, a check running beside them would count it as another test's
+/// leftover. (The guardian's clean-up takes milliseconds; a loaded CI machine stretches that.)
+static CGROUP_WATCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn watching_cgroups() -> std::sync::MutexGuard<'static, ()> {
+    CGROUP_WATCH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Now, as far as cgroup timestamps go: kernfs stamps a new directory with the coarse clock,
 /// which may lag `SystemTime::now()` by a tick.
 fn started() -> std::time::SystemTime {
@@ -3611,6 +3675,7 @@ fn started() -> std::time::SystemTime {
 
 /// `nsspec-<pid>[-<n>]` cgroups whose supervisor is gone, in the places the harness creates them,
 /// made at `since` or later (by the caller's runs: earlier leftovers are not its doing).
+/// Callers hold [`watching_cgroups`].
 fn stale_cgroups(since: std::time::SystemTime) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut dirs = vec![
@@ -3885,25 +3950,41 @@ fn nest_pid_leaves_the_callers_namespace_for_children_alone() {
 /// waits for a free slot.
 #[test]
 fn scenarios_never_started_are_reported_as_failed_when_the_runner_cannot_poll() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
     let marker = format!("NSSPEC_POLL_FAILS_{}", std::process::id());
+    // The prlimit below must come while both still run: copies that wait three seconds, not
+    // one, leave a loaded machine time for the scans before it.
+    let scratch = Scratch::new("poll-fails");
+    let slower = |file: &str, from: &str, to: &str| {
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        assert!(text.contains(from), "{file}");
+        scratch.file(
+            Path::new(file).file_name().unwrap().to_str().unwrap(),
+            &text.replace(from, to),
+        )
+    };
+    let big = slower(
+        "harness/tests/faults/big-report.yaml",
+        "timeout: 5\nsteps:\n  - sleep: { ms: 1000 }\n",
+        "timeout: 8\nsteps:\n  - sleep: { ms: 3000 }\n",
+    );
+    let pause = slower(
+        "harness/tests/faults/slow-pause.yaml",
+        "timeout: 3\n",
+        "timeout: 6\n",
+    );
     let child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
-        .args([
-            "run",
-            "-j",
-            "2",
-            "harness/tests/faults/big-report.yaml",
-            "harness/tests/faults/slow-pause.yaml",
-            "harness/tests/faults/unstarted.yaml",
-        ])
+        .args(["run", "-j", "2", &big, &pause])
+        .arg("harness/tests/faults/unstarted.yaml")
         .current_dir(root())
         .env(&marker, "1")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    // Both supervisors have forked their inits; big-report then sleeps for a second.
+    // Both supervisors have forked their inits; big-report then sleeps for three seconds.
     let started = Instant::now();
     while children_of(child.id())
         .into_iter()
@@ -5580,7 +5661,7 @@ fn a_signal_0_kill_leaves_the_note_on_processes_killed_with_init() {
     let file = scratch.file(
         "kill0.yaml",
         "name: kill0\nnamespaces: [pid]\nsteps:\n  \
-         - fork: { name: c, steps: [ { sleep: { ms: 300 } }, { getpid: { expect: 2 } } ] }\n  \
+         - fork: { name: c, steps: [ { pause: {} }, { getpid: { expect: 2 } } ] }\n  \
          - kill: { pid: c, signal: 0 }\n",
     );
     let out = nsspec(&["run", "--no-snapshots", &file]);
@@ -5986,6 +6067,7 @@ fn snapshot_failures_name_the_scenario_file() {
 /// the run is left.
 #[test]
 fn a_closed_output_stops_the_run_and_leaves_nothing() {
+    let _watch = watching_cgroups();
     if !privileged() {
         return;
     }
@@ -6147,6 +6229,7 @@ fn a_sysctl_ordering_on_a_value_that_is_no_number_says_so() {
 /// run's stop descriptor became an epoll of both).
 #[test]
 fn the_runners_signal_descriptors_stay_in_the_runner() {
+    let _watch = watching_cgroups();
     if !runs_scenarios() {
         return;
     }
