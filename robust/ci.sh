@@ -13,7 +13,8 @@ root=$PWD
 fuzz() {
   local secs=${FUZZ_SECONDS:-60}
   if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+    # Pinned: a new release could need a newer rustc or change its command line.
+    cargo install cargo-fuzz --locked --version 0.13.2
   fi
   # cargo-fuzz passes -Zsanitizer=address, a nightly flag. Only stable is available here;
   # RUSTC_BOOTSTRAP=1 lets stable accept it (harmless on nightly).

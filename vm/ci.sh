@@ -34,10 +34,13 @@ grep -qs '^VERSION_CODENAME=bookworm$' /etc/os-release && bookworm=1
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need+=(busybox-static); fi
 for tool in cpio jq lz4 zstd shellcheck; do command -v "$tool" >/dev/null || need+=("$tool"); done
 command -v objcopy >/dev/null || need+=(binutils)
+command -v pgrep >/dev/null || need+=(procps)
+# A dropped connection or a background apt job holding the lock must not fail CI.
+apt_patient=(-o Acquire::Retries=3 -o DPkg::Lock::Timeout=300)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get "${apt_patient[@]}" update -qq
+  apt-get "${apt_patient[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # QEMU 8 or later runs the guest on two vCPUs (see vm/run, --cpus). Debian 12 ships 7.2 and
 # 10.0 in its backports: take that one, through a package list of our own so that this
@@ -60,7 +63,7 @@ if [ "${qemu_major:-0}" -lt 8 ] && [ "$bookworm" = 1 ]; then
       > "$apt_tmp/parts/nsspec-backports.sources"
   fi
   apt_opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$apt_tmp/parts"
-    -o "Dir::State::Lists=$apt_tmp/lists")
+    -o "Dir::State::Lists=$apt_tmp/lists" "${apt_patient[@]}")
   export DEBIAN_FRONTEND=noninteractive
   if apt-get "${apt_opts[@]}" update -qq &&
     apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends -t bookworm-backports \
@@ -69,7 +72,7 @@ if [ "${qemu_major:-0}" -lt 8 ] && [ "$bookworm" = 1 ]; then
   else
     echo "note: QEMU from bookworm-backports did not install; Debian 12's own, one vCPU per guest"
     command -v qemu-system-x86_64 >/dev/null ||
-      { apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null; }
+      { apt-get "${apt_patient[@]}" update -qq && apt-get "${apt_patient[@]}" install -y -qq --no-install-recommends qemu-system-x86 >/dev/null; }
   fi
   rm -rf "$apt_tmp"
 fi
