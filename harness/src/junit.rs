@@ -114,17 +114,10 @@ pub fn write(report: &Report, path: &Path) -> std::io::Result<()> {
 /// The names [`write`] tries for its file beside `path`: `.NAME.PID.tmp`, then
 /// `.NAME.PID-1.tmp`, … (see [`crate::runner::create_temp`]).
 fn temp_name(path: &Path) -> std::io::Result<impl Fn(u32) -> std::path::PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("the path names no file"))?
-        .to_owned();
+    path.file_name()
+        .ok_or_else(|| std::io::Error::other("the path names no file"))?;
     let path = path.to_owned();
-    Ok(move |n: u32| {
-        let mut temp = std::ffi::OsString::from(".");
-        temp.push(&name);
-        temp.push(crate::runner::temp_suffix(n));
-        path.with_file_name(temp)
-    })
+    Ok(move |n: u32| crate::runner::temp_beside(&path, ".", n))
 }
 
 /// Why `path` cannot take a report, found before anything runs: a run of minutes should not
@@ -374,5 +367,34 @@ mod tests {
         assert_eq!(names, ["junit.xml"]);
         assert!(text.starts_with("<?xml"), "{text}");
         assert!(missing.is_err());
+    }
+
+    /// A report named near NAME_MAX (255 bytes) can be written: its temporary name, the name
+    /// with a dot before and `.PID.tmp` after, used to pass the limit (ENAMETOOLONG), in the
+    /// check before the run as in the write after it. Names with a multi-byte character cut
+    /// in the middle are names all the same (bytes).
+    #[test]
+    fn a_report_named_near_name_max_is_written() {
+        let dir = std::env::temp_dir().join(format!("nsspec-junit-long-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let r = report(&[], &[], "", "s", &[], Duration::ZERO);
+        let mut outcomes = Vec::new();
+        for name in ["r".repeat(255), format!("{}.xml", "\u{e9}".repeat(125))] {
+            let path = dir.join(&name);
+            outcomes.push((
+                name.len(),
+                target_problem(&path),
+                write(&r, &path).map_err(|e| e.to_string()),
+                std::fs::read_to_string(&path).unwrap_or_default(),
+            ));
+        }
+        let left = std::fs::read_dir(&dir).unwrap().count();
+        std::fs::remove_dir_all(&dir).unwrap();
+        for (len, problem, written, text) in outcomes {
+            assert_eq!(problem, None, "{len} bytes");
+            assert_eq!(written, Ok(()), "{len} bytes");
+            assert!(text.starts_with("<?xml"), "{len} bytes: {text}");
+        }
+        assert_eq!(left, 2, "temporary files left");
     }
 }

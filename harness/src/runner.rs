@@ -130,8 +130,23 @@ fn write_snapshot(path: &str, scenario: &str, record: &str) -> std::io::Result<(
         "---\nsource: nsspec run --accept-snapshots\ninput_file: {scenario}\n---\n{}\n",
         record.trim_end()
     );
-    let temp = |n| path.with_extension(format!("snap{}", temp_suffix(n)));
-    replace_through(path, temp, text.as_bytes())
+    replace_through(path, |n| temp_beside(path, "", n), text.as_bytes())
+}
+
+/// The `n`th name [`create_temp`] tries for a file written beside `path`: `lead`, `path`'s
+/// file name and [`temp_suffix`], the name cut short where the whole would pass NAME_MAX (255
+/// bytes), so that a target named near that limit can still be written. The cut name still
+/// begins like the target's; two cut alike take different `n`s (create_new).
+pub(crate) fn temp_beside(path: &std::path::Path, lead: &str, n: u32) -> std::path::PathBuf {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    const NAME_MAX: usize = 255;
+    let name = path.file_name().map_or(&[][..], OsStrExt::as_bytes);
+    let suffix = temp_suffix(n);
+    let room = NAME_MAX.saturating_sub(lead.len() + suffix.len());
+    let mut temp = lead.as_bytes().to_vec();
+    temp.extend_from_slice(&name[..name.len().min(room)]);
+    temp.extend_from_slice(suffix.as_bytes());
+    path.with_file_name(std::ffi::OsString::from_vec(temp))
 }
 
 /// The end of the `n`th name [`create_temp`] tries for a file written beside another:
