@@ -142,6 +142,11 @@ pub fn target_problem(path: &Path) -> Option<String> {
     if path.file_name().is_none() || bytes.ends_with(b"/") || bytes.ends_with(b"/.") {
         return Some("the path names a folder, not a file".into());
     }
+    // The temporary file's name is cut to fit (runner::temp_beside); the report's own would
+    // fail only at the rename, after the run.
+    if path.file_name().is_some_and(|n| n.len() > 255) {
+        return Some("its name is longer than the 255 bytes a file name may have".into());
+    }
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -372,7 +377,8 @@ mod tests {
     /// A report named near NAME_MAX (255 bytes) can be written: its temporary name, the name
     /// with a dot before and `.PID.tmp` after, used to pass the limit (ENAMETOOLONG), in the
     /// check before the run as in the write after it. Names with a multi-byte character cut
-    /// in the middle are names all the same (bytes).
+    /// in the middle are names all the same (bytes). A name over 255 bytes is refused before
+    /// the run, not found out at the rename after it.
     #[test]
     fn a_report_named_near_name_max_is_written() {
         let dir = std::env::temp_dir().join(format!("nsspec-junit-long-{}", std::process::id()));
@@ -389,7 +395,12 @@ mod tests {
             ));
         }
         let left = std::fs::read_dir(&dir).unwrap().count();
+        let too_long = target_problem(&dir.join("r".repeat(256)));
         std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            too_long.as_deref(),
+            Some("its name is longer than the 255 bytes a file name may have")
+        );
         for (len, problem, written, text) in outcomes {
             assert_eq!(problem, None, "{len} bytes");
             assert_eq!(written, Ok(()), "{len} bytes");
