@@ -2685,10 +2685,11 @@ fn start_marked(file: &str, marker: &str, n: usize) -> std::process::Child {
         .unwrap();
     let started = Instant::now();
     while processes_with(marker).len() < n {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the scenario did not start"
-        );
+        if started.elapsed() > Duration::from_secs(5) {
+            // Its limit may be a minute away: the run must not outlive the failed test.
+            sigkill(child);
+            panic!("the scenario did not start");
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
     child
@@ -3552,11 +3553,13 @@ fn cgroups_a_scenario_made_are_removed_after_a_timeout_and_a_sigkill() {
         if made {
             break;
         }
-        assert!(
-            waiting.elapsed() < Duration::from_secs(5),
-            "the scenario's cgroups were not made: {:?}",
-            cgroups_named_after(&run)
-        );
+        if waiting.elapsed() > Duration::from_secs(5) {
+            sigkill(child);
+            panic!(
+                "the scenario's cgroups were not made: {:?}",
+                cgroups_named_after(&run)
+            );
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
     sigkill(child);
