@@ -258,6 +258,25 @@ echo "$release in $kdir"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+step "vm/fetch-kernel on a host whose apt lists no Debian archive (an Ubuntu CI runner)"
+# /etc/apt's sources hidden in a mount namespace of its own (private: nothing reaches the host),
+# a cache of its own: the kernel comes from deb.debian.org, saying so.
+set +e
+# shellcheck disable=SC2016  # expanded by the inner sh, from its arguments
+unshare --mount --propagation private sh -c '
+  mount -t tmpfs none /etc/apt/sources.list.d &&
+  if [ -e /etc/apt/sources.list ]; then mount --bind /dev/null /etc/apt/sources.list; fi &&
+  exec env -u NSSPEC_DEBIAN_MIRROR XDG_CACHE_HOME="$1" vm/fetch-kernel "$2"' sh "$tmp/xc" "$kernel" \
+  > "$tmp/fk.out" 2> "$tmp/fk.err"
+rc=$?
+set -e
+if ! { [ "$rc" -eq 0 ] && [ -f "$(cat "$tmp/fk.out")/vmlinuz" ] &&
+  grep -q 'no Debian mirror in /etc/apt: using http://deb.debian.org/debian' "$tmp/fk.err"; }; then
+  fail "vm/fetch-kernel without a Debian mirror: exit $rc, $(cat "$tmp/fk.out" "$tmp/fk.err")"
+fi
+rm -rf "$tmp/xc"
+ok "no Debian archive in /etc/apt: the kernel came from deb.debian.org, with a note"
+
 step "vm/matrix refuses a malformed scenario on the host, before any kernel boots"
 set +e
 vm/matrix --kernels "$kernel" -- harness/tests/malformed/await-cycle-two-processes.yaml > /dev/null 2> "$tmp/mx.err"
