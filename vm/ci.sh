@@ -15,6 +15,16 @@ step() { printf '\n=== vm: %s\n' "$*"; }
 passed=0
 ok() { passed=$((passed + 1)); printf 'ok: %s\n' "$*"; }
 fail() { printf 'FAILED: %s\n' "$*"; printf 'vm-ci: %d passed, 1 failed\n' "$passed"; exit 1; }
+in_guest() { # OUT ARGS...: vm/run ARGS with its stdout in OUT, shown; fails unless it exits 0
+  local out=$1 rc
+  shift
+  set +e
+  vm/run "$@" > "$out"
+  rc=$?
+  set -e
+  cat "$out"
+  [ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+}
 timed() { # NAME CMD...: run, print the wall time
   local s e
   s=$(date +%s%N)
@@ -347,14 +357,8 @@ if [ "$(nproc)" -ge 2 ] && { [ "$used_accel" = kvm ] || [ "${qemu_now:-0}" -ge 8
 ok "the guest has $want vCPU(s) ($used_accel, QEMU $qemu_now, $(nproc) host cores)"
 
 step "cgroup v2 in the guest: the fork bomb stops at pids.max, and no scenario cgroup is left"
-set +e
-vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
-  "$nsspec run -v harness/tests/faults/fork-bomb.yaml; echo left: \$(ls /sys/fs/cgroup | grep -c nsspec-)" \
-  > "$tmp/cgroup.out"
-rc=$?
-set -e
-cat "$tmp/cgroup.out"
-[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+in_guest "$tmp/cgroup.out" --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+  "$nsspec run -v harness/tests/faults/fork-bomb.yaml; echo left: \$(ls /sys/fs/cgroup | grep -c nsspec-)"
 grep -q '^PASS  fork-bomb' "$tmp/cgroup.out" || fail "the fork bomb was not stopped with EAGAIN"
 grep -q 'process limit: cgroup v2 pids.max=64' "$tmp/cgroup.out" || fail "no cgroup v2 pids limit in the guest"
 grep -qx 'left: 0' "$tmp/cgroup.out" || fail "a scenario cgroup was left behind"
@@ -363,14 +367,9 @@ ok "cgroup v2 pids limit (processes cloned into the cgroup), nothing left"
 step "cgroup v2 in the guest: a scenario's cgroup2 mount keeps the host's root flags"
 # A cgroup2 mount from the initial cgroup namespace sets the one superblock's flags to its own
 # options: a plain one cleared the guest's nsdelegate (vm/init mounts with it).
-set +e
-vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+in_guest "$tmp/flags.out" --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
   "$nsspec run -v --no-snapshots harness/tests/fixtures/mount-cgroup-keeps-the-host-flags.yaml; \
-   grep ' - cgroup2 ' /proc/self/mountinfo" > "$tmp/flags.out"
-rc=$?
-set -e
-cat "$tmp/flags.out"
-[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+   grep ' - cgroup2 ' /proc/self/mountinfo"
 grep -q '^PASS  mount-cgroup-keeps-the-host-flags' "$tmp/flags.out" || fail "the cgroup2 mount step did not pass"
 grep -q ' - cgroup2 [^ ]* [^ ]*nsdelegate' "$tmp/flags.out" || fail "a scenario's cgroup2 mount cleared the guest's nsdelegate"
 ok "a scenario's cgroup2 mount leaves the host's cgroup2 flags (nsdelegate) as they were"
@@ -378,14 +377,9 @@ ok "a scenario's cgroup2 mount leaves the host's cgroup2 flags (nsdelegate) as t
 step "cgroup v2 corners: a cgroup namespace below the root, partial delegation, threaded cgroups, a limit on nsspec's own cgroup"
 # Each fails every scenario ("cannot fork init") or ignores the limit when the harness
 # misjudges where a scenario cgroup can go; unmet needs must skip with the reason instead.
-set +e
-vm/run --kernel "$kernel" --timeout 180 --include "$nsspec" --include "$(command -v unshare)" \
+in_guest "$tmp/corners.out" --kernel "$kernel" --timeout 180 --include "$nsspec" --include "$(command -v unshare)" \
   --include "$(command -v setpriv)" -- /bin/sh harness/tests/vm-cgroup-v2.sh "$nsspec" \
-  "$(command -v unshare)" "$(command -v setpriv)" > "$tmp/corners.out"
-rc=$?
-set -e
-cat "$tmp/corners.out"
-[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+  "$(command -v unshare)" "$(command -v setpriv)"
 for c in cgns partial threaded threaded-root room; do
   grep -qx "case $c: exit 0" "$tmp/corners.out" || fail "cgroup v2 case $c did not pass"
 done
@@ -425,16 +419,10 @@ step "no cgroup mounted at all: cgroup scenarios still pass (the supervisor moun
 # Out of sight, the flags (vm/init mounted cgroup2 with nsdelegate) are learnt from a mount in a
 # cgroup namespace of a child's own; util-linux's unshare shows them the same way afterwards.
 unshare_bin=$(command -v unshare)
-set +e
-vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" --include "$unshare_bin" -- /bin/sh -c \
+in_guest "$tmp/nocgroup.out" --kernel "$kernel" --timeout 120 --include "$nsspec" --include "$unshare_bin" -- /bin/sh -c \
   "umount /sys/fs/cgroup && $nsspec run -v scenarios/cgroup \
      harness/tests/fixtures/mount-cgroup-keeps-the-host-flags.yaml; \
-   $unshare_bin -Cm sh -c 'mount -t cgroup2 none /sys/fs/cgroup && grep \" - cgroup2 \" /proc/self/mountinfo'" \
-  > "$tmp/nocgroup.out"
-rc=$?
-set -e
-cat "$tmp/nocgroup.out"
-[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+   $unshare_bin -Cm sh -c 'mount -t cgroup2 none /sys/fs/cgroup && grep \" - cgroup2 \" /proc/self/mountinfo'"
 grep -q "the scenario's cgroup (for cgroup steps, no limit) is cgroup v2 nsspec-" "$tmp/nocgroup.out" ||
   fail "the private cgroup2 fallback was not used"
 grep -q '^PASS  mount-cgroup-keeps-the-host-flags' "$tmp/nocgroup.out" ||
@@ -445,18 +433,12 @@ ok "cgroup steps without a cgroup mount; the guest's cgroup2 flags kept"
 
 step "no cgroup mounted, nsspec killed mid-scenario: the guardian still removes the scenario's cgroups"
 # The supervisor's private cgroup2 mount dies with it: the guardian has to mount one of its own.
-set +e
-vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+in_guest "$tmp/linger.out" --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
   "umount /sys/fs/cgroup && { $nsspec run harness/tests/faults/cgroup-linger.yaml & pid=\$!; \
    sleep 3; echo running: \$(grep -lx nsspec /proc/[0-9]*/comm | wc -l); kill -9 \$pid; \
    sleep 2; mount -t cgroup2 none /sys/fs/cgroup; \
    echo left: \$(ls /sys/fs/cgroup | grep -c nsspec-); \
-   echo procs: \$(grep -lx nsspec /proc/[0-9]*/comm | wc -l); }" \
-  > "$tmp/linger.out"
-rc=$?
-set -e
-cat "$tmp/linger.out"
-[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+   echo procs: \$(grep -lx nsspec /proc/[0-9]*/comm | wc -l); }"
 # Runner, guardian, supervisor, host, init and nested were all under way when it was killed.
 grep -qx 'running: 6' "$tmp/linger.out" || fail "the scenario was not under way when nsspec was killed"
 grep -qx 'left: 0' "$tmp/linger.out" || fail "a scenario cgroup was left behind"
@@ -477,18 +459,13 @@ step "no scenario process starts a core_pattern pipe, a process outside nsspec d
 # The guest's core_pattern is ours to change: a pipe whose helper leaves a mark. `kill` with
 # SIGSEGV and SIGQUIT and a `crash` inside nsspec must not start it (RLIMIT_CORE 1); a shell
 # child killed the same way outside nsspec must (or this check could not fail).
-set +e
-vm/run --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
+in_guest "$tmp/core.out" --kernel "$kernel" --timeout 120 --include "$nsspec" -- /bin/sh -c \
   "printf '#!/bin/sh\\necho dumped >> /tmp/dumped\\ncat > /dev/null\\n' > /tmp/helper && \
    chmod +x /tmp/helper && echo '|/tmp/helper' > /proc/sys/kernel/core_pattern && \
    $nsspec run harness/tests/faults/kill-dumps-no-core.yaml; echo nsspec: \$?; sleep 1; \
    echo inside: \$(cat /tmp/dumped 2>/dev/null | wc -l); \
    (sleep 60 & p=\$!; kill -SEGV \$p; wait \$p); sleep 1; \
-   echo outside: \$(cat /tmp/dumped 2>/dev/null | wc -l)" > "$tmp/core.out"
-rc=$?
-set -e
-cat "$tmp/core.out"
-[ "$rc" -eq 0 ] || fail "vm/run exited $rc"
+   echo outside: \$(cat /tmp/dumped 2>/dev/null | wc -l)"
 grep -qx 'nsspec: 0' "$tmp/core.out" || fail "kill-dumps-no-core did not pass"
 grep -qx 'inside: 0' "$tmp/core.out" || fail "a scenario process started the core_pattern pipe"
 grep -qx 'outside: 1' "$tmp/core.out" || fail "the core_pattern pipe did not run for a process outside nsspec: the check cannot tell"

@@ -5566,9 +5566,10 @@ pub(crate) fn child_exit_code(f: impl FnOnce() -> i32) -> Result<i32, Errno> {
                     return Err(Errno::last());
                 }
             }
-            match libc::WIFEXITED(status) {
-                true => Ok(libc::WEXITSTATUS(status)),
-                false => Err(Errno::ECHILD),
+            if libc::WIFEXITED(status) {
+                Ok(libc::WEXITSTATUS(status))
+            } else {
+                Err(Errno::ECHILD)
             }
         }
     }

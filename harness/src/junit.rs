@@ -144,7 +144,10 @@ pub fn target_problem(path: &Path) -> Option<String> {
     }
     // The temporary file's name is cut to fit (runner::temp_beside); the report's own would
     // fail only at the rename, after the run.
-    if path.file_name().is_some_and(|n| n.len() > 255) {
+    if path
+        .file_name()
+        .is_some_and(|n| n.len() > crate::runner::NAME_MAX)
+    {
         return Some("its name is longer than the 255 bytes a file name may have".into());
     }
     let parent = match path.parent() {

@@ -5871,8 +5871,8 @@ steps:
 
     #[test]
     fn nesting_is_bounded_without_overflowing_the_stack() {
-        // Runs on a test thread (2 MiB of stack), in the test build: the deepest accepted nesting must
-        // fit, and 10 000 levels must be refused cleanly, with a position.
+        // Runs on a test thread (2 MiB of stack), in the test build: the deepest accepted
+        // nesting must fit, and 10 000 levels must be refused cleanly, with a position.
         let deepest = (MAX_YAML_DEPTH - 2) / 3;
         let p = plan(&nested_forks(deepest));
         assert_eq!(p.procs.len(), deepest + 1);

@@ -133,13 +133,15 @@ fn write_snapshot(path: &str, scenario: &str, record: &str) -> std::io::Result<(
     replace_through(path, |n| temp_beside(path, "", n), text.as_bytes())
 }
 
+/// The longest name a file may have on Linux (NAME_MAX), in bytes.
+pub(crate) const NAME_MAX: usize = 255;
+
 /// The `n`th name [`create_temp`] tries for a file written beside `path`: `lead`, `path`'s
 /// file name and [`temp_suffix`], the name cut short where the whole would pass NAME_MAX (255
 /// bytes), so that a target named near that limit can still be written. The cut name still
 /// begins like the target's; two cut alike take different `n`s (create_new).
 pub(crate) fn temp_beside(path: &std::path::Path, lead: &str, n: u32) -> std::path::PathBuf {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    const NAME_MAX: usize = 255;
     let name = path.file_name().map_or(&[][..], OsStrExt::as_bytes);
     let suffix = temp_suffix(n);
     let room = NAME_MAX.saturating_sub(lead.len() + suffix.len());
@@ -151,7 +153,7 @@ pub(crate) fn temp_beside(path: &std::path::Path, lead: &str, n: u32) -> std::pa
 
 /// The end of the `n`th name [`create_temp`] tries for a file written beside another:
 /// `.PID.tmp`, then `.PID-1.tmp`, `.PID-2.tmp`, …
-pub(crate) fn temp_suffix(n: u32) -> String {
+fn temp_suffix(n: u32) -> String {
     match n {
         0 => format!(".{}.tmp", std::process::id()),
         n => format!(".{}-{n}.tmp", std::process::id()),

@@ -754,17 +754,7 @@ fn timing_marks_follow_a_scenario_through_its_processes_in_order() {
     let out = run(Some("1"));
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    // (µs, pid, phase)
-    let marks: Vec<(u64, u32, String)> = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("nsspec-timing "))
-        .map(|l| {
-            let mut f = l.splitn(3, ' ');
-            let us = f.next().unwrap().parse().expect("microseconds");
-            let pid = f.next().unwrap().parse().expect("a pid");
-            (us, pid, f.next().expect("a phase").to_string())
-        })
-        .collect();
+    let marks = timing_marks(&stderr);
     let find = |phase: &str| {
         marks
             .iter()
@@ -1158,6 +1148,20 @@ fn a_kind_only_a_step_creates_that_cannot_be_created_skips_instead_of_failing() 
     );
 }
 
+/// The `NSSPEC_TIMING=1` marks in a run's stderr: (µs since the runner's main, pid, phase).
+fn timing_marks(stderr: &str) -> Vec<(u64, u32, String)> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("nsspec-timing "))
+        .map(|l| {
+            let mut f = l.splitn(3, ' ');
+            let us = f.next().unwrap().parse().expect("microseconds");
+            let pid = f.next().unwrap().parse().expect("a pid");
+            (us, pid, f.next().expect("a phase").to_string())
+        })
+        .collect()
+}
+
 /// [`run_fault`], and how long the run took from its scenario's start (the supervisor's
 /// sandbox ready, just before its time limit starts) to nsspec's end, by nsspec's own timing
 /// marks: not the exec and start-up before it, nor this test's checks after it, which a loaded
@@ -1172,17 +1176,13 @@ fn run_fault_timed(file: &str) -> (Option<i32>, String, Duration) {
         wall < Duration::from_secs(10),
         "{file}: took {wall:?} in all"
     );
+    let marks = timing_marks(&stderr);
     let at = |phase: &str| -> u64 {
-        stderr
-            .lines()
-            .filter_map(|l| l.strip_prefix("nsspec-timing "))
-            .filter_map(|l| {
-                let (us, rest) = l.split_once(' ')?;
-                let (_pid, mark) = rest.split_once(' ')?;
-                (mark == phase).then(|| us.parse().ok())?
-            })
-            .next()
+        marks
+            .iter()
+            .find(|m| m.2 == phase)
             .unwrap_or_else(|| panic!("{file}: no `{phase}` mark in: {stderr}"))
+            .0
     };
     let took = at("runner: end") - at("supervisor: sandbox ready");
     (code, stdout, Duration::from_micros(took))
@@ -2699,10 +2699,16 @@ fn start_marked(file: &str, marker: &str, n: usize) -> std::process::Child {
 /// its 1 s time limit made a minute: for tests that act on a run while it hangs, which on a
 /// loaded machine could otherwise reach its limit first. The test ends the run itself.
 fn hanging_a_minute(dir: &Path, file: &str) -> String {
+    edited_copy(dir, file, "\ntimeout: 1\n", "\ntimeout: 60\n")
+}
+
+/// A copy of `file` (relative to the repository) in `dir`, under the same name, with `from`
+/// (which it must hold) replaced by `to`; its path.
+fn edited_copy(dir: &Path, file: &str, from: &str, to: &str) -> String {
     let text = std::fs::read_to_string(root().join(file)).unwrap();
-    assert!(text.contains("\ntimeout: 1\n"), "{file}");
+    assert!(text.contains(from), "{file}");
     let copy = dir.join(Path::new(file).file_name().unwrap());
-    std::fs::write(&copy, text.replace("\ntimeout: 1\n", "\ntimeout: 60\n")).unwrap();
+    std::fs::write(&copy, text.replace(from, to)).unwrap();
     copy.to_str().unwrap().to_string()
 }
 
@@ -3304,25 +3310,25 @@ fn default_interrupts(command: &mut Command) {
     }
 }
 
-/// Field 3 of /proc/PID/stat, the state (R, S, T for stopped...).
-fn process_state(pid: u32) -> Option<char> {
+/// Field `n` of /proc/PID/stat (proc_pid_stat(5), from 1), read after the command, which may
+/// hold spaces and parentheses.
+fn stat_field(pid: impl std::fmt::Display, n: usize) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat.rsplit_once(')')?
         .1
         .split_whitespace()
-        .next()?
-        .chars()
-        .next()
+        .nth(n - 3)
+        .map(String::from)
 }
 
-/// Field 22 of /proc/PID/stat, the start time (after the command, which may hold spaces).
+/// Field 3 of /proc/PID/stat, the state (R, S, T for stopped...).
+fn process_state(pid: u32) -> Option<char> {
+    stat_field(pid, 3)?.chars().next()
+}
+
+/// Field 22 of /proc/PID/stat, the start time.
 fn start_time(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(19)
-        .map(String::from)
+    stat_field(pid, 22)
 }
 
 /// Where nsspec creates scenario cgroups (and sweeps), for a runner in this process's cgroup:
@@ -3999,14 +4005,7 @@ fn scenarios_never_started_are_reported_as_failed_when_the_runner_cannot_poll() 
     // The prlimit below must come while both still run: copies that wait three seconds, not
     // one, leave a loaded machine time for the scans before it.
     let scratch = Scratch::new("poll-fails");
-    let slower = |file: &str, from: &str, to: &str| {
-        let text = std::fs::read_to_string(root().join(file)).unwrap();
-        assert!(text.contains(from), "{file}");
-        scratch.file(
-            Path::new(file).file_name().unwrap().to_str().unwrap(),
-            &text.replace(from, to),
-        )
-    };
+    let slower = |file: &str, from: &str, to: &str| edited_copy(&scratch.0, file, from, to);
     let big = slower(
         "harness/tests/faults/big-report.yaml",
         "timeout: 5\nsteps:\n  - sleep: { ms: 1000 }\n",
@@ -6296,15 +6295,7 @@ fn the_runners_signal_descriptors_stay_in_the_runner() {
             })
             .unwrap_or_default()
     };
-    let parent_of = |pid: i32| -> Option<i32> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        stat.rsplit_once(')')?
-            .1
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()
-    };
+    let parent_of = |pid: i32| -> Option<i32> { stat_field(pid, 4)?.parse().ok() };
     // The run's processes: the runner's descendants, once init (a grandchild) is there.
     let started = Instant::now();
     let mut seen = Vec::new();
