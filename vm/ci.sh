@@ -245,7 +245,8 @@ if ! { [ "$rc" -eq 125 ] && grep -q "^vm/run: --kernel takes" "$tmp_usage"; }; t
 fi
 # vm/run's own failures are 125, not the 1 of a failed scenario.
 set +e
-TMPDIR=/nonexistent vm/run -- /bin/true 2> "$tmp_usage"; rc=$?
+# No kernel cached (a cache that cannot be made, even by root): the TMPDIR is refused before any fetch.
+TMPDIR=/nonexistent XDG_CACHE_HOME=/dev/null/cache vm/run -- /bin/true 2> "$tmp_usage"; rc=$?
 set -e
 if ! { [ "$rc" -eq 125 ] && grep -q "cannot make a scratch folder in /nonexistent" "$tmp_usage"; }; then
   fail "vm/run with TMPDIR=/nonexistent: exit $rc, $(cat "$tmp_usage")"
