@@ -3633,35 +3633,73 @@ fn a_dead_guardian_leaves_the_rest_of_the_run_unharmed() {
     if !privileged() {
         return;
     }
-    // The hang runs into its 1 s limit; meanwhile the guardian is killed. The scenario after
-    // it still registers with the dead guardian, which must not kill it (SIGPIPE).
+    // The guardian is killed while the hang is under way, and the hang ended only once it is
+    // dead, so the scenario after it surely registers with a dead guardian, which must not kill
+    // it (SIGPIPE). With a hang ending at its own limit, a test stalled past the limit would have
+    // killed the guardian too late to test anything.
+    let scratch = Scratch::new("dead-guardian");
+    let hang = hanging_a_minute(&scratch.0, "harness/tests/faults/hang.yaml");
     let child = Command::new(env!("CARGO_BIN_EXE_nsspec"))
-        .args([
-            "run",
-            "-j",
-            "1",
-            "harness/tests/faults/hang.yaml",
-            "scenarios/pid/getpid-is-one.yaml",
-        ])
+        .args(["run", "-j", "1", &hang, "scenarios/pid/getpid-is-one.yaml"])
         .current_dir(root())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // The runner forks the guardian first, then the supervisor: wait for both.
-    let started = Instant::now();
-    let guardian = loop {
-        let c = children_of(child.id());
-        if c.len() == 2 {
-            break c[0];
+    let runner = child.id();
+    // Polls `found` for up to 5 s; the run, a minute long, must not outlive a failed wait.
+    let wait_for = |what: &str, found: &mut dyn FnMut() -> Option<u32>| -> u32 {
+        let started = Instant::now();
+        loop {
+            if let Some(pid) = found() {
+                return pid;
+            }
+            if started.elapsed() > Duration::from_secs(5) {
+                sigkill_pid(runner);
+                panic!("{what}");
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "no supervisor");
-        std::thread::sleep(Duration::from_millis(5));
     };
+    // The runner forks the guardian first, then the supervisor.
+    let (guardian, supervisor) = {
+        let mut both = None;
+        wait_for("no guardian and supervisor", &mut || {
+            let c = children_of(runner);
+            both = (c.len() == 2).then(|| (c[0], c[1]));
+            both.map(|b| b.0)
+        });
+        both.unwrap()
+    };
+    // The hang's init (PID 1 of a namespace of its own) and its host process, both paused.
+    let is_init = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .is_some_and(|ids| ids.split_whitespace().nth(1) == Some("1"))
+        })
+    };
+    wait_for("no init and host process under the supervisor", &mut || {
+        let c = children_of(supervisor);
+        (c.len() == 2)
+            .then(|| c.into_iter().find(is_init))
+            .flatten()
+    });
     sigkill_pid(guardian);
+    wait_for("the guardian outlived SIGKILL", &mut || {
+        matches!(process_state(guardian), None | Some('Z')).then_some(guardian)
+    });
+    assert!(
+        !matches!(process_state(supervisor), None | Some('Z')),
+        "the hang ended before its init was killed"
+    );
+    for pid in children_of(supervisor) {
+        sigkill_pid(pid);
+    }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("timed out after 1s"), "{stdout}");
+    assert!(stdout.contains("FAIL  hang"), "{stdout}");
+    assert!(!stdout.contains("timed out"), "{stdout}");
     assert!(stdout.contains("PASS  pid/getpid-is-one"), "{stdout}");
 }
 
