@@ -4389,13 +4389,15 @@ fn tell_guardian(msg: &GuardMsg) {
         _ => None,
     };
     // A guardian that is gone is not our failure: the scenario runs unguarded, as it would
-    // without one. MSG_NOSIGNAL: EPIPE instead of SIGPIPE.
+    // without one.
     let _ = send_with_fd(fd, &line, own.as_ref().map(|f| f.as_raw_fd()));
 }
 
-/// The guardian's socket pair. A socket rather than a pipe: send(MSG_NOSIGNAL) to a guardian
-/// that has died fails with EPIPE instead of killing the sender with SIGPIPE (nsspec keeps
-/// SIGPIPE's default action), each message arrives whole, and a pidfd can travel with one.
+/// The guardian's socket pair. A socket rather than a pipe: a send to a guardian that has died
+/// fails with EPIPE, where a write to a pipe without readers kills the writer with SIGPIPE (a
+/// supervisor runs with SIGPIPE's default action unblocked). Linux raises no SIGPIPE on a
+/// SOCK_SEQPACKET send (unix_dgram_sendmsg); MSG_NOSIGNAL keeps it so on any kernel. Each
+/// message also arrives whole, and a pidfd can travel with one.
 fn guardian_channel() -> Result<(OwnedFd, OwnedFd), Errno> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     socketpair(
