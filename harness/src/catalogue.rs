@@ -43,11 +43,15 @@ pub fn snapshot_name(id: &str) -> String {
     id.replace('/', "__")
 }
 
-/// The body of an insta `.snap` file (everything after its `---` header).
-pub fn snapshot_body(text: &str) -> &str {
-    let rest = text.strip_prefix("---\n").unwrap_or(text);
+/// The body of an insta `.snap` file (everything after its `---` header), with CRLF line
+/// endings read as LF: insta compares them so (a checkout with `core.autocrlf` writes them),
+/// and `nsspec run` must not fail a snapshot that `cargo test` passes. A lone CR stays, as in
+/// insta: it is more likely data than a line ending.
+pub fn snapshot_body(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let rest = text.strip_prefix("---\n").unwrap_or(&text);
     match rest.find("\n---\n") {
-        Some(i) if text.starts_with("---\n") => &rest[i + 5..],
+        Some(i) if text.starts_with("---\n") => rest[i + 5..].to_string(),
         _ => text,
     }
 }
@@ -71,7 +75,7 @@ fn read_snapshot(path: &Path) -> Result<Option<String>, String> {
         let (line, column) = plan::position_of(e.as_bytes(), e.utf8_error().valid_up_to());
         format!("not valid UTF-8 at line {line}, column {column}")
     })?;
-    Ok(Some(snapshot_body(&text).to_string()))
+    Ok(Some(snapshot_body(&text)))
 }
 
 /// The first `cap` bytes of the regular file `path`, and one more if there are more; anything
@@ -500,7 +504,7 @@ impl Source {
             SnapshotRef::None => None,
             SnapshotRef::Embedded(text) => Some((
                 format!("snapshots/{}.snap", snapshot_name(&self.id)),
-                Ok(text.map(|t| snapshot_body(t).to_string())),
+                Ok(text.map(snapshot_body)),
             )),
             SnapshotRef::File(p) => Some((below_cwd(p).display().to_string(), read_snapshot(p))),
         }
@@ -528,6 +532,15 @@ mod tests {
         let text = "---\nsource: x\nexpression: y\n---\nscenario: a\n";
         assert_eq!(snapshot_body(text), "scenario: a\n");
         assert_eq!(snapshot_name("pid/kill-ancestor"), "pid__kill-ancestor");
+    }
+
+    #[test]
+    fn a_snapshot_with_crlf_line_endings_reads_as_insta_reads_it() {
+        let text = "---\r\nsource: x\r\n---\r\nscenario: a\r\n  1. read() -> \"x\ry\"\r\n";
+        assert_eq!(
+            snapshot_body(text),
+            "scenario: a\n  1. read() -> \"x\ry\"\n"
+        );
     }
 
     #[test]
