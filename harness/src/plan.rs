@@ -3498,6 +3498,10 @@ impl<'a> Builder<'a> {
             RawStep::MountTmpfs(m) => {
                 let target = self.path("target", &m.target)?;
                 let dirs = self.tmpfs_dirs(&m.dirs)?;
+                if let Some(first) = m.dirs.first() {
+                    // Built detached with fsopen/fsmount: ENOSYS before 5.2.
+                    self.needs_kernel((5, 2), &first.referenced, "`mount_tmpfs` with `dirs`");
+                }
                 Action::MountTmpfs {
                     target,
                     dirs,
@@ -5421,6 +5425,36 @@ steps:
             &p.procs[0].steps[1].action,
             Action::KillGroup { target: Some(Who::Proc(1)), label, signal: Some(Signal::SIGKILL), .. } if label == "c"
         ));
+    }
+
+    /// A tmpfs with `dirs` is built with fsopen/fsmount (ENOSYS before 5.2); a plain one is
+    /// mount(2), which every kernel has.
+    #[test]
+    fn a_tmpfs_with_dirs_implies_linux_5_2() {
+        let kernels = |step: &str| -> Vec<Requirement> {
+            plan(&format!(
+                "name: t\nnamespaces: [mount]\nsteps:\n  - mount_tmpfs: {{ target: /mnt{step} }}\n"
+            ))
+            .requirements
+            .into_iter()
+            .filter(|r| matches!(r, Requirement::Kernel(..)))
+            .collect()
+        };
+        assert_eq!(kernels(", dirs: [proc]"), [Requirement::Kernel(5, 2)]);
+        assert_eq!(kernels(""), []);
+        assert_eq!(kernels(", dirs: []"), []);
+        let e = load(
+            "t",
+            "t.yaml",
+            "name: t\nnamespaces: [mount]\nrequires: [{ kernel_below: \"5.2\" }]\nsteps:\n  \
+             - mount_tmpfs: { target: /mnt, dirs: [proc] }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("the `mount_tmpfs` with `dirs` step on line 5 needs Linux 5.2 or newer"),
+            "{e}"
+        );
     }
 
     /// A pidfd is usable where fork() would have copied it: in the process that opened it,
