@@ -38,6 +38,8 @@ pub const MAX_STEPS: usize = 1024;
 pub const MAX_TMPFS_DIRS: usize = 64;
 /// Longest name of one directory entry (NAME_MAX).
 pub const MAX_NAME_BYTES: usize = 255;
+/// Longest path a step may name, in bytes (the kernel's PATH_MAX).
+const PATH_MAX: usize = 4096;
 /// Largest PID the kernel can hand out (PID_MAX_LIMIT on 64-bit): bound of expected PIDs.
 pub const PID_MAX_LIMIT: i64 = 4_194_304;
 /// Deepest PID-namespace level the kernel allows (MAX_PID_NS_LEVEL), the harness's being 0.
@@ -3089,15 +3091,7 @@ impl<'a> Builder<'a> {
             RawStep::MountProc(m) => {
                 let target = match &m.target {
                     None => "/proc".to_string(),
-                    Some(t) => {
-                        if !t.value.starts_with('/') || t.value.contains('\0') {
-                            return Err(self.err(
-                                &t.referenced,
-                                format!("mount target must be an absolute path, got `{}`", t.value),
-                            ));
-                        }
-                        t.value.clone()
-                    }
+                    Some(t) => self.path("target", t)?,
                 };
                 let mut options = Vec::new();
                 for o in &m.options {
@@ -3902,7 +3896,13 @@ impl<'a> Builder<'a> {
                     ),
                 ));
             }
-            if v.is_empty() || v == "." || v == ".." || v.contains(['/', '\0']) {
+            if v.contains('\0') {
+                return Err(self.err(
+                    &d.referenced,
+                    "a tmpfs `dirs` entry holds a NUL character, which no name can contain",
+                ));
+            }
+            if v.is_empty() || v == "." || v == ".." || v.contains('/') {
                 return Err(self.err(
                     &d.referenced,
                     format!(
@@ -3920,13 +3920,21 @@ impl<'a> Builder<'a> {
     }
 
     fn path(&self, field: &str, p: &Spanned<String>) -> Result<String, ScenarioError> {
-        if !p.value.starts_with('/') || p.value.contains('\0') || p.value.len() > 4096 {
-            return Err(self.err(
-                &p.referenced,
-                format!("`{field}` must be an absolute path, got `{}`", p.value),
-            ));
-        }
-        Ok(p.value.clone())
+        let v = &p.value;
+        let why = if !v.starts_with('/') {
+            format!("`{field}` must be an absolute path, got `{v}`")
+        } else if v.contains('\0') {
+            // The kernel takes paths as C strings: the NUL would cut it short.
+            format!("`{field}` holds a NUL character, which no path can contain")
+        } else if v.len() > PATH_MAX {
+            format!(
+                "`{field}` is {} bytes long; a path is at most {PATH_MAX} (PATH_MAX)",
+                v.len()
+            )
+        } else {
+            return Ok(v.clone());
+        };
+        Err(self.err(&p.referenced, why))
     }
 
     /// One expected entry of a `mounts` step: `POINT FSTYPE PROPAGATION`, POINT at or below
