@@ -260,14 +260,21 @@ pub fn judge(
     };
     // A record cut short by a timeout or a harness error, or with a step the harness could not
     // carry out, is no behaviour to pin.
-    let accept = snapshots == Snapshots::Accept
-        && source.snapshot_writable()
-        && out.timeout.is_none()
-        && out.error.is_none()
-        && !out
-            .records
-            .iter()
-            .any(|r| matches!(r.obs, executor::Obs::Failed(_)));
+    let held_back = if out.timeout.is_some() {
+        Some("the run timed out, and a record cut short")
+    } else if out.error.is_some() {
+        Some("the harness failed, and a record cut short")
+    } else if out
+        .records
+        .iter()
+        .any(|r| matches!(r.obs, executor::Obs::Failed(_)))
+    {
+        Some("the harness could not carry out a step, and such a record")
+    } else {
+        None
+    };
+    let accept =
+        snapshots == Snapshots::Accept && source.snapshot_writable() && held_back.is_none();
     match snapshot {
         None => {}
         Some((path, Err(why))) => {
@@ -326,6 +333,16 @@ pub fn judge(
                 result.snapshot = SnapshotState::Differs(path);
             }
         }
+    }
+    if snapshots == Snapshots::Accept
+        && source.snapshot_writable()
+        && let (Some(why), SnapshotState::Missing(path) | SnapshotState::Differs(path)) =
+            (held_back, &result.snapshot)
+    {
+        result.messages.push(located(
+            plan,
+            format!("the snapshot {path} is not written: {why} is no behaviour to pin"),
+        ));
     }
     if !result.messages.is_empty() {
         result.status = Status::Failed;

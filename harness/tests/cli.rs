@@ -1401,6 +1401,13 @@ fn accept_snapshots_never_pins_a_record_cut_short_by_a_timeout() {
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
     assert!(text(&out).0.contains("timed out"), "{:?}", text(&out));
     assert!(!written, "a timed-out record became the snapshot");
+    // Said, so that the missing snapshot is not taken for an oversight.
+    let said = format!(
+        "the snapshot {} is not written: the run timed out, and a record cut short is no \
+         behaviour to pin",
+        dir.join("snapshots/g__hang.snap").display()
+    );
+    assert!(text(&out).0.contains(&said), "{:?}", text(&out));
 }
 
 /// Nor one with a step the harness could not carry out: here the host names init's child
@@ -1434,6 +1441,12 @@ fn accept_snapshots_never_pins_a_record_with_a_harness_error() {
         !written,
         "a record with a harness error became the snapshot"
     );
+    let said = format!(
+        "the snapshot {} is not written: the harness could not carry out a step, and such a \
+         record is no behaviour to pin",
+        dir.join("snapshots/g__race.snap").display()
+    );
+    assert!(stdout.contains(&said), "{stdout}");
 }
 
 #[test]
