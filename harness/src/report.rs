@@ -694,9 +694,15 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
             o,
         ) => match o {
             Obs::Clock { matches, .. } if matches == e => Ok(()),
-            Obs::Clock { off_ms, .. } if *clock == ClockKind::Realtime => Err(format!(
-                "expected {e}, observed {} (off by {off_ms} ms beyond the scenario's time window)",
-                !e
+            Obs::Clock { matches, off_ms } if *clock == ClockKind::Realtime => Err(format!(
+                "expected {e}, observed {matches} ({})",
+                if *matches {
+                    "it reads within the scenario's time window".to_string()
+                } else if *off_ms < 0 {
+                    format!("it reads {} ms behind the harness's clock", -off_ms)
+                } else {
+                    format!("off by {off_ms} ms beyond the scenario's time window")
+                }
             )),
             Obs::Clock { off_ms, .. } => Err(format!(
                 "expected {e}, observed {} (it reads the harness's clock shifted by `shift` \
@@ -1579,6 +1585,52 @@ mod tests {
         assert!(
             !rec.contains("100"),
             "a host PID leaked into the record: {rec}"
+        );
+    }
+
+    /// A realtime `clock` that fails says where the clock read: within the window (when
+    /// `false` was expected), behind the harness's clock, or past the window.
+    #[test]
+    fn realtime_clock_failures_say_where_the_clock_read() {
+        let p = |expect: bool| {
+            crate::plan::load(
+                "time/t",
+                "t.yaml",
+                &format!(
+                    "name: t\nnamespaces: [pid]\nsteps:\n  - clock: {{ clock: realtime, \
+                     expect: {expect} }}\n"
+                ),
+            )
+            .unwrap()
+        };
+        let fail = |expect: bool, matches: bool, off_ms: i64| {
+            let (fails, _) = evaluate(
+                &p(expect),
+                &run(vec![(0, 1, Obs::Clock { matches, off_ms })]),
+            );
+            assert_eq!(fails.len(), 1, "{fails:?}");
+            fails[0].clone()
+        };
+        let within = fail(false, true, 0);
+        assert!(
+            within.ends_with(
+                "expected false, observed true (it reads within the scenario's time window)"
+            ),
+            "{within}"
+        );
+        let behind = fail(true, false, -35);
+        assert!(
+            behind.ends_with(
+                "expected true, observed false (it reads 35 ms behind the harness's clock)"
+            ),
+            "{behind}"
+        );
+        let past = fail(true, false, 1200);
+        assert!(
+            past.ends_with(
+                "expected true, observed false (off by 1200 ms beyond the scenario's time window)"
+            ),
+            "{past}"
         );
     }
 
