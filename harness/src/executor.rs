@@ -2600,7 +2600,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
         Action::Subdirs { path, .. } => match std::fs::read_dir(path) {
             Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
             Ok(dir) => {
-                let mut names: Vec<String> = dir
+                let names: Vec<String> = dir
                     .filter_map(|e| {
                         let e = e.ok()?;
                         e.file_type()
@@ -2609,8 +2609,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                             .then(|| e.file_name().to_string_lossy().into_owned())
                     })
                     .collect();
-                names.sort();
-                Obs::Names(names)
+                Obs::Names(cgroup_names(ctx, path, names))
             }
         },
         Action::Clock { clock, shift, .. } => {
@@ -3076,6 +3075,33 @@ fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
                 .into(),
         )
     })
+}
+
+/// `subdirs`' names, sorted. Where they include the scenario's own cgroup (the folder that
+/// holds it, seen through a `mount_cgroup` outside a cgroup namespace), that one is
+/// `<scenario>`, since its name holds the supervisor's PID, and the other `nsspec-…` cgroups
+/// beside it are left out: they belong to whatever else nsspec runs at the time (`-j`), so
+/// the record would differ from run to run. The host's own cgroups there stay listed.
+fn cgroup_names(ctx: &Ctx, path: &str, mut names: Vec<String>) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let id = |st: &nix::sys::stat::FileStat| (st.st_dev, st.st_ino);
+    let own = ctx
+        .cgroup
+        .as_ref()
+        .and_then(|c| nix::sys::stat::fstat(&c.dir).ok())
+        .map(|st| id(&st));
+    if let Some(own) = own {
+        let is_own = |name: &str| {
+            std::fs::symlink_metadata(Path::new(path).join(name))
+                .is_ok_and(|m| (m.dev(), m.ino()) == own)
+        };
+        if let Some(i) = names.iter().position(|n| is_own(n)) {
+            names[i] = crate::plan::SCENARIO_CGROUP.to_string();
+            names.retain(|n| !crate::limits::is_cgroup_name(n));
+        }
+    }
+    names.sort();
+    names
 }
 
 /// The scenario's cgroup (from its process limit) and the key of its hierarchy's line in

@@ -936,7 +936,7 @@ fn cgroup_name(me: u32, attempt: u32) -> String {
 }
 
 /// Whether `name` is one [`cgroup_name`] makes.
-fn is_cgroup_name(name: &str) -> bool {
+pub(crate) fn is_cgroup_name(name: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     name.strip_prefix("nsspec-")
         .is_some_and(|rest| match rest.split_once('-') {

@@ -38,6 +38,9 @@ pub const MAX_STEPS: usize = 1024;
 pub const MAX_TMPFS_DIRS: usize = 64;
 /// Longest name of one directory entry (NAME_MAX).
 pub const MAX_NAME_BYTES: usize = 255;
+/// What the record calls the scenario's own cgroup: `cgroup` paths start with it, and
+/// `subdirs` lists it so where its parent is listed.
+pub const SCENARIO_CGROUP: &str = "<scenario>";
 /// Longest path a step may name, in bytes (the kernel's PATH_MAX).
 const PATH_MAX: usize = 4096;
 /// Largest PID the kernel can hand out (PID_MAX_LIMIT on 64-bit): bound of expected PIDs.
@@ -3688,13 +3691,19 @@ impl<'a> Builder<'a> {
                     expect: self.outcome(&m.expect)?,
                 }
             }
-            RawStep::Subdirs(d) => Action::Subdirs {
-                path: self.path("path", &d.path)?,
-                expect: d.expect.map(|mut v| {
-                    v.sort();
-                    v
-                }),
-            },
+            RawStep::Subdirs(d) => {
+                // `<scenario>` names the scenario's own cgroup, which only a run with one has.
+                if d.expect.iter().flatten().any(|n| n == SCENARIO_CGROUP) {
+                    self.uses_own_cgroup = true;
+                }
+                Action::Subdirs {
+                    path: self.path("path", &d.path)?,
+                    expect: d.expect.map(|mut v| {
+                        v.sort();
+                        v
+                    }),
+                }
+            }
             RawStep::BindMount(b) => {
                 self.mount_step.get_or_insert(b.target.referenced);
                 Action::BindMount {
@@ -5433,6 +5442,24 @@ steps:
             &p.procs[0].steps[1].action,
             Action::KillGroup { target: Some(Who::Proc(1)), label, signal: Some(Signal::SIGKILL), .. } if label == "c"
         ));
+    }
+
+    /// `subdirs` expecting `<scenario>` needs the scenario's own cgroup, as a `cgroup` path
+    /// starting with it does: without one the listing cannot hold it, and the scenario is
+    /// skipped with the reason instead of failing.
+    #[test]
+    fn subdirs_expecting_the_scenarios_cgroup_needs_one() {
+        let needs = |expect: &str| {
+            plan(&format!(
+                "name: t\nnamespaces: [pid, mount]\nsteps:\n  - mount_cgroup: {{ target: /mnt }}\n  \
+                 - subdirs: {{ path: /mnt, expect: {expect} }}\n"
+            ))
+            .requirements
+            .contains(&Requirement::ScenarioCgroup)
+        };
+        assert!(needs("[\"<scenario>\", a]"));
+        assert!(!needs("[a]"));
+        assert!(!needs("[]"));
     }
 
     /// A tmpfs with `dirs` is built with fsopen/fsmount (ENOSYS before 5.2); a plain one is

@@ -3347,6 +3347,11 @@ fn start_time(pid: u32) -> Option<String> {
 /// Where nsspec creates scenario cgroups (and sweeps), for a runner in this process's cgroup:
 /// beside the harness in the v1 pids hierarchy, else in its own cgroup v2 (limits::places).
 fn cgroup_place() -> Option<PathBuf> {
+    cgroup_place_in_hierarchy().map(|(mount, rel)| mount.join(rel))
+}
+
+/// [`cgroup_place`] as its hierarchy's mount point and the path below that.
+fn cgroup_place_in_hierarchy() -> Option<(PathBuf, String)> {
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
     let line = |key: &str| {
         own.lines()
@@ -3356,7 +3361,7 @@ fn cgroup_place() -> Option<PathBuf> {
     };
     match (line("pids"), line("")) {
         (Some(p), _) if Path::new("/sys/fs/cgroup/pids").is_dir() => {
-            Some(Path::new("/sys/fs/cgroup/pids").join(p))
+            Some((PathBuf::from("/sys/fs/cgroup/pids"), p))
         }
         (_, Some(p)) => {
             let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -3365,9 +3370,54 @@ fn cgroup_place() -> Option<PathBuf> {
                 .find(|l| l.contains(" - cgroup2 "))
                 .and_then(|l| l.split(' ').nth(4))
                 .expect("a cgroup2 mount");
-            Some(Path::new(mount).join(p))
+            Some((PathBuf::from(mount), p))
         }
         _ => None,
+    }
+}
+
+/// `subdirs` of the folder that holds the scenario's own cgroup (through a cgroup mount made
+/// outside a cgroup namespace) records it as `<scenario>`, and leaves out the cgroups of the
+/// scenarios running beside it: before, the record held `nsspec-<supervisor pid>` and theirs,
+/// and no snapshot could match it twice.
+#[test]
+fn subdirs_beside_the_scenarios_cgroup_records_it_as_scenario() {
+    if !privileged() {
+        return;
+    }
+    let Some((_, rel)) = cgroup_place_in_hierarchy() else {
+        return;
+    };
+    let scratch = Scratch::new("subdirs-own-cgroup");
+    // Three at once, each long enough that the others' cgroups exist while it lists.
+    for name in ["a", "b", "c"] {
+        scratch.file(
+            &format!("{name}.yaml"),
+            &format!(
+                "name: {name}\nrequires: [root]\nnamespaces: [pid, mount]\nsteps:\n  \
+                 - sleep: {{ ms: 300 }}\n  - mount_cgroup: {{ target: /mnt }}\n  \
+                 - subdirs: {{ path: \"/mnt/{rel}\" }}\n  - sleep: {{ ms: 300 }}\n"
+            ),
+        );
+    }
+    let out = nsspec(&[
+        "run",
+        "-v",
+        "-j",
+        "3",
+        "--no-snapshots",
+        scratch.0.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let listed: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(". subdirs("))
+        .collect();
+    assert_eq!(listed.len(), 3, "{stdout}");
+    for l in listed {
+        assert!(l.contains("\"<scenario>\""), "{l}");
+        assert!(!l.contains("nsspec-"), "{l}");
     }
 }
 
