@@ -873,7 +873,7 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach as B;
     let root = root_position(text);
-    let (line, mut column) = e
+    let (mut line, mut column) = e
         .location()
         .map(|l| (l.line(), l.column()))
         .filter(|(l, _)| *l > 0)
@@ -1016,6 +1016,13 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
     };
     if let Some(better) = unknown_choice(&message) {
         message = better;
+    }
+    // serde notices a missing field where the mapping ends, and the location is its last key:
+    // the mapping as a whole lacks it, so point at its start.
+    if message.starts_with("missing field ")
+        && let Some((l, c)) = block_mapping_start(text, line, column)
+    {
+        (line, column) = (l, c);
     }
     // The message knows neither the field nor its type: the hints say what the YAML must look
     // like, not which field wanted it.
@@ -1186,6 +1193,55 @@ fn key_before(text: &str, line: u64, column: u64) -> Option<&str> {
     let key = before.strip_suffix(':')?;
     let start = key.rfind([' ', '{', ',', '-']).map_or(0, |i| i + 1);
     Some(key[start..].trim())
+}
+
+/// The first key of the block mapping that has a key at the (1-based) `line` and `column`:
+/// the sibling keys above it at the same indentation, past what is nested deeper (values on
+/// lines of their own, a list written at the key's own indentation), up to the line that
+/// holds the mapping's first key (`- fork:`'s key) or less indented text. `None` where no
+/// block mapping's key starts there (a flow mapping `{ … }`, say).
+fn block_mapping_start(text: &str, line: u64, column: u64) -> Option<(u64, u64)> {
+    let (l, start) = line_at(text, line, column)?;
+    // Only spaces and list markers before a block mapping's key (so `start` counts bytes and
+    // characters alike).
+    if !l[..start].bytes().all(|b| b == b' ' || b == b'-') || l[start..].starts_with(['{', '[']) {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut first = line;
+    for i in (0..usize::try_from(line).ok()?.checked_sub(1)?).rev() {
+        let l = lines[i];
+        let trimmed = l.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = l.len() - trimmed.len();
+        if indent > start
+            || (indent == start && trimmed.starts_with('-') && !trimmed.starts_with("---"))
+        {
+            continue;
+        }
+        if indent == start {
+            if trimmed.starts_with(['%'])
+                || trimmed.starts_with("---")
+                || trimmed.starts_with("...")
+            {
+                break;
+            }
+            first = i as u64 + 1;
+            continue;
+        }
+        // Less indented: this mapping's first key shares the line with list markers (`- a:`).
+        let mut rest = trimmed;
+        while let Some(r) = rest.strip_prefix('-').filter(|r| r.starts_with(' ')) {
+            rest = r.trim_start_matches(' ');
+        }
+        if l.len() - rest.len() == start && !rest.is_empty() {
+            first = i as u64 + 1;
+        }
+        break;
+    }
+    Some((first, column))
 }
 
 /// The plain scalar written at a (1-based) line and column of `text`, up to the characters
@@ -4742,6 +4798,19 @@ pub(crate) fn write_guard(path: &str) -> Result<Option<NsKind>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn block_mapping_start_finds_the_first_key_of_the_mapping() {
+        let text =
+            "# c\n---\na: 1\nb:\n- x: 1\n  y:\n    z: 2\n  w: 3\nc: >\n  text\nd: { e: 1 }\n";
+        // Top level: past nested values, a list at the key's indentation, the `---` line.
+        assert_eq!(block_mapping_start(text, 11, 1), Some((3, 1)));
+        // An item's mapping starts on its `- ` line.
+        assert_eq!(block_mapping_start(text, 8, 3), Some((5, 3)));
+        assert_eq!(block_mapping_start(text, 7, 5), Some((7, 5)));
+        // A flow mapping is located by its own `{`.
+        assert_eq!(block_mapping_start(text, 11, 4), None);
+    }
+
     #[test]
     fn key_before_names_the_key_a_value_belongs_to() {
         use super::key_before;
