@@ -983,6 +983,18 @@ fn yaml_error(source: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioErro
                 format!("`{written}`: expected a whole number")
             }
         }
+        // A number in another spelling than decimal (`0x10`, `1_0`) or none at all: "invalid
+        // floating point (expected a finite number)" would not say which numbers are taken.
+        E::InvalidScalar { ty, .. }
+            if matches!(*ty, "f32" | "f64" | "floating point")
+                && !written.is_empty()
+                && !written
+                    .trim_matches(['"', '\''])
+                    .parse::<f64>()
+                    .is_ok_and(f64::is_infinite) =>
+        {
+            format!("`{written}`: expected a number in decimal, such as `5` or `0.5`")
+        }
         E::InvalidScalar { ty, .. } => format!(
             "invalid {ty} (expected {})",
             match *ty {
