@@ -356,6 +356,40 @@ fn clone3_callable() -> String {
     }
 }
 
+/// What the probe does inside the user namespace a process without capabilities made: the
+/// flags of an unshare(2) that needs CAP_SYS_ADMIN there.
+pub const INSIDE_UNPRIVILEGED_USERNS: libc::c_int = libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+
+/// What an unshare(CLONE_NEWUSER) by a process without capabilities gives: "ok" where the new
+/// namespace grants its capabilities, the errno where the unshare fails, and
+/// "no capabilities inside it: …" where it is made but a privileged step in it fails.
+/// AppArmor's restriction (Ubuntu 23.10 on, `kernel.apparmor_restrict_unprivileged_userns`,
+/// GitHub's Ubuntu 24.04 runners among them) does that: it lets an unconfined process make the
+/// namespace and then confines it to a profile that denies every capability, so every scenario
+/// that needs one would fail at its first privileged step instead of being skipped.
+fn unprivileged_userns() -> String {
+    const INSIDE: i32 = 128;
+    let code = crate::executor::child_exit_code(|| {
+        let code = |e: Errno, base: i32| base + (e as i32).clamp(1, INSIDE - 1);
+        if let Err(e) = drop_all_caps().and_then(|()| unshare(libc::CLONE_NEWUSER)) {
+            return code(e, 0);
+        }
+        match unshare(INSIDE_UNPRIVILEGED_USERNS) {
+            Ok(()) => 0,
+            Err(e) => code(e, INSIDE),
+        }
+    });
+    match code {
+        Ok(0) => "ok".into(),
+        Ok(c) if c > INSIDE => format!(
+            "no capabilities inside it: unshare(CLONE_NEWUTS|CLONE_NEWIPC) there fails with {}",
+            crate::report::errno_text(c - INSIDE)
+        ),
+        Ok(c) => crate::report::errno_text(c),
+        Err(e) => crate::report::errno_text(e as i32),
+    }
+}
+
 fn outcome(r: Result<(), Errno>) -> String {
     match r {
         Ok(()) => "ok".into(),
@@ -452,10 +486,7 @@ impl Host {
                 unprivileged: false,
                 ..
             }) => not_probed(),
-            _ => outcome(in_child(|| {
-                drop_all_caps()?;
-                unshare(libc::CLONE_NEWUSER)
-            })),
+            _ => unprivileged_userns(),
         };
         // Tried with the facts a failed set-up asks for, and by `nsspec probe`: a chroot whose
         // root is no mount point passes every other check and fails every scenario's set-up.
@@ -712,10 +743,14 @@ impl Host {
                 Requirement::UnprivilegedUserns => {
                     if self.unprivileged_userns != "ok" {
                         let why = self.userns_blocker().unwrap_or_else(|| {
-                            format!(
-                                "unshare(CLONE_NEWUSER) without capabilities fails with {}",
-                                self.unprivileged_userns
-                            )
+                            let v = &self.unprivileged_userns;
+                            if v.starts_with("no capabilities") {
+                                format!("a user namespace made without capabilities has {v}")
+                            } else {
+                                format!(
+                                    "unshare(CLONE_NEWUSER) without capabilities fails with {v}"
+                                )
+                            }
                         });
                         missing.push(format!(
                             "needs unprivileged user namespaces: {why} — use `vm/run`"

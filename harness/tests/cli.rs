@@ -3376,6 +3376,72 @@ fn cgroup_place_in_hierarchy() -> Option<(PathBuf, String)> {
     }
 }
 
+/// Where a user namespace made without capabilities gives none inside it, as AppArmor's
+/// restriction does on Ubuntu 23.10 and later (`kernel.apparmor_restrict_unprivileged_userns`,
+/// GitHub's Ubuntu 24.04 runners), the scenarios that need unprivileged user namespaces are
+/// skipped with the reason: the probe only tried the unshare, which succeeds there, and they
+/// failed at their first privileged step. Stood in for by a seccomp filter that fails the
+/// probe's privileged step in the new namespace with EPERM.
+#[test]
+fn user_namespaces_that_give_no_capabilities_skip_what_needs_them() {
+    use std::os::unix::process::CommandExt;
+    if !privileged() {
+        return;
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args(["run", "-f", "user/capless-unshare-needs-userns"])
+        .current_dir(root());
+    // SAFETY: between fork and exec the closure only makes a prctl(2) with a filter built
+    // beforehand.
+    let filter = deny_unshare_of(nsspec::probe::INSIDE_UNPRIVILEGED_USERNS);
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr().cast_mut(),
+            };
+            if libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    };
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "SKIP  user/capless-unshare-needs-userns  (needs unprivileged user namespaces: a user \
+             namespace made without capabilities has no capabilities inside it: \
+             unshare(CLONE_NEWUTS|CLONE_NEWIPC) there fails with EPERM"
+        ),
+        "{stdout}"
+    );
+}
+
+/// A seccomp filter (x86_64) failing unshare(2) with EPERM when its flags are `flags`, and
+/// allowing everything else.
+fn deny_unshare_of(flags: libc::c_int) -> Vec<libc::sock_filter> {
+    // classic BPF: ld|w|abs, jmp|jeq|k, ret|k; struct seccomp_data: nr at 0, arch at 4,
+    // args[0] at 16 (its low half first on x86_64).
+    const LD: u16 = 0x20;
+    const JEQ: u16 = 0x15;
+    const RET: u16 = 0x06;
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    let op = |code, k, jt, jf| libc::sock_filter { code, jt, jf, k };
+    vec![
+        op(LD, 4, 0, 0),
+        op(JEQ, AUDIT_ARCH_X86_64, 1, 0),
+        op(RET, libc::SECCOMP_RET_ALLOW, 0, 0),
+        op(LD, 0, 0, 0),
+        op(JEQ, libc::SYS_unshare as u32, 0, 3),
+        op(LD, 16, 0, 0),
+        op(JEQ, flags as u32, 0, 1),
+        op(RET, libc::SECCOMP_RET_ERRNO | libc::EPERM as u32, 0, 0),
+        op(RET, libc::SECCOMP_RET_ALLOW, 0, 0),
+    ]
+}
+
 /// `subdirs` of the folder that holds the scenario's own cgroup (through a cgroup mount made
 /// outside a cgroup namespace) records it as `<scenario>`, and leaves out the cgroups of the
 /// scenarios running beside it: before, the record held `nsspec-<supervisor pid>` and theirs,
