@@ -3807,11 +3807,16 @@ fn a_dead_guardian_leaves_the_rest_of_the_run_unharmed() {
                 .is_some_and(|ids| ids.split_whitespace().nth(1) == Some("1"))
         })
     };
-    wait_for("no init and host process under the supervisor", &mut || {
+    let init = wait_for("no init and host process under the supervisor", &mut || {
         let c = children_of(supervisor);
         (c.len() == 2)
             .then(|| c.into_iter().find(is_init))
             .flatten()
+    });
+    // Killed before the supervisor has released them, they would leave it waiting for their
+    // start until the time limit: init's first step (its fork) shows they are under way.
+    wait_for("init forked no child", &mut || {
+        children_of(init).first().copied()
     });
     sigkill_pid(guardian);
     wait_for("the guardian outlived SIGKILL", &mut || {
