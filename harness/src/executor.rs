@@ -3082,8 +3082,13 @@ fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
 /// `<scenario>`, since its name holds the supervisor's PID, and the other `nsspec-…` cgroups
 /// beside it are left out: they belong to whatever else nsspec runs at the time (`-j`), so
 /// the record would differ from run to run. The host's own cgroups there stay listed.
+///
+/// Only `nsspec-…` names are looked at, and without triggering an automount: a stat of every
+/// entry would mount what an autofs or debugfs point holds (systemd's binfmt_misc under
+/// /proc/sys/fs, tracefs under /sys/kernel/debug), in the host's mount namespace for a
+/// scenario without one of its own.
 fn cgroup_names(ctx: &Ctx, path: &str, mut names: Vec<String>) -> Vec<String> {
-    use std::os::unix::fs::MetadataExt;
+    use nix::fcntl::AtFlags;
     let id = |st: &nix::sys::stat::FileStat| (st.st_dev, st.st_ino);
     let own = ctx
         .cgroup
@@ -3092,8 +3097,13 @@ fn cgroup_names(ctx: &Ctx, path: &str, mut names: Vec<String>) -> Vec<String> {
         .map(|st| id(&st));
     if let Some(own) = own {
         let is_own = |name: &str| {
-            std::fs::symlink_metadata(Path::new(path).join(name))
-                .is_ok_and(|m| (m.dev(), m.ino()) == own)
+            crate::limits::is_cgroup_name(name)
+                && nix::sys::stat::fstatat(
+                    nix::fcntl::AT_FDCWD,
+                    &Path::new(path).join(name),
+                    AtFlags::AT_SYMLINK_NOFOLLOW | AtFlags::AT_NO_AUTOMOUNT,
+                )
+                .is_ok_and(|st| id(&st) == own)
         };
         if let Some(i) = names.iter().position(|n| is_own(n)) {
             names[i] = crate::plan::SCENARIO_CGROUP.to_string();

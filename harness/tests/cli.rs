@@ -3376,6 +3376,41 @@ fn cgroup_place_in_hierarchy() -> Option<(PathBuf, String)> {
     }
 }
 
+/// `subdirs` stats no entry but nsspec's own cgroup names, and those without automounting: a
+/// stat of each entry mounted tracefs under a debugfs on /sys/kernel/debug (and would mount
+/// systemd's binfmt_misc under /proc/sys/fs), in the host's mount namespace for a scenario
+/// without one of its own. The debugfs is mounted in a private mount namespace of the test's.
+#[test]
+fn subdirs_triggers_no_automount() {
+    if !privileged() || !Path::new("/sys/kernel/debug").is_dir() {
+        return;
+    }
+    let scratch = Scratch::new("subdirs-automount");
+    let file = scratch.file(
+        "dbg.yaml",
+        "name: dbg\nnamespaces: [pid]\nsteps:\n  - subdirs: { path: /sys/kernel/debug }\n",
+    );
+    let script = format!(
+        "mount -t debugfs none /sys/kernel/debug || exit 77\n\
+         grep -q ' /sys/kernel/debug/tracing ' /proc/self/mountinfo && exit 78\n\
+         [ -d /sys/kernel/debug/tracing ] || exit 79\n\
+         exec {} run -v --no-snapshots {file}",
+        env!("CARGO_BIN_EXE_nsspec")
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    match out.status.code() {
+        // No debugfs, tracefs already mounted, or no tracefs automount point: nothing to see.
+        Some(77..=79) => return,
+        code => assert_eq!(code, Some(0), "{stdout}{stderr}"),
+    }
+    assert!(stdout.contains("\"tracing\""), "{stdout}");
+    assert!(stdout.contains("mount table: unchanged"), "{stdout}");
+}
+
 /// Where a user namespace made without capabilities gives none inside it, as AppArmor's
 /// restriction does on Ubuntu 23.10 and later (`kernel.apparmor_restrict_unprivileged_userns`,
 /// GitHub's Ubuntu 24.04 runners), the scenarios that need unprivileged user namespaces are
