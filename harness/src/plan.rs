@@ -1219,14 +1219,19 @@ fn block_mapping_start(text: &str, line: u64, column: u64) -> Option<(u64, u64)>
     if !l[..start].bytes().all(|b| b == b' ' || b == b'-') || l[start..].starts_with(['{', '[']) {
         return None;
     }
+    // A key after list markers (`- a:`) is its item's mapping's first.
+    if l[..start].contains('-') {
+        return Some((line, column));
+    }
     let lines: Vec<&str> = text.lines().collect();
     let mut first = line;
     for i in (0..usize::try_from(line).ok()?.checked_sub(1)?).rev() {
         let l = lines[i];
-        let trimmed = l.trim_start_matches(' ');
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        let blank = l.trim_start_matches([' ', '\t']);
+        if blank.is_empty() || blank.starts_with('#') {
             continue;
         }
+        let trimmed = l.trim_start_matches(' ');
         let indent = l.len() - trimmed.len();
         if indent > start
             || (indent == start && trimmed.starts_with('-') && !trimmed.starts_with("---"))
@@ -4004,9 +4009,14 @@ impl<'a> Builder<'a> {
             // The kernel takes paths as C strings: the NUL would cut it short.
             format!("`{field}` holds a NUL character, which no path can contain")
         } else if v.len() > PATH_MAX {
+            // PATH_MAX counts the NUL: 4096 bytes is allowed, for a step that expects the
+            // kernel's ENAMETOOLONG.
             format!(
-                "`{field}` is {} bytes long; a path is at most {PATH_MAX} (PATH_MAX)",
-                v.len()
+                "`{field}` is {} bytes long; a path is at most {PATH_MAX} bytes here (PATH_MAX, \
+                 which counts the terminating NUL: the kernel takes {} and answers ENAMETOOLONG \
+                 above)",
+                v.len(),
+                PATH_MAX - 1
             )
         } else {
             return Ok(v.clone());
@@ -4821,6 +4831,13 @@ mod tests {
         assert_eq!(block_mapping_start(text, 7, 5), Some((7, 5)));
         // A flow mapping is located by its own `{`.
         assert_eq!(block_mapping_start(text, 11, 4), None);
+        // Comments and blank lines indented with tabs are skipped like any other.
+        assert_eq!(
+            block_mapping_start("a: 1\n\t# c\n \t\nb: 2\n", 4, 1),
+            Some((1, 1))
+        );
+        // A compact item's only key, on its `- ` line, starts its mapping.
+        assert_eq!(block_mapping_start("- a: 1\n- b: 2\n", 2, 3), Some((2, 3)));
     }
 
     #[test]

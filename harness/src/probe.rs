@@ -381,8 +381,14 @@ fn unprivileged_userns() -> String {
     });
     match code {
         Ok(0) => "ok".into(),
-        Ok(c) if c > INSIDE => format!(
+        // Only a refusal says the namespace grants nothing; ENOSPC (user.max_uts_namespaces 0)
+        // or EINVAL (a kernel without those kinds) is about the kinds, not the capabilities.
+        Ok(c) if c - INSIDE == libc::EPERM || c - INSIDE == libc::EACCES => format!(
             "no capabilities inside it: unshare(CLONE_NEWUTS|CLONE_NEWIPC) there fails with {}",
+            crate::report::errno_text(c - INSIDE)
+        ),
+        Ok(c) if c > INSIDE => format!(
+            "made, but unshare(CLONE_NEWUTS|CLONE_NEWIPC) in it fails with {}",
             crate::report::errno_text(c - INSIDE)
         ),
         Ok(c) => crate::report::errno_text(c),
@@ -746,6 +752,8 @@ impl Host {
                             let v = &self.unprivileged_userns;
                             if v.starts_with("no capabilities") {
                                 format!("a user namespace made without capabilities has {v}")
+                            } else if v.starts_with("made, but") {
+                                format!("a user namespace without capabilities is {v}")
                             } else {
                                 format!(
                                     "unshare(CLONE_NEWUSER) without capabilities fails with {v}"
