@@ -534,25 +534,20 @@ fn message_queues_fit_a_small_rlimit_msgqueue() {
     if !runs_scenarios() {
         return;
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
-    cmd.args(["run", "--no-snapshots", "-f", "ipc/mqueue-per-namespace"])
-        .current_dir(root());
-    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
-    unsafe {
-        cmd.pre_exec(|| {
+    let (stdout, _) = nsspec_set_up(
+        &["run", "--no-snapshots", "-f", "ipc/mqueue-per-namespace"],
+        || {
             let limit = libc::rlimit {
                 rlim_cur: 100_000,
                 rlim_max: 100_000,
             };
-            if libc::setrlimit(libc::RLIMIT_MSGQUEUE, &limit) != 0 {
+            // SAFETY: setrlimit(2) with a valid rlimit.
+            if unsafe { libc::setrlimit(libc::RLIMIT_MSGQUEUE, &limit) } != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
-        });
-    }
-    let out = cmd.output().unwrap();
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        },
+    );
     assert!(
         stdout.contains("PASS  ipc/mqueue-per-namespace"),
         "{stdout}"
@@ -3220,10 +3215,7 @@ fn in_a_chroot_whose_root_is_no_mount_point_scenarios_skip() {
         "mount -t proc proc {0}/proc && exec chroot {0} /bin/nsspec run -f pid/getpid-is-one",
         dir.display()
     );
-    let out = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
-        .output()
-        .unwrap();
+    let out = in_private_mount_ns(&script);
     std::fs::remove_dir_all(&dir).unwrap();
     let (stdout, stderr) = text(&out);
     if out.status.code() == Some(127) {
@@ -3292,10 +3284,7 @@ fn under_a_procfs_of_another_pid_namespace_scenarios_skip_saying_so() {
         "unshare -p -f sh -c 'mount -t proc proc /proc' && exec {} run -f pid/getpid-is-one",
         env!("CARGO_BIN_EXE_nsspec")
     );
-    let out = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
-        .output()
-        .unwrap();
+    let out = in_private_mount_ns(&script);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
@@ -3397,10 +3386,7 @@ fn subdirs_triggers_no_automount() {
          exec {} run -v --no-snapshots {file}",
         env!("CARGO_BIN_EXE_nsspec")
     );
-    let out = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
-        .output()
-        .unwrap();
+    let out = in_private_mount_ns(&script);
     let (stdout, stderr) = text(&out);
     match out.status.code() {
         // No debugfs, tracefs already mounted, or no tracefs automount point: nothing to see.
@@ -3420,31 +3406,24 @@ fn subdirs_triggers_no_automount() {
 #[test]
 #[cfg(target_arch = "x86_64")]
 fn user_namespaces_that_give_no_capabilities_skip_what_needs_them() {
-    use std::os::unix::process::CommandExt;
     if !privileged() {
         return;
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
-    cmd.args(["run", "-f", "user/capless-unshare-needs-userns"])
-        .current_dir(root());
-    // SAFETY: between fork and exec the closure only makes a prctl(2) with a filter built
-    // beforehand.
     let filter = deny_unshare_of(nsspec::probe::INSIDE_UNPRIVILEGED_USERNS);
-    unsafe {
-        cmd.pre_exec(move || {
+    let (stdout, _) = nsspec_set_up(
+        &["run", "-f", "user/capless-unshare-needs-userns"],
+        move || {
             let prog = libc::sock_fprog {
                 len: filter.len() as u16,
                 filter: filter.as_ptr().cast_mut(),
             };
-            if libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0 {
+            // SAFETY: prctl(2) with a filter built before the fork, which outlives the call.
+            if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) } != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
-        })
-    };
-    let out = cmd.output().unwrap();
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        },
+    );
     assert!(
         stdout.contains(
             "SKIP  user/capless-unshare-needs-userns  (needs unprivileged user namespaces: a user \
@@ -3453,6 +3432,31 @@ fn user_namespaces_that_give_no_capabilities_skip_what_needs_them() {
         ),
         "{stdout}"
     );
+}
+
+/// `sh -c script` in a private mount namespace of its own (`unshare -m --propagation
+/// private`), for mounts a test makes around nsspec: its output.
+fn in_private_mount_ns(script: &str) -> Output {
+    Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script])
+        .output()
+        .unwrap()
+}
+
+/// nsspec with `args` in the repository, `set_up` called in the child before the exec, expected
+/// to exit 0: its standard output and error. `set_up` may only make async-signal-safe calls.
+fn nsspec_set_up(
+    args: &[&str],
+    set_up: impl FnMut() -> std::io::Result<()> + Send + Sync + 'static,
+) -> (String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    cmd.args(args).current_dir(root());
+    // SAFETY: the callers' closures make one system call each, nothing that allocates or locks.
+    unsafe { cmd.pre_exec(set_up) };
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    (stdout, stderr)
 }
 
 /// A seccomp filter (x86_64) failing unshare(2) with EPERM when its flags are `flags`, and
