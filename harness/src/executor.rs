@@ -1323,20 +1323,17 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     // Release init and the host process together once both have started (or failed to).
     // Init alone needs no release: every other process is its descendant and publishes its
     // PIDs before the step that created it returns.
-    if host.is_some() {
-        let mut got = 0;
-        while got < 2 {
-            let (bytes, _) = read_some(ctx.ready.0, 2 - got, deadline);
-            if bytes == 0 {
-                break;
-            }
-            got += bytes;
-        }
-        let _ = write_all(ctx.go.1, &[1u8; 2]);
-    }
-
     let pidfd = pidfd_open(init).ok();
     let host_pidfd = host.and_then(|(_, pid)| pidfd_open(pid).ok());
+    if host.is_some() {
+        let exits: Vec<RawFd> = [&pidfd, &host_pidfd]
+            .into_iter()
+            .flatten()
+            .map(|p| p.as_raw_fd())
+            .collect();
+        await_starts(ctx.ready.0, 2, deadline, &exits);
+        let _ = write_all(ctx.go.1, &[1u8; 2]);
+    }
     let mut buf = Vec::new();
     let mut live = Live {
         init: Some(init),
@@ -1514,6 +1511,44 @@ fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
     crate::timing::mark("init: steps start");
     ready_then_go(ctx);
     steps(ctx, 0)
+}
+
+/// Reads `want` start bytes from `ready` (init's and the host process's) until `deadline`, or
+/// until a process whose pidfd is in `exits` has ended: one killed before its start (the OOM
+/// killer, a stray SIGKILL) never sends its byte, and the supervisor would otherwise hold the
+/// run until its time limit and report a timeout. A byte already sent is read before an end
+/// is looked at.
+fn await_starts(ready: RawFd, want: usize, deadline: Instant, exits: &[RawFd]) {
+    let mut got = 0;
+    while got < want {
+        let now = Instant::now();
+        if now >= deadline {
+            return;
+        }
+        let mut fds: Vec<libc::pollfd> = std::iter::once(ready)
+            .chain(exits.iter().copied())
+            .map(|fd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        let ms = (deadline - now).as_millis().min(i32::MAX as u128) as i32 + 1;
+        // SAFETY: `fds` is a valid array of pollfds for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if n <= 0 {
+            return;
+        }
+        if fds[0].revents != 0 {
+            let mut buf = [0u8; 2];
+            match read_retry(ready, &mut buf[..(want - got).min(2)]) {
+                Ok(0) | Err(_) => return,
+                Ok(k) => got += k,
+            }
+        } else if fds[1..].iter().any(|p| p.revents != 0) {
+            return;
+        }
+    }
 }
 
 /// With a host process, tells the supervisor we have started and waits until the other
@@ -5566,27 +5601,6 @@ fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Reads up to `max` bytes, waiting until `deadline` for the first; returns (count, timed out).
-fn read_some(fd: RawFd, max: usize, deadline: Instant) -> (usize, bool) {
-    let now = Instant::now();
-    if now >= deadline {
-        return (0, true);
-    }
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let ms = (deadline - now).as_millis().min(i32::MAX as u128) as i32 + 1;
-    // SAFETY: `p` is a valid pollfd for the duration of the call.
-    let n = unsafe { libc::poll(&mut p, 1, ms) };
-    if n <= 0 {
-        return (0, n == 0);
-    }
-    let mut buf = vec![0u8; max];
-    (read_retry(fd, &mut buf).unwrap_or(0), false)
-}
-
 /// Runs `f` in a forked child and returns its result. The caller must be single-threaded.
 pub(crate) fn in_child(f: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errno> {
     let code = child_exit_code(|| match f() {
@@ -5711,6 +5725,49 @@ pub(crate) fn forked(f: impl FnOnce() -> i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The start handshake ends once a process that was to send its byte has ended without
+    /// (killed before its start), not at the deadline, after taking the bytes already sent;
+    /// with every byte sent it ends at once, and with none and nobody gone, at the deadline.
+    #[test]
+    fn the_start_handshake_ends_when_a_starting_process_is_gone() {
+        let far = || Instant::now() + Duration::from_secs(60);
+        let (r, w) = pipe().unwrap();
+        // SAFETY: the child exits at once, touching nothing.
+        let pid = match unsafe { libc::fork() } {
+            0 => unsafe { libc::_exit(0) },
+            pid => pid,
+        };
+        let Ok(gone) = pidfd_open(pid) else {
+            // Before Linux 5.3: no pidfds, and the handshake waits as before.
+            // SAFETY: reaps our own child.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+            return;
+        };
+        write_all(w.as_raw_fd(), &[1]).unwrap();
+        let started = Instant::now();
+        await_starts(r.as_raw_fd(), 2, far(), &[gone.as_raw_fd()]);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "waited for the deadline"
+        );
+        // SAFETY: reaps our own child.
+        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        // The byte sent was taken: two more are both read, with nobody to watch.
+        write_all(w.as_raw_fd(), &[1, 1]).unwrap();
+        await_starts(r.as_raw_fd(), 2, far(), &[]);
+        let mut left = [0u8; 1];
+        nix::fcntl::fcntl(
+            &r,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        )
+        .unwrap();
+        assert_eq!(read_retry(r.as_raw_fd(), &mut left), Err(Errno::EAGAIN));
+        // Nothing sent, nobody gone: the deadline.
+        let soon = Instant::now() + Duration::from_millis(50);
+        await_starts(r.as_raw_fd(), 2, soon, &[]);
+        assert!(Instant::now() >= soon);
+    }
 
     /// A process that has SIGPIPE blocked already (a supervisor, forked from the runner that
     /// blocks it) and writes to a stderr nobody reads is left with no SIGPIPE pending: the one
