@@ -1296,6 +1296,8 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
             })
         };
         let mut stopped = false;
+        // The line of a `crash` the process reached: the steps after it never ran.
+        let mut crashed = None;
         // Whether the process is in the harness's PID namespace, as its start found it (an
         // `unshare` that failed leaves it shallower than planned).
         let in_harness_pidns = match records.get(&0).map(|r| &r.obs) {
@@ -1342,6 +1344,9 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                         (_, obs) => obs_text(&mut labels, run, obs),
                     };
                     writeln!(rec, "  {}. {what} -> {text}", step.index).unwrap();
+                    if matches!(step.action, Action::Crash { .. }) {
+                        crashed = Some(step.line);
+                    }
                     if let Some(notifier) = never_notified {
                         failures.push(format!(
                             "{}:{}: {} step {} `{what}`: the event can no longer come: `{notifier}`, \
@@ -1365,6 +1370,18 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                             p.name,
                             step.index,
                             why_stopped.take().unwrap_or_default()
+                        ));
+                    }
+                }
+                // Recorded before it dies, a `crash` leaves the next step unstarted, not
+                // unfinished.
+                _ if let Some(at) = crashed => {
+                    stopped = true;
+                    if expects_something(step) && !timed_out {
+                        failures.push(format!(
+                            "{}:{}: {} step {} `{what}`: never ran: the process crashed at its \
+                             `crash` on line {at}",
+                            plan.source, step.line, p.name, step.index
                         ));
                     }
                 }

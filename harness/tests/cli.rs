@@ -665,7 +665,10 @@ fn an_event_whose_notifier_is_gone_fails_its_awaits_at_once() {
     );
     // `middle` saw `leaf` die of its crash: init's end is not why its `notify` never ran.
     assert!(
-        stdout.contains("17: leaf step 2 `notify(go)`: did not complete\n"),
+        stdout.contains(
+            "17: leaf step 2 `notify(go)`: never ran: the process crashed at its `crash` on line \
+             16\n"
+        ),
         "{stdout}"
     );
     // But a SIGKILL the host's `wait` saw is init's end's doing, and is said to be.
@@ -2551,7 +2554,8 @@ fn steps_cut_short_by_init_ending_name_the_cause() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains(
-            "child-crashes-before-its-steps.yaml:12: child step 2 `getpid()`: did not complete\n"
+            "child-crashes-before-its-steps.yaml:12: child step 2 `getpid()`: never ran: the process \
+             crashed at its `crash` on line 11\n"
         ),
         "{stdout}"
     );
@@ -2582,14 +2586,19 @@ fn a_crashing_init_fails_the_scenario_and_leaves_nothing() {
     let (code, stdout) = run_fault("harness/tests/faults/init-crashes.yaml");
     assert_eq!(code, Some(1), "{stdout}");
     assert!(
-        stdout.contains("init-crashes.yaml:13: init step 3 `getpid()`: did not complete"),
+        stdout.contains(
+            "init-crashes.yaml:13: init step 3 `getpid()`: never ran: the process crashed at \
+             its `crash` on line 12"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("ended: killed by SIGSEGV"), "{stdout}");
     let (code, stdout) = run_fault("harness/tests/faults/init-aborts.yaml");
     assert_eq!(code, Some(1), "{stdout}");
     assert!(
-        stdout.contains("init step 3 `wait(child)`: did not complete"),
+        stdout.contains(
+            "init step 3 `wait(child)`: never ran: the process crashed at its `crash` on line 10"
+        ),
         "{stdout}"
     );
 }
