@@ -1702,6 +1702,22 @@ impl<'a> Builder<'a> {
                  private mount namespace is what a `mount_proc` step demonstrates)",
             ));
         }
+        // Init's procfs would show the harness's PID namespace, owned by a user namespace
+        // init has no capability in: the mount fails with EPERM every time, in init's set-up.
+        if let (true, Some(p)) = (
+            proc_fresh
+                && namespaces.contains(&NsKind::User)
+                && !namespaces.contains(&NsKind::Pid),
+            &raw.proc,
+        ) {
+            return Err(self.err(
+                &p.referenced,
+                "`proc: fresh` with `user` in `namespaces` needs `pid` too: mounting a procfs \
+                 needs CAP_SYS_ADMIN in the user namespace that owns the PID namespace it shows, \
+                 here the harness's, so it would fail with EPERM (a `mount_proc` step \
+                 expecting that shows it: `user/proc-mount-needs-pidns-owner`)",
+            ));
+        }
         let timeout = match &raw.timeout {
             None => DEFAULT_TIMEOUT,
             Some(t) => {
