@@ -1705,9 +1705,7 @@ impl<'a> Builder<'a> {
         // Init's procfs would show the harness's PID namespace, owned by a user namespace
         // init has no capability in: the mount fails with EPERM every time, in init's set-up.
         if let (true, Some(p)) = (
-            proc_fresh
-                && namespaces.contains(&NsKind::User)
-                && !namespaces.contains(&NsKind::Pid),
+            proc_fresh && namespaces.contains(&NsKind::User) && !namespaces.contains(&NsKind::Pid),
             &raw.proc,
         ) {
             return Err(self.err(

@@ -1306,7 +1306,11 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
         };
         // Steps of a `thread` that was not created: the process went on without them.
         let mut no_thread = 0;
-        for step in &p.steps {
+        // A process whose set-up failed ran none of its steps: the failure above says why, and
+        // its steps have nothing to add ("did not complete" would say the first one started).
+        let set_up_failed = matches!(records.get(&0).map(|r| &r.obs), Some(Obs::Failed(_)));
+        let steps: &[_] = if set_up_failed { &[] } else { &p.steps };
+        for step in steps {
             let what = describe(plan, step);
             if no_thread > 0 && step.in_thread && !stopped {
                 no_thread -= 1;

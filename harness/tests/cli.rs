@@ -536,6 +536,7 @@ fn message_queues_fit_a_small_rlimit_msgqueue() {
     }
     let (stdout, _) = nsspec_set_up(
         &["run", "--no-snapshots", "-f", "ipc/mqueue-per-namespace"],
+        0,
         || {
             let limit = libc::rlimit {
                 rlim_cur: 100_000,
@@ -3418,20 +3419,10 @@ fn user_namespaces_that_give_no_capabilities_skip_what_needs_them() {
     if !privileged() {
         return;
     }
-    let filter = deny_unshare_of(nsspec::probe::INSIDE_UNPRIVILEGED_USERNS);
     let (stdout, _) = nsspec_set_up(
         &["run", "-f", "user/capless-unshare-needs-userns"],
-        move || {
-            let prog = libc::sock_fprog {
-                len: filter.len() as u16,
-                filter: filter.as_ptr().cast_mut(),
-            };
-            // SAFETY: prctl(2) with a filter built before the fork, which outlives the call.
-            if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) } != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        },
+        0,
+        with_unshare_denied(nsspec::probe::INSIDE_UNPRIVILEGED_USERNS),
     );
     assert!(
         stdout.contains(
@@ -3453,9 +3444,11 @@ fn in_private_mount_ns(script: &str) -> Output {
 }
 
 /// nsspec with `args` in the repository, `set_up` called in the child before the exec, expected
-/// to exit 0: its standard output and error. `set_up` may only make async-signal-safe calls.
+/// to exit with `code`: its standard output and error. `set_up` may only make
+/// async-signal-safe calls.
 fn nsspec_set_up(
     args: &[&str],
+    code: i32,
     set_up: impl FnMut() -> std::io::Result<()> + Send + Sync + 'static,
 ) -> (String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nsspec"));
@@ -3464,8 +3457,56 @@ fn nsspec_set_up(
     unsafe { cmd.pre_exec(set_up) };
     let out = cmd.output().unwrap();
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(code), "{stdout}{stderr}");
     (stdout, stderr)
+}
+
+/// The seccomp filter of [`deny_unshare_of`], installed by a `pre_exec` closure.
+#[cfg(target_arch = "x86_64")]
+fn with_unshare_denied(
+    flags: libc::c_int,
+) -> impl FnMut() -> std::io::Result<()> + Send + Sync + 'static {
+    let filter = deny_unshare_of(flags);
+    move || {
+        let prog = libc::sock_fprog {
+            len: filter.len() as u16,
+            filter: filter.as_ptr().cast_mut(),
+        };
+        // SAFETY: prctl(2) with a filter built before the fork, which outlives the call.
+        if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+/// A process whose set-up failed ran none of its steps, and the failure of its set-up is all
+/// that is said of it: its first step was reported as "did not complete", as if it had started.
+/// Init's own unshare (mount and UTS, here) fails through a seccomp filter.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn a_failed_set_up_is_the_only_failure_its_process_reports() {
+    if !privileged() {
+        return;
+    }
+    let scratch = Scratch::new("failed-set-up");
+    let file = scratch.file(
+        "u.yaml",
+        "name: u\nnamespaces: [pid, mount, uts]\nproc: fresh\nsteps:\n  \
+         - getpid: { expect: 1 }\n  - gethostname: { expect: x }\n",
+    );
+    let (stdout, _) = nsspec_set_up(
+        &["run", "--no-snapshots", &file],
+        1,
+        with_unshare_denied(libc::CLONE_NEWNS | libc::CLONE_NEWUTS),
+    );
+    assert!(
+        stdout.contains("u.yaml: init: setting up init failed: unshare: EPERM"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("did not complete"), "{stdout}");
+    assert!(!stdout.contains("never ran"), "{stdout}");
+    assert!(!stdout.contains("getpid()"), "{stdout}");
 }
 
 /// A seccomp filter (x86_64) failing unshare(2) with EPERM when its flags are `flags`, and
