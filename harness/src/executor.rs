@@ -1236,7 +1236,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         Some(h) => match spawn_in(&mut limit, 0, !needs_cgroup, || {
             set_pdeathsig(libc::SIGKILL);
             start_process(ctx, h);
-            ready_then_go(ctx);
+            ready_then_go(ctx, HOST_STARTED);
             steps(ctx, h)
         }) {
             Ok(pid) => Some((h, pid)),
@@ -1326,12 +1326,11 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
     let pidfd = pidfd_open(init).ok();
     let host_pidfd = host.and_then(|(_, pid)| pidfd_open(pid).ok());
     if host.is_some() {
-        let exits: Vec<RawFd> = [&pidfd, &host_pidfd]
-            .into_iter()
-            .flatten()
-            .map(|p| p.as_raw_fd())
-            .collect();
-        await_starts(ctx.ready.0, 2, deadline, &exits);
+        await_starts(
+            ctx.ready.0,
+            deadline,
+            [&pidfd, &host_pidfd].map(|p| p.as_ref().map(|p| p.as_raw_fd())),
+        );
         let _ = write_all(ctx.go.1, &[1u8; 2]);
     }
     let mut buf = Vec::new();
@@ -1503,30 +1502,34 @@ fn init_main(ctx: &Ctx, cloned: libc::c_int) -> ! {
         // event pipes the host may await (see `Table::teardown`). The host's own children
         // are not killed: they see the pipes end, as they would after any notifier's end.
         ctx.table.begin_teardown(Teardown::Host);
-        let _ = write_all(ctx.ready.1, &[1]);
+        let _ = write_all(ctx.ready.1, &[INIT_STARTED]);
         exit_now(1);
     }
     crate::timing::mark("init: namespaces ready");
     start_process(ctx, 0);
     crate::timing::mark("init: steps start");
-    ready_then_go(ctx);
+    ready_then_go(ctx, INIT_STARTED);
     steps(ctx, 0)
 }
 
-/// Reads `want` start bytes from `ready` (init's and the host process's) until `deadline`, or
-/// until a process whose pidfd is in `exits` has ended: one killed before its start (the OOM
-/// killer, a stray SIGKILL) never sends its byte, and the supervisor would otherwise hold the
-/// run until its time limit and report a timeout. A byte already sent is read before an end
-/// is looked at.
-fn await_starts(ready: RawFd, want: usize, deadline: Instant, exits: &[RawFd]) {
-    let mut got = 0;
-    while got < want {
+/// Waits until init and the host process have each sent their start byte ([`INIT_STARTED`],
+/// [`HOST_STARTED`]) on `ready`, or ended without (`ended`: their pidfds, where there are
+/// some), or until `deadline`. One killed before its start (the OOM killer, a stray SIGKILL)
+/// never sends its byte, and the supervisor would otherwise hold the run until its time limit
+/// and report a timeout; the other is still waited for, so that both have published their
+/// PIDs before either is let go (init whose set-up failed sends its byte before it ends). A
+/// byte already sent is read before an end is looked at.
+fn await_starts(ready: RawFd, deadline: Instant, ended: [Option<RawFd>; 2]) {
+    let mut done = [false; 2];
+    while !done.iter().all(|d| *d) {
         let now = Instant::now();
         if now >= deadline {
             return;
         }
+        // Only the ends of those still awaited: a pidfd stays readable once its process ends.
+        let watched: Vec<usize> = (0..2).filter(|&i| !done[i] && ended[i].is_some()).collect();
         let mut fds: Vec<libc::pollfd> = std::iter::once(ready)
-            .chain(exits.iter().copied())
+            .chain(watched.iter().filter_map(|&i| ended[i]))
             .map(|fd| libc::pollfd {
                 fd,
                 events: libc::POLLIN,
@@ -1541,23 +1544,39 @@ fn await_starts(ready: RawFd, want: usize, deadline: Instant, exits: &[RawFd]) {
         }
         if fds[0].revents != 0 {
             let mut buf = [0u8; 2];
-            match read_retry(ready, &mut buf[..(want - got).min(2)]) {
+            match read_retry(ready, &mut buf) {
                 Ok(0) | Err(_) => return,
-                Ok(k) => got += k,
+                Ok(k) => {
+                    for b in &buf[..k] {
+                        match *b {
+                            INIT_STARTED => done[0] = true,
+                            HOST_STARTED => done[1] = true,
+                            _ => {}
+                        }
+                    }
+                }
             }
-        } else if fds[1..].iter().any(|p| p.revents != 0) {
-            return;
+            continue;
+        }
+        for (p, &i) in fds[1..].iter().zip(&watched) {
+            if p.revents != 0 {
+                done[i] = true;
+            }
         }
     }
 }
 
-/// With a host process, tells the supervisor we have started and waits until the other
-/// top process has too.
-fn ready_then_go(ctx: &Ctx) {
+/// What init and the host process send the supervisor once started (or, init, failed to).
+const INIT_STARTED: u8 = 1;
+const HOST_STARTED: u8 = 2;
+
+/// With a host process, tells the supervisor we have started (`who`: [`INIT_STARTED`] or
+/// [`HOST_STARTED`]) and waits until the other top process has too.
+fn ready_then_go(ctx: &Ctx, who: u8) {
     if ctx.plan.host.is_none() {
         return;
     }
-    let _ = write_all(ctx.ready.1, &[1]);
+    let _ = write_all(ctx.ready.1, &[who]);
     let mut byte = [0u8];
     let _ = read_retry(ctx.go.0, &mut byte);
 }
@@ -2632,20 +2651,9 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
         }
-        Action::Subdirs { path, .. } => match std::fs::read_dir(path) {
-            Err(e) => Obs::Result(Res::Errno(e.raw_os_error().unwrap_or(libc::EIO))),
-            Ok(dir) => {
-                let names: Vec<String> = dir
-                    .filter_map(|e| {
-                        let e = e.ok()?;
-                        e.file_type()
-                            .ok()?
-                            .is_dir()
-                            .then(|| e.file_name().to_string_lossy().into_owned())
-                    })
-                    .collect();
-                Obs::Names(cgroup_names(ctx, path, names))
-            }
+        Action::Subdirs { path, .. } => match subdir_names(path) {
+            Err(e) => Obs::Result(Res::Errno(e as i32)),
+            Ok(names) => Obs::Names(cgroup_names(ctx, path, names)),
         },
         Action::Clock { clock, shift, .. } => {
             let base = ctx.clocks;
@@ -3110,6 +3118,46 @@ fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
                 .into(),
         )
     })
+}
+
+/// The names of the directories in `path`, by the type its entries give. Where a filesystem
+/// gives none (DT_UNKNOWN: some network filesystems), the entry is looked at without
+/// triggering an automount: std's fallback, a statx without AT_NO_AUTOMOUNT, would mount
+/// what an automount point there holds.
+fn subdir_names(path: &str) -> Result<Vec<String>, Errno> {
+    use nix::dir::{Dir, Type};
+    use nix::fcntl::{AtFlags, OFlag};
+    use nix::sys::stat::{Mode, SFlag, fstatat};
+    let mut dir = Dir::open(
+        path,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    let fd = dir.as_raw_fd();
+    let mut names = Vec::new();
+    for entry in dir.iter() {
+        let entry = entry?;
+        let name = entry.file_name();
+        if matches!(name.to_bytes(), b"." | b"..") {
+            continue;
+        }
+        let is_dir = match entry.file_type() {
+            Some(t) => t == Type::Directory,
+            None => fstatat(
+                // SAFETY: `fd` is the open directory being read, alive for the loop.
+                unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+                name,
+                AtFlags::AT_SYMLINK_NOFOLLOW | AtFlags::AT_NO_AUTOMOUNT,
+            )
+            .is_ok_and(|st| {
+                SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR
+            }),
+        };
+        if is_dir {
+            names.push(name.to_string_lossy().into_owned());
+        }
+    }
+    Ok(names)
 }
 
 /// `subdirs`' names, sorted. Where they include the scenario's own cgroup (the folder that
@@ -5726,47 +5774,64 @@ pub(crate) fn forked(f: impl FnOnce() -> i32) -> i32 {
 mod tests {
     use super::*;
 
-    /// The start handshake ends once a process that was to send its byte has ended without
-    /// (killed before its start), not at the deadline, after taking the bytes already sent;
-    /// with every byte sent it ends at once, and with none and nobody gone, at the deadline.
+    /// The start handshake waits for each of init and the host process to send its byte or
+    /// end without: it ends once the one that ended unsent is seen (killed before its start),
+    /// not at the deadline; it does not end early for one that sent its byte and then ended
+    /// (init whose set-up failed) while the other has not started; with both bytes it ends at
+    /// once.
     #[test]
-    fn the_start_handshake_ends_when_a_starting_process_is_gone() {
+    fn the_start_handshake_waits_for_each_start_or_end() {
         let far = || Instant::now() + Duration::from_secs(60);
-        let (r, w) = pipe().unwrap();
-        // SAFETY: the child exits at once, touching nothing.
-        let pid = match unsafe { libc::fork() } {
-            0 => unsafe { libc::_exit(0) },
-            pid => pid,
+        // A child that has ended, and one that waits until its pipe closes.
+        let (hold_r, hold_w) = pipe().unwrap();
+        let spawn = |wait: bool| {
+            // SAFETY: the child reads a pipe or exits at once, touching nothing else.
+            match unsafe { libc::fork() } {
+                0 => {
+                    if wait {
+                        // Our copy of the write end would keep the pipe open for ever.
+                        unsafe { libc::close(hold_w.as_raw_fd()) };
+                        let _ = read_retry(hold_r.as_raw_fd(), &mut [0u8]);
+                    }
+                    unsafe { libc::_exit(0) }
+                }
+                pid => pid,
+            }
         };
-        let Ok(gone) = pidfd_open(pid) else {
+        let (gone_pid, live_pid) = (spawn(false), spawn(true));
+        let reap = || {
+            // SAFETY: reaps our own children.
+            unsafe { libc::waitpid(gone_pid, std::ptr::null_mut(), 0) };
+            unsafe { libc::waitpid(live_pid, std::ptr::null_mut(), 0) };
+        };
+        let (Ok(gone), Ok(live)) = (pidfd_open(gone_pid), pidfd_open(live_pid)) else {
             // Before Linux 5.3: no pidfds, and the handshake waits as before.
-            // SAFETY: reaps our own child.
-            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+            drop(hold_w);
+            reap();
             return;
         };
-        write_all(w.as_raw_fd(), &[1]).unwrap();
+        let (r, w) = pipe().unwrap();
+        let (gone, live) = (Some(gone.as_raw_fd()), Some(live.as_raw_fd()));
+        // Init started; the host ended unsent.
+        write_all(w.as_raw_fd(), &[INIT_STARTED]).unwrap();
         let started = Instant::now();
-        await_starts(r.as_raw_fd(), 2, far(), &[gone.as_raw_fd()]);
+        await_starts(r.as_raw_fd(), far(), [live, gone]);
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "waited for the deadline"
         );
-        // SAFETY: reaps our own child.
-        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-        // The byte sent was taken: two more are both read, with nobody to watch.
-        write_all(w.as_raw_fd(), &[1, 1]).unwrap();
-        await_starts(r.as_raw_fd(), 2, far(), &[]);
-        let mut left = [0u8; 1];
-        nix::fcntl::fcntl(
-            &r,
-            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-        )
-        .unwrap();
-        assert_eq!(read_retry(r.as_raw_fd(), &mut left), Err(Errno::EAGAIN));
-        // Nothing sent, nobody gone: the deadline.
-        let soon = Instant::now() + Duration::from_millis(50);
-        await_starts(r.as_raw_fd(), 2, soon, &[]);
-        assert!(Instant::now() >= soon);
+        // Init sent its byte and ended; the host lives and has not started: wait for it.
+        write_all(w.as_raw_fd(), &[INIT_STARTED]).unwrap();
+        let soon = Instant::now() + Duration::from_millis(300);
+        await_starts(r.as_raw_fd(), soon, [gone, live]);
+        assert!(Instant::now() >= soon, "let go before the host started");
+        // Both bytes, in either order: at once, whoever lives.
+        write_all(w.as_raw_fd(), &[HOST_STARTED, INIT_STARTED]).unwrap();
+        let started = Instant::now();
+        await_starts(r.as_raw_fd(), far(), [live, live]);
+        assert!(started.elapsed() < Duration::from_secs(30));
+        drop(hold_w);
+        reap();
     }
 
     /// A process that has SIGPIPE blocked already (a supervisor, forked from the runner that

@@ -1276,7 +1276,22 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                 failures.push(format!("{}: {}: {m}", plan.source, p.name));
                 format!("HARNESS ERROR: {m}")
             }
-            _ => "never started".into(),
+            _ => {
+                // Init or the host process, created and ended before it started (killed by
+                // the OOM killer, say): nothing it was to do happened. (Another process
+                // never started is its creator's step's failure.)
+                if run.error.is_none()
+                    && let Some((_, w)) = run.exits.iter().find(|(e, _)| *e == i)
+                {
+                    failures.push(format!(
+                        "{}: {}: ended ({}) before it started",
+                        plan.source,
+                        p.name,
+                        waited_text(w)
+                    ));
+                }
+                "never started".into()
+            }
         };
         writeln!(rec, "{}: {header}", p.name).unwrap();
         // The usual cause of a process's unfinished steps, which a scenario's author cannot
@@ -1284,7 +1299,11 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
         // namespace. Said once, on the process's first unfinished step.
         // A process never created says nothing of init: its creator's step says why.
         let mut why_stopped = if records.is_empty() {
-            Some(format!(" (`{}` was never created)", p.name))
+            Some(if run.exits.iter().any(|(e, _)| *e == i) {
+                format!(" (`{}` ended before it started)", p.name)
+            } else {
+                format!(" (`{}` was never created)", p.name)
+            })
         } else {
             killed_with_init(plan, run, i).then(|| {
                 format!(
@@ -1350,6 +1369,8 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                     writeln!(rec, "  {}. {what} -> {text}", step.index).unwrap();
                     if matches!(step.action, Action::Crash { .. }) {
                         crashed = Some(step.line);
+                        // What follows never ran because of the crash, not of init's end.
+                        why_stopped = None;
                     }
                     if let Some(notifier) = never_notified {
                         failures.push(format!(
@@ -1365,6 +1386,18 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                         ));
                     }
                 }
+                // Recorded before it dies, a `crash` leaves the steps after it unstarted, not
+                // unfinished: each says so.
+                _ if let Some(at) = crashed => {
+                    stopped = true;
+                    if expects_something(step) && !timed_out {
+                        failures.push(format!(
+                            "{}:{}: {} step {} `{what}`: never ran: the process crashed at its \
+                             `crash` on line {at}",
+                            plan.source, step.line, p.name, step.index
+                        ));
+                    }
+                }
                 _ if stopped => {
                     if expects_something(step) && !timed_out {
                         failures.push(format!(
@@ -1374,18 +1407,6 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                             p.name,
                             step.index,
                             why_stopped.take().unwrap_or_default()
-                        ));
-                    }
-                }
-                // Recorded before it dies, a `crash` leaves the next step unstarted, not
-                // unfinished.
-                _ if let Some(at) = crashed => {
-                    stopped = true;
-                    if expects_something(step) && !timed_out {
-                        failures.push(format!(
-                            "{}:{}: {} step {} `{what}`: never ran: the process crashed at its \
-                             `crash` on line {at}",
-                            plan.source, step.line, p.name, step.index
                         ));
                     }
                 }
@@ -1607,6 +1628,71 @@ mod tests {
             !rec.contains("100"),
             "a host PID leaked into the record: {rec}"
         );
+    }
+
+    /// Every step after a `crash` that expects something says it never ran because of the
+    /// crash, the first one and those after it, across steps that expect nothing.
+    #[test]
+    fn each_step_after_a_crash_names_the_crash() {
+        let p = crate::plan::load(
+            "pid/t",
+            "t.yaml",
+            "name: t\nnamespaces: [pid]\nsteps:\n  - crash: { how: segv }\n  \
+             - sleep: { ms: 1 }\n  - getpid: { expect: 1 }\n  - getppid: { expect: 0 }\n",
+        )
+        .unwrap();
+        let mut out = run(vec![
+            (
+                0,
+                0,
+                Obs::Started {
+                    nspid: vec![100, 1],
+                    ns: BTreeMap::new(),
+                },
+            ),
+            (0, 1, Obs::Result(Res::Ok)),
+        ]);
+        out.exits = vec![(0, Waited::Signaled(libc::SIGSEGV))];
+        let (fails, rec) = evaluate(&p, &out);
+        assert_eq!(
+            fails,
+            [
+                "t.yaml:6: init step 3 `getpid()`: never ran: the process crashed at its `crash` \
+                 on line 4",
+                "t.yaml:7: init step 4 `getppid()`: never ran: the process crashed at its \
+                 `crash` on line 4",
+            ],
+            "{rec}"
+        );
+    }
+
+    /// Init (or the host process) killed before it started fails the scenario, even where none
+    /// of its steps expects anything: it passed with "init: never started" in its record.
+    #[test]
+    fn a_top_process_ended_before_its_start_fails_the_scenario() {
+        let p = crate::plan::load(
+            "pid/t",
+            "t.yaml",
+            "name: t\nnamespaces: [pid]\nsteps:\n  - sleep: { ms: 1 }\n\
+             host:\n  steps:\n    - sleep: { ms: 1 }\n",
+        )
+        .unwrap();
+        let mut out = run(vec![(
+            1,
+            0,
+            Obs::Started {
+                nspid: vec![100],
+                ns: BTreeMap::new(),
+            },
+        )]);
+        out.exits = vec![(0, Waited::Signaled(libc::SIGKILL)), (1, Waited::Exited(0))];
+        let (fails, rec) = evaluate(&p, &out);
+        assert_eq!(
+            fails,
+            ["t.yaml: init: ended (killed by SIGKILL) before it started"],
+            "{rec}"
+        );
+        assert!(rec.contains("init: never started\n"), "{rec}");
     }
 
     /// A realtime `clock` that fails says where the clock read: within the window (when
