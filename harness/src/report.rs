@@ -1299,11 +1299,7 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
         // namespace. Said once, on the process's first unfinished step.
         // A process never created says nothing of init: its creator's step says why.
         let mut why_stopped = if records.is_empty() {
-            Some(if run.exits.iter().any(|(e, _)| *e == i) {
-                format!(" (`{}` ended before it started)", p.name)
-            } else {
-                format!(" (`{}` was never created)", p.name)
-            })
+            Some(format!(" (`{}` was never created)", p.name))
         } else {
             killed_with_init(plan, run, i).then(|| {
                 format!(
@@ -1327,7 +1323,11 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
         let mut no_thread = 0;
         // A process whose set-up failed ran none of its steps: the failure above says why, and
         // its steps have nothing to add ("did not complete" would say the first one started).
-        let set_up_failed = matches!(records.get(&0).map(|r| &r.obs), Some(Obs::Failed(_)));
+        // So did init or the host process that ended before it started.
+        let set_up_failed = matches!(records.get(&0).map(|r| &r.obs), Some(Obs::Failed(_)))
+            || (records.is_empty()
+                && run.error.is_none()
+                && run.exits.iter().any(|(e, _)| *e == i));
         let steps: &[_] = if set_up_failed { &[] } else { &p.steps };
         for step in steps {
             let what = describe(plan, step);
@@ -1692,7 +1692,10 @@ mod tests {
             ["t.yaml: init: ended (killed by SIGKILL) before it started"],
             "{rec}"
         );
-        assert!(rec.contains("init: never started\n"), "{rec}");
+        assert!(
+            rec.contains("init: never started\n  ended: killed by SIGKILL\n"),
+            "{rec}"
+        );
     }
 
     /// A realtime `clock` that fails says where the clock read: within the window (when
