@@ -1280,7 +1280,9 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                 // Init or the host process, created and ended before it started (killed by
                 // the OOM killer, say): nothing it was to do happened. (Another process
                 // never started is its creator's step's failure.)
+                // At the time limit nsspec's own kill can come first: the timeout says why.
                 if run.error.is_none()
+                    && run.timeout.is_none()
                     && let Some((_, w)) = run.exits.iter().find(|(e, _)| *e == i)
                 {
                     failures.push(format!(
@@ -1695,6 +1697,16 @@ mod tests {
         assert!(
             rec.contains("init: never started\n  ended: killed by SIGKILL\n"),
             "{rec}"
+        );
+        // Killed at the time limit before it started, it is the timeout that fails the run.
+        out.timeout = Some(crate::executor::Timeout {
+            after: std::time::Duration::from_millis(1),
+            in_steps: Vec::new(),
+        });
+        let (fails, rec) = evaluate(&p, &out);
+        assert!(
+            fails.iter().all(|f| !f.contains("before it started")),
+            "{fails:?}\n{rec}"
         );
     }
 

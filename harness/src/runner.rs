@@ -357,3 +357,54 @@ pub fn judge(
     result.elapsed_ms = out.elapsed.as_millis() as u64;
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::executor::{Obs, Record, Waited};
+
+    /// `--accept-snapshots` pins no record in which init or the host process ended before it
+    /// started, and says so; the same record from a started init is written.
+    #[test]
+    fn accept_holds_back_a_record_whose_init_never_started() {
+        let dir = std::env::temp_dir().join(format!("nsspec-held-back-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("scenarios/g")).unwrap();
+        std::fs::write(
+            dir.join("scenarios/g/t.yaml"),
+            "name: t\nnamespaces: [pid]\nsteps:\n  - sleep: { ms: 1 }\n",
+        )
+        .unwrap();
+        let sources = crate::catalogue::from_paths(&[dir.join("scenarios")]).unwrap();
+        let source = &sources[0];
+        let plan = source.load().unwrap();
+        let snap = dir.join("snapshots/g__t.snap");
+        let mut out = RunOutput {
+            exits: vec![(0, Waited::Signaled(libc::SIGKILL))],
+            ..RunOutput::default()
+        };
+        let held = judge(source, &plan, &out, Snapshots::Accept);
+        let said = held.messages.iter().any(|m| {
+            m.contains("is not written: init or the host process ended before it started")
+        });
+        assert!(said, "{:?}", held.messages);
+        assert!(
+            !snap.exists(),
+            "a record of an init that never started was pinned"
+        );
+        // Started: the record is behaviour, and written.
+        out.records = vec![Record {
+            proc: 0,
+            step: 0,
+            obs: Obs::Started {
+                nspid: vec![100, 1],
+                ns: Default::default(),
+            },
+            born: Default::default(),
+        }];
+        out.exits = vec![(0, Waited::Exited(0))];
+        let written = judge(source, &plan, &out, Snapshots::Accept);
+        let exists = snap.exists();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(exists, "{:?}", written.messages);
+    }
+}
