@@ -780,8 +780,14 @@ impl Host {
                         Some(v) if v != "ok" => {
                             let mut m = format!("cannot create {} namespaces here: unshare fails with {v}", k.name());
                             let limit = format!("user.max_{}_namespaces", k.proc_name());
-                            if self.sysctls.get(&limit).is_some_and(|v| v == "0") {
+                            let set = self.sysctls.get(&limit);
+                            if set.is_some_and(|v| v == "0") {
                                 write!(m, " ({limit} is 0): raise it or use `vm/run`").unwrap();
+                            } else if let Some(n) = set.filter(|_| v.starts_with("ENOSPC")) {
+                                // ENOSPC is the per-user-namespace limit's errno (and the
+                                // nesting depth's, which a single unshare cannot reach).
+                                write!(m, " ({limit} is {n} here): raise it or use `vm/run`")
+                                    .unwrap();
                             } else if self.mode == Mode::Root {
                                 m.push_str("; use `vm/run`");
                             } else {

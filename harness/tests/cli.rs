@@ -1147,6 +1147,35 @@ fn a_kind_only_a_step_creates_that_cannot_be_created_skips_instead_of_failing() 
     );
 }
 
+/// A kind whose per-user-namespace limit refuses a namespace (ENOSPC), set low but not 0, is
+/// skipped naming the limit and its value: with user.max_pid_namespaces at 10,
+/// `pid/nesting-limit` (32 levels) said only "cannot create pid namespaces here: unshare fails
+/// with ENOSPC".
+#[test]
+fn a_namespace_limit_that_is_reached_is_named_with_its_value() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        "echo 10 > /proc/sys/user/max_pid_namespaces && exec {} run -f pid/nesting-limit",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let skip = stdout
+        .lines()
+        .find(|l| l.starts_with("SKIP  pid/nesting-limit "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        skip.contains(
+            "unshare fails with ENOSPC: No space left on device (user.max_pid_namespaces is 10 \
+             here): raise it or use `vm/run`"
+        ),
+        "{skip}"
+    );
+}
+
 /// The `NSSPEC_TIMING=1` marks in a run's stderr: (µs since the runner's main, pid, phase).
 fn timing_marks(stderr: &str) -> Vec<(u64, u32, String)> {
     stderr
