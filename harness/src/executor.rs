@@ -435,6 +435,16 @@ impl RunOutput {
         let added = mounts_minus(after, before).into_iter().cloned().collect();
         (self.before.mounts, self.after.mounts) = (removed, added);
     }
+
+    /// How `proc` (init or the host process, the supervisor's children) ended, where it ended
+    /// without having started (no record of its start or of a failed set-up): killed first,
+    /// by the OOM killer, say, or by nsspec at the time limit.
+    pub fn ended_unstarted(&self, proc: usize) -> Option<&Waited> {
+        if self.records.iter().any(|r| r.proc == proc && r.step == 0) {
+            return None;
+        }
+        self.exits.iter().find(|(p, _)| *p == proc).map(|(_, w)| w)
+    }
 }
 
 /// Whether a scenario that forks until its process limit `next` stops it may start beside
@@ -2651,10 +2661,17 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
             }
         }
-        Action::Subdirs { path, .. } => match subdir_names(path) {
-            Err(e) => Obs::Result(Res::Errno(e as i32)),
-            Ok(names) => Obs::Names(cgroup_names(ctx, path, names)),
-        },
+        Action::Subdirs { path, .. } => {
+            let own = ctx
+                .cgroup
+                .as_ref()
+                .and_then(|c| nix::sys::stat::fstat(&c.dir).ok())
+                .map(|st| (st.st_dev, st.st_ino));
+            match subdir_names(path, own) {
+                Err(e) => Obs::Result(Res::Errno(e as i32)),
+                Ok(names) => Obs::Names(names),
+            }
+        }
         Action::Clock { clock, shift, .. } => {
             let base = ctx.clocks;
             let shift = i128::from(*shift) * 1_000_000_000;
@@ -3120,21 +3137,41 @@ fn refuse_host_net(ctx: &Ctx) -> Option<Obs> {
     })
 }
 
-/// The names of the directories in `path`, by the type its entries give. Where a filesystem
-/// gives none (DT_UNKNOWN: some network filesystems), the entry is looked at without
-/// triggering an automount: std's fallback, a statx without AT_NO_AUTOMOUNT, would mount
-/// what an automount point there holds.
-fn subdir_names(path: &str) -> Result<Vec<String>, Errno> {
+/// `subdirs`: the names of the directories in `path`, sorted, by the type its entries give.
+/// Where a filesystem gives none (DT_UNKNOWN: some network filesystems), the entry is looked
+/// at without triggering an automount: std's fallback, a statx without AT_NO_AUTOMOUNT, would
+/// mount what an automount point there holds.
+///
+/// Where the names include the scenario's own cgroup (`own`: its device and inode; the folder
+/// that holds it, seen through a `mount_cgroup` outside a cgroup namespace), that one is
+/// `<scenario>`, since its name holds the supervisor's PID, and the other `nsspec-…` cgroups
+/// beside it are left out: they belong to whatever else nsspec runs at the time (`-j`), so
+/// the record would differ from run to run. The host's own cgroups there stay listed. Only
+/// `nsspec-…` names are looked at for that, without automounting either: a stat of every
+/// entry would mount what an autofs or debugfs point holds (systemd's binfmt_misc under
+/// /proc/sys/fs, tracefs under /sys/kernel/debug), in the host's mount namespace for a
+/// scenario without one of its own.
+fn subdir_names(path: &str, own: Option<(u64, u64)>) -> Result<Vec<String>, Errno> {
     use nix::dir::{Dir, Type};
     use nix::fcntl::{AtFlags, OFlag};
-    use nix::sys::stat::{Mode, SFlag, fstatat};
+    use nix::sys::stat::{FileStat, Mode, SFlag, fstatat};
     let mut dir = Dir::open(
         path,
         OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )?;
     let fd = dir.as_raw_fd();
+    let stat = |name: &std::ffi::CStr| -> Option<FileStat> {
+        fstatat(
+            // SAFETY: `fd` is the open directory being read, alive for the loop.
+            unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+            name,
+            AtFlags::AT_SYMLINK_NOFOLLOW | AtFlags::AT_NO_AUTOMOUNT,
+        )
+        .ok()
+    };
     let mut names = Vec::new();
+    let mut own_at = None;
     for entry in dir.iter() {
         let entry = entry?;
         let name = entry.file_name();
@@ -3143,58 +3180,28 @@ fn subdir_names(path: &str) -> Result<Vec<String>, Errno> {
         }
         let is_dir = match entry.file_type() {
             Some(t) => t == Type::Directory,
-            None => fstatat(
-                // SAFETY: `fd` is the open directory being read, alive for the loop.
-                unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
-                name,
-                AtFlags::AT_SYMLINK_NOFOLLOW | AtFlags::AT_NO_AUTOMOUNT,
-            )
-            .is_ok_and(|st| {
+            None => stat(name).is_some_and(|st| {
                 SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR
             }),
         };
-        if is_dir {
-            names.push(name.to_string_lossy().into_owned());
+        if !is_dir {
+            continue;
         }
+        let text = name.to_string_lossy().into_owned();
+        if own.is_some()
+            && crate::limits::is_cgroup_name(&text)
+            && stat(name).map(|st| (st.st_dev, st.st_ino)) == own
+        {
+            own_at = Some(names.len());
+        }
+        names.push(text);
     }
-    Ok(names)
-}
-
-/// `subdirs`' names, sorted. Where they include the scenario's own cgroup (the folder that
-/// holds it, seen through a `mount_cgroup` outside a cgroup namespace), that one is
-/// `<scenario>`, since its name holds the supervisor's PID, and the other `nsspec-…` cgroups
-/// beside it are left out: they belong to whatever else nsspec runs at the time (`-j`), so
-/// the record would differ from run to run. The host's own cgroups there stay listed.
-///
-/// Only `nsspec-…` names are looked at, and without triggering an automount: a stat of every
-/// entry would mount what an autofs or debugfs point holds (systemd's binfmt_misc under
-/// /proc/sys/fs, tracefs under /sys/kernel/debug), in the host's mount namespace for a
-/// scenario without one of its own.
-fn cgroup_names(ctx: &Ctx, path: &str, mut names: Vec<String>) -> Vec<String> {
-    use nix::fcntl::AtFlags;
-    let id = |st: &nix::sys::stat::FileStat| (st.st_dev, st.st_ino);
-    let own = ctx
-        .cgroup
-        .as_ref()
-        .and_then(|c| nix::sys::stat::fstat(&c.dir).ok())
-        .map(|st| id(&st));
-    if let Some(own) = own {
-        let is_own = |name: &str| {
-            crate::limits::is_cgroup_name(name)
-                && nix::sys::stat::fstatat(
-                    nix::fcntl::AT_FDCWD,
-                    &Path::new(path).join(name),
-                    AtFlags::AT_SYMLINK_NOFOLLOW | AtFlags::AT_NO_AUTOMOUNT,
-                )
-                .is_ok_and(|st| id(&st) == own)
-        };
-        if let Some(i) = names.iter().position(|n| is_own(n)) {
-            names[i] = crate::plan::SCENARIO_CGROUP.to_string();
-            names.retain(|n| !crate::limits::is_cgroup_name(n));
-        }
+    if let Some(i) = own_at {
+        names[i] = crate::plan::SCENARIO_CGROUP.to_string();
+        names.retain(|n| !crate::limits::is_cgroup_name(n));
     }
     names.sort();
-    names
+    Ok(names)
 }
 
 /// The scenario's cgroup (from its process limit) and the key of its hierarchy's line in

@@ -1239,9 +1239,7 @@ fn block_mapping_start(text: &str, line: u64, column: u64) -> Option<(u64, u64)>
             continue;
         }
         if indent == start {
-            if trimmed.starts_with(['%'])
-                || trimmed.starts_with("---")
-                || trimmed.starts_with("...")
+            if trimmed.starts_with('%') || trimmed.starts_with("---") || trimmed.starts_with("...")
             {
                 break;
             }
@@ -3706,7 +3704,10 @@ impl<'a> Builder<'a> {
                 };
                 let expect = c.expect.map(|e| e.trim().to_string());
                 // Without a cgroup of its own such a path is the host's, which is not recorded.
-                if expect.as_ref().is_some_and(|e| e.starts_with("<scenario>")) {
+                if expect
+                    .as_ref()
+                    .is_some_and(|e| e.starts_with(SCENARIO_CGROUP))
+                {
                     self.uses_own_cgroup = true;
                 }
                 Action::Cgroup {

@@ -449,7 +449,9 @@ fn cgroup_text(path: &str, harness_ns: bool, scenario: Option<&str>) -> String {
         return format!("{path:?}");
     }
     match scenario.and_then(|s| path.strip_prefix(s)) {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("\"<scenario>{rest}\""),
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            format!("\"{}{rest}\"", crate::plan::SCENARIO_CGROUP)
+        }
         _ => "(a cgroup of the host, outside the scenario's: not recorded)".into(),
     }
 }
@@ -1283,7 +1285,7 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                 // At the time limit nsspec's own kill can come first: the timeout says why.
                 if run.error.is_none()
                     && run.timeout.is_none()
-                    && let Some((_, w)) = run.exits.iter().find(|(e, _)| *e == i)
+                    && let Some(w) = run.ended_unstarted(i)
                 {
                     failures.push(format!(
                         "{}: {}: ended ({}) before it started",
@@ -1327,9 +1329,7 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
         // its steps have nothing to add ("did not complete" would say the first one started).
         // So did init or the host process that ended before it started.
         let set_up_failed = matches!(records.get(&0).map(|r| &r.obs), Some(Obs::Failed(_)))
-            || (records.is_empty()
-                && run.error.is_none()
-                && run.exits.iter().any(|(e, _)| *e == i));
+            || (run.error.is_none() && run.ended_unstarted(i).is_some());
         let steps: &[_] = if set_up_failed { &[] } else { &p.steps };
         for step in steps {
             let what = describe(plan, step);
@@ -1371,8 +1371,6 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
                     writeln!(rec, "  {}. {what} -> {text}", step.index).unwrap();
                     if matches!(step.action, Action::Crash { .. }) {
                         crashed = Some(step.line);
-                        // What follows never ran because of the crash, not of init's end.
-                        why_stopped = None;
                     }
                     if let Some(notifier) = never_notified {
                         failures.push(format!(

@@ -270,11 +270,11 @@ pub fn judge(
         .any(|r| matches!(r.obs, executor::Obs::Failed(_)))
     {
         Some("the harness could not carry out a step, and such a record")
-    } else if out.exits.iter().any(|(i, _)| {
-        !out.records
-            .iter()
-            .any(|r| r.proc == *i && matches!(r.obs, executor::Obs::Started { .. }))
-    }) {
+    } else if out
+        .exits
+        .iter()
+        .any(|(i, _)| out.ended_unstarted(*i).is_some())
+    {
         Some("init or the host process ended before it started, and such a record")
     } else {
         None

@@ -1089,14 +1089,8 @@ fn an_inferred_namespace_kind_that_cannot_be_created_skips_instead_of_failing() 
     if !privileged() {
         return;
     }
-    let bin = world_executable_nsspec();
     // Root of the throwaway user namespace has CAP_SYS_ADMIN there, so nsspec infers.
-    let out = in_throwaway_userns(&format!(
-        "echo 0 > /proc/sys/user/max_pid_namespaces && exec {} run -f pid/",
-        bin.display()
-    ));
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let stdout = run_under_namespace_limit("pid", 0, "pid/");
     assert!(stdout.contains("\n0 passed, 0 failed, "), "{stdout}");
     let skips: Vec<&str> = stdout.lines().filter(|l| l.starts_with("SKIP")).collect();
     assert!(
@@ -1126,18 +1120,9 @@ fn a_kind_only_a_step_creates_that_cannot_be_created_skips_instead_of_failing() 
     if !privileged() {
         return;
     }
-    let bin = world_executable_nsspec();
-    let out = in_throwaway_userns(&format!(
-        "echo 0 > /proc/sys/user/max_user_namespaces && exec {} run -f user/",
-        bin.display()
-    ));
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let stdout = run_under_namespace_limit("user", 0, "user/");
     assert!(stdout.contains(", 0 failed, "), "{stdout}");
-    let skip = stdout
-        .lines()
-        .find(|l| l.starts_with("SKIP  user/map-own-uid-only "))
-        .unwrap_or_else(|| panic!("{stdout}"));
+    let skip = skip_line(&stdout, "user/map-own-uid-only");
     assert!(
         skip.contains(
             "cannot create user namespaces here: unshare fails with ENOSPC: No space left on \
@@ -1156,17 +1141,8 @@ fn a_namespace_limit_that_is_reached_is_named_with_its_value() {
     if !privileged() {
         return;
     }
-    let bin = world_executable_nsspec();
-    let out = in_throwaway_userns(&format!(
-        "echo 10 > /proc/sys/user/max_pid_namespaces && exec {} run -f pid/nesting-limit",
-        bin.display()
-    ));
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    let skip = stdout
-        .lines()
-        .find(|l| l.starts_with("SKIP  pid/nesting-limit "))
-        .unwrap_or_else(|| panic!("{stdout}"));
+    let stdout = run_under_namespace_limit("pid", 10, "pid/nesting-limit");
+    let skip = skip_line(&stdout, "pid/nesting-limit");
     assert!(
         skip.contains(
             "unshare fails with ENOSPC: No space left on device (user.max_pid_namespaces is 10 \
@@ -1174,6 +1150,28 @@ fn a_namespace_limit_that_is_reached_is_named_with_its_value() {
         ),
         "{skip}"
     );
+}
+
+/// `nsspec run -f filter` in a throwaway user namespace whose user.max_<kind>_namespaces is
+/// `limit` (written there first), expected to exit 0: its standard output.
+fn run_under_namespace_limit(kind: &str, limit: u32, filter: &str) -> String {
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        "echo {limit} > /proc/sys/user/max_{kind}_namespaces && exec {} run -f {filter}",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    stdout
+}
+
+/// The line of `stdout` that skips scenario `id`.
+fn skip_line<'a>(stdout: &'a str, id: &str) -> &'a str {
+    let start = format!("SKIP  {id} ");
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&start))
+        .unwrap_or_else(|| panic!("no skip of {id} in:\n{stdout}"))
 }
 
 /// The `NSSPEC_TIMING=1` marks in a run's stderr: (µs since the runner's main, pid, phase).
