@@ -21,8 +21,9 @@ lint:
 check *PATHS:
     cargo run --release -- check {{PATHS}}
 
-# Flakiness soak: the built-in catalogue (or PATHS) N times idle, then N times with the other
-# cores busy; reports any scenario whose status or record ever differs from the first run.
+# The built-in catalogue (or PATHS) runs N times idle, then N times with the other cores busy;
+# any scenario whose status or record ever differs from the first run is reported.
+# Flakiness soak: the catalogue (or PATHS) 2×N times, reporting any difference.
 soak N="200" *PATHS:
     robust/soak {{N}} {{ if PATHS == "" { "" } else { "-- " + PATHS } }}
 
@@ -34,18 +35,20 @@ chaos N="300":
 fuzz SECONDS="60":
     FUZZ_SECONDS={{SECONDS}} robust/ci.sh fuzz
 
-# Benchmarks: the namespace floor, nsspec per scenario (CLI and in-process), the catalogue
-# (`nsspec run` and `cargo test`), peak RSS and the VM; rewrites BENCHMARKS.md. As root.
+# Measures the namespace floor, nsspec per scenario (CLI and in-process), the catalogue
+# (`nsspec run` and `cargo test`), peak RSS and the VM, side by side in one run.
+# Benchmarks against unshare(1), rewriting BENCHMARKS.md (as root; installs hyperfine).
 bench *ARGS:
     bench/run {{ARGS}}
 
-# List afresh the functions a run executes (harness/link-order.txt), which the linker places
-# together, from callgrind traces of every catalogue file; installs valgrind. As root.
+# The linker places the functions a run executes together; this lists them from callgrind
+# traces of every catalogue file.
+# Rewrite harness/link-order.txt (as root; installs valgrind).
 link-order:
     bench/link-order
 
-# Run the built-in catalogue (or ARGS for `nsspec run`) inside KERNEL under QEMU:
-# 5.10, 6.1, 6.12, latest, or a bzImage/vmlinux path.
+# KERNEL: 5.10, 6.1, 6.12, latest, or a bzImage/vmlinux path.
+# Run the built-in catalogue (or ARGS for `nsspec run`) inside KERNEL under QEMU.
 vm-run KERNEL="6.1" *ARGS:
     cargo build --release
     vm/run --kernel {{KERNEL}} -- "${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release/nsspec" run {{ARGS}}
