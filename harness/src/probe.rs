@@ -161,9 +161,23 @@ enum ProcTrial {
     Unmapped,
 }
 
-/// Mounting a new procfs the `how` way: "ok" or the errno.
-fn mount_proc_outcome(how: ProcTrial) -> String {
-    outcome(in_child(|| {
+/// Mounting a new procfs the `how` way: "ok" or the errno; [`settled`] if `patient`.
+fn mount_proc_outcome(how: ProcTrial, patient: bool) -> String {
+    let user = match how {
+        ProcTrial::Direct => 0,
+        ProcTrial::Mapped(..) | ProcTrial::Unmapped => libc::CLONE_NEWUSER,
+    };
+    let flags = user | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+    outcome(settled(
+        patient,
+        flags,
+        || mount_proc_in_child(how),
+        is_enospc,
+    ))
+}
+
+fn mount_proc_in_child(how: ProcTrial) -> Result<(), Errno> {
+    in_child(|| {
         match how {
             ProcTrial::Direct => {}
             ProcTrial::Mapped(uid, gid) => enter_own_userns(uid, gid)?,
@@ -180,7 +194,132 @@ fn mount_proc_outcome(how: ProcTrial) -> String {
                 None::<&str>,
             )
         })
-    }))
+    })
+}
+
+/// What a `user.max_*_namespaces` limit counts, for the skip that names one reached.
+const LIMIT_COUNTS: &str = "such a limit counts this user's namespaces of its kind alive in this user \
+     namespace and in those below it, and for some milliseconds those that just ended";
+
+/// What to do about a `user.max_*_namespaces` limit reached.
+const LIMIT_FIX: &str = "raise it, run fewer scenarios at once (`-j 1`), or use `vm/run`";
+
+/// Why a failed scenario is skipped where its failure itself shows a namespace refused with
+/// ENOSPC on a host whose `user.max_<kind>_namespaces` for that kind was set, in nsspec's user
+/// namespace, below where such a limit starts (2147483647 in a user namespace made after
+/// boot; half of kernel.threads-max, the value fork_init() gives, in the initial one): the
+/// run reached it. The probe a failure triggers cannot show that: the namespaces that reached
+/// the limit (the scenario's own, as `nest_pid` makes ten at a limit of 10) have ended, and
+/// are released, by the time it tries, so it said "ok" and the scenario failed, in one run of
+/// `pid/nesting-limit` in 40 on a busy host. ENOSPC from creating a namespace has two causes
+/// only, this limit and the nesting depth (32 levels); with the limit left as it starts, the
+/// failure stands.
+pub fn limit_refused(plan: &Plan, out: &crate::executor::RunOutput) -> Option<String> {
+    use crate::executor::{Obs, Res};
+    let enospc = libc::ENOSPC;
+    let mut kinds = std::collections::BTreeSet::new();
+    let says_enospc = |text: &str| text.contains(&crate::report::errno_text(enospc));
+    let in_setup = (out.setup_failed && out.error.as_deref().is_some_and(says_enospc))
+        || out
+            .records
+            .iter()
+            .any(|r| r.step == 0 && matches!(&r.obs, Obs::Failed(m) if says_enospc(m)));
+    if in_setup {
+        kinds.extend(plan.requirements.iter().filter_map(|r| match r {
+            Requirement::Namespace(k) => Some(*k),
+            _ => None,
+        }));
+        kinds.extend([NsKind::Mount, NsKind::Uts, NsKind::Ipc, NsKind::User]);
+    }
+    for r in &out.records {
+        let refused = match r.obs {
+            Obs::Result(Res::Errno(e)) | Obs::Nest { errno: Some(e), .. } => e == enospc,
+            _ => false,
+        };
+        let step = r
+            .step
+            .checked_sub(1)
+            .and_then(|i| plan.procs.get(r.proc)?.steps.get(i));
+        match step.map(|s| &s.action) {
+            Some(Action::Unshare { kinds: k, .. } | Action::Fork { kinds: k, .. }) if refused => {
+                kinds.extend(k.iter().copied());
+            }
+            Some(Action::NestPid { .. }) if refused => {
+                kinds.insert(NsKind::Pid);
+            }
+            _ => {}
+        }
+    }
+    if kinds.is_empty() {
+        return None;
+    }
+    let start = if at_initial(NsKind::User, PROC_USER_INIT_INO) {
+        let threads = std::fs::read_to_string("/proc/sys/kernel/threads-max").ok()?;
+        threads.trim().parse::<u64>().ok()? / 2
+    } else {
+        i32::MAX as u64
+    };
+    kinds.into_iter().find_map(|k| {
+        let limit = format!("user.max_{}_namespaces", k.proc_name());
+        let path = format!("/proc/sys/user/max_{}_namespaces", k.proc_name());
+        let n: u64 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+        (n < start).then(|| {
+            format!(
+                "creating {} namespaces failed with {} ({limit} is {n} here, set below the \
+                 {start} it starts at, and this run reached it; {LIMIT_COUNTS}): {LIMIT_FIX}",
+                k.name(),
+                crate::report::errno_text(enospc)
+            )
+        })
+    })
+}
+
+/// How long a patient probe waits before each retry of a trial that failed with ENOSPC.
+const SETTLE_MS: [u64; 5] = [10, 20, 40, 80, 160];
+
+/// `attempt`, and where `patient` and it fails with ENOSPC (`enospc`), again after each wait
+/// of [`SETTLE_MS`] (310 ms in all) until it does not. A namespace stays counted against its
+/// `user.max_*_namespaces` for some milliseconds after its last process is reaped, since the
+/// kernel releases the count from RCU callbacks (a PID namespace's in delayed_free_pidns(),
+/// and its processes' struct pids hold it until delayed_put_pid()): measured here, 3–16 ms
+/// after one ended a new one still failed. So under a low limit the probe's trials, each in a
+/// child that ends at once, failed each other, and `nsspec probe` with
+/// user.max_pid_namespaces at 1 or 2 said that PID namespaces cannot be made. Not where a
+/// limit of the kinds in `flags` is 0, which no wait changes, and not for the probe that asks
+/// mid-run why a scenario failed: what the limit allowed at that moment is its question.
+fn settled<T>(
+    patient: bool,
+    flags: libc::c_int,
+    attempt: impl Fn() -> T,
+    enospc: impl Fn(&T) -> bool,
+) -> T {
+    let mut r = attempt();
+    if !patient || !enospc(&r) || a_limit_is_zero(flags) {
+        return r;
+    }
+    for ms in SETTLE_MS {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        r = attempt();
+        if !enospc(&r) {
+            break;
+        }
+    }
+    r
+}
+
+fn is_enospc(r: &Result<(), Errno>) -> bool {
+    *r == Err(Errno::ENOSPC)
+}
+
+/// Whether `user.max_<kind>_namespaces` reads 0 for a kind in `flags`.
+fn a_limit_is_zero(flags: libc::c_int) -> bool {
+    NsKind::ALL
+        .into_iter()
+        .filter(|k| flags & k.clone_flag() != 0)
+        .any(|k| {
+            std::fs::read_to_string(format!("/proc/sys/user/max_{}_namespaces", k.proc_name()))
+                .is_ok_and(|v| v.trim() == "0")
+        })
 }
 
 /// Whether a fact says the attempt failed (not: worked, was not probed, or was not tried).
@@ -367,7 +506,14 @@ pub const INSIDE_UNPRIVILEGED_USERNS: libc::c_int = libc::CLONE_NEWUTS | libc::C
 /// GitHub's Ubuntu 24.04 runners among them) does that: it lets an unconfined process make the
 /// namespace and then confines it to a profile that denies every capability, so every scenario
 /// that needs one would fail at its first privileged step instead of being skipped.
-fn unprivileged_userns() -> String {
+fn unprivileged_userns(patient: bool) -> String {
+    let flags = libc::CLONE_NEWUSER | INSIDE_UNPRIVILEGED_USERNS;
+    settled(patient, flags, unprivileged_userns_once, |s| {
+        s.contains("ENOSPC")
+    })
+}
+
+fn unprivileged_userns_once() -> String {
     const INSIDE: i32 = 128;
     let code = crate::executor::child_exit_code(|| {
         let code = |e: Errno, base: i32| base + (e as i32).clamp(1, INSIDE - 1);
@@ -407,19 +553,21 @@ impl Host {
     /// Measures everything (`nsspec probe`): every kind directly and in a user namespace,
     /// user namespaces without capabilities, and mounting a procfs.
     pub fn probe() -> Host {
-        Self::measure(None, false)
+        Self::measure(None, false, true)
     }
 
     /// Measures only what `plans` need, so that a run costs a few forks, not dozens: how the
     /// harness can run here, and creating the namespace kinds the plans use.
     pub fn probe_for(plans: &[&Plan]) -> Host {
-        Self::measure(Some(scope_of(plans)), true)
+        Self::measure(Some(scope_of(plans)), true, true)
     }
 
-    /// Like [`Host::probe_for`], but always by trying: for when a scenario's setup failed on
-    /// a host whose facts were [`Host::inferred`].
+    /// Like [`Host::probe_for`], but always by trying, and without [`settled`]'s waits: for
+    /// when a scenario's setup failed on a host whose facts were [`Host::inferred`], so what
+    /// the host allows at that moment, while the run's other namespaces are alive or just
+    /// ended, is what it asks.
     pub fn probe_for_by_trying(plans: &[&Plan]) -> Host {
-        Self::measure(Some(scope_of(plans)), false)
+        Self::measure(Some(scope_of(plans)), false, false)
     }
 
     /// `scope`: `None` for everything, or what the plans need. `may_infer`: as real root without a seccomp filter, take the kinds
@@ -427,7 +575,8 @@ impl Host {
     /// but an LSM or an exhausted `user.max_*_namespaces` could refuse them, and a scenario
     /// that then fails to set up triggers the real probe. It saves a fork and the creation
     /// and teardown of the namespaces, a quarter of a millisecond per `nsspec run`.
-    fn measure(scope: Option<Scope>, may_infer: bool) -> Host {
+    /// `patient`: retry ENOSPC as [`settled`] does.
+    fn measure(scope: Option<Scope>, may_infer: bool, patient: bool) -> Host {
         let status = std::fs::read_to_string("/proc/self/status")
             .ok()
             .and_then(|text| OwnStatus::parse(&text));
@@ -450,16 +599,20 @@ impl Host {
             .into_iter()
             .filter(|k| ns_kinds.iter().any(|n| n == k.proc_name()))
             .collect();
+        let directly = |flag| settled(patient, flag, || in_child(|| unshare(flag)), is_enospc);
         let in_own_userns = |flag| {
-            in_child(|| {
-                enter_own_userns(uid, gid)?;
-                unshare(flag)
-            })
+            let attempt = || {
+                in_child(|| {
+                    enter_own_userns(uid, gid)?;
+                    unshare(flag)
+                })
+            };
+            settled(patient, flag | libc::CLONE_NEWUSER, attempt, is_enospc)
         };
         let mut inferred = false;
         let (direct, in_userns) = match &scope {
             None => (
-                try_kinds(&present, false, |f| in_child(|| unshare(f))),
+                try_kinds(&present, false, directly),
                 try_kinds(&present, false, in_own_userns),
             ),
             Some(Scope { kinds, .. }) => {
@@ -475,7 +628,7 @@ impl Host {
                         .map(|k| (k.name().to_string(), "ok".to_string()))
                         .collect()
                 } else if cap_sys_admin {
-                    try_kinds(&kinds, true, |f| in_child(|| unshare(f)))
+                    try_kinds(&kinds, true, directly)
                 } else {
                     BTreeMap::new()
                 };
@@ -492,7 +645,7 @@ impl Host {
                 unprivileged: false,
                 ..
             }) => not_probed(),
-            _ => unprivileged_userns(),
+            _ => unprivileged_userns(patient),
         };
         // Tried with the facts a failed set-up asks for, and by `nsspec probe`: a chroot whose
         // root is no mount point passes every other check and fails every scenario's set-up.
@@ -523,7 +676,7 @@ impl Host {
                 inferred = true;
                 "ok".into()
             } else {
-                mount_proc_outcome(ProcTrial::Unmapped)
+                mount_proc_outcome(ProcTrial::Unmapped, patient)
             }
         };
         let route = sandbox_route(cap_eff, &direct, &in_userns);
@@ -548,17 +701,21 @@ impl Host {
         };
         // Only for `nsspec probe`, and like the private mounts: the way the sandbox would be.
         let proc_mount = match route {
-            Some(rootless) if scope.is_none() => mount_proc_outcome(if rootless {
-                ProcTrial::Mapped(uid, gid)
-            } else {
-                ProcTrial::Direct
-            }),
+            Some(rootless) if scope.is_none() => mount_proc_outcome(
+                if rootless {
+                    ProcTrial::Mapped(uid, gid)
+                } else {
+                    ProcTrial::Direct
+                },
+                patient,
+            ),
             _ => not_probed(),
         };
         // The sysctls only explain failures: a run where everything probed works skips them.
         let all_ok = scope.is_some()
             && direct.values().chain(in_userns.values()).all(|v| v == "ok")
-            && matches!(unprivileged_userns.as_str(), "ok" | "not probed");
+            && matches!(unprivileged_userns.as_str(), "ok" | "not probed")
+            && !proc_in_userns.starts_with("ENOSPC");
         let sysctls = if all_ok {
             BTreeMap::new()
         } else {
@@ -786,7 +943,7 @@ impl Host {
                             } else if let Some(n) = set.filter(|_| v.starts_with("ENOSPC")) {
                                 // ENOSPC is the per-user-namespace limit's errno (and the
                                 // nesting depth's, which a single unshare cannot reach).
-                                write!(m, " ({limit} is {n} here): raise it or use `vm/run`")
+                                write!(m, " ({limit} is {n} here; {LIMIT_COUNTS}): {LIMIT_FIX}")
                                     .unwrap();
                             } else if self.mode == Mode::Root {
                                 m.push_str("; use `vm/run`");
@@ -1023,7 +1180,34 @@ impl Host {
             } else {
                 None
             };
-            if let Some(whose) = whose {
+            let limited = self.proc_in_userns.starts_with("ENOSPC");
+            if let Some(whose) = whose.as_ref().filter(|_| limited) {
+                // Not the covered /proc below: the trial's user, mount or PID namespace was
+                // refused by its limit.
+                // 2147483647 is what a user namespace's limits start at: no limit of its own.
+                let limits: Vec<(String, &String)> = [NsKind::User, NsKind::Mount, NsKind::Pid]
+                    .iter()
+                    .filter_map(|k| {
+                        let limit = format!("user.max_{}_namespaces", k.proc_name());
+                        let n = self.sysctls.get(&limit)?;
+                        (n != "2147483647").then_some((limit, n))
+                    })
+                    .collect();
+                let named = |(limit, n): &(String, &String)| format!("{limit} is {n}");
+                let why = match limits.iter().find(|(_, n)| *n == "0") {
+                    Some(zero) => format!("({}): raise it or use `vm/run`", named(zero)),
+                    None if limits.is_empty() => format!("({LIMIT_COUNTS}): {LIMIT_FIX}"),
+                    None => format!(
+                        "({} here; {LIMIT_COUNTS}): {LIMIT_FIX}",
+                        limits.iter().map(named).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                missing.push(format!(
+                    "needs {whose}, but that fails here with {}: a limit on the user, mount or \
+                     PID namespaces it makes is reached {why}",
+                    self.proc_in_userns
+                ));
+            } else if let Some(whose) = whose {
                 missing.push(format!(
                     "needs {whose}, but that fails here with {}: the kernel lets a user \
                      namespace mount a procfs only where one is fully visible, with nothing \

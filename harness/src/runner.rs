@@ -79,14 +79,27 @@ pub fn run_all(
     // max_user_namespaces) fails that step, not the set-up. Failures are rare, so the probe's
     // few forks cost nothing on a passing run. Not when the harness itself failed (the runner
     // out of descriptors, a supervisor unheard from): a probe then measures that, not the host.
+    // Not tried again for later failures, though under a low `user.max_*_namespaces` limit
+    // its ENOSPC is a fact of its moment (the run's other namespaces alive or just ended):
+    // tried again after a later failure, a moment the limit allows made that failure, caused
+    // by the limit just as much, a FAIL (with user.max_pid_namespaces at 10, 10 of `-f pid/`).
+    // Where it says "ok" (the namespaces that reached the limit already released), and on
+    // any host, whose probe at the start may have found the limit not yet reached, the
+    // failure's own ENOSPC names the limit (`probe::limit_refused`).
     let mut tried: Option<Host> = None;
     let stopped = executor::run_many(&plans, host, jobs, stop, |k, out| {
         let i = runnable[k];
         let (source, plan) = &items[i];
         let mut result = judge(source, plan, &out, snapshots);
-        if host.inferred && result.status == Status::Failed && may_be_the_host(&out) {
-            let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
-            if let Some(reason) = tried.unmet(plan) {
+        if result.status == Status::Failed && may_be_the_host(&out) {
+            let probed = host.inferred.then(|| {
+                let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
+                tried.unmet(plan)
+            });
+            if let Some(reason) = probed
+                .flatten()
+                .or_else(|| crate::probe::limit_refused(plan, &out))
+            {
                 result = blank(plan);
                 result.status = Status::Skipped;
                 result.messages.push(reason);

@@ -1018,17 +1018,34 @@ fn as_nobody_rootless_scenarios_pass_and_the_rest_skip_with_reasons() {
 /// everything below and leave the host's values alone. The shell starts unmapped (without
 /// capabilities); once we have written its maps, the re-exec as uid 0 regains them.
 fn in_throwaway_userns(script: &str) -> Output {
+    in_throwaway_userns_filtered(script, Vec::new())
+}
+
+/// [`in_throwaway_userns`] under the seccomp `filter` (none where it is empty), installed in
+/// the new user namespace before the shell starts.
+fn in_throwaway_userns_filtered(script: &str, filter: Vec<libc::sock_filter>) -> Output {
     use std::io::Write as _;
     let mut cmd = Command::new("sh");
     cmd.args(["-c", &format!("read go; exec sh -c '{script}'")])
         .current_dir("/")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped());
-    // SAFETY: unshare is async-signal-safe; nothing else runs between fork and exec.
+    // SAFETY: unshare and prctl are async-signal-safe, and the filter was built before the
+    // fork; nothing else runs between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) != 0 {
                 return Err(std::io::Error::last_os_error());
+            }
+            if !filter.is_empty() {
+                let prog = libc::sock_fprog {
+                    len: filter.len() as u16,
+                    filter: filter.as_ptr().cast_mut(),
+                };
+                // Capable in the new user namespace, as PR_SET_SECCOMP asks without no_new_privs.
+                if libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
             }
             Ok(())
         });
@@ -1143,13 +1160,145 @@ fn a_namespace_limit_that_is_reached_is_named_with_its_value() {
     }
     let stdout = run_under_namespace_limit("pid", 10, "pid/nesting-limit");
     let skip = skip_line(&stdout, "pid/nesting-limit");
+    // Named by the probe the failure triggers, or, where that came after the scenario's ten
+    // namespaces were released (a_scenario_that_reaches_a_namespace_limit_is_skipped_naming_it),
+    // by the failure's own ENOSPC.
     assert!(
         skip.contains(
             "unshare fails with ENOSPC: No space left on device (user.max_pid_namespaces is 10 \
-             here): raise it or use `vm/run`"
+             here; such a limit counts this user's namespaces of its kind alive in this user \
+             namespace and in those below it, and for some milliseconds those that just ended): \
+             raise it, run fewer scenarios at once (`-j 1`), or use `vm/run`"
+        ) || skip.contains(
+            "creating pid namespaces failed with ENOSPC: No space left on device \
+             (user.max_pid_namespaces is 10 here, set below the 2147483647 it starts at, and \
+             this run reached it; such a limit counts"
         ),
         "{skip}"
     );
+}
+
+/// A scenario that reaches a low namespace limit by itself is skipped naming it, from its own
+/// ENOSPC, where no probe can see the limit reached: `pid/nesting-limit`'s nest_pid makes ten
+/// PID namespaces under user.max_pid_namespaces at 10 and is refused the eleventh, and all
+/// ten have ended by the time a probe could try. Under a seccomp filter (one that refuses
+/// nothing nsspec does) nsspec tries what the host can do at the start instead of inferring
+/// it, finds PID namespaces creatable, and no probe follows a failure: the scenario failed.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn a_scenario_that_reaches_a_namespace_limit_is_skipped_naming_it() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns_filtered(
+        &format!(
+            "echo 10 > /proc/sys/user/max_pid_namespaces && exec {} run -f pid/nesting-limit",
+            bin.display()
+        ),
+        // No unshare passes all of these flags, nor the unused bit 0x1 (CSIGNAL's).
+        deny_unshare_of(0x7fff_ff01),
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let skip = skip_line(&stdout, "pid/nesting-limit");
+    assert!(
+        skip.contains(
+            "creating pid namespaces failed with ENOSPC: No space left on device \
+             (user.max_pid_namespaces is 10 here, set below the 2147483647 it starts at, and \
+             this run reached it; such a limit counts"
+        ),
+        "{skip}"
+    );
+}
+
+/// ENOSPC from creating a namespace names a limit only where one was set below where it
+/// starts (half of kernel.threads-max in the initial user namespace, 2147483647 in any other):
+/// with the limits as they start, the nesting depth refused it, and a scenario that expected
+/// another depth fails rather than being skipped as a host that cannot.
+#[test]
+fn enospc_under_limits_as_they_start_fails_the_scenario() {
+    if !privileged() {
+        return;
+    }
+    let scratch = Scratch::new("enospc-unlimited");
+    let file = scratch.file(
+        "deep.yaml",
+        "name: deep\nnamespaces: [pid]\nsteps:\n  \
+         - nest_pid: { depth: 40, expect: { max_level: 31, errno: ENOSPC } }\n",
+    );
+    let check = |stdout: &str| {
+        assert!(stdout.contains("FAIL  deep "), "{stdout}");
+        assert!(
+            stdout.contains("observed created 31, deepest level 32"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("SKIP"), "{stdout}");
+    };
+    let out = nsspec(&["run", "--no-snapshots", &file]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    check(&stdout);
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!("exec {} run --no-snapshots {file}", bin.display()));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    check(&stdout);
+}
+
+/// A namespace stays counted against its user.max_*_namespaces for some milliseconds after it
+/// ended (the kernel releases the count from RCU callbacks), so the probe's own trials, each
+/// in a child that ends at once, refused each other: with user.max_pid_namespaces at 1,
+/// `nsspec probe` said that PID namespaces cannot be made in a user namespace, nor a procfs
+/// mounted, where the limit allows one at a time.
+#[test]
+fn probe_waits_for_namespaces_that_just_ended_to_leave_the_limit() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        "echo 1 > /proc/sys/user/max_pid_namespaces && exec {} probe",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let row = |start: &str| {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start:?} in:\n{stdout}"));
+        line[start.len()..].split_whitespace().collect::<Vec<_>>()
+    };
+    assert_eq!(row("pid "), ["ok", "ok"], "{stdout}");
+    assert_eq!(row("mount a new procfs "), ["ok"], "{stdout}");
+    assert_eq!(
+        row("mount a procfs in a user namespace "),
+        ["ok"],
+        "{stdout}"
+    );
+    assert_eq!(row("user.max_pid_namespaces "), ["1"], "{stdout}");
+}
+
+/// A procfs that cannot be mounted in a user namespace because a namespace limit refuses the
+/// namespaces the trial makes (ENOSPC) is skipped naming the limit, not blaming a covered
+/// /proc (mount_too_revealing() and container runtimes, the EPERM case).
+#[test]
+fn a_procfs_refused_by_a_namespace_limit_names_the_limit() {
+    if !privileged() {
+        return;
+    }
+    let stdout = run_under_namespace_limit("pid", 0, "pid/kill-ancestor");
+    let skip = skip_line(&stdout, "pid/kill-ancestor");
+    assert!(
+        skip.contains(
+            "but that fails here with ENOSPC: No space left on device: a limit on the user, \
+             mount or PID namespaces it makes is reached (user.max_pid_namespaces is 0): raise \
+             it or use `vm/run`"
+        ),
+        "{skip}"
+    );
+    assert!(!skip.contains("mount_too_revealing"), "{skip}");
 }
 
 /// `nsspec run -f filter` in a throwaway user namespace whose user.max_<kind>_namespaces is
