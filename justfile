@@ -8,9 +8,9 @@ test *ARGS:
 run *ARGS:
     cargo run --release -- run {{ARGS}}
 
-# Review changed or new snapshots after `just test`.
-review:
-    cargo insta review
+# Review changed or new snapshots after `just test` (--accept, --reject or --list for all).
+review *ARGS:
+    tools/review-snapshots {{ARGS}}
 
 # Formatting and lints, as CI runs them.
 lint:
@@ -57,7 +57,8 @@ vm-run KERNEL="6.1" *ARGS:
 vm-test KERNEL="6.1" *ARGS:
     NSSPEC_VM_KERNEL={{KERNEL}} CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER={{justfile_directory()}}/vm/run cargo test {{ARGS}}
 
-# The built-in catalogue on several kernels: one table, scenario x kernel.
+# ARGS: vm/matrix's options, then `--` and `nsspec run`'s: `just matrix 6.1,6.12 -- -f pid/`.
+# The built-in catalogue (or ARGS) on several kernels: one table, scenario x kernel.
 matrix KERNELS="5.10,6.1,6.12,latest" *ARGS:
     cargo build --release
     vm/matrix --kernels {{KERNELS}} {{ARGS}}

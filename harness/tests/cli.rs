@@ -6891,3 +6891,86 @@ fn a_cgroup_namespace_below_the_v1_root_is_no_place_for_scenario_cgroups() {
     assert!(!stdout.contains("\nFAIL "), "{stdout}");
     assert!(stdout.contains("5 passed, 0 failed, 1 skipped"), "{stdout}");
 }
+
+/// tools/review-snapshots (`just review`) does for the catalogue's pending snapshots what
+/// `cargo insta review` cannot: cargo-insta looks for them only under each package's folder,
+/// and snapshots/ is at the repository's root. Accepting must give the file cargo-insta would
+/// save (the header without the pending-only `assertion_line`).
+#[test]
+fn review_snapshots_lists_accepts_and_rejects_pending_snapshots() {
+    let script = root().join("tools/review-snapshots");
+    let header = "---\nsource: harness/tests/scenarios.rs\ninput_file: scenarios/g/a.yaml\n---\n";
+    let pending = "---\nsource: harness/tests/scenarios.rs\nassertion_line: 68\n\
+                   input_file: scenarios/g/a.yaml\n---\n";
+    let set_up = |name: &str| {
+        let scratch = Scratch::new(name);
+        scratch.file("g__a.snap", &format!("{header}scenario: g/a\nold line\n"));
+        scratch.file(
+            "g__a.snap.new",
+            &format!("{pending}scenario: g/a\nnew line\n"),
+        );
+        scratch.file("g__b.snap.new", &format!("{pending}scenario: g/b\n"));
+        scratch
+    };
+    let review = |args: &[&str], dir: &Scratch| {
+        let out = Command::new(&script)
+            .args(args)
+            .arg(&dir.0)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        (out.status.code(), format!("{stdout}{stderr}"))
+    };
+    let read = |dir: &Scratch, name: &str| std::fs::read_to_string(dir.0.join(name)).ok();
+
+    // Listed, with the records' difference, and left alone: without a terminal as with --list.
+    for args in [&["--list"][..], &[]] {
+        let dir = set_up("review-list");
+        let (code, out) = review(args, &dir);
+        assert_eq!(code, Some(1), "{out}");
+        for line in [
+            "=== g__a.snap\n",
+            "-old line\n",
+            "+new line\n",
+            "=== g__b.snap (new)\n",
+        ] {
+            assert!(out.contains(line), "{line:?} in {out}");
+        }
+        assert!(
+            !out.contains("source:"),
+            "the header is no part of the diff: {out}"
+        );
+        assert!(read(&dir, "g__a.snap.new").is_some() && read(&dir, "g__b.snap.new").is_some());
+    }
+
+    let dir = set_up("review-reject");
+    assert_eq!(review(&["--reject"], &dir).0, Some(0));
+    assert_eq!(
+        read(&dir, "g__a.snap").unwrap(),
+        format!("{header}scenario: g/a\nold line\n")
+    );
+    assert_eq!(read(&dir, "g__a.snap.new"), None);
+    assert_eq!(read(&dir, "g__b.snap.new"), None);
+    assert_eq!(read(&dir, "g__b.snap"), None);
+
+    let dir = set_up("review-accept");
+    assert_eq!(review(&["--accept"], &dir).0, Some(0));
+    assert_eq!(
+        read(&dir, "g__a.snap").unwrap(),
+        format!("{header}scenario: g/a\nnew line\n")
+    );
+    assert_eq!(
+        read(&dir, "g__b.snap").unwrap(),
+        format!("{header}scenario: g/b\n")
+    );
+    assert_eq!(read(&dir, "g__a.snap.new"), None);
+    assert_eq!(read(&dir, "g__b.snap.new"), None);
+    assert_eq!(
+        review(&["--list"], &dir),
+        (
+            Some(0),
+            format!("no pending snapshots in {}\n", dir.0.display())
+        )
+    );
+}
