@@ -9,9 +9,9 @@ use crate::probe::Host;
 use crate::report::{self, ScenarioResult, SnapshotState, Status};
 
 /// How to update a snapshot after reviewing the change.
-pub const REVIEW_HINT: &str = "if the new record is right, accept it with `cargo insta test --review` (or `cargo test`, then `cargo insta review`)";
+pub const REVIEW_HINT: &str = "if the new record is right, accept it in a checkout of nsspec: `cargo test`, then `just review` (tools/review-snapshots)";
 /// The same for a scenario file in a `scenarios/` folder of the user's own.
-pub const ACCEPT_HINT: &str = "if the new record is right, write it with `nsspec run --accept-snapshots` (in a checkout of nsspec: `cargo insta test --review`)";
+pub const ACCEPT_HINT: &str = "if the new record is right, write it with `nsspec run --accept-snapshots` (in a checkout of nsspec: `cargo test`, then `just review`)";
 
 /// What a run does with snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //!
 //! This process is multi-threaded (libtest-mimic runs trials on a pool), so it never forks:
 //! each trial runs `nsspec run --json --no-snapshots FILE` and compares the observation record
-//! with insta, which writes `.snap.new` files for `cargo insta review` (never under CI=true).
+//! with insta, which writes `.snap.new` files for `just review` (never under CI=true).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
