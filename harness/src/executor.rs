@@ -583,9 +583,8 @@ pub fn run_many(
                 revents: 0,
             })
             .collect();
-        let ms = wait.as_millis().min(i32::MAX as u128) as i32 + 1;
         // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, poll_ms(wait)) };
         if stop.is_some() && fds.last().is_some_and(|p| p.revents != 0) {
             // `active` is dropped first: its supervisors are SIGKILLed and reaped (the guardian
             // kills their process groups and cgroups), then the guardian is waited for.
@@ -1418,9 +1417,8 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
             // Adopted zombies have no descriptor to wake us.
             wait = wait.min(REAP_TICK);
         }
-        let wait_ms = wait.as_millis().min(i32::MAX as u128) as i32 + 1;
         // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, poll_ms(wait)) };
         if n < 0 {
             if Errno::last() == Errno::EINTR {
                 continue;
@@ -1546,9 +1544,14 @@ fn await_starts(ready: RawFd, deadline: Instant, ended: [Option<RawFd>; 2]) {
                 revents: 0,
             })
             .collect();
-        let ms = (deadline - now).as_millis().min(i32::MAX as u128) as i32 + 1;
         // SAFETY: `fds` is a valid array of pollfds for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        let n = unsafe {
+            libc::poll(
+                fds.as_mut_ptr(),
+                fds.len() as libc::nfds_t,
+                poll_ms(deadline - now),
+            )
+        };
         if n <= 0 {
             return;
         }
@@ -5656,6 +5659,13 @@ fn write_all(fd: RawFd, mut buf: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// poll(2)'s timeout for `wait`: rounded up, so that a poll never returns just before the
+/// deadline it waits for (and the caller, finding it not yet passed, polls for 0 ms in a loop),
+/// and at most i32::MAX.
+fn poll_ms(wait: Duration) -> i32 {
+    i32::try_from(wait.as_millis().saturating_add(1)).unwrap_or(i32::MAX)
+}
+
 /// Runs `f` in a forked child and returns its result. The caller must be single-threaded.
 pub(crate) fn in_child(f: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errno> {
     let code = child_exit_code(|| match f() {
@@ -5780,6 +5790,14 @@ pub(crate) fn forked(f: impl FnOnce() -> i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn poll_timeouts_round_up_and_saturate() {
+        assert_eq!(poll_ms(Duration::ZERO), 1);
+        assert_eq!(poll_ms(Duration::from_micros(1500)), 2);
+        assert_eq!(poll_ms(Duration::from_secs(600)), 600_001);
+        assert_eq!(poll_ms(Duration::MAX), i32::MAX);
+    }
 
     /// The start handshake waits for each of init and the host process to send its byte or
     /// end without: it ends once the one that ended unsent is seen (killed before its start),
