@@ -161,19 +161,14 @@ enum ProcTrial {
     Unmapped,
 }
 
-/// Mounting a new procfs the `how` way: "ok" or the errno; [`settled`] if `patient`.
-fn mount_proc_outcome(how: ProcTrial, patient: bool) -> String {
+/// Mounting a new procfs the `how` way: "ok" or the errno, [`settled`] with `patience`.
+fn mount_proc_outcome(how: ProcTrial, patience: &Patience) -> String {
     let user = match how {
         ProcTrial::Direct => 0,
         ProcTrial::Mapped(..) | ProcTrial::Unmapped => libc::CLONE_NEWUSER,
     };
     let flags = user | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
-    outcome(settled(
-        patient,
-        flags,
-        || mount_proc_in_child(how),
-        is_enospc,
-    ))
+    outcome(patience.settled(flags, || mount_proc_in_child(how), is_enospc))
 }
 
 fn mount_proc_in_child(how: ProcTrial) -> Result<(), Errno> {
@@ -198,113 +193,209 @@ fn mount_proc_in_child(how: ProcTrial) -> Result<(), Errno> {
 }
 
 /// What a `user.max_*_namespaces` limit counts, for the skip that names one reached.
-const LIMIT_COUNTS: &str = "such a limit counts this user's namespaces of its kind alive in this user \
-     namespace and in those below it, and for some milliseconds those that just ended";
+const LIMIT_COUNTS: &str = "such a limit counts this user's namespaces of its kind alive in \
+     this user namespace and in those below it, and for some milliseconds those that just ended";
 
 /// What to do about a `user.max_*_namespaces` limit reached.
 const LIMIT_FIX: &str = "raise it, run fewer scenarios at once (`-j 1`), or use `vm/run`";
 
+/// What a user namespace's limits start at: a value that limits nothing.
+const UNLIMITED: &str = "2147483647";
+
+/// `limit` (a `user.max_*_namespaces`), read as `n`, and what ENOSPC under it means: for the
+/// parenthesis and the advice of a skip.
+fn limit_reached(limit: &str, n: &str) -> String {
+    match n {
+        "0" => format!("({limit} is 0): raise it or use `vm/run`"),
+        // A user namespace made after boot (a container's, bwrap's) starts at this; the limit
+        // reached is then an enclosing namespace's, which cannot be read from inside.
+        UNLIMITED => format!(
+            "({limit} is {n} here, so the limit reached is an enclosing user namespace's, which \
+             cannot be read from here): raise it there or use `vm/run`"
+        ),
+        _ => format!("({limit} is {n} here; {LIMIT_COUNTS}): {LIMIT_FIX}"),
+    }
+}
+
+/// The most namespaces of `kind` one run of `plan` creates: the sandbox's, the scenario's own,
+/// one per step that makes one, and a `nest_pid`'s depth.
+fn creations(plan: &Plan, kind: NsKind) -> u64 {
+    let sandbox = matches!(
+        kind,
+        NsKind::Mount | NsKind::Uts | NsKind::Ipc | NsKind::User
+    );
+    let steps: u64 = plan
+        .procs
+        .iter()
+        .flat_map(|p| &p.steps)
+        .map(|s| match &s.action {
+            Action::Unshare { kinds, .. } | Action::Fork { kinds, .. } => {
+                u64::from(kinds.contains(&kind))
+            }
+            Action::NestPid { depth, .. } if kind == NsKind::Pid => u64::from(*depth),
+            _ => 0,
+        })
+        .sum();
+    u64::from(sandbox) + u64::from(plan.namespaces.contains(&kind)) + steps
+}
+
+/// The deepest level a PID namespace may have (MAX_PID_NS_LEVEL): ENOSPC for the next is the
+/// nesting depth's, not a limit's.
+const MAX_PID_NS_LEVEL: usize = 32;
+
 /// Why a failed scenario is skipped where its failure itself shows a namespace refused with
-/// ENOSPC on a host whose `user.max_<kind>_namespaces` for that kind was set, in nsspec's user
-/// namespace, below where such a limit starts (2147483647 in a user namespace made after
-/// boot; half of kernel.threads-max, the value fork_init() gives, in the initial one): the
-/// run reached it. The probe a failure triggers cannot show that: the namespaces that reached
-/// the limit (the scenario's own, as `nest_pid` makes ten at a limit of 10) have ended, and
-/// are released, by the time it tries, so it said "ok" and the scenario failed, in one run of
-/// `pid/nesting-limit` in 40 on a busy host. ENOSPC from creating a namespace has two causes
-/// only, this limit and the nesting depth (32 levels); with the limit left as it starts, the
-/// failure stands.
-pub fn limit_refused(plan: &Plan, out: &crate::executor::RunOutput) -> Option<String> {
+/// ENOSPC that no expectation asked for, under a `user.max_<kind>_namespaces` that this run
+/// can reach: the probe a failure triggers cannot show that, as the namespaces that reached
+/// the limit (the scenario's own: `nest_pid` makes ten at a limit of 10) have ended and been
+/// released by the time it tries, so it said "ok" and the scenario failed (in one run of
+/// `pid/nesting-limit` in 40 on a busy host), and a run whose facts were tried at the start
+/// has no such probe. ENOSPC from creating a namespace has two causes, such a limit and the
+/// nesting depth; the limit counts as reachable within four times what `jobs` + 1 scenarios of
+/// the run (`plans`) create of the kind at most, for those that ended moments before. A limit
+/// beyond that (as every kernel's starting value is: half of threads-max at boot in the initial
+/// user namespace, 2147483647 in others), an ENOSPC a step expected (`nest_pid` at level 33,
+/// `unshare` with `errno: ENOSPC`), or one from anything but creating a namespace (a mount
+/// past fs.mount-max) leaves the failure standing.
+pub fn limit_refused(
+    plan: &Plan,
+    out: &crate::executor::RunOutput,
+    plans: &[&Plan],
+    jobs: usize,
+) -> Option<String> {
     use crate::executor::{Obs, Res};
-    let enospc = libc::ENOSPC;
+    use crate::plan::Outcome;
+    let enospc = Errno::ENOSPC;
     let mut kinds = std::collections::BTreeSet::new();
-    let says_enospc = |text: &str| text.contains(&crate::report::errno_text(enospc));
-    let in_setup = (out.setup_failed && out.error.as_deref().is_some_and(says_enospc))
-        || out
-            .records
-            .iter()
-            .any(|r| r.step == 0 && matches!(&r.obs, Obs::Failed(m) if says_enospc(m)));
-    if in_setup {
-        kinds.extend(plan.requirements.iter().filter_map(|r| match r {
-            Requirement::Namespace(k) => Some(*k),
-            _ => None,
-        }));
-        kinds.extend([NsKind::Mount, NsKind::Uts, NsKind::Ipc, NsKind::User]);
+    // The sandbox's namespaces, init's clone and init's own unshare: whichever refused, the
+    // kinds it makes are the harness's and the scenario's.
+    let refused_at_start = (out.setup_failed
+        && out
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains(enospc.desc())))
+        || out.records.iter().any(|r| {
+            r.step == 0
+                && matches!(&r.obs, Obs::Failed(m) if m.contains(&format!("unshare: {enospc}")))
+        });
+    if refused_at_start {
+        kinds.extend(plan.namespaces.iter().copied());
+        kinds.extend([NsKind::Mount, NsKind::Uts, NsKind::Ipc]);
     }
     for r in &out.records {
-        let refused = match r.obs {
-            Obs::Result(Res::Errno(e)) | Obs::Nest { errno: Some(e), .. } => e == enospc,
-            _ => false,
-        };
         let step = r
             .step
             .checked_sub(1)
             .and_then(|i| plan.procs.get(r.proc)?.steps.get(i));
-        match step.map(|s| &s.action) {
-            Some(Action::Unshare { kinds: k, .. } | Action::Fork { kinds: k, .. }) if refused => {
+        match (step.map(|s| &s.action), &r.obs) {
+            (
+                Some(
+                    Action::Unshare { kinds: k, expect }
+                    | Action::Fork {
+                        kinds: k, expect, ..
+                    },
+                ),
+                Obs::Result(Res::Errno(e)),
+            ) if *e == enospc as i32 && *expect != Outcome::Errno(enospc) => {
                 kinds.extend(k.iter().copied());
             }
-            Some(Action::NestPid { .. }) if refused => {
+            (
+                Some(Action::NestPid { .. }),
+                Obs::Nest {
+                    level,
+                    errno: Some(e),
+                    ..
+                },
+            ) if *e == enospc as i32 && *level < MAX_PID_NS_LEVEL => {
                 kinds.insert(NsKind::Pid);
             }
             _ => {}
         }
     }
-    if kinds.is_empty() {
-        return None;
-    }
-    let start = if at_initial(NsKind::User, PROC_USER_INIT_INO) {
-        let threads = std::fs::read_to_string("/proc/sys/kernel/threads-max").ok()?;
-        threads.trim().parse::<u64>().ok()? / 2
-    } else {
-        i32::MAX as u64
-    };
-    kinds.into_iter().find_map(|k| {
-        let limit = format!("user.max_{}_namespaces", k.proc_name());
-        let path = format!("/proc/sys/user/max_{}_namespaces", k.proc_name());
-        let n: u64 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
-        (n < start).then(|| {
-            format!(
-                "creating {} namespaces failed with {} ({limit} is {n} here, set below the \
-                 {start} it starts at, and this run reached it; {LIMIT_COUNTS}): {LIMIT_FIX}",
+    let within: Vec<(NsKind, u64)> = kinds
+        .into_iter()
+        .filter_map(|k| {
+            let path = format!("/proc/sys/user/max_{}_namespaces", k.proc_name());
+            let n: u64 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+            let most = plans.iter().map(|p| creations(p, k)).max().unwrap_or(0);
+            (n <= 4 * (jobs as u64 + 1) * most).then_some((k, n))
+        })
+        .collect();
+    let (names, limits): (Vec<_>, Vec<_>) = within
+        .iter()
+        .map(|(k, n)| {
+            (
                 k.name(),
-                crate::report::errno_text(enospc)
+                format!("user.max_{}_namespaces is {n}", k.proc_name()),
             )
         })
+        .unzip();
+    (!within.is_empty()).then(|| {
+        format!(
+            "creating {} namespaces failed with {} where {} here, which this run can reach \
+             ({LIMIT_COUNTS}): {LIMIT_FIX}",
+            names.join(" or "),
+            crate::report::errno_text(enospc as i32),
+            limits.join(" and ")
+        )
     })
 }
 
-/// How long a patient probe waits before each retry of a trial that failed with ENOSPC.
+/// The longest a patient probe waits in all for trials refused with ENOSPC to be let through,
+/// and each wait before a retry, while that lasts.
+const SETTLE_BUDGET_MS: u64 = 310;
 const SETTLE_MS: [u64; 5] = [10, 20, 40, 80, 160];
 
-/// `attempt`, and where `patient` and it fails with ENOSPC (`enospc`), again after each wait
-/// of [`SETTLE_MS`] (310 ms in all) until it does not. A namespace stays counted against its
-/// `user.max_*_namespaces` for some milliseconds after its last process is reaped, since the
-/// kernel releases the count from RCU callbacks (a PID namespace's in delayed_free_pidns(),
-/// and its processes' struct pids hold it until delayed_put_pid()): measured here, 3–16 ms
-/// after one ended a new one still failed. So under a low limit the probe's trials, each in a
-/// child that ends at once, failed each other, and `nsspec probe` with
-/// user.max_pid_namespaces at 1 or 2 said that PID namespaces cannot be made. Not where a
-/// limit of the kinds in `flags` is 0, which no wait changes, and not for the probe that asks
-/// mid-run why a scenario failed: what the limit allowed at that moment is its question.
-fn settled<T>(
-    patient: bool,
-    flags: libc::c_int,
-    attempt: impl Fn() -> T,
-    enospc: impl Fn(&T) -> bool,
-) -> T {
-    let mut r = attempt();
-    if !patient || !enospc(&r) || a_limit_is_zero(flags) {
-        return r;
+/// How much longer a probe may wait for namespaces that just ended to leave their limits: a
+/// namespace stays counted against its `user.max_*_namespaces` for some milliseconds after
+/// its last process is reaped, since the kernel releases the count from RCU callbacks (a PID
+/// namespace's in delayed_free_pidns(), and its processes' struct pids hold it until
+/// delayed_put_pid()): measured here, 3–16 ms after one ended a new one still failed. So under
+/// a low limit the probe's trials, each in a child that ends at once, failed each other, and
+/// `nsspec probe` with user.max_pid_namespaces at 1 or 2 said PID namespaces cannot be made.
+/// One budget for a whole probe: an ENOSPC that never clears (a limit of an enclosing user
+/// namespace, or namespaces held by others) made every trial wait out all its retries, 3 s for
+/// `nsspec probe`.
+struct Patience(std::cell::Cell<u64>);
+
+impl Patience {
+    fn new(patient: bool) -> Patience {
+        Patience(std::cell::Cell::new(if patient {
+            SETTLE_BUDGET_MS
+        } else {
+            0
+        }))
     }
-    for ms in SETTLE_MS {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-        r = attempt();
-        if !enospc(&r) {
-            break;
+
+    /// `attempt`, and where it fails with ENOSPC (`enospc`), again after each wait of
+    /// [`SETTLE_MS`] the budget still allows, until it does not. Not where a limit of the
+    /// kinds in `flags` is 0, which no wait changes. Not for the probe that asks mid-run why a
+    /// scenario failed ([`Host::probe_for_by_trying`]), which has none: what the limit allowed
+    /// at that moment is its question.
+    fn settled<T>(
+        &self,
+        flags: libc::c_int,
+        attempt: impl Fn() -> T,
+        enospc: impl Fn(&T) -> bool,
+    ) -> T {
+        let mut r = attempt();
+        if self.0.get() == 0 || !enospc(&r) || a_limit_is_zero(flags) {
+            return r;
         }
+        for ms in SETTLE_MS {
+            let left = self.0.get();
+            if left == 0 {
+                break;
+            }
+            let ms = ms.min(left);
+            self.0.set(left - ms);
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            r = attempt();
+            if !enospc(&r) {
+                break;
+            }
+        }
+        r
     }
-    r
 }
 
 fn is_enospc(r: &Result<(), Errno>) -> bool {
@@ -506,11 +597,9 @@ pub const INSIDE_UNPRIVILEGED_USERNS: libc::c_int = libc::CLONE_NEWUTS | libc::C
 /// GitHub's Ubuntu 24.04 runners among them) does that: it lets an unconfined process make the
 /// namespace and then confines it to a profile that denies every capability, so every scenario
 /// that needs one would fail at its first privileged step instead of being skipped.
-fn unprivileged_userns(patient: bool) -> String {
+fn unprivileged_userns(patience: &Patience) -> String {
     let flags = libc::CLONE_NEWUSER | INSIDE_UNPRIVILEGED_USERNS;
-    settled(patient, flags, unprivileged_userns_once, |s| {
-        s.contains("ENOSPC")
-    })
+    patience.settled(flags, unprivileged_userns_once, |s| s.contains("ENOSPC"))
 }
 
 fn unprivileged_userns_once() -> String {
@@ -562,7 +651,7 @@ impl Host {
         Self::measure(Some(scope_of(plans)), true, true)
     }
 
-    /// Like [`Host::probe_for`], but always by trying, and without [`settled`]'s waits: for
+    /// Like [`Host::probe_for`], but always by trying, and without [`Patience`]'s waits: for
     /// when a scenario's setup failed on a host whose facts were [`Host::inferred`], so what
     /// the host allows at that moment, while the run's other namespaces are alive or just
     /// ended, is what it asks.
@@ -575,7 +664,7 @@ impl Host {
     /// but an LSM or an exhausted `user.max_*_namespaces` could refuse them, and a scenario
     /// that then fails to set up triggers the real probe. It saves a fork and the creation
     /// and teardown of the namespaces, a quarter of a millisecond per `nsspec run`.
-    /// `patient`: retry ENOSPC as [`settled`] does.
+    /// `patient`: retry ENOSPC as [`Patience::settled`] does.
     fn measure(scope: Option<Scope>, may_infer: bool, patient: bool) -> Host {
         let status = std::fs::read_to_string("/proc/self/status")
             .ok()
@@ -599,7 +688,8 @@ impl Host {
             .into_iter()
             .filter(|k| ns_kinds.iter().any(|n| n == k.proc_name()))
             .collect();
-        let directly = |flag| settled(patient, flag, || in_child(|| unshare(flag)), is_enospc);
+        let patience = Patience::new(patient);
+        let directly = |flag| patience.settled(flag, || in_child(|| unshare(flag)), is_enospc);
         let in_own_userns = |flag| {
             let attempt = || {
                 in_child(|| {
@@ -607,7 +697,7 @@ impl Host {
                     unshare(flag)
                 })
             };
-            settled(patient, flag | libc::CLONE_NEWUSER, attempt, is_enospc)
+            patience.settled(flag | libc::CLONE_NEWUSER, attempt, is_enospc)
         };
         let mut inferred = false;
         let (direct, in_userns) = match &scope {
@@ -645,7 +735,7 @@ impl Host {
                 unprivileged: false,
                 ..
             }) => not_probed(),
-            _ => unprivileged_userns(patient),
+            _ => unprivileged_userns(&patience),
         };
         // Tried with the facts a failed set-up asks for, and by `nsspec probe`: a chroot whose
         // root is no mount point passes every other check and fails every scenario's set-up.
@@ -676,7 +766,7 @@ impl Host {
                 inferred = true;
                 "ok".into()
             } else {
-                mount_proc_outcome(ProcTrial::Unmapped, patient)
+                mount_proc_outcome(ProcTrial::Unmapped, &patience)
             }
         };
         let route = sandbox_route(cap_eff, &direct, &in_userns);
@@ -707,7 +797,7 @@ impl Host {
                 } else {
                     ProcTrial::Direct
                 },
-                patient,
+                &patience,
             ),
             _ => not_probed(),
         };
@@ -938,13 +1028,12 @@ impl Host {
                             let mut m = format!("cannot create {} namespaces here: unshare fails with {v}", k.name());
                             let limit = format!("user.max_{}_namespaces", k.proc_name());
                             let set = self.sysctls.get(&limit);
-                            if set.is_some_and(|v| v == "0") {
-                                write!(m, " ({limit} is 0): raise it or use `vm/run`").unwrap();
-                            } else if let Some(n) = set.filter(|_| v.starts_with("ENOSPC")) {
-                                // ENOSPC is the per-user-namespace limit's errno (and the
-                                // nesting depth's, which a single unshare cannot reach).
-                                write!(m, " ({limit} is {n} here; {LIMIT_COUNTS}): {LIMIT_FIX}")
-                                    .unwrap();
+                            // ENOSPC is the per-user-namespace limit's errno (and the
+                            // nesting depth's, which a single unshare cannot reach).
+                            if let Some(n) =
+                                set.filter(|n| *n == "0" || v.starts_with("ENOSPC"))
+                            {
+                                write!(m, " {}", limit_reached(&limit, n)).unwrap();
                             } else if self.mode == Mode::Root {
                                 m.push_str("; use `vm/run`");
                             } else {
@@ -1183,28 +1272,25 @@ impl Host {
             let limited = self.proc_in_userns.starts_with("ENOSPC");
             if let Some(whose) = whose.as_ref().filter(|_| limited) {
                 // Not the covered /proc below: the trial's user, mount or PID namespace was
-                // refused by its limit.
-                // 2147483647 is what a user namespace's limits start at: no limit of its own.
+                // refused by its limit. Named: a 0, else the lowest set.
                 let limits: Vec<(String, &String)> = [NsKind::User, NsKind::Mount, NsKind::Pid]
                     .iter()
                     .filter_map(|k| {
                         let limit = format!("user.max_{}_namespaces", k.proc_name());
                         let n = self.sysctls.get(&limit)?;
-                        (n != "2147483647").then_some((limit, n))
+                        Some((limit, n))
                     })
                     .collect();
-                let named = |(limit, n): &(String, &String)| format!("{limit} is {n}");
-                let why = match limits.iter().find(|(_, n)| *n == "0") {
-                    Some(zero) => format!("({}): raise it or use `vm/run`", named(zero)),
-                    None if limits.is_empty() => format!("({LIMIT_COUNTS}): {LIMIT_FIX}"),
-                    None => format!(
-                        "({} here; {LIMIT_COUNTS}): {LIMIT_FIX}",
-                        limits.iter().map(named).collect::<Vec<_>>().join(", ")
-                    ),
-                };
+                let lowest = limits
+                    .iter()
+                    .min_by_key(|(_, n)| n.parse::<u64>().unwrap_or(u64::MAX));
+                let why = lowest.map_or_else(
+                    || "(the limits cannot be read here): use `vm/run`".to_string(),
+                    |(limit, n)| limit_reached(limit, n),
+                );
                 missing.push(format!(
-                    "needs {whose}, but that fails here with {}: a limit on the user, mount or \
-                     PID namespaces it makes is reached {why}",
+                    "needs {whose}, but that fails here with {}, refused by a limit on the \
+                     user, mount or PID namespaces it makes {why}",
                     self.proc_in_userns
                 ));
             } else if let Some(whose) = whose {

@@ -98,7 +98,7 @@ pub fn run_all(
             });
             if let Some(reason) = probed
                 .flatten()
-                .or_else(|| crate::probe::limit_refused(plan, &out))
+                .or_else(|| crate::probe::limit_refused(plan, &out, &plans, jobs))
             {
                 result = blank(plan);
                 result.status = Status::Skipped;

@@ -1170,9 +1170,8 @@ fn a_namespace_limit_that_is_reached_is_named_with_its_value() {
              namespace and in those below it, and for some milliseconds those that just ended): \
              raise it, run fewer scenarios at once (`-j 1`), or use `vm/run`"
         ) || skip.contains(
-            "creating pid namespaces failed with ENOSPC: No space left on device \
-             (user.max_pid_namespaces is 10 here, set below the 2147483647 it starts at, and \
-             this run reached it; such a limit counts"
+            "creating pid namespaces failed with ENOSPC: No space left on device where \
+             user.max_pid_namespaces is 10 here, which this run can reach (such a limit counts"
         ),
         "{skip}"
     );
@@ -1190,34 +1189,75 @@ fn a_scenario_that_reaches_a_namespace_limit_is_skipped_naming_it() {
     if !privileged() {
         return;
     }
-    let bin = world_executable_nsspec();
-    let out = in_throwaway_userns_filtered(
-        &format!(
-            "echo 10 > /proc/sys/user/max_pid_namespaces && exec {} run -f pid/nesting-limit",
-            bin.display()
-        ),
-        // No unshare passes all of these flags, nor the unused bit 0x1 (CSIGNAL's).
-        deny_unshare_of(0x7fff_ff01),
+    let (code, stdout) = run_with_facts_tried(
+        "echo 10 > /proc/sys/user/max_pid_namespaces && ",
+        "-f pid/nesting-limit",
     );
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(code, Some(0), "{stdout}");
     let skip = skip_line(&stdout, "pid/nesting-limit");
     assert!(
         skip.contains(
-            "creating pid namespaces failed with ENOSPC: No space left on device \
-             (user.max_pid_namespaces is 10 here, set below the 2147483647 it starts at, and \
-             this run reached it; such a limit counts"
+            "creating pid namespaces failed with ENOSPC: No space left on device where \
+             user.max_pid_namespaces is 10 here, which this run can reach (such a limit counts"
         ),
         "{skip}"
     );
 }
 
-/// ENOSPC from creating a namespace names a limit only where one was set below where it
-/// starts (half of kernel.threads-max in the initial user namespace, 2147483647 in any other):
-/// with the limits as they start, the nesting depth refused it, and a scenario that expected
-/// another depth fails rather than being skipped as a host that cannot.
+/// A limit reached in an enclosing user namespace (as `bwrap --disable-userns` nests one) reads
+/// 2147483647 from inside, the value a user namespace's limits start at: the skip says the
+/// limit is an enclosing namespace's, which it cannot read, instead of "raise it" of a value
+/// that limits nothing.
 #[test]
-fn enospc_under_limits_as_they_start_fails_the_scenario() {
+fn a_limit_of_an_enclosing_user_namespace_is_named_as_such() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        // Double quotes: the throwaway namespace's shell runs the whole in single ones.
+        "echo 0 > /proc/sys/user/max_pid_namespaces && \
+         exec unshare -U -r sh -c \"exec {} run -f pid/kill-ancestor\"",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let skip = skip_line(&stdout, "pid/kill-ancestor");
+    assert!(
+        skip.contains(
+            "unshare fails with ENOSPC: No space left on device (user.max_pid_namespaces is \
+             2147483647 here, so the limit reached is an enclosing user namespace's, which \
+             cannot be read from here): raise it there or use `vm/run`"
+        ),
+        "{skip}"
+    );
+}
+
+/// `nsspec run ARGS` as root of a throwaway user namespace, after the shell commands `set_up`
+/// (empty, or ending in `&&`), under a seccomp filter that refuses nothing nsspec does: with
+/// one, nsspec tries what the host can do at the start instead of inferring it, and no probe
+/// follows a failure, so what a failure's own errno shows decides alone. Its exit status and
+/// standard output.
+#[cfg(target_arch = "x86_64")]
+fn run_with_facts_tried(set_up: &str, args: &str) -> (Option<i32>, String) {
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns_filtered(
+        &format!("{set_up}exec {} run {args}", bin.display()),
+        // No unshare passes all of these flags, nor the unused bit 0x1 (CSIGNAL's).
+        deny_unshare_of(0x7fff_ff01),
+    );
+    let (stdout, stderr) = text(&out);
+    (out.status.code(), format!("{stdout}{stderr}"))
+}
+
+/// ENOSPC from creating a namespace names a limit only where the run can reach it (within four
+/// times what jobs + 1 of its scenarios create of the kind). With the limits as they start
+/// (half of kernel.threads-max in the initial user namespace, 2147483647 in any other), or one
+/// set far beyond (1000) while an enclosing user namespace's (10) refused, a scenario that
+/// expected another depth fails rather than being skipped as a host that cannot.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn enospc_under_limits_out_of_reach_fails_the_scenario() {
     if !privileged() {
         return;
     }
@@ -1227,23 +1267,81 @@ fn enospc_under_limits_as_they_start_fails_the_scenario() {
         "name: deep\nnamespaces: [pid]\nsteps:\n  \
          - nest_pid: { depth: 40, expect: { max_level: 31, errno: ENOSPC } }\n",
     );
-    let check = |stdout: &str| {
+    let check = |code: Option<i32>, stdout: &str, observed: &str| {
+        assert_eq!(code, Some(1), "{stdout}");
         assert!(stdout.contains("FAIL  deep "), "{stdout}");
-        assert!(
-            stdout.contains("observed created 31, deepest level 32"),
-            "{stdout}"
-        );
+        assert!(stdout.contains(observed), "{stdout}");
         assert!(!stdout.contains("SKIP"), "{stdout}");
     };
+    let depth = "observed created 31, deepest level 32";
     let out = nsspec(&["run", "--no-snapshots", &file]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    check(&stdout);
+    check(out.status.code(), &text(&out).0, depth);
     let bin = world_executable_nsspec();
     let out = in_throwaway_userns(&format!("exec {} run --no-snapshots {file}", bin.display()));
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    check(&stdout);
+    check(out.status.code(), &text(&out).0, depth);
+    // Refused by the enclosing limit (at level 10 or below: the probe's and the sandbox's
+    // namespaces may still count), not by the nesting depth.
+    let (code, stdout) = run_with_facts_tried(
+        // Double quotes: the throwaway namespace's shell runs the whole in single ones.
+        "echo 10 > /proc/sys/user/max_pid_namespaces && \
+         exec unshare -U -r sh -c \"echo 1000 > /proc/sys/user/max_pid_namespaces && ",
+        &format!("--no-snapshots {file}\""),
+    );
+    check(code, &stdout, "expected deepest level 31; the next");
+    assert!(
+        !stdout.contains("deepest level 32"),
+        "not the depth: {stdout}"
+    );
+}
+
+/// An ENOSPC a step expected says nothing of the host: a scenario that fails for another
+/// reason is not skipped for it, though a low limit of its kind is within the run's reach.
+/// Here the nesting depth's ENOSPC at level 33 (user.max_pid_namespaces 50), and the
+/// `errno: ENOSPC` of user/namespace-limit-per-userns's unshares (user.max_user_namespaces
+/// 10), each beside a getpid or getuid that expects the wrong number.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn an_expected_enospc_does_not_skip_a_failing_scenario() {
+    if !privileged() {
+        return;
+    }
+    let scratch = Scratch::new("enospc-expected");
+    let deep = scratch.file(
+        "deep.yaml",
+        "name: deep\nnamespaces: [pid]\nsteps:\n  \
+         - nest_pid: { depth: 40, expect: { max_level: 32, errno: ENOSPC } }\n  \
+         - getpid: { expect: 7 }\n",
+    );
+    let (code, stdout) = run_with_facts_tried(
+        "echo 50 > /proc/sys/user/max_pid_namespaces && ",
+        &format!("--no-snapshots {deep}"),
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  deep "), "{stdout}");
+    assert!(
+        stdout.contains("getpid()`: expected 7, observed 1"),
+        "{stdout}"
+    );
+
+    let text =
+        std::fs::read_to_string(root().join("scenarios/user/namespace-limit-per-userns.yaml"))
+            .unwrap()
+            .replace("- getuid: { expect: 0 }", "- getuid: { expect: 1 }");
+    assert!(
+        text.contains("getuid: { expect: 1 }"),
+        "the scenario changed: {text}"
+    );
+    let per_userns = scratch.file("per-userns.yaml", &text);
+    let (code, stdout) = run_with_facts_tried(
+        "echo 10 > /proc/sys/user/max_user_namespaces && ",
+        &format!("--no-snapshots {per_userns}"),
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  per-userns "), "{stdout}");
+    assert!(
+        stdout.contains("getuid()`: expected 1, observed 0"),
+        "{stdout}"
+    );
 }
 
 /// A namespace stays counted against its user.max_*_namespaces for some milliseconds after it
@@ -1292,8 +1390,8 @@ fn a_procfs_refused_by_a_namespace_limit_names_the_limit() {
     let skip = skip_line(&stdout, "pid/kill-ancestor");
     assert!(
         skip.contains(
-            "but that fails here with ENOSPC: No space left on device: a limit on the user, \
-             mount or PID namespaces it makes is reached (user.max_pid_namespaces is 0): raise \
+            "but that fails here with ENOSPC: No space left on device, refused by a limit on \
+             the user, mount or PID namespaces it makes (user.max_pid_namespaces is 0): raise \
              it or use `vm/run`"
         ),
         "{skip}"
