@@ -15,7 +15,7 @@ review *ARGS:
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --locked --workspace --all-targets -- -D warnings
 
 # Validate scenario files without running them.
 check *PATHS:
