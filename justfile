@@ -58,7 +58,7 @@ vm-test KERNEL="6.1" *ARGS:
     NSSPEC_VM_KERNEL={{KERNEL}} CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER={{justfile_directory()}}/vm/run cargo test {{ARGS}}
 
 # ARGS: vm/matrix's options, then `--` and `nsspec run`'s: `just matrix 6.1,6.12 -- -f pid/`.
-# The built-in catalogue (or ARGS) on several kernels: one table, scenario x kernel.
+# The catalogue on several kernels, one table (vm/matrix's ARGS; `nsspec run`'s after `--`).
 matrix KERNELS="5.10,6.1,6.12,latest" *ARGS:
     cargo build --release
     vm/matrix --kernels {{KERNELS}} {{ARGS}}

@@ -209,7 +209,7 @@ fn limit_reached(limit: &str, n: &str) -> String {
         "0" => format!("({limit} is 0): raise it or use `vm/run`"),
         // A user namespace made after boot (a container's, bwrap's) starts at this; the limit
         // reached is then an enclosing namespace's, which cannot be read from inside.
-        UNLIMITED => format!(
+        UNLIMITED if !at_initial(NsKind::User, PROC_USER_INIT_INO) => format!(
             "({limit} is {n} here, so the limit reached is an enclosing user namespace's, which \
              cannot be read from here): raise it there or use `vm/run`"
         ),
@@ -218,7 +218,8 @@ fn limit_reached(limit: &str, n: &str) -> String {
 }
 
 /// The most namespaces of `kind` one run of `plan` creates: the sandbox's, the scenario's own,
-/// one per step that makes one, and a `nest_pid`'s depth.
+/// one per step that makes one (a `mount_tmpfs` with `dirs` makes an anonymous mount
+/// namespace, which counts against user.max_mnt_namespaces), and a `nest_pid`'s depth.
 fn creations(plan: &Plan, kind: NsKind) -> u64 {
     let sandbox = matches!(
         kind,
@@ -232,6 +233,7 @@ fn creations(plan: &Plan, kind: NsKind) -> u64 {
             Action::Unshare { kinds, .. } | Action::Fork { kinds, .. } => {
                 u64::from(kinds.contains(&kind))
             }
+            Action::MountTmpfs { dirs, .. } => u64::from(kind == NsKind::Mount && !dirs.is_empty()),
             Action::NestPid { depth, .. } if kind == NsKind::Pid => u64::from(*depth),
             _ => 0,
         })
@@ -239,35 +241,41 @@ fn creations(plan: &Plan, kind: NsKind) -> u64 {
     u64::from(sandbox) + u64::from(plan.namespaces.contains(&kind)) + steps
 }
 
-/// The deepest level a PID namespace may have (MAX_PID_NS_LEVEL): ENOSPC for the next is the
-/// nesting depth's, not a limit's.
+/// The deepest level a PID namespace may have below the initial one (MAX_PID_NS_LEVEL): ENOSPC
+/// for the next is the nesting depth's, not a limit's.
 const MAX_PID_NS_LEVEL: usize = 32;
 
-/// Why a failed scenario is skipped where its failure itself shows a namespace refused with
-/// ENOSPC that no expectation asked for, under a `user.max_<kind>_namespaces` that this run
-/// can reach: the probe a failure triggers cannot show that, as the namespaces that reached
-/// the limit (the scenario's own: `nest_pid` makes ten at a limit of 10) have ended and been
-/// released by the time it tries, so it said "ok" and the scenario failed (in one run of
-/// `pid/nesting-limit` in 40 on a busy host), and a run whose facts were tried at the start
-/// has no such probe. ENOSPC from creating a namespace has two causes, such a limit and the
-/// nesting depth; the limit counts as reachable within four times what `jobs` + 1 scenarios of
-/// the run (`plans`) create of the kind at most, for those that ended moments before. A limit
-/// beyond that (as every kernel's starting value is: half of threads-max at boot in the initial
-/// user namespace, 2147483647 in others), an ENOSPC a step expected (`nest_pid` at level 33,
-/// `unshare` with `errno: ENOSPC`), or one from anything but creating a namespace (a mount
-/// past fs.mount-max) leaves the failure standing.
-pub fn limit_refused(
+/// The level of nsspec's own PID namespace (0: the initial one), from NSpid.
+fn own_pid_level() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            let line = t.lines().find(|l| l.starts_with("NSpid:"))?;
+            Some(line.split_whitespace().count().saturating_sub(2))
+        })
+        .unwrap_or(0)
+}
+
+/// The kinds of namespace a failed scenario's own output shows refused with an ENOSPC that no
+/// step expected: in the set-up (the sandbox's namespaces, init's clone, init's own unshare),
+/// an `unshare` or `fork` with kinds, a `mount_tmpfs` with `dirs` (its anonymous mount
+/// namespace), a `nest_pid` short of the nesting depth. ENOSPC from creating a namespace has
+/// two causes, a `user.max_<kind>_namespaces` limit and that depth. Nothing where the scenario
+/// writes a limit of its own (/proc/sys/user/max_*): an ENOSPC is then its own doing.
+pub fn refused_kinds(
     plan: &Plan,
     out: &crate::executor::RunOutput,
-    plans: &[&Plan],
-    jobs: usize,
-) -> Option<String> {
+) -> std::collections::BTreeSet<NsKind> {
     use crate::executor::{Obs, Res};
     use crate::plan::Outcome;
     let enospc = Errno::ENOSPC;
     let mut kinds = std::collections::BTreeSet::new();
-    // The sandbox's namespaces, init's clone and init's own unshare: whichever refused, the
-    // kinds it makes are the harness's and the scenario's.
+    let steps = || plan.procs.iter().flat_map(|p| &p.steps);
+    if steps().any(|s| {
+        matches!(&s.action, Action::Write { path, .. } if path.starts_with("/proc/sys/user/max_"))
+    }) {
+        return kinds;
+    }
     let refused_at_start = (out.setup_failed
         && out
             .error
@@ -279,13 +287,15 @@ pub fn limit_refused(
         });
     if refused_at_start {
         kinds.extend(plan.namespaces.iter().copied());
-        kinds.extend([NsKind::Mount, NsKind::Uts, NsKind::Ipc]);
+        kinds.extend([NsKind::Mount, NsKind::Uts, NsKind::Ipc, NsKind::User]);
     }
+    let depth_left = MAX_PID_NS_LEVEL.saturating_sub(own_pid_level());
     for r in &out.records {
         let step = r
             .step
             .checked_sub(1)
             .and_then(|i| plan.procs.get(r.proc)?.steps.get(i));
+        let unexpected = |expect: &Outcome| *expect != Outcome::Errno(enospc);
         match (step.map(|s| &s.action), &r.obs) {
             (
                 Some(
@@ -295,29 +305,58 @@ pub fn limit_refused(
                     },
                 ),
                 Obs::Result(Res::Errno(e)),
-            ) if *e == enospc as i32 && *expect != Outcome::Errno(enospc) => {
+            ) if *e == enospc as i32 && unexpected(expect) => {
                 kinds.extend(k.iter().copied());
             }
+            (Some(Action::MountTmpfs { dirs, expect, .. }), Obs::Result(Res::Errno(e)))
+                if *e == enospc as i32 && !dirs.is_empty() && unexpected(expect) =>
+            {
+                kinds.insert(NsKind::Mount);
+            }
             (
-                Some(Action::NestPid { .. }),
+                Some(Action::NestPid { expect, .. }),
                 Obs::Nest {
                     level,
                     errno: Some(e),
                     ..
                 },
-            ) if *e == enospc as i32 && *level < MAX_PID_NS_LEVEL => {
+            ) if *e == enospc as i32
+                && *level < depth_left
+                && *expect != Some((*level as i64, Some(enospc))) =>
+            {
                 kinds.insert(NsKind::Pid);
             }
             _ => {}
         }
     }
-    let within: Vec<(NsKind, u64)> = kinds
-        .into_iter()
-        .filter_map(|k| {
+    kinds
+}
+
+/// Why a failed scenario is skipped whose own output showed `refused` kinds
+/// ([`refused_kinds`]), where the limit of one, as read in nsspec's user namespace, is one this
+/// run can reach: the probe a failure triggers cannot show that once the namespaces that
+/// reached it (the scenario's own: `nest_pid` makes ten at a limit of 10) have ended and been
+/// released, so it said "ok" and the scenario failed (in one run of `pid/nesting-limit` in 40
+/// on a busy host). Reachable: within four times what the `jobs` + 1 scenarios of the run
+/// (`plans`) that create the most of the kind create together, for those that ended moments
+/// before. A limit beyond that (as every kernel's starting value is: half of threads-max at
+/// boot in the initial user namespace, 2147483647 in others) leaves the failure standing, so
+/// that a kernel that refuses a namespace it should make is not taken for a host that cannot.
+pub fn limit_refused(
+    refused: &std::collections::BTreeSet<NsKind>,
+    plans: &[&Plan],
+    jobs: usize,
+) -> Option<String> {
+    let at_once = jobs.min(plans.len()) + 1;
+    let within: Vec<(NsKind, u64)> = refused
+        .iter()
+        .filter_map(|&k| {
             let path = format!("/proc/sys/user/max_{}_namespaces", k.proc_name());
             let n: u64 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
-            let most = plans.iter().map(|p| creations(p, k)).max().unwrap_or(0);
-            (n <= 4 * (jobs as u64 + 1) * most).then_some((k, n))
+            let mut most: Vec<u64> = plans.iter().map(|p| creations(p, k)).collect();
+            most.sort_unstable_by(|a, b| b.cmp(a));
+            let reach: u64 = most.iter().take(at_once).sum::<u64>() * 4;
+            (n <= reach).then_some((k, n))
         })
         .collect();
     let (names, limits): (Vec<_>, Vec<_>) = within
@@ -334,7 +373,7 @@ pub fn limit_refused(
             "creating {} namespaces failed with {} where {} here, which this run can reach \
              ({LIMIT_COUNTS}): {LIMIT_FIX}",
             names.join(" or "),
-            crate::report::errno_text(enospc as i32),
+            crate::report::errno_text(Errno::ENOSPC as i32),
             limits.join(" and ")
         )
     })

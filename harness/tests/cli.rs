@@ -1285,12 +1285,95 @@ fn enospc_under_limits_out_of_reach_fails_the_scenario() {
         // Double quotes: the throwaway namespace's shell runs the whole in single ones.
         "echo 10 > /proc/sys/user/max_pid_namespaces && \
          exec unshare -U -r sh -c \"echo 1000 > /proc/sys/user/max_pid_namespaces && ",
-        &format!("--no-snapshots {file}\""),
+        // -j 50 with one scenario: a bound from the jobs asked for (4 × 51 × 41) would reach
+        // 1000; the run's scenarios hold at most 41 at once.
+        &format!("--no-snapshots -j 50 {file}\""),
     );
     check(code, &stdout, "expected deepest level 31; the next");
     assert!(
         !stdout.contains("deepest level 32"),
         "not the depth: {stdout}"
+    );
+}
+
+/// The namespaces nsspec's own set-up and steps make count too: the rootless sandbox's user
+/// namespace (refused under user.max_user_namespaces at 2 with -j 4: every scenario FAILED
+/// with "cannot create the harness's user namespace (rootless mode): ENOSPC"), and the
+/// anonymous mount namespace a `mount_tmpfs` with `dirs` makes through fsmount(2) (refused
+/// under user.max_mnt_namespaces at 3, beside the sandbox's and the scenario's).
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn enospc_from_the_harnesss_own_namespaces_names_the_limit() {
+    if !privileged() {
+        return;
+    }
+    let (code, stdout) = run_with_facts_tried(
+        // Double quotes: the throwaway namespace's shell runs the whole in single ones.
+        "echo 2 > /proc/sys/user/max_user_namespaces && \
+         exec setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \"",
+        "-j 4 -f uts/\"",
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains(", 0 failed, "), "{stdout}");
+    // Four at once need four user namespaces: at least two of the first four are refused.
+    assert!(stdout.contains("\nSKIP  uts/"), "{stdout}");
+    for skip in stdout.lines().filter(|l| l.starts_with("SKIP")) {
+        assert!(skip.contains("user.max_user_namespaces is 2"), "{skip}");
+    }
+
+    let scratch = Scratch::new("enospc-fsmount");
+    let file = scratch.file(
+        "tmpfs.yaml",
+        "name: tmpfs\nnamespaces: [mount]\nsteps:\n  \
+         - mount_tmpfs: { target: /tmp, dirs: [a] }\n",
+    );
+    let (code, stdout) = run_with_facts_tried(
+        // 3: the sandbox's and init's are made, fsmount's is refused (at 2, init's was).
+        "echo 3 > /proc/sys/user/max_mnt_namespaces && ",
+        &format!("--no-snapshots {file}"),
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        skip_line(&stdout, "tmpfs").contains(
+            "creating mount namespaces failed with ENOSPC: No space left on device where \
+             user.max_mnt_namespaces is 3 here"
+        ),
+        "{stdout}"
+    );
+}
+
+/// A scenario that lowers a limit in a user namespace of its own and is then refused is not
+/// skipped as a host that cannot: the ENOSPC is its own doing, whatever the host's limit.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn an_enospc_under_a_limit_the_scenario_set_fails_it() {
+    if !privileged() {
+        return;
+    }
+    let scratch = Scratch::new("enospc-own-limit");
+    let file = scratch.file(
+        "own.yaml",
+        "name: own\nnamespaces: [pid, mount]\nproc: fresh\nsteps:\n  \
+         - fork:\n      name: child\n      steps:\n        \
+         - unshare: { namespaces: [user] }\n        \
+         - write: { path: /proc/self/uid_map, content: \"0 0 1\" }\n        \
+         - write: { path: /proc/self/setgroups, content: deny }\n        \
+         - write: { path: /proc/self/gid_map, content: \"0 0 1\" }\n        \
+         - write: { path: /proc/sys/user/max_pid_namespaces, content: \"0\" }\n        \
+         - unshare: { namespaces: [pid] }\n  \
+         - wait: { pid: child, expect: { exited: 0 } }\n",
+    );
+    let (code, stdout) = run_with_facts_tried(
+        // Within what the run can reach (4 × its 2 PID namespaces): only whose limit refused
+        // tells this apart from a host's.
+        "echo 5 > /proc/sys/user/max_pid_namespaces && ",
+        &format!("--no-snapshots {file}"),
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  own "), "{stdout}");
+    assert!(
+        stdout.contains("`unshare(pid)`: expected ok, observed ENOSPC"),
+        "{stdout}"
     );
 }
 
@@ -7053,7 +7136,29 @@ fn review_snapshots_lists_accepts_and_rejects_pending_snapshots() {
     assert_eq!(read(&dir, "g__b.snap"), None);
 
     let dir = set_up("review-accept");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |name: &str| {
+        std::fs::metadata(dir.0.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    std::fs::set_permissions(
+        dir.0.join("g__a.snap"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
     assert_eq!(review(&["--accept"], &dir).0, Some(0));
+    // The mode a snapshot had, and a new one's from the umask, as insta writes: not mktemp's 0600.
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+        .unwrap();
+    assert_eq!(mode("g__a.snap"), 0o640);
+    assert_eq!(mode("g__b.snap"), 0o666 & !umask);
     assert_eq!(
         read(&dir, "g__a.snap").unwrap(),
         format!("{header}scenario: g/a\nnew line\n")
