@@ -1002,6 +1002,23 @@ impl Host {
             return Some("kernel.apparmor_restrict_unprivileged_userns is 1 (AppArmor)".into());
         }
         match self.in_userns.get("user").or(self.direct.get("user")) {
+            // A limit set low but not 0, reached (by this run, or by this user's namespaces
+            // elsewhere): said, with what to do, rather than only its errno.
+            Some(v) if v.starts_with("ENOSPC") => Some(match get("user.max_user_namespaces") {
+                Some(n) if n != UNLIMITED || at_initial(NsKind::User, PROC_USER_INIT_INO) => {
+                    format!(
+                        "unshare(CLONE_NEWUSER) fails with {v}, user.max_user_namespaces being \
+                         {n} here: {LIMIT_COUNTS}; raise it or run fewer scenarios at once \
+                         (`-j 1`)"
+                    )
+                }
+                Some(n) => format!(
+                    "unshare(CLONE_NEWUSER) fails with {v}, user.max_user_namespaces being {n} \
+                     here: the limit reached is an enclosing user namespace's, which cannot be \
+                     read from here"
+                ),
+                None => format!("unshare(CLONE_NEWUSER) fails with {v}"),
+            }),
             Some(v) if v != "ok" => Some(format!("unshare(CLONE_NEWUSER) fails with {v}")),
             _ => None,
         }

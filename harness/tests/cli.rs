@@ -1342,6 +1342,33 @@ fn enospc_from_the_harnesss_own_namespaces_names_the_limit() {
     );
 }
 
+/// Rootless where this user's user namespaces have reached a limit set low but not 0 (here one
+/// held by another process of the same user): nsspec cannot run at all, and says which limit,
+/// and what to do, rather than only "unshare(CLONE_NEWUSER) fails with ENOSPC".
+#[test]
+fn rootless_under_a_reached_user_namespace_limit_names_it() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
+    let out = in_throwaway_userns(&format!(
+        "echo 1 > /proc/sys/user/max_user_namespaces && \
+         ({nobody} unshare -U sleep 2 >/dev/null 2>&1 &) && sleep 0.2 && \
+         exec {nobody} {} run -f uts/hostname-64-bytes",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        skip_line(&stdout, "uts/hostname-64-bytes").contains(
+            "unshare(CLONE_NEWUSER) fails with ENOSPC: No space left on device, \
+             user.max_user_namespaces being 1 here: such a limit counts"
+        ),
+        "{stdout}"
+    );
+}
+
 /// A scenario that lowers a limit in a user namespace of its own and is then refused is not
 /// skipped as a host that cannot: the ENOSPC is its own doing, whatever the host's limit.
 #[test]
