@@ -217,14 +217,16 @@ fn limit_reached(limit: &str, n: &str) -> String {
     }
 }
 
-/// The most namespaces of `kind` one run of `plan` creates: the sandbox's, the scenario's own,
+/// The most namespaces of `kind` one run of `plan` creates: the sandbox's (its user namespace
+/// only `rootless`), the scenario's own,
 /// one per step that makes one (a `mount_tmpfs` with `dirs` makes an anonymous mount
 /// namespace, which counts against user.max_mnt_namespaces), and a `nest_pid`'s depth.
-fn creations(plan: &Plan, kind: NsKind) -> u64 {
-    let sandbox = matches!(
-        kind,
-        NsKind::Mount | NsKind::Uts | NsKind::Ipc | NsKind::User
-    );
+fn creations(plan: &Plan, kind: NsKind, rootless: bool) -> u64 {
+    let sandbox = match kind {
+        NsKind::Mount | NsKind::Uts | NsKind::Ipc => true,
+        NsKind::User => rootless,
+        _ => false,
+    };
     let steps: u64 = plan
         .procs
         .iter()
@@ -244,17 +246,6 @@ fn creations(plan: &Plan, kind: NsKind) -> u64 {
 /// The deepest level a PID namespace may have below the initial one (MAX_PID_NS_LEVEL): ENOSPC
 /// for the next is the nesting depth's, not a limit's.
 const MAX_PID_NS_LEVEL: usize = 32;
-
-/// The level of nsspec's own PID namespace (0: the initial one), from NSpid.
-fn own_pid_level() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|t| {
-            let line = t.lines().find(|l| l.starts_with("NSpid:"))?;
-            Some(line.split_whitespace().count().saturating_sub(2))
-        })
-        .unwrap_or(0)
-}
 
 /// The kinds of namespace a failed scenario's own output shows refused with an ENOSPC that no
 /// step expected: in the set-up (the sandbox's namespaces, init's clone, init's own unshare),
@@ -276,20 +267,33 @@ pub fn refused_kinds(
     }) {
         return kinds;
     }
-    let refused_at_start = (out.setup_failed
-        && out
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains(enospc.desc())))
-        || out.records.iter().any(|r| {
-            r.step == 0
-                && matches!(&r.obs, Obs::Failed(m) if m.contains(&format!("unshare: {enospc}")))
-        });
-    if refused_at_start {
-        kinds.extend(plan.namespaces.iter().copied());
-        kinds.extend([NsKind::Mount, NsKind::Uts, NsKind::Ipc, NsKind::User]);
+    // The set-up's messages (executor.rs) say whose namespaces were refused: the rootless
+    // sandbox's user namespace, the sandbox's mount, UTS and IPC, or the scenario's (the
+    // supervisor's unshare of PID and time, init's clone, init's own unshare).
+    let setup_error = out
+        .error
+        .as_deref()
+        .filter(|e| out.setup_failed && e.contains(enospc.desc()));
+    match setup_error {
+        Some(e) if e.contains("the harness's user namespace") => {
+            kinds.insert(NsKind::User);
+        }
+        Some(e) if e.contains("the harness's own mount, UTS and IPC") => {
+            kinds.extend([NsKind::Mount, NsKind::Uts, NsKind::Ipc]);
+        }
+        Some(_) => kinds.extend(plan.namespaces.iter().copied()),
+        None => {}
     }
-    let depth_left = MAX_PID_NS_LEVEL.saturating_sub(own_pid_level());
+    let init_refused = out.records.iter().any(|r| {
+        r.step == 0 && matches!(&r.obs, Obs::Failed(m) if m.contains(&format!("unshare: {enospc}")))
+    });
+    if init_refused {
+        kinds.extend(plan.namespaces.iter().copied());
+    }
+    // The level nest_pid reports counts from the PID namespace of the /proc the harness reads,
+    // which in a container (or under `unshare -pf --mount-proc`) is not the initial one, so
+    // where the nesting depth's ENOSPC comes is known only when nsspec runs in the initial one.
+    let depth_known = at_initial(NsKind::Pid, PROC_PID_INIT_INO);
     for r in &out.records {
         let step = r
             .step
@@ -321,7 +325,8 @@ pub fn refused_kinds(
                     ..
                 },
             ) if *e == enospc as i32
-                && *level < depth_left
+                && depth_known
+                && *level < MAX_PID_NS_LEVEL
                 && *expect != Some((*level as i64, Some(enospc))) =>
             {
                 kinds.insert(NsKind::Pid);
@@ -346,6 +351,7 @@ pub fn limit_refused(
     refused: &std::collections::BTreeSet<NsKind>,
     plans: &[&Plan],
     jobs: usize,
+    rootless: bool,
 ) -> Option<String> {
     let at_once = jobs.min(plans.len()) + 1;
     let within: Vec<(NsKind, u64)> = refused
@@ -353,7 +359,7 @@ pub fn limit_refused(
         .filter_map(|&k| {
             let path = format!("/proc/sys/user/max_{}_namespaces", k.proc_name());
             let n: u64 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
-            let mut most: Vec<u64> = plans.iter().map(|p| creations(p, k)).collect();
+            let mut most: Vec<u64> = plans.iter().map(|p| creations(p, k, rootless)).collect();
             most.sort_unstable_by(|a, b| b.cmp(a));
             let reach: u64 = most.iter().take(at_once).sum::<u64>() * 4;
             (n <= reach).then_some((k, n))

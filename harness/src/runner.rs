@@ -97,10 +97,10 @@ pub fn run_all(
                 let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
                 tried.unmet(plan)
             });
-            if let Some(reason) = probed
-                .flatten()
-                .or_else(|| crate::probe::limit_refused(&refused, &plans, jobs))
-            {
+            if let Some(reason) = probed.flatten().or_else(|| {
+                let rootless = host.mode == crate::probe::Mode::Rootless;
+                crate::probe::limit_refused(&refused, &plans, jobs, rootless)
+            }) {
                 result = blank(plan);
                 result.status = Status::Skipped;
                 result.messages.push(reason);

@@ -1353,9 +1353,12 @@ fn rootless_under_a_reached_user_namespace_limit_names_it() {
     let bin = world_executable_nsspec();
     let nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups";
     let out = in_throwaway_userns(&format!(
+        // The holder's namespace exists before nsspec starts, and it is gone when the test ends.
         "echo 1 > /proc/sys/user/max_user_namespaces && \
-         ({nobody} unshare -U sleep 2 >/dev/null 2>&1 &) && sleep 0.2 && \
-         exec {nobody} {} run -f uts/hostname-64-bytes",
+         {{ {nobody} unshare -U sleep 30 >/dev/null 2>&1 & }} && h=$! && \
+         while [ \"$(readlink /proc/$h/ns/user)\" = \"$(readlink /proc/self/ns/user)\" ]; \
+         do sleep 0.01; done; \
+         {nobody} {} run -f uts/hostname-64-bytes; rc=$?; kill $h; exit $rc",
         bin.display()
     ));
     let (stdout, stderr) = text(&out);
@@ -1430,6 +1433,25 @@ fn an_expected_enospc_does_not_skip_a_failing_scenario() {
     assert!(stdout.contains("FAIL  deep "), "{stdout}");
     assert!(
         stdout.contains("getpid()`: expected 7, observed 1"),
+        "{stdout}"
+    );
+
+    // In a PID namespace of its own with its own /proc (a container), nest_pid's levels count
+    // from there: the depth's ENOSPC comes at level 31, and was taken for the limit's.
+    let nested = scratch.file(
+        "nested.yaml",
+        "name: nested\nnamespaces: [pid]\nsteps:\n  \
+         - nest_pid: { depth: 40, expect: { max_level: 32, errno: ENOSPC } }\n",
+    );
+    let (code, stdout) = run_with_facts_tried(
+        "echo 100 > /proc/sys/user/max_pid_namespaces && \
+         exec unshare -pf --mount-proc sh -c \"",
+        &format!("--no-snapshots -j 1 {nested}\""),
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  nested "), "{stdout}");
+    assert!(
+        stdout.contains("observed created 30, deepest level 31"),
         "{stdout}"
     );
 
@@ -7151,6 +7173,20 @@ fn review_snapshots_lists_accepts_and_rejects_pending_snapshots() {
         );
         assert!(read(&dir, "g__a.snap.new").is_some() && read(&dir, "g__b.snap.new").is_some());
     }
+
+    // A snapshot that is a symlink to a folder is not accepted, and the pending one stays.
+    let dir = set_up("review-folder");
+    std::fs::remove_file(dir.0.join("g__a.snap")).unwrap();
+    std::fs::create_dir(dir.0.join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink("elsewhere", dir.0.join("g__a.snap")).unwrap();
+    let (code, out) = review(&["--accept"], &dir);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("not accepted: g__a.snap leads to "), "{out}");
+    assert!(read(&dir, "g__a.snap.new").is_some());
+    assert_eq!(
+        std::fs::read_dir(dir.0.join("elsewhere")).unwrap().count(),
+        0
+    );
 
     let dir = set_up("review-reject");
     assert_eq!(review(&["--reject"], &dir).0, Some(0));
