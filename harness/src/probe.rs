@@ -202,14 +202,30 @@ const LIMIT_FIX: &str = "raise it, run fewer scenarios at once (`-j 1`), or use 
 /// What a user namespace's limits start at: a value that limits nothing.
 const UNLIMITED: &str = "2147483647";
 
+/// The sysctl that limits the namespaces of `kind` per user namespace.
+fn limit_name(kind: NsKind) -> String {
+    format!("user.max_{}_namespaces", kind.proc_name())
+}
+
+/// A sysctl's value as nsspec's namespaces show it, trimmed; `None` where it does not exist.
+fn read_sysctl(name: &str) -> Option<String> {
+    let path = format!("/proc/sys/{}", name.replace('.', "/"));
+    Some(std::fs::read_to_string(path).ok()?.trim().to_string())
+}
+
+/// Whether a limit read as `n` limits nothing here, so that one reached is an enclosing user
+/// namespace's, which cannot be read from inside: a user namespace made after boot (a
+/// container's, bwrap's) starts its limits at 2147483647.
+fn limited_only_outside(n: &str) -> bool {
+    n == UNLIMITED && !at_initial(NsKind::User, PROC_USER_INIT_INO)
+}
+
 /// `limit` (a `user.max_*_namespaces`), read as `n`, and what ENOSPC under it means: for the
 /// parenthesis and the advice of a skip.
 fn limit_reached(limit: &str, n: &str) -> String {
     match n {
         "0" => format!("({limit} is 0): raise it or use `vm/run`"),
-        // A user namespace made after boot (a container's, bwrap's) starts at this; the limit
-        // reached is then an enclosing namespace's, which cannot be read from inside.
-        UNLIMITED if !at_initial(NsKind::User, PROC_USER_INIT_INO) => format!(
+        _ if limited_only_outside(n) => format!(
             "({limit} is {n} here, so the limit reached is an enclosing user namespace's, which \
              cannot be read from here): raise it there or use `vm/run`"
         ),
@@ -357,8 +373,7 @@ pub fn limit_refused(
     let within: Vec<(NsKind, u64)> = refused
         .iter()
         .filter_map(|&k| {
-            let path = format!("/proc/sys/user/max_{}_namespaces", k.proc_name());
-            let n: u64 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+            let n: u64 = read_sysctl(&limit_name(k))?.parse().ok()?;
             let mut most: Vec<u64> = plans.iter().map(|p| creations(p, k, rootless)).collect();
             most.sort_unstable_by(|a, b| b.cmp(a));
             let reach: u64 = most.iter().take(at_once).sum::<u64>() * 4;
@@ -367,12 +382,7 @@ pub fn limit_refused(
         .collect();
     let (names, limits): (Vec<_>, Vec<_>) = within
         .iter()
-        .map(|(k, n)| {
-            (
-                k.name(),
-                format!("user.max_{}_namespaces is {n}", k.proc_name()),
-            )
-        })
+        .map(|(k, n)| (k.name(), format!("{} is {n}", limit_name(*k))))
         .unzip();
     (!within.is_empty()).then(|| {
         format!(
@@ -452,10 +462,7 @@ fn a_limit_is_zero(flags: libc::c_int) -> bool {
     NsKind::ALL
         .into_iter()
         .filter(|k| flags & k.clone_flag() != 0)
-        .any(|k| {
-            std::fs::read_to_string(format!("/proc/sys/user/max_{}_namespaces", k.proc_name()))
-                .is_ok_and(|v| v.trim() == "0")
-        })
+        .any(|k| read_sysctl(&limit_name(k)).is_some_and(|v| v == "0"))
 }
 
 /// Whether a fact says the attempt failed (not: worked, was not probed, or was not tried).
@@ -1011,17 +1018,14 @@ impl Host {
             // A limit set low but not 0, reached (by this run, or by this user's namespaces
             // elsewhere): said, with what to do, rather than only its errno.
             Some(v) if v.starts_with("ENOSPC") => Some(match get("user.max_user_namespaces") {
-                Some(n) if n != UNLIMITED || at_initial(NsKind::User, PROC_USER_INIT_INO) => {
-                    format!(
-                        "unshare(CLONE_NEWUSER) fails with {v}, user.max_user_namespaces being \
-                         {n} here: {LIMIT_COUNTS}; raise it or run fewer scenarios at once \
-                         (`-j 1`)"
-                    )
-                }
-                Some(n) => format!(
+                Some(n) if limited_only_outside(n) => format!(
                     "unshare(CLONE_NEWUSER) fails with {v}, user.max_user_namespaces being {n} \
                      here: the limit reached is an enclosing user namespace's, which cannot be \
                      read from here"
+                ),
+                Some(n) => format!(
+                    "unshare(CLONE_NEWUSER) fails with {v}, user.max_user_namespaces being {n} \
+                     here: {LIMIT_COUNTS}; raise it or run fewer scenarios at once (`-j 1`)"
                 ),
                 None => format!("unshare(CLONE_NEWUSER) fails with {v}"),
             }),
@@ -1088,7 +1092,7 @@ impl Host {
                         )),
                         Some(v) if v != "ok" => {
                             let mut m = format!("cannot create {} namespaces here: unshare fails with {v}", k.name());
-                            let limit = format!("user.max_{}_namespaces", k.proc_name());
+                            let limit = limit_name(*k);
                             let set = self.sysctls.get(&limit);
                             // ENOSPC is the per-user-namespace limit's errno (and the
                             // nesting depth's, which a single unshare cannot reach).
@@ -1338,7 +1342,7 @@ impl Host {
                 let limits: Vec<(String, &String)> = [NsKind::User, NsKind::Mount, NsKind::Pid]
                     .iter()
                     .filter_map(|k| {
-                        let limit = format!("user.max_{}_namespaces", k.proc_name());
+                        let limit = limit_name(*k);
                         let n = self.sysctls.get(&limit)?;
                         Some((limit, n))
                     })
@@ -1708,13 +1712,7 @@ fn zero_offsets(text: &str) -> bool {
 fn read_sysctls() -> BTreeMap<String, String> {
     SYSCTLS
         .iter()
-        .filter_map(|name| {
-            let path = format!("/proc/sys/{}", name.replace('.', "/"));
-            Some((
-                name.to_string(),
-                std::fs::read_to_string(path).ok()?.trim().to_string(),
-            ))
-        })
+        .filter_map(|name| Some((name.to_string(), read_sysctl(name)?)))
         .collect()
 }
 

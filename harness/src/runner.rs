@@ -92,12 +92,12 @@ pub fn run_all(
         let (source, plan) = &items[i];
         let mut result = judge(source, plan, &out, snapshots);
         if result.status == Status::Failed && may_be_the_host(&out) {
-            let refused = crate::probe::refused_kinds(plan, &out);
             let probed = host.inferred.then(|| {
                 let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
                 tried.unmet(plan)
             });
             if let Some(reason) = probed.flatten().or_else(|| {
+                let refused = crate::probe::refused_kinds(plan, &out);
                 let rootless = host.mode == crate::probe::Mode::Rootless;
                 crate::probe::limit_refused(&refused, &plans, jobs, rootless)
             }) {

@@ -1037,15 +1037,9 @@ fn in_throwaway_userns_filtered(script: &str, filter: Vec<libc::sock_filter>) ->
             if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            // Capable in the new user namespace, as PR_SET_SECCOMP asks without no_new_privs.
             if !filter.is_empty() {
-                let prog = libc::sock_fprog {
-                    len: filter.len() as u16,
-                    filter: filter.as_ptr().cast_mut(),
-                };
-                // Capable in the new user namespace, as PR_SET_SECCOMP asks without no_new_privs.
-                if libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
+                install_seccomp_filter(&filter)?;
             }
             Ok(())
         });
@@ -3901,17 +3895,21 @@ fn with_unshare_denied(
     flags: libc::c_int,
 ) -> impl FnMut() -> std::io::Result<()> + Send + Sync + 'static {
     let filter = deny_unshare_of(flags);
-    move || {
-        let prog = libc::sock_fprog {
-            len: filter.len() as u16,
-            filter: filter.as_ptr().cast_mut(),
-        };
-        // SAFETY: prctl(2) with a filter built before the fork, which outlives the call.
-        if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(())
+    move || install_seccomp_filter(&filter)
+}
+
+/// Installs the seccomp `filter` in the calling process: for `pre_exec` closures, with a
+/// filter built before the fork (prctl(2) alone runs between fork and exec).
+fn install_seccomp_filter(filter: &[libc::sock_filter]) -> std::io::Result<()> {
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: prctl(2) with a filter that outlives the call.
+    if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) } != 0 {
+        return Err(std::io::Error::last_os_error());
     }
+    Ok(())
 }
 
 /// A process whose set-up failed ran none of its steps, and the failure of its set-up is all
