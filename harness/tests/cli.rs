@@ -2258,7 +2258,7 @@ fn process_group_kill_expectations_fail_when_the_kernel_answers_otherwise() {
         file,
         "wait: { pid: sibling, expect: { signaled: KILL } }",
         "wait: { pid: sibling, expect: { exited: 0 } }",
-        "init step 7 `wait(sibling)`: expected exited 0, observed killed by SIGKILL",
+        "init step 8 `wait(sibling)`: expected exited 0, observed killed by SIGKILL",
     );
     assert_altered_scenario_fails(
         file,
