@@ -27,6 +27,12 @@ check *PATHS:
 soak N="200" *PATHS:
     robust/soak {{N}} {{ if PATHS == "" { "" } else { "-- " + PATHS } }}
 
+# Each process of a scenario is at random fast or slow (`nsspec run --jitter 50`), so that an
+# order between processes' steps that the scenario leaves to the scheduler comes out both ways.
+# Race hunt: the catalogue (or PATHS) N times with --jitter, reporting any difference.
+races N="50" *PATHS:
+    robust/soak {{N}} --idle-only --jitter 50 {{ if PATHS == "" { "" } else { "-- " + PATHS } }}
+
 # SIGKILL chaos: N runs of nsspec killed at random moments; nothing of any may be left behind.
 chaos N="300":
     robust/chaos {{N}}

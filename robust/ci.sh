@@ -2,7 +2,9 @@
 # Robustness checks for CI (issue 6), to be called from .ci/run:
 #
 #   robust/ci.sh fuzz    bounded cargo-fuzz run of the parser+validator (FUZZ_SECONDS, default 60)
-#   robust/ci.sh soak    flakiness soak: robust/soak SOAK_RUNS (default 200) idle + busy
+#   robust/ci.sh soak    flakiness soak: robust/soak SOAK_RUNS (default 200) idle + busy, then
+#                        JITTER_RUNS (default 50) runs with --jitter 50 (each process at random
+#                        fast or slow), where a race between steps shows in a few runs in a hundred
 #   robust/ci.sh         both
 #
 # The malformed corpus itself is checked by `cargo test` (tests/cli.rs).
@@ -36,6 +38,7 @@ fuzz() {
 
 soak() {
   robust/soak "${SOAK_RUNS:-200}"
+  robust/soak "${JITTER_RUNS:-50}" --idle-only --jitter 50
 }
 
 case "${1:-all}" in

@@ -478,6 +478,89 @@ fn next_to_start(
     None
 }
 
+/// The longest stall before a step, in microseconds (0: none), and the seed of the draws; see
+/// [`set_jitter`].
+static JITTER_US: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+static JITTER_SEED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How long this process stalls before each of its steps under [`set_jitter`] (set as each
+/// scenario process starts).
+static SLOWNESS_US: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Makes the processes of the scenarios run after this fast or slow at random: each is fast
+/// (no stall) or, one in two, slow, and stalls before each of its steps for the same time,
+/// between half of `max` and `max` (rounded to microseconds; zero turns it off). Which, and
+/// how slow, is a function of `seed`, the scenario's id and the process ([`slowness`]), so
+/// that a run with the same seed draws the same.
+///
+/// A scenario's record must not depend on how the kernel schedules its processes: an order
+/// between two processes' steps that no `notify`/`await`, `wait` or `fork` enforces is a race,
+/// and a run where the one that usually comes second comes first records something else. Left
+/// to the scheduler such a run is rare (one in hundreds of runs of the catalogue on a busy
+/// machine); here one process held up while the others run their steps, which is what such a
+/// run needs, comes in about one run in 2^n for n processes, so running a scenario a few dozen
+/// times this way (`nsspec run --jitter`, `robust/soak --jitter`) finds it. Stalls drawn per
+/// step instead, short or long, rarely hold one process up for all the steps another runs
+/// meanwhile: that one's own stalls add up too.
+pub fn set_jitter(max: Duration, seed: u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let us = u32::try_from(max.as_micros()).unwrap_or(u32::MAX);
+    JITTER_SEED.store(seed, Relaxed);
+    JITTER_US.store(us, Relaxed);
+}
+
+/// [`set_jitter`]'s longest stall and seed, when it is on.
+pub fn jitter() -> Option<(Duration, u64)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let us = JITTER_US.load(Relaxed);
+    (us > 0).then(|| (Duration::from_micros(us.into()), JITTER_SEED.load(Relaxed)))
+}
+
+/// The stall before each step of process `proc` (its index in the plan) of scenario `id`
+/// under [`set_jitter`]: zero for a fast one, and always zero with jitter off.
+pub fn slowness(id: &str, proc: usize) -> Duration {
+    /// splitmix64's finaliser: every bit of the input moves about half of the output's.
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let Some((max, seed)) = jitter() else {
+        return Duration::ZERO;
+    };
+    let max = max.as_micros() as u64;
+    // FNV-1a of the id: a hash that is the same in every build, unlike std's.
+    let id = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let r = mix(seed ^ mix(id ^ mix(proc as u64)));
+    if r & 1 == 0 {
+        return Duration::ZERO;
+    }
+    let half = max / 2;
+    Duration::from_micros(half + (r >> 1) % (max - half + 1))
+}
+
+/// The scenario's time limit, and under [`set_jitter`] what its processes' stalls may add: a
+/// slow process stalls before each of its steps, so a chain of steps across processes is held
+/// up by at most the longest stall times the number of steps.
+fn time_limit(plan: &Plan) -> Duration {
+    let steps: usize = plan.procs.iter().map(|p| p.steps.len()).sum();
+    let stalls = jitter().map_or(Duration::ZERO, |(max, _)| {
+        max.saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX))
+    });
+    plan.timeout.saturating_add(stalls)
+}
+
+/// The stall of [`set_jitter`]'s before a step of this process, if it is a slow one.
+fn stall() {
+    let us = SLOWNESS_US.load(std::sync::atomic::Ordering::Relaxed);
+    if us > 0 {
+        std::thread::sleep(Duration::from_micros(us.into()));
+    }
+}
+
 /// Runs `plans` on `host` (as [`Host::probe_for`] measured it in this process) with at most
 /// `jobs` supervisors at a time and calls `done(index, output)` for each as it finishes. Every
 /// scenario has its own supervisor, sandbox and namespaces, so concurrent ones cannot see each
@@ -740,7 +823,7 @@ impl Active {
             Ok(nix::unistd::ForkResult::Parent { child }) => {
                 crate::timing::mark("runner: supervisor forked");
                 drop(write_end);
-                let limit = plan.timeout + RUNNER_GRACE;
+                let limit = time_limit(plan) + RUNNER_GRACE;
                 Ok(Active {
                     index,
                     child,
@@ -1198,7 +1281,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
         holds: RefCell::new((0..plan.events.len()).map(|e| (e, usize::MAX)).collect()),
     };
     let started = Instant::now();
-    let deadline = started + plan.timeout;
+    let deadline = started + time_limit(plan);
     // Before the first cgroup and scenario process. Only the normal end below says `Done`:
     // after any other return the guardian cleans up once we have exited (see `RunGuardian`).
     tell_guardian(&GuardMsg::Watch { pid: me as i32 });
@@ -1382,7 +1465,7 @@ fn supervise(plan: &Plan, runner: i32, env: &RunEnv) -> RunOutput {
                 break;
             }
             out.timeout = Some(Timeout {
-                after: plan.timeout,
+                after: time_limit(plan),
                 in_steps: (0..plan.procs.len())
                     .filter_map(|i| {
                         let s = ctx.table.step(i);
@@ -1651,6 +1734,11 @@ fn forget_caught() {
 fn steps(ctx: &Ctx, me: usize) -> ! {
     // A new process runs on its own main thread (fork() copies the flag of its creator's).
     TAKEN_OVER.store(false, std::sync::atomic::Ordering::Relaxed);
+    let slow = slowness(&ctx.plan.id, me).as_micros();
+    SLOWNESS_US.store(
+        u32::try_from(slow).unwrap_or(u32::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let own = &ctx.plan.procs[me].steps;
     if Some(me) == ctx.plan.host && own.is_empty() {
         // A host process without steps exists to be a target; it lives until init has ended.
@@ -1785,6 +1873,7 @@ fn take_over(ctx: &Ctx, me: usize, step: &StepPlan, next: usize) {
 /// Runs one step and records what it observed (unless the step recorded it itself).
 fn run_step(ctx: &Ctx, me: usize, step: &StepPlan) {
     ctx.table.set_step(me, step.index as i32);
+    stall();
     if let Some(obs) = execute(ctx, me, step) {
         emit(ctx, me, step.index, obs);
     }
@@ -2687,7 +2776,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                     // scenario's time limit (and a second) has passed since the harness's.
                     let now = clock_ns(libc::CLOCK_REALTIME);
                     let elapsed = now - base.realtime - shift;
-                    let limit = (ctx.plan.timeout + Duration::from_secs(1)).as_nanos() as i128;
+                    let limit = (time_limit(ctx.plan) + Duration::from_secs(1)).as_nanos() as i128;
                     let off = if elapsed < 0 {
                         elapsed
                     } else {
@@ -5790,6 +5879,47 @@ pub(crate) fn forked(f: impl FnOnce() -> i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The draws of `--jitter`: none with it off; with it on, about one process in two slow,
+    /// each for between half the longest stall and all of it, the same again for the same
+    /// seed, scenario and process, and different between seeds and between scenarios.
+    #[test]
+    fn jitter_draws_half_the_processes_slow_and_repeats_by_seed() {
+        let max = Duration::from_millis(10);
+        set_jitter(Duration::ZERO, 7);
+        assert!(slowness("g/a", 1).is_zero());
+        assert_eq!(jitter(), None);
+        set_jitter(max, 7);
+        assert_eq!(jitter(), Some((max, 7)));
+        let draws = |seed: u64, id: &str| {
+            set_jitter(max, seed);
+            (0..400).map(|p| slowness(id, p)).collect::<Vec<_>>()
+        };
+        let first = draws(7, "g/a");
+        let slow = first.iter().filter(|d| !d.is_zero()).count();
+        assert!((150..=250).contains(&slow), "{slow} of 400 slow");
+        assert!(
+            first
+                .iter()
+                .filter(|d| !d.is_zero())
+                .all(|d| *d >= max / 2 && *d <= max),
+            "{first:?}"
+        );
+        assert_eq!(draws(7, "g/a"), first);
+        assert_ne!(draws(8, "g/a"), first);
+        assert_ne!(draws(7, "g/b"), first);
+        // The time limit makes room for a stall before every step (here 3), and only then.
+        let plan = crate::plan::load(
+            "t",
+            "t.yaml",
+            "name: t\nnamespaces: [pid]\ntimeout: 2\nsteps:\n  - fork: { name: c, steps: [ getpid: {} ] }\n  \
+             - wait: { pid: c }\n",
+        )
+        .unwrap();
+        assert_eq!(time_limit(&plan), Duration::from_millis(2030));
+        set_jitter(Duration::ZERO, 0);
+        assert_eq!(time_limit(&plan), Duration::from_secs(2));
+    }
 
     #[test]
     fn poll_timeouts_round_up_and_saturate() {

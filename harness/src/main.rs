@@ -97,6 +97,25 @@ enum Command {
         /// cannot be written, is refused before anything runs.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Hunt for races: each process of a scenario is, at random, fast or (one in two)
+        /// slow, sleeping the same time of MS/2 to MS milliseconds before each of its steps.
+        /// A record must not depend on how the kernel schedules the processes; an order
+        /// between two processes' steps that no notify/await, wait or fork enforces comes out
+        /// the other way in the runs that draw the usual winner slow, and fails against the
+        /// snapshot or an expectation, naming the slow processes. Run a scenario a few dozen
+        /// times so (`robust/soak N --jitter 50 -- FILE`). The time limit grows by MS per step.
+        #[arg(
+            long,
+            value_name = "MS",
+            value_parser = clap::value_parser!(u16).range(1..),
+            conflicts_with = "accept_snapshots"
+        )]
+        jitter: Option<u16>,
+        /// With --jitter: the seed of its draws (which processes are slow, and how slow),
+        /// printed at the start of every run with --jitter. The same seed draws the same for
+        /// a scenario again, to run a failure over. Default: a random one.
+        #[arg(long, value_name = "SEED", requires = "jitter")]
+        jitter_seed: Option<u64>,
     },
     /// List scenarios with their descriptions, after validating them.
     List {
@@ -159,6 +178,8 @@ fn main() -> ExitCode {
         accept_snapshots: false,
         jobs: None,
         junit: None,
+        jitter: None,
+        jitter_seed: None,
     });
     match command {
         Command::Run {
@@ -170,7 +191,20 @@ fn main() -> ExitCode {
             accept_snapshots,
             jobs,
             junit,
+            jitter,
+            jitter_seed,
         } => {
+            if let Some(ms) = jitter {
+                use std::hash::BuildHasher;
+                // RandomState's keys come from the OS's random numbers.
+                let seed = jitter_seed
+                    .unwrap_or_else(|| std::hash::RandomState::new().hash_one(std::process::id()));
+                say!(
+                    "nsspec: jitter: each process of a scenario fast or slow (stalling up to {ms} ms \
+                     before each step); `--jitter {ms} --jitter-seed {seed}` draws the same again"
+                );
+                nsspec::executor::set_jitter(std::time::Duration::from_millis(ms.into()), seed);
+            }
             let snapshots = if no_snapshots {
                 Snapshots::Off
             } else if accept_snapshots {

@@ -106,6 +106,11 @@ pub fn run_all(
                 result.messages.push(reason);
             }
         }
+        if result.status == Status::Failed
+            && let Some(note) = jitter_note(plan)
+        {
+            result.messages.push(note);
+        }
         results[i] = Some(result);
         flush(&mut results, &mut delivered);
     });
@@ -249,6 +254,31 @@ fn differs(source: &Source, plan: &Plan, path: &str, committed: &str, record: &s
 /// annotation needs the file.
 fn located(plan: &Plan, message: String) -> String {
     format!("{}: {message}", plan.source)
+}
+
+/// Under `--jitter`, which of the scenario's processes were slow: what the failure depended
+/// on, when it was a race.
+fn jitter_note(plan: &Plan) -> Option<String> {
+    let (max, seed) = executor::jitter()?;
+    let slow: Vec<String> = plan
+        .procs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let d = executor::slowness(&plan.id, i);
+            (!d.is_zero()).then(|| format!("`{}` ({} ms)", p.name, d.as_millis()))
+        })
+        .collect();
+    Some(format!(
+        "under --jitter {} --jitter-seed {seed}, slow: {}; a failure that comes only with some \
+         seeds is a race between processes: order their steps with notify/await or wait",
+        max.as_millis(),
+        if slow.is_empty() {
+            "none".to_string()
+        } else {
+            slow.join(", ")
+        }
+    ))
 }
 
 /// Judges one run: expectations first (they say precisely what is wrong), then the snapshot.

@@ -7238,3 +7238,81 @@ fn review_snapshots_lists_accepts_and_rejects_pending_snapshots() {
         )
     );
 }
+
+/// `--jitter` makes a race between two processes' steps come out either way, as its seed
+/// draws, and says which processes were slow: here `a`'s first step races init's kill of `a`.
+/// The seeds are chosen from the draws (`executor::slowness`, the same function the binary
+/// runs), so each run's order is known: `a` held up for at least 200 ms is killed before its
+/// step; init held up so kills it after. A scenario that orders the two passes either way.
+#[test]
+fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
+    use nsspec::executor::{set_jitter, slowness};
+    if !runs_scenarios() {
+        return;
+    }
+    let dir = Scratch::new("jitter");
+    let racy = dir.file(
+        "racy.yaml",
+        "name: racy\nnamespaces: [pid]\nsteps:\n  - fork:\n      name: a\n      steps:\n        \
+         - getpid: { expect: 2 }\n        - pause: {}\n  - kill: { pid: a, signal: KILL }\n  \
+         - wait: { pid: a, expect: { signaled: KILL } }\n",
+    );
+    let ordered = dir.file(
+        "ordered.yaml",
+        "name: ordered\nnamespaces: [pid]\nsteps:\n  - fork:\n      name: a\n      steps:\n        \
+         - getpid: { expect: 2 }\n        - notify: { event: e }\n        - pause: {}\n  \
+         - await: { event: e }\n  - kill: { pid: a, signal: KILL }\n  \
+         - wait: { pid: a, expect: { signaled: KILL } }\n",
+    );
+    // Init is process 0 and `a` process 1 of each plan.
+    let max = Duration::from_millis(400);
+    let find = |id: &str, slow: usize| {
+        (0..1000u64)
+            .find(|&seed| {
+                set_jitter(max, seed);
+                slowness(id, slow) >= max / 2 && slowness(id, 1 - slow).is_zero()
+            })
+            .expect("a seed that draws it")
+    };
+    let run = |file: &str, seed: u64| {
+        let out = nsspec(&[
+            "run",
+            "--no-snapshots",
+            "--jitter",
+            "400",
+            "--jitter-seed",
+            &seed.to_string(),
+            file,
+        ]);
+        let (stdout, stderr) = text(&out);
+        assert!(
+            stderr.contains(&format!(
+                "`--jitter 400 --jitter-seed {seed}` draws the same"
+            )),
+            "{stderr}"
+        );
+        (out.status.code(), stdout)
+    };
+    let a_slow = find("racy", 1);
+    let (code, stdout) = run(&racy, a_slow);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("racy.yaml:7: a step 1 `getpid()`: did not complete"),
+        "{stdout}"
+    );
+    let ms = slowness("racy", 1).as_millis();
+    assert!(
+        stdout.contains(&format!(
+            "under --jitter 400 --jitter-seed {a_slow}, slow: `a` ({ms} ms); a failure that \
+             comes only with some seeds is a race"
+        )),
+        "{stdout}"
+    );
+    let init_slow = find("racy", 0);
+    let (code, stdout) = run(&racy, init_slow);
+    assert_eq!(code, Some(0), "{stdout}");
+    for seed in [find("ordered", 0), find("ordered", 1)] {
+        let (code, stdout) = run(&ordered, seed);
+        assert_eq!(code, Some(0), "seed {seed}: {stdout}");
+    }
+}
