@@ -519,6 +519,14 @@ pub fn jitter() -> Option<(Duration, u64)> {
 /// The stall before each step of process `proc` (its index in the plan) of scenario `id`
 /// under [`set_jitter`]: zero for a fast one, and always zero with jitter off.
 pub fn slowness(id: &str, proc: usize) -> Duration {
+    jitter().map_or(Duration::ZERO, |(max, seed)| {
+        draw_slowness(max, seed, id, proc)
+    })
+}
+
+/// [`slowness`] under `--jitter max --jitter-seed seed`. The id is the scenario's, which for
+/// a file given by path comes from the path: the same seed draws the same for the same path.
+pub fn draw_slowness(max: Duration, seed: u64, id: &str, proc: usize) -> Duration {
     /// splitmix64's finaliser: every bit of the input moves about half of the output's.
     fn mix(mut z: u64) -> u64 {
         z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -526,10 +534,7 @@ pub fn slowness(id: &str, proc: usize) -> Duration {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    let Some((max, seed)) = jitter() else {
-        return Duration::ZERO;
-    };
-    let max = max.as_micros() as u64;
+    let max = u64::try_from(max.as_micros()).unwrap_or(u64::MAX / 2);
     // FNV-1a of the id: a hash that is the same in every build, unlike std's.
     let id = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -1758,6 +1763,7 @@ fn steps_from(ctx: &Ctx, me: usize, mut next: usize) -> ! {
         match step.action {
             Action::Thread { inner, .. } if inner > 0 => {
                 ctx.table.set_step(me, step.index as i32);
+                stall();
                 let inner = &own[next..(next + inner).min(own.len())];
                 next += inner.len();
                 thread_with_steps(ctx, me, step, inner);
@@ -1768,6 +1774,7 @@ fn steps_from(ctx: &Ctx, me: usize, mut next: usize) -> ! {
                 take_over: true, ..
             } => {
                 ctx.table.set_step(me, step.index as i32);
+                stall();
                 // Returns only when no thread could be made: this one goes on.
                 take_over(ctx, me, step, next);
             }
@@ -5892,9 +5899,11 @@ mod tests {
         set_jitter(max, 7);
         assert_eq!(jitter(), Some((max, 7)));
         let draws = |seed: u64, id: &str| {
-            set_jitter(max, seed);
-            (0..400).map(|p| slowness(id, p)).collect::<Vec<_>>()
+            (0..400)
+                .map(|p| draw_slowness(max, seed, id, p))
+                .collect::<Vec<_>>()
         };
+        assert_eq!(slowness("g/a", 5), draw_slowness(max, 7, "g/a", 5));
         let first = draws(7, "g/a");
         let slow = first.iter().filter(|d| !d.is_zero()).count();
         assert!((150..=250).contains(&slow), "{slow} of 400 slow");

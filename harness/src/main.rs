@@ -199,10 +199,6 @@ fn main() -> ExitCode {
                 // RandomState's keys come from the OS's random numbers.
                 let seed = jitter_seed
                     .unwrap_or_else(|| std::hash::RandomState::new().hash_one(std::process::id()));
-                say!(
-                    "nsspec: jitter: each process of a scenario fast or slow (stalling up to {ms} ms \
-                     before each step); `--jitter {ms} --jitter-seed {seed}` draws the same again"
-                );
                 nsspec::executor::set_jitter(std::time::Duration::from_millis(ms.into()), seed);
             }
             let snapshots = if no_snapshots {
@@ -533,6 +529,13 @@ fn run(paths: &[PathBuf], filter: &[String], options: &RunOptions) -> ExitCode {
         Err(code) => return code,
     };
     nsspec::timing::mark("runner: scenarios loaded");
+    if let Some((max, seed)) = nsspec::executor::jitter() {
+        let ms = max.as_millis();
+        say!(
+            "nsspec: jitter: each process of a scenario fast or slow (stalling up to {ms} ms \
+             before each step); `--jitter {ms} --jitter-seed {seed}` draws the same again"
+        );
+    }
     // Asking costs a few cgroup file reads; one scenario needs no answer.
     let jobs = jobs
         .map(usize::from)

@@ -1215,6 +1215,15 @@ pub fn evaluate(plan: &Plan, run: &RunOutput) -> (Vec<String>, String) {
             plan.source,
             fmt_secs(t.after)
         );
+        if t.after > plan.timeout {
+            // Only `--jitter` makes the limit longer than the scenario's own.
+            write!(
+                msg,
+                " (its {}s, and --jitter's longest stall for each of its steps)",
+                fmt_secs(plan.timeout)
+            )
+            .unwrap();
+        }
         let steps: Vec<String> = t
             .in_steps
             .iter()

@@ -266,7 +266,7 @@ fn jitter_note(plan: &Plan) -> Option<String> {
         .enumerate()
         .filter_map(|(i, p)| {
             let d = executor::slowness(&plan.id, i);
-            (!d.is_zero()).then(|| format!("`{}` ({} ms)", p.name, d.as_millis()))
+            (!d.is_zero()).then(|| format!("`{}` ({:.1} ms)", p.name, d.as_secs_f64() * 1e3))
         })
         .collect();
     Some(format!(

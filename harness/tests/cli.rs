@@ -7246,7 +7246,7 @@ fn review_snapshots_lists_accepts_and_rejects_pending_snapshots() {
 /// step; init held up so kills it after. A scenario that orders the two passes either way.
 #[test]
 fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
-    use nsspec::executor::{set_jitter, slowness};
+    use nsspec::executor::draw_slowness;
     if !runs_scenarios() {
         return;
     }
@@ -7269,8 +7269,8 @@ fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
     let find = |id: &str, slow: usize| {
         (0..1000u64)
             .find(|&seed| {
-                set_jitter(max, seed);
-                slowness(id, slow) >= max / 2 && slowness(id, 1 - slow).is_zero()
+                draw_slowness(max, seed, id, slow) >= max / 2
+                    && draw_slowness(max, seed, id, 1 - slow).is_zero()
             })
             .expect("a seed that draws it")
     };
@@ -7300,10 +7300,10 @@ fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
         stdout.contains("racy.yaml:7: a step 1 `getpid()`: did not complete"),
         "{stdout}"
     );
-    let ms = slowness("racy", 1).as_millis();
+    let ms = draw_slowness(max, a_slow, "racy", 1).as_secs_f64() * 1e3;
     assert!(
         stdout.contains(&format!(
-            "under --jitter 400 --jitter-seed {a_slow}, slow: `a` ({ms} ms); a failure that \
+            "under --jitter 400 --jitter-seed {a_slow}, slow: `a` ({ms:.1} ms); a failure that \
              comes only with some seeds is a race"
         )),
         "{stdout}"
@@ -7315,4 +7315,64 @@ fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
         let (code, stdout) = run(&ordered, seed);
         assert_eq!(code, Some(0), "seed {seed}: {stdout}");
     }
+}
+
+/// Under `--jitter` a scenario's time limit grows by the longest stall for each of its steps:
+/// here 10 steps of a slow init stall 0.5–1 s in all, past the scenario's own 0.3 s, and
+/// within 0.3 s and 10 × 100 ms.
+#[test]
+fn jitter_makes_room_in_the_time_limit_for_its_stalls() {
+    use nsspec::executor::draw_slowness;
+    if !runs_scenarios() {
+        return;
+    }
+    let dir = Scratch::new("jitter-limit");
+    let file = dir.file(
+        "slow.yaml",
+        &format!(
+            "name: slow\nnamespaces: [pid]\ntimeout: 0.3\nsteps:\n{}",
+            "  - getpid: { expect: 1 }\n".repeat(10)
+        ),
+    );
+    let max = Duration::from_millis(100);
+    let seed = (0..1000u64)
+        .find(|&seed| draw_slowness(max, seed, "slow", 0) >= max / 2)
+        .expect("a seed that draws init slow");
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        "--jitter",
+        "100",
+        "--jitter-seed",
+        &seed.to_string(),
+        &file,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    // Without the room, the same run times out; with the room it names both parts.
+    let tight = dir.file(
+        "tight.yaml",
+        &format!(
+            "name: tight\nnamespaces: [pid]\ntimeout: 0.3\nsteps:\n{}  - pause: {{}}\n",
+            "  - getpid: { expect: 1 }\n".repeat(2)
+        ),
+    );
+    let out = nsspec(&[
+        "run",
+        "--no-snapshots",
+        "--jitter",
+        "100",
+        "--jitter-seed",
+        "1",
+        &tight,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "tight.yaml:7: timed out after 0.6s (its 0.3s, and --jitter's longest stall for \
+             each of its steps) in step 3 of init"
+        ),
+        "{stdout}"
+    );
 }
