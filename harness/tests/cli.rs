@@ -7241,7 +7241,7 @@ fn review_snapshots_lists_accepts_and_rejects_pending_snapshots() {
 
 /// `--jitter` makes a race between two processes' steps come out either way, as its seed
 /// draws, and says which processes were slow: here `a`'s first step races init's kill of `a`.
-/// The seeds are chosen from the draws (`executor::slowness`, the same function the binary
+/// The seeds are chosen from the draws (`executor::draw_slowness`, the function the binary
 /// runs), so each run's order is known: `a` held up for at least 200 ms is killed before its
 /// step; init held up so kills it after. A scenario that orders the two passes either way.
 #[test]
