@@ -7242,8 +7242,9 @@ fn review_snapshots_lists_accepts_and_rejects_pending_snapshots() {
 /// `--jitter` makes a race between two processes' steps come out either way, as its seed
 /// draws, and says which processes were slow: here `a`'s first step races init's kill of `a`.
 /// The seeds are chosen from the draws (`executor::draw_slowness`, the function the binary
-/// runs), so each run's order is known: `a` held up for at least 200 ms is killed before its
-/// step; init held up so kills it after. A scenario that orders the two passes either way.
+/// runs), so each run's order is known: `a` held up for at least 500 ms is killed before its
+/// step; init held up so kills it after (half a second is time enough for the other process
+/// to run its step even on a loaded machine). A scenario that orders the two passes either way.
 #[test]
 fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
     use nsspec::executor::draw_slowness;
@@ -7265,7 +7266,7 @@ fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
          - wait: { pid: a, expect: { signaled: KILL } }\n",
     );
     // Init is process 0 and `a` process 1 of each plan.
-    let max = Duration::from_millis(400);
+    let max = Duration::from_millis(1000);
     let find = |id: &str, slow: usize| {
         (0..1000u64)
             .find(|&seed| {
@@ -7279,7 +7280,7 @@ fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
             "run",
             "--no-snapshots",
             "--jitter",
-            "400",
+            "1000",
             "--jitter-seed",
             &seed.to_string(),
             file,
@@ -7287,7 +7288,7 @@ fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
         let (stdout, stderr) = text(&out);
         assert!(
             stderr.contains(&format!(
-                "`--jitter 400 --jitter-seed {seed}` draws the same"
+                "`--jitter 1000 --jitter-seed {seed}` draws the same"
             )),
             "{stderr}"
         );
@@ -7303,7 +7304,7 @@ fn jitter_turns_a_race_either_way_by_its_seed_and_names_the_slow_processes() {
     let ms = draw_slowness(max, a_slow, "racy", 1).as_secs_f64() * 1e3;
     assert!(
         stdout.contains(&format!(
-            "under --jitter 400 --jitter-seed {a_slow}, slow: `a` ({ms:.1} ms); a failure that \
+            "under --jitter 1000 --jitter-seed {a_slow}, slow: `a` ({ms:.1} ms); a failure that \
              comes only with some seeds is a race"
         )),
         "{stdout}"
