@@ -535,10 +535,8 @@ pub fn draw_slowness(max: Duration, seed: u64, id: &str, proc: usize) -> Duratio
         z ^ (z >> 31)
     }
     let max = u64::try_from(max.as_micros()).unwrap_or(u64::MAX / 2);
-    // FNV-1a of the id: a hash that is the same in every build, unlike std's.
-    let id = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    // A hash that is the same in every build, unlike std's.
+    let id = crate::schema::fnv1a(id.as_bytes());
     let r = mix(seed ^ mix(id ^ mix(proc as u64)));
     if r & 1 == 0 {
         return Duration::ZERO;

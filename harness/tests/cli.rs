@@ -1233,6 +1233,13 @@ fn a_limit_of_an_enclosing_user_namespace_is_named_as_such() {
 /// follows a failure, so what a failure's own errno shows decides alone. Its exit status and
 /// standard output.
 #[cfg(target_arch = "x86_64")]
+/// A run of the scenario `id` that failed (exit 1) with `observed` in its report.
+fn assert_failed(code: Option<i32>, stdout: &str, id: &str, observed: &str) {
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("FAIL  {id} ")), "{stdout}");
+    assert!(stdout.contains(observed), "{stdout}");
+}
+
 fn run_with_facts_tried(set_up: &str, args: &str) -> (Option<i32>, String) {
     let bin = world_executable_nsspec();
     let out = in_throwaway_userns_filtered(
@@ -1262,9 +1269,7 @@ fn enospc_under_limits_out_of_reach_fails_the_scenario() {
          - nest_pid: { depth: 40, expect: { max_level: 31, errno: ENOSPC } }\n",
     );
     let check = |code: Option<i32>, stdout: &str, observed: &str| {
-        assert_eq!(code, Some(1), "{stdout}");
-        assert!(stdout.contains("FAIL  deep "), "{stdout}");
-        assert!(stdout.contains(observed), "{stdout}");
+        assert_failed(code, stdout, "deep", observed);
         assert!(!stdout.contains("SKIP"), "{stdout}");
     };
     let depth = "observed created 31, deepest level 32";
@@ -1393,11 +1398,11 @@ fn an_enospc_under_a_limit_the_scenario_set_fails_it() {
         "echo 5 > /proc/sys/user/max_pid_namespaces && ",
         &format!("--no-snapshots {file}"),
     );
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL  own "), "{stdout}");
-    assert!(
-        stdout.contains("`unshare(pid)`: expected ok, observed ENOSPC"),
-        "{stdout}"
+    assert_failed(
+        code,
+        &stdout,
+        "own",
+        "`unshare(pid)`: expected ok, observed ENOSPC",
     );
 }
 
@@ -1423,12 +1428,7 @@ fn an_expected_enospc_does_not_skip_a_failing_scenario() {
         "echo 50 > /proc/sys/user/max_pid_namespaces && ",
         &format!("--no-snapshots {deep}"),
     );
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL  deep "), "{stdout}");
-    assert!(
-        stdout.contains("getpid()`: expected 7, observed 1"),
-        "{stdout}"
-    );
+    assert_failed(code, &stdout, "deep", "getpid()`: expected 7, observed 1");
 
     // In a PID namespace of its own with its own /proc (a container), nest_pid's levels count
     // from there: the depth's ENOSPC comes at level 31, and was taken for the limit's.
@@ -1442,11 +1442,11 @@ fn an_expected_enospc_does_not_skip_a_failing_scenario() {
          exec unshare -pf --mount-proc sh -c \"",
         &format!("--no-snapshots -j 1 {nested}\""),
     );
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL  nested "), "{stdout}");
-    assert!(
-        stdout.contains("observed created 30, deepest level 31"),
-        "{stdout}"
+    assert_failed(
+        code,
+        &stdout,
+        "nested",
+        "observed created 30, deepest level 31",
     );
 
     let text =
@@ -1462,11 +1462,11 @@ fn an_expected_enospc_does_not_skip_a_failing_scenario() {
         "echo 10 > /proc/sys/user/max_user_namespaces && ",
         &format!("--no-snapshots {per_userns}"),
     );
-    assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL  per-userns "), "{stdout}");
-    assert!(
-        stdout.contains("getuid()`: expected 1, observed 0"),
-        "{stdout}"
+    assert_failed(
+        code,
+        &stdout,
+        "per-userns",
+        "getuid()`: expected 1, observed 0",
     );
 }
 
