@@ -7377,3 +7377,48 @@ fn jitter_makes_room_in_the_time_limit_for_its_stalls() {
         "{stdout}"
     );
 }
+
+/// `robust/soak --jitter`: a scenario that fails on purpose fails the same way in every run
+/// (the note naming its slow processes and seed, drawn anew each run, is left out of the
+/// comparison), and a value nsspec would refuse is refused before anything runs.
+#[test]
+fn soak_with_jitter_compares_failures_without_their_draws() {
+    if !runs_scenarios() {
+        return;
+    }
+    let dir = Scratch::new("soak-jitter");
+    let file = dir.file(
+        "fails.yaml",
+        "name: fails\nnamespaces: [pid]\nsteps:\n  - fork:\n      name: a\n      steps:\n        \
+         - getpid: { expect: 3 }\n  - wait: { pid: a }\n",
+    );
+    let soak = |args: &[&str]| {
+        let out = Command::new(root().join("robust/soak"))
+            .args(args)
+            .env("NSSPEC_BIN", env!("CARGO_BIN_EXE_nsspec"))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        (out.status.code(), format!("{stdout}{stderr}"))
+    };
+    let (code, out) = soak(&["4", "--idle-only", "--jitter", "5", "--", &file]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(
+            "soak: 4 runs (idle, jitter 5 ms) of 1 scenarios (0 passing in the first run)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("no scenario's status or record ever differed from the first run"),
+        "{out}"
+    );
+    for bad in ["0", "70000", "abc"] {
+        let (code, out) = soak(&["1", "--jitter", bad, "--", &file]);
+        assert_eq!(code, Some(2), "{bad}: {out}");
+        assert!(
+            out.contains("soak: --jitter needs a number of milliseconds, 1 to 65535"),
+            "{bad}: {out}"
+        );
+    }
+}
