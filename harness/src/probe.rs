@@ -912,23 +912,78 @@ impl Host {
             Some(why) => Mode::Unavailable(why),
             None => host.decide_mode(),
         };
-        // Only once the mode is known: a rootless supervisor has fewer places for a cgroup.
         let wants = |f: fn(&Scope) -> bool| scope.as_ref().is_none_or(f);
-        let runs = matches!(host.mode, Mode::Root | Mode::Rootless);
-        if runs && (wants(|s| s.cgroup) || wants(|s| s.process_limit)) {
-            let outlook = crate::limits::Outlook::here(host.mode == Mode::Rootless);
+        host.foresee_cgroups(wants(|s| s.cgroup), wants(|s| s.process_limit));
+        host
+    }
+
+    /// `scenario_cgroup` (where `cgroup`) and `process_limit` with `fork_room` (where
+    /// `process_limit`), only once the mode is known: a rootless supervisor has fewer places
+    /// for a cgroup, and one that cannot run has none.
+    fn foresee_cgroups(&mut self, cgroup: bool, process_limit: bool) {
+        let runs = matches!(self.mode, Mode::Root | Mode::Rootless);
+        if runs && (cgroup || process_limit) {
+            let outlook = crate::limits::Outlook::here(self.mode == Mode::Rootless);
             let text = |r: Result<(), String>| r.err().unwrap_or_else(|| "ok".into());
-            if wants(|s| s.cgroup) {
-                host.scenario_cgroup = text(outlook.own_cgroup());
+            if cgroup {
+                self.scenario_cgroup = text(outlook.own_cgroup());
             }
-            if wants(|s| s.process_limit) {
-                host.process_limit = text(outlook.process_limit());
-                host.fork_room = fork_room(
+            if process_limit {
+                self.process_limit = text(outlook.process_limit());
+                self.fork_room = fork_room(
                     outlook.cgroup_room(),
-                    host.kernel,
-                    host.initial_ns.as_deref(),
+                    self.kernel,
+                    self.initial_ns.as_deref(),
                 );
             }
+        }
+    }
+
+    /// These facts, tried after a scenario failed, as they bear on that failure, whose own
+    /// output showed the kinds `refused` with an ENOSPC ([`refused_kinds`]). A trial refused
+    /// with ENOSPC under a `user.max_*_namespaces` that is not 0 is a fact of its moment: the
+    /// run's other namespaces, alive or ended moments before (the failed scenario's own among
+    /// them: these trials do not wait), held the limit. It says nothing of a failure that
+    /// was not refused so, and taken for one it hid every later failure of a scenario of that
+    /// kind as a host that cannot (a `getpid` expecting the wrong number, skipped under
+    /// user.max_pid_namespaces at 1 while another scenario held the one PID namespace). Such a
+    /// verdict counts here only for the kinds the failure was refused; for the others it reads
+    /// "ok", and the mode is decided again from what is left.
+    pub fn for_failure(&self, refused: &std::collections::BTreeSet<NsKind>) -> Host {
+        let lasting = |k: &NsKind| {
+            refused.contains(k) || self.sysctls.get(&limit_name(*k)).is_some_and(|n| n == "0")
+        };
+        let mut host = self.clone();
+        let mut changed = false;
+        let mut of_the_moment = |v: &mut String, kinds: &[NsKind]| {
+            if v.contains("ENOSPC") && !kinds.iter().any(lasting) {
+                *v = "ok".into();
+                changed = true;
+            }
+        };
+        let kind = |name: &str| NsKind::ALL.into_iter().find(|k| k.name() == name);
+        for (name, v) in &mut host.direct {
+            if let Some(k) = kind(name) {
+                of_the_moment(v, &[k]);
+            }
+        }
+        // Tried in a user namespace of the probe's own, which the limit on those may refuse.
+        for (name, v) in &mut host.in_userns {
+            if let Some(k) = kind(name) {
+                of_the_moment(v, &[k, NsKind::User]);
+            }
+        }
+        of_the_moment(
+            &mut host.unprivileged_userns,
+            &[NsKind::User, NsKind::Uts, NsKind::Ipc],
+        );
+        of_the_moment(
+            &mut host.proc_in_userns,
+            &[NsKind::User, NsKind::Mount, NsKind::Pid],
+        );
+        if changed && matches!(host.mode, Mode::Unavailable(_)) {
+            host.mode = host.decide_mode();
+            host.foresee_cgroups(true, true);
         }
         host
     }
@@ -1813,6 +1868,68 @@ mod tests {
         assert!(host.table().contains("unknown (/proc/sys/kernel/pid_max"));
         host.process_limit = "not probed".into();
         assert!(!host.table().contains("unknown (/proc/sys/kernel/pid_max"));
+    }
+
+    /// A trial's ENOSPC under a limit that is not 0 explains a failure only where the failure
+    /// itself was refused that kind; under a limit of 0 it explains any. Rootless, a user
+    /// namespace refused for the moment gives the mode back.
+    #[test]
+    fn an_enospc_of_the_moment_explains_only_a_failure_refused_so() {
+        use crate::schema::NsKind;
+        use std::collections::BTreeSet;
+        let plan = crate::plan::load(
+            "pid/wrong",
+            "wrong.yaml",
+            "name: wrong\nnamespaces: [pid]\nsteps:\n  - getpid: { expect: 7 }\n",
+        )
+        .unwrap();
+        let mut host = Host::probe_for(&[&plan]);
+        host.mode = super::Mode::Root;
+        let enospc = "ENOSPC: No space left on device".to_string();
+        host.direct.insert("pid".into(), enospc.clone());
+        host.sysctls
+            .insert("user.max_pid_namespaces".into(), "1".into());
+        let none = BTreeSet::new();
+        let pid = BTreeSet::from([NsKind::Pid]);
+        let why = host.unmet(&plan).unwrap_or_default();
+        assert!(why.contains("user.max_pid_namespaces is 1"), "{why}");
+        assert_eq!(host.for_failure(&none).unmet(&plan), None);
+        assert_eq!(host.for_failure(&pid).unmet(&plan), Some(why));
+        // Another kind refused does not make this one's ENOSPC count.
+        let uts = BTreeSet::from([NsKind::Uts]);
+        assert_eq!(host.for_failure(&uts).unmet(&plan), None);
+        // Other errnos are no moment's.
+        host.direct
+            .insert("pid".into(), "EPERM: Operation not permitted".into());
+        assert!(host.for_failure(&none).unmet(&plan).is_some());
+        host.direct.insert("pid".into(), enospc.clone());
+        host.sysctls
+            .insert("user.max_pid_namespaces".into(), "0".into());
+        let zero = host.for_failure(&none).unmet(&plan).unwrap_or_default();
+        assert!(zero.contains("user.max_pid_namespaces is 0"), "{zero}");
+
+        // Rootless: the trial's own user namespace refused for the moment.
+        let mut rootless = Host::probe_for(&[&plan]);
+        rootless.cap_eff = 0;
+        rootless.cap_sys_admin = false;
+        rootless.direct.clear();
+        for k in ["mount", "uts", "ipc", "pid"] {
+            rootless.in_userns.insert(k.into(), enospc.clone());
+        }
+        rootless.unprivileged_userns = enospc.clone();
+        rootless
+            .sysctls
+            .insert("user.max_user_namespaces".into(), "2".into());
+        rootless.mode = rootless.decide_mode();
+        assert!(matches!(rootless.mode, super::Mode::Unavailable(_)));
+        let seen = rootless.for_failure(&none);
+        assert_eq!(seen.mode, super::Mode::Rootless);
+        assert_eq!(seen.unmet(&plan), None);
+        let user = BTreeSet::from([NsKind::User]);
+        let refused = rootless.for_failure(&user);
+        assert!(matches!(refused.mode, super::Mode::Unavailable(_)));
+        let why = refused.unmet(&plan).unwrap_or_default();
+        assert!(why.contains("ENOSPC"), "{why}");
     }
 
     /// Lines as proc_pid_status() writes them (fs/proc/array.c), trimmed; names that start

@@ -1171,6 +1171,37 @@ fn a_namespace_limit_that_is_reached_is_named_with_its_value() {
     );
 }
 
+/// A scenario that fails for a reason of its own under a low limit of its kind fails: the
+/// probe a failure triggers tries a PID namespace while the scenario's own is still counted
+/// (for some milliseconds after it ended), or while another scenario holds the limit, and its
+/// ENOSPC explains only a failure that was itself refused so. With user.max_pid_namespaces at
+/// 1, a `getpid` expecting the wrong number was skipped in 20 runs of 20 as "cannot create pid
+/// namespaces here", and every later failure of a PID-namespace scenario in the run with it.
+#[test]
+fn a_real_failure_under_a_low_limit_is_not_skipped_as_the_limits() {
+    if !privileged() {
+        return;
+    }
+    let scratch = Scratch::new("enospc-moment");
+    let file = scratch.file(
+        "wrong.yaml",
+        "name: wrong\nnamespaces: [pid]\nsteps:\n  - getpid: { expect: 7 }\n",
+    );
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        "echo 1 > /proc/sys/user/max_pid_namespaces && exec {} run --no-snapshots {file}",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_failed(
+        out.status.code(),
+        &format!("{stdout}{stderr}"),
+        "wrong",
+        "`getpid()`: expected 7, observed 1",
+    );
+    assert!(!stdout.contains("SKIP"), "{stdout}");
+}
+
 /// A scenario that reaches a low namespace limit by itself is skipped naming it, from its own
 /// ENOSPC, where no probe can see the limit reached: `pid/nesting-limit`'s nest_pid makes ten
 /// PID namespaces under user.max_pid_namespaces at 10 and is refused the eleventh, and all
@@ -1227,12 +1258,6 @@ fn a_limit_of_an_enclosing_user_namespace_is_named_as_such() {
     );
 }
 
-/// `nsspec run ARGS` as root of a throwaway user namespace, after the shell commands `set_up`
-/// (empty, or ending in `&&`), under a seccomp filter that refuses nothing nsspec does: with
-/// one, nsspec tries what the host can do at the start instead of inferring it, and no probe
-/// follows a failure, so what a failure's own errno shows decides alone. Its exit status and
-/// standard output.
-#[cfg(target_arch = "x86_64")]
 /// A run of the scenario `id` that failed (exit 1) with `observed` in its report.
 fn assert_failed(code: Option<i32>, stdout: &str, id: &str, observed: &str) {
     assert_eq!(code, Some(1), "{stdout}");
@@ -1240,6 +1265,12 @@ fn assert_failed(code: Option<i32>, stdout: &str, id: &str, observed: &str) {
     assert!(stdout.contains(observed), "{stdout}");
 }
 
+/// `nsspec run ARGS` as root of a throwaway user namespace, after the shell commands `set_up`
+/// (empty, or ending in `&&`), under a seccomp filter that refuses nothing nsspec does: with
+/// one, nsspec tries what the host can do at the start instead of inferring it, and no probe
+/// follows a failure, so what a failure's own errno shows decides alone. Its exit status and
+/// standard output.
+#[cfg(target_arch = "x86_64")]
 fn run_with_facts_tried(set_up: &str, args: &str) -> (Option<i32>, String) {
     let bin = world_executable_nsspec();
     let out = in_throwaway_userns_filtered(
