@@ -1069,7 +1069,11 @@ impl Host {
         if get("kernel.apparmor_restrict_unprivileged_userns") == Some("1") {
             return Some("kernel.apparmor_restrict_unprivileged_userns is 1 (AppArmor)".into());
         }
-        match self.in_userns.get("user").or(self.direct.get("user")) {
+        // The trial without capabilities, where made, is the one a plan that needs unprivileged
+        // user namespaces asks about; root's kind `user` may be inferred "ok" without a trial.
+        let without_caps = Some(&self.unprivileged_userns).filter(|v| v.starts_with("ENOSPC"));
+        let tried = without_caps.or(self.in_userns.get("user"));
+        match tried.or(self.direct.get("user")) {
             // A limit set low but not 0, reached (by this run, or by this user's namespaces
             // elsewhere): said, with what to do, rather than only its errno.
             Some(v) if v.starts_with("ENOSPC") => Some(match get("user.max_user_namespaces") {

@@ -1256,6 +1256,26 @@ fn a_limit_of_an_enclosing_user_namespace_is_named_as_such() {
         ),
         "{skip}"
     );
+
+    // The same for unprivileged user namespaces, which a scenario that needs them is tried for
+    // without capabilities: the limit was named only where root's own trial of the kind
+    // failed, and a run as root infers that one.
+    let out = in_throwaway_userns(&format!(
+        "echo 1 > /proc/sys/user/max_user_namespaces && \
+         exec unshare -U -r sh -c \"exec {} run -f user/capless-unshare-needs-userns\"",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let skip = skip_line(&stdout, "user/capless-unshare-needs-userns");
+    assert!(
+        skip.contains(
+            "needs unprivileged user namespaces: unshare(CLONE_NEWUSER) fails with ENOSPC: No \
+             space left on device, user.max_user_namespaces being 2147483647 here: the limit \
+             reached is an enclosing user namespace's"
+        ),
+        "{skip}"
+    );
 }
 
 /// A run of the scenario `id` that failed (exit 1) with `observed` in its report.
