@@ -466,6 +466,20 @@ fn a_limit_is_zero(flags: libc::c_int) -> bool {
 }
 
 /// Whether a fact says the attempt failed (not: worked, was not probed, or was not tried).
+/// The errno a fact names: the first word of capitals starting with E and followed by a
+/// colon, as [`crate::report::errno_text`] writes one ("made, but unshare(…) in it fails with
+/// ENOSPC: …" names ENOSPC).
+fn errno_in(fact: &str) -> Option<&str> {
+    fact.split(|c: char| !(c.is_ascii_alphanumeric() || c == ':'))
+        .filter_map(|w| w.strip_suffix(':'))
+        .find(|w| {
+            w.len() > 1
+                && w.starts_with('E')
+                && w.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+}
+
 fn fact_failed(fact: &str) -> bool {
     fact != "ok" && fact != "not probed" && !fact.starts_with(NOT_TRIED)
 }
@@ -940,23 +954,40 @@ impl Host {
     }
 
     /// These facts, tried after a scenario failed, as they bear on that failure, whose own
-    /// output showed the kinds `refused` with an ENOSPC ([`refused_kinds`]). A trial refused
-    /// with ENOSPC under a `user.max_*_namespaces` that is not 0 is a fact of its moment: the
-    /// run's other namespaces, alive or ended moments before (the failed scenario's own among
-    /// them: these trials do not wait), held the limit. It says nothing of a failure that
-    /// was not refused so, and taken for one it hid every later failure of a scenario of that
-    /// kind as a host that cannot (a `getpid` expecting the wrong number, skipped under
-    /// user.max_pid_namespaces at 1 while another scenario held the one PID namespace). Such a
-    /// verdict counts here only for the kinds the failure was refused; for the others it reads
-    /// "ok", and the mode is decided again from what is left.
+    /// output showed the kinds `refused` with an ENOSPC ([`refused_kinds`]). Such a probe
+    /// comes only where the facts were inferred (root without a seccomp filter: only a policy
+    /// or a limit could refuse a kind listed in /proc/self/ns), so a trial's errno counts only
+    /// where it is a refusal that explains the failure; every other reads "ok", and the mode is
+    /// decided again from what is left:
+    /// - EAGAIN, ENOMEM and ECHILD say the trial itself could not be made (its fork refused
+    ///   by a process limit, a child killed), not what the kernel allows: under `ulimit -u`
+    ///   a scenario failing for a reason of its own was skipped as "fails here with EAGAIN";
+    /// - a kind refused with anything but EPERM or EACCES (a policy), EUSERS (the nesting of
+    ///   user namespaces) or ENOSPC is what the failure may be about (a kernel regression),
+    ///   not the host;
+    /// - ENOSPC under a `user.max_*_namespaces` that is not 0 is a fact of its moment: the
+    ///   run's other namespaces, alive or ended moments before (the failed scenario's own
+    ///   among them: these trials do not wait), held the limit. It counts only for the kinds
+    ///   the failure itself was refused; taken for any, it hid every later failure of a
+    ///   scenario of that kind as a host that cannot (a `getpid` expecting the wrong number,
+    ///   skipped under user.max_pid_namespaces at 1).
     pub fn for_failure(&self, refused: &std::collections::BTreeSet<NsKind>) -> Host {
         let lasting = |k: &NsKind| {
             refused.contains(k) || self.sysctls.get(&limit_name(*k)).is_some_and(|n| n == "0")
         };
         let mut host = self.clone();
         let mut changed = false;
-        let mut of_the_moment = |v: &mut String, kinds: &[NsKind]| {
-            if v.contains("ENOSPC") && !kinds.iter().any(lasting) {
+        // `kinds`: those whose limits may have refused the trial; `kind_trial`: an unshare of
+        // a kind, where only a refusal counts.
+        let mut explain = |v: &mut String, kinds: &[NsKind], kind_trial: bool| {
+            let counts = match errno_in(v) {
+                None => true,
+                Some("EAGAIN" | "ENOMEM" | "ECHILD") => false,
+                Some("ENOSPC") => kinds.iter().any(lasting),
+                Some("EPERM" | "EACCES" | "EUSERS") => true,
+                Some(_) => !kind_trial,
+            };
+            if !counts {
                 *v = "ok".into();
                 changed = true;
             }
@@ -964,26 +995,29 @@ impl Host {
         let kind = |name: &str| NsKind::ALL.into_iter().find(|k| k.name() == name);
         for (name, v) in &mut host.direct {
             if let Some(k) = kind(name) {
-                of_the_moment(v, &[k]);
+                explain(v, &[k], true);
             }
         }
         // Tried in a user namespace of the probe's own, which the limit on those may refuse.
         for (name, v) in &mut host.in_userns {
             if let Some(k) = kind(name) {
-                of_the_moment(v, &[k, NsKind::User]);
+                explain(v, &[k, NsKind::User], true);
             }
         }
-        of_the_moment(
+        explain(
             &mut host.unprivileged_userns,
             &[NsKind::User, NsKind::Uts, NsKind::Ipc],
+            false,
         );
-        of_the_moment(
+        explain(
             &mut host.proc_in_userns,
             &[NsKind::User, NsKind::Mount, NsKind::Pid],
+            false,
         );
+        explain(&mut host.private_mounts, &[NsKind::Mount], false);
+        explain(&mut host.map_root, &[NsKind::User], false);
         if changed && matches!(host.mode, Mode::Unavailable(_)) {
             host.mode = host.decide_mode();
-            host.foresee_cgroups(true, true);
         }
         host
     }
@@ -1095,11 +1129,32 @@ impl Host {
 
     /// Why `plan` cannot run here, or `None` when it can.
     pub fn unmet(&self, plan: &Plan) -> Option<String> {
+        self.unmet_of(plan, true)
+    }
+
+    /// Why `plan`, which failed, could not have run here after all, from facts tried after
+    /// the failure ([`Host::for_failure`]): only whether the harness can run here and the
+    /// namespaces it makes. The rest (the kernel's version, sysctls, the free PIDs, cgroups,
+    /// clone3) was met when the scenario was let start; measured again at the failure's
+    /// moment, the free PIDs of a busy host skipped a fork bomb that had run and failed.
+    pub fn unmet_after_failure(&self, plan: &Plan) -> Option<String> {
+        self.unmet_of(plan, false)
+    }
+
+    /// `gates`: also the requirements judged once, before the scenario starts.
+    fn unmet_of(&self, plan: &Plan, gates: bool) -> Option<String> {
         if let Mode::Unavailable(reason) = &self.mode {
             return Some(reason.clone());
         }
         let mut missing = Vec::new();
         for r in &plan.requirements {
+            let made = matches!(
+                r,
+                Requirement::Root | Requirement::UnprivilegedUserns | Requirement::Namespace(_)
+            );
+            if !gates && !made {
+                continue;
+            }
             match r {
                 Requirement::Root => {
                     if self.mode != Mode::Root
@@ -1934,6 +1989,96 @@ mod tests {
         assert!(matches!(refused.mode, super::Mode::Unavailable(_)));
         let why = refused.unmet(&plan).unwrap_or_default();
         assert!(why.contains("ENOSPC"), "{why}");
+    }
+
+    /// After a failure only a refusal explains it: a trial that could not be made (its fork
+    /// refused, EAGAIN; killed, ECHILD) or a kind refused with an errno no policy or limit
+    /// gives (EINVAL: what a kernel regression could give) reads "ok"; a policy's EPERM, a
+    /// chroot's EINVAL for private mounts, and a covered /proc's EPERM stand.
+    #[test]
+    fn after_a_failure_only_refusals_explain_it() {
+        use std::collections::BTreeSet;
+        let plan = crate::plan::load(
+            "pid/wrong",
+            "wrong.yaml",
+            "name: wrong\nnamespaces: [pid, mount]\nproc: fresh\nsteps:\n  \
+             - getpid: { expect: 7 }\n",
+        )
+        .unwrap();
+        let mut host = Host::probe_for(&[&plan]);
+        host.mode = super::Mode::Root;
+        host.userns_initial = false;
+        let none = BTreeSet::new();
+        for (errno, explains) in [
+            ("EAGAIN: Resource temporarily unavailable", false),
+            ("ECHILD: No child processes", false),
+            ("ENOMEM: Cannot allocate memory", false),
+            ("EINVAL: Invalid argument", false),
+            ("EPERM: Operation not permitted", true),
+            ("EACCES: Permission denied", true),
+        ] {
+            let mut h = host.clone();
+            h.direct.insert("pid".into(), errno.into());
+            let why = h.for_failure(&none).unmet_after_failure(&plan);
+            assert_eq!(why.is_some(), explains, "{errno}: {why:?}");
+            assert!(h.unmet(&plan).is_some(), "{errno}");
+        }
+        for (errno, explains) in [
+            ("EAGAIN: Resource temporarily unavailable", false),
+            ("EPERM: Operation not permitted", true),
+        ] {
+            let mut h = host.clone();
+            h.proc_in_userns = errno.into();
+            let why = h.for_failure(&none).unmet_after_failure(&plan);
+            assert_eq!(why.is_some(), explains, "proc {errno}: {why:?}");
+        }
+        // The mode decided again: mounts that could not be made private for the moment.
+        for (errno, explains) in [
+            ("ECHILD: No child processes", false),
+            ("EINVAL: Invalid argument", true),
+        ] {
+            let mut h = host.clone();
+            h.private_mounts = errno.into();
+            h.mode = h.decide_mode();
+            assert!(matches!(h.mode, super::Mode::Unavailable(_)), "{errno}");
+            let why = h.for_failure(&none).unmet_after_failure(&plan);
+            assert_eq!(why.is_some(), explains, "private {errno}: {why:?}");
+        }
+        assert_eq!(
+            super::errno_in(
+                "made, but unshare(CLONE_NEWUTS|CLONE_NEWIPC) in it fails with ENOSPC: No space left on device"
+            ),
+            Some("ENOSPC")
+        );
+        assert_eq!(
+            super::errno_in("not tried: no user namespace can be made"),
+            None
+        );
+    }
+
+    /// What was judged before the scenario started is not judged again after it failed: a
+    /// fork bomb that ran and failed was skipped for the free PIDs of the failure's moment.
+    #[test]
+    fn after_a_failure_the_gates_judged_at_the_start_stand() {
+        let plan = crate::plan::load(
+            "pid/bomb",
+            "bomb.yaml",
+            "name: bomb\nnamespaces: [pid]\npids_max: 16\n\
+             requires: [{ kernel: \"4.0\" }, { sysctl: \"kernel.ostype = Plan9\" }]\n\
+             steps:\n  - fork_bomb: { expect: { errno: EAGAIN } }\n  - getpid: { expect: 7 }\n",
+        )
+        .unwrap();
+        let mut host = Host::probe_for(&[&plan]);
+        host.mode = super::Mode::Root;
+        host.process_limit = "ok".into();
+        host.fork_room = Some(15);
+        host.kernel = Some((2, 6));
+        let before = host.unmet(&plan).unwrap_or_default();
+        assert!(before.contains("at most a quarter"), "{before}");
+        assert!(before.contains("needs kernel >= 4.0"), "{before}");
+        assert!(before.contains("kernel.ostype"), "{before}");
+        let seen = host.for_failure(&std::collections::BTreeSet::new());
+        assert_eq!(seen.unmet_after_failure(&plan), None);
     }
 
     /// Lines as proc_pid_status() writes them (fs/proc/array.c), trimmed; names that start

@@ -98,7 +98,7 @@ pub fn run_all(
             let refused = crate::probe::refused_kinds(plan, &out);
             let probed = host.inferred.then(|| {
                 let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
-                tried.for_failure(&refused).unmet(plan)
+                tried.for_failure(&refused).unmet_after_failure(plan)
             });
             if let Some(reason) = probed.flatten().or_else(|| {
                 let rootless = host.mode == crate::probe::Mode::Rootless;
