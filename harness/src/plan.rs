@@ -178,11 +178,17 @@ impl SysctlCheck {
                 "!=" => a != v,
                 _ => a == v,
             },
-            _ => match self.op.as_str() {
-                "!=" => actual != self.value,
-                "=" => actual == self.value,
-                _ => false,
-            },
+            // Field by field: the kernel separates a sysctl's numbers with tabs
+            // (net.ipv4.ip_local_port_range reads "32768\t60999"), which a YAML value
+            // written with a space never equalled.
+            _ => {
+                let same = actual.split_whitespace().eq(self.value.split_whitespace());
+                match self.op.as_str() {
+                    "!=" => !same,
+                    "=" => same,
+                    _ => false,
+                }
+            }
         }
     }
 }
@@ -5714,6 +5720,24 @@ steps:
         // Naming the host process in pidfd_open creates it, as for kill.
         let p = plan("name: t\nnamespaces: [pid]\nsteps:\n  - pidfd_open: { pid: host, as: h }\n");
         assert!(p.host.is_some());
+    }
+
+    /// Text compares field by field, as the kernel separates a sysctl's numbers with tabs;
+    /// numbers compare as numbers, and an ordering never holds on text.
+    #[test]
+    fn sysctl_checks_compare_fields_and_numbers() {
+        let check = |text: &str| SysctlCheck::parse(text).unwrap();
+        let range = check("net.ipv4.ip_local_port_range = 32768 60999");
+        assert!(range.holds("32768\t60999\n"));
+        assert!(!range.holds("32768\t61000\n"));
+        assert!(!range.holds("32768\n"));
+        assert!(check("net.ipv4.ip_local_port_range != 1 2").holds("32768\t60999\n"));
+        assert!(!check("net.ipv4.ip_local_port_range != 32768 60999").holds("32768\t60999\n"));
+        assert!(check("kernel.ostype = Linux").holds("Linux\n"));
+        assert!(check("user.max_pid_namespaces > 0").holds("63000\n"));
+        assert!(!check("user.max_pid_namespaces > 0").holds("0\n"));
+        assert!(check("user.max_pid_namespaces = 010").holds("10\n"));
+        assert!(!check("kernel.printk >= 4").holds("4\t4\t1\t7\n"));
     }
 
     #[test]
