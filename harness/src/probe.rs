@@ -1127,6 +1127,28 @@ impl Host {
         }
     }
 
+    /// Why these facts, where a trial's errno says only that the trial could not be made (its
+    /// fork refused with EAGAIN by a process limit, ENOMEM), say nothing of what the kernel
+    /// allows: a skip for them would hide every scenario of a host that can, as a run under
+    /// `prlimit --nproc=1` skipped all of them and passed.
+    pub fn untried(&self) -> Option<String> {
+        let facts = self.direct.values().chain(self.in_userns.values()).chain([
+            &self.unprivileged_userns,
+            &self.proc_in_userns,
+            &self.private_mounts,
+            &self.map_root,
+        ]);
+        let fact = facts
+            .into_iter()
+            .find(|v| matches!(errno_in(v), Some("EAGAIN" | "ENOMEM")))?;
+        Some(format!(
+            "not run: nsspec could not try what this host allows, as a trial in a forked child \
+             failed with {fact} (a fork refused by a process limit, `ulimit -u` or the pids.max \
+             of the cgroup nsspec runs in, or memory), so a skip would say nothing of the \
+             kernel; raise the limit and run again"
+        ))
+    }
+
     /// Why `plan` cannot run here, or `None` when it can.
     pub fn unmet(&self, plan: &Plan) -> Option<String> {
         self.unmet_of(plan, true)

@@ -50,12 +50,23 @@ pub fn run_all(
 ) -> bool {
     let mut results: Vec<Option<ScenarioResult>> = vec![None; items.len()];
     let mut runnable = Vec::new();
+    // A skip from facts whose trials could not be made would pass a run that tested nothing.
+    let untried = host.untried();
     for (i, (_, plan)) in items.iter().enumerate() {
         match host.unmet(plan) {
             Some(reason) => {
                 let mut r = blank(plan);
-                r.status = Status::Skipped;
-                r.messages.push(reason);
+                match &untried {
+                    Some(why) => {
+                        r.status = Status::Failed;
+                        r.messages
+                            .push(format!("{why} (the skip would say: {reason})"));
+                    }
+                    None => {
+                        r.status = Status::Skipped;
+                        r.messages.push(reason);
+                    }
+                }
                 results[i] = Some(r);
             }
             None => runnable.push(i),

@@ -1202,6 +1202,76 @@ fn a_real_failure_under_a_low_limit_is_not_skipped_as_the_limits() {
     assert!(!stdout.contains("SKIP"), "{stdout}");
 }
 
+/// Trials whose forks a process limit refuses say nothing of the kernel. Before a run, as a
+/// user limited to one process (`prlimit --nproc=1`), every scenario was skipped ("unshare(
+/// CLONE_NEWUSER) fails with EAGAIN") and the run passed, having tested nothing. After a
+/// failure, as root of a user namespace whose user is limited to six processes, two
+/// scenarios at once, the probe's fork was refused and a scenario that failed for a reason of
+/// its own was skipped as "a new procfs … fails here with EAGAIN".
+#[test]
+fn trials_refused_by_a_process_limit_neither_skip_nor_pass() {
+    if !privileged() {
+        return;
+    }
+    let scratch = Scratch::new("nproc");
+    let fresh = scratch.file(
+        "fresh.yaml",
+        "name: fresh\nnamespaces: [pid, mount]\nproc: fresh\nsteps:\n  - getpid: { expect: 7 }\n",
+    );
+    let slow = scratch.file(
+        "slow.yaml",
+        "name: slow\nnamespaces: [pid]\nsteps:\n  - sleep: { ms: 300 }\n  \
+         - getpid: { expect: 7 }\n",
+    );
+    let bin = world_executable_nsspec();
+    let bin = bin.to_str().unwrap();
+    // A uid no other process has: the limit counts the user's processes.
+    let limited = |nproc: &str, args: &[&str]| {
+        let out = Command::new("setpriv")
+            .args([
+                "--reuid=54321",
+                "--regid=54321",
+                "--clear-groups",
+                "prlimit",
+            ])
+            .arg(format!("--nproc={nproc}"))
+            .args(args)
+            .current_dir("/")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        (out.status.code(), format!("{stdout}{stderr}"))
+    };
+    let (code, stdout) = limited("1", &[bin, "run", "--no-snapshots", &slow]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(!stdout.contains("SKIP"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "FAIL  slow  0 ms\n      not run: nsspec could not try what this host allows, as a \
+             trial in a forked child failed with EAGAIN"
+        ),
+        "{stdout}"
+    );
+
+    let (code, stdout) = limited(
+        "6",
+        &[
+            "unshare",
+            "-Ur",
+            bin,
+            "run",
+            "--no-snapshots",
+            "-j",
+            "2",
+            &fresh,
+            &slow,
+        ],
+    );
+    assert_failed(code, &stdout, "fresh", "`getpid()`: expected 7, observed 1");
+    assert!(stdout.contains("FAIL  slow "), "{stdout}");
+    assert!(!stdout.contains("SKIP"), "{stdout}");
+}
+
 /// A scenario that reaches a low namespace limit by itself is skipped naming it, from its own
 /// ENOSPC, where no probe can see the limit reached: `pid/nesting-limit`'s nest_pid makes ten
 /// PID namespaces under user.max_pid_namespaces at 10 and is refused the eleventh, and all
