@@ -267,22 +267,52 @@ const MAX_PID_NS_LEVEL: usize = 32;
 /// step expected: in the set-up (the sandbox's namespaces, init's clone, init's own unshare),
 /// an `unshare` or `fork` with kinds, a `mount_tmpfs` with `dirs` (its anonymous mount
 /// namespace), a `nest_pid` short of the nesting depth. ENOSPC from creating a namespace has
-/// two causes, a `user.max_<kind>_namespaces` limit and that depth. Nothing where the scenario
-/// writes a limit of its own (/proc/sys/user/max_*): an ENOSPC is then its own doing.
+/// two causes, a `user.max_<kind>_namespaces` limit and that depth. Where the scenario writes
+/// a limit of its own (/proc/sys/user/max_*), a step's ENOSPC after it may be its own doing:
+/// only the set-up's count, and a step's in the process that writes one, before it does.
 pub fn refused_kinds(
     plan: &Plan,
     out: &crate::executor::RunOutput,
+) -> std::collections::BTreeSet<NsKind> {
+    enospc_kinds(plan, out, true)
+}
+
+/// [`refused_kinds`] as [`Host::for_failure`] asks, which a probe's own ENOSPC confirms: a
+/// `nest_pid`'s ENOSPC at any level, since the probe's single unshare(CLONE_NEWPID) cannot
+/// reach the nesting depth (where nsspec does not run in the initial PID namespace, as in a
+/// container, the level at which the depth refuses is not known, and [`refused_kinds`] leaves
+/// such an ENOSPC out).
+pub fn enospc_shown(
+    plan: &Plan,
+    out: &crate::executor::RunOutput,
+) -> std::collections::BTreeSet<NsKind> {
+    enospc_kinds(plan, out, false)
+}
+
+/// `depth_matters`: leave out a `nest_pid`'s ENOSPC that the nesting depth may have given.
+fn enospc_kinds(
+    plan: &Plan,
+    out: &crate::executor::RunOutput,
+    depth_matters: bool,
 ) -> std::collections::BTreeSet<NsKind> {
     use crate::executor::{Obs, Res};
     use crate::plan::Outcome;
     let enospc = Errno::ENOSPC;
     let mut kinds = std::collections::BTreeSet::new();
-    let steps = || plan.procs.iter().flat_map(|p| &p.steps);
-    if steps().any(|s| {
-        matches!(&s.action, Action::Write { path, .. } if path.starts_with("/proc/sys/user/max_"))
-    }) {
-        return kinds;
-    }
+    let sets_limit = |s: &crate::plan::StepPlan| matches!(&s.action, Action::Write { path, .. } if path.starts_with("/proc/sys/user/max_"));
+    // The first step of each process that writes a limit of the scenario's own.
+    let limit_set: Vec<Option<usize>> = plan
+        .procs
+        .iter()
+        .map(|p| p.steps.iter().position(sets_limit))
+        .collect();
+    let writers = limit_set.iter().flatten().count();
+    // Whether process `p`'s step `i` may have been refused by a limit the scenario set: one
+    // set before it in `p`, or by another process (in whatever order they ran).
+    let own_doing = |p: usize, i: usize| match limit_set.get(p).copied().flatten() {
+        Some(j) => j < i || writers > 1,
+        None => writers > 0,
+    };
     // The set-up's messages (executor.rs) say whose namespaces were refused: the rootless
     // sandbox's user namespace, the sandbox's mount, UTS and IPC, or the scenario's (the
     // supervisor's unshare of PID and time, init's clone, init's own unshare).
@@ -309,12 +339,12 @@ pub fn refused_kinds(
     // The level nest_pid reports counts from the PID namespace of the /proc the harness reads,
     // which in a container (or under `unshare -pf --mount-proc`) is not the initial one, so
     // where the nesting depth's ENOSPC comes is known only when nsspec runs in the initial one.
-    let depth_known = at_initial(NsKind::Pid, PROC_PID_INIT_INO);
+    let depth_known = !depth_matters || at_initial(NsKind::Pid, PROC_PID_INIT_INO);
     for r in &out.records {
-        let step = r
-            .step
-            .checked_sub(1)
-            .and_then(|i| plan.procs.get(r.proc)?.steps.get(i));
+        let Some(i) = r.step.checked_sub(1).filter(|&i| !own_doing(r.proc, i)) else {
+            continue;
+        };
+        let step = plan.procs.get(r.proc).and_then(|p| p.steps.get(i));
         let unexpected = |expect: &Outcome| *expect != Outcome::Errno(enospc);
         match (step.map(|s| &s.action), &r.obs) {
             (
@@ -342,7 +372,7 @@ pub fn refused_kinds(
                 },
             ) if *e == enospc as i32
                 && depth_known
-                && *level < MAX_PID_NS_LEVEL
+                && (*level < MAX_PID_NS_LEVEL || !depth_matters)
                 && *expect != Some((*level as i64, Some(enospc))) =>
             {
                 kinds.insert(NsKind::Pid);
@@ -968,9 +998,10 @@ impl Host {
     /// - ENOSPC under a `user.max_*_namespaces` that is not 0 is a fact of its moment: the
     ///   run's other namespaces, alive or ended moments before (the failed scenario's own
     ///   among them: these trials do not wait), held the limit. It counts only for the kinds
-    ///   the failure itself was refused; taken for any, it hid every later failure of a
-    ///   scenario of that kind as a host that cannot (a `getpid` expecting the wrong number,
-    ///   skipped under user.max_pid_namespaces at 1).
+    ///   the failure itself was refused ([`enospc_shown`]), or where the limit is 0; taken
+    ///   for any, it hid a failure of a scenario of that kind as a host that cannot (a
+    ///   `getpid` expecting the wrong number, skipped under user.max_pid_namespaces at 1, its
+    ///   own PID namespace still counted), and every later one in the run.
     pub fn for_failure(&self, refused: &std::collections::BTreeSet<NsKind>) -> Host {
         let lasting = |k: &NsKind| {
             refused.contains(k) || self.sysctls.get(&limit_name(*k)).is_some_and(|n| n == "0")
@@ -1016,7 +1047,10 @@ impl Host {
         );
         explain(&mut host.private_mounts, &[NsKind::Mount], false);
         explain(&mut host.map_root, &[NsKind::User], false);
-        if changed && matches!(host.mode, Mode::Unavailable(_)) {
+        // Not only from Unavailable: a moment's ENOSPC for root's own trial of mount, UTS or
+        // IPC, with the trial in a user namespace let through, made the mode Rootless, and
+        // skipped a failed scenario that `requires: [root]` as "this run is rootless".
+        if changed {
             host.mode = host.decide_mode();
         }
         host
@@ -2066,6 +2100,32 @@ mod tests {
             let why = h.for_failure(&none).unmet_after_failure(&plan);
             assert_eq!(why.is_some(), explains, "private {errno}: {why:?}");
         }
+        // A procfs trial refused for the moment by the limit on a kind it makes.
+        let mut h = host.clone();
+        h.proc_in_userns = "ENOSPC: No space left on device".into();
+        h.sysctls
+            .insert("user.max_pid_namespaces".into(), "5".into());
+        assert_eq!(h.for_failure(&none).unmet_after_failure(&plan), None);
+        let pid = BTreeSet::from([crate::schema::NsKind::Pid]);
+        let why = h.for_failure(&pid).unmet_after_failure(&plan);
+        assert!(why.is_some_and(|w| w.contains("user.max_pid_namespaces is 5")));
+        // Unprivileged user namespaces refused for the moment.
+        let capless = crate::plan::load(
+            "user/capless",
+            "capless.yaml",
+            "name: capless\nrequires: [unprivileged_userns]\nnamespaces: [uts]\nsteps:\n  \
+             - getuid: { expect: 7 }\n",
+        )
+        .unwrap();
+        let mut h = host.clone();
+        h.unprivileged_userns = "ENOSPC: No space left on device".into();
+        h.sysctls
+            .insert("user.max_user_namespaces".into(), "3".into());
+        assert!(h.unmet(&capless).is_some());
+        assert_eq!(h.for_failure(&none).unmet_after_failure(&capless), None);
+        let user = BTreeSet::from([crate::schema::NsKind::User]);
+        let why = h.for_failure(&user).unmet_after_failure(&capless);
+        assert!(why.is_some_and(|w| w.contains("user.max_user_namespaces being 3")));
         assert_eq!(
             super::errno_in(
                 "made, but unshare(CLONE_NEWUTS|CLONE_NEWIPC) in it fails with ENOSPC: No space left on device"
@@ -2100,6 +2160,121 @@ mod tests {
         assert!(before.contains("needs kernel >= 4.0"), "{before}");
         assert!(before.contains("kernel.ostype"), "{before}");
         let seen = host.for_failure(&std::collections::BTreeSet::new());
+        assert_eq!(seen.unmet_after_failure(&plan), None);
+    }
+
+    /// What a failure's own output shows refused. A limit the scenario sets itself makes the
+    /// ENOSPCs after it its own doing, not the set-up's nor those before it
+    /// (user/namespace-limit-per-userns failed where a low limit refused its set-up); a
+    /// `nest_pid`'s ENOSPC short of the nesting depth counts for the probe to confirm, at
+    /// any level.
+    #[test]
+    fn the_enospc_a_failure_shows_and_what_it_counts_for() {
+        use crate::executor::{Obs, Record, Res, RunOutput};
+        use crate::schema::NsKind;
+        use nix::errno::Errno;
+        use std::collections::BTreeSet;
+        let enospc = Obs::Result(Res::Errno(libc::ENOSPC));
+        let record = |proc, step, obs: &Obs| Record {
+            proc,
+            step,
+            obs: obs.clone(),
+            born: Default::default(),
+        };
+        let own = crate::plan::load(
+            "user/own",
+            "own.yaml",
+            "name: own\nnamespaces: [pid]\nsteps:\n  - fork:\n      name: child\n      \
+             steps:\n        - unshare: { namespaces: [user] }\n        \
+             - write: { path: /proc/self/uid_map, content: \"0 0 1\" }\n        \
+             - write: { path: /proc/sys/user/max_pid_namespaces, content: \"0\" }\n        \
+             - unshare: { namespaces: [pid] }\n",
+        )
+        .unwrap();
+        let child = own.procs.iter().position(|p| p.name == "child").unwrap();
+        let out = |records: Vec<Record>| RunOutput {
+            records,
+            ..RunOutput::default()
+        };
+        let pid = BTreeSet::from([NsKind::Pid]);
+        let user = BTreeSet::from([NsKind::User]);
+        // The unshare after the scenario's own limit: its doing.
+        let after = out(vec![record(child, 4, &enospc)]);
+        assert!(super::refused_kinds(&own, &after).is_empty());
+        assert!(super::enospc_shown(&own, &after).is_empty());
+        // Before it, and in the set-up: the host's.
+        let before = out(vec![record(child, 1, &enospc)]);
+        assert_eq!(super::refused_kinds(&own, &before), user);
+        assert_eq!(super::enospc_shown(&own, &before), user);
+        let setup = RunOutput {
+            error: Some(format!(
+                "cannot create the scenario's namespaces: unshare: {}",
+                Errno::ENOSPC.desc()
+            )),
+            setup_failed: true,
+            ..RunOutput::default()
+        };
+        assert_eq!(super::refused_kinds(&own, &setup), pid);
+        assert_eq!(super::enospc_shown(&own, &setup), pid);
+
+        let nest = crate::plan::load(
+            "pid/nest",
+            "nest.yaml",
+            "name: nest\nnamespaces: [pid]\nsteps:\n  \
+             - nest_pid: { depth: 40, expect: { max_level: 32, errno: ENOSPC } }\n",
+        )
+        .unwrap();
+        let at = |level| {
+            out(vec![record(
+                0,
+                1,
+                &Obs::Nest {
+                    level,
+                    created: 0,
+                    errno: Some(libc::ENOSPC),
+                },
+            )])
+        };
+        // Where the depth refuses (level 32 below the initial PID namespace) or as expected:
+        // the probe's own unshare would say.
+        assert_eq!(super::enospc_shown(&nest, &at(33)), pid);
+        assert!(super::enospc_shown(&nest, &at(32)).is_empty());
+        assert!(super::refused_kinds(&nest, &at(33)).is_empty());
+        let expected_here = super::at_initial(NsKind::Pid, super::PROC_PID_INIT_INO);
+        assert_eq!(super::refused_kinds(&nest, &at(9)) == pid, expected_here);
+        assert_eq!(super::enospc_shown(&nest, &at(9)), pid);
+    }
+
+    /// The mode is decided again whenever a verdict of the moment was set aside: root whose
+    /// own trial of a mount namespace met a moment's ENOSPC was taken for rootless.
+    #[test]
+    fn a_mode_of_the_moment_is_decided_again() {
+        use std::collections::BTreeSet;
+        let plan = crate::plan::load(
+            "uts/root",
+            "root.yaml",
+            "name: root\nrequires: [root]\nnamespaces: [uts]\nsteps:\n  \
+             - gethostname: { expect: nothing }\n",
+        )
+        .unwrap();
+        let mut host = Host::probe_for(&[&plan]);
+        if !super::full_root(host.cap_eff) {
+            return;
+        }
+        let enospc = "ENOSPC: No space left on device".to_string();
+        for k in ["mount", "uts", "ipc"] {
+            host.direct.insert(k.into(), "ok".into());
+            host.in_userns.insert(k.into(), "ok".into());
+        }
+        host.direct.insert("mount".into(), enospc);
+        host.sysctls
+            .insert("user.max_mnt_namespaces".into(), "2".into());
+        host.mode = host.decide_mode();
+        assert_eq!(host.mode, super::Mode::Rootless);
+        let why = host.unmet_after_failure(&plan).unwrap_or_default();
+        assert!(why.contains("this run is rootless"), "{why}");
+        let seen = host.for_failure(&BTreeSet::new());
+        assert_eq!(seen.mode, super::Mode::Root);
         assert_eq!(seen.unmet_after_failure(&plan), None);
     }
 

@@ -98,20 +98,22 @@ pub fn run_all(
     // any host, whose probe at the start may have found the limit not yet reached, the
     // failure's own ENOSPC names the limit (`probe::limit_refused`). And the other way round,
     // a trial's ENOSPC under a limit that is not 0 explains only a failure whose own output
-    // shows that ENOSPC (`Host::for_failure`): kept for the run, it skipped every later real
-    // failure of a scenario of its kind.
+    // shows an ENOSPC of a kind the trial's limits cover (`Host::for_failure`,
+    // `probe::enospc_shown`): kept for the run, it skipped every later real failure of a
+    // scenario of its kind, and the first, whose own namespace was still counted.
     let mut tried: Option<Host> = None;
     let stopped = executor::run_many(&plans, host, jobs, stop, |k, out| {
         let i = runnable[k];
         let (source, plan) = &items[i];
         let mut result = judge(source, plan, &out, snapshots);
         if result.status == Status::Failed && may_be_the_host(&out) {
-            let refused = crate::probe::refused_kinds(plan, &out);
             let probed = host.inferred.then(|| {
                 let tried = tried.get_or_insert_with(|| Host::probe_for_by_trying(&plans));
-                tried.for_failure(&refused).unmet_after_failure(plan)
+                let shown = crate::probe::enospc_shown(plan, &out);
+                tried.for_failure(&shown).unmet_after_failure(plan)
             });
             if let Some(reason) = probed.flatten().or_else(|| {
+                let refused = crate::probe::refused_kinds(plan, &out);
                 let rootless = host.mode == crate::probe::Mode::Rootless;
                 crate::probe::limit_refused(&refused, &plans, jobs, rootless)
             }) {

@@ -1355,6 +1355,34 @@ fn assert_failed(code: Option<i32>, stdout: &str, id: &str, observed: &str) {
     assert!(stdout.contains(observed), "{stdout}");
 }
 
+/// A scenario that sets a limit of its own is still skipped where the host's limit refused
+/// what it made before that (its set-up here): user/namespace-limit-per-userns, under an
+/// enclosing user namespace's user.max_pid_namespaces of 0 (2147483647 where nsspec runs),
+/// failed with "cannot create the scenario's namespaces: unshare: ENOSPC" once a probe's
+/// ENOSPC explained only failures that showed one, as a limit it writes hid its set-up's.
+#[test]
+fn a_scenario_setting_a_limit_of_its_own_is_still_skipped_for_the_hosts() {
+    if !privileged() {
+        return;
+    }
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        // Double quotes: the throwaway namespace's shell runs the whole in single ones.
+        "echo 0 > /proc/sys/user/max_pid_namespaces && \
+         exec unshare -U -r sh -c \"exec {} run -f user/namespace-limit-per-userns\"",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let skip = skip_line(&stdout, "user/namespace-limit-per-userns");
+    assert!(
+        skip.contains(
+            "user.max_pid_namespaces is 2147483647 here, so the limit reached is an enclosing"
+        ),
+        "{skip}"
+    );
+}
+
 /// `nsspec run ARGS` as root of a throwaway user namespace, after the shell commands `set_up`
 /// (empty, or ending in `&&`), under a seccomp filter that refuses nothing nsspec does: with
 /// one, nsspec tries what the host can do at the start instead of inferring it, and no probe
