@@ -1308,16 +1308,7 @@ fn a_limit_of_an_enclosing_user_namespace_is_named_as_such() {
     if !privileged() {
         return;
     }
-    let bin = world_executable_nsspec();
-    let out = in_throwaway_userns(&format!(
-        // Double quotes: the throwaway namespace's shell runs the whole in single ones.
-        "echo 0 > /proc/sys/user/max_pid_namespaces && \
-         exec unshare -U -r sh -c \"exec {} run -f pid/kill-ancestor\"",
-        bin.display()
-    ));
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    let skip = skip_line(&stdout, "pid/kill-ancestor");
+    let skip = skip_under_an_enclosing_limit("pid", "pid/kill-ancestor");
     assert!(
         skip.contains(
             "unshare fails with ENOSPC: No space left on device (user.max_pid_namespaces is \
@@ -1330,14 +1321,7 @@ fn a_limit_of_an_enclosing_user_namespace_is_named_as_such() {
     // The same for unprivileged user namespaces, which a scenario that needs them is tried for
     // without capabilities: the limit was named only where root's own trial of the kind
     // failed, and a run as root infers that one.
-    let out = in_throwaway_userns(&format!(
-        "echo 1 > /proc/sys/user/max_user_namespaces && \
-         exec unshare -U -r sh -c \"exec {} run -f user/capless-unshare-needs-userns\"",
-        bin.display()
-    ));
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    let skip = skip_line(&stdout, "user/capless-unshare-needs-userns");
+    let skip = skip_under_an_enclosing_limit("user", "user/capless-unshare-needs-userns");
     assert!(
         skip.contains(
             "needs unprivileged user namespaces: unshare(CLONE_NEWUSER) fails with ENOSPC: No \
@@ -1355,6 +1339,23 @@ fn assert_failed(code: Option<i32>, stdout: &str, id: &str, observed: &str) {
     assert!(stdout.contains(observed), "{stdout}");
 }
 
+/// The skip of the catalogue's scenario `id`, run as root of a user namespace nested in a
+/// throwaway one whose user.max_<kind>_namespaces is reached: 0 for most kinds, 1 for user
+/// (the nested namespace is the one it allows). Inside, the limit reads 2147483647.
+fn skip_under_an_enclosing_limit(kind: &str, id: &str) -> String {
+    let bin = world_executable_nsspec();
+    let limit = if kind == "user" { 1 } else { 0 };
+    let out = in_throwaway_userns(&format!(
+        // Double quotes: the throwaway namespace's shell runs the whole in single ones.
+        "echo {limit} > /proc/sys/user/max_{kind}_namespaces && \
+         exec unshare -U -r sh -c \"exec {} run -f {id}\"",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    skip_line(&stdout, id).to_string()
+}
+
 /// A scenario that sets a limit of its own is still skipped where the host's limit refused
 /// what it made before that (its set-up here): user/namespace-limit-per-userns, under an
 /// enclosing user namespace's user.max_pid_namespaces of 0 (2147483647 where nsspec runs),
@@ -1365,16 +1366,7 @@ fn a_scenario_setting_a_limit_of_its_own_is_still_skipped_for_the_hosts() {
     if !privileged() {
         return;
     }
-    let bin = world_executable_nsspec();
-    let out = in_throwaway_userns(&format!(
-        // Double quotes: the throwaway namespace's shell runs the whole in single ones.
-        "echo 0 > /proc/sys/user/max_pid_namespaces && \
-         exec unshare -U -r sh -c \"exec {} run -f user/namespace-limit-per-userns\"",
-        bin.display()
-    ));
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    let skip = skip_line(&stdout, "user/namespace-limit-per-userns");
+    let skip = skip_under_an_enclosing_limit("pid", "user/namespace-limit-per-userns");
     assert!(
         skip.contains(
             "user.max_pid_namespaces is 2147483647 here, so the limit reached is an enclosing"
