@@ -3685,6 +3685,24 @@ fn joins(
     kinds: &[NsKind],
     pidfd: bool,
 ) -> Result<Vec<(OwnedFd, libc::c_int)>, Obs> {
+    // Whether a PID namespace may be joined depends on where the caller is (only its own or a
+    // descendant one), so from a namespace the plan did not put it in the kernel judges
+    // another move than the step's: in pid/setns-only-downwards, under a low
+    // user.max_pid_namespaces, `b`'s unshare failed, `b-init` stayed in init's namespace, and
+    // its move "sideways" went downwards and made an unplanned process there, whose zombie
+    // (its parent gone, init its reaper) the namespace's init waited for while exiting, with
+    // init itself waiting for another: a deadlock until the time limit.
+    if kinds.contains(&NsKind::Pid)
+        && let Some(nspid) = ctx.table.nspid(me)
+        && nspid.len().checked_sub(1) != Some(ctx.plan.procs[me].level())
+    {
+        return Err(Obs::Failed(format!(
+            "refusing to join a PID namespace: `{}` is not in the PID namespace the scenario \
+             planned for it (an `unshare` did not do what its step expected), so the move \
+             would not be the one the step describes",
+            ctx.plan.procs[me].name
+        )));
+    }
     if pidfd {
         let flags = ns_flags(kinds);
         let cell = Cell::new(None);

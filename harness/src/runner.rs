@@ -120,6 +120,14 @@ pub fn run_all(
                 result = blank(plan);
                 result.status = Status::Skipped;
                 result.messages.push(reason);
+                // Said, since the skip shows nothing else of the run: what a refused
+                // namespace sets off may hang the scenario's processes until the time limit.
+                if let Some(t) = &out.timeout {
+                    result.messages.push(format!(
+                        "it ran out its time limit ({}s) before it was skipped",
+                        t.after.as_secs_f64()
+                    ));
+                }
             }
         }
         if result.status == Status::Failed

@@ -1356,6 +1356,26 @@ fn skip_under_an_enclosing_limit(kind: &str, id: &str) -> String {
     skip_line(&stdout, id).to_string()
 }
 
+/// A process that a refused `unshare` left in another PID namespace than the plan's does not
+/// join one: in pid/setns-only-downwards under user.max_pid_namespaces at 2, `b`'s unshare
+/// failed, and `b-init`'s move "sideways" went downwards from init's namespace, made a
+/// process there whose zombie the exiting `a-init` waited for while init waited for `a`, and
+/// the scenario hung until its time limit before being skipped for the ENOSPC. A skip after
+/// a timeout says so.
+#[test]
+fn a_process_left_in_an_unplanned_pid_namespace_does_not_join_one() {
+    if !privileged() {
+        return;
+    }
+    // Three runs: without the refusal the processes hung in three runs of four.
+    for _ in 0..3 {
+        let stdout = run_under_namespace_limit("pid", 2, "pid/setns-only-downwards");
+        let skip = skip_line(&stdout, "pid/setns-only-downwards");
+        assert!(skip.contains("ENOSPC"), "{skip}");
+        assert!(!skip.contains("time limit"), "{skip}");
+    }
+}
+
 /// A scenario that sets a limit of its own is still skipped where the host's limit refused
 /// what it made before that (its set-up here): user/namespace-limit-per-userns, under an
 /// enclosing user namespace's user.max_pid_namespaces of 0 (2147483647 where nsspec runs),
