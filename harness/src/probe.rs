@@ -274,26 +274,35 @@ pub fn refused_kinds(
     plan: &Plan,
     out: &crate::executor::RunOutput,
 ) -> std::collections::BTreeSet<NsKind> {
-    enospc_kinds(plan, out, true)
+    // The level nest_pid reports counts from the PID namespace of the /proc the harness reads,
+    // which in a container (or under `unshare -pf --mount-proc`) is not the initial one, so
+    // where the nesting depth's ENOSPC comes is known only when nsspec runs in the initial one.
+    let depth_known = at_initial(NsKind::Pid, PROC_PID_INIT_INO);
+    enospc_kinds(plan, out, Some(depth_known))
 }
 
-/// [`refused_kinds`] as [`Host::for_failure`] asks, which a probe's own ENOSPC confirms: a
-/// `nest_pid`'s ENOSPC at any level, since the probe's single unshare(CLONE_NEWPID) cannot
-/// reach the nesting depth (where nsspec does not run in the initial PID namespace, as in a
-/// container, the level at which the depth refuses is not known, and [`refused_kinds`] leaves
-/// such an ENOSPC out).
+/// [`refused_kinds`] as [`Host::for_failure`] asks, which a probe's own ENOSPC confirms (the
+/// probe writes no limit of its own, and its single unshare(CLONE_NEWPID) cannot reach the
+/// nesting depth): a `nest_pid`'s ENOSPC at any level (where nsspec does not run in the
+/// initial PID namespace, as in a container, the level at which the depth refuses is not
+/// known, and [`refused_kinds`] leaves such an ENOSPC out), and a step's after a limit the
+/// scenario set (user/namespace-limit-per-userns, refused by a host's user.max_user_namespaces
+/// of 2 after it set its own namespace's to 1, failed).
 pub fn enospc_shown(
     plan: &Plan,
     out: &crate::executor::RunOutput,
 ) -> std::collections::BTreeSet<NsKind> {
-    enospc_kinds(plan, out, false)
+    enospc_kinds(plan, out, None)
 }
 
-/// `depth_matters`: leave out a `nest_pid`'s ENOSPC that the nesting depth may have given.
+/// `depth_known`: `None` to count every ENOSPC no step expected, as [`enospc_shown`] does;
+/// else whether a `nest_pid`'s level tells the nesting depth's ENOSPC (nsspec in the initial
+/// PID namespace), leaving out those it may have given, and those after a limit the scenario
+/// set.
 fn enospc_kinds(
     plan: &Plan,
     out: &crate::executor::RunOutput,
-    depth_matters: bool,
+    depth_known: Option<bool>,
 ) -> std::collections::BTreeSet<NsKind> {
     use crate::executor::{Obs, Res};
     use crate::plan::Outcome;
@@ -309,9 +318,12 @@ fn enospc_kinds(
     let writers = limit_set.iter().flatten().count();
     // Whether process `p`'s step `i` may have been refused by a limit the scenario set: one
     // set before it in `p`, or by another process (in whatever order they ran).
-    let own_doing = |p: usize, i: usize| match limit_set.get(p).copied().flatten() {
-        Some(j) => j < i || writers > 1,
-        None => writers > 0,
+    let own_doing = |p: usize, i: usize| {
+        depth_known.is_some()
+            && match limit_set.get(p).copied().flatten() {
+                Some(j) => j < i || writers > 1,
+                None => writers > 0,
+            }
     };
     // The set-up's messages (executor.rs) say whose namespaces were refused: the rootless
     // sandbox's user namespace, the sandbox's mount, UTS and IPC, or the scenario's (the
@@ -336,10 +348,6 @@ fn enospc_kinds(
     if init_refused {
         kinds.extend(plan.namespaces.iter().copied());
     }
-    // The level nest_pid reports counts from the PID namespace of the /proc the harness reads,
-    // which in a container (or under `unshare -pf --mount-proc`) is not the initial one, so
-    // where the nesting depth's ENOSPC comes is known only when nsspec runs in the initial one.
-    let depth_known = !depth_matters || at_initial(NsKind::Pid, PROC_PID_INIT_INO);
     for r in &out.records {
         let Some(i) = r.step.checked_sub(1).filter(|&i| !own_doing(r.proc, i)) else {
             continue;
@@ -371,8 +379,7 @@ fn enospc_kinds(
                     ..
                 },
             ) if *e == enospc as i32
-                && depth_known
-                && (*level < MAX_PID_NS_LEVEL || !depth_matters)
+                && depth_known.is_none_or(|known| known && *level < MAX_PID_NS_LEVEL)
                 && *expect != Some((*level as i64, Some(enospc))) =>
             {
                 kinds.insert(NsKind::Pid);
@@ -984,7 +991,7 @@ impl Host {
     }
 
     /// These facts, tried after a scenario failed, as they bear on that failure, whose own
-    /// output showed the kinds `refused` with an ENOSPC ([`refused_kinds`]). Such a probe
+    /// output showed the kinds `refused` with an ENOSPC ([`enospc_shown`]). Such a probe
     /// comes only where the facts were inferred (root without a seccomp filter: only a policy
     /// or a limit could refuse a kind listed in /proc/self/ns), so a trial's errno counts only
     /// where it is a refusal that explains the failure; every other reads "ok", and the mode is
@@ -1171,6 +1178,7 @@ impl Host {
             &self.proc_in_userns,
             &self.private_mounts,
             &self.map_root,
+            &self.clone3,
         ]);
         let fact = facts
             .into_iter()
@@ -1181,6 +1189,35 @@ impl Host {
              of the cgroup nsspec runs in, or memory), so a skip would say nothing of the \
              kernel; raise the limit and run again"
         ))
+    }
+
+    /// These facts with every trial that could not be made ([`Host::untried`]) taken as
+    /// made: what a scenario would be skipped for whatever those trials gave (an older
+    /// kernel, a missing capability) still holds; what is left is only theirs.
+    pub fn as_if_tried(&self) -> Host {
+        let mut host = self.clone();
+        let untried = |v: &String| matches!(errno_in(v), Some("EAGAIN" | "ENOMEM"));
+        for v in host
+            .direct
+            .values_mut()
+            .chain(host.in_userns.values_mut())
+            .chain([
+                &mut host.unprivileged_userns,
+                &mut host.proc_in_userns,
+                &mut host.private_mounts,
+                &mut host.map_root,
+                &mut host.clone3,
+            ])
+        {
+            if untried(v) {
+                *v = "ok".into();
+            }
+        }
+        if matches!(host.mode, Mode::Unavailable(_)) {
+            host.mode = host.decide_mode();
+            host.foresee_cgroups(true, true);
+        }
+        host
     }
 
     /// Why `plan` cannot run here, or `None` when it can.
@@ -2165,9 +2202,9 @@ mod tests {
 
     /// What a failure's own output shows refused. A limit the scenario sets itself makes the
     /// ENOSPCs after it its own doing, not the set-up's nor those before it
-    /// (user/namespace-limit-per-userns failed where a low limit refused its set-up); a
-    /// `nest_pid`'s ENOSPC short of the nesting depth counts for the probe to confirm, at
-    /// any level.
+    /// (user/namespace-limit-per-userns failed where a low limit refused its set-up), unless a
+    /// probe confirms; a `nest_pid`'s ENOSPC short of the nesting depth counts for the probe
+    /// to confirm, at any level.
     #[test]
     fn the_enospc_a_failure_shows_and_what_it_counts_for() {
         use crate::executor::{Obs, Record, Res, RunOutput};
@@ -2198,10 +2235,11 @@ mod tests {
         };
         let pid = BTreeSet::from([NsKind::Pid]);
         let user = BTreeSet::from([NsKind::User]);
-        // The unshare after the scenario's own limit: its doing.
+        // The unshare after the scenario's own limit: its doing, unless a probe's own ENOSPC
+        // says the host's limit is reached.
         let after = out(vec![record(child, 4, &enospc)]);
         assert!(super::refused_kinds(&own, &after).is_empty());
-        assert!(super::enospc_shown(&own, &after).is_empty());
+        assert_eq!(super::enospc_shown(&own, &after), pid);
         // Before it, and in the set-up: the host's.
         let before = out(vec![record(child, 1, &enospc)]);
         assert_eq!(super::refused_kinds(&own, &before), user);
@@ -2236,13 +2274,15 @@ mod tests {
             )])
         };
         // Where the depth refuses (level 32 below the initial PID namespace) or as expected:
-        // the probe's own unshare would say.
-        assert_eq!(super::enospc_shown(&nest, &at(33)), pid);
-        assert!(super::enospc_shown(&nest, &at(32)).is_empty());
-        assert!(super::refused_kinds(&nest, &at(33)).is_empty());
-        let expected_here = super::at_initial(NsKind::Pid, super::PROC_PID_INIT_INO);
-        assert_eq!(super::refused_kinds(&nest, &at(9)) == pid, expected_here);
-        assert_eq!(super::enospc_shown(&nest, &at(9)), pid);
+        // the probe's own unshare would say. Short of the depth, only where nsspec runs in
+        // the initial PID namespace does the level tell the limit's from the depth's.
+        let kinds = |o: &RunOutput, depth_known| super::enospc_kinds(&nest, o, depth_known);
+        assert_eq!(kinds(&at(33), None), pid);
+        assert!(kinds(&at(32), None).is_empty());
+        assert!(kinds(&at(33), Some(true)).is_empty());
+        assert_eq!(kinds(&at(9), Some(true)), pid);
+        assert!(kinds(&at(9), Some(false)).is_empty());
+        assert_eq!(kinds(&at(9), None), pid);
     }
 
     /// The mode is decided again whenever a verdict of the moment was set aside: root whose

@@ -50,17 +50,22 @@ pub fn run_all(
 ) -> bool {
     let mut results: Vec<Option<ScenarioResult>> = vec![None; items.len()];
     let mut runnable = Vec::new();
-    // A skip from facts whose trials could not be made would pass a run that tested nothing.
-    let untried = host.untried();
+    // A skip from facts whose trials could not be made would pass a run that tested nothing:
+    // such a scenario fails, unless it would be skipped whatever those trials gave.
+    let untried = host.untried().map(|why| (why, host.as_if_tried()));
     for (i, (_, plan)) in items.iter().enumerate() {
         match host.unmet(plan) {
             Some(reason) => {
                 let mut r = blank(plan);
                 match &untried {
-                    Some(why) => {
+                    Some((why, tried)) if tried.unmet(plan).is_none() => {
                         r.status = Status::Failed;
                         r.messages
                             .push(format!("{why} (the skip would say: {reason})"));
+                    }
+                    Some((_, tried)) => {
+                        r.status = Status::Skipped;
+                        r.messages.extend(tried.unmet(plan));
                     }
                     None => {
                         r.status = Status::Skipped;

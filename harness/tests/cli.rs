@@ -1252,6 +1252,19 @@ fn trials_refused_by_a_process_limit_neither_skip_nor_pass() {
         ),
         "{stdout}"
     );
+    // What is skipped whatever the trials gave stays skipped.
+    let args = [
+        bin,
+        "run",
+        "--no-snapshots",
+        "-f",
+        "pid/nesting-limit-before-4.9",
+    ];
+    let (code, stdout) = limited("1", &args);
+    assert_eq!(code, Some(0), "{stdout}");
+    let skip = skip_line(&stdout, "pid/nesting-limit-before-4.9");
+    assert!(skip.contains("describes kernels older than 4.9"), "{skip}");
+    assert!(!skip.contains("EAGAIN"), "{skip}");
 
     let (code, stdout) = limited(
         "6",
