@@ -2482,10 +2482,14 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             })
         }
         Action::HasCap { cap, .. } => {
-            let caps = read_at(ctx.host_proc, &own_path("status"))
+            // Unread is no answer: taken for "absent", an `expect: false` passed on it.
+            let path = own_path("status");
+            match read_at(ctx.host_proc, &path)
                 .and_then(|s| u64::from_str_radix(status_field(&s, "CapEff")?, 16).ok())
-                .unwrap_or(0);
-            Obs::Flag(caps & (1u64 << cap) != 0)
+            {
+                Some(caps) => Obs::Flag(caps & (1u64 << cap) != 0),
+                None => Obs::Failed(format!("cannot read CapEff from {path}")),
+            }
         }
         Action::DropCaps => Obs::Result(res(drop_all_caps())),
         Action::SetIds {
@@ -4211,10 +4215,12 @@ fn visible(ctx: &Ctx, me: usize, who: Who) -> Obs {
         }
     };
     match there {
+        // Outside that namespace by the plan: looked for all the same, under any number, so
+        // that a kernel showing it there is seen rather than assumed away.
         None => Obs::Visible {
             pid,
             level,
-            visible: false,
+            visible: !reaped(ctx, who) && shown_under_any_number(ctx, who),
         },
         Some(pid) => Obs::Visible {
             pid,
@@ -4223,6 +4229,42 @@ fn visible(ctx: &Ctx, me: usize, who: Who) -> Obs {
             visible: !reaped(ctx, who) && has_proc_entry(pid),
         },
     }
+}
+
+/// Whether the process's /proc shows `who` under any number: a process there is `who` where
+/// its PID namespace (by inode) and its number in that namespace (the last of its NSpid) are
+/// `who`'s, as the harness's /proc shows them.
+fn shown_under_any_number(ctx: &Ctx, who: Who) -> bool {
+    let host_pid = match who {
+        Who::Supervisor => ctx.supervisor,
+        Who::Proc(t) => match ctx.table.nspid(t) {
+            Some(nspid) => nspid[0],
+            None => return false,
+        },
+    };
+    let Ok(ns) = nsfs_inode(ctx.host_proc, &format!("{host_pid}/ns/pid")) else {
+        return false;
+    };
+    let inner = read_at(ctx.host_proc, &format!("{host_pid}/status"))
+        .and_then(|s| parse_nspid(&s).last().copied());
+    inner.is_some_and(|inner| proc_shows(std::path::Path::new("/proc"), ns, inner))
+}
+
+/// Whether the procfs at `proc` has an entry for the process numbered `inner` in the PID
+/// namespace whose inode is `ns`.
+fn proc_shows(proc: &std::path::Path, ns: u64, inner: i64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(proc) else {
+        return false;
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i64>().ok())
+        .any(|n| {
+            let dir = proc.join(n.to_string());
+            std::fs::metadata(dir.join("ns/pid")).is_ok_and(|m| m.ino() == ns)
+                && std::fs::read_to_string(dir.join("status"))
+                    .is_ok_and(|s| parse_nspid(&s).last() == Some(&inner))
+        })
 }
 
 /// Whether the process's /proc holds an entry named `pid`.
@@ -6381,6 +6423,21 @@ mod tests {
             99 => panic!("Linux 6.9 or later, yet the group was killed by number"),
             n => panic!("check {n} of group_kill_checks failed"),
         }
+    }
+
+    /// A target looked for under any number is found by its PID namespace and its number in
+    /// it: this process in its own /proc, and no process for a number nothing has.
+    #[test]
+    fn a_process_is_found_in_a_procfs_by_namespace_and_number() {
+        use std::os::unix::fs::MetadataExt;
+        let proc = std::path::Path::new("/proc");
+        let ns = std::fs::metadata("/proc/self/ns/pid").unwrap().ino();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let inner = *parse_nspid(&status).last().unwrap();
+        assert!(proc_shows(proc, ns, inner));
+        assert!(!proc_shows(proc, ns, i64::from(i32::MAX)));
+        assert!(!proc_shows(proc, ns + 1, inner));
+        assert!(!proc_shows(std::path::Path::new("/nonexistent"), ns, inner));
     }
 
     #[test]
