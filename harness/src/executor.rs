@@ -3696,10 +3696,7 @@ fn joins(
     // its move "sideways" went downwards and made an unplanned process there, whose zombie
     // (its parent gone, init its reaper) the namespace's init waited for while exiting, with
     // init itself waiting for another: a deadlock until the time limit.
-    if kinds.contains(&NsKind::Pid)
-        && let Some(nspid) = ctx.table.nspid(me)
-        && nspid.len().checked_sub(1) != Some(ctx.plan.procs[me].level())
-    {
+    if kinds.contains(&NsKind::Pid) && !at_planned_depth(ctx, me) {
         return Err(Obs::Failed(format!(
             "refusing to join a PID namespace: `{}` is not in the PID namespace the scenario \
              planned for it (an `unshare` did not do what its step expected), so the move \
@@ -4068,6 +4065,14 @@ fn by_number(
     }
 }
 
+/// Whether process `i` is as many PID namespaces below the harness's as the plan has it (or
+/// has not started): not where an `unshare` did not do what its step expected.
+fn at_planned_depth(ctx: &Ctx, i: usize) -> bool {
+    ctx.table
+        .nspid(i)
+        .is_none_or(|n| n.len() == ctx.plan.procs[i].pidns.len())
+}
+
 /// [`resolve`] for a step that signals, waits for or takes a pidfd of what the number names
 /// (a wait on another child's number would reap it and leave its name to a stranger). The
 /// number is chosen by the PID-namespace levels the plan expects, which hold only while the
@@ -4077,11 +4082,7 @@ fn by_number(
 ///
 /// `group`: the number will name a process group (kill(-N)), not a process.
 fn resolve_checked(ctx: &Ctx, me: usize, who: Who, group: bool) -> Result<(i64, usize), Obs> {
-    let planned = |i: usize| {
-        ctx.table
-            .nspid(i)
-            .is_none_or(|n| n.len() == ctx.plan.procs[i].pidns.len())
-    };
+    let planned = |i: usize| at_planned_depth(ctx, i);
     let target = match who {
         Who::Proc(t) => Some(t),
         Who::Supervisor => None,
@@ -4235,19 +4236,19 @@ fn visible(ctx: &Ctx, me: usize, who: Who) -> Obs {
 /// its PID namespace (by inode) and its number in that namespace (the last of its NSpid) are
 /// `who`'s, as the harness's /proc shows them.
 fn shown_under_any_number(ctx: &Ctx, who: Who) -> bool {
-    let host_pid = match who {
-        Who::Supervisor => ctx.supervisor,
-        Who::Proc(t) => match ctx.table.nspid(t) {
-            Some(nspid) => nspid[0],
-            None => return false,
+    // The harness's NSpid of it: its number in the harness's namespace and in its own.
+    let (host_pid, inner) = match who {
+        Who::Supervisor => (ctx.supervisor, ctx.supervisor),
+        Who::Proc(t) => match ctx.table.nspid(t).as_deref() {
+            Some([first, .., last]) => (*first, *last),
+            Some([only]) => (*only, *only),
+            _ => return false,
         },
     };
     let Ok(ns) = nsfs_inode(ctx.host_proc, &format!("{host_pid}/ns/pid")) else {
         return false;
     };
-    let inner = read_at(ctx.host_proc, &format!("{host_pid}/status"))
-        .and_then(|s| parse_nspid(&s).last().copied());
-    inner.is_some_and(|inner| proc_shows(std::path::Path::new("/proc"), ns, inner))
+    proc_shows(std::path::Path::new("/proc"), ns, inner)
 }
 
 /// Whether the procfs at `proc` has an entry for the process numbered `inner` in the PID

@@ -502,7 +502,6 @@ fn a_limit_is_zero(flags: libc::c_int) -> bool {
         .any(|k| read_sysctl(&limit_name(k)).is_some_and(|v| v == "0"))
 }
 
-/// Whether a fact says the attempt failed (not: worked, was not probed, or was not tried).
 /// The errno a fact names: the first word of capitals starting with E and followed by a
 /// colon, as [`crate::report::errno_text`] writes one ("made, but unshare(…) in it fails with
 /// ENOSPC: …" names ENOSPC).
@@ -517,6 +516,13 @@ fn errno_in(fact: &str) -> Option<&str> {
         })
 }
 
+/// Whether a trial's fact says only that the trial could not be made: its fork refused
+/// (EAGAIN under a process limit, ENOMEM), not what the kernel allows.
+fn not_made(fact: &str) -> bool {
+    matches!(errno_in(fact), Some("EAGAIN" | "ENOMEM"))
+}
+
+/// Whether a fact says the attempt failed (not: worked, was not probed, or was not tried).
 fn fact_failed(fact: &str) -> bool {
     fact != "ok" && fact != "not probed" && !fact.starts_with(NOT_TRIED)
 }
@@ -1173,16 +1179,7 @@ impl Host {
     /// allows: a skip for them would hide every scenario of a host that can, as a run under
     /// `prlimit --nproc=1` skipped all of them and passed.
     pub fn untried(&self) -> Option<String> {
-        let facts = self.direct.values().chain(self.in_userns.values()).chain([
-            &self.unprivileged_userns,
-            &self.proc_in_userns,
-            &self.private_mounts,
-            &self.map_root,
-            &self.clone3,
-        ]);
-        let fact = facts
-            .into_iter()
-            .find(|v| matches!(errno_in(v), Some("EAGAIN" | "ENOMEM")))?;
+        let fact = self.trials().find(|v| not_made(v))?;
         Some(format!(
             "not run: nsspec could not try what this host allows, as a trial in a forked child \
              failed with {fact} (a fork refused by a process limit, `ulimit -u` or the pids.max \
@@ -1196,28 +1193,39 @@ impl Host {
     /// kernel, a missing capability) still holds; what is left is only theirs.
     pub fn as_if_tried(&self) -> Host {
         let mut host = self.clone();
-        let untried = |v: &String| matches!(errno_in(v), Some("EAGAIN" | "ENOMEM"));
-        for v in host
-            .direct
-            .values_mut()
-            .chain(host.in_userns.values_mut())
-            .chain([
-                &mut host.unprivileged_userns,
-                &mut host.proc_in_userns,
-                &mut host.private_mounts,
-                &mut host.map_root,
-                &mut host.clone3,
-            ])
-        {
-            if untried(v) {
-                *v = "ok".into();
-            }
+        for v in host.trials_mut().filter(|v| not_made(v)) {
+            *v = "ok".into();
         }
         if matches!(host.mode, Mode::Unavailable(_)) {
             host.mode = host.decide_mode();
             host.foresee_cgroups(true, true);
         }
         host
+    }
+
+    /// The facts a trial in a forked child gives: [`Host::untried`]'s and
+    /// [`Host::as_if_tried`]'s.
+    fn trials(&self) -> impl Iterator<Item = &String> {
+        self.direct.values().chain(self.in_userns.values()).chain([
+            &self.unprivileged_userns,
+            &self.proc_in_userns,
+            &self.private_mounts,
+            &self.map_root,
+            &self.clone3,
+        ])
+    }
+
+    fn trials_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.direct
+            .values_mut()
+            .chain(self.in_userns.values_mut())
+            .chain([
+                &mut self.unprivileged_userns,
+                &mut self.proc_in_userns,
+                &mut self.private_mounts,
+                &mut self.map_root,
+                &mut self.clone3,
+            ])
     }
 
     /// Why `plan` cannot run here, or `None` when it can.
