@@ -1387,6 +1387,27 @@ fn a_process_left_in_an_unplanned_pid_namespace_does_not_join_one() {
         assert!(skip.contains("ENOSPC"), "{skip}");
         assert!(!skip.contains("time limit"), "{skip}");
     }
+
+    // What the line would say: a scenario refused its `unshare` that then hangs.
+    let scratch = Scratch::new("enospc-hang");
+    let hang = scratch.file(
+        "hang.yaml",
+        "name: hang\nnamespaces: [pid]\ntimeout: 0.5\nsteps:\n  \
+         - unshare: { namespaces: [pid] }\n  - pause: {}\n",
+    );
+    let bin = world_executable_nsspec();
+    let out = in_throwaway_userns(&format!(
+        "echo 1 > /proc/sys/user/max_pid_namespaces && exec {} run --no-snapshots {hang}",
+        bin.display()
+    ));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let skip = skip_line(&stdout, "hang");
+    assert!(skip.contains("user.max_pid_namespaces is 1"), "{skip}");
+    assert!(
+        skip.ends_with("; it ran out its time limit (0.5s) before it was skipped)"),
+        "{skip}"
+    );
 }
 
 /// A scenario that sets a limit of its own is still skipped where the host's limit refused
