@@ -128,6 +128,88 @@ pub enum Requirement {
     /// `set_tid`): container seccomp profiles answer it with ENOSYS so that glibc falls back
     /// to clone(2), which has no room for either.
     Clone3,
+    /// A kernel feature a step uses, where the scenario's own `kernel` requirement is older
+    /// than the version that brought it: met on that version or newer, and on an older
+    /// kernel only where trying it shows the feature (a vendor backport).
+    Feature(Feature),
+}
+
+/// A kernel feature a step needs, which came with a known upstream version. On that version or
+/// newer a scenario using it runs, and a kernel without it fails the scenario (a regression);
+/// on an older one the feature is tried ([`crate::probe`]), so that a vendor kernel that
+/// backports it (RHEL 8's 4.18 has pidfd_open) runs the scenario instead of skipping it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Feature {
+    /// NS_GET_USERNS and NS_GET_PARENT (ioctl_ns(2)): Linux 4.9.
+    NsGetUserns,
+    /// NS_GET_NSTYPE and NS_GET_OWNER_UID (ioctl_ns(2)): Linux 4.11.
+    NsGetNstype,
+    /// fsopen(2) and fsmount(2), which `mount_tmpfs` with `dirs` builds with: Linux 5.2.
+    MountApi,
+    /// pidfd_open(2): Linux 5.3.
+    PidfdOpen,
+    /// NSpid in a pidfd's fdinfo, and -1 there for a reaped process: Linux 5.5.
+    PidfdFdinfoNspid,
+    /// clone3(2)'s `set_tid`: Linux 5.5.
+    SetTid,
+    /// setns(2) through a pidfd: Linux 5.8.
+    SetnsPidfd,
+    /// The pidfs ioctls PIDFD_GET_<KIND>_NAMESPACE: Linux 6.11.
+    PidfdNsIoctl,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 8] = [
+        Feature::NsGetUserns,
+        Feature::NsGetNstype,
+        Feature::MountApi,
+        Feature::PidfdOpen,
+        Feature::PidfdFdinfoNspid,
+        Feature::SetTid,
+        Feature::SetnsPidfd,
+        Feature::PidfdNsIoctl,
+    ];
+
+    /// The upstream version that brought it.
+    pub fn since(self) -> (u32, u32) {
+        match self {
+            Feature::NsGetUserns => (4, 9),
+            Feature::NsGetNstype => (4, 11),
+            Feature::MountApi => (5, 2),
+            Feature::PidfdOpen => (5, 3),
+            Feature::PidfdFdinfoNspid | Feature::SetTid => (5, 5),
+            Feature::SetnsPidfd => (5, 8),
+            Feature::PidfdNsIoctl => (6, 11),
+        }
+    }
+
+    /// Its key in [`crate::probe::Host::features`] and `nsspec probe --json`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Feature::NsGetUserns => "ns_get_userns",
+            Feature::NsGetNstype => "ns_get_nstype",
+            Feature::MountApi => "mount_api",
+            Feature::PidfdOpen => "pidfd_open",
+            Feature::PidfdFdinfoNspid => "pidfd_fdinfo_nspid",
+            Feature::SetTid => "set_tid",
+            Feature::SetnsPidfd => "setns_pidfd",
+            Feature::PidfdNsIoctl => "pidfd_ns_ioctl",
+        }
+    }
+
+    /// What it is, for messages.
+    pub fn what(self) -> &'static str {
+        match self {
+            Feature::NsGetUserns => "the ioctl_ns(2) requests NS_GET_USERNS and NS_GET_PARENT",
+            Feature::NsGetNstype => "the ioctl_ns(2) requests NS_GET_NSTYPE and NS_GET_OWNER_UID",
+            Feature::MountApi => "fsopen(2) and fsmount(2)",
+            Feature::PidfdOpen => "pidfd_open(2)",
+            Feature::PidfdFdinfoNspid => "NSpid in a pidfd's fdinfo",
+            Feature::SetTid => "clone3(2) with set_tid",
+            Feature::SetnsPidfd => "setns(2) through a pidfd",
+            Feature::PidfdNsIoctl => "the pidfd ioctls PIDFD_GET_<KIND>_NAMESPACE",
+        }
+    }
 }
 
 /// `name op value`, e.g. `user.max_user_namespaces > 0`.
@@ -214,6 +296,10 @@ impl fmt::Display for Requirement {
             Requirement::ScenarioCgroup => f.write_str("a cgroup of the scenario's own"),
             Requirement::ProcessLimit => f.write_str("an enforced process limit"),
             Requirement::Clone3 => f.write_str("clone3(2)"),
+            Requirement::Feature(x) => {
+                let (a, b) = x.since();
+                write!(f, "{} (Linux {a}.{b}, or a backport)", x.what())
+            }
         }
     }
 }
@@ -1584,11 +1670,9 @@ struct Builder<'a> {
     clones3: bool,
     /// The oldest kernel the scenario runs on (its `kernel` requirements).
     kernel_at_least: (u32, u32),
-    /// The oldest kernel its steps need, where that is above `kernel_at_least`: an implied
-    /// requirement, so that an older kernel skips the scenario rather than fails it.
-    implied_kernel: (u32, u32),
-    /// The step that implies `implied_kernel`, and what it is (for messages).
-    implied_by: Option<(Location, &'static str)>,
+    /// The kernel features its steps use: implied requirements where they came after
+    /// `kernel_at_least`, so that a kernel without them skips the scenario rather than fails.
+    features: BTreeSet<Feature>,
     /// The newest kernel the scenario runs on, exclusive (its lowest `kernel_below`), and
     /// where that requirement is.
     kernel_below: Option<((u32, u32), Location)>,
@@ -1659,8 +1743,7 @@ impl<'a> Builder<'a> {
             forks_to_the_limit: false,
             clones3: false,
             kernel_at_least: (0, 0),
-            implied_kernel: (0, 0),
-            implied_by: None,
+            features: BTreeSet::new(),
             kernel_below: None,
             handles: Vec::new(),
             handle_names: BTreeSet::new(),
@@ -1909,20 +1992,6 @@ impl<'a> Builder<'a> {
             self.procs.pop();
             None
         };
-        if let (Some(((a, b), at)), Some((step, what))) = (self.kernel_below, self.implied_by)
-            && self.implied_kernel >= (a, b)
-        {
-            let (c, d) = self.implied_kernel;
-            return Err(self.err(
-                &at,
-                format!(
-                    "`kernel_below: \"{a}.{b}\"` leaves no kernel to run on: the {what} step on \
-                     line {} needs Linux {c}.{d} or newer, so the scenario would be skipped on \
-                     every kernel; leave that step out of a scenario for kernels older than {a}.{b}",
-                    step.line()
-                ),
-            ));
-        }
         let events = self.check_events(host.filter(|_| host_steps_given))?;
         if let Some(at) = self.mount_step
             && !namespaces.contains(&NsKind::Mount)
@@ -1950,9 +2019,10 @@ impl<'a> Builder<'a> {
         if self.clones3 {
             requirements.insert(Requirement::Clone3);
         }
-        if self.implied_kernel > self.kernel_at_least {
-            let (a, b) = self.implied_kernel;
-            requirements.insert(Requirement::Kernel(a, b));
+        for f in &self.features {
+            if f.since() > self.kernel_at_least {
+                requirements.insert(Requirement::Feature(*f));
+            }
         }
         Ok(Plan {
             id: id.to_string(),
@@ -2329,13 +2399,10 @@ impl<'a> Builder<'a> {
         ))
     }
 
-    /// Records that a step (`what`, at `at`) needs kernel `version` or newer: an implied
-    /// requirement where it is above the scenario's own.
-    fn needs_kernel(&mut self, version: (u32, u32), at: &Location, what: &'static str) {
-        if version > self.implied_kernel {
-            self.implied_kernel = version;
-            self.implied_by = Some((*at, what));
-        }
+    /// Records that a step uses `feature`: an implied requirement where the feature came
+    /// after the scenario's own `kernel`.
+    fn needs(&mut self, feature: Feature) {
+        self.features.insert(feature);
     }
 
     /// Checks an expected PID (or getppid()'s 0) against what the kernel can return.
@@ -2399,7 +2466,7 @@ impl<'a> Builder<'a> {
             return Err(self.err(&extra.referenced, message));
         }
         if !set_tid.is_empty() {
-            self.needs_kernel((5, 5), &set_tid[0].referenced, "`fork` with `set_tid`");
+            self.needs(Feature::SetTid);
         }
         Ok(set_tid.iter().map(|v| v.value as libc::pid_t).collect())
     }
@@ -2426,12 +2493,7 @@ impl<'a> Builder<'a> {
         }
         self.kinds_used.extend(kinds.iter().copied());
         if pidfd {
-            let what = if what == "enter" {
-                "`enter` with `pidfd`"
-            } else {
-                "`setns` with `pidfd`"
-            };
-            self.needs_kernel((5, 8), &target.referenced, what);
+            self.needs(Feature::SetnsPidfd);
         }
         Ok((who, kinds))
     }
@@ -3062,7 +3124,7 @@ impl<'a> Builder<'a> {
                     self.now.handles.insert(handle);
                 }
                 // pidfd_open(2) came in 5.3, pidfd_send_signal(2) in 5.1.
-                self.needs_kernel((5, 3), at, "`pidfd_open`");
+                self.needs(Feature::PidfdOpen);
                 Action::PidfdOpen {
                     target,
                     label: o.pid.value.clone(),
@@ -3073,7 +3135,7 @@ impl<'a> Builder<'a> {
             RawStep::PidfdFdinfo(f) => {
                 let handle = self.open_handle(me, &f.pidfd)?;
                 // NSpid in a pidfd's fdinfo, and -1 for a reaped process, came with Linux 5.5.
-                self.needs_kernel((5, 5), at, "`pidfd_fdinfo`");
+                self.needs(Feature::PidfdFdinfoNspid);
                 let expect = match &f.expect {
                     None => None,
                     Some(s) if s.value.trim() == "0" => Some(vec![Some(0)]),
@@ -3092,7 +3154,7 @@ impl<'a> Builder<'a> {
                     return Err(self.for_children_err(&n.kind));
                 }
                 // The pidfs ioctls came with Linux 6.11 (ENOTTY before).
-                self.needs_kernel((6, 11), at, "`pidfd_ns`");
+                self.needs(Feature::PidfdNsIoctl);
                 let expect = match &n.expect {
                     None => None,
                     Some(e) => match &e.value {
@@ -3586,9 +3648,9 @@ impl<'a> Builder<'a> {
             RawStep::MountTmpfs(m) => {
                 let target = self.path("target", &m.target)?;
                 let dirs = self.tmpfs_dirs(&m.dirs)?;
-                if let Some(first) = m.dirs.first() {
+                if !m.dirs.is_empty() {
                     // Built detached with fsopen/fsmount: ENOSYS before 5.2.
-                    self.needs_kernel((5, 2), &first.referenced, "`mount_tmpfs` with `dirs`");
+                    self.needs(Feature::MountApi);
                 }
                 Action::MountTmpfs {
                     target,
@@ -3865,11 +3927,10 @@ impl<'a> Builder<'a> {
                 // ioctl_ns(2): NS_GET_USERNS and NS_GET_PARENT came with Linux 4.9,
                 // NS_GET_NSTYPE and NS_GET_OWNER_UID with 4.11; before, ENOTTY would fail the
                 // scenario where the kernel simply lacks the request.
-                let needs = match request {
-                    NsRequest::Parent | NsRequest::Userns => (4, 9),
-                    NsRequest::OwnerUid | NsRequest::Nstype => (4, 11),
-                };
-                self.needs_kernel(needs, at, "`ns_ioctl`");
+                self.needs(match request {
+                    NsRequest::Parent | NsRequest::Userns => Feature::NsGetUserns,
+                    NsRequest::OwnerUid | NsRequest::Nstype => Feature::NsGetNstype,
+                });
                 let expect = match &n.expect {
                     None => None,
                     Some(e) => Some(self.ns_ioctl_expect(&n.request, e)?),
@@ -5063,14 +5124,18 @@ mod tests {
             with(r#"[{ kernel: "4.9" }, { kernel_below: "4.10" }]"#, getpid),
             None
         );
-        // A step's own kernel: pidfd_open(2) came with 5.3.
+        // A step's feature leaves the range as it is: a kernel older than 5.3 that backports
+        // pidfd_open(2) runs the scenario (the feature is tried there), others skip it.
         let pidfd = "  - pidfd_open: { pid: self, as: me }\n";
-        let e = with(r#"[{ kernel_below: "5.3" }]"#, pidfd).expect("refused");
+        assert_eq!(with(r#"[{ kernel_below: "5.3" }]"#, pidfd), None);
+        let p = plan(&format!(
+            "name: t\nrequires: [{{ kernel_below: \"5.3\" }}]\nnamespaces: [pid]\nsteps:\n{pidfd}"
+        ));
         assert!(
-            e.contains("the `pidfd_open` step on line 5 needs Linux 5.3 or newer"),
-            "{e}"
+            p.requirements
+                .contains(&Requirement::Feature(Feature::PidfdOpen))
         );
-        assert_eq!(with(r#"[{ kernel_below: "5.4" }]"#, pidfd), None);
+        assert!(p.requirements.contains(&Requirement::KernelBelow(5, 3)));
     }
 
     /// A `wait` for a child that a `pause` keeps from ending, and a host process so held while
@@ -5585,29 +5650,25 @@ steps:
     /// mount(2), which every kernel has.
     #[test]
     fn a_tmpfs_with_dirs_implies_linux_5_2() {
-        let kernels = |step: &str| -> Vec<Requirement> {
+        let implied = |requires: &str, step: &str| -> Vec<Requirement> {
             plan(&format!(
-                "name: t\nnamespaces: [mount]\nsteps:\n  - mount_tmpfs: {{ target: /mnt{step} }}\n"
+                "name: t\nnamespaces: [mount]\nrequires: [{requires}]\nsteps:\n  - mount_tmpfs: {{ target: /mnt{step} }}\n"
             ))
             .requirements
             .into_iter()
-            .filter(|r| matches!(r, Requirement::Kernel(..)))
+            .filter(|r| matches!(r, Requirement::Kernel(..) | Requirement::Feature(..)))
             .collect()
         };
-        assert_eq!(kernels(", dirs: [proc]"), [Requirement::Kernel(5, 2)]);
-        assert_eq!(kernels(""), []);
-        assert_eq!(kernels(", dirs: []"), []);
-        let e = load(
-            "t",
-            "t.yaml",
-            "name: t\nnamespaces: [mount]\nrequires: [{ kernel_below: \"5.2\" }]\nsteps:\n  \
-             - mount_tmpfs: { target: /mnt, dirs: [proc] }\n",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("the `mount_tmpfs` with `dirs` step on line 5 needs Linux 5.2 or newer"),
-            "{e}"
+        assert_eq!(
+            implied("", ", dirs: [proc]"),
+            [Requirement::Feature(Feature::MountApi)]
+        );
+        assert_eq!(implied("", ""), []);
+        assert_eq!(implied("", ", dirs: []"), []);
+        // A scenario for 5.2 or newer needs nothing more: there a missing fsopen(2) fails it.
+        assert_eq!(
+            implied(r#"{ kernel: "5.2" }"#, ", dirs: [proc]"),
+            [Requirement::Kernel(5, 2)]
         );
     }
 
@@ -5623,7 +5684,10 @@ steps:
         let p = plan(&format!("name: t\nnamespaces: [pid]\nsteps:\n{ok}"));
         assert_eq!(p.handles.len(), 1);
         assert_eq!(p.handles[0].target, Who::Proc(0));
-        assert!(p.requirements.contains(&Requirement::Kernel(5, 3)));
+        assert!(
+            p.requirements
+                .contains(&Requirement::Feature(Feature::PidfdOpen))
+        );
         // Opened after the fork: the child has no copy.
         let later = "  - fork: { name: c, steps: [ { pidfd_signal: { pidfd: me } } ] }\n  \
                      - pidfd_open: { pid: self, as: me }\n";
@@ -5693,7 +5757,10 @@ steps:
         let p = plan(
             "name: t\nnamespaces: [uts]\nsteps:\n  - enter: { name: e, target: self, namespaces: [uts], pidfd: true }\n  - wait: { pid: e }\n",
         );
-        assert!(p.requirements.contains(&Requirement::Kernel(5, 8)));
+        assert!(
+            p.requirements
+                .contains(&Requirement::Feature(Feature::SetnsPidfd))
+        );
         assert!(matches!(
             p.procs[0].steps[0].action,
             Action::Enter { pidfd: true, .. }
@@ -5702,11 +5769,17 @@ steps:
         let p = plan(
             "name: t\nnamespaces: [uts]\nsteps:\n  - setns: { target: self, namespaces: [uts], pidfd: true }\n",
         );
-        assert!(p.requirements.contains(&Requirement::Kernel(5, 8)));
+        assert!(
+            p.requirements
+                .contains(&Requirement::Feature(Feature::SetnsPidfd))
+        );
         // pidfd_ns needs the pidfs ioctls (6.11) and a namespace-shaped expectation.
         let ns = "  - pidfd_open: { pid: self, as: me }\n  - pidfd_ns: { pidfd: me, kind: uts, expect: new }\n";
         let p = plan(&format!("name: t\nnamespaces: [pid]\nsteps:\n{ns}"));
-        assert!(p.requirements.contains(&Requirement::Kernel(6, 11)));
+        assert!(
+            p.requirements
+                .contains(&Requirement::Feature(Feature::PidfdNsIoctl))
+        );
         let e = err(&ns.replace("expect: new", "expect: { uid: 0 }")).unwrap();
         assert!(
             e.starts_with("t.yaml:5:47: `pidfd_ns` answers with a namespace"),
@@ -6041,14 +6114,11 @@ steps:
 
     #[test]
     fn ns_ioctl_implies_the_kernel_that_has_its_request() {
-        let kernels = |text: &str| -> Vec<(u32, u32)> {
+        let implied = |text: &str| -> Vec<Requirement> {
             plan(text)
                 .requirements
-                .iter()
-                .filter_map(|r| match r {
-                    Requirement::Kernel(a, b) => Some((*a, *b)),
-                    _ => None,
-                })
+                .into_iter()
+                .filter(|r| matches!(r, Requirement::Kernel(..) | Requirement::Feature(..)))
                 .collect()
         };
         let step = |request: &str| {
@@ -6056,12 +6126,28 @@ steps:
                 "name: t\nnamespaces: [uts]\nsteps:\n  - ns_ioctl: {{ kind: uts, request: {request} }}\n"
             )
         };
-        assert_eq!(kernels(&step("NS_GET_USERNS")), [(4, 9)]);
-        assert_eq!(kernels(&step("NS_GET_NSTYPE")), [(4, 11)]);
+        assert_eq!(
+            implied(&step("NS_GET_USERNS")),
+            [Requirement::Feature(Feature::NsGetUserns)]
+        );
+        assert_eq!(
+            implied(&step("NS_GET_NSTYPE")),
+            [Requirement::Feature(Feature::NsGetNstype)]
+        );
         // An explicit newer requirement stands alone.
         let newer =
             step("NS_GET_NSTYPE").replace("steps:", "requires: [{ kernel: \"5.8\" }]\nsteps:");
-        assert_eq!(kernels(&newer), [(5, 8)]);
+        assert_eq!(implied(&newer), [Requirement::Kernel(5, 8)]);
+        // An older one leaves the feature to be tried on kernels before 4.11.
+        let older =
+            step("NS_GET_NSTYPE").replace("steps:", "requires: [{ kernel: \"4.9\" }]\nsteps:");
+        assert_eq!(
+            implied(&older),
+            [
+                Requirement::Kernel(4, 9),
+                Requirement::Feature(Feature::NsGetNstype)
+            ]
+        );
     }
 
     /// `fork` steps nested `n` deep, in flow style (block style would need n² bytes).

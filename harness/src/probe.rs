@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
 use crate::executor::{drop_all_caps, enter_own_userns, in_child, make_mounts_private, unshare};
-use crate::plan::{Action, Plan, Requirement};
+use crate::plan::{Action, Feature, Plan, Requirement};
 use crate::schema::NsKind;
 
 /// Bit of CAP_SYS_ADMIN in the capability sets (linux/capability.h).
@@ -664,6 +664,11 @@ pub struct Host {
     /// errno — ENOSYS before 5.3, or from a seccomp filter (container runtimes' profiles).
     #[serde(default)]
     pub clone3: String,
+    /// The kernel features (by [`Feature::key`]) that were tried, "ok" or what trying gave:
+    /// for a run those its scenarios use that came after the running kernel's version (a
+    /// vendor kernel may have backported them), every one for `nsspec probe`.
+    #[serde(default)]
+    pub features: BTreeMap<String, String>,
     /// SigIgn of nsspec itself: the signals it was started with ignored (by `nohup`, a shell's
     /// `&`, a CI runner), which its supervisors set back to their default action for the
     /// scenarios. Without /proc, every signal but glibc's own 32 and 33 (an older glibc
@@ -692,6 +697,126 @@ fn clone3_callable() -> String {
         // What in_child says of a child that did not exit; clone3 itself never answers it.
         Err(Errno::ECHILD) => "killed by a signal (a seccomp filter)".into(),
         other => outcome(other),
+    }
+}
+
+/// Whether this kernel has `feature`, by trying it: "ok", or what trying gave. Tried in a
+/// child, since a seccomp filter may kill for a system call it does not know (SIGSYS), and
+/// nothing of it outlives the child. Each trial takes only an answer that the feature's own
+/// code gives for "present": EPERM from a permission check it makes counts, an ENOSYS or
+/// ENOTTY (the system call or request unknown) does not.
+fn feature_present(feature: Feature) -> String {
+    match in_child(|| try_feature(feature)) {
+        Ok(()) => "ok".into(),
+        Err(Errno::ECHILD) => "killed by a signal (a seccomp filter)".into(),
+        Err(Errno::ENODATA) if feature == Feature::PidfdFdinfoNspid => {
+            "no NSpid line in a pidfd's fdinfo".into()
+        }
+        Err(e) if feature == Feature::SetTid && e == Errno::E2BIG => {
+            format!(
+                "{} (clone3 without set_tid)",
+                crate::report::errno_text(e as i32)
+            )
+        }
+        other => outcome(other),
+    }
+}
+
+/// The trial of [`feature_present`], in the child.
+fn try_feature(feature: Feature) -> Result<(), Errno> {
+    use crate::executor::pidfd_open;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let permitted = |r: Result<(), Errno>| match r {
+        Err(Errno::EPERM) => Ok(()),
+        other => other,
+    };
+    // A request that returns a descriptor: closed at once.
+    let ioctl_fd = |fd: &OwnedFd, request: libc::c_ulong| {
+        // SAFETY: `fd` is open; the requests used here take no argument (or a zero one) and
+        // return a new descriptor, which `OwnedFd` takes over at once.
+        let got =
+            Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), request, 0 as libc::c_ulong) })?;
+        // SAFETY: the kernel just installed `got` for this process; nothing else owns it.
+        drop(unsafe { OwnedFd::from_raw_fd(got) });
+        Ok(())
+    };
+    let own_uts = || -> Result<OwnedFd, Errno> {
+        let file = std::fs::File::open("/proc/self/ns/uts")
+            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+        Ok(file.into())
+    };
+    let me = nix::unistd::getpid().as_raw();
+    match feature {
+        // NS_GET_USERNS answers EPERM where the owner is outside the caller's namespaces.
+        Feature::NsGetUserns => permitted(ioctl_fd(&own_uts()?, libc::NS_GET_USERNS)),
+        Feature::NsGetNstype => {
+            let fd = own_uts()?;
+            // SAFETY: `fd` is open; NS_GET_NSTYPE takes no argument and returns a number.
+            Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::NS_GET_NSTYPE) }).map(drop)
+        }
+        Feature::MountApi => {
+            // fsopen(2) checks CAP_SYS_ADMIN over the mount namespace after it is known:
+            // EPERM says it exists.
+            // SAFETY: a NUL-terminated name and flags; the descriptor is taken over at once.
+            let fd = Errno::result(unsafe {
+                libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), libc::FSOPEN_CLOEXEC)
+            });
+            permitted(fd.map(|fd| {
+                // SAFETY: the kernel just installed `fd` for this process.
+                drop(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+            }))
+        }
+        Feature::PidfdOpen => pidfd_open(me).map(drop),
+        Feature::PidfdFdinfoNspid => {
+            let fd = pidfd_open(me)?;
+            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))
+                .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+            if info.lines().any(|l| l.starts_with("NSpid:")) {
+                Ok(())
+            } else {
+                Err(Errno::ENODATA)
+            }
+        }
+        Feature::SetTid => {
+            // struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1, Linux 5.5): from 5.5
+            // a set_tid_size above MAX_PID_NS_LEVEL is EINVAL before anything is made; 5.3 and
+            // 5.4 refuse the longer struct's non-zero tail with E2BIG. No size could succeed.
+            let set_tid: [libc::pid_t; 1] = [1];
+            let mut args = [0u64; 10];
+            args[8] = set_tid.as_ptr() as u64;
+            args[9] = u64::MAX;
+            // SAFETY: `args` is a valid clone_args of the size given; the kernel refuses it
+            // before reading `set_tid` or creating anything.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_clone3,
+                    args.as_ptr(),
+                    std::mem::size_of_val(&args),
+                )
+            };
+            match Errno::result(r) {
+                Err(Errno::EINVAL) => Ok(()),
+                Err(e) => Err(e),
+                // Made after all (impossible by the check above): the new process leaves.
+                // SAFETY: _exit is always safe.
+                Ok(0) => unsafe { libc::_exit(0) },
+                Ok(_) => Err(Errno::EEXIST),
+            }
+        }
+        Feature::SetnsPidfd => {
+            // Joins the UTS namespace the child is in already: nothing changes. Before 5.8 a
+            // pidfd is no namespace file (EINVAL); EPERM is the join's own capability check.
+            let fd = pidfd_open(me)?;
+            // SAFETY: `fd` is open; joining one's own namespace changes nothing.
+            permitted(
+                Errno::result(unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWUTS) }).map(drop),
+            )
+        }
+        Feature::PidfdNsIoctl => {
+            let fd = pidfd_open(me)?;
+            // PIDFD_GET_UTS_NAMESPACE: _IO(0xFF, 10) (include/uapi/linux/pidfd.h).
+            permitted(ioctl_fd(&fd, (0xFF << 8) | 10))
+        }
     }
 }
 
@@ -920,8 +1045,9 @@ impl Host {
         } else {
             read_sysctls()
         };
+        let kernel = parse_kernel(&kernel_release);
         let mut host = Host {
-            kernel: parse_kernel(&kernel_release),
+            kernel,
             kernel_release,
             uid,
             gid,
@@ -958,6 +1084,14 @@ impl Host {
             } else {
                 not_probed()
             },
+            features: Feature::ALL
+                .into_iter()
+                .filter(|f| match &scope {
+                    None => true,
+                    Some(s) => s.features.contains(f) && kernel.is_none_or(|have| have < f.since()),
+                })
+                .map(|f| (f.key().to_string(), feature_present(f)))
+                .collect(),
             signals_ignored,
             mode: Mode::Root,
             inferred,
@@ -1206,19 +1340,24 @@ impl Host {
     /// The facts a trial in a forked child gives: [`Host::untried`]'s and
     /// [`Host::as_if_tried`]'s.
     fn trials(&self) -> impl Iterator<Item = &String> {
-        self.direct.values().chain(self.in_userns.values()).chain([
-            &self.unprivileged_userns,
-            &self.proc_in_userns,
-            &self.private_mounts,
-            &self.map_root,
-            &self.clone3,
-        ])
+        self.direct
+            .values()
+            .chain(self.in_userns.values())
+            .chain(self.features.values())
+            .chain([
+                &self.unprivileged_userns,
+                &self.proc_in_userns,
+                &self.private_mounts,
+                &self.map_root,
+                &self.clone3,
+            ])
     }
 
     fn trials_mut(&mut self) -> impl Iterator<Item = &mut String> {
         self.direct
             .values_mut()
             .chain(self.in_userns.values_mut())
+            .chain(self.features.values_mut())
             .chain([
                 &mut self.unprivileged_userns,
                 &mut self.proc_in_userns,
@@ -1248,6 +1387,7 @@ impl Host {
             return Some(reason.clone());
         }
         let mut missing = Vec::new();
+        let mut lacking = Vec::new();
         for r in &plan.requirements {
             let made = matches!(
                 r,
@@ -1333,6 +1473,7 @@ impl Host {
                         ));
                     }
                 }
+                Requirement::Feature(f) => lacking.extend(self.lacks(*f)),
                 Requirement::KernelBelow(a, b) => {
                     if self.kernel.is_none_or(|have| have >= (*a, *b)) {
                         // The Debian kernels vm/run fetches start at 5.10: older ones only
@@ -1586,7 +1727,32 @@ impl Host {
                 ));
             }
         }
+        if !lacking.is_empty() {
+            missing.push(format!(
+                "needs {}, but this is {}; use `vm/run --kernel` with a newer one",
+                lacking.join(" and "),
+                self.kernel_release
+            ));
+        }
         (!missing.is_empty()).then(|| missing.join("; "))
+    }
+
+    /// Why this host lacks `feature` (what it is, the version that brought it, what trying it
+    /// gave), or None: a kernel of that version or newer has it (if it does not, a scenario
+    /// using it fails: a regression), an older one has it where trying it worked.
+    fn lacks(&self, feature: Feature) -> Option<String> {
+        let (a, b) = feature.since();
+        if self.kernel.is_some_and(|have| have >= (a, b)) {
+            return None;
+        }
+        match self.features.get(feature.key()) {
+            Some(t) if t == "ok" => None,
+            Some(t) => Some(format!(
+                "{} (Linux {a}.{b}, or a backport: trying it here gave {t})",
+                feature.what()
+            )),
+            None => Some(format!("{} (Linux {a}.{b}, or a backport)", feature.what())),
+        }
     }
 
     /// The human table of `nsspec probe`.
@@ -1659,6 +1825,12 @@ impl Host {
             },
         );
         row(&mut s, "clone3(2)", &self.clone3);
+        for f in Feature::ALL {
+            if let Some(v) = self.features.get(f.key()) {
+                let (a, b) = f.since();
+                row(&mut s, &format!("feature {} (Linux {a}.{b})", f.key()), v);
+            }
+        }
         row(
             &mut s,
             "initial namespaces nsspec runs in",
@@ -1739,6 +1911,8 @@ struct Scope {
     process_limit: bool,
     /// Whether to try clone3(2).
     clone3: bool,
+    /// The kernel features to try where the running kernel is older than their version.
+    features: std::collections::BTreeSet<Feature>,
     /// Whether a plan mounts a procfs ([`mounts_proc`]), and one in a user namespace of its
     /// own making ([`mounts_proc_in_own_userns`]).
     mounts_proc: bool,
@@ -1814,6 +1988,7 @@ fn scope_of(plans: &[&Plan]) -> Scope {
     let (mut unprivileged, mut initial) = (false, false);
     let (mut setgroups, mut cgroup, mut process_limit) = (false, false, false);
     let mut clone3 = false;
+    let mut features = std::collections::BTreeSet::new();
     let mounts_proc = plans.iter().any(|p| self::mounts_proc(p));
     let mounts_proc_in_user = plans.iter().any(|p| mounts_proc_in_own_userns(p));
     for r in plans.iter().flat_map(|p| &p.requirements) {
@@ -1827,6 +2002,9 @@ fn scope_of(plans: &[&Plan]) -> Scope {
             Requirement::ScenarioCgroup => cgroup = true,
             Requirement::ProcessLimit => process_limit = true,
             Requirement::Clone3 => clone3 = true,
+            Requirement::Feature(f) => {
+                features.insert(*f);
+            }
             _ => {}
         }
     }
@@ -1838,6 +2016,7 @@ fn scope_of(plans: &[&Plan]) -> Scope {
         cgroup,
         process_limit,
         clone3,
+        features,
         mounts_proc,
         mounts_proc_in_user,
     }
@@ -2181,6 +2360,54 @@ mod tests {
             super::errno_in("not tried: no user namespace can be made"),
             None
         );
+    }
+
+    /// A feature a step uses is the kernel's from the version that brought it, whatever a
+    /// trial gave (a kernel that lacks it there fails the scenario: a regression), and on an
+    /// older kernel where trying it worked (a backport). Several lacking make one reason.
+    #[test]
+    fn a_feature_is_met_by_its_version_or_by_trying_it() {
+        let plan = crate::plan::load(
+            "pid/fd",
+            "fd.yaml",
+            "name: fd\nnamespaces: [pid]\nsteps:\n  - pidfd_open: { pid: self, as: me }\n  \
+             - pidfd_fdinfo: { pidfd: me }\n",
+        )
+        .unwrap();
+        let mut host = Host::probe_for(&[&plan]);
+        host.mode = super::Mode::Root;
+        host.kernel_release = "4.18.0-553.el8_10.x86_64".into();
+        host.kernel = Some((4, 18));
+        let ok = |key: &str| (key.to_string(), "ok".to_string());
+        host.features =
+            std::collections::BTreeMap::from([ok("pidfd_open"), ok("pidfd_fdinfo_nspid")]);
+        assert_eq!(host.unmet(&plan), None);
+        host.features.insert(
+            "pidfd_open".into(),
+            "ENOSYS: Function not implemented".into(),
+        );
+        host.features.remove("pidfd_fdinfo_nspid");
+        assert_eq!(
+            host.unmet(&plan).as_deref(),
+            Some(
+                "needs pidfd_open(2) (Linux 5.3, or a backport: trying it here gave ENOSYS: \
+                 Function not implemented) and NSpid in a pidfd's fdinfo (Linux 5.5, or a \
+                 backport), but this is 4.18.0-553.el8_10.x86_64; use `vm/run --kernel` with a \
+                 newer one"
+            )
+        );
+        host.kernel = Some((5, 4));
+        let why = host.unmet(&plan).unwrap_or_default();
+        assert!(
+            !why.contains("pidfd_open") && why.contains("NSpid"),
+            "{why}"
+        );
+        host.features.insert(
+            "pidfd_fdinfo_nspid".into(),
+            "ENOTTY: Inappropriate ioctl for device".into(),
+        );
+        host.kernel = Some((5, 5));
+        assert_eq!(host.unmet(&plan), None);
     }
 
     /// What was judged before the scenario started is not judged again after it failed: a

@@ -4140,6 +4140,13 @@ fn a_failed_set_up_is_the_only_failure_its_process_reports() {
 /// allowing everything else.
 #[cfg(target_arch = "x86_64")]
 fn deny_unshare_of(flags: libc::c_int) -> Vec<libc::sock_filter> {
+    deny_syscall(libc::SYS_unshare, Some(flags as u32), libc::EPERM)
+}
+
+/// A seccomp filter (x86_64) failing the system call `nr` with `errno` (where its first
+/// argument is `first`, if given), and allowing everything else.
+#[cfg(target_arch = "x86_64")]
+fn deny_syscall(nr: libc::c_long, first: Option<u32>, errno: i32) -> Vec<libc::sock_filter> {
     // classic BPF: ld|w|abs, jmp|jeq|k, ret|k; struct seccomp_data: nr at 0, arch at 4,
     // args[0] at 16 (its low half first on x86_64).
     const LD: u16 = 0x20;
@@ -4147,17 +4154,99 @@ fn deny_unshare_of(flags: libc::c_int) -> Vec<libc::sock_filter> {
     const RET: u16 = 0x06;
     const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
     let op = |code, k, jt, jf| libc::sock_filter { code, jt, jf, k };
-    vec![
+    let mut filter = vec![
         op(LD, 4, 0, 0),
         op(JEQ, AUDIT_ARCH_X86_64, 1, 0),
         op(RET, libc::SECCOMP_RET_ALLOW, 0, 0),
         op(LD, 0, 0, 0),
-        op(JEQ, libc::SYS_unshare as u32, 0, 3),
-        op(LD, 16, 0, 0),
-        op(JEQ, flags as u32, 0, 1),
-        op(RET, libc::SECCOMP_RET_ERRNO | libc::EPERM as u32, 0, 0),
+        op(JEQ, nr as u32, 0, if first.is_some() { 3 } else { 1 }),
+    ];
+    if let Some(first) = first {
+        filter.extend([op(LD, 16, 0, 0), op(JEQ, first, 0, 1)]);
+    }
+    filter.extend([
+        op(RET, libc::SECCOMP_RET_ERRNO | errno as u32, 0, 0),
         op(RET, libc::SECCOMP_RET_ALLOW, 0, 0),
-    ]
+    ]);
+    filter
+}
+
+/// A step's kernel feature is tried on a kernel older than the version that brought it, as a
+/// vendor kernel may have backported it (RHEL 8's 4.18 has pidfd_open(2)): the scenario runs
+/// where the trial works, and is skipped, saying what trying gave, where it does not. From that
+/// version on, a kernel without the feature fails the scenario: there it is a regression. The
+/// kernel reads as 2.6 through the UNAME26 personality (`setarch --uname-2.6`); a seccomp
+/// filter plays a kernel without pidfd_open(2). Before, every scenario here was skipped on
+/// 2.6 for its version alone.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn a_feature_is_tried_on_a_kernel_older_than_its_version() {
+    if !privileged() {
+        return;
+    }
+    const UNAME26: libc::c_ulong = 0x0020000;
+    let as_2_6 = || {
+        // SAFETY: personality(2) only changes how uname(2) answers this process and what it runs.
+        if unsafe { libc::personality(UNAME26) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    // One scenario per feature (ns_ioctl's with the one that has no `kernel` of its own).
+    let each = [
+        "mount/slave-receives-but-does-not-send",
+        "nsfs/namespace-files-vanish-with-the-main-thread",
+        "nsfs/pidfd-names-its-process-namespaces",
+        "pid/pidfd-fdinfo-numbers-by-the-proc-instance",
+        "pid/set-tid-chooses-the-pid",
+        "user/setns-pidfd-joins-the-user-namespace-first",
+    ];
+    let paths: Vec<String> = each
+        .iter()
+        .map(|id| format!("scenarios/{id}.yaml"))
+        .collect();
+    let mut args = vec!["run", "--no-snapshots"];
+    args.extend(paths.iter().map(String::as_str));
+    let (stdout, _) = nsspec_set_up(&args, 0, as_2_6);
+    assert!(stdout.contains(" on Linux 2.6."), "{stdout}");
+    assert!(stdout.contains("6 passed, 0 failed, 0 skipped"), "{stdout}");
+    let (json, _) = nsspec_set_up(&["probe", "--format", "json"], 0, as_2_6);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for key in [
+        "ns_get_userns",
+        "ns_get_nstype",
+        "mount_api",
+        "pidfd_open",
+        "pidfd_fdinfo_nspid",
+        "set_tid",
+        "setns_pidfd",
+        "pidfd_ns_ioctl",
+    ] {
+        assert_eq!(json["features"][key], "ok", "{key}: {json}");
+    }
+
+    let scratch = Scratch::new("feature-tried");
+    let file = scratch.file(
+        "fd.yaml",
+        "name: fd\nnamespaces: [pid]\nsteps:\n  - pidfd_open: { pid: self, as: me }\n",
+    );
+    let filter = deny_syscall(libc::SYS_pidfd_open, None, libc::ENOSYS);
+    let lacking = filter.clone();
+    let (stdout, _) = nsspec_set_up(&["run", "--no-snapshots", &file], 0, move || {
+        as_2_6()?;
+        install_seccomp_filter(&lacking)
+    });
+    assert!(
+        stdout.contains(
+            "SKIP  fd  (needs pidfd_open(2) (Linux 5.3, or a backport: trying it here gave \
+             ENOSYS: Function not implemented), but this is 2.6."
+        ),
+        "{stdout}"
+    );
+    let (stdout, _) = nsspec_set_up(&["run", "--no-snapshots", &file], 1, move || {
+        install_seccomp_filter(&filter)
+    });
+    assert!(stdout.contains("FAIL  fd "), "{stdout}");
 }
 
 /// `subdirs` of the folder that holds the scenario's own cgroup (through a cgroup mount made
