@@ -1891,6 +1891,16 @@ impl Host {
             Mode::Unavailable(r) => format!("unavailable: {r}"),
         };
         writeln!(s, "\nnsspec runs scenarios here as {mode}").unwrap();
+        if self.trials().any(|v| not_made(v)) {
+            writeln!(
+                s,
+                "\nnote: the trials above that failed with EAGAIN or ENOMEM could not be made: \
+                 their fork was refused (a process limit, `ulimit -u` or the pids.max of the \
+                 cgroup nsspec runs in, or memory), so they, and what follows from them, say \
+                 nothing of the kernel; raise the limit and probe again"
+            )
+            .unwrap();
+        }
         s
     }
 }

@@ -1252,6 +1252,17 @@ fn trials_refused_by_a_process_limit_neither_skip_nor_pass() {
         ),
         "{stdout}"
     );
+    // `nsspec probe` says its trials could not be made.
+    let (code, stdout) = limited("1", &[bin, "probe"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "note: the trials above that failed with EAGAIN or ENOMEM could not be made: their \
+             fork was refused"
+        ),
+        "{stdout}"
+    );
+    assert!(!text(&nsspec(&["probe"])).0.contains("note:"));
     // What is skipped whatever the trials gave stays skipped.
     let args = [
         bin,
