@@ -328,7 +328,7 @@ ok "catalogue passed in the guest (summary line checked; $skipped skipped for th
 # A step's feature newer than the guest's kernel is tried before its scenario is skipped (a
 # vendor kernel's backport would run it): Debian's kernels before 6.11 lack the pidfd ioctls.
 if [ "$(printf '%s\n' 6.11 "${release%%-*}" | sort -V | head -n 1)" != 6.11 ]; then
-  grep -q '^SKIP  nsfs/pidfd-names-its-process-namespaces  (needs the pidfd ioctls .*trying it here gave ENOTTY' "$tmp/human.out" ||
+  grep -q '^SKIP  nsfs/pidfd-names-its-process-namespaces  (needs the pidfd ioctls .*tried here: ENOTTY' "$tmp/human.out" ||
     fail "the guest's pidfd_ns scenario was not skipped for the ENOTTY a trial of the pidfd ioctls gave"
   ok "a feature newer than Linux ${release%%-*} was tried: ENOTTY, so its scenario was skipped"
 fi

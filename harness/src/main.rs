@@ -155,6 +155,11 @@ fn main() -> ExitCode {
     // Like other Unix tools, end quietly when the reader of our output goes away (`| head`).
     // SAFETY: called before anything else runs; SIG_DFL is a valid disposition.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    // Started with SIGCHLD ignored (a parent's SIG_IGN survives exec), the kernel would reap
+    // nsspec's children itself, and each wait for a probe's trial would fail with ECHILD, read
+    // as a child killed: a clone3(2) that works was skipped as "killed by a signal".
+    // SAFETY: as above.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
     nsspec::timing::enable_from_env();
     nsspec::timing::mark("runner: start");
     // Not Cli::parse(): clap's exit ignores a failed write, so `--help > /dev/full` exited 0.

@@ -702,79 +702,175 @@ fn clone3_callable() -> String {
 
 /// Whether this kernel has `feature`, by trying it: "ok", or what trying gave. Tried in a
 /// child, since a seccomp filter may kill for a system call it does not know (SIGSYS), and
-/// nothing of it outlives the child. Each trial takes only an answer that the feature's own
-/// code gives for "present": EPERM from a permission check it makes counts, an ENOSYS or
-/// ENOTTY (the system call or request unknown) does not.
+/// nothing of it outlives the child. Each trial takes as "present" only an answer that the
+/// feature's own code gives, and that needs no privilege: EPERM, which a seccomp filter or an
+/// LSM gives as readily, counts only for NS_GET_USERNS, whose own check gives it for a
+/// namespace owned outside the caller's.
 fn feature_present(feature: Feature) -> String {
-    match in_child(|| try_feature(feature)) {
-        Ok(()) => "ok".into(),
-        Err(Errno::ECHILD) => "killed by a signal (a seccomp filter)".into(),
-        Err(Errno::ENODATA) if feature == Feature::PidfdFdinfoNspid => {
+    let Ok((read, write)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else {
+        return "a pipe for the trial could not be made".into();
+    };
+    let code = crate::executor::child_exit_code(|| match try_feature(feature) {
+        Ok(()) => 0,
+        Err((stage, e)) => {
+            // The stage goes through the pipe, the errno through the exit status.
+            let _ = nix::unistd::write(&write, &[stage as u8]);
+            (e as i32).clamp(1, 255)
+        }
+    });
+    drop(write);
+    let mut stage = [Stage::Own as u8];
+    let _ = nix::unistd::read(&read, &mut stage);
+    let e = match code {
+        Ok(0) => return "ok".into(),
+        // With SIGCHLD at its default (main sees to that), only a child that did not exit.
+        Err(Errno::ECHILD) => return "the trial was killed by a signal (a seccomp filter?)".into(),
+        Ok(code) => Errno::from_raw(code),
+        // Its fork refused: the errno alone, as the other trials give it.
+        Err(e) => return crate::report::errno_text(e as i32),
+    };
+    let text = crate::report::errno_text(e as i32);
+    match stage[0] {
+        s if s == Stage::PidfdOpen as u8 => format!("pidfd_open(2) of itself fails with {text}"),
+        s if s == Stage::NsFile as u8 => format!("opening /proc/self/ns/uts fails with {text}"),
+        s if s == Stage::Fdinfo as u8 => {
+            format!("reading its pidfd's entry in /proc/self/fdinfo fails with {text}")
+        }
+        s if s == Stage::Child as u8 => format!("a child to try it on could not be made: {text}"),
+        _ if feature == Feature::PidfdFdinfoNspid && e == Errno::ENODATA => {
             "no NSpid line in a pidfd's fdinfo".into()
         }
-        Err(e) if feature == Feature::SetTid && e == Errno::E2BIG => {
-            format!(
-                "{} (clone3 without set_tid)",
-                crate::report::errno_text(e as i32)
-            )
+        _ if feature == Feature::SetTid && e == Errno::E2BIG => {
+            format!("{text} (a clone3(2) without set_tid)")
         }
-        other => outcome(other),
+        _ => text,
     }
 }
 
+/// Where a trial of [`try_feature`] failed: at the feature's own call, or at what it needs
+/// first.
+#[derive(Clone, Copy)]
+enum Stage {
+    Own,
+    /// pidfd_open(2) of itself, or of the child it tries on.
+    PidfdOpen,
+    /// Opening /proc/self/ns/uts.
+    NsFile,
+    /// Reading the pidfd's /proc/self/fdinfo entry.
+    Fdinfo,
+    /// Making (and reaping) a child to try on.
+    Child,
+}
+
 /// The trial of [`feature_present`], in the child.
-fn try_feature(feature: Feature) -> Result<(), Errno> {
+fn try_feature(feature: Feature) -> Result<(), (Stage, Errno)> {
     use crate::executor::pidfd_open;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    let permitted = |r: Result<(), Errno>| match r {
-        Err(Errno::EPERM) => Ok(()),
-        other => other,
+    let own = |r: Result<(), Errno>| r.map_err(|e| (Stage::Own, e));
+    // The answer of a request that leaves nothing behind; `expect`: the errno that says the
+    // request is known (the kernel's own refusal of it for this namespace).
+    let request = |fd: &OwnedFd, request: libc::c_ulong, expect: Option<Errno>| {
+        let mut out: libc::uid_t = 0;
+        // NS_GET_OWNER_UID writes a uid_t; the others take none, and pidfd_ioctl() refuses
+        // any but 0 with EINVAL.
+        let arg = if request == libc::NS_GET_OWNER_UID as libc::c_ulong {
+            &mut out as *mut libc::uid_t as libc::c_ulong
+        } else {
+            0
+        };
+        // SAFETY: `fd` is open; `arg` is 0 or points at `out` for the duration of the call;
+        // a descriptor a request returns is taken over and closed at once.
+        let r = Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), request, arg) });
+        match (r, expect) {
+            (Err(e), Some(want)) if e == want => Ok(()),
+            (Ok(_), Some(_)) => Err((Stage::Own, Errno::EEXIST)),
+            (Err(e), _) => Err((Stage::Own, e)),
+            (Ok(got), None) => {
+                if request == libc::NS_GET_USERNS as libc::c_ulong || request == (0xFF << 8) | 10 {
+                    // SAFETY: the kernel just installed `got` for this process.
+                    drop(unsafe { OwnedFd::from_raw_fd(got) });
+                }
+                Ok(())
+            }
+        }
     };
-    // A request that returns a descriptor: closed at once.
-    let ioctl_fd = |fd: &OwnedFd, request: libc::c_ulong| {
-        // SAFETY: `fd` is open; the requests used here take no argument (or a zero one) and
-        // return a new descriptor, which `OwnedFd` takes over at once.
-        let got =
-            Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), request, 0 as libc::c_ulong) })?;
-        // SAFETY: the kernel just installed `got` for this process; nothing else owns it.
-        drop(unsafe { OwnedFd::from_raw_fd(got) });
-        Ok(())
-    };
-    let own_uts = || -> Result<OwnedFd, Errno> {
-        let file = std::fs::File::open("/proc/self/ns/uts")
-            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
-        Ok(file.into())
+    let own_uts = || -> Result<OwnedFd, (Stage, Errno)> {
+        std::fs::File::open("/proc/self/ns/uts")
+            .map(OwnedFd::from)
+            .map_err(|e| {
+                (
+                    Stage::NsFile,
+                    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+                )
+            })
     };
     let me = nix::unistd::getpid().as_raw();
+    let own_pidfd = || pidfd_open(me).map_err(|e| (Stage::PidfdOpen, e));
     match feature {
-        // NS_GET_USERNS answers EPERM where the owner is outside the caller's namespaces.
-        Feature::NsGetUserns => permitted(ioctl_fd(&own_uts()?, libc::NS_GET_USERNS)),
+        // NS_GET_PARENT and NS_GET_USERNS came together (4.9), and a partial backport would
+        // fail the scenario: both are tried. A UTS namespace has no parent (EINVAL where the
+        // request is known, ENOTTY before); NS_GET_USERNS answers EPERM where the owner is
+        // outside the caller's user namespace.
+        Feature::NsGetUserns => {
+            let fd = own_uts()?;
+            request(
+                &fd,
+                libc::NS_GET_PARENT as libc::c_ulong,
+                Some(Errno::EINVAL),
+            )?;
+            match request(&fd, libc::NS_GET_USERNS as libc::c_ulong, None) {
+                Err((_, Errno::EPERM)) => Ok(()),
+                other => other,
+            }
+        }
+        // Likewise NS_GET_NSTYPE and NS_GET_OWNER_UID (4.11): only a user namespace has an
+        // owner uid, so a UTS namespace's is EINVAL where the request is known.
         Feature::NsGetNstype => {
             let fd = own_uts()?;
-            // SAFETY: `fd` is open; NS_GET_NSTYPE takes no argument and returns a number.
-            Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), libc::NS_GET_NSTYPE) }).map(drop)
+            request(&fd, libc::NS_GET_NSTYPE as libc::c_ulong, None)?;
+            request(
+                &fd,
+                libc::NS_GET_OWNER_UID as libc::c_ulong,
+                Some(Errno::EINVAL),
+            )
         }
         Feature::MountApi => {
-            // fsopen(2) checks CAP_SYS_ADMIN over the mount namespace after it is known:
-            // EPERM says it exists.
-            // SAFETY: a NUL-terminated name and flags; the descriptor is taken over at once.
-            let fd = Errno::result(unsafe {
-                libc::syscall(libc::SYS_fsopen, c"tmpfs".as_ptr(), libc::FSOPEN_CLOEXEC)
-            });
-            permitted(fd.map(|fd| {
-                // SAFETY: the kernel just installed `fd` for this process.
-                drop(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-            }))
+            // fsconfig(2) on a descriptor that is not open: EBADF from 5.2 (after checking
+            // the command, before any permission), ENOSYS before. What `mount_tmpfs` with
+            // `dirs` calls came together: fsopen, fsconfig, fsmount, move_mount.
+            const UNUSED: i32 = 999;
+            let _ = nix::unistd::close(UNUSED);
+            // SAFETY: a NUL-terminated key and null value; the descriptor is not open.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_fsconfig,
+                    UNUSED,
+                    libc::FSCONFIG_SET_FLAG,
+                    c"ro".as_ptr(),
+                    std::ptr::null::<u8>(),
+                    0,
+                )
+            };
+            match Errno::result(r) {
+                Err(Errno::EBADF) => Ok(()),
+                Err(e) => own(Err(e)),
+                Ok(_) => own(Err(Errno::EEXIST)),
+            }
         }
-        Feature::PidfdOpen => pidfd_open(me).map(drop),
+        Feature::PidfdOpen => own(pidfd_open(me).map(drop)),
         Feature::PidfdFdinfoNspid => {
-            let fd = pidfd_open(me)?;
+            let fd = own_pidfd()?;
             let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))
-                .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+                .map_err(|e| {
+                    (
+                        Stage::Fdinfo,
+                        Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+                    )
+                })?;
             if info.lines().any(|l| l.starts_with("NSpid:")) {
                 Ok(())
             } else {
-                Err(Errno::ENODATA)
+                own(Err(Errno::ENODATA))
             }
         }
         Feature::SetTid => {
@@ -796,27 +892,38 @@ fn try_feature(feature: Feature) -> Result<(), Errno> {
             };
             match Errno::result(r) {
                 Err(Errno::EINVAL) => Ok(()),
-                Err(e) => Err(e),
+                Err(e) => own(Err(e)),
                 // Made after all (impossible by the check above): the new process leaves.
                 // SAFETY: _exit is always safe.
                 Ok(0) => unsafe { libc::_exit(0) },
-                Ok(_) => Err(Errno::EEXIST),
+                Ok(_) => own(Err(Errno::EEXIST)),
             }
         }
         Feature::SetnsPidfd => {
-            // Joins the UTS namespace the child is in already: nothing changes. Before 5.8 a
-            // pidfd is no namespace file (EINVAL); EPERM is the join's own capability check.
-            let fd = pidfd_open(me)?;
-            // SAFETY: `fd` is open; joining one's own namespace changes nothing.
-            permitted(
-                Errno::result(unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWUTS) }).map(drop),
-            )
+            // setns(2) through the pidfd of a reaped child: from 5.8 ESRCH (validate_nsset()
+            // finds no task) before any permission check; before, a pidfd is no namespace
+            // file: EINVAL. Nothing is joined either way.
+            // SAFETY: the child only leaves.
+            let child = match unsafe { libc::fork() } {
+                -1 => return Err((Stage::Child, Errno::last())),
+                // SAFETY: _exit is always safe.
+                0 => unsafe { libc::_exit(0) },
+                pid => pid,
+            };
+            let pidfd = pidfd_open(child).map_err(|e| (Stage::PidfdOpen, e));
+            nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child), None)
+                .map_err(|e| (Stage::Child, e))?;
+            let pidfd = pidfd?;
+            // SAFETY: `pidfd` is open; its process is gone, so nothing can be joined.
+            match Errno::result(unsafe { libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWUTS) }) {
+                Err(Errno::ESRCH) => Ok(()),
+                Err(e) => own(Err(e)),
+                Ok(_) => own(Err(Errno::EEXIST)),
+            }
         }
-        Feature::PidfdNsIoctl => {
-            let fd = pidfd_open(me)?;
-            // PIDFD_GET_UTS_NAMESPACE: _IO(0xFF, 10) (include/uapi/linux/pidfd.h).
-            permitted(ioctl_fd(&fd, (0xFF << 8) | 10))
-        }
+        // PIDFD_GET_UTS_NAMESPACE: _IO(0xFF, 10) (include/uapi/linux/pidfd.h); ENOTTY before
+        // 6.11. No EPERM: pidfd_ioctl() refuses with EACCES, and never for one's own.
+        Feature::PidfdNsIoctl => request(&own_pidfd()?, (0xFF << 8) | 10, None),
     }
 }
 
@@ -890,7 +997,12 @@ impl Host {
     /// the host allows at that moment, while the run's other namespaces are alive or just
     /// ended, is what it asks.
     pub fn probe_for_by_trying(plans: &[&Plan]) -> Host {
-        Self::measure(Some(scope_of(plans)), false, false)
+        // Not the kernel's features: those were judged at the start, and only once.
+        let scope = Scope {
+            features: std::collections::BTreeSet::new(),
+            ..scope_of(plans)
+        };
+        Self::measure(Some(scope), false, false)
     }
 
     /// `scope`: `None` for everything, or what the plans need. `may_infer`: as real root without a seccomp filter, take the kinds
@@ -1088,7 +1200,9 @@ impl Host {
                 .into_iter()
                 .filter(|f| match &scope {
                     None => true,
-                    Some(s) => s.features.contains(f) && kernel.is_none_or(|have| have < f.since()),
+                    Some(s) => {
+                        s.features.contains(f) && kernel.is_some_and(|have| have < f.since())
+                    }
                 })
                 .map(|f| (f.key().to_string(), feature_present(f)))
                 .collect(),
@@ -1313,7 +1427,10 @@ impl Host {
     /// allows: a skip for them would hide every scenario of a host that can, as a run under
     /// `prlimit --nproc=1` skipped all of them and passed.
     pub fn untried(&self) -> Option<String> {
-        let fact = self.trials().find(|v| not_made(v))?;
+        let fact = self
+            .trials()
+            .find(|v| not_made(v))
+            .and_then(|v| errno_in(v))?;
         Some(format!(
             "not run: nsspec could not try what this host allows, as a trial in a forked child \
              failed with {fact} (a fork refused by a process limit, `ulimit -u` or the pids.max \
@@ -1473,6 +1590,8 @@ impl Host {
                         ));
                     }
                 }
+                // Without clone3(2) (its own reason), set_tid is not there either.
+                Requirement::Feature(Feature::SetTid) if self.clone3 != "ok" => {}
                 Requirement::Feature(f) => lacking.extend(self.lacks(*f)),
                 Requirement::KernelBelow(a, b) => {
                     if self.kernel.is_none_or(|have| have >= (*a, *b)) {
@@ -1742,13 +1861,14 @@ impl Host {
     /// using it fails: a regression), an older one has it where trying it worked.
     fn lacks(&self, feature: Feature) -> Option<String> {
         let (a, b) = feature.since();
-        if self.kernel.is_some_and(|have| have >= (a, b)) {
+        // An unknown version is met, as a `kernel` requirement is: the scenario runs.
+        if self.kernel.is_none_or(|have| have >= (a, b)) {
             return None;
         }
         match self.features.get(feature.key()) {
             Some(t) if t == "ok" => None,
             Some(t) => Some(format!(
-                "{} (Linux {a}.{b}, or a backport: trying it here gave {t})",
+                "{} (Linux {a}.{b}, or a backport; tried here: {t})",
                 feature.what()
             )),
             None => Some(format!("{} (Linux {a}.{b}, or a backport)", feature.what())),
@@ -2400,7 +2520,7 @@ mod tests {
         assert_eq!(
             host.unmet(&plan).as_deref(),
             Some(
-                "needs pidfd_open(2) (Linux 5.3, or a backport: trying it here gave ENOSYS: \
+                "needs pidfd_open(2) (Linux 5.3, or a backport; tried here: ENOSYS: \
                  Function not implemented) and NSpid in a pidfd's fdinfo (Linux 5.5, or a \
                  backport), but this is 4.18.0-553.el8_10.x86_64; use `vm/run --kernel` with a \
                  newer one"
@@ -2418,6 +2538,26 @@ mod tests {
         );
         host.kernel = Some((5, 5));
         assert_eq!(host.unmet(&plan), None);
+        // A version uname(2) does not tell is met, as a `kernel` requirement's is.
+        host.kernel = None;
+        assert_eq!(host.unmet(&plan), None);
+        // A trial whose fork a process limit refused says nothing of the kernel.
+        host.kernel = Some((4, 18));
+        assert_eq!(host.untried(), None);
+        let refused = "a child to try it on could not be made: EAGAIN: Resource temporarily \
+                       unavailable";
+        host.features.insert("pidfd_open".into(), refused.into());
+        let why = host.untried().unwrap_or_default();
+        assert!(
+            why.contains("in a forked child failed with EAGAIN (a fork"),
+            "{why}"
+        );
+        let tried = host.as_if_tried();
+        let why = tried.unmet(&plan).unwrap_or_default();
+        assert!(
+            !why.contains("pidfd_open") && why.contains("NSpid"),
+            "{why}"
+        );
     }
 
     /// What was judged before the scenario started is not judged again after it failed: a
