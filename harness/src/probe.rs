@@ -2560,6 +2560,33 @@ mod tests {
         );
     }
 
+    /// Without clone3(2) there is no set_tid either: the skip gives clone3's reason once.
+    #[test]
+    fn set_tid_without_clone3_is_one_reason() {
+        let plan = crate::plan::load(
+            "pid/tid",
+            "tid.yaml",
+            "name: tid\nnamespaces: [pid]\nsteps:\n  \
+             - fork: { name: c, set_tid: [5], steps: [] }\n  - wait: { pid: c }\n",
+        )
+        .unwrap();
+        let mut host = Host::probe_for(&[&plan]);
+        host.mode = super::Mode::Root;
+        host.kernel = Some((5, 2));
+        let enosys = "ENOSYS: Function not implemented".to_string();
+        host.clone3 = enosys.clone();
+        host.features = std::collections::BTreeMap::from([("set_tid".into(), enosys)]);
+        let why = host.unmet(&plan).unwrap_or_default();
+        assert!(why.starts_with("needs clone3(2)"), "{why}");
+        assert!(!why.contains("with set_tid ("), "{why}");
+        host.clone3 = "ok".into();
+        let why = host.unmet(&plan).unwrap_or_default();
+        assert!(
+            why.starts_with("needs clone3(2) with set_tid (Linux 5.5"),
+            "{why}"
+        );
+    }
+
     /// What was judged before the scenario started is not judged again after it failed: a
     /// fork bomb that ran and failed was skipped for the free PIDs of the failure's moment.
     #[test]
