@@ -2839,6 +2839,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
             kind,
             for_children,
             request,
+            arg,
             ..
         } => {
             let name = kind.ns_file(*for_children);
@@ -2857,7 +2858,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 }
                 Err(e) => return Some(Obs::Result(Res::Errno(e as i32))),
             };
-            match ns_ioctl(&file, *request) {
+            match ns_ioctl(&file, *request, *arg) {
                 Err(e) => Obs::Result(Res::Errno(e as i32)),
                 Ok(NsAnswer::Ns(inode)) => {
                     // NS_GET_PARENT stays within the kind; NS_GET_USERNS gives a user namespace.
@@ -2869,6 +2870,7 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 }
                 Ok(NsAnswer::Uid(uid)) => Obs::Value(i64::from(uid)),
                 Ok(NsAnswer::Nstype(flag)) => Obs::Nstype(flag),
+                Ok(NsAnswer::Pid(pid)) => Obs::Value(i64::from(pid)),
             }
         }
     })
@@ -3019,6 +3021,8 @@ fn ns_seen(ctx: &Ctx, kind: NsKind, inode: u64) -> Obs {
 
 /// What an ioctl_ns(2) request answered.
 enum NsAnswer {
+    /// The PID a translation request gives.
+    Pid(i32),
     /// The inode of the namespace whose new descriptor NS_GET_PARENT or NS_GET_USERNS returned.
     Ns(u64),
     Uid(u32),
@@ -3038,14 +3042,38 @@ fn open_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
         .map_err(|e| e.raw_os_error().map_or(Errno::EXDEV, Errno::from_raw))
 }
 
+/// The ioctl number of a PID translation of include/uapi/linux/nsfs.h (Linux 6.11):
+/// `_IOR(NSIO, nr, int)`, NSIO 0xb7; which the libc crate does not define.
+pub(crate) fn ns_translation_request(request: NsRequest) -> libc::c_ulong {
+    let nr = match request {
+        NsRequest::PidFromPidns => 6,
+        NsRequest::TgidFromPidns => 7,
+        NsRequest::PidInPidns => 8,
+        _ => 9,
+    };
+    // _IOC(_IOC_READ (2), type, nr, sizeof(int)): direction in bits 30-31, size in 16-29.
+    (2 << 30) | ((std::mem::size_of::<libc::c_int>() as libc::c_ulong) << 16) | (0xb7 << 8) | nr
+}
+
 /// Applies `request` to an open namespace file. Descriptors the kernel returns are only looked
 /// at (fstat) and closed: never passed to setns().
 ///
 /// # References
 /// - [ioctl_ns(2)](https://man7.org/linux/man-pages/man2/ioctl_ns.2.html)
-fn ns_ioctl(file: &OwnedFd, request: NsRequest) -> Result<NsAnswer, Errno> {
+fn ns_ioctl(file: &OwnedFd, request: NsRequest, arg: Option<i32>) -> Result<NsAnswer, Errno> {
     let fd = file.as_raw_fd();
     match request {
+        NsRequest::PidFromPidns
+        | NsRequest::TgidFromPidns
+        | NsRequest::PidInPidns
+        | NsRequest::TgidInPidns => {
+            let code = ns_translation_request(request);
+            // SAFETY: `fd` is open; the request takes the PID itself as its argument, not a
+            // pointer, and answers with a PID (fs/nsfs.c).
+            let pid =
+                Errno::result(unsafe { libc::ioctl(fd, code, arg.unwrap_or(0) as libc::c_ulong) })?;
+            Ok(NsAnswer::Pid(pid))
+        }
         NsRequest::Parent | NsRequest::Userns => {
             let code = if request == NsRequest::Parent {
                 libc::NS_GET_PARENT

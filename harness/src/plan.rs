@@ -156,10 +156,12 @@ pub enum Feature {
     SetnsPidfd,
     /// The pidfs ioctls PIDFD_GET_<KIND>_NAMESPACE: Linux 6.11.
     PidfdNsIoctl,
+    /// The ioctl_nsfs(2) PID translations NS_GET_{PID,TGID}_{FROM,IN}_PIDNS: Linux 6.11.
+    NsPidTranslation,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 8] = [
+    pub const ALL: [Feature; 9] = [
         Feature::NsGetUserns,
         Feature::NsGetNstype,
         Feature::MountApi,
@@ -168,6 +170,7 @@ impl Feature {
         Feature::SetTid,
         Feature::SetnsPidfd,
         Feature::PidfdNsIoctl,
+        Feature::NsPidTranslation,
     ];
 
     /// The upstream version that brought it.
@@ -179,7 +182,7 @@ impl Feature {
             Feature::PidfdOpen => (5, 3),
             Feature::PidfdFdinfoNspid | Feature::SetTid => (5, 5),
             Feature::SetnsPidfd => (5, 8),
-            Feature::PidfdNsIoctl => (6, 11),
+            Feature::PidfdNsIoctl | Feature::NsPidTranslation => (6, 11),
         }
     }
 
@@ -194,6 +197,7 @@ impl Feature {
             Feature::SetTid => "set_tid",
             Feature::SetnsPidfd => "setns_pidfd",
             Feature::PidfdNsIoctl => "pidfd_ns_ioctl",
+            Feature::NsPidTranslation => "ns_pid_translation",
         }
     }
 
@@ -208,6 +212,9 @@ impl Feature {
             Feature::SetTid => "clone3(2) with set_tid",
             Feature::SetnsPidfd => "setns(2) through a pidfd",
             Feature::PidfdNsIoctl => "the pidfd ioctls PIDFD_GET_<KIND>_NAMESPACE",
+            Feature::NsPidTranslation => {
+                "the ioctl_nsfs(2) PID translations NS_GET_{PID,TGID}_{FROM,IN}_PIDNS"
+            }
         }
     }
 }
@@ -777,6 +784,8 @@ pub enum Action {
         kind: NsKind,
         for_children: bool,
         request: NsRequest,
+        /// The PID a translation request translates.
+        arg: Option<i32>,
         expect: Option<NsIoctlExpect>,
     },
 }
@@ -811,6 +820,8 @@ pub enum NsIoctlExpect {
     New,
     Uid(u32),
     Nstype(NsKind),
+    /// The PID a translation request gives.
+    Pid(i32),
     Errno(Errno),
 }
 
@@ -3930,6 +3941,7 @@ impl<'a> Builder<'a> {
                 self.needs(match request {
                     NsRequest::Parent | NsRequest::Userns => Feature::NsGetUserns,
                     NsRequest::OwnerUid | NsRequest::Nstype => Feature::NsGetNstype,
+                    _ => Feature::NsPidTranslation,
                 });
                 let expect = match &n.expect {
                     None => None,
@@ -3939,16 +3951,86 @@ impl<'a> Builder<'a> {
                     None => (Who::Proc(me), "self".to_string()),
                     Some(p) => (self.who(me, p, host)?, p.value.clone()),
                 };
+                let arg = self.translated(me, host, &n.request, n.arg.as_ref(), target)?;
                 Action::NsIoctl {
                     target,
                     label,
                     kind,
                     for_children: n.for_children,
                     request,
+                    arg,
                     expect,
                 }
             }
         })
+    }
+
+    /// The PID a translation request (`request`) of `me` translates, `arg`; None for the other
+    /// requests, which take none. Both namespaces a translation involves — the caller's and the
+    /// one of the file, `target`'s or one below it — must be the scenario's: in the harness's,
+    /// every number is a host PID, which no scenario can name and no record can pin.
+    fn translated(
+        &self,
+        me: usize,
+        host: Option<usize>,
+        request: &Spanned<NsRequest>,
+        arg: Option<&Spanned<i64>>,
+        target: Who,
+    ) -> Result<Option<i32>, ScenarioError> {
+        let name = request.value.name();
+        let Some(arg) = arg else {
+            if request.value.translates() {
+                return Err(self.err(
+                    &request.referenced,
+                    format!(
+                        "`{name}` translates a PID: give it as `arg` (as the caller's PID \
+                         namespace numbers it for `…_IN_PIDNS`, as the file's does for \
+                         `…_FROM_PIDNS`)"
+                    ),
+                ));
+            }
+            return Ok(None);
+        };
+        if !request.value.translates() {
+            return Err(self.err(
+                &arg.referenced,
+                format!(
+                    "`arg` belongs to the PID translations (`NS_GET_PID_IN_PIDNS` and the like); \
+                     `{name}` takes none"
+                ),
+            ));
+        }
+        if !(1..=PID_MAX_LIMIT).contains(&arg.value) {
+            return Err(self.err(
+                &arg.referenced,
+                format!("`arg` is a PID, 1-{PID_MAX_LIMIT}, got {}", arg.value),
+            ));
+        }
+        self.in_scenario_pidns(
+            me,
+            host,
+            &request.referenced,
+            &format!("`{name}`"),
+            ", where its PIDs are the host's",
+        )?;
+        let outside = match target {
+            Who::Supervisor => Some("the harness's supervisor".to_string()),
+            Who::Proc(t) if self.procs[t].pidns.len() < 2 => {
+                Some(format!("`{}`", self.procs[t].name))
+            }
+            Who::Proc(_) => None,
+        };
+        if let Some(whose) = outside {
+            return Err(self.err(
+                &request.referenced,
+                format!(
+                    "`{name}` on the PID namespace of {whose}, the harness's, would translate \
+                     to or from host PIDs, which no scenario can name: ask of a process in a \
+                     PID namespace of the scenario"
+                ),
+            ));
+        }
+        Ok(Some(arg.value as i32))
     }
 
     fn for_children_err(&self, kind: &Spanned<NsKind>) -> ScenarioError {
@@ -3982,6 +4064,15 @@ impl<'a> Builder<'a> {
                 NsIoctlExpect::Uid(u.value as u32)
             }
             RawNsIoctlExpect::Nstype(k) => NsIoctlExpect::Nstype(k.value),
+            RawNsIoctlExpect::Pid(p) => {
+                if !(1..=PID_MAX_LIMIT).contains(&p.value) {
+                    return Err(self.err(
+                        &p.referenced,
+                        format!("a PID is 1-{PID_MAX_LIMIT}, got {}", p.value),
+                    ));
+                }
+                NsIoctlExpect::Pid(p.value as i32)
+            }
         };
         let fits = match request.value {
             NsRequest::Parent | NsRequest::Userns => {
@@ -3989,6 +4080,7 @@ impl<'a> Builder<'a> {
             }
             NsRequest::OwnerUid => matches!(got, NsIoctlExpect::Uid(_)),
             NsRequest::Nstype => matches!(got, NsIoctlExpect::Nstype(_)),
+            _ => matches!(got, NsIoctlExpect::Pid(_)),
         };
         if fits {
             return Ok(got);
@@ -3997,6 +4089,7 @@ impl<'a> Builder<'a> {
             NsRequest::Parent | NsRequest::Userns => "a namespace: expect `harness` or `new`",
             NsRequest::OwnerUid => "a uid: expect `{ uid: N }`",
             NsRequest::Nstype => "a namespace type: expect `{ nstype: KIND }`",
+            _ => "a PID: expect `{ pid: N }`",
         };
         // Located at the request: a bare `harness` or `new` carries no position of its own.
         Err(self.err(
@@ -6138,6 +6231,14 @@ steps:
         let newer =
             step("NS_GET_NSTYPE").replace("steps:", "requires: [{ kernel: \"5.8\" }]\nsteps:");
         assert_eq!(implied(&newer), [Requirement::Kernel(5, 8)]);
+        // The PID translations: 6.11.
+        assert_eq!(
+            implied(
+                &step("NS_GET_PID_IN_PIDNS, arg: 1")
+                    .replace("namespaces: [uts]", "namespaces: [uts, pid]")
+            ),
+            [Requirement::Feature(Feature::NsPidTranslation)]
+        );
         // An older one leaves the feature to be tried on kernels before 4.11.
         let older =
             step("NS_GET_NSTYPE").replace("steps:", "requires: [{ kernel: \"4.9\" }]\nsteps:");

@@ -732,7 +732,9 @@ fn feature_present(feature: Feature) -> String {
     let text = crate::report::errno_text(e as i32);
     match stage[0] {
         s if s == Stage::PidfdOpen as u8 => format!("pidfd_open(2) of itself fails with {text}"),
-        s if s == Stage::NsFile as u8 => format!("opening /proc/self/ns/uts fails with {text}"),
+        s if s == Stage::NsFile as u8 => {
+            format!("opening its /proc/self/ns file fails with {text}")
+        }
         s if s == Stage::Fdinfo as u8 => {
             format!("reading its pidfd's entry in /proc/self/fdinfo fails with {text}")
         }
@@ -919,6 +921,27 @@ fn try_feature(feature: Feature) -> Result<(), (Stage, Errno)> {
                 Err(Errno::ESRCH) => Ok(()),
                 Err(e) => own(Err(e)),
                 Ok(_) => own(Err(Errno::EEXIST)),
+            }
+        }
+        // NS_GET_PID_IN_PIDNS of its own PID on its own PID namespace's file: that PID
+        // (ENOTTY before 6.11). The other three came in the same commit.
+        Feature::NsPidTranslation => {
+            let file = std::fs::File::open("/proc/self/ns/pid").map_err(|e| {
+                (
+                    Stage::NsFile,
+                    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+                )
+            })?;
+            let request =
+                crate::executor::ns_translation_request(crate::schema::NsRequest::PidInPidns);
+            // SAFETY: `file` is open; the request takes the PID itself and answers with one.
+            let got = Errno::result(unsafe {
+                libc::ioctl(file.as_raw_fd(), request, me as libc::c_ulong)
+            });
+            match got {
+                Ok(pid) if pid == me => Ok(()),
+                Ok(_) => own(Err(Errno::EEXIST)),
+                Err(e) => own(Err(e)),
             }
         }
         // PIDFD_GET_UTS_NAMESPACE: _IO(0xFF, 10) (include/uapi/linux/pidfd.h); ENOTTY before

@@ -399,16 +399,18 @@ fn describe_action(plan: &Plan, step: &StepPlan) -> String {
             kind,
             for_children,
             request,
+            arg,
             ..
         } => format!(
-            "ioctl({}{}, {})",
+            "ioctl({}{}, {}{})",
             if label == "self" {
                 String::new()
             } else {
                 format!("{label}: ")
             },
             kind.ns_file(*for_children),
-            request.name()
+            request.name(),
+            arg.map(|a| format!(", {a}")).unwrap_or_default()
         ),
     }
 }
@@ -429,6 +431,7 @@ fn ns_ioctl_expect_text(e: &NsIoctlExpect) -> String {
         NsIoctlExpect::New => "a namespace other than the harness's".into(),
         NsIoctlExpect::Uid(u) => u.to_string(),
         NsIoctlExpect::Nstype(k) => nstype_text(k.clone_flag()),
+        NsIoctlExpect::Pid(p) => p.to_string(),
         NsIoctlExpect::Errno(e) => errno_text(*e as i32),
     }
 }
@@ -738,6 +741,7 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
                 (NsIoctlExpect::New, Obs::Ns { harness, .. }) => !*harness,
                 (NsIoctlExpect::Uid(u), Obs::Value(v)) => i64::from(*u) == *v,
                 (NsIoctlExpect::Nstype(k), Obs::Nstype(f)) => k.clone_flag() == *f,
+                (NsIoctlExpect::Pid(p), Obs::Value(v)) => i64::from(*p) == *v,
                 (NsIoctlExpect::Errno(e), Obs::Result(Res::Errno(got))) => *e as i32 == *got,
                 _ => false,
             };

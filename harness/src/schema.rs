@@ -256,7 +256,7 @@ one_key_enum!(
 );
 one_key_enum!(
     RawNsIoctlExpect,
-    "`harness`, `new`, `uid: N`, `nstype: KIND` or `errno: NAME`",
+    "`harness`, `new`, `uid: N`, `nstype: KIND`, `pid: N` or `errno: NAME`",
     "`{name}: VALUE`",
     "an `ns_ioctl` expectation is `harness`, `new` or a one-key mapping such as `errno: EPERM`"
 );
@@ -1218,6 +1218,10 @@ pub struct NsIoctlArgs {
     #[serde(default)]
     pub for_children: bool,
     pub request: Spanned<NsRequest>,
+    /// The PID the translation requests translate: as the caller's PID namespace numbers it
+    /// (`NS_GET_PID_IN_PIDNS`, `NS_GET_TGID_IN_PIDNS`) or as the file's does (`…_FROM_PIDNS`).
+    #[serde(default)]
+    pub arg: Option<Spanned<i64>>,
     #[serde(default)]
     pub expect: Option<RawNsIoctlExpect>,
 }
@@ -1237,6 +1241,18 @@ pub enum NsRequest {
     /// The namespace's CLONE_NEW* flag.
     #[serde(rename = "NS_GET_NSTYPE")]
     Nstype,
+    /// A PID of the file's PID namespace, as the caller's numbers that task (Linux 6.11).
+    #[serde(rename = "NS_GET_PID_FROM_PIDNS")]
+    PidFromPidns,
+    /// The same, for the task's thread-group leader.
+    #[serde(rename = "NS_GET_TGID_FROM_PIDNS")]
+    TgidFromPidns,
+    /// A PID of the caller's PID namespace, as the file's numbers that task.
+    #[serde(rename = "NS_GET_PID_IN_PIDNS")]
+    PidInPidns,
+    /// The same, for the task's thread-group leader.
+    #[serde(rename = "NS_GET_TGID_IN_PIDNS")]
+    TgidInPidns,
 }
 
 impl NsRequest {
@@ -1246,12 +1262,27 @@ impl NsRequest {
             NsRequest::Userns => "NS_GET_USERNS",
             NsRequest::OwnerUid => "NS_GET_OWNER_UID",
             NsRequest::Nstype => "NS_GET_NSTYPE",
+            NsRequest::PidFromPidns => "NS_GET_PID_FROM_PIDNS",
+            NsRequest::TgidFromPidns => "NS_GET_TGID_FROM_PIDNS",
+            NsRequest::PidInPidns => "NS_GET_PID_IN_PIDNS",
+            NsRequest::TgidInPidns => "NS_GET_TGID_IN_PIDNS",
         }
+    }
+
+    /// Whether it translates a PID between PID namespaces (and takes `arg`).
+    pub fn translates(self) -> bool {
+        matches!(
+            self,
+            NsRequest::PidFromPidns
+                | NsRequest::TgidFromPidns
+                | NsRequest::PidInPidns
+                | NsRequest::TgidInPidns
+        )
     }
 }
 
 /// What an `ns_ioctl` step expects: the namespace a descriptor-returning request gives
-/// (`harness` or `new`, as for `ns`), a uid, a type, or an errno.
+/// (`harness` or `new`, as for `ns`), a uid, a type, a PID, or an errno.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase", remote = "Self")]
 pub enum RawNsIoctlExpect {
@@ -1259,6 +1290,7 @@ pub enum RawNsIoctlExpect {
     New,
     Uid(Spanned<i64>),
     Nstype(Spanned<NsKind>),
+    Pid(Spanned<i64>),
     Errno(Spanned<String>),
 }
 

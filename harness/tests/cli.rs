@@ -4235,6 +4235,7 @@ fn a_feature_is_tried_on_a_kernel_older_than_its_version() {
         "mount/slave-receives-but-does-not-send",
         "nsfs/namespace-files-vanish-with-the-main-thread",
         "nsfs/pidfd-names-its-process-namespaces",
+        "nsfs/pids-translate-between-namespaces",
         "pid/pidfd-fdinfo-numbers-by-the-proc-instance",
         "pid/set-tid-chooses-the-pid",
         "user/setns-pidfd-joins-the-user-namespace-first",
@@ -4247,7 +4248,7 @@ fn a_feature_is_tried_on_a_kernel_older_than_its_version() {
     args.extend(paths.iter().map(String::as_str));
     let (stdout, _) = nsspec_set_up(&args, 0, as_2_6);
     assert!(stdout.contains(" on Linux 2.6."), "{stdout}");
-    assert!(stdout.contains("6 passed, 0 failed, 0 skipped"), "{stdout}");
+    assert!(stdout.contains("7 passed, 0 failed, 0 skipped"), "{stdout}");
     let (json, _) = nsspec_set_up(&["probe", "--format", "json"], 0, as_2_6);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     for key in [
@@ -4259,6 +4260,7 @@ fn a_feature_is_tried_on_a_kernel_older_than_its_version() {
         "set_tid",
         "setns_pidfd",
         "pidfd_ns_ioctl",
+        "ns_pid_translation",
     ] {
         assert_eq!(json["features"][key], "ok", "{key}: {json}");
     }
@@ -4339,6 +4341,14 @@ fn a_feature_is_tried_on_a_kernel_older_than_its_version() {
             "nsfs/pidfd-names-its-process-namespaces",
             (libc::SYS_ioctl, ioctl(0xff0a), libc::ENOTTY),
             "PIDFD_GET_<KIND>_NAMESPACE (Linux 6.11, or a backport; tried here: ENOTTY",
+        ),
+        (
+            "scenarios/nsfs/pids-translate-between-namespaces.yaml".into(),
+            "nsfs/pids-translate-between-namespaces",
+            // NS_GET_PID_IN_PIDNS: _IOR(0xb7, 8, int).
+            (libc::SYS_ioctl, ioctl(0x8004_b708), libc::ENOTTY),
+            "PID translations NS_GET_{PID,TGID}_{FROM,IN}_PIDNS (Linux 6.11, or a backport; \
+             tried here: ENOTTY",
         ),
     ];
     for (path, id, (nr, arg, errno), lacking) in cases {
