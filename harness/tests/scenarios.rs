@@ -32,11 +32,24 @@ fn main() {
 }
 
 fn run_trial(source: &Source) -> Result<Completion, Failed> {
-    let output = Command::new(env!("CARGO_BIN_EXE_nsspec"))
-        .args(["run", "--json", "--no-snapshots"])
+    let mut nsspec = Command::new(env!("CARGO_BIN_EXE_nsspec"));
+    nsspec.args(["run", "--json", "--no-snapshots"]);
+    // `NSSPEC_JITTER=50 cargo test --test scenarios` hunts races as `nsspec run --jitter 50`
+    // does; a failing trial then says which seed draws the same again.
+    let jitter = std::env::var_os("NSSPEC_JITTER").filter(|ms| !ms.is_empty());
+    if let Some(ms) = &jitter {
+        nsspec.arg("--jitter").arg(ms);
+    }
+    let output = nsspec
         .arg(&source.display)
         .output()
         .map_err(|e| format!("cannot start nsspec: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let seed = stderr
+        .lines()
+        .filter(|l| jitter.is_some() && l.starts_with("nsspec: jitter:"))
+        .map(|l| format!("\n{l}"))
+        .collect::<String>();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let result: ScenarioResult = stdout
         .lines()
@@ -46,13 +59,13 @@ fn run_trial(source: &Source) -> Result<Completion, Failed> {
             format!(
                 "nsspec gave no result (exit {:?})\nstdout:\n{stdout}\nstderr:\n{}",
                 output.status.code(),
-                String::from_utf8_lossy(&output.stderr)
+                stderr
             )
         })?;
     match result.status {
         Status::Skipped => Ok(Completion::ignored_with(result.messages.join("; "))),
         Status::Failed => Err(format!(
-            "{}\n\nobservation record:\n{}",
+            "{}\n\nobservation record:\n{}{seed}",
             result.messages.join("\n"),
             result.record.unwrap_or_default()
         )
