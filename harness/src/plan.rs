@@ -137,7 +137,8 @@ pub enum Requirement {
 /// A kernel feature a step needs, which came with a known upstream version. On that version or
 /// newer a scenario using it runs, and a kernel without it fails the scenario (a regression);
 /// on an older one the feature is tried ([`crate::probe`]), so that a vendor kernel that
-/// backports it (RHEL 8's 4.18 has pidfd_open) runs the scenario instead of skipping it.
+/// backports it (enterprise kernels such as RHEL's carry features of later versions) runs the
+/// scenario instead of skipping it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Feature {
     /// NS_GET_USERNS and NS_GET_PARENT (ioctl_ns(2)): Linux 4.9.

@@ -4210,7 +4210,7 @@ fn sigchld_ignored_by_the_caller_skips_nothing() {
 }
 
 /// A step's kernel feature is tried on a kernel older than the version that brought it, as a
-/// vendor kernel may have backported it (RHEL 8's 4.18 has pidfd_open(2)): the scenario runs
+/// vendor kernel may have backported it (enterprise kernels carry later features): the scenario runs
 /// where the trial works, and is skipped, saying what trying gave, where it does not. From that
 /// version on, a kernel without the feature fails the scenario: there it is a regression. The
 /// kernel reads as 2.6 through the UNAME26 personality (`setarch --uname-2.6`); a seccomp
