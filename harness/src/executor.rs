@@ -131,6 +131,12 @@ pub enum Obs {
         ns: BTreeMap<String, u64>,
     },
     Value(i64),
+    /// A PID a translation request gave; `harness`: it is a number of the harness's PID
+    /// namespace (a host PID), where an `unshare` left a process shallower than planned.
+    Translated {
+        pid: i64,
+        harness: bool,
+    },
     /// `level`: the PID-namespace level of the number (the parent's).
     Forked {
         pid: i64,
@@ -2870,7 +2876,16 @@ fn execute(ctx: &Ctx, me: usize, step: &StepPlan) -> Option<Obs> {
                 }
                 Ok(NsAnswer::Uid(uid)) => Obs::Value(i64::from(uid)),
                 Ok(NsAnswer::Nstype(flag)) => Obs::Nstype(flag),
-                Ok(NsAnswer::Pid(pid)) => Obs::Value(i64::from(pid)),
+                Ok(NsAnswer::Pid(pid, file_ns)) => Obs::Translated {
+                    pid: i64::from(pid),
+                    harness: match file_ns {
+                        Some(ino) => ctx
+                            .harness_kinds
+                            .get(&NsKind::Pid)
+                            .is_none_or(|h| *h == ino),
+                        None => in_harness_ns(ctx, NsKind::Pid),
+                    },
+                },
             }
         }
     })
@@ -3021,8 +3036,9 @@ fn ns_seen(ctx: &Ctx, kind: NsKind, inode: u64) -> Obs {
 
 /// What an ioctl_ns(2) request answered.
 enum NsAnswer {
-    /// The PID a translation request gives.
-    Pid(i32),
+    /// The PID a translation request gives, and the inode of the file's PID namespace where
+    /// the number is that namespace's (None: the caller's).
+    Pid(i32, Option<u64>),
     /// The inode of the namespace whose new descriptor NS_GET_PARENT or NS_GET_USERNS returned.
     Ns(u64),
     Uid(u32),
@@ -3049,7 +3065,8 @@ pub(crate) fn ns_translation_request(request: NsRequest) -> libc::c_ulong {
         NsRequest::PidFromPidns => 6,
         NsRequest::TgidFromPidns => 7,
         NsRequest::PidInPidns => 8,
-        _ => 9,
+        NsRequest::TgidInPidns => 9,
+        other => unreachable!("{} translates no PID", other.name()),
     };
     // _IOC(_IOC_READ (2), type, nr, sizeof(int)): direction in bits 30-31, size in 16-29.
     (2 << 30) | ((std::mem::size_of::<libc::c_int>() as libc::c_ulong) << 16) | (0xb7 << 8) | nr
@@ -3072,7 +3089,11 @@ fn ns_ioctl(file: &OwnedFd, request: NsRequest, arg: Option<i32>) -> Result<NsAn
             // pointer, and answers with a PID (fs/nsfs.c).
             let pid =
                 Errno::result(unsafe { libc::ioctl(fd, code, arg.unwrap_or(0) as libc::c_ulong) })?;
-            Ok(NsAnswer::Pid(pid))
+            // `…_IN_PIDNS` answers in the file's namespace, `…_FROM_PIDNS` in the caller's.
+            let file_ns = matches!(request, NsRequest::PidInPidns | NsRequest::TgidInPidns)
+                .then(|| nix::sys::stat::fstat(file).map(|st| st.st_ino))
+                .transpose()?;
+            Ok(NsAnswer::Pid(pid, file_ns))
         }
         NsRequest::Parent | NsRequest::Userns => {
             let code = if request == NsRequest::Parent {

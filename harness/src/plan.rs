@@ -3952,7 +3952,15 @@ impl<'a> Builder<'a> {
                     None => (Who::Proc(me), "self".to_string()),
                     Some(p) => (self.who(me, p, host)?, p.value.clone()),
                 };
-                let arg = self.translated(me, host, &n.request, n.arg.as_ref(), target)?;
+                let arg = self.translated(
+                    me,
+                    host,
+                    &n.request,
+                    n.arg.as_ref(),
+                    target,
+                    kind,
+                    n.for_children,
+                )?;
                 Action::NsIoctl {
                     target,
                     label,
@@ -3967,9 +3975,13 @@ impl<'a> Builder<'a> {
     }
 
     /// The PID a translation request (`request`) of `me` translates, `arg`; None for the other
-    /// requests, which take none. Both namespaces a translation involves — the caller's and the
-    /// one of the file, `target`'s or one below it — must be the scenario's: in the harness's,
-    /// every number is a host PID, which no scenario can name and no record can pin.
+    /// requests, which take none. On a PID namespace's file (`kind`), the numbers a scenario
+    /// names must be of its own PID namespaces — in the harness's, every number is a host PID,
+    /// which no scenario can name: the caller's (where `…_IN_PIDNS` takes `arg` and
+    /// `…_FROM_PIDNS` answers), and for `…_FROM_PIDNS` the file's, where it takes `arg`. An
+    /// answer in the harness's namespace (`…_IN_PIDNS` on a file of it) is recorded as a host
+    /// PID, by label. Other kinds answer EINVAL before looking at any number.
+    #[allow(clippy::too_many_arguments)]
     fn translated(
         &self,
         me: usize,
@@ -3977,6 +3989,8 @@ impl<'a> Builder<'a> {
         request: &Spanned<NsRequest>,
         arg: Option<&Spanned<i64>>,
         target: Who,
+        kind: NsKind,
+        for_children: bool,
     ) -> Result<Option<i32>, ScenarioError> {
         let name = request.value.name();
         let Some(arg) = arg else {
@@ -4001,11 +4015,15 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        if !(1..=PID_MAX_LIMIT).contains(&arg.value) {
+        // 0 names no task: ESRCH, as for a number nobody has.
+        if !(0..=PID_MAX_LIMIT).contains(&arg.value) {
             return Err(self.err(
                 &arg.referenced,
-                format!("`arg` is a PID, 1-{PID_MAX_LIMIT}, got {}", arg.value),
+                format!("`arg` is a PID, 0-{PID_MAX_LIMIT}, got {}", arg.value),
             ));
+        }
+        if kind != NsKind::Pid {
+            return Ok(Some(arg.value as i32));
         }
         self.in_scenario_pidns(
             me,
@@ -4014,6 +4032,10 @@ impl<'a> Builder<'a> {
             &format!("`{name}`"),
             ", where its PIDs are the host's",
         )?;
+        let from = matches!(
+            request.value,
+            NsRequest::PidFromPidns | NsRequest::TgidFromPidns
+        );
         let outside = match target {
             Who::Supervisor => Some("the harness's supervisor".to_string()),
             Who::Proc(t) if self.procs[t].pidns.len() < 2 => {
@@ -4021,13 +4043,22 @@ impl<'a> Builder<'a> {
             }
             Who::Proc(_) => None,
         };
-        if let Some(whose) = outside {
+        if let Some(whose) = outside.filter(|_| from) {
+            let file = if for_children {
+                format!(
+                    "the pid_for_children of {whose}, which validation cannot tell apart from \
+                     the harness's PID namespace {whose} is in"
+                )
+            } else {
+                format!("the PID namespace of {whose}, the harness's")
+            };
             return Err(self.err(
                 &request.referenced,
                 format!(
-                    "`{name}` on the PID namespace of {whose}, the harness's, would translate \
-                     to or from host PIDs, which no scenario can name: ask of a process in a \
-                     PID namespace of the scenario"
+                    "`{name}` takes `arg` as the file's PID namespace numbers it, and this is \
+                     {file}, whose numbers are host PIDs no scenario can name: open the file of \
+                     a process inside a PID namespace of the scenario (`pid: NAME`, or the \
+                     caller's own)"
                 ),
             ));
         }

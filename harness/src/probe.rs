@@ -733,7 +733,12 @@ fn feature_present(feature: Feature) -> String {
     match stage[0] {
         s if s == Stage::PidfdOpen as u8 => format!("pidfd_open(2) of itself fails with {text}"),
         s if s == Stage::NsFile as u8 => {
-            format!("opening its /proc/self/ns file fails with {text}")
+            let file = if feature == Feature::NsPidTranslation {
+                "pid"
+            } else {
+                "uts"
+            };
+            format!("opening /proc/self/ns/{file} fails with {text}")
         }
         s if s == Stage::Fdinfo as u8 => {
             format!("reading its pidfd's entry in /proc/self/fdinfo fails with {text}")

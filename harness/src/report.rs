@@ -464,6 +464,13 @@ fn obs_text(labels: &mut Labels, run: &RunOutput, obs: &Obs) -> String {
     match obs {
         Obs::Started { .. } => "started".into(),
         Obs::Value(v) => v.to_string(),
+        Obs::Translated { pid, harness } => {
+            if *harness {
+                labels.host_pid(*pid)
+            } else {
+                pid.to_string()
+            }
+        }
         Obs::Forked { pid, level } => format!("pid {}", labels.pid(*pid, *level)),
         Obs::Thread { tid, level } => format!("tid {}", labels.pid(*tid, *level)),
         Obs::Result(r) => res_text(r),
@@ -741,7 +748,11 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
                 (NsIoctlExpect::New, Obs::Ns { harness, .. }) => !*harness,
                 (NsIoctlExpect::Uid(u), Obs::Value(v)) => i64::from(*u) == *v,
                 (NsIoctlExpect::Nstype(k), Obs::Nstype(f)) => k.clone_flag() == *f,
-                (NsIoctlExpect::Pid(p), Obs::Value(v)) => i64::from(*p) == *v,
+                // A host PID is never what a scenario expects (validation keeps translations
+                // to its namespaces; only a failed `unshare` leads to the harness's).
+                (NsIoctlExpect::Pid(p), Obs::Translated { pid, harness }) => {
+                    !*harness && i64::from(*p) == *pid
+                }
                 (NsIoctlExpect::Errno(e), Obs::Result(Res::Errno(got))) => *e as i32 == *got,
                 _ => false,
             };

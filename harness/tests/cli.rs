@@ -6498,6 +6498,29 @@ fn host_pids_are_labelled_where_a_failed_unshare_left_the_process() {
     );
 }
 
+/// PIDs translated where a failed `unshare` left a process in the harness's PID namespace are
+/// host PIDs: the record labels them as it labels NSpid (x is host-pid#2 in both), and no
+/// expectation of a scenario's numbers matches them. Before, the raw host PID was recorded.
+#[test]
+fn translated_host_pids_are_labelled() {
+    if !privileged() || !kernel_at_least(6, 11) {
+        return;
+    }
+    let stdout = run_verbose(
+        "harness/tests/faults/translation-after-failed-unshare.yaml",
+        1,
+    );
+    for line in [
+        "x: NSpid host-pid#2 1;",
+        "2. ioctl(c: pid, NS_GET_PID_IN_PIDNS, 1) -> host-pid#2\n",
+        "1. ioctl(x: pid, NS_GET_PID_FROM_PIDNS, 1) -> host-pid#2\n",
+        "`ioctl(c: pid, NS_GET_PID_IN_PIDNS, 1)`: expected 2, observed host-pid#2",
+        "`ioctl(x: pid, NS_GET_PID_FROM_PIDNS, 1)`: expected 2, observed host-pid#2",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+}
+
 /// A kernel-version skip says how to get such a kernel: a Debian series through `vm/run
 /// --kernel`, or for one older than vm/run fetches (5.10), a bzImage of one's own.
 #[test]
