@@ -132,7 +132,8 @@ pub enum Obs {
     },
     Value(i64),
     /// A PID a translation request gave; `harness`: it is a number of the harness's PID
-    /// namespace (a host PID), where an `unshare` left a process shallower than planned.
+    /// namespace (a host PID): `…_IN_PIDNS` on a file of that namespace, or any translation
+    /// where an `unshare` left a process shallower than planned.
     Translated {
         pid: i64,
         harness: bool,

@@ -187,7 +187,7 @@ impl Feature {
         }
     }
 
-    /// Its key in [`crate::probe::Host::features`] and `nsspec probe --json`.
+    /// Its key in [`crate::probe::Host::features`] and `nsspec probe --format json`.
     pub fn key(self) -> &'static str {
         match self {
             Feature::NsGetUserns => "ns_get_userns",
@@ -207,14 +207,14 @@ impl Feature {
         match self {
             Feature::NsGetUserns => "the ioctl_ns(2) requests NS_GET_USERNS and NS_GET_PARENT",
             Feature::NsGetNstype => "the ioctl_ns(2) requests NS_GET_NSTYPE and NS_GET_OWNER_UID",
-            Feature::MountApi => "fsopen(2) and fsmount(2)",
+            Feature::MountApi => "the mount API (fsopen, fsconfig, fsmount, move_mount)",
             Feature::PidfdOpen => "pidfd_open(2)",
             Feature::PidfdFdinfoNspid => "NSpid in a pidfd's fdinfo",
             Feature::SetTid => "clone3(2) with set_tid",
             Feature::SetnsPidfd => "setns(2) through a pidfd",
             Feature::PidfdNsIoctl => "the pidfd ioctls PIDFD_GET_<KIND>_NAMESPACE",
             Feature::NsPidTranslation => {
-                "the ioctl_nsfs(2) PID translations NS_GET_{PID,TGID}_{FROM,IN}_PIDNS"
+                "the ioctl_ns(2) PID translations NS_GET_{PID,TGID}_{FROM,IN}_PIDNS"
             }
         }
     }
@@ -2485,7 +2485,7 @@ impl<'a> Builder<'a> {
 
     /// The target and the kinds of namespace an `enter` or `setns` (`what`) joins, at least
     /// one; through a pidfd (setns(2) takes one from Linux 5.8, pidfd_open(2) came in 5.3) the
-    /// step implies 5.8.
+    /// step needs the feature `setns_pidfd`.
     fn joining(
         &mut self,
         me: usize,
@@ -3937,8 +3937,8 @@ impl<'a> Builder<'a> {
                 }
                 let request = n.request.value;
                 // ioctl_ns(2): NS_GET_USERNS and NS_GET_PARENT came with Linux 4.9,
-                // NS_GET_NSTYPE and NS_GET_OWNER_UID with 4.11; before, ENOTTY would fail the
-                // scenario where the kernel simply lacks the request.
+                // NS_GET_NSTYPE and NS_GET_OWNER_UID with 4.11, the PID translations with 6.11;
+                // a kernel before them, without a backport, answers ENOTTY and skips.
                 self.needs(match request {
                     NsRequest::Parent | NsRequest::Userns => Feature::NsGetUserns,
                     NsRequest::OwnerUid | NsRequest::Nstype => Feature::NsGetNstype,
@@ -4047,7 +4047,7 @@ impl<'a> Builder<'a> {
             let file = if for_children {
                 format!(
                     "the pid_for_children of {whose}, which validation cannot tell apart from \
-                     the harness's PID namespace {whose} is in"
+                     the harness's PID namespace ({whose} is in it)"
                 )
             } else {
                 format!("the PID namespace of {whose}, the harness's")
@@ -5212,8 +5212,8 @@ mod tests {
         );
     }
 
-    /// Kernel requirements that no kernel meets — together, or with a kernel a step implies —
-    /// are refused; an empty range only.
+    /// Kernel requirements that no kernel meets together are refused; a step's feature newer
+    /// than a `kernel_below` is not (a backport may have it).
     #[test]
     fn kernel_ranges_must_hold_a_kernel() {
         let with = |requires: &str, steps: &str| {

@@ -731,7 +731,14 @@ fn feature_present(feature: Feature) -> String {
     };
     let text = crate::report::errno_text(e as i32);
     match stage[0] {
-        s if s == Stage::PidfdOpen as u8 => format!("pidfd_open(2) of itself fails with {text}"),
+        s if s == Stage::PidfdOpen as u8 => {
+            let of = if feature == Feature::SetnsPidfd {
+                "the child it made"
+            } else {
+                "itself"
+            };
+            format!("pidfd_open(2) of {of} fails with {text}")
+        }
         s if s == Stage::NsFile as u8 => {
             let file = if feature == Feature::NsPidTranslation {
                 "pid"
@@ -761,7 +768,7 @@ enum Stage {
     Own,
     /// pidfd_open(2) of itself, or of the child it tries on.
     PidfdOpen,
-    /// Opening /proc/self/ns/uts.
+    /// Opening /proc/self/ns/uts (/proc/self/ns/pid for the PID translations).
     NsFile,
     /// Reading the pidfd's /proc/self/fdinfo entry.
     Fdinfo,

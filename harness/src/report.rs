@@ -748,8 +748,9 @@ fn check(labels: &mut Labels, run: &RunOutput, step: &StepPlan, obs: &Obs) -> Re
                 (NsIoctlExpect::New, Obs::Ns { harness, .. }) => !*harness,
                 (NsIoctlExpect::Uid(u), Obs::Value(v)) => i64::from(*u) == *v,
                 (NsIoctlExpect::Nstype(k), Obs::Nstype(f)) => k.clone_flag() == *f,
-                // A host PID is never what a scenario expects (validation keeps translations
-                // to its namespaces; only a failed `unshare` leads to the harness's).
+                // A host PID is never what a scenario expects: `…_IN_PIDNS` on a file of the
+                // harness's namespace answers one, as does any translation where an `unshare`
+                // left a process shallower than planned.
                 (NsIoctlExpect::Pid(p), Obs::Translated { pid, harness }) => {
                     !*harness && i64::from(*p) == *pid
                 }

@@ -4320,7 +4320,7 @@ fn a_feature_is_tried_on_a_kernel_older_than_its_version() {
             "scenarios/mount/slave-receives-but-does-not-send.yaml".into(),
             "mount/slave-receives-but-does-not-send",
             (libc::SYS_fsconfig, None, libc::ENOSYS),
-            "fsopen(2) and fsmount(2) (Linux 5.2, or a backport; tried here: ENOSYS",
+            "the mount API (fsopen, fsconfig, fsmount, move_mount) (Linux 5.2, or a backport; tried here: ENOSYS",
         ),
         (
             "scenarios/pid/set-tid-chooses-the-pid.yaml".into(),
