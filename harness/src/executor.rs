@@ -3036,7 +3036,7 @@ fn ns_seen(ctx: &Ctx, kind: NsKind, inode: u64) -> Obs {
 }
 
 /// What an ioctl_ns(2) request answered.
-enum NsAnswer {
+pub(crate) enum NsAnswer {
     /// The PID a translation request gives, and the inode of the file's PID namespace where
     /// the number is that namespace's (None: the caller's).
     Pid(i32, Option<u64>),
@@ -3061,7 +3061,7 @@ fn open_nsfs(host_proc: RawFd, path: &str) -> Result<OwnedFd, Errno> {
 
 /// The ioctl number of a PID translation of include/uapi/linux/nsfs.h (Linux 6.11):
 /// `_IOR(NSIO, nr, int)`, NSIO 0xb7; which the libc crate does not define.
-pub(crate) fn ns_translation_request(request: NsRequest) -> libc::c_ulong {
+fn ns_translation_request(request: NsRequest) -> libc::c_ulong {
     let nr = match request {
         NsRequest::PidFromPidns => 6,
         NsRequest::TgidFromPidns => 7,
@@ -3078,7 +3078,11 @@ pub(crate) fn ns_translation_request(request: NsRequest) -> libc::c_ulong {
 ///
 /// # References
 /// - [ioctl_ns(2)](https://man7.org/linux/man-pages/man2/ioctl_ns.2.html)
-fn ns_ioctl(file: &OwnedFd, request: NsRequest, arg: Option<i32>) -> Result<NsAnswer, Errno> {
+pub(crate) fn ns_ioctl(
+    file: &OwnedFd,
+    request: NsRequest,
+    arg: Option<i32>,
+) -> Result<NsAnswer, Errno> {
     let fd = file.as_raw_fd();
     match request {
         NsRequest::PidFromPidns
@@ -4365,7 +4369,11 @@ fn with_pidfd(ctx: &Ctx, handle: usize, step: impl FnOnce(&OwnedFd) -> Obs) -> O
 
 /// ioctl(PIDFD_GET_<KIND>_NAMESPACE) (include/uapi/linux/pidfd.h, Linux 6.11): the inode of
 /// the namespace whose new descriptor it returns (closed at once, never joined).
-fn pidfd_namespace(pidfd: &OwnedFd, kind: NsKind, for_children: bool) -> Result<u64, Errno> {
+pub(crate) fn pidfd_namespace(
+    pidfd: &OwnedFd,
+    kind: NsKind,
+    for_children: bool,
+) -> Result<u64, Errno> {
     // _IO(PIDFS_IOCTL_MAGIC 0xFF, nr): no direction, no size.
     let nr: libc::c_ulong = match (kind, for_children) {
         (NsKind::Cgroup, _) => 1,

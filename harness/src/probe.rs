@@ -779,37 +779,19 @@ enum Stage {
 /// The trial of [`feature_present`], in the child.
 fn try_feature(feature: Feature) -> Result<(), (Stage, Errno)> {
     use crate::executor::pidfd_open;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, OwnedFd};
     let own = |r: Result<(), Errno>| r.map_err(|e| (Stage::Own, e));
-    // The answer of a request that leaves nothing behind; `expect`: the errno that says the
-    // request is known (the kernel's own refusal of it for this namespace).
-    let request = |fd: &OwnedFd, request: libc::c_ulong, expect: Option<Errno>| {
-        let mut out: libc::uid_t = 0;
-        // NS_GET_OWNER_UID writes a uid_t; the others take none, and pidfd_ioctl() refuses
-        // any but 0 with EINVAL.
-        let arg = if request == libc::NS_GET_OWNER_UID as libc::c_ulong {
-            &mut out as *mut libc::uid_t as libc::c_ulong
-        } else {
-            0
-        };
-        // SAFETY: `fd` is open; `arg` is 0 or points at `out` for the duration of the call;
-        // a descriptor a request returns is taken over and closed at once.
-        let r = Errno::result(unsafe { libc::ioctl(fd.as_raw_fd(), request, arg) });
-        match (r, expect) {
-            (Err(e), Some(want)) if e == want => Ok(()),
-            (Ok(_), Some(_)) => Err((Stage::Own, Errno::EEXIST)),
-            (Err(e), _) => Err((Stage::Own, e)),
-            (Ok(got), None) => {
-                if request == libc::NS_GET_USERNS as libc::c_ulong || request == (0xFF << 8) | 10 {
-                    // SAFETY: the kernel just installed `got` for this process.
-                    drop(unsafe { OwnedFd::from_raw_fd(got) });
-                }
-                Ok(())
-            }
-        }
+    use crate::executor::{NsAnswer, ns_ioctl, pidfd_namespace};
+    use crate::schema::NsRequest;
+    let answered = |r: Result<NsAnswer, Errno>| r.map(drop).map_err(|e| (Stage::Own, e));
+    // A request the kernel knows but refuses for this namespace, with `want`.
+    let refused = |r: Result<NsAnswer, Errno>, want: Errno| match r {
+        Err(e) if e == want => Ok(()),
+        Err(e) => Err((Stage::Own, e)),
+        Ok(_) => Err((Stage::Own, Errno::EEXIST)),
     };
-    let own_uts = || -> Result<OwnedFd, (Stage, Errno)> {
-        std::fs::File::open("/proc/self/ns/uts")
+    let own_ns = |name: &str| -> Result<OwnedFd, (Stage, Errno)> {
+        std::fs::File::open(format!("/proc/self/ns/{name}"))
             .map(OwnedFd::from)
             .map_err(|e| {
                 (
@@ -826,27 +808,19 @@ fn try_feature(feature: Feature) -> Result<(), (Stage, Errno)> {
         // request is known, ENOTTY before); NS_GET_USERNS answers EPERM where the owner is
         // outside the caller's user namespace.
         Feature::NsGetUserns => {
-            let fd = own_uts()?;
-            request(
-                &fd,
-                libc::NS_GET_PARENT as libc::c_ulong,
-                Some(Errno::EINVAL),
-            )?;
-            match request(&fd, libc::NS_GET_USERNS as libc::c_ulong, None) {
-                Err((_, Errno::EPERM)) => Ok(()),
-                other => other,
+            let fd = own_ns("uts")?;
+            refused(ns_ioctl(&fd, NsRequest::Parent, None), Errno::EINVAL)?;
+            match ns_ioctl(&fd, NsRequest::Userns, None) {
+                Ok(_) | Err(Errno::EPERM) => Ok(()),
+                Err(e) => Err((Stage::Own, e)),
             }
         }
         // Likewise NS_GET_NSTYPE and NS_GET_OWNER_UID (4.11): only a user namespace has an
         // owner uid, so a UTS namespace's is EINVAL where the request is known.
         Feature::NsGetNstype => {
-            let fd = own_uts()?;
-            request(&fd, libc::NS_GET_NSTYPE as libc::c_ulong, None)?;
-            request(
-                &fd,
-                libc::NS_GET_OWNER_UID as libc::c_ulong,
-                Some(Errno::EINVAL),
-            )
+            let fd = own_ns("uts")?;
+            answered(ns_ioctl(&fd, NsRequest::Nstype, None))?;
+            refused(ns_ioctl(&fd, NsRequest::OwnerUid, None), Errno::EINVAL)
         }
         Feature::MountApi => {
             // fsconfig(2) on a descriptor that is not open: EBADF from 5.2 (after checking
@@ -938,27 +912,15 @@ fn try_feature(feature: Feature) -> Result<(), (Stage, Errno)> {
         // NS_GET_PID_IN_PIDNS of its own PID on its own PID namespace's file: that PID
         // (ENOTTY before 6.11). The other three came in the same commit.
         Feature::NsPidTranslation => {
-            let file = std::fs::File::open("/proc/self/ns/pid").map_err(|e| {
-                (
-                    Stage::NsFile,
-                    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-                )
-            })?;
-            let request =
-                crate::executor::ns_translation_request(crate::schema::NsRequest::PidInPidns);
-            // SAFETY: `file` is open; the request takes the PID itself and answers with one.
-            let got = Errno::result(unsafe {
-                libc::ioctl(file.as_raw_fd(), request, me as libc::c_ulong)
-            });
-            match got {
-                Ok(pid) if pid == me => Ok(()),
+            match ns_ioctl(&own_ns("pid")?, NsRequest::PidInPidns, Some(me)) {
+                Ok(NsAnswer::Pid(pid, _)) if pid == me => Ok(()),
                 Ok(_) => own(Err(Errno::EEXIST)),
                 Err(e) => own(Err(e)),
             }
         }
-        // PIDFD_GET_UTS_NAMESPACE: _IO(0xFF, 10) (include/uapi/linux/pidfd.h); ENOTTY before
-        // 6.11. No EPERM: pidfd_ioctl() refuses with EACCES, and never for one's own.
-        Feature::PidfdNsIoctl => request(&own_pidfd()?, (0xFF << 8) | 10, None),
+        // PIDFD_GET_UTS_NAMESPACE; ENOTTY before 6.11. No EPERM: pidfd_ioctl() refuses with
+        // EACCES, and never for one's own.
+        Feature::PidfdNsIoctl => own(pidfd_namespace(&own_pidfd()?, NsKind::Uts, false).map(drop)),
     }
 }
 
